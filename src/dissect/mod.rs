@@ -1,0 +1,35 @@
+//! Dissectors: each protocol is a cheap `probe` (certain / unsure / not for
+//! us) and a `parse` that borrows from the payload and never reads past the
+//! record's declared length. They return typed views; `flow` keeps only the
+//! facts the classifier needs.
+
+pub mod probe;
+
+// Media plane
+pub mod demux;
+pub mod dtls;
+pub mod rtcp;
+pub mod rtp;
+pub mod rtp_quality;
+pub mod stun;
+pub mod turn_channel;
+
+// Names and signalling
+pub mod dns;
+pub mod quic;
+pub mod sdp;
+pub mod sip;
+pub mod tls;
+
+// App framings and legacy VoIP signalling
+pub mod discord;
+pub mod h225;
+pub mod iax2;
+pub mod mgcp;
+pub mod sccp;
+pub mod skype;
+pub mod telegram;
+pub mod whatsapp;
+pub mod zoom;
+
+pub use probe::{DissectError, Probe};

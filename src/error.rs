@@ -1,0 +1,1 @@
+//! Errors (to be written)

@@ -1,0 +1,1 @@
+//! Far-end location, operator and jurisdiction, from local data only.
