@@ -1,1 +1,31 @@
-//! Errors (to be written)
+//! Typed errors of the library; the binary turns them into messages and
+//! exit codes.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: is a directory, not a capture file", .0.display())]
+    NotAFile(PathBuf),
+    #[error("{}: file is empty", .0.display())]
+    Empty(PathBuf),
+    #[error("{}: not a pcap or pcapng capture (unknown magic number at offset 0)", .0.display())]
+    NotACapture(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("cannot write output: {0}")]
+    Output(std::io::Error),
+    #[error("signatures: {0}")]
+    Signatures(String),
+    #[error("geolocation: {0}")]
+    Geo(String),
+}

@@ -20,6 +20,7 @@
     )
 )]
 
+pub mod analysis;
 pub mod capture;
 pub mod classify;
 pub mod decode;

@@ -1,1 +1,86 @@
-//! (to be written)
+//! Capture sources: capture files (pcap and pcapng, memory-mapped, zero-copy),
+//! standard input (streamed) and, with the `live` feature, network interfaces.
+//! Every source hands out [`RawPacket`]s that borrow their bytes.
+
+pub mod block_decoder;
+pub mod file_reader;
+pub mod link_type;
+pub mod raw_packet;
+pub mod stream_reader;
+pub mod timestamp;
+
+pub use file_reader::CaptureFile;
+pub use link_type::LinkType;
+pub use raw_packet::RawPacket;
+pub use timestamp::Timestamp;
+
+/// What went wrong in a capture after some packets may already have been
+/// read: the reader stops there, and what was read before is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte offset of the record that could not be read.
+    pub offset: u64,
+    pub reason: String,
+}
+
+/// How reading one capture ended.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOutcome {
+    pub packets: u64,
+    /// Set when the capture ends in the middle of a record or a record is corrupt.
+    pub damage: Option<Damage>,
+    /// Link types seen that callpath cannot decode, with their packet counts.
+    pub unsupported_link_types: Vec<(i32, u64)>,
+}
+
+impl ReadOutcome {
+    pub(crate) fn count_unsupported(&mut self, link: LinkType) {
+        if let LinkType::Unsupported(code) = link {
+            match self
+                .unsupported_link_types
+                .iter_mut()
+                .find(|(c, _)| *c == code)
+            {
+                Some((_, n)) => *n += 1,
+                None => self.unsupported_link_types.push((code, 1)),
+            }
+        }
+    }
+}
+
+/// The on-disk format of a capture, told by its first four bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    /// Classic pcap: byte order, timestamp precision and whether it is the
+    /// old Kuznetsov "modified" format with a longer record header.
+    Pcap {
+        big_endian: bool,
+        nanosecond: bool,
+        modified: bool,
+    },
+    PcapNg,
+}
+
+impl CaptureFormat {
+    /// Recognises a capture from its magic number; `None` when it is not one.
+    pub fn detect(head: &[u8]) -> Option<CaptureFormat> {
+        let magic: [u8; 4] = head.get(..4)?.try_into().ok()?;
+        let pcap = |big_endian, nanosecond, modified| {
+            Some(CaptureFormat::Pcap {
+                big_endian,
+                nanosecond,
+                modified,
+            })
+        };
+        match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1] => pcap(false, false, false),
+            [0xa1, 0xb2, 0xc3, 0xd4] => pcap(true, false, false),
+            [0x4d, 0x3c, 0xb2, 0xa1] => pcap(false, true, false),
+            [0xa1, 0xb2, 0x3c, 0x4d] => pcap(true, true, false),
+            [0x34, 0xcd, 0xb2, 0xa1] => pcap(false, false, true),
+            [0xa1, 0xb2, 0xcd, 0x34] => pcap(true, false, true),
+            [0x0a, 0x0d, 0x0d, 0x0a] => Some(CaptureFormat::PcapNg),
+            _ => None,
+        }
+    }
+}

@@ -1,1 +1,9 @@
-//! (to be written)
+//! Decoding: link layer → IP (v4/v6, VLAN tags, IP-in-IP) → UDP/TCP, with
+//! etherparse's lax slicing so truncated packets still yield what they carry.
+//! The result borrows the frame: no copy, no allocation.
+
+pub mod link;
+pub mod packet;
+
+pub use link::decode;
+pub use packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};

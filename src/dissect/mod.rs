@@ -3,6 +3,7 @@
 //! record's declared length. They return typed views; `flow` keeps only the
 //! facts the classifier needs.
 
+pub mod facts;
 pub mod probe;
 
 // Media plane

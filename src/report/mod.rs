@@ -1,1 +1,17 @@
-//! (to be written)
+//! Output: one record per flow as it ends, call records, and a summary
+//! record last. Formats: an aligned table for people, JSON, streaming
+//! NDJSON, and CSV.
+
+pub mod call_record;
+pub mod community_id;
+pub mod csv;
+pub mod flow_record;
+pub mod json;
+pub mod sink;
+pub mod summary;
+pub mod table;
+
+pub use call_record::{CallParty, CallQuality, CallRecord};
+pub use flow_record::FlowRecord;
+pub use sink::{OutputFormat, RecordSink};
+pub use summary::Summary;

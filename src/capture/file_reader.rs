@@ -1,0 +1,246 @@
+//! Capture files read through a memory map, record by record, without
+//! copying a packet. A damaged record stops the walk; everything before it
+//! has already been handed out, and the damage is reported with its offset.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use pcap_parser::pcapng::{parse_block_be, parse_block_le, Block};
+use pcap_parser::{
+    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
+    LegacyPcapBlock, PcapError,
+};
+
+use super::block_decoder::BlockDecoder;
+use super::{CaptureFormat, Damage, RawPacket, ReadOutcome};
+use crate::error::CaptureError;
+
+/// Largest record callpath accepts: libpcap's own ceiling for snap lengths
+/// is 256 KiB; anything bigger is a corrupt length field.
+const MAX_RECORD_LEN: u32 = 16 * 1024 * 1024;
+
+/// A capture file mapped into memory.
+pub struct CaptureFile {
+    path: PathBuf,
+    map: Mmap,
+    format: CaptureFormat,
+}
+
+type FrameResult<'a> = Result<(&'a [u8], LegacyPcapBlock<'a>), nom::Err<PcapError<&'a [u8]>>>;
+
+impl CaptureFile {
+    /// Opens and maps a capture; fails when the file cannot be read or is
+    /// not a pcap/pcapng capture.
+    pub fn open(path: &Path) -> Result<CaptureFile, CaptureError> {
+        let io = |source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if meta.is_dir() {
+            return Err(CaptureError::NotAFile(path.to_path_buf()));
+        }
+        if meta.len() == 0 {
+            return Err(CaptureError::Empty(path.to_path_buf()));
+        }
+        // SAFETY: memmap2's map is unsafe because another process could
+        // truncate or modify the file while it is mapped. callpath only
+        // reads the map, every access is bounds-checked by the parsers, and
+        // a capture being rewritten underneath is outside what it promises.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        #[cfg(unix)]
+        {
+            // Records are read front to back once: let the kernel read ahead
+            // and drop pages behind the cursor.
+            let _ = map.advise(memmap2::Advice::Sequential);
+        }
+        let format = CaptureFormat::detect(&map)
+            .ok_or_else(|| CaptureError::NotACapture(path.to_path_buf()))?;
+        Ok(CaptureFile {
+            path: path.to_path_buf(),
+            map,
+            format,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    pub fn format(&self) -> CaptureFormat {
+        self.format
+    }
+
+    /// Hands every packet to `visit`, in file order, with the byte offset
+    /// reached so far (for progress). Stops at the first damaged record.
+    pub fn read<'a, F>(&'a self, mut visit: F) -> ReadOutcome
+    where
+        F: FnMut(RawPacket<'a>, u64),
+    {
+        match self.format {
+            CaptureFormat::Pcap {
+                big_endian,
+                nanosecond,
+                modified,
+            } => read_classic(&self.map, big_endian, nanosecond, modified, &mut visit),
+            CaptureFormat::PcapNg => read_pcapng(&self.map, &mut visit),
+        }
+    }
+}
+
+fn offset_of(all: &[u8], rest: &[u8]) -> u64 {
+    (all.len() - rest.len()) as u64
+}
+
+fn read_classic<'a, F>(
+    all: &'a [u8],
+    big_endian: bool,
+    nanosecond: bool,
+    modified: bool,
+    visit: &mut F,
+) -> ReadOutcome
+where
+    F: FnMut(RawPacket<'a>, u64),
+{
+    let mut out = ReadOutcome::default();
+    let (mut rest, header) = match parse_pcap_header(all) {
+        Ok(v) => v,
+        Err(_) => {
+            out.damage = Some(Damage {
+                offset: 0,
+                reason: "pcap file header is incomplete (shorter than 24 bytes)".into(),
+            });
+            return out;
+        }
+    };
+    let decoder = BlockDecoder::classic(header.network.0, nanosecond);
+    let parse: fn(&'a [u8]) -> FrameResult<'a> = match (big_endian, modified) {
+        (_, true) => |i| parse_pcap_frame_modified(i),
+        (true, false) => |i| parse_pcap_frame_be(i),
+        (false, false) => |i| parse_pcap_frame(i),
+    };
+    let mut frame = 0u64;
+    while !rest.is_empty() {
+        let offset = offset_of(all, rest);
+        if let Some(bad) = implausible_caplen(rest, big_endian) {
+            out.damage = Some(Damage {
+                offset,
+                reason: format!("record claims {bad} captured bytes, more than any capture holds"),
+            });
+            break;
+        }
+        match parse(rest) {
+            Ok((next, block)) => {
+                frame += 1;
+                let pkt = decoder.classic_frame(&block, frame);
+                out.packets += 1;
+                out.count_unsupported(pkt.link);
+                visit(pkt, offset_of(all, next));
+                rest = next;
+            }
+            Err(e) => {
+                out.damage = Some(damage_at(offset, rest.len(), e));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Reads the caplen field of a classic record header when it is absurd.
+fn implausible_caplen(record: &[u8], big_endian: bool) -> Option<u32> {
+    let field: [u8; 4] = record.get(8..12)?.try_into().ok()?;
+    let caplen = if big_endian {
+        u32::from_be_bytes(field)
+    } else {
+        u32::from_le_bytes(field)
+    };
+    (caplen > MAX_RECORD_LEN).then_some(caplen)
+}
+
+fn damage_at<E>(offset: u64, remaining: usize, err: nom::Err<E>) -> Damage {
+    let reason = match err {
+        nom::Err::Incomplete(_) => format!(
+            "capture ends in the middle of a record ({remaining} bytes left, the record needs more)"
+        ),
+        _ => "corrupt record".to_string(),
+    };
+    Damage { offset, reason }
+}
+
+fn read_pcapng<'a, F>(all: &'a [u8], visit: &mut F) -> ReadOutcome
+where
+    F: FnMut(RawPacket<'a>, u64),
+{
+    let mut out = ReadOutcome::default();
+    let mut decoder = BlockDecoder::pcapng();
+    let mut big_endian = false;
+    let mut rest = all;
+    let mut frame = 0u64;
+    while !rest.is_empty() {
+        let offset = offset_of(all, rest);
+        // A section header announces the byte order of the blocks after it.
+        if rest.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+            big_endian = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        }
+        if let Some(len) = block_len(rest, big_endian) {
+            if len > MAX_RECORD_LEN || len < 12 || len % 4 != 0 {
+                out.damage = Some(Damage {
+                    offset,
+                    reason: format!("pcapng block has an impossible length ({len} bytes)"),
+                });
+                break;
+            }
+        }
+        let parsed = if big_endian {
+            parse_block_be(rest)
+        } else {
+            parse_block_le(rest)
+        };
+        match parsed {
+            Ok((next, block)) => {
+                if block.is_data_block() {
+                    frame += 1;
+                }
+                if let Block::SectionHeader(shb) = &block {
+                    big_endian = shb.big_endian();
+                }
+                if let Some(pkt) = decoder.pcapng_block(&block, frame) {
+                    out.packets += 1;
+                    out.count_unsupported(pkt.link);
+                    visit(pkt, offset_of(all, next));
+                }
+                rest = next;
+            }
+            Err(e) => {
+                out.damage = Some(damage_at(offset, rest.len(), e));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn block_len(block: &[u8], big_endian: bool) -> Option<u32> {
+    let field: [u8; 4] = block.get(4..8)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(field)
+    } else {
+        u32::from_le_bytes(field)
+    })
+}

@@ -1,0 +1,119 @@
+//! What the decoder extracts from one frame.
+
+use std::net::IpAddr;
+
+/// Transport protocol of a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum L4Proto {
+    Udp,
+    Tcp,
+    Icmp,
+    Icmpv6,
+    Other(u8),
+}
+
+impl L4Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            L4Proto::Udp => "udp",
+            L4Proto::Tcp => "tcp",
+            L4Proto::Icmp => "icmp",
+            L4Proto::Icmpv6 => "icmpv6",
+            L4Proto::Other(_) => "ip",
+        }
+    }
+
+    pub fn number(self) -> u8 {
+        match self {
+            L4Proto::Udp => 17,
+            L4Proto::Tcp => 6,
+            L4Proto::Icmp => 1,
+            L4Proto::Icmpv6 => 58,
+            L4Proto::Other(n) => n,
+        }
+    }
+
+    pub fn from_number(n: u8) -> L4Proto {
+        match n {
+            17 => L4Proto::Udp,
+            6 => L4Proto::Tcp,
+            1 => L4Proto::Icmp,
+            58 => L4Proto::Icmpv6,
+            other => L4Proto::Other(other),
+        }
+    }
+
+    pub fn has_ports(self) -> bool {
+        matches!(self, L4Proto::Udp | L4Proto::Tcp)
+    }
+}
+
+/// The TCP flags callpath acts on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpFlags {
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+}
+
+/// Where an IP fragment sits in its datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fragment {
+    /// Not fragmented.
+    Whole,
+    /// The first fragment: carries the transport header, so it is
+    /// attributed to its flow.
+    First { id: u32 },
+    /// A later fragment: no transport header; the flow table attributes it
+    /// through the first fragment's id when it has seen it.
+    Later { id: u32 },
+}
+
+/// One decoded IP packet, borrowing the frame's bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct PacketView<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Ports are 0 for protocols without them (and for later fragments).
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub l4: L4Proto,
+    /// Transport payload as captured (may be cut short by the snap length).
+    pub payload: &'a [u8],
+    pub tcp: Option<TcpFlags>,
+    /// TCP sequence number of the first payload byte (0 for UDP).
+    pub tcp_seq: u32,
+    pub fragment: Fragment,
+}
+
+/// Why a frame was not turned into a [`PacketView`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// The capture's link type is not one callpath decodes.
+    UnsupportedLinkType,
+    /// ARP, LLDP, STP and other frames that carry no IP.
+    NotIp,
+    /// The frame ends before a complete IP header.
+    Truncated,
+    /// Headers that contradict themselves.
+    Malformed,
+}
+
+impl SkipReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipReason::UnsupportedLinkType => "unsupported_link_type",
+            SkipReason::NotIp => "not_ip",
+            SkipReason::Truncated => "truncated",
+            SkipReason::Malformed => "malformed",
+        }
+    }
+}
+
+/// The decoder's answer for one frame.
+#[derive(Clone, Copy, Debug)]
+pub enum Decoded<'a> {
+    Packet(PacketView<'a>),
+    Skipped(SkipReason),
+}

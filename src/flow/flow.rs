@@ -1,0 +1,128 @@
+//! One bidirectional flow and everything callpath learns about it.
+
+use super::{Direction, DirectionStats, Endpoint, FlowHistograms, FlowKey};
+use crate::capture::Timestamp;
+use crate::decode::{L4Proto, TcpFlags};
+use crate::dissect::facts::FlowFacts;
+
+/// Why a flow was written out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// No packet for longer than the idle timeout (packet time).
+    Idle,
+    /// TCP closed with FIN from both sides or a RST.
+    TcpClosed,
+    /// Pushed out because the table reached its cap.
+    Evicted,
+    /// Still open when the capture ended.
+    CaptureEnd,
+}
+
+impl EndReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Idle => "idle",
+            EndReason::TcpClosed => "tcp_closed",
+            EndReason::Evicted => "evicted",
+            EndReason::CaptureEnd => "capture_end",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub key: FlowKey,
+    pub l4: L4Proto,
+    /// The endpoint that sent the first packet callpath saw.
+    pub orig: Endpoint,
+    pub resp: Endpoint,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Index 0: orig → resp; index 1: resp → orig.
+    pub stats: [DirectionStats; 2],
+    pub histograms: Option<Box<FlowHistograms>>,
+    /// Frame number (in its capture file) of the flow's first packet.
+    pub first_frame: u64,
+    /// Which input file (0-based, in command-line order) the flow began in.
+    pub file_index: u32,
+    /// First SYN (without ACK) seen from the originator: the TCP handshake
+    /// was captured, so `orig` is the true client.
+    pub saw_syn: bool,
+    fin_seen: [bool; 2],
+    pub rst_seen: bool,
+    pub end_reason: Option<EndReason>,
+    pub facts: FlowFacts,
+}
+
+impl Flow {
+    pub fn new(key: FlowKey, l4: L4Proto, src: Endpoint, dst: Endpoint, ts: Timestamp) -> Flow {
+        Flow {
+            key,
+            l4,
+            orig: src,
+            resp: dst,
+            first_seen: ts,
+            last_seen: ts,
+            stats: [DirectionStats::default(); 2],
+            histograms: None,
+            first_frame: 0,
+            file_index: 0,
+            saw_syn: false,
+            fin_seen: [false; 2],
+            rst_seen: false,
+            end_reason: None,
+            facts: FlowFacts::default(),
+        }
+    }
+
+    pub fn direction_of(&self, src: &Endpoint) -> Direction {
+        if *src == self.orig {
+            Direction::FromOrig
+        } else {
+            Direction::FromResp
+        }
+    }
+
+    pub fn packets(&self) -> u64 {
+        self.stats.iter().map(|s| s.packets).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.stats.iter().map(|s| s.bytes).sum()
+    }
+
+    pub fn dir(&self, d: Direction) -> &DirectionStats {
+        match d {
+            Direction::FromOrig => &self.stats[0],
+            Direction::FromResp => &self.stats[1],
+        }
+    }
+
+    pub fn duration_secs(&self) -> f64 {
+        self.last_seen.nanos_since(self.first_seen).max(0) as f64 / 1e9
+    }
+
+    /// Whether both directions carried packets.
+    pub fn is_bidirectional(&self) -> bool {
+        self.stats.iter().all(|s| s.packets > 0)
+    }
+
+    /// Records TCP flags; true once the connection is closed (both FINs or
+    /// a RST).
+    pub(crate) fn note_tcp(&mut self, dir: Direction, flags: TcpFlags) -> bool {
+        if flags.rst {
+            self.rst_seen = true;
+        }
+        if flags.fin {
+            match dir {
+                Direction::FromOrig => self.fin_seen[0] = true,
+                Direction::FromResp => self.fin_seen[1] = true,
+            }
+        }
+        self.is_tcp_closed()
+    }
+
+    pub fn is_tcp_closed(&self) -> bool {
+        self.rst_seen || (self.fin_seen[0] && self.fin_seen[1])
+    }
+}

@@ -1,0 +1,121 @@
+//! The bidirectional flow key: both directions of a conversation map to the
+//! same key; who sent first is kept on the flow, not in the key.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::decode::L4Proto;
+
+/// One end of a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    /// `1.2.3.4:5`, and `[v6]:port` for IPv6, as URLs and DESIGN.md write them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ip {
+            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
+            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
+        }
+    }
+}
+
+/// Which way a packet travels within its flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the endpoint that sent the flow's first packet.
+    FromOrig,
+    /// From the other endpoint.
+    FromResp,
+}
+
+impl Direction {
+    pub fn index(self) -> usize {
+        match self {
+            Direction::FromOrig => 0,
+            Direction::FromResp => 1,
+        }
+    }
+
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::FromOrig => Direction::FromResp,
+            Direction::FromResp => Direction::FromOrig,
+        }
+    }
+}
+
+/// The canonical key: the lower endpoint first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub l4: L4Proto,
+    pub lo: Endpoint,
+    pub hi: Endpoint,
+}
+
+impl FlowKey {
+    /// The key of a packet from `src` to `dst`, and whether `src` is the
+    /// key's lower endpoint.
+    pub fn new(l4: L4Proto, src: Endpoint, dst: Endpoint) -> (FlowKey, bool) {
+        if src <= dst {
+            (
+                FlowKey {
+                    l4,
+                    lo: src,
+                    hi: dst,
+                },
+                true,
+            )
+        } else {
+            (
+                FlowKey {
+                    l4,
+                    lo: dst,
+                    hi: src,
+                },
+                false,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str, port: u16) -> Endpoint {
+        Endpoint {
+            ip: s.parse().unwrap(),
+            port,
+        }
+    }
+
+    #[test]
+    fn both_directions_give_the_same_key() {
+        let a = ep("192.168.1.6", 51681);
+        let b = ep("52.114.77.136", 3478);
+        let (k1, a_is_lo) = FlowKey::new(L4Proto::Udp, a, b);
+        let (k2, b_is_lo) = FlowKey::new(L4Proto::Udp, b, a);
+        assert_eq!(k1, k2);
+        assert_ne!(a_is_lo, b_is_lo);
+    }
+
+    #[test]
+    fn protocol_is_part_of_the_key() {
+        let a = ep("10.0.0.1", 53);
+        let b = ep("10.0.0.2", 53);
+        assert_ne!(
+            FlowKey::new(L4Proto::Udp, a, b).0,
+            FlowKey::new(L4Proto::Tcp, a, b).0
+        );
+    }
+
+    #[test]
+    fn ipv6_endpoints_are_bracketed() {
+        assert_eq!(ep("2001:db8::1", 443).to_string(), "[2001:db8::1]:443");
+        assert_eq!(ep("192.0.2.1", 80).to_string(), "192.0.2.1:80");
+    }
+}

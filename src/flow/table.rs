@@ -1,0 +1,451 @@
+//! The flow table: lookup or creation per packet, counters, TCP close,
+//! packet-time expiry, and a cap on active flows. Finished flows are handed
+//! to the caller at once, so memory follows the active flows.
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use super::expiry::{ExpiryQueue, SlotRef};
+use super::{Direction, EndReason, Endpoint, Flow, FlowHistograms, FlowKey};
+use crate::capture::Timestamp;
+use crate::decode::{Fragment, L4Proto, PacketView};
+
+#[derive(Clone, Copy, Debug)]
+pub struct FlowTableConfig {
+    /// Idle timeout for UDP and other non-TCP flows, seconds of packet time.
+    pub udp_timeout_secs: u64,
+    /// Idle timeout for TCP flows, seconds of packet time.
+    pub tcp_timeout_secs: u64,
+    /// How long a closed TCP connection lingers to collect its last ACKs.
+    pub tcp_close_linger_secs: u64,
+    /// Most flows tracked at once; beyond it the flow closest to expiry is
+    /// written out early and counted as an eviction.
+    pub max_flows: usize,
+    /// A flow gets size/inter-arrival histograms once it has this many
+    /// packets (0: never).
+    pub histogram_after_packets: u64,
+}
+
+impl Default for FlowTableConfig {
+    fn default() -> Self {
+        FlowTableConfig {
+            udp_timeout_secs: 120,
+            tcp_timeout_secs: 300,
+            tcp_close_linger_secs: 5,
+            max_flows: 1_000_000,
+            histogram_after_packets: 10,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct FlowTableStats {
+    pub flows_created: u64,
+    pub flows_evicted: u64,
+    pub max_active_flows: u64,
+    /// Later IP fragments attributed to a flow through their first fragment.
+    pub fragments_attributed: u64,
+    /// Later IP fragments whose first fragment was not seen.
+    pub fragments_unattributed: u64,
+}
+
+/// Later fragments remember their datagram by (src, dst, protocol, IP id).
+type FragmentId = (IpAddr, IpAddr, u8, u32);
+/// Cap on remembered fragmented datagrams; beyond it the memory is reset.
+const MAX_FRAGMENT_IDS: usize = 4096;
+
+struct Slot {
+    generation: u32,
+    flow: Option<Flow>,
+}
+
+pub struct FlowTable {
+    config: FlowTableConfig,
+    index: FxHashMap<FlowKey, u32>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    expiry: ExpiryQueue,
+    fragments: FxHashMap<FragmentId, FlowKey>,
+    pub stats: FlowTableStats,
+}
+
+impl FlowTable {
+    pub fn new(config: FlowTableConfig) -> FlowTable {
+        FlowTable {
+            config,
+            index: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            expiry: ExpiryQueue::default(),
+            fragments: FxHashMap::default(),
+            stats: FlowTableStats::default(),
+        }
+    }
+
+    pub fn active(&self) -> usize {
+        self.index.len()
+    }
+
+    fn timeout_secs(&self, flow: &Flow) -> u64 {
+        if flow.l4 == L4Proto::Tcp {
+            if flow.is_tcp_closed() {
+                self.config.tcp_close_linger_secs
+            } else {
+                self.config.tcp_timeout_secs
+            }
+        } else {
+            self.config.udp_timeout_secs
+        }
+    }
+
+    /// Counts a packet into its flow (creating it if new) and returns the
+    /// flow with the packet's direction, or `None` for a later fragment
+    /// that could not be attributed. `finished` receives flows that end
+    /// because of this packet (a closed TCP connection reopened, evictions).
+    pub fn track(
+        &mut self,
+        pkt: &PacketView<'_>,
+        ts: Timestamp,
+        wire_len: u32,
+        frame: u64,
+        file_index: u32,
+        finished: &mut dyn FnMut(Flow),
+    ) -> Option<(&mut Flow, Direction)> {
+        let src = Endpoint {
+            ip: pkt.src,
+            port: pkt.src_port,
+        };
+        let dst = Endpoint {
+            ip: pkt.dst,
+            port: pkt.dst_port,
+        };
+        let key = match pkt.fragment {
+            Fragment::Later { id } => {
+                let fid = (pkt.src, pkt.dst, pkt.l4.number(), id);
+                match self.fragments.get(&fid) {
+                    Some(k) => {
+                        self.stats.fragments_attributed += 1;
+                        *k
+                    }
+                    None => {
+                        self.stats.fragments_unattributed += 1;
+                        return None;
+                    }
+                }
+            }
+            Fragment::First { id } => {
+                let key = FlowKey::new(pkt.l4, src, dst).0;
+                if self.fragments.len() >= MAX_FRAGMENT_IDS {
+                    self.fragments.clear();
+                }
+                self.fragments
+                    .insert((pkt.src, pkt.dst, pkt.l4.number(), id), key);
+                key
+            }
+            Fragment::Whole => FlowKey::new(pkt.l4, src, dst).0,
+        };
+
+        // A new SYN on a closed connection starts a new flow (port reuse).
+        let reopened = pkt.tcp.is_some_and(|f| f.syn && !f.ack)
+            && self
+                .index
+                .get(&key)
+                .and_then(|&s| self.slots.get(s as usize))
+                .and_then(|s| s.flow.as_ref())
+                .is_some_and(Flow::is_tcp_closed);
+        if reopened {
+            if let Some(flow) = self.remove(&key, EndReason::TcpClosed) {
+                finished(flow);
+            }
+        }
+
+        let slot = match self.index.get(&key) {
+            Some(&s) => s,
+            None => {
+                if self.index.len() >= self.config.max_flows.max(1) {
+                    self.evict_one(finished);
+                }
+                let mut flow = Flow::new(key, pkt.l4, src, dst, ts);
+                flow.first_frame = frame;
+                flow.file_index = file_index;
+                flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
+                let s = self.insert(flow, ts);
+                self.stats.flows_created += 1;
+                self.stats.max_active_flows =
+                    self.stats.max_active_flows.max(self.index.len() as u64);
+                s
+            }
+        };
+
+        let histogram_after = self.config.histogram_after_packets;
+        let entry = self.slots.get_mut(slot as usize)?;
+        let flow = entry.flow.as_mut()?;
+        let dir = if matches!(pkt.fragment, Fragment::Later { .. }) {
+            // A later fragment travels the same way as its first fragment.
+            if flow.orig.ip == pkt.src {
+                Direction::FromOrig
+            } else {
+                Direction::FromResp
+            }
+        } else {
+            flow.direction_of(&src)
+        };
+        if ts > flow.last_seen {
+            flow.last_seen = ts;
+        }
+        if ts < flow.first_seen {
+            flow.first_seen = ts;
+        }
+        let payload_len = pkt.payload.len();
+        if let Some(s) = flow.stats.get_mut(dir.index()) {
+            s.add(ts, wire_len, payload_len);
+        }
+        if histogram_after > 0 && flow.histograms.is_none() && flow.packets() >= histogram_after {
+            flow.histograms = FlowHistograms::new().map(Box::new);
+        }
+        if let Some(h) = flow.histograms.as_mut() {
+            h.record(dir, ts, payload_len);
+        }
+        if let Some(flags) = pkt.tcp {
+            let was_closed = flow.is_tcp_closed();
+            if flow.note_tcp(dir, flags) && !was_closed {
+                // Closed now: come due after the linger time.
+                let at = ts.plus_secs(self.config.tcp_close_linger_secs);
+                self.expiry.schedule(
+                    at,
+                    SlotRef {
+                        slot,
+                        generation: entry.generation,
+                    },
+                );
+            }
+        }
+        Some((flow, dir))
+    }
+
+    fn insert(&mut self, flow: Flow, now: Timestamp) -> u32 {
+        let key = flow.key;
+        let deadline = now.plus_secs(self.timeout_secs(&flow));
+        let slot = match self.free.pop() {
+            Some(s) => {
+                if let Some(entry) = self.slots.get_mut(s as usize) {
+                    entry.generation = entry.generation.wrapping_add(1);
+                    entry.flow = Some(flow);
+                }
+                s
+            }
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    flow: Some(flow),
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let generation = self.slots.get(slot as usize).map_or(0, |e| e.generation);
+        self.index.insert(key, slot);
+        self.expiry.schedule(deadline, SlotRef { slot, generation });
+        slot
+    }
+
+    fn remove(&mut self, key: &FlowKey, reason: EndReason) -> Option<Flow> {
+        let slot = self.index.remove(key)?;
+        let entry = self.slots.get_mut(slot as usize)?;
+        let mut flow = entry.flow.take()?;
+        flow.end_reason = Some(reason);
+        self.free.push(slot);
+        Some(flow)
+    }
+
+    /// The flow in a slot if the reference is still current.
+    fn current(&self, r: SlotRef) -> Option<&Flow> {
+        let entry = self.slots.get(r.slot as usize)?;
+        if entry.generation != r.generation {
+            return None;
+        }
+        entry.flow.as_ref()
+    }
+
+    /// Ends every flow idle at `now` and hands it to `finished`.
+    pub fn expire(&mut self, now: Timestamp, finished: &mut dyn FnMut(Flow)) {
+        while let Some((_, r)) = self.expiry.pop_due(now) {
+            let Some(flow) = self.current(r) else {
+                continue;
+            };
+            let deadline = flow.last_seen.plus_secs(self.timeout_secs(flow));
+            if deadline > now {
+                self.expiry.schedule(deadline, r);
+                continue;
+            }
+            let reason = if flow.is_tcp_closed() {
+                EndReason::TcpClosed
+            } else {
+                EndReason::Idle
+            };
+            let key = flow.key;
+            if let Some(f) = self.remove(&key, reason) {
+                finished(f);
+            }
+        }
+    }
+
+    /// Writes out the flow closest to its deadline to make room.
+    fn evict_one(&mut self, finished: &mut dyn FnMut(Flow)) {
+        while let Some((_, r)) = self.expiry.pop_earliest() {
+            let Some(flow) = self.current(r) else {
+                continue;
+            };
+            let key = flow.key;
+            if let Some(f) = self.remove(&key, EndReason::Evicted) {
+                self.stats.flows_evicted += 1;
+                finished(f);
+                return;
+            }
+        }
+    }
+
+    /// Ends every remaining flow (end of capture), in order of first packet.
+    pub fn drain(&mut self, finished: &mut dyn FnMut(Flow)) {
+        let mut rest: Vec<Flow> = self
+            .slots
+            .iter_mut()
+            .filter_map(|s| s.flow.take())
+            .collect();
+        self.index.clear();
+        self.free.clear();
+        self.slots.clear();
+        self.expiry.clear();
+        self.fragments.clear();
+        rest.sort_by(|a, b| (a.first_seen, a.key).cmp(&(b.first_seen, b.key)));
+        for mut f in rest {
+            f.end_reason = Some(EndReason::CaptureEnd);
+            finished(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpFlags;
+
+    fn udp<'a>(src: &str, sp: u16, dst: &str, dp: u16, payload: &'a [u8]) -> PacketView<'a> {
+        PacketView {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            src_port: sp,
+            dst_port: dp,
+            l4: L4Proto::Udp,
+            payload,
+            tcp: None,
+            tcp_seq: 0,
+            fragment: Fragment::Whole,
+        }
+    }
+
+    fn secs(s: i64) -> Timestamp {
+        Timestamp(s * 1_000_000_000)
+    }
+
+    #[test]
+    fn replies_join_the_flow_and_the_initiator_is_remembered() {
+        let mut t = FlowTable::new(FlowTableConfig::default());
+        let mut done = Vec::new();
+        let a = udp("192.168.1.6", 50000, "52.114.77.136", 3478, b"abc");
+        let b = udp("52.114.77.136", 3478, "192.168.1.6", 50000, b"defg");
+        t.track(&a, secs(1), 45, 1, 0, &mut |f| done.push(f));
+        t.track(&b, secs(2), 46, 2, 0, &mut |f| done.push(f));
+        assert_eq!(t.active(), 1);
+        t.drain(&mut |f| done.push(f));
+        assert_eq!(done.len(), 1);
+        let f = &done[0];
+        assert_eq!(f.orig.to_string(), "192.168.1.6:50000");
+        assert_eq!(f.stats[0].packets, 1);
+        assert_eq!(f.stats[1].packets, 1);
+        assert_eq!(f.stats[1].bytes, 46);
+        assert_eq!(f.end_reason, Some(EndReason::CaptureEnd));
+    }
+
+    #[test]
+    fn idle_flows_expire_on_packet_time() {
+        let cfg = FlowTableConfig {
+            udp_timeout_secs: 10,
+            ..Default::default()
+        };
+        let mut t = FlowTable::new(cfg);
+        let mut done = Vec::new();
+        let a = udp("10.0.0.1", 1000, "10.0.0.2", 2000, b"x");
+        let c = udp("10.0.0.3", 1000, "10.0.0.4", 2000, b"x");
+        t.track(&a, secs(0), 43, 1, 0, &mut |f| done.push(f));
+        t.track(&a, secs(8), 43, 2, 0, &mut |f| done.push(f));
+        t.expire(secs(15), &mut |f| done.push(f));
+        assert!(done.is_empty(), "activity at 8 s keeps it alive until 18 s");
+        t.track(&c, secs(19), 43, 3, 0, &mut |f| done.push(f));
+        t.expire(secs(19), &mut |f| done.push(f));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].end_reason, Some(EndReason::Idle));
+        assert_eq!(t.active(), 1);
+    }
+
+    #[test]
+    fn the_cap_evicts_and_counts() {
+        let cfg = FlowTableConfig {
+            max_flows: 2,
+            ..Default::default()
+        };
+        let mut t = FlowTable::new(cfg);
+        let mut done = Vec::new();
+        for (i, port) in [1u16, 2, 3, 4].iter().enumerate() {
+            let p = udp("10.0.0.1", *port, "10.0.0.2", 9, b"");
+            t.track(&p, secs(i as i64), 42, i as u64, 0, &mut |f| done.push(f));
+        }
+        assert_eq!(t.active(), 2);
+        assert_eq!(t.stats.flows_evicted, 2);
+        assert_eq!(done.len(), 2);
+        assert!(done
+            .iter()
+            .all(|f| f.end_reason == Some(EndReason::Evicted)));
+    }
+
+    #[test]
+    fn a_new_syn_after_close_starts_a_new_flow() {
+        let mut t = FlowTable::new(FlowTableConfig::default());
+        let mut done = Vec::new();
+        let mut p = udp("10.0.0.1", 1234, "10.0.0.2", 80, b"");
+        p.l4 = L4Proto::Tcp;
+        let flags = |syn, ack, fin, rst| Some(TcpFlags { syn, ack, fin, rst });
+        p.tcp = flags(true, false, false, false);
+        t.track(&p, secs(0), 60, 1, 0, &mut |f| done.push(f));
+        p.tcp = flags(false, true, false, true);
+        t.track(&p, secs(1), 60, 2, 0, &mut |f| done.push(f));
+        p.tcp = flags(true, false, false, false);
+        t.track(&p, secs(2), 60, 3, 0, &mut |f| done.push(f));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].packets(), 2);
+        assert_eq!(t.stats.flows_created, 2);
+    }
+
+    #[test]
+    fn later_fragments_follow_their_first_fragment() {
+        let mut t = FlowTable::new(FlowTableConfig::default());
+        let mut done = Vec::new();
+        let mut first = udp("10.0.0.1", 5060, "10.0.0.2", 5060, b"INVITE");
+        first.fragment = Fragment::First { id: 7 };
+        let mut later = udp("10.0.0.1", 0, "10.0.0.2", 0, b"");
+        later.fragment = Fragment::Later { id: 7 };
+        t.track(&first, secs(0), 1514, 1, 0, &mut |f| done.push(f));
+        assert!(t
+            .track(&later, secs(0), 600, 2, 0, &mut |f| done.push(f))
+            .is_some());
+        later.fragment = Fragment::Later { id: 8 };
+        assert!(t
+            .track(&later, secs(0), 600, 3, 0, &mut |f| done.push(f))
+            .is_none());
+        assert_eq!(t.stats.fragments_attributed, 1);
+        assert_eq!(t.stats.fragments_unattributed, 1);
+        t.drain(&mut |f| done.push(f));
+        assert_eq!(done[0].packets(), 2);
+        assert_eq!(done[0].bytes(), 2114);
+    }
+}

@@ -1,0 +1,51 @@
+//! The call record: flows grouped into one call, with the path verdict a
+//! journalist asks for (direct or relayed, by whom, where).
+
+use serde::Serialize;
+
+/// A server or peer a call talked to.
+#[derive(Clone, Debug, Serialize)]
+pub struct CallParty {
+    pub endpoint: String,
+    pub remote: Option<serde_json::Value>,
+    /// One line for people: country, operator, whose law.
+    pub summary: String,
+}
+
+/// RTP quality seen on a call's media flows.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CallQuality {
+    pub rtp_streams: u32,
+    pub packets_expected: u64,
+    pub packets_lost: i64,
+    pub loss_percent: Option<f64>,
+    pub max_jitter_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallRecord {
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    pub call: u32,
+    pub app: Option<String>,
+    pub start: f64,
+    pub end: f64,
+    pub duration: f64,
+    /// The user's own endpoints (the capture's vantage point).
+    pub local: Vec<String>,
+    /// `direct`, `relayed`, `relayed_then_direct`, `direct_then_relayed`
+    /// or `signalling_only`.
+    pub path: &'static str,
+    /// The verdict in one sentence.
+    pub verdict: String,
+    pub peers: Vec<CallParty>,
+    pub relays: Vec<CallParty>,
+    pub lookup_servers: Vec<CallParty>,
+    /// Who learned the user's public address: STUN servers that reflected
+    /// it and peers that received media from it.
+    pub public_address_learned_by: Vec<String>,
+    pub quality: Option<CallQuality>,
+    pub flows: u32,
+    pub media_flows: u32,
+    pub evidence: Vec<String>,
+}

@@ -1,0 +1,90 @@
+//! CSV of flows (RFC 4180 quoting), one line per flow as it ends; calls and
+//! the summary are not tabular and go to the other formats.
+
+use std::io::{self, Write};
+
+use super::{CallRecord, FlowRecord, RecordSink, Summary};
+
+const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_asn,remote_org,operator_country,server_name,evidence";
+
+pub struct CsvSink {
+    out: io::BufWriter<Box<dyn Write + Send>>,
+    header_written: bool,
+}
+
+impl CsvSink {
+    pub fn new(out: Box<dyn Write + Send>) -> CsvSink {
+        CsvSink {
+            out: io::BufWriter::new(out),
+            header_written: false,
+        }
+    }
+}
+
+/// Quotes a field when it holds a comma, quote or line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn remote_str(r: &FlowRecord, key: &str) -> String {
+    r.remote
+        .as_ref()
+        .and_then(|v| v.get(key))
+        .map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+impl RecordSink for CsvSink {
+    fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
+        if !self.header_written {
+            writeln!(self.out, "{HEADER}")?;
+            self.header_written = true;
+        }
+        let cols = [
+            r.l4.to_string(),
+            r.src.clone(),
+            r.dst.clone(),
+            format!("{:.6}", r.first_seen),
+            format!("{:.6}", r.last_seen),
+            format!("{:.6}", r.duration),
+            r.packets.to_string(),
+            r.bytes.to_string(),
+            r.packets_src_to_dst.to_string(),
+            r.packets_dst_to_src.to_string(),
+            r.bytes_src_to_dst.to_string(),
+            r.bytes_dst_to_src.to_string(),
+            r.community_id.clone(),
+            r.app.clone().unwrap_or_default(),
+            r.role.unwrap_or("").to_string(),
+            r.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
+            r.call.map(|c| c.to_string()).unwrap_or_default(),
+            remote_str(r, "country"),
+            remote_str(r, "asn"),
+            remote_str(r, "org"),
+            remote_str(r, "operator_country"),
+            r.server_name.clone().unwrap_or_default(),
+            r.evidence.join("; "),
+        ];
+        let line: Vec<String> = cols.iter().map(|c| field(c)).collect();
+        writeln!(self.out, "{}", line.join(","))
+    }
+
+    fn call(&mut self, _record: &CallRecord) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        if !self.header_written {
+            writeln!(self.out, "{HEADER}")?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,85 @@
+//! The flow record: the schema of DESIGN.md ("Output record").
+
+use serde::Serialize;
+
+use super::community_id::community_id;
+use crate::flow::{Direction, Flow};
+
+/// One flow as written in every output format.
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowRecord {
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    pub l4: &'static str,
+    /// The endpoint that sent the flow's first packet.
+    pub src: String,
+    pub dst: String,
+    /// Seconds since the Unix epoch (packet time).
+    pub first_seen: f64,
+    pub last_seen: f64,
+    pub duration: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub packets_src_to_dst: u64,
+    pub packets_dst_to_src: u64,
+    pub bytes_src_to_dst: u64,
+    pub bytes_dst_to_src: u64,
+    pub community_id: String,
+    pub app: Option<String>,
+    pub role: Option<&'static str>,
+    pub confidence: Option<f64>,
+    pub evidence: Vec<String>,
+    pub remote: Option<serde_json::Value>,
+    pub call: Option<u32>,
+    /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
+    /// device resolved the far end with.
+    pub server_name: Option<String>,
+    /// Per-direction media facts when the flow carries RTP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<serde_json::Value>,
+    pub end_reason: &'static str,
+    /// Frame number of the flow's first packet in its capture file.
+    pub first_frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl FlowRecord {
+    /// The counters and identity of a flow; classification fields empty.
+    pub fn from_flow(flow: &Flow) -> FlowRecord {
+        let fwd = flow.dir(Direction::FromOrig);
+        let rev = flow.dir(Direction::FromResp);
+        FlowRecord {
+            record_type: "flow",
+            l4: flow.l4.name(),
+            src: flow.orig.to_string(),
+            dst: flow.resp.to_string(),
+            first_seen: round6(flow.first_seen.as_secs_f64()),
+            last_seen: round6(flow.last_seen.as_secs_f64()),
+            duration: round6(flow.duration_secs()),
+            packets: flow.packets(),
+            bytes: flow.bytes(),
+            packets_src_to_dst: fwd.packets,
+            packets_dst_to_src: rev.packets,
+            bytes_src_to_dst: fwd.bytes,
+            bytes_dst_to_src: rev.bytes,
+            community_id: community_id(flow.l4, &flow.orig, &flow.resp),
+            app: None,
+            role: None,
+            confidence: None,
+            evidence: Vec::new(),
+            remote: None,
+            call: None,
+            server_name: None,
+            media: None,
+            end_reason: flow.end_reason.map_or("open", |r| r.name()),
+            first_frame: flow.first_frame,
+            file: None,
+        }
+    }
+}
+
+/// Microsecond precision, as captures record time.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}

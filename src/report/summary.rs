@@ -1,0 +1,41 @@
+//! The summary record that ends every output: what was read, what was
+//! skipped and why, and whether any input was damaged.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::flow::FlowTableStats;
+
+/// How one input ended.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InputReport {
+    pub file: String,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Set when the input was cut short or corrupt: where and why.
+    pub damaged: Option<String>,
+    pub damage_offset: Option<u64>,
+    /// Link types that callpath does not decode, by code, with counts.
+    pub unsupported_link_types: BTreeMap<i32, u64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    pub packets_read: u64,
+    pub packets_decoded: u64,
+    /// Packets not analysed, by reason.
+    pub packets_skipped: BTreeMap<&'static str, u64>,
+    pub flows: u64,
+    pub calls: u64,
+    /// Flows by role.
+    pub roles: BTreeMap<&'static str, u64>,
+    pub flow_table: FlowTableStats,
+    pub inputs: Vec<InputReport>,
+    /// True when any input was truncated or corrupt.
+    pub truncated: bool,
+    pub first_packet: Option<f64>,
+    pub last_packet: Option<f64>,
+}

@@ -1,0 +1,205 @@
+//! The table view for people: calls first (the question a reader asks),
+//! then every flow in aligned columns, then the summary.
+
+use std::io::{self, Write};
+
+use super::{CallRecord, FlowRecord, RecordSink, Summary};
+
+pub struct TableSink {
+    out: Box<dyn Write + Send>,
+    flows: Vec<FlowRecord>,
+    calls: Vec<CallRecord>,
+}
+
+impl TableSink {
+    pub fn new(out: Box<dyn Write + Send>) -> TableSink {
+        TableSink {
+            out,
+            flows: Vec::new(),
+            calls: Vec::new(),
+        }
+    }
+}
+
+fn remote_line(r: &FlowRecord) -> String {
+    r.remote
+        .as_ref()
+        .and_then(|v| v.get("summary"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..=9_999 => format!("{n} B"),
+        10_000..=9_999_999 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
+}
+
+fn human_duration(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else if secs < 3600.0 {
+        format!("{}m{:02}s", (secs / 60.0) as u64, (secs % 60.0) as u64)
+    } else {
+        format!(
+            "{}h{:02}m",
+            (secs / 3600.0) as u64,
+            ((secs % 3600.0) / 60.0) as u64
+        )
+    }
+}
+
+/// Pads every column to its widest cell.
+fn write_columns(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(cur) => *cur = (*cur).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            let w = widths.get(i).copied().unwrap_or(0);
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(w - cell.chars().count() + 2));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
+    writeln!(
+        out,
+        "Call {} · {} · {} · {} flows ({} media)",
+        c.call,
+        c.app.as_deref().unwrap_or("unknown app"),
+        human_duration(c.duration),
+        c.flows,
+        c.media_flows
+    )?;
+    writeln!(out, "  Verdict: {}", c.verdict)?;
+    if !c.local.is_empty() {
+        writeln!(out, "  Your device: {}", c.local.join(", "))?;
+    }
+    for p in &c.peers {
+        writeln!(out, "  Peer (direct):  {}  {}", p.endpoint, p.summary)?;
+    }
+    for r in &c.relays {
+        writeln!(out, "  Relay:          {}  {}", r.endpoint, r.summary)?;
+    }
+    for l in &c.lookup_servers {
+        writeln!(out, "  Lookup/signalling: {}  {}", l.endpoint, l.summary)?;
+    }
+    if !c.public_address_learned_by.is_empty() {
+        writeln!(
+            out,
+            "  Learned your public address: {}",
+            c.public_address_learned_by.join(", ")
+        )?;
+    }
+    if let Some(q) = &c.quality {
+        let loss = q
+            .loss_percent
+            .map_or_else(|| "n/a".to_string(), |l| format!("{l:.1}%"));
+        let jitter = q
+            .max_jitter_ms
+            .map_or_else(|| "n/a".to_string(), |j| format!("{j:.1} ms"));
+        writeln!(
+            out,
+            "  Media quality: {} RTP streams, loss {loss}, max jitter {jitter}",
+            q.rtp_streams
+        )?;
+    }
+    writeln!(out)
+}
+
+impl RecordSink for TableSink {
+    fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
+        self.flows.push(record.clone());
+        Ok(())
+    }
+
+    fn call(&mut self, record: &CallRecord) -> io::Result<()> {
+        self.calls.push(record.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        let mut out = io::BufWriter::new(&mut self.out);
+        if self.calls.is_empty() {
+            writeln!(out, "CALLS: none found\n")?;
+        } else {
+            writeln!(out, "CALLS ({})\n", self.calls.len())?;
+            for c in &self.calls {
+                write_call(&mut out, c)?;
+            }
+        }
+        writeln!(out, "FLOWS ({})", self.flows.len())?;
+        let mut rows = vec![[
+            "L4",
+            "SOURCE",
+            "DESTINATION",
+            "PKTS",
+            "BYTES",
+            "DURATION",
+            "APP",
+            "ROLE",
+            "CALL",
+            "FAR END",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()];
+        for f in &self.flows {
+            rows.push(vec![
+                f.l4.to_string(),
+                f.src.clone(),
+                f.dst.clone(),
+                f.packets.to_string(),
+                human_bytes(f.bytes),
+                human_duration(f.duration),
+                f.app.clone().unwrap_or_else(|| "-".into()),
+                f.role.unwrap_or("-").to_string(),
+                f.call.map_or_else(|| "-".into(), |c| c.to_string()),
+                remote_line(f),
+            ]);
+        }
+        write_columns(&mut out, &rows)?;
+        writeln!(out)?;
+        let skipped: u64 = s.packets_skipped.values().sum();
+        writeln!(
+            out,
+            "SUMMARY: {} packets read, {} decoded, {} skipped; {} flows, {} calls",
+            s.packets_read, s.packets_decoded, skipped, s.flows, s.calls
+        )?;
+        for (reason, n) in &s.packets_skipped {
+            writeln!(out, "  skipped {n} packets: {reason}")?;
+        }
+        for input in &s.inputs {
+            if let Some(d) = &input.damaged {
+                writeln!(out, "  {}: damaged: {d}", input.file)?;
+            }
+        }
+        if s.flow_table.flows_evicted > 0 {
+            writeln!(
+                out,
+                "  {} flows were written early because the flow table was full (--max-flows)",
+                s.flow_table.flows_evicted
+            )?;
+        }
+        out.flush()
+    }
+}
