@@ -13,37 +13,51 @@ const MAX_TUNNEL_DEPTH: u8 = 2;
 
 /// Decodes one captured frame of the given link type.
 pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
-    let sliced = match link {
-        LinkType::Ethernet => match LaxSlicedPacket::from_ethernet(data) {
-            Ok(p) => p,
-            Err(_) => return Decoded::Skipped(SkipReason::Truncated),
-        },
+    // Where each link header keeps its EtherType, and where its payload starts.
+    let (type_at, payload_at) = match link {
+        LinkType::Ethernet => (12, 14),
+        LinkType::LinuxSll => (14, 16),
+        LinkType::LinuxSll2 => (0, 20),
+        LinkType::CiscoHdlc => (2, 4),
         LinkType::RawIp | LinkType::RawIpv4 | LinkType::RawIpv6 => return from_ip(data, 0),
         // The 4-byte address family says v4 or v6; the version nibble of the
         // IP header says the same thing in a byte-order-independent way.
         LinkType::Null | LinkType::Loop => return from_ip(data.get(4..).unwrap_or(&[]), 0),
-        LinkType::LinuxSll => match (data.get(14..16), data.get(16..)) {
-            (Some(&[hi, lo]), Some(rest)) => {
-                LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([hi, lo])), rest)
-            }
-            _ => return Decoded::Skipped(SkipReason::Truncated),
-        },
-        LinkType::LinuxSll2 => match (data.get(0..2), data.get(20..)) {
-            (Some(&[hi, lo]), Some(rest)) => {
-                LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([hi, lo])), rest)
-            }
-            _ => return Decoded::Skipped(SkipReason::Truncated),
-        },
-        LinkType::CiscoHdlc => match (data.get(2..4), data.get(4..)) {
-            (Some(&[hi, lo]), Some(rest)) => {
-                LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([hi, lo])), rest)
-            }
-            _ => return Decoded::Skipped(SkipReason::Truncated),
-        },
         LinkType::Ppp => return from_ppp(data),
         LinkType::Unsupported(_) => return Decoded::Skipped(SkipReason::UnsupportedLinkType),
     };
-    from_sliced(&sliced, 0)
+    match (data.get(type_at..type_at + 2), data.get(payload_at..)) {
+        (Some(&[hi, lo]), Some(rest)) => from_ether_type(u16::from_be_bytes([hi, lo]), rest),
+        _ => Decoded::Skipped(SkipReason::Truncated),
+    }
+}
+
+/// MPLS unicast and multicast EtherTypes (RFC 3032).
+const MPLS: [u16; 2] = [0x8847, 0x8848];
+/// Most MPLS labels callpath pops before giving up.
+const MAX_MPLS_LABELS: usize = 8;
+
+/// Decodes what follows an EtherType: VLAN tags and IP through etherparse,
+/// MPLS label stacks (which etherparse does not know) by popping labels
+/// down to the bottom of the stack and reading IP by its version nibble.
+fn from_ether_type(ether_type: u16, rest: &[u8]) -> Decoded<'_> {
+    if MPLS.contains(&ether_type) {
+        let mut body = rest;
+        for _ in 0..MAX_MPLS_LABELS {
+            let Some((label, after)) = body.split_first_chunk::<4>() else {
+                return Decoded::Skipped(SkipReason::Truncated);
+            };
+            body = after;
+            if label[2] & 0x01 != 0 {
+                return from_ip(body, 0);
+            }
+        }
+        return Decoded::Skipped(SkipReason::Malformed);
+    }
+    from_sliced(
+        &LaxSlicedPacket::from_ether_type(EtherType(ether_type), rest),
+        0,
+    )
 }
 
 /// PPP (RFC 1661): optional FF 03 address/control, then a 2-byte protocol.
