@@ -1,1 +1,1388 @@
-//! (to be written)
+//! App identification data: `signatures/<app>.toml`, compiled into lookup
+//! tables. Adding an app needs no Rust: drop a TOML file in `signatures/`
+//! (and list it in [`EMBEDDED`]) or pass `--signatures DIR` at run time.
+//! The format is documented in `signatures/README.md`.
+//!
+//! Embedding: every app file is listed explicitly in [`EMBEDDED`] with
+//! `include_str!` (no build script); a test fails if a file in `signatures/`
+//! is missing from the list. A directory given to [`Signatures::load`] adds
+//! apps, or replaces an embedded app with the same `id`.
+
+mod file_format;
+pub mod prefix_table;
+
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::path::Path;
+use toml::Spanned;
+
+use file_format::{RawApp, RawPayload};
+pub use prefix_table::{Cidr, PrefixTable};
+
+/// The app files compiled into the binary: (file name, contents).
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "skype_teams.toml",
+        include_str!("../../signatures/skype_teams.toml"),
+    ),
+    ("zoom.toml", include_str!("../../signatures/zoom.toml")),
+    (
+        "whatsapp.toml",
+        include_str!("../../signatures/whatsapp.toml"),
+    ),
+    (
+        "google_meet.toml",
+        include_str!("../../signatures/google_meet.toml"),
+    ),
+    ("signal.toml", include_str!("../../signatures/signal.toml")),
+    (
+        "telegram.toml",
+        include_str!("../../signatures/telegram.toml"),
+    ),
+    (
+        "discord.toml",
+        include_str!("../../signatures/discord.toml"),
+    ),
+    (
+        "facetime.toml",
+        include_str!("../../signatures/facetime.toml"),
+    ),
+    ("webex.toml", include_str!("../../signatures/webex.toml")),
+    ("viber.toml", include_str!("../../signatures/viber.toml")),
+    ("line.toml", include_str!("../../signatures/line.toml")),
+    ("wechat.toml", include_str!("../../signatures/wechat.toml")),
+    (
+        "kakaotalk.toml",
+        include_str!("../../signatures/kakaotalk.toml"),
+    ),
+    (
+        "snapchat.toml",
+        include_str!("../../signatures/snapchat.toml"),
+    ),
+    ("imo.toml", include_str!("../../signatures/imo.toml")),
+    ("agora.toml", include_str!("../../signatures/agora.toml")),
+    (
+        "sip_rtp.toml",
+        include_str!("../../signatures/sip_rtp.toml"),
+    ),
+    (
+        "webrtc_generic.toml",
+        include_str!("../../signatures/webrtc_generic.toml"),
+    ),
+];
+
+/// Files in `signatures/` that are not app files (other tables, read elsewhere).
+pub const NON_APP_FILES: &[&str] = &["operators.toml", "jurisdictions.toml"];
+
+/// Index of an app in a [`Signatures`] set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppId(pub u16);
+
+/// Transport protocol of a port rule or payload pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum L4Kind {
+    Udp,
+    Tcp,
+}
+
+/// What the vendor says lives in a prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrafficKind {
+    /// Media relays / media processors.
+    Media,
+    /// Signalling, directory, chat servers.
+    Signalling,
+    /// Not separated by the vendor.
+    Any,
+}
+
+/// What a name under a domain suffix is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainKind {
+    Signalling,
+    /// Names of media relays (e.g. `*.relay.teams.microsoft.com`).
+    Media,
+    /// Telemetry/CDN names of the vendor that are not call traffic.
+    None,
+}
+
+/// What a port is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortKind {
+    Media,
+    Signalling,
+    Stun,
+}
+
+/// What a payload pattern reveals about its flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadKind {
+    Media,
+    Signalling,
+    /// Address discovery (own public address), a lookup.
+    Discovery,
+    Keepalive,
+}
+
+/// A domain suffix rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRule {
+    pub suffix: String,
+    pub kind: DomainKind,
+}
+
+/// A published prefix with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixRule {
+    pub cidr: Cidr,
+    pub text: String,
+    pub kind: TrafficKind,
+    pub source: String,
+    pub date: String,
+}
+
+/// A port range rule (inclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortRule {
+    pub l4: L4Kind,
+    pub low: u16,
+    pub high: u16,
+    pub kind: PortKind,
+    pub source: Option<String>,
+}
+
+/// STUN fingerprints of a vendor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StunRules {
+    /// Case-insensitive substrings of the REALM attribute.
+    pub realms: Vec<String>,
+    /// Case-insensitive substrings of the SOFTWARE attribute.
+    pub software: Vec<String>,
+    pub attributes: Vec<u16>,
+    pub message_types: Vec<u16>,
+    pub source: Option<String>,
+}
+
+/// A byte pattern checked on a new flow's first packets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadPattern {
+    pub name: String,
+    pub l4: L4Kind,
+    /// Either port must fall in this inclusive range.
+    pub ports: Option<(u16, u16)>,
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+    /// Same length as `bytes`; a payload byte matches if `(p & m) == (b & m)`.
+    pub mask: Option<Vec<u8>>,
+    pub min_len: Option<usize>,
+    pub len: Option<usize>,
+    pub kind: PayloadKind,
+    pub source: Option<String>,
+}
+
+impl PayloadPattern {
+    fn matches(&self, l4: L4Kind, src_port: u16, dst_port: u16, payload: &[u8]) -> bool {
+        if self.l4 != l4 {
+            return false;
+        }
+        if let Some((lo, hi)) = self.ports {
+            let inside = |p: u16| (lo..=hi).contains(&p);
+            if !inside(src_port) && !inside(dst_port) {
+                return false;
+            }
+        }
+        if self.len.is_some_and(|n| payload.len() != n)
+            || self.min_len.is_some_and(|n| payload.len() < n)
+        {
+            return false;
+        }
+        let Some(window) = payload.get(self.offset..self.offset.saturating_add(self.bytes.len()))
+        else {
+            return false;
+        };
+        match &self.mask {
+            None => window == self.bytes.as_slice(),
+            Some(mask) => window
+                .iter()
+                .zip(&self.bytes)
+                .zip(mask)
+                .all(|((p, b), m)| p & m == b & m),
+        }
+    }
+
+    /// Number of bits the pattern fixes: the more, the more specific.
+    fn specificity(&self) -> u32 {
+        match &self.mask {
+            None => 8 * self.bytes.len() as u32,
+            Some(m) => m.iter().map(|b| b.count_ones()).sum(),
+        }
+    }
+
+    /// The first byte every match has, when the pattern fixes it.
+    fn fixed_first_byte(&self) -> Option<u8> {
+        if self.offset != 0 {
+            return None;
+        }
+        let first = *self.bytes.first()?;
+        match &self.mask {
+            Some(m) if m.first() != Some(&0xFF) => None,
+            _ => Some(first),
+        }
+    }
+}
+
+/// Everything known about one app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSignature {
+    pub id: String,
+    pub display_name: String,
+    pub vendor: String,
+    pub notes: Option<String>,
+    pub always_server_routed: bool,
+    /// Why `always_server_routed` is what it is (vendor statement, source).
+    pub routing_why: String,
+    pub operator_asns: Vec<u32>,
+    pub domains: Vec<DomainRule>,
+    pub prefixes: Vec<PrefixRule>,
+    pub ports: Vec<PortRule>,
+    pub stun: StunRules,
+    pub payload: Vec<PayloadPattern>,
+    /// File this app was read from (`skype_teams.toml` or a path).
+    pub file: String,
+}
+
+/// Returned by [`Signatures::app`] for an id that is not in the set.
+static UNKNOWN_APP: AppSignature = AppSignature {
+    id: String::new(),
+    display_name: String::new(),
+    vendor: String::new(),
+    notes: None,
+    always_server_routed: false,
+    routing_why: String::new(),
+    operator_asns: Vec::new(),
+    domains: Vec::new(),
+    prefixes: Vec::new(),
+    ports: Vec::new(),
+    stun: StunRules {
+        realms: Vec::new(),
+        software: Vec::new(),
+        attributes: Vec::new(),
+        message_types: Vec::new(),
+        source: None,
+    },
+    payload: Vec::new(),
+    file: String::new(),
+};
+
+/// A loading error, naming the file and (when known) the line.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureError {
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A domain-suffix hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainMatch {
+    pub app: AppId,
+    pub kind: DomainKind,
+    pub suffix: String,
+    /// e.g. "teams.microsoft.com matches skype_teams domain teams.microsoft.com".
+    pub evidence: String,
+}
+
+/// A published-prefix hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixMatch {
+    pub app: AppId,
+    pub kind: TrafficKind,
+    pub cidr: String,
+    pub source: String,
+    pub evidence: String,
+}
+
+/// A STUN REALM or SOFTWARE hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StunMatch {
+    pub app: AppId,
+    pub pattern: String,
+    pub evidence: String,
+}
+
+/// A payload-pattern hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadMatch {
+    pub app: AppId,
+    pub kind: PayloadKind,
+    pub name: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PrefixRef {
+    app: AppId,
+    rule: usize,
+}
+
+/// All app signatures with their lookup tables.
+#[derive(Debug, Default)]
+pub struct Signatures {
+    apps: Vec<AppSignature>,
+    by_name: FxHashMap<String, AppId>,
+    domains: FxHashMap<String, (AppId, DomainKind)>,
+    prefixes: PrefixTable<PrefixRef>,
+    asns: FxHashMap<u32, AppId>,
+    ports: Vec<(AppId, PortRule)>,
+    realms: Vec<(AppId, String)>,
+    software: Vec<(AppId, String)>,
+    stun_attributes: FxHashMap<u16, AppId>,
+    stun_message_types: FxHashMap<u16, AppId>,
+    payload: Vec<(AppId, usize)>,
+    /// Indexes into `payload` by fixed first byte; `payload_any` has the rest.
+    payload_by_first: FxHashMap<u8, Vec<usize>>,
+    payload_any: Vec<usize>,
+}
+
+/// An app parsed from one file, with line numbers kept for cross-app checks.
+struct ParsedApp {
+    sig: AppSignature,
+    id_line: usize,
+    domain_lines: Vec<usize>,
+    prefix_lines: Vec<usize>,
+    asn_lines: Vec<usize>,
+    attribute_lines: Vec<usize>,
+    message_type_lines: Vec<usize>,
+}
+
+impl Signatures {
+    /// The embedded set only.
+    pub fn embedded() -> Result<Self, SignatureError> {
+        Self::load(None)
+    }
+
+    /// The embedded set, plus (or overridden by id) the `*.toml` app files of
+    /// `override_dir`. Files named in [`NON_APP_FILES`] are skipped.
+    pub fn load(override_dir: Option<&Path>) -> Result<Self, SignatureError> {
+        let mut parsed: Vec<ParsedApp> = Vec::new();
+        for (file, text) in EMBEDDED {
+            let app = parse_app(file, text)?;
+            if let Some(prev) = parsed.iter().find(|p| p.sig.id == app.sig.id) {
+                return Err(invalid(
+                    file,
+                    app.id_line,
+                    format!(
+                        "duplicate app id {:?} (also in {})",
+                        app.sig.id, prev.sig.file
+                    ),
+                ));
+            }
+            parsed.push(app);
+        }
+        if let Some(dir) = override_dir {
+            let io_err = |source| SignatureError::Io {
+                file: dir.display().to_string(),
+                source,
+            };
+            let mut files: Vec<_> = std::fs::read_dir(dir)
+                .map_err(io_err)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_none_or(|n| !NON_APP_FILES.contains(&n))
+                })
+                .collect();
+            files.sort();
+            let mut seen_in_dir: Vec<String> = Vec::new();
+            for path in files {
+                let file = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|source| SignatureError::Io {
+                    file: file.clone(),
+                    source,
+                })?;
+                let app = parse_app(&file, &text)?;
+                if seen_in_dir.contains(&app.sig.id) {
+                    return Err(invalid(
+                        &file,
+                        app.id_line,
+                        format!("duplicate app id {:?} in {}", app.sig.id, dir.display()),
+                    ));
+                }
+                seen_in_dir.push(app.sig.id.clone());
+                match parsed.iter_mut().find(|p| p.sig.id == app.sig.id) {
+                    Some(slot) => *slot = app,
+                    None => parsed.push(app),
+                }
+            }
+        }
+        Self::build(parsed)
+    }
+
+    fn build(parsed: Vec<ParsedApp>) -> Result<Self, SignatureError> {
+        let mut s = Signatures::default();
+        for (index, p) in parsed.into_iter().enumerate() {
+            let file = p.sig.file.clone();
+            let app = AppId(
+                u16::try_from(index)
+                    .map_err(|_| invalid(&file, p.id_line, "more than 65535 apps".to_owned()))?,
+            );
+            s.by_name.insert(p.sig.id.clone(), app);
+            for (rule, line) in p.sig.domains.iter().zip(&p.domain_lines) {
+                if let Some((other, _)) = s.domains.get(&rule.suffix) {
+                    return Err(s.duplicate(
+                        &file,
+                        *line,
+                        "domain suffix",
+                        &rule.suffix,
+                        *other,
+                        &p.sig,
+                    ));
+                }
+                s.domains.insert(rule.suffix.clone(), (app, rule.kind));
+            }
+            for (i, (rule, line)) in p.sig.prefixes.iter().zip(&p.prefix_lines).enumerate() {
+                if let Some(prev) = s.prefixes.insert(rule.cidr, PrefixRef { app, rule: i }) {
+                    let other = prev.app;
+                    return Err(s.duplicate(&file, *line, "prefix", &rule.text, other, &p.sig));
+                }
+            }
+            for (asn, line) in p.sig.operator_asns.iter().zip(&p.asn_lines) {
+                if let Some(other) = s.asns.get(asn) {
+                    return Err(s.duplicate(
+                        &file,
+                        *line,
+                        "operator ASN",
+                        &asn.to_string(),
+                        *other,
+                        &p.sig,
+                    ));
+                }
+                s.asns.insert(*asn, app);
+            }
+            for (code, line) in p.sig.stun.attributes.iter().zip(&p.attribute_lines) {
+                if let Some(other) = s.stun_attributes.get(code) {
+                    return Err(s.duplicate(
+                        &file,
+                        *line,
+                        "STUN attribute",
+                        &format!("0x{code:04X}"),
+                        *other,
+                        &p.sig,
+                    ));
+                }
+                s.stun_attributes.insert(*code, app);
+            }
+            for (code, line) in p.sig.stun.message_types.iter().zip(&p.message_type_lines) {
+                if let Some(other) = s.stun_message_types.get(code) {
+                    return Err(s.duplicate(
+                        &file,
+                        *line,
+                        "STUN message type",
+                        &format!("0x{code:04X}"),
+                        *other,
+                        &p.sig,
+                    ));
+                }
+                s.stun_message_types.insert(*code, app);
+            }
+            s.ports.extend(p.sig.ports.iter().map(|r| (app, r.clone())));
+            s.realms.extend(
+                p.sig
+                    .stun
+                    .realms
+                    .iter()
+                    .map(|r| (app, r.to_ascii_lowercase())),
+            );
+            s.software.extend(
+                p.sig
+                    .stun
+                    .software
+                    .iter()
+                    .map(|r| (app, r.to_ascii_lowercase())),
+            );
+            for (i, pattern) in p.sig.payload.iter().enumerate() {
+                let slot = s.payload.len();
+                s.payload.push((app, i));
+                match pattern.fixed_first_byte() {
+                    Some(b) => s.payload_by_first.entry(b).or_default().push(slot),
+                    None => s.payload_any.push(slot),
+                }
+            }
+            s.apps.push(p.sig);
+        }
+        Ok(s)
+    }
+
+    /// Error for a value claimed by two apps (or twice by one).
+    fn duplicate(
+        &self,
+        file: &str,
+        line: usize,
+        what: &str,
+        value: &str,
+        other: AppId,
+        this: &AppSignature,
+    ) -> SignatureError {
+        let owner = self.apps.get(usize::from(other.0)).unwrap_or(this);
+        invalid(
+            file,
+            line,
+            format!(
+                "{what} {value} is already claimed by app {:?} ({})",
+                owner.id, owner.file
+            ),
+        )
+    }
+
+    /// The app with this id (a blank placeholder for an id from another set).
+    pub fn app(&self, id: AppId) -> &AppSignature {
+        self.apps.get(usize::from(id.0)).unwrap_or(&UNKNOWN_APP)
+    }
+
+    /// The id of the app named `name` (its `id` key, e.g. "skype_teams").
+    pub fn app_id(&self, name: &str) -> Option<AppId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// All apps in id order.
+    pub fn apps(&self) -> impl Iterator<Item = (AppId, &AppSignature)> {
+        self.apps
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (AppId(i as u16), a))
+    }
+
+    fn name(&self, app: AppId) -> &str {
+        &self.app(app).id
+    }
+
+    /// Longest domain suffix (on label boundaries, case-insensitive, trailing
+    /// dot ignored) that `name` ends with.
+    pub fn match_domain(&self, name: &str) -> Option<DomainMatch> {
+        let lower = name.trim_end_matches('.').to_ascii_lowercase();
+        let mut candidate = lower.as_str();
+        loop {
+            if let Some((app, kind)) = self.domains.get(candidate) {
+                return Some(DomainMatch {
+                    app: *app,
+                    kind: *kind,
+                    suffix: candidate.to_owned(),
+                    evidence: format!("{lower} matches {} domain {candidate}", self.name(*app)),
+                });
+            }
+            candidate = candidate.split_once('.')?.1;
+        }
+    }
+
+    /// The longest published prefix containing `ip`.
+    pub fn match_ip(&self, ip: IpAddr) -> Option<PrefixMatch> {
+        let r = self.prefixes.lookup(ip)?;
+        let rule = self.app(r.app).prefixes.get(r.rule)?;
+        Some(PrefixMatch {
+            app: r.app,
+            kind: rule.kind,
+            cidr: rule.text.clone(),
+            source: rule.source.clone(),
+            evidence: format!(
+                "{ip} in {} {} range {} ({}, {})",
+                self.name(r.app),
+                kind_word(rule.kind),
+                rule.text,
+                rule.source,
+                rule.date
+            ),
+        })
+    }
+
+    /// The app whose operator owns this ASN.
+    pub fn match_asn(&self, asn: u32) -> Option<AppId> {
+        self.asns.get(&asn).copied()
+    }
+
+    /// Every app with a port rule covering `port`.
+    pub fn match_port(
+        &self,
+        l4: L4Kind,
+        port: u16,
+    ) -> impl Iterator<Item = (AppId, PortKind)> + '_ {
+        self.ports
+            .iter()
+            .filter(move |(_, r)| r.l4 == l4 && (r.low..=r.high).contains(&port))
+            .map(|(app, r)| (*app, r.kind))
+    }
+
+    /// The app whose REALM pattern occurs in `realm` (longest pattern wins).
+    pub fn match_stun_realm(&self, realm: &[u8]) -> Option<StunMatch> {
+        self.match_substring(&self.realms, realm, "REALM")
+    }
+
+    /// The app whose SOFTWARE pattern occurs in `sw` (longest pattern wins).
+    pub fn match_stun_software(&self, sw: &[u8]) -> Option<StunMatch> {
+        self.match_substring(&self.software, sw, "SOFTWARE")
+    }
+
+    fn match_substring(
+        &self,
+        table: &[(AppId, String)],
+        value: &[u8],
+        what: &str,
+    ) -> Option<StunMatch> {
+        let lower = value.to_ascii_lowercase();
+        let (app, pattern) = table
+            .iter()
+            .filter(|(_, p)| contains(&lower, p.as_bytes()))
+            .max_by_key(|(_, p)| p.len())?;
+        Some(StunMatch {
+            app: *app,
+            pattern: pattern.clone(),
+            evidence: format!(
+                "STUN {what} {:?} contains {} pattern {pattern:?}",
+                String::from_utf8_lossy(value),
+                self.name(*app)
+            ),
+        })
+    }
+
+    /// The app that owns a vendor STUN attribute type.
+    pub fn match_stun_attribute(&self, attr_type: u16) -> Option<AppId> {
+        self.stun_attributes.get(&attr_type).copied()
+    }
+
+    /// The app that owns a vendor STUN message type.
+    pub fn match_stun_message_type(&self, t: u16) -> Option<AppId> {
+        self.stun_message_types.get(&t).copied()
+    }
+
+    /// The most specific payload pattern matching this packet.
+    pub fn match_payload(
+        &self,
+        l4: L4Kind,
+        src_port: u16,
+        dst_port: u16,
+        payload: &[u8],
+    ) -> Option<PayloadMatch> {
+        let by_first = payload
+            .first()
+            .and_then(|b| self.payload_by_first.get(b))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let (app, pattern) = by_first
+            .iter()
+            .chain(&self.payload_any)
+            .filter_map(|slot| {
+                let (app, i) = self.payload.get(*slot)?;
+                Some((*app, self.app(*app).payload.get(*i)?))
+            })
+            .filter(|(_, p)| p.matches(l4, src_port, dst_port, payload))
+            .max_by_key(|(_, p)| p.specificity())?;
+        Some(PayloadMatch {
+            app,
+            kind: pattern.kind,
+            name: pattern.name.clone(),
+            evidence: format!(
+                "payload matches {} pattern {} ({} bytes at offset {})",
+                self.name(app),
+                pattern.name,
+                pattern.bytes.len(),
+                pattern.offset
+            ),
+        })
+    }
+}
+
+fn kind_word(k: TrafficKind) -> &'static str {
+    match k {
+        TrafficKind::Media => "media",
+        TrafficKind::Signalling => "signalling",
+        TrafficKind::Any => "published",
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn invalid(file: &str, line: usize, message: String) -> SignatureError {
+    SignatureError::Invalid {
+        file: file.to_owned(),
+        line,
+        message,
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .unwrap_or(text)
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+fn span_line<T>(text: &str, v: &Spanned<T>) -> usize {
+    line_of(text, v.span().start)
+}
+
+fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if clean.is_empty() || clean.len() % 2 != 0 {
+        return Err(format!(
+            "bad hex {text:?}: need an even, non-zero number of digits"
+        ));
+    }
+    let digits = clean.as_bytes();
+    digits
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+                .ok_or_else(|| format!("bad hex {text:?}"))
+        })
+        .collect()
+}
+
+fn valid_suffix(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && !s.ends_with('.')
+        && !s.contains("..")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+}
+
+/// Parses and checks one app file.
+fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
+    let raw: RawApp = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |r: Range<usize>| line_of(text, r.start));
+        invalid(file, line, e.message().trim().to_owned())
+    })?;
+    let err = |line: usize, message: String| invalid(file, line, message);
+    let id_line = span_line(text, &raw.id);
+    let id = raw.id.into_inner();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(err(
+            id_line,
+            format!("app id {id:?} must be lower-case letters, digits and _"),
+        ));
+    }
+    let stem = Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if stem != id {
+        return Err(err(
+            id_line,
+            format!("app id {id:?} must equal the file name ({stem}.toml)"),
+        ));
+    }
+
+    let mut domains = Vec::new();
+    let mut domain_lines = Vec::new();
+    for d in raw.domains {
+        let line = span_line(text, &d);
+        let d = d.into_inner();
+        let suffix = d.suffix.trim_end_matches('.').to_ascii_lowercase();
+        if !valid_suffix(&suffix) {
+            return Err(err(line, format!("bad domain suffix {:?}", d.suffix)));
+        }
+        domains.push(DomainRule {
+            suffix,
+            kind: d.kind,
+        });
+        domain_lines.push(line);
+    }
+
+    let mut prefixes = Vec::new();
+    let mut prefix_lines = Vec::new();
+    for group in raw.prefixes {
+        let date_line = span_line(text, &group.date);
+        let date = group.date.into_inner();
+        if date.len() < 4 || !date.bytes().take(4).all(|b| b.is_ascii_digit()) {
+            return Err(err(
+                date_line,
+                format!("bad date {date:?}: expected YYYY[-MM[-DD]]"),
+            ));
+        }
+        if group.cidr.is_none() && group.cidrs.is_empty() {
+            return Err(err(
+                date_line,
+                "[[prefixes]] needs `cidr` or `cidrs`".to_owned(),
+            ));
+        }
+        for c in group.cidr.into_iter().chain(group.cidrs) {
+            let line = span_line(text, &c);
+            let textual = c.into_inner();
+            let cidr = Cidr::parse(&textual).map_err(|m| err(line, m))?;
+            prefixes.push(PrefixRule {
+                cidr,
+                text: textual.trim().to_owned(),
+                kind: group.kind,
+                source: group.source.clone(),
+                date: date.clone(),
+            });
+            prefix_lines.push(line);
+        }
+    }
+
+    let mut ports = Vec::new();
+    for p in raw.ports {
+        let line = span_line(text, &p.range);
+        let (low, high) = p.range.get_ref().parse().map_err(|m| err(line, m))?;
+        ports.push(PortRule {
+            l4: p.l4,
+            low,
+            high,
+            kind: p.kind,
+            source: p.source,
+        });
+    }
+
+    let mut payload = Vec::new();
+    for p in raw.payload {
+        payload.push(parse_payload(text, &p).map_err(|(line, m)| err(line, m))?);
+    }
+    for (i, p) in payload.iter().enumerate() {
+        if payload.iter().take(i).any(|q| q.name == p.name) {
+            return Err(err(
+                id_line,
+                format!("duplicate payload pattern name {:?}", p.name),
+            ));
+        }
+    }
+
+    let stun_lines = |v: &[Spanned<u16>]| v.iter().map(|s| span_line(text, s)).collect::<Vec<_>>();
+    let attribute_lines = stun_lines(&raw.stun.attributes);
+    let message_type_lines = stun_lines(&raw.stun.message_types);
+    for s in raw.stun.realms.iter().chain(&raw.stun.software) {
+        if s.get_ref().is_empty() {
+            return Err(err(span_line(text, s), "empty STUN pattern".to_owned()));
+        }
+    }
+    let asn_lines = raw
+        .operator_asns
+        .iter()
+        .map(|a| span_line(text, a))
+        .collect();
+
+    let sig = AppSignature {
+        id,
+        display_name: raw.display_name,
+        vendor: raw.vendor,
+        notes: raw.notes,
+        always_server_routed: raw.media.always_server_routed,
+        routing_why: raw.media.why,
+        operator_asns: raw
+            .operator_asns
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
+        domains,
+        prefixes,
+        ports,
+        stun: StunRules {
+            realms: raw
+                .stun
+                .realms
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            software: raw
+                .stun
+                .software
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            attributes: raw
+                .stun
+                .attributes
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            message_types: raw
+                .stun
+                .message_types
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            source: raw.stun.source,
+        },
+        payload,
+        file: file.to_owned(),
+    };
+    Ok(ParsedApp {
+        sig,
+        id_line,
+        domain_lines,
+        prefix_lines,
+        asn_lines,
+        attribute_lines,
+        message_type_lines,
+    })
+}
+
+fn parse_payload(text: &str, p: &RawPayload) -> Result<PayloadPattern, (usize, String)> {
+    let name_line = span_line(text, &p.name);
+    let bytes_line = span_line(text, &p.bytes);
+    let bytes = parse_hex(p.bytes.get_ref()).map_err(|m| (bytes_line, m))?;
+    let mask = match &p.mask {
+        None => None,
+        Some(m) => {
+            let line = span_line(text, m);
+            let mask = parse_hex(m.get_ref()).map_err(|e| (line, e))?;
+            if mask.len() != bytes.len() {
+                return Err((
+                    line,
+                    format!("mask has {} bytes, bytes has {}", mask.len(), bytes.len()),
+                ));
+            }
+            Some(mask)
+        }
+    };
+    let ports = match &p.ports {
+        None => None,
+        Some(r) => Some(r.get_ref().parse().map_err(|m| (span_line(text, r), m))?),
+    };
+    let end = p.offset.saturating_add(bytes.len());
+    if p.len.is_some_and(|n| n < end) || p.min_len.is_some_and(|n| n < end) {
+        return Err((
+            name_line,
+            format!("len/min_len shorter than offset + bytes ({end})"),
+        ));
+    }
+    if p.name.get_ref().is_empty() {
+        return Err((name_line, "empty payload pattern name".to_owned()));
+    }
+    Ok(PayloadPattern {
+        name: p.name.get_ref().clone(),
+        l4: p.l4,
+        ports,
+        offset: p.offset,
+        bytes,
+        mask,
+        min_len: p.min_len,
+        len: p.len,
+        kind: p.kind,
+        source: p.source.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn sigs() -> Signatures {
+        Signatures::embedded().unwrap()
+    }
+
+    fn name(s: &Signatures, id: AppId) -> &str {
+        &s.app(id).id
+    }
+
+    #[test]
+    fn embedded_set_loads_with_every_app() {
+        let s = sigs();
+        let ids: Vec<&str> = s.apps().map(|(_, a)| a.id.as_str()).collect();
+        for want in [
+            "skype_teams",
+            "zoom",
+            "whatsapp",
+            "google_meet",
+            "signal",
+            "telegram",
+            "discord",
+            "facetime",
+            "webex",
+            "viber",
+            "line",
+            "wechat",
+            "kakaotalk",
+            "snapchat",
+            "imo",
+            "agora",
+            "sip_rtp",
+            "webrtc_generic",
+        ] {
+            assert!(ids.contains(&want), "{want} missing");
+            let id = s.app_id(want).unwrap();
+            assert_eq!(s.app(id).id, want);
+        }
+        assert!(s.app(s.app_id("discord").unwrap()).always_server_routed);
+        assert!(!s.app(s.app_id("zoom").unwrap()).always_server_routed);
+        assert_eq!(s.app(AppId(60000)).id, "");
+    }
+
+    #[test]
+    fn every_app_file_in_the_folder_is_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("signatures");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".toml") && !NON_APP_FILES.contains(&name.as_str()) {
+                assert!(
+                    EMBEDDED.iter().any(|(f, _)| *f == name),
+                    "{name} not in EMBEDDED"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn domains_match_on_label_boundaries_longest_first() {
+        let s = sigs();
+        let m = s
+            .match_domain("api.flightproxy.teams.microsoft.com")
+            .unwrap();
+        assert_eq!(name(&s, m.app), "skype_teams");
+        assert_eq!(m.suffix, "teams.microsoft.com");
+        assert_eq!(m.kind, DomainKind::Signalling);
+        assert!(
+            m.evidence
+                .contains("skype_teams domain teams.microsoft.com"),
+            "{}",
+            m.evidence
+        );
+        let m = s
+            .match_domain("Worldaz.Relay.Teams.Microsoft.com.")
+            .unwrap();
+        assert_eq!(
+            (m.suffix.as_str(), m.kind),
+            ("relay.teams.microsoft.com", DomainKind::Media)
+        );
+        assert_eq!(name(&s, s.match_domain("zoom.us").unwrap().app), "zoom");
+        // Seen in nDPI zoom.pcap SNIs.
+        assert_eq!(
+            name(&s, s.match_domain("zoomfrn99mmr.zoom.us").unwrap().app),
+            "zoom"
+        );
+        assert_eq!(
+            s.match_domain("log.zoom.us").unwrap().kind,
+            DomainKind::None
+        );
+        let m = s.match_domain("sfu.us-east.voip.signal.org").unwrap();
+        assert_eq!((name(&s, m.app), m.kind), ("signal", DomainKind::Media));
+        assert_eq!(
+            name(&s, s.match_domain("uts-front.line-apps.com").unwrap().app),
+            "line"
+        );
+        assert!(s.match_domain("notzoom.us").is_none());
+        assert!(s.match_domain("zoom.us.evil.example").is_none());
+        assert!(s.match_domain("").is_none());
+    }
+
+    #[test]
+    fn published_prefixes_match_real_addresses() {
+        let s = sigs();
+        let ip = |t: &str| s.match_ip(t.parse().unwrap());
+        // Teams relay in nDPI stun_msteams_unidir.pcapng.
+        let m = ip("52.114.77.136").unwrap();
+        assert_eq!(
+            (name(&s, m.app), m.kind),
+            ("skype_teams", TrafficKind::Media)
+        );
+        assert_eq!(m.cidr, "52.112.0.0/14");
+        assert!(m.source.contains("endpoints"));
+        assert_eq!(name(&s, ip("2603:1063::1").unwrap().app), "skype_teams");
+        assert_eq!(name(&s, ip("74.125.250.10").unwrap().app), "google_meet");
+        assert_eq!(
+            name(&s, ip("2001:4860:4864:6::81").unwrap().app),
+            "google_meet"
+        );
+        assert_eq!(name(&s, ip("91.108.8.1").unwrap().app), "telegram");
+        assert_eq!(name(&s, ip("134.224.90.111").unwrap().app), "zoom");
+        assert_eq!(name(&s, ip("66.22.196.173").unwrap().app), "discord");
+        assert_eq!(name(&s, ip("17.154.239.222").unwrap().app), "facetime");
+        assert_eq!(name(&s, ip("147.92.169.90").unwrap().app), "line");
+        assert!(ip("8.8.8.8").is_none());
+        assert!(ip("192.168.1.1").is_none());
+    }
+
+    #[test]
+    fn asn_port_and_stun_lookups() {
+        let s = sigs();
+        assert_eq!(name(&s, s.match_asn(8075).unwrap()), "skype_teams");
+        assert_eq!(name(&s, s.match_asn(62041).unwrap()), "telegram");
+        assert!(s.match_asn(1).is_none());
+        let zoom = s.app_id("zoom").unwrap();
+        assert!(s
+            .match_port(L4Kind::Udp, 8805)
+            .any(|(a, k)| a == zoom && k == PortKind::Media));
+        assert!(!s.match_port(L4Kind::Tcp, 8805).any(|(a, _)| a == zoom));
+        let at_3478: Vec<_> = s
+            .match_port(L4Kind::Udp, 3478)
+            .map(|(a, _)| name(&s, a).to_owned())
+            .collect();
+        assert!(
+            at_3478.contains(&"skype_teams".to_owned()) && at_3478.contains(&"whatsapp".to_owned())
+        );
+        assert_eq!(
+            name(&s, s.match_stun_attribute(0x8070).unwrap()),
+            "skype_teams"
+        );
+        assert_eq!(
+            name(&s, s.match_stun_attribute(0xFF03).unwrap()),
+            "google_meet"
+        );
+        assert_eq!(
+            name(&s, s.match_stun_attribute(0x4002).unwrap()),
+            "whatsapp"
+        );
+        assert!(s.match_stun_attribute(0x0020).is_none());
+        assert_eq!(
+            name(&s, s.match_stun_message_type(0x0801).unwrap()),
+            "whatsapp"
+        );
+        assert!(s.match_stun_message_type(0x0001).is_none());
+        assert_eq!(
+            name(&s, s.match_stun_realm(b"signal.org").unwrap().app),
+            "signal"
+        );
+        assert_eq!(
+            name(&s, s.match_stun_realm(b"Telegram.ORG").unwrap().app),
+            "telegram"
+        );
+        assert!(s.match_stun_realm(b"example.com").is_none());
+        assert_eq!(
+            name(&s, s.match_stun_software(b"libjingle 1.0").unwrap().app),
+            "webrtc_generic"
+        );
+    }
+
+    #[test]
+    fn payload_patterns_match_real_packets() {
+        let s = sigs();
+        // Discord keep-alive: 8 bytes 0x1337CAFE (nDPI discord.c).
+        let m = s
+            .match_payload(
+                L4Kind::Udp,
+                61985,
+                50004,
+                &[0x13, 0x37, 0xca, 0xfe, 0, 0, 0, 1],
+            )
+            .unwrap();
+        assert_eq!(
+            (name(&s, m.app), m.kind),
+            ("discord", PayloadKind::Keepalive)
+        );
+        assert!(s
+            .match_payload(L4Kind::Udp, 1, 2, &[0x13, 0x37, 0xca, 0xfe, 0, 0, 0])
+            .is_none());
+        // Telegram reflector packet (nDPI telegram.pcap, 91.108.8.1:533): peer tag + 12 x 0xFF.
+        let mut tg = vec![0x42u8; 16];
+        tg.extend([0xff; 12]);
+        tg.extend([0u8; 20]);
+        let m = s.match_payload(L4Kind::Udp, 28150, 533, &tg).unwrap();
+        assert_eq!(m.name, "telegram_reflector");
+        assert!(s.match_payload(L4Kind::Udp, 28150, 1533, &tg).is_none());
+        // Zoom SFU audio: 0x05, 7 header bytes, media type 15.
+        let mut z = vec![0x05, 0x00, 0x01, 0, 0, 0, 0, 0x00, 0x0f];
+        z.resize(60, 0x80);
+        let m = s.match_payload(L4Kind::Udp, 53065, 8801, &z).unwrap();
+        assert_eq!(
+            (name(&s, m.app), m.name.as_str()),
+            ("zoom", "zoom_sfu_audio")
+        );
+        z[8] = 0x10;
+        assert_eq!(
+            s.match_payload(L4Kind::Udp, 53065, 8801, &z).unwrap().name,
+            "zoom_sfu_video"
+        );
+        z[8] = 0x77;
+        assert!(s.match_payload(L4Kind::Udp, 53065, 8801, &z).is_none());
+        let m = s
+            .match_payload(
+                L4Kind::Udp,
+                5060,
+                5060,
+                b"INVITE sip:bob@example.com SIP/2.0\r\n",
+            )
+            .unwrap();
+        assert_eq!(name(&s, m.app), "sip_rtp");
+        assert!(s.match_payload(L4Kind::Udp, 5060, 5060, b"").is_none());
+    }
+
+    fn temp_dir(tag: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(tag).tempdir().unwrap()
+    }
+
+    fn write(dir: &Path, file: &str, text: &str) {
+        std::fs::File::create(dir.join(file))
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+
+    const MADE_UP: &str = r#"
+id = "fakecall"
+display_name = "FakeCall"
+vendor = "Example Inc."
+operator_asns = [64512]
+domains = ["fakecall.example", { suffix = "relay.fakecall.example", kind = "media" }]
+
+[media]
+always_server_routed = true
+why = "test app"
+
+[stun]
+attributes = [0xFA01]
+
+[[prefixes]]
+cidr = "198.51.100.0/24"
+kind = "media"
+source = "RFC 5737 documentation range"
+date = "2024-01"
+
+[[ports]]
+l4 = "udp"
+range = "40000-40010"
+kind = "media"
+
+[[payload]]
+name = "fake_hello"
+l4 = "udp"
+ports = "40000-40010"
+bytes = "fa ca 11"
+min_len = 4
+kind = "signalling"
+"#;
+
+    #[test]
+    fn app_added_from_a_directory_is_identified() {
+        let dir = temp_dir("callpath-sigs-add");
+        write(dir.path(), "fakecall.toml", MADE_UP);
+        write(dir.path(), "operators.toml", "not = [an app file");
+        let s = Signatures::load(Some(dir.path())).unwrap();
+        let fake = s.app_id("fakecall").unwrap();
+        assert_eq!(s.apps().count(), EMBEDDED.len() + 1);
+        assert_eq!(s.match_domain("x.fakecall.example").unwrap().app, fake);
+        assert_eq!(
+            s.match_domain("a.relay.fakecall.example").unwrap().kind,
+            DomainKind::Media
+        );
+        let m = s
+            .match_payload(L4Kind::Udp, 1234, 40005, &[0xfa, 0xca, 0x11, 0x00])
+            .unwrap();
+        assert_eq!((m.app, m.name.as_str()), (fake, "fake_hello"));
+        assert!(s
+            .match_payload(L4Kind::Udp, 1234, 40005, &[0xfa, 0xca, 0x11])
+            .is_none());
+        assert_eq!(
+            s.match_ip("198.51.100.7".parse().unwrap()).unwrap().app,
+            fake
+        );
+        assert_eq!(s.match_stun_attribute(0xFA01), Some(fake));
+        assert_eq!(s.match_asn(64512), Some(fake));
+        // Embedded apps are still there.
+        assert_eq!(name(&s, s.match_domain("zoom.us").unwrap().app), "zoom");
+    }
+
+    #[test]
+    fn directory_file_overrides_an_app_by_id() {
+        let dir = temp_dir("callpath-sigs-override");
+        let text = MADE_UP
+            .replace("id = \"fakecall\"", "id = \"zoom\"")
+            .replace(
+                "display_name = \"FakeCall\"",
+                "display_name = \"Zoom (local)\"",
+            );
+        write(dir.path(), "zoom.toml", &text);
+        let before = Signatures::embedded().unwrap();
+        let s = Signatures::load(Some(dir.path())).unwrap();
+        let zoom = s.app_id("zoom").unwrap();
+        assert_eq!(zoom, before.app_id("zoom").unwrap());
+        assert_eq!(s.apps().count(), EMBEDDED.len());
+        assert_eq!(s.app(zoom).display_name, "Zoom (local)");
+        assert_eq!(s.match_domain("x.fakecall.example").unwrap().app, zoom);
+        assert!(s.match_domain("zoom.us").is_none());
+        assert!(s.match_ip("170.114.1.1".parse().unwrap()).is_none());
+    }
+
+    fn load_error(file: &str, text: &str) -> (String, usize, String) {
+        let dir = temp_dir("callpath-sigs-bad");
+        write(dir.path(), file, text);
+        match Signatures::load(Some(dir.path())) {
+            Err(SignatureError::Invalid {
+                file,
+                line,
+                message,
+            }) => (file, line, message),
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_files_name_the_file_and_line() {
+        let (file, line, msg) = load_error(
+            "fakecall.toml",
+            &MADE_UP.replace("198.51.100.0/24", "198.51.100.1/24"),
+        );
+        assert!(file.ends_with("fakecall.toml"), "{file}");
+        assert_eq!(line, 16, "{msg}");
+        assert!(msg.contains("host bits"), "{msg}");
+
+        let (_, line, msg) = load_error(
+            "fakecall.toml",
+            &MADE_UP.replace("kind = \"signalling\"", "knd = \"signalling\""),
+        );
+        assert_eq!(line, 32, "{msg}");
+        assert!(msg.contains("knd"), "{msg}");
+
+        let (_, line, msg) = load_error("fakecall.toml", &MADE_UP.replace("fa ca 11", "fa ca 1"));
+        assert_eq!(line, 30, "{msg}");
+        assert!(msg.contains("bad hex"), "{msg}");
+
+        let (_, line, msg) = load_error(
+            "fakecall.toml",
+            &MADE_UP.replace("40000-40010\"\nkind", "40010-40000\"\nkind"),
+        );
+        assert_eq!(line, 23, "{msg}");
+        assert!(msg.contains("reversed"), "{msg}");
+
+        let (_, line, msg) = load_error(
+            "fakecall.toml",
+            &MADE_UP.replace("\"fakecall.example\"", "\"zoom.us\""),
+        );
+        assert_eq!(line, 6, "{msg}");
+        assert!(msg.contains("already claimed by app \"zoom\""), "{msg}");
+
+        let (_, line, msg) = load_error("other.toml", MADE_UP);
+        assert_eq!(line, 2, "{msg}");
+        assert!(msg.contains("file name"), "{msg}");
+
+        let (_, line, _) = load_error("fakecall.toml", &MADE_UP.replace("[stun]", "[stun"));
+        assert_eq!(line, 12);
+    }
+
+    #[test]
+    fn hex_and_suffix_validation() {
+        assert_eq!(parse_hex("05 00 ff").unwrap(), vec![5, 0, 255]);
+        assert!(parse_hex("0g").is_err());
+        assert!(parse_hex("").is_err());
+        assert!(valid_suffix("a-b.example"));
+        assert!(!valid_suffix(".example") && !valid_suffix("a..b") && !valid_suffix("a b"));
+    }
+}
