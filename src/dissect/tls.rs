@@ -649,7 +649,7 @@ mod tests {
 
     #[test]
     fn alpn_and_version_from_chrome() {
-        // chrome.pcap frames 4 and 24: www.iit.cnr.it, ALPN h2,http/1.1,
+        // chrome.pcap frames 4, 24, 57-60: www.iit.cnr.it, ALPN h2,http/1.1,
         // supported_versions 0x6a6a (GREASE), 0x0304, ... (per tshark).
         let Some(ps) = payloads("chrome.pcap") else {
             return;
@@ -662,7 +662,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(hellos.len(), 2);
+        assert_eq!(hellos.len(), 6);
         for h in hellos {
             assert_eq!(h.sni, Some("www.iit.cnr.it"));
             assert_eq!(h.alpn_first, Some(&b"h2"[..]));
