@@ -126,7 +126,10 @@ fn gather(stream: &[u8]) -> Gather {
         let header = stream.get(pos..).and_then(record_header);
         let Some((content, major, _minor, len)) = header else {
             // Next record header not yet here.
-            let missing = msg_total.map_or(HANDSHAKE_HEADER_LEN.saturating_sub(frags.gathered), |t| t - frags.gathered);
+            let missing = msg_total
+                .map_or(HANDSHAKE_HEADER_LEN.saturating_sub(frags.gathered), |t| {
+                    t - frags.gathered
+                });
             return Gather::NeedMore(pos + RECORD_HEADER_LEN + missing);
         };
         if content != CONTENT_HANDSHAKE || major != 3 || len == 0 || len > MAX_RECORD_LEN {
@@ -171,7 +174,10 @@ fn gather(stream: &[u8]) -> Gather {
         }
         if avail_end < body_end {
             // This record is cut short by the end of the captured bytes.
-            let missing = msg_total.map_or(HANDSHAKE_HEADER_LEN.saturating_sub(frags.gathered), |t| t - frags.gathered);
+            let missing = msg_total
+                .map_or(HANDSHAKE_HEADER_LEN.saturating_sub(frags.gathered), |t| {
+                    t - frags.gathered
+                });
             let need_in_record = body_end - avail_end;
             let need = if missing <= need_in_record {
                 avail_end + missing
@@ -219,7 +225,9 @@ pub fn scan_client_hello(stream_start: &[u8]) -> ClientHelloScan<'_> {
         Gather::Done(f) => f,
     };
     let layout = if let [only] = frags.parts.as_slice() {
-        stream_start.get(only.clone()).and_then(|m| layout_of(m).ok())
+        stream_start
+            .get(only.clone())
+            .and_then(|m| layout_of(m).ok())
     } else {
         // Rare: copy the fragments to parse, then borrow back from the stream.
         let mut msg = Vec::with_capacity(frags.gathered);
@@ -494,7 +502,9 @@ pub(crate) mod test_corpus {
         use etherparse::{SlicedPacket, TransportSlice};
         let sliced = match linktype {
             1 => SlicedPacket::from_ethernet(d).ok()?,
-            113 => SlicedPacket::from_linux_sll(d).ok()?,
+            // Linux cooked v1 (16-byte header) and v2 (20 bytes).
+            113 => SlicedPacket::from_ip(d.get(16..)?).ok()?,
+            276 => SlicedPacket::from_ip(d.get(20..)?).ok()?,
             0 | 108 => SlicedPacket::from_ip(d.get(4..)?).ok()?,
             12 | 101 | 228 | 229 => SlicedPacket::from_ip(d).ok()?,
             _ => return None,
@@ -572,7 +582,10 @@ mod tests {
         assert_eq!(probe(&ch), Probe::Certain);
         match scan_client_hello(&ch) {
             ClientHelloScan::Hello(h) => {
-                assert_eq!(h.sni, Some("these-are-not-the-droids-youre-looking-for.com"));
+                assert_eq!(
+                    h.sni,
+                    Some("these-are-not-the-droids-youre-looking-for.com")
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -605,7 +618,10 @@ mod tests {
             for cut in (0..frag.len()).step_by(13) {
                 match scan_client_hello(&frag[..cut]) {
                     ClientHelloScan::NeedMore { total_len } => {
-                        assert!(total_len > cut && total_len <= frag.len(), "{cut} {total_len}")
+                        assert!(
+                            total_len > cut && total_len <= frag.len(),
+                            "{cut} {total_len}"
+                        )
                     }
                     other => panic!("cut {cut}: {other:?}"),
                 }
@@ -672,7 +688,10 @@ mod tests {
 
     #[test]
     fn not_tls() {
-        assert_eq!(scan_client_hello(b"GET / HTTP/1.1\r\n"), ClientHelloScan::NotTls);
+        assert_eq!(
+            scan_client_hello(b"GET / HTTP/1.1\r\n"),
+            ClientHelloScan::NotTls
+        );
         assert_eq!(probe(b"GET / HTTP/1.1\r\n"), Probe::NotForUs);
         // Application data record: a record start, but no hello.
         let appdata = hex("17 03 03 00 20 00");
