@@ -501,7 +501,10 @@ pub(crate) mod test_corpus {
     fn transport(linktype: i32, d: &[u8], frame: usize) -> Option<Payload> {
         use etherparse::{SlicedPacket, TransportSlice};
         let sliced = match linktype {
-            1 => SlicedPacket::from_ethernet(d).ok()?,
+            1 => match pppoe_ip(d) {
+                Some(ip) => SlicedPacket::from_ip(ip).ok()?,
+                None => SlicedPacket::from_ethernet(d).ok()?,
+            },
             // Linux cooked v1 (16-byte header) and v2 (20 bytes).
             113 => SlicedPacket::from_ip(d.get(16..)?).ok()?,
             276 => SlicedPacket::from_ip(d.get(20..)?).ok()?,
@@ -525,6 +528,20 @@ pub(crate) mod test_corpus {
                 data: t.payload().to_vec(),
             }),
             _ => None,
+        }
+    }
+
+    /// The IP packet inside Ethernet (+VLAN tags) + PPPoE session, which
+    /// etherparse does not unwrap (dns.pcap frames 4-5).
+    fn pppoe_ip(d: &[u8]) -> Option<&[u8]> {
+        let mut pos = 12;
+        loop {
+            let et = u16::from_be_bytes([*d.get(pos)?, *d.get(pos + 1)?]);
+            match et {
+                0x8100 | 0x88a8 => pos += 4,
+                0x8864 => return d.get(pos + 2 + 6 + 2..),
+                _ => return None,
+            }
         }
     }
 
