@@ -102,11 +102,9 @@ pub fn parse(body: &[u8]) -> Result<SdpSession, DissectError> {
                     None => s.connection = addr,
                 }
             }
-            "m" => {
-                if s.media.len() < MAX_ITEMS {
-                    if let Some(m) = media_line(value) {
-                        s.media.push(m);
-                    }
+            "m" if s.media.len() < MAX_ITEMS => {
+                if let Some(m) = media_line(value) {
+                    s.media.push(m);
                 }
             }
             "a" => attribute(&mut s, value),
