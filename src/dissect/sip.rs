@@ -1,1 +1,410 @@
-//! (to be written)
+//! SIP messages (RFC 3261) over UDP or TCP: start line, the headers that
+//! identify a call and its software, and the body (usually SDP).
+//!
+//! Header values are borrowed as the first line of each header (folded
+//! continuation lines, deprecated by RFC 3261 §7.3.1, are not joined).
+//! Over TCP, Content-Length frames messages (§18.3), so several may share a
+//! segment: see [`messages`].
+
+use super::{DissectError, Probe};
+
+/// Methods of RFC 3261 and its extensions (RFC 3262 PRACK, 3265/6665
+/// SUBSCRIBE/NOTIFY, 3311 UPDATE, 3428 MESSAGE, 3515 REFER, 3903 PUBLISH,
+/// 6086 INFO).
+const METHODS: &[&str] = &[
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "REGISTER",
+    "OPTIONS",
+    "PRACK",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "PUBLISH",
+    "INFO",
+    "REFER",
+    "MESSAGE",
+    "UPDATE",
+];
+const VERSION: &str = "SIP/2.0";
+
+/// First line of a SIP message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SipStart<'a> {
+    Request { method: &'a str, uri: &'a str },
+    Response { code: u16, reason: &'a str },
+}
+
+/// A parsed SIP message; header values are trimmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SipMessage<'a> {
+    pub start: SipStart<'a>,
+    pub call_id: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub server: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub cseq: Option<&'a str>,
+    /// Bounded by Content-Length when present, else the rest of the payload.
+    pub body: &'a [u8],
+}
+
+/// Cheap check: a request line with a known method ending in "SIP/2.0", or a
+/// status line "SIP/2.0 NNN". A short keep-alive of CRLFs (RFC 5626
+/// §3.5.1) or spaces (some phones, sip.pcap frame 19) is `Unsure`. HTTP and
+/// everything else is `NotForUs`.
+pub fn probe(payload: &[u8]) -> Probe {
+    if !payload.is_empty()
+        && payload.len() <= 8
+        && payload.iter().all(|b| matches!(b, b'\r' | b'\n' | b' '))
+    {
+        return Probe::Unsure;
+    }
+    let line_end = payload
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(payload.len());
+    let Some(line) = payload.get(..line_end) else {
+        return Probe::NotForUs;
+    };
+    match std::str::from_utf8(line).ok().and_then(start_line) {
+        Some(_) => Probe::Certain,
+        None => Probe::NotForUs,
+    }
+}
+
+fn start_line(line: &str) -> Option<SipStart<'_>> {
+    if let Some(rest) = line.strip_prefix("SIP/2.0 ") {
+        let code_str = rest.get(..3)?;
+        if !code_str.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let code: u16 = code_str.parse().ok()?;
+        if !(100..=699).contains(&code) {
+            return None;
+        }
+        let reason = rest.get(3..)?.trim();
+        return Some(SipStart::Response { code, reason });
+    }
+    let mut parts = line.splitn(3, ' ');
+    let method = parts.next()?;
+    let uri = parts.next()?;
+    let version = parts.next()?.trim_end();
+    if version != VERSION || !METHODS.contains(&method) || uri.is_empty() {
+        return None;
+    }
+    Some(SipStart::Request { method, uri })
+}
+
+/// Parses one message at the start of `payload`.
+pub fn parse(payload: &[u8]) -> Result<SipMessage<'_>, DissectError> {
+    parse_framed(payload).map(|(m, _)| m)
+}
+
+/// Parses one message and returns it with the number of bytes it used.
+fn parse_framed(payload: &[u8]) -> Result<(SipMessage<'_>, usize), DissectError> {
+    let (head_len, body_at) = header_end(payload).ok_or(DissectError::Truncated {
+        need: payload.len() + 1,
+        have: payload.len(),
+    })?;
+    let head = payload
+        .get(..head_len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or(DissectError::Malformed("sip: header not UTF-8"))?;
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let start = lines
+        .next()
+        .and_then(start_line)
+        .ok_or(DissectError::NotForUs)?;
+    let mut msg = SipMessage {
+        start,
+        call_id: None,
+        from: None,
+        to: None,
+        user_agent: None,
+        server: None,
+        content_type: None,
+        cseq: None,
+        body: &[],
+    };
+    let mut content_length: Option<usize> = None;
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            continue; // folded continuation
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        let slot = match canonical(name.trim()) {
+            Some(Header::CallId) => &mut msg.call_id,
+            Some(Header::From) => &mut msg.from,
+            Some(Header::To) => &mut msg.to,
+            Some(Header::UserAgent) => &mut msg.user_agent,
+            Some(Header::Server) => &mut msg.server,
+            Some(Header::ContentType) => &mut msg.content_type,
+            Some(Header::CSeq) => &mut msg.cseq,
+            Some(Header::ContentLength) => {
+                content_length = Some(
+                    value
+                        .parse()
+                        .map_err(|_| DissectError::Malformed("sip: Content-Length"))?,
+                );
+                continue;
+            }
+            None => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(value);
+        }
+    }
+    let rest = payload.get(body_at..).unwrap_or_default();
+    let used = match content_length {
+        Some(len) => {
+            msg.body = rest.get(..len).ok_or(DissectError::Truncated {
+                need: body_at + len,
+                have: payload.len(),
+            })?;
+            body_at + len
+        }
+        None => {
+            msg.body = rest;
+            payload.len()
+        }
+    };
+    Ok((msg, used))
+}
+
+/// End of the header block: (length of the header text, start of the body).
+/// Accepts CRLFCRLF and, leniently, LFLF.
+fn header_end(p: &[u8]) -> Option<(usize, usize)> {
+    let crlf = p.windows(4).position(|w| w == b"\r\n\r\n");
+    let lf = p.windows(2).position(|w| w == b"\n\n");
+    match (crlf, lf) {
+        (Some(a), Some(b)) if b < a => Some((b, b + 2)),
+        (Some(a), _) => Some((a, a + 4)),
+        (None, Some(b)) => Some((b, b + 2)),
+        (None, None) => None,
+    }
+}
+
+enum Header {
+    CallId,
+    From,
+    To,
+    UserAgent,
+    Server,
+    ContentType,
+    CSeq,
+    ContentLength,
+}
+
+/// Header names are case-insensitive; compact forms per RFC 3261 §7.3.3
+/// (i, f, t, c, l).
+fn canonical(name: &str) -> Option<Header> {
+    let is = |full: &str| name.eq_ignore_ascii_case(full);
+    if is("call-id") || is("i") {
+        Some(Header::CallId)
+    } else if is("from") || is("f") {
+        Some(Header::From)
+    } else if is("to") || is("t") {
+        Some(Header::To)
+    } else if is("user-agent") {
+        Some(Header::UserAgent)
+    } else if is("server") {
+        Some(Header::Server)
+    } else if is("content-type") || is("c") {
+        Some(Header::ContentType)
+    } else if is("cseq") {
+        Some(Header::CSeq)
+    } else if is("content-length") || is("l") {
+        Some(Header::ContentLength)
+    } else {
+        None
+    }
+}
+
+/// The whole messages in a TCP segment (or reassembled stream chunk), in
+/// order; stops at the first incomplete or invalid one. CRLF keep-alives
+/// between messages are skipped.
+pub fn messages(segment: &[u8]) -> impl Iterator<Item = SipMessage<'_>> {
+    let mut rest = segment;
+    std::iter::from_fn(move || {
+        let skip = rest
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(rest.len());
+        rest = rest.get(skip..)?;
+        let (msg, used) = parse_framed(rest).ok()?;
+        // Over TCP a message without Content-Length takes the rest (§18.3
+        // makes the header mandatory there).
+        rest = rest.get(used.max(1)..).unwrap_or_default();
+        Some(msg)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tls::test_corpus::{lcg_bytes, payloads};
+    use super::*;
+
+    fn invite() -> Option<Vec<u8>> {
+        // sip.pcap frame 22: INVITE with a 272-byte SDP body.
+        let ps = payloads("sip.pcap")?;
+        ps.into_iter()
+            .find(|p| p.data.starts_with(b"INVITE "))
+            .map(|p| p.data)
+    }
+
+    #[test]
+    fn invite_from_capture() {
+        let Some(inv) = invite() else {
+            return;
+        };
+        assert_eq!(probe(&inv), Probe::Certain);
+        let m = parse(&inv).unwrap();
+        assert_eq!(
+            m.start,
+            SipStart::Request {
+                method: "INVITE",
+                uri: "sip:97239287044@voip.brujula.net"
+            }
+        );
+        assert_eq!(m.call_id, Some("105090259-446faf7a@192.168.1.2"));
+        assert_eq!(
+            m.from,
+            Some("\"arik\" <sip:816666@voip.brurjula.net>;tag=6433ef9")
+        );
+        assert_eq!(m.to, Some("<sip:97239287044@voip.brujula.net>"));
+        assert_eq!(m.user_agent, Some("Nero SIPPS IP Phone Version 2.0.51.16"));
+        assert_eq!(m.content_type, Some("application/sdp"));
+        assert_eq!(m.cseq, Some("1 INVITE"));
+        assert_eq!(m.body.len(), 272);
+        assert!(m.body.starts_with(b"v=0"));
+    }
+
+    #[test]
+    fn all_sip_pcap_messages_parse() {
+        // tshark: every UDP payload in sip.pcap on port 5060 is SIP.
+        let Some(ps) = payloads("sip.pcap") else {
+            return;
+        };
+        let sip: Vec<_> = ps
+            .iter()
+            .filter(|p| p.src_port == 5060 || p.dst_port == 5060)
+            .filter(|p| !p.data.is_empty())
+            .collect();
+        let (keepalive, sip): (Vec<_>, Vec<_>) = sip
+            .into_iter()
+            .partition(|p| p.data.iter().all(|&b| b == b' '));
+        // Frame 19 and others: five spaces.
+        assert!(!keepalive.is_empty());
+        assert!(keepalive.iter().all(|p| probe(&p.data) == Probe::Unsure));
+        assert!(!sip.is_empty());
+        for p in &sip {
+            assert_eq!(probe(&p.data), Probe::Certain, "frame {}", p.frame);
+            let m = parse(&p.data).unwrap();
+            assert!(m.call_id.is_some(), "frame {} has a Call-ID", p.frame);
+        }
+        let codes: Vec<u16> = sip
+            .iter()
+            .filter_map(|p| match parse(&p.data).ok()?.start {
+                SipStart::Response { code, .. } => Some(code),
+                _ => None,
+            })
+            .take(3)
+            .collect();
+        assert_eq!(codes, [401, 100, 403]); // tshark frames 2, 4, 5
+    }
+
+    #[test]
+    fn hello_keepalive_and_register() {
+        // sip_hello.pcapng: "hello" keep-alives (frame 1), REGISTER at frame 9.
+        let Some(ps) = payloads("sip_hello.pcapng") else {
+            return;
+        };
+        assert_eq!(ps[0].data, b"hello");
+        assert_eq!(probe(&ps[0].data), Probe::NotForUs);
+        let reg = ps.iter().find(|p| p.data.starts_with(b"REGISTER")).unwrap();
+        let m = parse(&reg.data).unwrap();
+        assert_eq!(m.call_id, Some("c15740-ae78e54-13c4-38-3e10ffda-38"));
+        assert_eq!(m.cseq, Some("28715 REGISTER"));
+        assert!(m.body.is_empty());
+    }
+
+    #[test]
+    fn http_on_sip_port_is_not_sip() {
+        let Some(ps) = payloads("http_on_sip_port.pcap") else {
+            return;
+        };
+        let mut seen = 0;
+        for p in ps.iter().filter(|p| !p.data.is_empty()) {
+            seen += 1;
+            assert_eq!(probe(&p.data), Probe::NotForUs, "frame {}", p.frame);
+            assert!(parse(&p.data).is_err());
+        }
+        assert!(seen >= 2);
+    }
+
+    #[test]
+    fn compact_headers_and_tcp_framing() {
+        let one = b"SIP/2.0 200 OK\r\ni: abc@h\r\nf: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\nc: application/sdp\r\nl: 4\r\nServer: X/1\r\n\r\nv=0\n";
+        let two =
+            b"BYE sip:c@d SIP/2.0\r\nCall-ID: abc@h\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+        let mut seg = Vec::new();
+        seg.extend_from_slice(one);
+        seg.extend_from_slice(b"\r\n\r\n"); // keep-alive between messages
+        seg.extend_from_slice(two);
+        seg.extend_from_slice(&two[..20]); // a third, cut short
+        let ms: Vec<_> = messages(&seg).collect();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].call_id, Some("abc@h"));
+        assert_eq!(ms[0].from, Some("<sip:a@b>;tag=1"));
+        assert_eq!(ms[0].to, Some("<sip:c@d>"));
+        assert_eq!(ms[0].content_type, Some("application/sdp"));
+        assert_eq!(ms[0].server, Some("X/1"));
+        assert_eq!(ms[0].body, b"v=0\n");
+        assert_eq!(
+            ms[0].start,
+            SipStart::Response {
+                code: 200,
+                reason: "OK"
+            }
+        );
+        assert_eq!(ms[1].cseq, Some("2 BYE"));
+        assert_eq!(
+            parse(&one[..one.len() - 1]),
+            Err(DissectError::Truncated {
+                need: one.len(),
+                have: one.len() - 1
+            })
+        );
+    }
+
+    #[test]
+    fn total_on_prefixes_and_garbage() {
+        let Some(inv) = invite() else {
+            return;
+        };
+        for cut in 0..inv.len() {
+            let p = &inv[..cut];
+            let _ = probe(p);
+            // Any prefix short of the full body is incomplete.
+            assert!(parse(p).is_err(), "cut {cut}");
+            assert_eq!(messages(p).count(), 0);
+        }
+        for seed in 0..2000u64 {
+            let mut g = lcg_bytes(seed, (seed % 400) as usize);
+            if seed % 2 == 0 {
+                let mut v = b"INVITE sip:x SIP/2.0\r\nl: ".to_vec();
+                v.append(&mut g);
+                g = v;
+            }
+            let _ = probe(&g);
+            let _ = parse(&g);
+            let _ = messages(&g).count();
+        }
+    }
+}
