@@ -1,6 +1,268 @@
-//! Facts the dissectors extract and a flow keeps for the classifier.
+//! Facts the dissectors extract from a flow's payloads, kept on the flow
+//! for the classifier. Only what a verdict needs is kept: counters, a few
+//! addresses, short strings. Larger parts are boxed and created only for
+//! flows that carry that protocol, so a DNS query or a web flow stays small.
 
-/// Everything callpath learned from a flow's payloads (filled by
-/// `dissect::inspect`).
+use std::net::SocketAddr;
+
+use super::rtp_quality::RtpStreamQuality;
+use crate::classify::signatures::{AppId, PayloadKind};
+use crate::flow::Direction;
+
+/// Most RTP streams (SSRCs) tracked per flow.
+pub const MAX_RTP_STREAMS: usize = 8;
+/// Most peer/relay addresses remembered per flow.
+pub const MAX_ADDRESSES: usize = 8;
+
+/// Per-direction counter pair: index 0 from the originator, 1 back.
+pub type PerDirection = [u32; 2];
+
+pub fn bump(counter: &mut PerDirection, dir: Direction) {
+    if let Some(c) = counter.get_mut(dir.index()) {
+        *c = c.saturating_add(1);
+    }
+}
+
+pub fn both(counter: &PerDirection) -> u32 {
+    counter.iter().fold(0u32, |a, b| a.saturating_add(*b))
+}
+
+/// A piece of evidence and the frame it was first seen in.
+#[derive(Clone, Debug)]
+pub struct Sighting {
+    pub frame: u64,
+    pub what: Box<str>,
+}
+
+/// STUN/TURN as seen on one flow.
 #[derive(Clone, Debug, Default)]
-pub struct FlowFacts {}
+pub struct StunFacts {
+    pub messages: PerDirection,
+    pub requests: PerDirection,
+    pub success_responses: PerDirection,
+    pub error_responses: PerDirection,
+    pub indications: PerDirection,
+    pub binding_requests: u32,
+    /// Binding requests carrying ICE attributes (PRIORITY, USE-CANDIDATE,
+    /// ICE-CONTROLLING/CONTROLLED): connectivity checks between candidates.
+    pub ice_checks: PerDirection,
+    pub use_candidate: bool,
+    pub allocate_requests: u32,
+    pub allocate_success: u32,
+    pub refreshes: u32,
+    pub permissions: u32,
+    pub channel_binds: u32,
+    pub send_indications: u32,
+    pub data_indications: u32,
+    /// TURN ChannelData frames per direction, and those carrying media
+    /// (RTP, SRTP or DTLS) inside.
+    pub channel_data: PerDirection,
+    pub relayed_media: PerDirection,
+    /// Classic RFC 3489 messages (no magic cookie).
+    pub classic: u32,
+    /// The reflexive address a server reported, and to which direction.
+    pub mapped: Option<(SocketAddr, Direction)>,
+    /// XOR-RELAYED-ADDRESS from an Allocate success.
+    pub relayed: Option<SocketAddr>,
+    /// Far peers named by XOR-PEER-ADDRESS (CreatePermission, ChannelBind, Send).
+    pub peers: Vec<SocketAddr>,
+    /// RESPONSE-ORIGIN / OTHER-ADDRESS seen: attributes only servers send.
+    pub server_attributes: bool,
+    pub username: Option<Box<str>>,
+    pub realm: Option<Box<str>>,
+    pub software: Option<Box<str>>,
+    /// First vendor fingerprint (attribute, message type, REALM, SOFTWARE).
+    pub vendor: Option<(AppId, Box<str>)>,
+    pub first: Option<Sighting>,
+}
+
+impl StunFacts {
+    /// The side that answered requests: the STUN/TURN server, if one side
+    /// only answered and never asked.
+    pub fn server_side(&self) -> Option<Direction> {
+        let [req_o, req_r] = self.requests;
+        let [ok_o, ok_r] = self.success_responses;
+        let [err_o, err_r] = self.error_responses;
+        let answered_r = ok_r + err_r;
+        let answered_o = ok_o + err_o;
+        if answered_r > 0 && req_r == 0 && answered_o == 0 {
+            Some(Direction::FromResp)
+        } else if answered_o > 0 && req_o == 0 && answered_r == 0 {
+            Some(Direction::FromOrig)
+        } else if req_o > 0 && req_r == 0 && answered_o == 0 && self.ice_checks[0] == 0 {
+            // Unanswered requests towards a server (e.g. Allocate retries).
+            Some(Direction::FromResp)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the flow was a TURN session (allocation, permissions, data).
+    pub fn is_turn(&self) -> bool {
+        self.allocate_requests
+            + self.allocate_success
+            + self.refreshes
+            + self.permissions
+            + self.channel_binds
+            + self.send_indications
+            + self.data_indications
+            + both(&self.channel_data)
+            > 0
+    }
+}
+
+/// One RTP stream (SSRC) of a flow.
+#[derive(Clone, Debug)]
+pub struct RtpStream {
+    pub ssrc: u32,
+    pub direction: Direction,
+    pub payload_type: u8,
+    pub last_sequence: u16,
+    /// Packets whose sequence number followed the previous one closely.
+    pub in_sequence: u32,
+    pub quality: RtpStreamQuality,
+}
+
+/// Media packets seen on a flow.
+#[derive(Clone, Debug, Default)]
+pub struct MediaFacts {
+    /// RTP packets that continue a stream (same SSRC, sequence advancing).
+    pub rtp: PerDirection,
+    pub rtcp: PerDirection,
+    /// Media packets inside an app framing (Zoom, Telegram, IAX2 voice...).
+    pub framed: PerDirection,
+    /// How the framed media was recognised.
+    pub framing: Option<&'static str>,
+    pub streams: Vec<RtpStream>,
+    /// RTP carried inside TURN (ChannelData or Data indications).
+    pub inside_turn: u32,
+    /// RTP over TCP with RFC 4571 framing.
+    pub over_tcp: bool,
+    pub first: Option<Sighting>,
+}
+
+impl MediaFacts {
+    pub fn media_packets(&self) -> u32 {
+        both(&self.rtp).saturating_add(both(&self.framed))
+    }
+
+    pub fn payload_types(&self) -> Vec<u8> {
+        let mut pts: Vec<u8> = self.streams.iter().map(|s| s.payload_type).collect();
+        pts.sort_unstable();
+        pts.dedup();
+        pts
+    }
+}
+
+/// DTLS as seen on a flow.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DtlsFacts {
+    pub records: PerDirection,
+    pub client_hello: bool,
+    /// The ClientHello offered use_srtp: DTLS-SRTP keying for WebRTC media.
+    pub use_srtp: bool,
+    pub application_data: PerDirection,
+}
+
+/// Call signalling protocols seen on a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignallingProtocol {
+    Sip,
+    Mgcp,
+    H225,
+    H225Ras,
+    Iax2,
+    Sccp,
+    WhatsAppChat,
+    MtProto,
+}
+
+impl SignallingProtocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            SignallingProtocol::Sip => "SIP",
+            SignallingProtocol::Mgcp => "MGCP",
+            SignallingProtocol::H225 => "H.225 (H.323)",
+            SignallingProtocol::H225Ras => "H.225 RAS (H.323)",
+            SignallingProtocol::Iax2 => "IAX2",
+            SignallingProtocol::Sccp => "Skinny (SCCP)",
+            SignallingProtocol::WhatsAppChat => "WhatsApp chat protocol",
+            SignallingProtocol::MtProto => "Telegram MTProto",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SignallingFacts {
+    pub protocol: SignallingProtocol,
+    pub messages: PerDirection,
+    /// SIP: which side sent REGISTER, i.e. the registrar is the other side.
+    pub register_from: Option<Direction>,
+    pub call_id: Option<Box<str>>,
+    pub user_agent: Option<Box<str>>,
+    /// Methods or message names seen, for evidence.
+    pub seen: Vec<&'static str>,
+    /// Media endpoints announced in SDP bodies.
+    pub sdp_media: Vec<SocketAddr>,
+    pub first: Option<Sighting>,
+}
+
+/// App framings recognised on a flow (counters are cheap, so all in one).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AppFrames {
+    pub zoom_server: PerDirection,
+    pub zoom_media: PerDirection,
+    pub zoom_p2p: PerDirection,
+    pub discord_discovery: PerDirection,
+    pub discord_keepalive: PerDirection,
+    pub telegram_reflector: PerDirection,
+    pub telegram_special: PerDirection,
+    pub iax2_voice: PerDirection,
+}
+
+/// Where a flow's server name came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameSource {
+    TlsSni,
+    QuicSni,
+}
+
+/// Everything callpath learned from a flow's payloads.
+#[derive(Clone, Debug, Default)]
+pub struct FlowFacts {
+    /// Payload-carrying packets looked at.
+    pub inspected: u32,
+    /// Payload packets no dissector recognised, per direction.
+    pub unrecognised: PerDirection,
+    pub stun: Option<Box<StunFacts>>,
+    pub media: Option<Box<MediaFacts>>,
+    pub dtls: Option<DtlsFacts>,
+    pub signalling: Option<Box<SignallingFacts>>,
+    pub frames: AppFrames,
+    pub server_name: Option<(Box<str>, NameSource)>,
+    /// The flow's first payload matched an app's byte pattern.
+    pub payload_match: Option<(AppId, PayloadKind, Box<str>)>,
+    /// DNS flow (port 53): answers go to the name cache, the flow itself
+    /// is never call traffic.
+    pub dns: bool,
+    /// QUIC (long-header Initial seen).
+    pub quic: bool,
+    /// TLS record framing seen at the start of a TCP stream.
+    pub tls: bool,
+    /// Client bytes gathered to read a TLS ClientHello split over segments
+    /// (capped); dropped once the name is read or the attempt gives up.
+    pub tls_buffer: Option<Box<Vec<u8>>>,
+    pub quic_assembler: Option<Box<super::quic::QuicInitialAssembler>>,
+    /// Legacy Skype UDP frames (weak: random bytes match often).
+    pub skype_udp: u32,
+}
+
+impl FlowFacts {
+    pub fn stun_mut(&mut self) -> &mut StunFacts {
+        self.stun.get_or_insert_with(Default::default)
+    }
+
+    pub fn media_mut(&mut self) -> &mut MediaFacts {
+        self.media.get_or_insert_with(Default::default)
+    }
+}

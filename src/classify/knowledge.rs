@@ -1,0 +1,224 @@
+//! What callpath learns across flows: names the device resolved, TURN
+//! relayed addresses, hosts that acted as servers, local sockets bound to an
+//! app, media endpoints announced in SDP.
+//!
+//! Every entry remembers the packet time it was learned, and a query names
+//! the time it asks "as of" (a flow's last packet). An entry learned later
+//! is invisible to it, so a verdict never depends on how far other flows
+//! (or other worker threads) had got: the output is the same on one thread
+//! or several. The first answer learned is kept; later ones do not replace it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use super::signatures::AppId;
+use crate::capture::Timestamp;
+
+/// Most entries per table; beyond it new facts are dropped (and counted),
+/// so a hostile capture cannot grow memory without bound.
+const MAX_ENTRIES: usize = 1 << 20;
+
+/// A value with the packet time it was learned.
+#[derive(Clone, Debug)]
+pub struct Learned<T> {
+    pub value: T,
+    pub at: Timestamp,
+}
+
+/// How a host showed itself to be a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServerRole {
+    /// Answered STUN Binding requests (server-reflexive discovery).
+    Stun,
+    /// Answered TURN Allocate requests.
+    Turn,
+    /// SIP registrar or proxy.
+    Sip,
+    /// Another call protocol's server (MGCP call agent, H.323 gatekeeper,
+    /// IAX2 PBX, an app's signalling server).
+    Signalling,
+}
+
+impl ServerRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerRole::Stun => "STUN server",
+            ServerRole::Turn => "TURN server",
+            ServerRole::Sip => "SIP server",
+            ServerRole::Signalling => "signalling server",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerInfo {
+    pub role: ServerRole,
+    pub app: Option<AppId>,
+    /// The server's own address and port.
+    pub endpoint: SocketAddr,
+}
+
+/// A TURN allocation: the relayed address and the server that made it.
+#[derive(Clone, Debug)]
+pub struct RelayInfo {
+    pub server: SocketAddr,
+    pub app: Option<AppId>,
+}
+
+/// A local socket tied to an app by evidence on one of its flows.
+#[derive(Clone, Debug)]
+pub struct SocketApp {
+    pub app: AppId,
+    pub evidence: Arc<str>,
+}
+
+/// A media endpoint announced in SIP/SDP.
+#[derive(Clone, Debug)]
+pub struct SdpMedia {
+    /// The SIP server (or peer) whose signalling carried the SDP.
+    pub signalled_by: IpAddr,
+    pub call_id: Arc<str>,
+}
+
+/// A public address a server reflected back to a local socket.
+#[derive(Clone, Debug)]
+pub struct Reflection {
+    pub public: SocketAddr,
+    pub reflector: SocketAddr,
+}
+
+fn learned<K, V>(table: &DashMap<K, Learned<V>>, key: &K, as_of: Timestamp) -> Option<V>
+where
+    K: std::hash::Hash + Eq,
+    V: Clone,
+{
+    table
+        .get(key)
+        .filter(|e| e.at <= as_of)
+        .map(|e| e.value.clone())
+}
+
+fn learn<K, V>(table: &DashMap<K, Learned<V>>, key: K, value: V, at: Timestamp) -> bool
+where
+    K: std::hash::Hash + Eq,
+{
+    if table.len() >= MAX_ENTRIES {
+        return false;
+    }
+    match table.entry(key) {
+        dashmap::mapref::entry::Entry::Occupied(mut e) => {
+            // Keep the earliest learning, so "as of" queries are stable.
+            if at < e.get().at {
+                e.insert(Learned { value, at });
+            }
+        }
+        dashmap::mapref::entry::Entry::Vacant(e) => {
+            e.insert(Learned { value, at });
+        }
+    }
+    true
+}
+
+/// Cross-flow knowledge, shared by all workers.
+#[derive(Debug, Default)]
+pub struct Knowledge {
+    names: DashMap<IpAddr, Learned<Arc<str>>>,
+    servers: DashMap<IpAddr, Learned<ServerInfo>>,
+    relays: DashMap<SocketAddr, Learned<RelayInfo>>,
+    relay_hosts: DashMap<IpAddr, Learned<RelayInfo>>,
+    socket_apps: DashMap<SocketAddr, Learned<SocketApp>>,
+    sdp_media: DashMap<SocketAddr, Learned<SdpMedia>>,
+    reflections: DashMap<SocketAddr, Learned<Reflection>>,
+    /// Public addresses of the capture's own devices (from reflections).
+    public_hosts: DashMap<IpAddr, Learned<SocketAddr>>,
+}
+
+impl Knowledge {
+    /// A name the device looked up (DNS) or asked for (TLS/QUIC SNI).
+    pub fn learn_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
+        learn(&self.names, ip, name, at);
+    }
+
+    pub fn name(&self, ip: IpAddr, as_of: Timestamp) -> Option<Arc<str>> {
+        learned(&self.names, &ip, as_of)
+    }
+
+    pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {
+        learn(&self.servers, info.endpoint.ip(), info, at);
+    }
+
+    pub fn server(&self, ip: IpAddr, as_of: Timestamp) -> Option<ServerInfo> {
+        learned(&self.servers, &ip, as_of)
+    }
+
+    pub fn learn_relay(&self, relayed: SocketAddr, info: RelayInfo, at: Timestamp) {
+        learn(&self.relay_hosts, relayed.ip(), info.clone(), at);
+        learn(&self.relays, relayed, info, at);
+    }
+
+    /// The TURN allocation that owns this relayed address, or another
+    /// allocation on the same relay host.
+    pub fn relay(&self, addr: SocketAddr, as_of: Timestamp) -> Option<RelayInfo> {
+        learned(&self.relays, &addr, as_of).or_else(|| learned(&self.relay_hosts, &addr.ip(), as_of))
+    }
+
+    pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {
+        learn(&self.socket_apps, socket, app, at);
+    }
+
+    pub fn socket_app(&self, socket: SocketAddr, as_of: Timestamp) -> Option<SocketApp> {
+        learned(&self.socket_apps, &socket, as_of)
+    }
+
+    pub fn learn_sdp_media(&self, endpoint: SocketAddr, media: SdpMedia, at: Timestamp) {
+        learn(&self.sdp_media, endpoint, media, at);
+    }
+
+    pub fn sdp_media(&self, endpoint: SocketAddr, as_of: Timestamp) -> Option<SdpMedia> {
+        learned(&self.sdp_media, &endpoint, as_of)
+    }
+
+    /// A server told `local` that it is seen as `public`.
+    pub fn learn_reflection(&self, local: SocketAddr, r: Reflection, at: Timestamp) {
+        learn(&self.public_hosts, r.public.ip(), local, at);
+        learn(&self.reflections, local, r, at);
+    }
+
+    pub fn reflection(&self, local: SocketAddr, as_of: Timestamp) -> Option<Reflection> {
+        learned(&self.reflections, &local, as_of)
+    }
+
+    /// Whether `ip` is the public address of one of the capture's devices.
+    pub fn is_own_public_address(&self, ip: IpAddr, as_of: Timestamp) -> bool {
+        learned(&self.public_hosts, &ip, as_of).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_invisible_before_they_were_learned() {
+        let k = Knowledge::default();
+        let ip: IpAddr = "52.114.77.136".parse().unwrap();
+        k.learn_name(ip, "a.teams.microsoft.com".into(), Timestamp(10));
+        assert!(k.name(ip, Timestamp(9)).is_none());
+        assert_eq!(
+            k.name(ip, Timestamp(10)).as_deref(),
+            Some("a.teams.microsoft.com")
+        );
+    }
+
+    #[test]
+    fn the_earliest_answer_is_kept() {
+        let k = Knowledge::default();
+        let ip: IpAddr = "8.8.8.8".parse().unwrap();
+        k.learn_name(ip, "late.example".into(), Timestamp(20));
+        k.learn_name(ip, "early.example".into(), Timestamp(5));
+        k.learn_name(ip, "later.example".into(), Timestamp(30));
+        assert_eq!(k.name(ip, Timestamp(100)).as_deref(), Some("early.example"));
+    }
+}
