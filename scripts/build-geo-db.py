@@ -9,7 +9,8 @@ Input: the unpacked npm packages of ip-location-db (see build-geo-db.sh, which f
 Output: one MaxMind DB (format 2.0, ip_version 6, IPv4 under ::/96) whose records are
   {"country_code": "IE", "autonomous_system_number": 8075,
    "autonomous_system_organization": "Microsoft Corporation", "asn_country_code": "US"}
-with any field absent when unknown. The asn_country_code is a property of the ASN: the country
+with any field absent when unknown. Precision is capped (--v4-bits 24, --v6-bits 48 by default):
+that is what keeps the file near 13 MB instead of 17 MB. The asn_country_code is a property of the ASN: the country
 that covers most of the ASN's address ranges in the asn-country data (one value per ASN keeps the
 tree as small as the ASN tree alone).
 
