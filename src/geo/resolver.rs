@@ -1,0 +1,108 @@
+//! Resolves far ends once per address per run: GeoDb + operators + jurisdictions.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use super::database::GeoDb;
+use super::error::GeoError;
+use super::far_end::FarEnd;
+use super::jurisdictions::Jurisdictions;
+use super::operators::Operators;
+
+/// Everything needed to describe a far end, with a per-run cache.
+#[derive(Debug)]
+pub struct GeoResolver {
+    db: GeoDb,
+    operators: Operators,
+    jurisdictions: Jurisdictions,
+    cache: DashMap<IpAddr, Arc<FarEnd>>,
+}
+
+impl GeoResolver {
+    pub fn new(db: GeoDb, operators: Operators, jurisdictions: Jurisdictions) -> GeoResolver {
+        GeoResolver {
+            db,
+            operators,
+            jurisdictions,
+            cache: DashMap::new(),
+        }
+    }
+
+    /// Embedded database and tables: works offline.
+    pub fn embedded() -> Result<GeoResolver, GeoError> {
+        Ok(Self::new(
+            GeoDb::embedded()?,
+            Operators::embedded()?,
+            Jurisdictions::embedded()?,
+        ))
+    }
+
+    /// The far end for `ip`; the databases are asked at most once per address.
+    pub fn resolve(&self, ip: IpAddr) -> Arc<FarEnd> {
+        // The entry holds its shard locked while describing, so concurrent callers for the same
+        // address wait instead of looking it up twice.
+        Arc::clone(
+            self.cache
+                .entry(ip)
+                .or_insert_with(|| Arc::new(self.describe(ip)))
+                .value(),
+        )
+    }
+
+    /// Uncached description of `ip`.
+    pub fn describe(&self, ip: IpAddr) -> FarEnd {
+        let answer = self.db.lookup(ip);
+        let operator = answer.asn.and_then(|asn| self.operators.by_asn(asn));
+        let operator_country = operator
+            .map(|o| o.home_country.clone())
+            .or_else(|| answer.asn_country.clone());
+        let laws = |cc: Option<&String>| {
+            cc.map(|c| self.jurisdictions.regimes_for(c))
+                .unwrap_or_default()
+        };
+        let here = laws(answer.country.as_ref());
+        let home = laws(operator_country.as_ref());
+        FarEnd {
+            ip,
+            special: answer.special.map(|s| s.id().to_string()),
+            country: answer.country.clone(),
+            asn: answer.asn,
+            org: answer.org.clone(),
+            operator: operator.map(|o| o.name.clone()),
+            operator_country,
+            jurisdiction: here.iter().map(|r| r.id.clone()).collect(),
+            operator_jurisdiction: home.iter().map(|r| r.id.clone()).collect(),
+            alliances: answer
+                .country
+                .as_deref()
+                .map(|c| self.jurisdictions.alliances_for(c))
+                .unwrap_or_default()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            source: answer.source,
+            special_name: answer.special.map(|s| s.name()),
+            jurisdiction_short: here.iter().map(|r| r.short.clone()).collect(),
+            operator_jurisdiction_short: home.iter().map(|r| r.short.clone()).collect(),
+        }
+    }
+
+    pub fn db(&self) -> &GeoDb {
+        &self.db
+    }
+
+    pub fn operators(&self) -> &Operators {
+        &self.operators
+    }
+
+    pub fn jurisdictions(&self) -> &Jurisdictions {
+        &self.jurisdictions
+    }
+
+    /// Distinct addresses resolved so far.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+}
