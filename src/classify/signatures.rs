@@ -71,6 +71,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "webrtc_generic.toml",
         include_str!("../../signatures/webrtc_generic.toml"),
     ),
+    (
+        "other_voip.toml",
+        include_str!("../../signatures/other_voip.toml"),
+    ),
 ];
 
 /// Files in `signatures/` that are not app files (other tables, read elsewhere).
@@ -249,6 +253,13 @@ pub struct AppSignature {
     /// Why `always_server_routed` is what it is (vendor statement, source).
     pub routing_why: String,
     pub operator_asns: Vec<u32>,
+    /// The operator's network also serves its other calling apps (Meta:
+    /// WhatsApp, Messenger, Instagram), so an address in `operator_asns`
+    /// alone names the operator, not this app.
+    pub operator_shared: bool,
+    /// A protocol family rather than one vendor's app (SIP/RTP, generic
+    /// WebRTC, other VoIP): any more specific app's evidence wins over it.
+    pub generic: bool,
     pub domains: Vec<DomainRule>,
     pub prefixes: Vec<PrefixRule>,
     pub ports: Vec<PortRule>,
@@ -267,6 +278,8 @@ static UNKNOWN_APP: AppSignature = AppSignature {
     always_server_routed: false,
     routing_why: String::new(),
     operator_asns: Vec::new(),
+    operator_shared: false,
+    generic: false,
     domains: Vec::new(),
     prefixes: Vec::new(),
     ports: Vec::new(),
@@ -896,6 +909,8 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
         notes: raw.notes,
         always_server_routed: raw.media.always_server_routed,
         routing_why: raw.media.why,
+        operator_shared: raw.operator_shared,
+        generic: raw.generic,
         operator_asns: raw
             .operator_asns
             .into_iter()

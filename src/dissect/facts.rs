@@ -228,7 +228,7 @@ pub enum NameSource {
 }
 
 /// Everything callpath learned from a flow's payloads.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct FlowFacts {
     /// Payload-carrying packets looked at.
     pub inspected: u32,

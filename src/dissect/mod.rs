@@ -4,6 +4,7 @@
 //! facts the classifier needs.
 
 pub mod facts;
+pub mod inspect;
 pub mod probe;
 
 // Media plane

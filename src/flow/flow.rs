@@ -29,7 +29,7 @@ impl EndReason {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Flow {
     pub key: FlowKey,
     pub l4: L4Proto,

@@ -22,6 +22,10 @@ pub(super) struct RawApp {
     #[serde(default)]
     pub operator_asns: Vec<Spanned<u32>>,
     #[serde(default)]
+    pub operator_shared: bool,
+    #[serde(default)]
+    pub generic: bool,
+    #[serde(default)]
     pub domains: Vec<Spanned<RawDomain>>,
     pub media: RawMedia,
     #[serde(default)]

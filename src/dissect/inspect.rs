@@ -1,0 +1,820 @@
+//! Runs the dissectors over one packet of a flow and records what they
+//! found as facts on the flow (and, for facts other flows need, in the
+//! shared knowledge). Cheap first-byte demultiplexing (RFC 7983/9443)
+//! picks the dissector; weak or costly dissectors run only on a flow's
+//! first packets or once their protocol has been seen on the flow.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::facts::{
+    bump, AppFrames, FlowFacts, MediaFacts, NameSource, RtpStream, SignallingFacts,
+    SignallingProtocol, Sighting, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
+};
+use super::stun::{StunAttr, StunClass, StunMessage};
+use super::{
+    demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, sccp, sdp, sip, stun, telegram, tls,
+    turn_channel, whatsapp, zoom, Probe,
+};
+use crate::capture::Timestamp;
+use crate::classify::knowledge::{
+    Knowledge, Reflection, RelayInfo, SdpMedia, ServerInfo, ServerRole, SocketApp,
+};
+use crate::classify::signatures::{AppId, L4Kind, Signatures};
+use crate::decode::{L4Proto, PacketView};
+use crate::flow::{Direction, Endpoint, Flow};
+
+/// Packets of a flow on which every dissector is tried; after that only
+/// the protocols already seen on the flow (and the cheap media demux).
+const EARLY_PACKETS: u32 = 32;
+/// Most client bytes gathered to read a TLS ClientHello.
+const MAX_TLS_BUFFER: usize = 16 * 1024;
+/// Longest string (username, realm, user agent) kept as evidence.
+const MAX_TEXT: usize = 96;
+/// Largest forward jump of an RTP sequence number still counted as the
+/// same stream continuing (packet loss), per RFC 3550 A.1's spirit.
+const MAX_SEQUENCE_GAP: u16 = 100;
+
+/// What the dissectors may consult and update beyond the flow itself.
+pub struct InspectContext<'a> {
+    pub signatures: &'a Signatures,
+    pub knowledge: &'a Knowledge,
+}
+
+/// One packet as the dissectors see it.
+struct Packet<'p> {
+    dir: Direction,
+    src: Endpoint,
+    dst: Endpoint,
+    ts: Timestamp,
+    frame: u64,
+    payload: &'p [u8],
+}
+
+fn socket(e: &Endpoint) -> SocketAddr {
+    SocketAddr::new(e.ip, e.port)
+}
+
+fn text(bytes: &[u8]) -> Box<str> {
+    let s = String::from_utf8_lossy(bytes);
+    let mut out: String = s.chars().take(MAX_TEXT).collect();
+    out.retain(|c| !c.is_control());
+    out.into_boxed_str()
+}
+
+fn sighting(frame: u64, what: impl Into<Box<str>>) -> Option<super::facts::Sighting> {
+    Some(Sighting {
+        frame,
+        what: what.into(),
+    })
+}
+
+/// Inspects one packet of `flow` travelling in `dir`.
+pub fn inspect(
+    flow: &mut Flow,
+    dir: Direction,
+    view: &PacketView<'_>,
+    ts: Timestamp,
+    frame: u64,
+    ctx: &InspectContext<'_>,
+) {
+    if view.payload.is_empty() {
+        return;
+    }
+    let (src, dst) = match dir {
+        Direction::FromOrig => (flow.orig, flow.resp),
+        Direction::FromResp => (flow.resp, flow.orig),
+    };
+    let pkt = Packet {
+        dir,
+        src,
+        dst,
+        ts,
+        frame,
+        payload: view.payload,
+    };
+    let facts = &mut flow.facts;
+    facts.inspected = facts.inspected.saturating_add(1);
+    match flow.l4 {
+        L4Proto::Udp => inspect_udp(facts, &pkt, ctx),
+        L4Proto::Tcp => {
+            let stream_start = flow.stats.get(dir.index()).map_or(0, |s| s.payload_bytes)
+                == view.payload.len() as u64;
+            inspect_tcp(facts, &pkt, stream_start, ctx);
+        }
+        _ => {}
+    }
+}
+
+fn is_dns_port(p: u16) -> bool {
+    // DNS, mDNS, LLMNR.
+    matches!(p, 53 | 5353 | 5355)
+}
+
+fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let early = facts.inspected <= EARLY_PACKETS;
+    if facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))) {
+        if dns::probe(pkt.payload) != Probe::NotForUs {
+            facts.dns = true;
+            learn_dns_answers(pkt.payload, pkt.ts, ctx);
+            return;
+        }
+    }
+    if dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
+        return;
+    }
+    // Microsoft's multiplexed TURN header (MS-TURN 2.2.3) wraps STUN/media.
+    if let Some((_, inner)) = stun::strip_ms_multiplexed_turn(pkt.payload) {
+        if dissect_demuxed(facts, pkt, inner, ctx, false) {
+            return;
+        }
+    }
+    if early || facts.frames_seen() || facts.signalling.is_some() || facts.quic {
+        if app_framing(facts, pkt, ctx) {
+            return;
+        }
+    }
+    if early {
+        note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);
+    }
+    bump(&mut facts.unrecognised, pkt.dir);
+}
+
+impl FlowFacts {
+    fn frames_seen(&self) -> bool {
+        let f: &AppFrames = &self.frames;
+        [
+            f.zoom_server,
+            f.zoom_p2p,
+            f.discord_discovery,
+            f.discord_keepalive,
+            f.telegram_reflector,
+            f.telegram_special,
+            f.iax2_voice,
+        ]
+        .iter()
+        .any(|c| c.iter().any(|n| *n > 0))
+    }
+}
+
+/// STUN, TURN ChannelData, DTLS and RTP/RTCP, told apart by the first
+/// byte. Returns whether the payload was recognised.
+fn dissect_demuxed(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    payload: &[u8],
+    ctx: &InspectContext<'_>,
+    inside_turn: bool,
+) -> bool {
+    let Some(&first) = payload.first() else {
+        return false;
+    };
+    match demux::classify(first) {
+        demux::FirstByteKind::Stun => match stun::parse(payload) {
+            Ok(msg) if stun::probe(payload) != Probe::NotForUs => {
+                observe_stun(facts, pkt, &msg, ctx);
+                true
+            }
+            _ => false,
+        },
+        demux::FirstByteKind::TurnChannel => match turn_channel::parse(payload) {
+            // ChannelData only exists after a ChannelBind on this flow.
+            Some(cd) if facts.stun.as_ref().is_some_and(|s| s.channel_binds > 0 || s.is_turn()) => {
+                let carries_media = is_media_payload(cd.data);
+                let stun = facts.stun_mut();
+                bump(&mut stun.channel_data, pkt.dir);
+                if carries_media {
+                    bump(&mut stun.relayed_media, pkt.dir);
+                }
+                dissect_demuxed(facts, pkt, cd.data, ctx, true);
+                true
+            }
+            _ => false,
+        },
+        demux::FirstByteKind::Dtls => {
+            if dtls::probe(payload) == Probe::NotForUs {
+                return false;
+            }
+            let d = facts.dtls.get_or_insert_with(Default::default);
+            for record in dtls::records(payload) {
+                bump(&mut d.records, pkt.dir);
+                if record.is_application_data() {
+                    bump(&mut d.application_data, pkt.dir);
+                }
+                if let Some(info) = dtls::client_hello_info(&record) {
+                    d.client_hello = true;
+                    d.use_srtp |= info.use_srtp;
+                }
+            }
+            true
+        }
+        demux::FirstByteKind::RtpRtcp => observe_rtp_or_rtcp(facts, pkt, payload, inside_turn),
+        _ => false,
+    }
+}
+
+/// Whether bytes relayed inside TURN are media (RTP/SRTP/SRTCP or DTLS).
+fn is_media_payload(data: &[u8]) -> bool {
+    match data.first().map(|b| demux::classify(*b)) {
+        Some(demux::FirstByteKind::RtpRtcp) => rtp::parse(data).is_some(),
+        Some(demux::FirstByteKind::Dtls) => dtls::probe(data) != Probe::NotForUs,
+        _ => false,
+    }
+}
+
+fn observe_rtp_or_rtcp(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    payload: &[u8],
+    inside_turn: bool,
+) -> bool {
+    let Some(&pt_byte) = payload.get(1) else {
+        return false;
+    };
+    if rtp::is_rtcp_payload_type(pt_byte) {
+        if super::rtcp::probe(payload) == Probe::NotForUs {
+            return false;
+        }
+        bump(&mut facts.media_mut().rtcp, pkt.dir);
+        return true;
+    }
+    let Some(h) = rtp::parse(payload) else {
+        return false;
+    };
+    let media = facts.media_mut();
+    if inside_turn {
+        media.inside_turn = media.inside_turn.saturating_add(1);
+    }
+    observe_rtp_header(media, pkt, &h);
+    true
+}
+
+/// Counts an RTP packet as media only when it continues a stream: same
+/// SSRC, same direction, sequence number a little ahead. Random bytes that
+/// happen to look like an RTP header do not do that twice.
+fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHeader) {
+    let arrival = pkt.ts.0;
+    if let Some(s) = media
+        .streams
+        .iter_mut()
+        .find(|s| s.ssrc == h.ssrc && s.direction == pkt.dir)
+    {
+        let gap = h.sequence.wrapping_sub(s.last_sequence);
+        if (1..=MAX_SEQUENCE_GAP).contains(&gap) {
+            s.in_sequence = s.in_sequence.saturating_add(1);
+            bump(&mut media.rtp, pkt.dir);
+            if media.first.is_none() {
+                media.first = sighting(
+                    pkt.frame,
+                    format!("RTP payload type {} SSRC {:#010x}", h.payload_type, h.ssrc),
+                );
+            }
+        }
+        s.last_sequence = h.sequence;
+        s.payload_type = h.payload_type;
+        s.quality.update(h.sequence, h.timestamp, arrival);
+    } else if media.streams.len() < MAX_RTP_STREAMS {
+        let mut quality =
+            super::rtp_quality::RtpStreamQuality::new(h.ssrc, h.sequence, rtp::clock_rate(h.payload_type));
+        quality.update(h.sequence, h.timestamp, arrival);
+        media.streams.push(RtpStream {
+            ssrc: h.ssrc,
+            direction: pkt.dir,
+            payload_type: h.payload_type,
+            last_sequence: h.sequence,
+            in_sequence: 0,
+            quality,
+        });
+    }
+}
+
+fn observe_stun(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    msg: &StunMessage<'_>,
+    ctx: &InspectContext<'_>,
+) {
+    let sigs = ctx.signatures;
+    let mut vendor: Option<(AppId, String)> = None;
+    let mut consider = |found: Option<(AppId, String)>| {
+        if vendor.is_none() {
+            vendor = found;
+        }
+    };
+    consider(
+        sigs.match_stun_message_type(msg.msg_type)
+            .map(|a| (a, format!("STUN message type {:#06x}", msg.msg_type))),
+    );
+    let s: &mut StunFacts = facts.stun_mut();
+    bump(&mut s.messages, pkt.dir);
+    if !msg.magic_cookie {
+        s.classic = s.classic.saturating_add(1);
+    }
+    match msg.class {
+        StunClass::Request => bump(&mut s.requests, pkt.dir),
+        StunClass::SuccessResponse => bump(&mut s.success_responses, pkt.dir),
+        StunClass::ErrorResponse => bump(&mut s.error_responses, pkt.dir),
+        StunClass::Indication => bump(&mut s.indications, pkt.dir),
+    }
+    let request = msg.class == StunClass::Request;
+    let success = msg.class == StunClass::SuccessResponse;
+    match msg.method {
+        stun::BINDING if request => s.binding_requests = s.binding_requests.saturating_add(1),
+        stun::ALLOCATE if request => s.allocate_requests = s.allocate_requests.saturating_add(1),
+        stun::ALLOCATE if success => s.allocate_success = s.allocate_success.saturating_add(1),
+        stun::REFRESH if request => s.refreshes = s.refreshes.saturating_add(1),
+        stun::CREATE_PERMISSION if request => s.permissions = s.permissions.saturating_add(1),
+        stun::CHANNEL_BIND if request => s.channel_binds = s.channel_binds.saturating_add(1),
+        stun::SEND => s.send_indications = s.send_indications.saturating_add(1),
+        stun::DATA => s.data_indications = s.data_indications.saturating_add(1),
+        _ => {}
+    }
+    if s.first.is_none() {
+        s.first = sighting(
+            pkt.frame,
+            format!("STUN {} {:?}", method_name(msg.method), msg.class),
+        );
+    }
+    let mut ice_check = false;
+    let mut relayed_media = false;
+    for attr in msg.attributes() {
+        match attr {
+            StunAttr::XorMappedAddress(a) | StunAttr::MappedAddress(a) if success => {
+                if s.mapped.is_none() {
+                    s.mapped = Some((a, pkt.dir.reverse()));
+                }
+                if msg.method == stun::BINDING || msg.method == stun::ALLOCATE {
+                    ctx.knowledge.learn_reflection(
+                        socket(&pkt.dst),
+                        Reflection {
+                            public: a,
+                            reflector: socket(&pkt.src),
+                        },
+                        pkt.ts,
+                    );
+                }
+            }
+            StunAttr::XorRelayedAddress(a) if success => {
+                s.relayed.get_or_insert(a);
+            }
+            StunAttr::XorPeerAddress(a)
+            | StunAttr::MsRemoteAddress(a)
+            | StunAttr::MsDestinationAddress(a) => {
+                if s.peers.len() < MAX_ADDRESSES && !s.peers.contains(&a) {
+                    s.peers.push(a);
+                }
+            }
+            StunAttr::ResponseOrigin(_) | StunAttr::OtherAddress(_) => s.server_attributes = true,
+            StunAttr::Priority(_)
+            | StunAttr::UseCandidate
+            | StunAttr::IceControlling(_)
+            | StunAttr::IceControlled(_) => {
+                if request {
+                    ice_check = true;
+                }
+                if matches!(attr, StunAttr::UseCandidate) {
+                    s.use_candidate = true;
+                }
+            }
+            StunAttr::Username(u) => {
+                s.username.get_or_insert_with(|| text(u));
+            }
+            StunAttr::Realm(r) => {
+                if s.realm.is_none() {
+                    s.realm = Some(text(r));
+                }
+                consider(sigs.match_stun_realm(r).map(|m| (m.app, m.evidence)));
+            }
+            StunAttr::Software(sw) => {
+                if s.software.is_none() {
+                    s.software = Some(text(sw));
+                }
+                consider(sigs.match_stun_software(sw).map(|m| (m.app, m.evidence)));
+            }
+            StunAttr::Data(inner) => relayed_media |= is_media_payload(inner),
+            other => {
+                let t = other.attr_type();
+                consider(
+                    sigs.match_stun_attribute(t)
+                        .map(|a| (a, format!("STUN attribute {t:#06x}"))),
+                );
+            }
+        }
+    }
+    if ice_check && msg.method == stun::BINDING {
+        bump(&mut s.ice_checks, pkt.dir);
+    }
+    if relayed_media {
+        bump(&mut s.relayed_media, pkt.dir);
+    }
+    if let Some((app, why)) = &vendor {
+        if s.vendor.is_none() {
+            s.vendor = Some((*app, why.clone().into_boxed_str()));
+        }
+    }
+    let app = s.vendor.as_ref().map(|(a, _)| *a);
+    // Facts other flows need: relays, servers, the sockets of this app.
+    if success && msg.method == stun::ALLOCATE {
+        if let Some(relayed) = s.relayed {
+            ctx.knowledge.learn_relay(
+                relayed,
+                RelayInfo {
+                    server: socket(&pkt.src),
+                    app,
+                },
+                pkt.ts,
+            );
+        }
+        ctx.knowledge.learn_server(
+            ServerInfo {
+                role: ServerRole::Turn,
+                app,
+                endpoint: socket(&pkt.src),
+            },
+            pkt.ts,
+        );
+    } else if success && msg.method == stun::BINDING && s.ice_checks == [0, 0] {
+        ctx.knowledge.learn_server(
+            ServerInfo {
+                role: ServerRole::Stun,
+                app,
+                endpoint: socket(&pkt.src),
+            },
+            pkt.ts,
+        );
+    }
+    if let Some((app, why)) = vendor {
+        let why: Arc<str> = why.into();
+        for end in [pkt.src, pkt.dst] {
+            ctx.knowledge.learn_socket_app(
+                socket(&end),
+                SocketApp {
+                    app,
+                    evidence: why.clone(),
+                },
+                pkt.ts,
+            );
+        }
+    }
+}
+
+fn method_name(m: u16) -> &'static str {
+    match m {
+        stun::BINDING => "Binding",
+        stun::ALLOCATE => "Allocate",
+        stun::REFRESH => "Refresh",
+        stun::SEND => "Send",
+        stun::DATA => "Data",
+        stun::CREATE_PERMISSION => "CreatePermission",
+        stun::CHANNEL_BIND => "ChannelBind",
+        _ => "message",
+    }
+}
+
+/// Zoom, Discord, Telegram, IAX2, MGCP, SIP, H.225 RAS and QUIC names on
+/// UDP. Returns whether the payload was recognised.
+fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) -> bool {
+    let p = pkt.payload;
+    let (sport, dport) = (pkt.src.port, pkt.dst.port);
+    if zoom::is_server_port(sport) || zoom::is_server_port(dport) {
+        if let Some(zoom::ZoomFrame::Sfu { media, .. }) = zoom::parse_server(p) {
+            bump(&mut facts.frames.zoom_server, pkt.dir);
+            if let Some(m) = media {
+                note_zoom_media(facts, pkt, &m);
+            }
+            return true;
+        }
+    }
+    if let Some(d) = discord::parse(p) {
+        match d {
+            discord::DiscordVoice::KeepAlive => bump(&mut facts.frames.discord_keepalive, pkt.dir),
+            _ => bump(&mut facts.frames.discord_discovery, pkt.dir),
+        }
+        return true;
+    }
+    if let Some(t) = telegram::parse(p) {
+        match t {
+            telegram::TelegramVoip::ReflectorSpecial { kind, .. } => {
+                bump(&mut facts.frames.telegram_special, pkt.dir);
+                if let telegram::ReflectorSpecialKind::SelfInfo {
+                    addr: Some(public), ..
+                } = kind
+                {
+                    ctx.knowledge.learn_reflection(
+                        socket(&pkt.dst),
+                        Reflection {
+                            public,
+                            reflector: socket(&pkt.src),
+                        },
+                        pkt.ts,
+                    );
+                }
+                return true;
+            }
+            // Plain reflector data: a peer tag then encrypted voice. Only
+            // counted once a special packet proved the framing on this flow.
+            telegram::TelegramVoip::Reflector { .. }
+                if facts.frames.telegram_special.iter().any(|n| *n > 0) =>
+            {
+                bump(&mut facts.frames.telegram_reflector, pkt.dir);
+                return true;
+            }
+            _ => {}
+        }
+    }
+    if sport == 4569 || dport == 4569 {
+        if let Some(frame) = iax2::parse(p) {
+            let voice = match frame {
+                iax2::Iax2Frame::Full { frame_type, .. } => frame_type == 2,
+                iax2::Iax2Frame::Mini { .. } => true,
+                iax2::Iax2Frame::Meta { .. } => false,
+            };
+            if voice {
+                bump(&mut facts.frames.iax2_voice, pkt.dir);
+                let media = facts.media_mut();
+                bump(&mut media.framed, pkt.dir);
+                media.framing = Some("IAX2 voice frames");
+            }
+            note_signalling(facts, pkt, SignallingProtocol::Iax2, "IAX2 frame");
+            return true;
+        }
+    }
+    if mgcp::probe(p) == Probe::Certain {
+        if let Some(m) = mgcp::parse(p) {
+            let _ = m;
+            note_signalling(facts, pkt, SignallingProtocol::Mgcp, "MGCP message");
+            return true;
+        }
+    }
+    if (sport == 1719 || dport == 1719) && h225::probe_ras(p) == Probe::Certain {
+        note_signalling(facts, pkt, SignallingProtocol::H225Ras, "H.225 RAS message");
+        return true;
+    }
+    if sip::probe(p) == Probe::Certain {
+        observe_sip(facts, pkt, p, ctx);
+        return true;
+    }
+    if facts.inspected <= EARLY_PACKETS && quic::probe(p) == Probe::Certain {
+        facts.quic = true;
+        if facts.server_name.is_none() && pkt.dir == Direction::FromOrig {
+            let asm = facts
+                .quic_assembler
+                .get_or_insert_with(|| Box::new(quic::QuicInitialAssembler::new()));
+            if let Some(name) = asm.push(p) {
+                note_server_name(facts, pkt, name, NameSource::QuicSni, ctx);
+                facts.quic_assembler = None;
+            }
+        }
+        return true;
+    }
+    if facts.quic {
+        return true;
+    }
+    false
+}
+
+fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<'_>) {
+    use zoom::ZoomMediaKind as K;
+    if matches!(m.kind, K::Audio | K::Video | K::ScreenShare) {
+        bump(&mut facts.frames.zoom_media, pkt.dir);
+        let media = facts.media_mut();
+        bump(&mut media.framed, pkt.dir);
+        media.framing = Some("Zoom media encapsulation");
+        if let Some(h) = rtp::parse(m.inner) {
+            observe_rtp_header(media, pkt, &h);
+        }
+    }
+}
+
+fn note_signalling<'f>(
+    facts: &'f mut FlowFacts,
+    pkt: &Packet<'_>,
+    protocol: SignallingProtocol,
+    what: &'static str,
+) -> &'f mut SignallingFacts {
+    let s = facts.signalling.get_or_insert_with(|| {
+        Box::new(SignallingFacts {
+            protocol,
+            messages: [0, 0],
+            register_from: None,
+            call_id: None,
+            user_agent: None,
+            seen: Vec::new(),
+            sdp_media: Vec::new(),
+            first: sighting(pkt.frame, what),
+        })
+    });
+    bump(&mut s.messages, pkt.dir);
+    if s.seen.len() < 8 && !s.seen.contains(&what) {
+        s.seen.push(what);
+    }
+    s
+}
+
+fn sip_method_name(method: &str) -> &'static str {
+    const KNOWN: [&str; 14] = [
+        "REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY", "PUBLISH",
+        "INFO", "REFER", "MESSAGE", "UPDATE", "PRACK",
+    ];
+    KNOWN
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(method))
+        .copied()
+        .unwrap_or("SIP request")
+}
+
+fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &InspectContext<'_>) {
+    for msg in sip::messages(segment) {
+        let what = match msg.start {
+            sip::SipStart::Request { method, .. } => sip_method_name(method),
+            sip::SipStart::Response { .. } => "SIP response",
+        };
+        let s = note_signalling(facts, pkt, SignallingProtocol::Sip, what);
+        if what == "REGISTER" {
+            s.register_from.get_or_insert(pkt.dir);
+        }
+        if s.call_id.is_none() {
+            s.call_id = msg.call_id.map(|c| text(c.as_bytes()));
+        }
+        if s.user_agent.is_none() {
+            s.user_agent = msg.user_agent.or(msg.server).map(|u| text(u.as_bytes()));
+        }
+        let is_sdp = msg
+            .content_type
+            .is_some_and(|c| c.to_ascii_lowercase().contains("sdp"));
+        if !is_sdp {
+            continue;
+        }
+        let Ok(session) = sdp::parse(msg.body) else {
+            continue;
+        };
+        let call_id: Arc<str> = msg.call_id.unwrap_or("").into();
+        for endpoint in session.media_endpoints() {
+            if s.sdp_media.len() < MAX_ADDRESSES && !s.sdp_media.contains(&endpoint) {
+                s.sdp_media.push(endpoint);
+            }
+            ctx.knowledge.learn_sdp_media(
+                endpoint,
+                SdpMedia {
+                    signalled_by: pkt.src.ip,
+                    call_id: call_id.clone(),
+                },
+                pkt.ts,
+            );
+        }
+    }
+}
+
+fn note_server_name(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    name: String,
+    source: NameSource,
+    ctx: &InspectContext<'_>,
+) {
+    let name: Arc<str> = name.to_ascii_lowercase().into();
+    ctx.knowledge.learn_name(pkt.dst.ip, name.clone(), pkt.ts);
+    facts.server_name = Some((Box::from(&*name), source));
+}
+
+fn note_payload_pattern(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    l4: L4Kind,
+    ctx: &InspectContext<'_>,
+) {
+    if facts.payload_match.is_some() {
+        return;
+    }
+    if let Some(m) = ctx
+        .signatures
+        .match_payload(l4, pkt.src.port, pkt.dst.port, pkt.payload)
+    {
+        facts.payload_match = Some((m.app, m.kind, m.evidence.into_boxed_str()));
+    }
+}
+
+fn learn_dns_answers(payload: &[u8], ts: Timestamp, ctx: &InspectContext<'_>) {
+    let Ok(answers) = dns::parse_response(payload) else {
+        return;
+    };
+    if answers.is_empty() {
+        return;
+    }
+    // The name the device asked for is what a person recognises; the A
+    // record's own name is often a CDN alias.
+    let asked: Arc<str> = match dns::query_name(payload) {
+        Some(q) => q.into(),
+        None => return,
+    };
+    for a in answers {
+        match a.kind {
+            dns::DnsAnswerKind::A(v4) => ctx.knowledge.learn_name(v4.into(), asked.clone(), ts),
+            dns::DnsAnswerKind::Aaaa(v6) => ctx.knowledge.learn_name(v6.into(), asked.clone(), ts),
+            dns::DnsAnswerKind::Cname(_) => {}
+        }
+    }
+}
+
+fn inspect_tcp(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    stream_start: bool,
+    ctx: &InspectContext<'_>,
+) {
+    let p = pkt.payload;
+    let early = facts.inspected <= EARLY_PACKETS;
+    if facts.dns || (early && (pkt.src.port == 53 || pkt.dst.port == 53)) {
+        if let Some(msg) = dns::tcp_message(p) {
+            if dns::probe(msg) != Probe::NotForUs {
+                facts.dns = true;
+                learn_dns_answers(msg, pkt.ts, ctx);
+                return;
+            }
+        }
+    }
+    // A TLS ClientHello, possibly over several segments.
+    if facts.tls_buffer.is_some() || (stream_start && pkt.dir == Direction::FromOrig && tls::is_tls_record_start(p))
+    {
+        facts.tls = true;
+        if pkt.dir == Direction::FromOrig {
+            gather_client_hello(facts, pkt, ctx);
+        }
+        return;
+    }
+    if facts.tls {
+        return;
+    }
+    // STUN/TURN and RTP over TCP (RFC 4571 framing, or bare STUN back to back).
+    if facts.stun.is_some() || early {
+        let mut any = false;
+        for m in stun::tcp_messages(p) {
+            any |= dissect_demuxed(facts, pkt, m, ctx, false);
+        }
+        if any {
+            return;
+        }
+    }
+    if (facts.media.as_ref().is_some_and(|m| m.over_tcp) || early) && rfc4571_rtp(facts, pkt) {
+        return;
+    }
+    if facts.signalling.is_some() || early {
+        if sip::probe(p) == Probe::Certain {
+            observe_sip(facts, pkt, p, ctx);
+            return;
+        }
+        if stream_start && pkt.dir == Direction::FromOrig && whatsapp::probe_tcp_stream_start(p) == Probe::Certain {
+            note_signalling(facts, pkt, SignallingProtocol::WhatsAppChat, "WhatsApp chat stream");
+            return;
+        }
+        if h225::probe(p) == Probe::Certain {
+            note_signalling(facts, pkt, SignallingProtocol::H225, "H.225 call signalling");
+            return;
+        }
+        if (pkt.src.port == 2000 || pkt.dst.port == 2000) && sccp::probe(p) == Probe::Certain {
+            note_signalling(facts, pkt, SignallingProtocol::Sccp, "Skinny message");
+            return;
+        }
+    }
+    if early && stream_start {
+        note_payload_pattern(facts, pkt, L4Kind::Tcp, ctx);
+    }
+    bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// RTP or RTCP over TCP with the RFC 4571 2-byte length prefix.
+fn rfc4571_rtp(facts: &mut FlowFacts, pkt: &Packet<'_>) -> bool {
+    let Some((len, rest)) = pkt.payload.split_first_chunk::<2>() else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes(*len));
+    let Some(frame) = rest.get(..len) else {
+        return false;
+    };
+    if len < rtp::FIXED_HEADER_LEN || frame.first().is_none_or(|b| b >> 6 != 2) {
+        return false;
+    }
+    if observe_rtp_or_rtcp(facts, pkt, frame, false) {
+        facts.media_mut().over_tcp = true;
+        return true;
+    }
+    false
+}
+
+fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let buffer = facts.tls_buffer.get_or_insert_with(|| Box::new(Vec::new()));
+    let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
+    buffer.extend_from_slice(pkt.payload.get(..room.min(pkt.payload.len())).unwrap_or(&[]));
+    let mut scratch = Vec::new();
+    let outcome = match tls::scan_client_hello_with(buffer, &mut scratch) {
+        tls::ClientHelloScan::Hello(h) => Some(h.sni.map(str::to_string)),
+        tls::ClientHelloScan::NeedMore { .. } if buffer.len() < MAX_TLS_BUFFER => None,
+        _ => Some(None),
+    };
+    if let Some(sni) = outcome {
+        facts.tls_buffer = None;
+        if let Some(name) = sni {
+            note_server_name(facts, pkt, name, NameSource::TlsSni, ctx);
+        }
+    }
+}
