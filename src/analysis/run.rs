@@ -6,11 +6,18 @@ use std::io;
 
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
+use crate::classify::calls::Emitted;
+use crate::classify::knowledge::Knowledge;
+use crate::classify::signatures::Signatures;
+use crate::classify::Classifier;
 use crate::decode::{self, Decoded};
+use crate::dissect::inspect::inspect;
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{Flow, FlowTable};
+use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
 use crate::report::summary::InputReport;
-use crate::report::{FlowRecord, RecordSink, Summary};
+use crate::report::{RecordSink, Summary};
+use std::sync::Arc;
 
 /// Progress of reading inputs, for a progress bar. The library never draws
 /// anything itself.
@@ -29,21 +36,32 @@ const EXPIRY_CHECK_NANOS: i64 = 1_000_000_000;
 
 /// What happens to a flow once it ends: classification and output.
 struct FlowFinisher {
+    classifier: Classifier,
     sink: Box<dyn RecordSink + Send>,
     flows: u64,
     roles: std::collections::BTreeMap<&'static str, u64>,
+    ready: Vec<Emitted>,
     output_error: Option<io::Error>,
 }
 
 impl FlowFinisher {
     fn finish(&mut self, flow: Flow) {
         self.flows += 1;
-        let record = FlowRecord::from_flow(&flow);
-        if let Some(role) = record.role {
-            *self.roles.entry(role).or_default() += 1;
-        }
-        if self.output_error.is_none() {
-            if let Err(e) = self.sink.flow(&record) {
+        let role = self.classifier.finish_flow(flow, &mut self.ready);
+        *self.roles.entry(role.name()).or_default() += 1;
+        self.write_ready();
+    }
+
+    fn write_ready(&mut self) {
+        for item in self.ready.drain(..) {
+            if self.output_error.is_some() {
+                continue;
+            }
+            let written = match &item {
+                Emitted::Flow(r) => self.sink.flow(r),
+                Emitted::Call(c) => self.sink.call(c),
+            };
+            if let Err(e) = written {
                 self.output_error = Some(e);
             }
         }
@@ -65,9 +83,30 @@ impl Analysis {
         config: &AnalysisConfig,
         sink: Box<dyn RecordSink + Send>,
     ) -> Result<Analysis, AnalysisError> {
+        let signatures = Signatures::load(config.signatures_dir.as_deref())
+            .map_err(|e| AnalysisError::Signatures(e.to_string()))?;
+        let geo_err = |e: crate::geo::GeoError| AnalysisError::Geo(e.to_string());
+        let db = if config.geoip.is_empty() {
+            GeoDb::embedded()
+        } else {
+            GeoDb::with_user_databases(&config.geoip)
+        }
+        .map_err(geo_err)?;
+        let geo = GeoResolver::new(
+            db,
+            Operators::embedded().map_err(geo_err)?,
+            Jurisdictions::embedded().map_err(geo_err)?,
+        );
+        let classifier = Classifier::new(
+            Arc::new(signatures),
+            Arc::new(Knowledge::default()),
+            Arc::new(geo),
+        );
         Ok(Analysis {
             table: FlowTable::new(config.flow_table),
             finisher: FlowFinisher {
+                classifier,
+                ready: Vec::new(),
                 sink,
                 flows: 0,
                 roles: Default::default(),
@@ -159,12 +198,18 @@ impl Analysis {
                     self.file_index,
                     &mut |f| finisher.finish(f),
                 );
-                if tracked.is_none() {
-                    *self
-                        .summary
-                        .packets_skipped
-                        .entry("fragment_without_first")
-                        .or_default() += 1;
+                match tracked {
+                    Some((flow, dir)) => {
+                        let ctx = self.finisher.classifier.inspect_context();
+                        inspect(flow, dir, &view, ts, pkt.frame, &ctx);
+                    }
+                    None => {
+                        *self
+                            .summary
+                            .packets_skipped
+                            .entry("fragment_without_first")
+                            .or_default() += 1;
+                    }
                 }
             }
         }
@@ -180,6 +225,9 @@ impl Analysis {
     pub fn finish(mut self) -> Result<Summary, AnalysisError> {
         let finisher = &mut self.finisher;
         self.table.drain(&mut |f| finisher.finish(f));
+        self.finisher.classifier.finish(&mut self.finisher.ready);
+        self.finisher.write_ready();
+        self.summary.calls = self.finisher.classifier.calls();
         self.summary.flows = self.finisher.flows;
         self.summary.roles = std::mem::take(&mut self.finisher.roles);
         self.summary.flow_table = self.table.stats;

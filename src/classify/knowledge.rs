@@ -161,7 +161,8 @@ impl Knowledge {
     /// The TURN allocation that owns this relayed address, or another
     /// allocation on the same relay host.
     pub fn relay(&self, addr: SocketAddr, as_of: Timestamp) -> Option<RelayInfo> {
-        learned(&self.relays, &addr, as_of).or_else(|| learned(&self.relay_hosts, &addr.ip(), as_of))
+        learned(&self.relays, &addr, as_of)
+            .or_else(|| learned(&self.relay_hosts, &addr.ip(), as_of))
     }
 
     pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {

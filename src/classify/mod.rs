@@ -1,5 +1,16 @@
 //! Classification: which app (from `signatures/`), which role in a call
 //! (p2p, relay, lookup, other) and which flows form one call.
 
+pub mod app;
+pub mod calls;
+pub mod classifier;
 pub mod knowledge;
+pub mod media;
+pub mod network;
+pub mod role;
+pub mod sides;
 pub mod signatures;
+pub mod verdict;
+
+pub use classifier::Classifier;
+pub use verdict::{FlowVerdict, Role};

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::facts::{
-    bump, AppFrames, FlowFacts, MediaFacts, NameSource, RtpStream, SignallingFacts,
-    SignallingProtocol, Sighting, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
+    bump, AppFrames, FlowFacts, MediaFacts, NameSource, RtpStream, Sighting, SignallingFacts,
+    SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
@@ -179,7 +179,12 @@ fn dissect_demuxed(
         },
         demux::FirstByteKind::TurnChannel => match turn_channel::parse(payload) {
             // ChannelData only exists after a ChannelBind on this flow.
-            Some(cd) if facts.stun.as_ref().is_some_and(|s| s.channel_binds > 0 || s.is_turn()) => {
+            Some(cd)
+                if facts
+                    .stun
+                    .as_ref()
+                    .is_some_and(|s| s.channel_binds > 0 || s.is_turn()) =>
+            {
                 let carries_media = is_media_payload(cd.data);
                 let stun = facts.stun_mut();
                 bump(&mut stun.channel_data, pkt.dir);
@@ -274,8 +279,11 @@ fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHead
         s.payload_type = h.payload_type;
         s.quality.update(h.sequence, h.timestamp, arrival);
     } else if media.streams.len() < MAX_RTP_STREAMS {
-        let mut quality =
-            super::rtp_quality::RtpStreamQuality::new(h.ssrc, h.sequence, rtp::clock_rate(h.payload_type));
+        let mut quality = super::rtp_quality::RtpStreamQuality::new(
+            h.ssrc,
+            h.sequence,
+            rtp::clock_rate(h.payload_type),
+        );
         quality.update(h.sequence, h.timestamp, arrival);
         media.streams.push(RtpStream {
             ssrc: h.ssrc,
@@ -297,8 +305,13 @@ fn observe_stun(
     let sigs = ctx.signatures;
     let mut vendor: Option<(AppId, String)> = None;
     let mut consider = |found: Option<(AppId, String)>| {
-        if vendor.is_none() {
-            vendor = found;
+        let Some((app, why)) = found else { return };
+        let replace = match &vendor {
+            None => true,
+            Some((old, _)) => sigs.app(*old).generic && !sigs.app(app).generic,
+        };
+        if replace {
+            vendor = Some((app, why));
         }
     };
     consider(
@@ -408,7 +421,13 @@ fn observe_stun(
         bump(&mut s.relayed_media, pkt.dir);
     }
     if let Some((app, why)) = &vendor {
-        if s.vendor.is_none() {
+        // A vendor's fingerprint replaces a protocol family's (libwebrtc
+        // attributes appear in Signal's and Meet's STUN alike).
+        let replace = match &s.vendor {
+            None => true,
+            Some((old, _)) => ctx.signatures.app(*old).generic && !ctx.signatures.app(*app).generic,
+        };
+        if replace {
             s.vendor = Some((*app, why.clone().into_boxed_str()));
         }
     }
@@ -613,8 +632,20 @@ fn note_signalling<'f>(
 
 fn sip_method_name(method: &str) -> &'static str {
     const KNOWN: [&str; 14] = [
-        "REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY", "PUBLISH",
-        "INFO", "REFER", "MESSAGE", "UPDATE", "PRACK",
+        "REGISTER",
+        "INVITE",
+        "ACK",
+        "BYE",
+        "CANCEL",
+        "OPTIONS",
+        "SUBSCRIBE",
+        "NOTIFY",
+        "PUBLISH",
+        "INFO",
+        "REFER",
+        "MESSAGE",
+        "UPDATE",
+        "PRACK",
     ];
     KNOWN
         .iter()
@@ -734,7 +765,8 @@ fn inspect_tcp(
         }
     }
     // A TLS ClientHello, possibly over several segments.
-    if facts.tls_buffer.is_some() || (stream_start && pkt.dir == Direction::FromOrig && tls::is_tls_record_start(p))
+    if facts.tls_buffer.is_some()
+        || (stream_start && pkt.dir == Direction::FromOrig && tls::is_tls_record_start(p))
     {
         facts.tls = true;
         if pkt.dir == Direction::FromOrig {
@@ -763,12 +795,25 @@ fn inspect_tcp(
             observe_sip(facts, pkt, p, ctx);
             return;
         }
-        if stream_start && pkt.dir == Direction::FromOrig && whatsapp::probe_tcp_stream_start(p) == Probe::Certain {
-            note_signalling(facts, pkt, SignallingProtocol::WhatsAppChat, "WhatsApp chat stream");
+        if stream_start
+            && pkt.dir == Direction::FromOrig
+            && whatsapp::probe_tcp_stream_start(p) == Probe::Certain
+        {
+            note_signalling(
+                facts,
+                pkt,
+                SignallingProtocol::WhatsAppChat,
+                "WhatsApp chat stream",
+            );
             return;
         }
         if h225::probe(p) == Probe::Certain {
-            note_signalling(facts, pkt, SignallingProtocol::H225, "H.225 call signalling");
+            note_signalling(
+                facts,
+                pkt,
+                SignallingProtocol::H225,
+                "H.225 call signalling",
+            );
             return;
         }
         if (pkt.src.port == 2000 || pkt.dst.port == 2000) && sccp::probe(p) == Probe::Certain {
@@ -804,7 +849,11 @@ fn rfc4571_rtp(facts: &mut FlowFacts, pkt: &Packet<'_>) -> bool {
 fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
     let buffer = facts.tls_buffer.get_or_insert_with(|| Box::new(Vec::new()));
     let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
-    buffer.extend_from_slice(pkt.payload.get(..room.min(pkt.payload.len())).unwrap_or(&[]));
+    buffer.extend_from_slice(
+        pkt.payload
+            .get(..room.min(pkt.payload.len()))
+            .unwrap_or(&[]),
+    );
     let mut scratch = Vec::new();
     let outcome = match tls::scan_client_hello_with(buffer, &mut scratch) {
         tls::ClientHelloScan::Hello(h) => Some(h.sni.map(str::to_string)),

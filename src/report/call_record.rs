@@ -3,11 +3,13 @@
 
 use serde::Serialize;
 
+use super::remote::Remote;
+
 /// A server or peer a call talked to.
 #[derive(Clone, Debug, Serialize)]
 pub struct CallParty {
     pub endpoint: String,
-    pub remote: Option<serde_json::Value>,
+    pub remote: Option<Remote>,
     /// One line for people: country, operator, whose law.
     pub summary: String,
 }

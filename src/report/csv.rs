@@ -30,15 +30,10 @@ fn field(s: &str) -> String {
     }
 }
 
-fn remote_str(r: &FlowRecord, key: &str) -> String {
+fn remote_field(r: &FlowRecord, pick: impl Fn(&crate::geo::FarEnd) -> Option<String>) -> String {
     r.remote
         .as_ref()
-        .and_then(|v| v.get(key))
-        .map(|v| match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        })
+        .and_then(|v| pick(&v.far_end))
         .unwrap_or_default()
 }
 
@@ -66,10 +61,10 @@ impl RecordSink for CsvSink {
             r.role.unwrap_or("").to_string(),
             r.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
             r.call.map(|c| c.to_string()).unwrap_or_default(),
-            remote_str(r, "country"),
-            remote_str(r, "asn"),
-            remote_str(r, "org"),
-            remote_str(r, "operator_country"),
+            remote_field(r, |f| f.country.clone()),
+            remote_field(r, |f| f.asn.map(|a| a.to_string())),
+            remote_field(r, |f| f.org.clone()),
+            remote_field(r, |f| f.operator_country.clone()),
             r.server_name.clone().unwrap_or_default(),
             r.evidence.join("; "),
         ];

@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use super::community_id::community_id;
+use super::media_summary::MediaSummary;
+use super::remote::Remote;
 use crate::flow::{Direction, Flow};
 
 /// One flow as written in every output format.
@@ -29,14 +31,14 @@ pub struct FlowRecord {
     pub role: Option<&'static str>,
     pub confidence: Option<f64>,
     pub evidence: Vec<String>,
-    pub remote: Option<serde_json::Value>,
+    pub remote: Option<Remote>,
     pub call: Option<u32>,
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
     /// device resolved the far end with.
     pub server_name: Option<String>,
     /// Per-direction media facts when the flow carries RTP.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub media: Option<serde_json::Value>,
+    pub media: Option<MediaSummary>,
     pub end_reason: &'static str,
     /// Frame number of the flow's first packet in its capture file.
     pub first_frame: u64,

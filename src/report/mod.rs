@@ -7,6 +7,8 @@ pub mod community_id;
 pub mod csv;
 pub mod flow_record;
 pub mod json;
+pub mod media_summary;
+pub mod remote;
 pub mod sink;
 pub mod summary;
 pub mod table;

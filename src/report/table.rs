@@ -24,10 +24,8 @@ impl TableSink {
 fn remote_line(r: &FlowRecord) -> String {
     r.remote
         .as_ref()
-        .and_then(|v| v.get("summary"))
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string()
+        .map(|v| v.summary.clone())
+        .unwrap_or_default()
 }
 
 fn human_bytes(n: u64) -> String {

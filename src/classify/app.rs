@@ -1,0 +1,285 @@
+//! Which app a flow belongs to, from the strongest evidence available:
+//! vendor protocol fingerprints on the flow, then the app's other flows on
+//! the same local socket, then names, published prefixes, the operator's
+//! network, and last the bare protocol (SIP/RTP, WebRTC, other VoIP).
+
+use super::knowledge::Knowledge;
+use super::sides::Sides;
+use super::signatures::{AppId, DomainKind, PayloadKind, Signatures, TrafficKind};
+use crate::capture::Timestamp;
+use crate::dissect::facts::{both, FlowFacts, SignallingProtocol};
+use crate::flow::Flow;
+use crate::geo::FarEnd;
+
+/// How strong the app evidence is; a stronger kind wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppStrength {
+    /// Only the protocol family (SIP, STUN, RTP) says which kind of call app.
+    Protocol,
+    /// The far end is in the operator's network.
+    Operator,
+    /// The far end is in a prefix the vendor publishes.
+    Prefix,
+    /// The device looked the far end up by a vendor name (DNS).
+    ResolvedName,
+    /// Another flow of the same local socket showed the app.
+    Socket,
+    /// The flow asked for a vendor name (TLS/QUIC SNI).
+    ServerName,
+    /// A vendor fingerprint on the flow itself.
+    Fingerprint,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppGuess {
+    pub app: AppId,
+    pub strength: AppStrength,
+    pub evidence: String,
+    /// What the vendor says the matched name or prefix is used for.
+    pub domain_kind: Option<DomainKind>,
+    pub prefix_kind: Option<TrafficKind>,
+    pub payload_kind: Option<PayloadKind>,
+}
+
+impl AppGuess {
+    fn new(app: AppId, strength: AppStrength, evidence: impl Into<String>) -> AppGuess {
+        AppGuess {
+            app,
+            strength,
+            evidence: evidence.into(),
+            domain_kind: None,
+            prefix_kind: None,
+            payload_kind: None,
+        }
+    }
+}
+
+/// Whether the flow carries any call protocol at all (as opposed to only
+/// being addressed to a vendor).
+pub fn has_call_protocol(f: &FlowFacts) -> bool {
+    f.stun.is_some()
+        || f.media.is_some()
+        || f.dtls.is_some_and(|d| d.use_srtp)
+        || f.signalling.is_some()
+        || app_framing(f).is_some()
+}
+
+/// An app framing recognised on the flow, by app id.
+fn app_framing(f: &FlowFacts) -> Option<(&'static str, &'static str)> {
+    let fr = &f.frames;
+    if both(&fr.zoom_server) > 0 {
+        Some(("zoom", "Zoom server encapsulation on UDP 8801-8810"))
+    } else if both(&fr.discord_discovery) > 0 {
+        Some(("discord", "Discord voice IP-discovery packet"))
+    } else if both(&fr.discord_keepalive) > 0 {
+        Some(("discord", "Discord voice keep-alive 0x1337CAFE"))
+    } else if both(&fr.telegram_special) > 0 {
+        Some((
+            "telegram",
+            "Telegram reflector packets (peer tag + 0xFF marker)",
+        ))
+    } else if f
+        .signalling
+        .as_ref()
+        .is_some_and(|s| s.protocol == SignallingProtocol::WhatsAppChat)
+    {
+        Some(("whatsapp", "WhatsApp chat stream header"))
+    } else {
+        None
+    }
+}
+
+/// Protocol-family app for flows with no vendor evidence.
+fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
+    let guess = |id: &str, why: &str| {
+        sigs.app_id(id)
+            .map(|a| AppGuess::new(a, AppStrength::Protocol, why))
+    };
+    if let Some(s) = &f.signalling {
+        return match s.protocol {
+            SignallingProtocol::Sip => guess("sip_rtp", "SIP signalling"),
+            SignallingProtocol::WhatsAppChat => guess("whatsapp", "WhatsApp chat stream header"),
+            SignallingProtocol::MtProto => guess("telegram", "Telegram MTProto"),
+            other => guess("other_voip", other.name()),
+        };
+    }
+    if let Some(m) = &f.media {
+        if m.framing == Some("IAX2 voice frames") {
+            return guess("other_voip", "IAX2 voice frames");
+        }
+        let pts = m.payload_types();
+        if m.media_packets() > 0 && !pts.is_empty() {
+            // Static payload types (RFC 3551) belong to classic telephony.
+            if pts.iter().all(|pt| *pt < 96) {
+                return guess(
+                    "sip_rtp",
+                    "RTP with static payload types (classic telephony codecs)",
+                );
+            }
+            if f.stun.is_none() && f.dtls.is_none() {
+                return guess(
+                    "other_voip",
+                    "RTP with dynamic payload types, no signalling seen",
+                );
+            }
+        }
+    }
+    if f.stun.is_some() || f.dtls.is_some_and(|d| d.use_srtp) {
+        return guess(
+            "webrtc_generic",
+            "STUN/TURN/ICE or DTLS-SRTP with no vendor fingerprint",
+        );
+    }
+    if let Some(m) = &f.media {
+        if m.media_packets() > 0 || both(&m.rtcp) > 0 {
+            return guess("sip_rtp", "RTP/RTCP");
+        }
+    }
+    None
+}
+
+/// Keeps the stronger of two guesses; between equals, a vendor app beats a
+/// generic protocol family.
+fn stronger(sigs: &Signatures, a: Option<AppGuess>, b: AppGuess) -> Option<AppGuess> {
+    match a {
+        None => Some(b),
+        Some(a) => {
+            // A protocol family's own fingerprints (SIP request lines,
+            // libwebrtc attributes) only say which family: protocol strength.
+            let key = |g: &AppGuess| {
+                let generic = sigs.app(g.app).generic;
+                let strength = if generic {
+                    AppStrength::Protocol
+                } else {
+                    g.strength
+                };
+                (strength, !generic)
+            };
+            if key(&b) > key(&a) {
+                Some(b)
+            } else {
+                Some(a)
+            }
+        }
+    }
+}
+
+pub struct AppInputs<'a> {
+    pub sigs: &'a Signatures,
+    pub knowledge: &'a Knowledge,
+    pub far: &'a FarEnd,
+    pub sides: &'a Sides,
+    pub as_of: Timestamp,
+}
+
+/// The best app guess for a finished flow, or `None`.
+pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
+    let f = &flow.facts;
+    let sigs = x.sigs;
+    let mut best: Option<AppGuess> = None;
+    let protocol = has_call_protocol(f);
+
+    if let Some(stun) = &f.stun {
+        if let Some((app, why)) = &stun.vendor {
+            best = stronger(
+                sigs,
+                best,
+                AppGuess::new(*app, AppStrength::Fingerprint, why.to_string()),
+            );
+        }
+    }
+    if let Some((app, kind, why)) = &f.payload_match {
+        let mut g = AppGuess::new(*app, AppStrength::Fingerprint, why.to_string());
+        g.payload_kind = Some(*kind);
+        best = stronger(sigs, best, g);
+    }
+    if let Some((id, why)) = app_framing(f) {
+        if let Some(app) = sigs.app_id(id) {
+            best = stronger(
+                sigs,
+                best,
+                AppGuess::new(app, AppStrength::Fingerprint, why),
+            );
+        }
+    }
+    if let Some((name, _)) = &f.server_name {
+        if let Some(m) = sigs.match_domain(name) {
+            let mut g = AppGuess::new(
+                m.app,
+                AppStrength::ServerName,
+                format!("server name {}", m.evidence),
+            );
+            g.domain_kind = Some(m.kind);
+            best = stronger(sigs, best, g);
+        }
+    }
+    for end in [x.sides.local, x.sides.far] {
+        let socket = std::net::SocketAddr::new(end.ip, end.port);
+        if let Some(s) = x.knowledge.socket_app(socket, x.as_of) {
+            let g = AppGuess::new(
+                s.app,
+                AppStrength::Socket,
+                format!(
+                    "socket {end} also carried {} ({})",
+                    sigs.app(s.app).id,
+                    s.evidence
+                ),
+            );
+            best = stronger(sigs, best, g);
+        }
+    }
+    if f.server_name.is_none() {
+        if let Some(name) = x.knowledge.name(x.sides.far.ip, x.as_of) {
+            if let Some(m) = sigs.match_domain(&name) {
+                let mut g = AppGuess::new(
+                    m.app,
+                    AppStrength::ResolvedName,
+                    format!("far end resolved by DNS as {}", m.evidence),
+                );
+                g.domain_kind = Some(m.kind);
+                best = stronger(sigs, best, g);
+            }
+        }
+    }
+    if let Some(m) = sigs.match_ip(x.sides.far.ip) {
+        let mut g = AppGuess::new(m.app, AppStrength::Prefix, m.evidence);
+        g.prefix_kind = Some(m.kind);
+        best = stronger(sigs, best, g);
+    }
+    if protocol {
+        if let Some(asn) = x.far.asn {
+            if let Some(app) = sigs.match_asn(asn) {
+                let sig = sigs.app(app);
+                let operator = x.far.operator.as_deref().unwrap_or("its operator");
+                let g = if sig.operator_shared {
+                    sigs.app_id("other_voip").map(|other| {
+                        AppGuess::new(
+                            other,
+                            AppStrength::Operator,
+                            format!(
+                                "call protocol to AS{asn} ({operator}), whose network carries several calling apps ({} among them)",
+                                sig.display_name
+                            ),
+                        )
+                    })
+                } else {
+                    Some(AppGuess::new(
+                        app,
+                        AppStrength::Operator,
+                        format!(
+                            "call protocol to AS{asn} ({operator}), {}'s network",
+                            sig.display_name
+                        ),
+                    ))
+                };
+                if let Some(g) = g {
+                    best = stronger(sigs, best, g);
+                }
+            }
+        }
+        if let Some(g) = protocol_family(f, sigs) {
+            best = stronger(sigs, best, g);
+        }
+    }
+    best
+}

@@ -1,0 +1,378 @@
+//! Grouping flows into calls. Call-related flows of one device are held
+//! in a session until no flow of that device has been active for a while
+//! (packet time); then the session's media flows, close in time, make
+//! calls, and its lookup flows join the call they surround. Flows that are
+//! not part of a call pass straight through. The input order is the order
+//! flows end, so the grouping is the same however the work was spread.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
+
+use super::signatures::{AppId, Signatures};
+use super::verdict::Role;
+use crate::capture::Timestamp;
+use crate::flow::Endpoint;
+use crate::report::{CallParty, CallQuality, CallRecord, FlowRecord};
+
+/// Media flows further apart than this are separate calls.
+const CALL_GAP_NANOS: i64 = 30 * 1_000_000_000;
+/// Lookup flows this close to a call's media belong to the call.
+const LOOKUP_MARGIN_NANOS: i64 = 120 * 1_000_000_000;
+/// A device's session closes once the flows still ending are this far past
+/// its last activity.
+const SESSION_IDLE_NANOS: i64 = 300 * 1_000_000_000;
+
+/// A call-related flow waiting for its call.
+#[derive(Debug)]
+pub struct CallFlow {
+    pub record: FlowRecord,
+    pub role: Role,
+    pub app: Option<AppId>,
+    pub local: Endpoint,
+    pub far: Endpoint,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// RTP figures: streams, expected, lost, worst jitter.
+    pub rtp: Option<(u32, u64, i64, Option<f64>)>,
+    /// Who reflected the local socket's public address, and that address.
+    pub reflected_by: Option<(SocketAddr, SocketAddr)>,
+}
+
+/// What the tracker hands back, in output order.
+#[derive(Debug)]
+pub enum Emitted {
+    Flow(Box<FlowRecord>),
+    Call(Box<CallRecord>),
+}
+
+struct Session {
+    local_ip: IpAddr,
+    last_activity: Timestamp,
+    flows: Vec<CallFlow>,
+}
+
+#[derive(Default)]
+pub struct CallTracker {
+    sessions: Vec<Session>,
+    next_call: u32,
+    pub calls: u64,
+}
+
+impl CallTracker {
+    /// Takes a finished call-related flow (or, with `None`, only the time:
+    /// a flow that is not call-related ended at `now`).
+    pub fn push(
+        &mut self,
+        flow: Option<CallFlow>,
+        now: Timestamp,
+        sigs: &Signatures,
+        out: &mut Vec<Emitted>,
+    ) {
+        self.close_idle(now, sigs, out);
+        let Some(flow) = flow else { return };
+        let ip = flow.local.ip;
+        let session = match self.sessions.iter_mut().find(|s| s.local_ip == ip) {
+            Some(s) => s,
+            None => {
+                self.sessions.push(Session {
+                    local_ip: ip,
+                    last_activity: flow.last_seen,
+                    flows: Vec::new(),
+                });
+                match self.sessions.last_mut() {
+                    Some(s) => s,
+                    None => return,
+                }
+            }
+        };
+        session.last_activity = session.last_activity.max(flow.last_seen);
+        session.flows.push(flow);
+    }
+
+    fn close_idle(&mut self, now: Timestamp, sigs: &Signatures, out: &mut Vec<Emitted>) {
+        let mut i = 0;
+        while i < self.sessions.len() {
+            let idle = self
+                .sessions
+                .get(i)
+                .is_some_and(|s| now.nanos_since(s.last_activity) > SESSION_IDLE_NANOS);
+            if idle {
+                let s = self.sessions.remove(i);
+                self.close(s, sigs, out);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Closes every session (end of the capture).
+    pub fn finish(&mut self, sigs: &Signatures, out: &mut Vec<Emitted>) {
+        let sessions = std::mem::take(&mut self.sessions);
+        for s in sessions {
+            self.close(s, sigs, out);
+        }
+    }
+
+    fn close(&mut self, session: Session, sigs: &Signatures, out: &mut Vec<Emitted>) {
+        let mut flows = session.flows;
+        // Media flows in time order, clustered into calls.
+        let mut media: Vec<usize> = (0..flows.len())
+            .filter(|&i| flows.get(i).is_some_and(|f| f.role.is_media()))
+            .collect();
+        media.sort_by_key(|&i| flows.get(i).map(|f| (f.first_seen, f.far)));
+        let mut windows: Vec<(Timestamp, Timestamp, Vec<usize>)> = Vec::new();
+        for i in media {
+            let Some(f) = flows.get(i) else { continue };
+            match windows.last_mut() {
+                Some((_, end, members)) if f.first_seen.nanos_since(*end) <= CALL_GAP_NANOS => {
+                    *end = (*end).max(f.last_seen);
+                    members.push(i);
+                }
+                _ => windows.push((f.first_seen, f.last_seen, vec![i])),
+            }
+        }
+        let mut call_of: Vec<Option<usize>> = vec![None; flows.len()];
+        for (w, (_, _, members)) in windows.iter().enumerate() {
+            for &i in members {
+                if let Some(slot) = call_of.get_mut(i) {
+                    *slot = Some(w);
+                }
+            }
+        }
+        // Lookups join the call around them (and of the same app family).
+        for (i, f) in flows.iter().enumerate() {
+            if f.role.is_media() {
+                continue;
+            }
+            let near = windows
+                .iter()
+                .enumerate()
+                .find(|(_, (start, end, members))| {
+                    let overlaps = f.last_seen.0.saturating_add(LOOKUP_MARGIN_NANOS) >= start.0
+                        && f.first_seen.0 <= end.0.saturating_add(LOOKUP_MARGIN_NANOS);
+                    let same_socket = members
+                        .iter()
+                        .any(|&m| flows.get(m).is_some_and(|mf| mf.local == f.local));
+                    let app = call_app(&flows, members, sigs);
+                    same_socket || (overlaps && compatible(sigs, app, f.app))
+                });
+            if let (Some((w, _)), Some(slot)) = (near, call_of.get_mut(i)) {
+                *slot = Some(w);
+            }
+        }
+        let ids: Vec<u32> = windows
+            .iter()
+            .map(|_| {
+                self.next_call += 1;
+                self.calls += 1;
+                self.next_call
+            })
+            .collect();
+        for (f, call) in flows.iter_mut().zip(&call_of) {
+            f.record.call = call.and_then(|w| ids.get(w).copied());
+        }
+        let records: Vec<CallRecord> = windows
+            .iter()
+            .enumerate()
+            .filter_map(|(w, _)| {
+                let members: Vec<&CallFlow> = flows
+                    .iter()
+                    .zip(&call_of)
+                    .filter(|(_, c)| **c == Some(w))
+                    .map(|(f, _)| f)
+                    .collect();
+                Some(call_record(*ids.get(w)?, &members, sigs))
+            })
+            .collect();
+        for f in flows {
+            out.push(Emitted::Flow(Box::new(f.record)));
+        }
+        for r in records {
+            out.push(Emitted::Call(Box::new(r)));
+        }
+    }
+}
+
+/// The app most media flows of a call were identified as.
+fn call_app(flows: &[CallFlow], members: &[usize], sigs: &Signatures) -> Option<AppId> {
+    let apps: Vec<AppId> = members
+        .iter()
+        .filter_map(|&m| flows.get(m).and_then(|f| f.app))
+        .collect();
+    // Prefer a vendor app over a protocol family, then the most frequent.
+    let mut best: Option<(bool, usize, AppId)> = None;
+    for a in &apps {
+        let count = apps.iter().filter(|b| *b == a).count();
+        let key = (!sigs.app(*a).generic, count, *a);
+        if best.is_none_or(|b| key > b) {
+            best = Some(key);
+        }
+    }
+    best.map(|(_, _, a)| a)
+}
+
+fn compatible(sigs: &Signatures, call: Option<AppId>, flow: Option<AppId>) -> bool {
+    match (call, flow) {
+        (Some(a), Some(b)) => a == b || sigs.app(a).generic || sigs.app(b).generic,
+        _ => true,
+    }
+}
+
+fn party(f: &CallFlow) -> CallParty {
+    CallParty {
+        endpoint: f.far.to_string(),
+        summary: f
+            .record
+            .remote
+            .as_ref()
+            .map(|r| r.summary.clone())
+            .unwrap_or_default(),
+        remote: f.record.remote.clone(),
+    }
+}
+
+fn unique_parties<'a>(flows: impl Iterator<Item = &'a CallFlow>) -> Vec<CallParty> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for f in flows {
+        if seen.insert(f.far) {
+            out.push(party(f));
+        }
+    }
+    out
+}
+
+fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord {
+    let start = members
+        .iter()
+        .map(|f| f.first_seen)
+        .min()
+        .unwrap_or_default();
+    let end = members
+        .iter()
+        .map(|f| f.last_seen)
+        .max()
+        .unwrap_or_default();
+    let mut media: Vec<&&CallFlow> = members.iter().filter(|f| f.role.is_media()).collect();
+    media.sort_by_key(|f| f.first_seen);
+    let app = {
+        let mut apps: Vec<AppId> = media.iter().filter_map(|f| f.app).collect();
+        apps.sort_by_key(|a| (sigs.app(*a).generic, *a));
+        apps.first().copied()
+    };
+    let relays = unique_parties(media.iter().filter(|f| f.role == Role::Relay).map(|f| **f));
+    let peers = unique_parties(media.iter().filter(|f| f.role == Role::P2p).map(|f| **f));
+    let lookups = unique_parties(members.iter().filter(|f| f.role == Role::Lookup).copied());
+    let first_relay = media.iter().position(|f| f.role == Role::Relay);
+    let first_p2p = media.iter().position(|f| f.role == Role::P2p);
+    let path = match (first_relay, first_p2p) {
+        (Some(_), None) => "relayed",
+        (None, Some(_)) => "direct",
+        (Some(r), Some(p)) if r < p => "relayed_then_direct",
+        (Some(_), Some(_)) => "direct_then_relayed",
+        (None, None) => "signalling_only",
+    };
+    let describe = |parties: &[CallParty]| {
+        parties
+            .iter()
+            .map(|p| {
+                if p.summary.is_empty() {
+                    p.endpoint.clone()
+                } else {
+                    format!("{} ({})", p.endpoint, p.summary)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let verdict = match path {
+        "direct" => format!(
+            "Media went directly between your device and {}: peer-to-peer, no server carried it.",
+            describe(&peers)
+        ),
+        "relayed" => format!(
+            "Media was relayed by {}: it passed through a server, not peer-to-peer.",
+            describe(&relays)
+        ),
+        "relayed_then_direct" => format!(
+            "Media started through relay {} and then went directly to {}.",
+            describe(&relays),
+            describe(&peers)
+        ),
+        "direct_then_relayed" => format!(
+            "Media started directly with {} and then moved to relay {}.",
+            describe(&peers),
+            describe(&relays)
+        ),
+        _ => "Only signalling was seen.".to_string(),
+    };
+    let mut local: Vec<String> = members.iter().map(|f| f.local.to_string()).collect();
+    local.sort();
+    local.dedup();
+    let mut learned: Vec<String> = Vec::new();
+    for f in members {
+        if let Some((reflector, public)) = f.reflected_by {
+            let line = format!("{reflector} (STUN server, told the device it is {public})");
+            if !learned.contains(&line) {
+                learned.push(line);
+            }
+        }
+    }
+    for p in &peers {
+        let line = format!(
+            "{} (peer, received media from the device directly)",
+            p.endpoint
+        );
+        if !learned.contains(&line) {
+            learned.push(line);
+        }
+    }
+    let rtp: Vec<(u32, u64, i64, Option<f64>)> = media.iter().filter_map(|f| f.rtp).collect();
+    let quality = (!rtp.is_empty()).then(|| {
+        let streams = rtp.iter().map(|r| r.0).sum();
+        let expected: u64 = rtp.iter().map(|r| r.1).sum();
+        let lost: i64 = rtp.iter().map(|r| r.2).sum();
+        let max_jitter = rtp
+            .iter()
+            .filter_map(|r| r.3)
+            .fold(None, |m: Option<f64>, j| Some(m.map_or(j, |m| m.max(j))));
+        CallQuality {
+            rtp_streams: streams,
+            packets_expected: expected,
+            packets_lost: lost,
+            loss_percent: (expected > 0)
+                .then(|| ((lost.max(0) as f64) * 1000.0 / expected as f64).round() / 10.0),
+            max_jitter_ms: max_jitter.map(|j| (j * 10.0).round() / 10.0),
+        }
+    });
+    let mut evidence: Vec<String> = Vec::new();
+    for f in &media {
+        if let Some(first) = f.record.evidence.first() {
+            evidence.push(format!(
+                "{} → {}: {} ({first})",
+                f.local,
+                f.far,
+                f.role.name()
+            ));
+        }
+    }
+    CallRecord {
+        record_type: "call",
+        call: id,
+        app: app.map(|a| sigs.app(a).id.clone()),
+        start: crate::report::flow_record::round6(start.as_secs_f64()),
+        end: crate::report::flow_record::round6(end.as_secs_f64()),
+        duration: crate::report::flow_record::round6(end.nanos_since(start) as f64 / 1e9),
+        local,
+        path,
+        verdict,
+        peers,
+        relays,
+        lookup_servers: lookups,
+        public_address_learned_by: learned,
+        quality,
+        flows: members.len() as u32,
+        media_flows: media.len() as u32,
+        evidence,
+    }
+}

@@ -1,0 +1,142 @@
+//! Turns each finished flow into its record: sides, far end, app, role,
+//! evidence; then hands call-related flows to the call tracker.
+
+use std::sync::Arc;
+
+use super::app::{identify, AppInputs};
+use super::calls::{CallFlow, CallTracker, Emitted};
+use super::knowledge::Knowledge;
+use super::role::{decide, RoleInputs};
+use super::sides::sides;
+use super::signatures::Signatures;
+use super::verdict::Role;
+use crate::dissect::inspect::InspectContext;
+use crate::flow::Flow;
+use crate::geo::GeoResolver;
+use crate::report::media_summary::MediaSummary;
+use crate::report::remote::Remote;
+use crate::report::FlowRecord;
+
+pub struct Classifier {
+    pub signatures: Arc<Signatures>,
+    pub knowledge: Arc<Knowledge>,
+    pub geo: Arc<GeoResolver>,
+    calls: CallTracker,
+}
+
+impl Classifier {
+    pub fn new(
+        signatures: Arc<Signatures>,
+        knowledge: Arc<Knowledge>,
+        geo: Arc<GeoResolver>,
+    ) -> Self {
+        Classifier {
+            signatures,
+            knowledge,
+            geo,
+            calls: CallTracker::default(),
+        }
+    }
+
+    pub fn inspect_context(&self) -> InspectContext<'_> {
+        InspectContext {
+            signatures: &self.signatures,
+            knowledge: &self.knowledge,
+        }
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.calls
+    }
+
+    /// Classifies a finished flow; records ready for output go to `out`
+    /// (call-related ones once their call is complete). Returns the role.
+    pub fn finish_flow(&mut self, flow: Flow, out: &mut Vec<Emitted>) -> Role {
+        let as_of = flow.last_seen;
+        let sigs = &*self.signatures;
+        let knowledge = &*self.knowledge;
+        let s = sides(&flow, knowledge, as_of);
+        let far = self.geo.resolve(s.far.ip);
+        let app = identify(
+            &flow,
+            &AppInputs {
+                sigs,
+                knowledge,
+                far: &far,
+                sides: &s,
+                as_of,
+            },
+        );
+        let verdict = decide(
+            &flow,
+            app.as_ref(),
+            &RoleInputs {
+                sigs,
+                knowledge,
+                geo: &self.geo,
+                far: &far,
+                sides: &s,
+                as_of,
+            },
+        );
+        let mut record = FlowRecord::from_flow(&flow);
+        record.app = verdict.app.map(|a| sigs.app(a).id.clone());
+        record.role = Some(verdict.role.name());
+        record.confidence = Some(verdict.confidence);
+        record.evidence = verdict.evidence;
+        record.remote = Some(Remote::new(far));
+        record.server_name = flow
+            .facts
+            .server_name
+            .as_ref()
+            .map(|(n, _)| n.to_string())
+            .or_else(|| knowledge.name(s.far.ip, as_of).map(|n| n.to_string()));
+        record.media = flow
+            .facts
+            .media
+            .as_deref()
+            .and_then(MediaSummary::from_facts);
+        if verdict.role == Role::Other {
+            self.calls.push(None, flow.last_seen, sigs, out);
+            out.push(Emitted::Flow(Box::new(record)));
+            return verdict.role;
+        }
+        let rtp = record
+            .media
+            .as_ref()
+            .filter(|m| !m.streams.is_empty())
+            .map(|m| {
+                (
+                    m.streams.len() as u32,
+                    m.streams.iter().map(|s| s.expected).sum(),
+                    m.streams.iter().map(|s| s.lost).sum(),
+                    m.streams
+                        .iter()
+                        .filter_map(|s| s.max_jitter_ms)
+                        .fold(None, |a: Option<f64>, j| Some(a.map_or(j, |a| a.max(j)))),
+                )
+            });
+        let local_socket = std::net::SocketAddr::new(s.local.ip, s.local.port);
+        let reflected_by = knowledge
+            .reflection(local_socket, as_of)
+            .map(|r| (r.reflector, r.public));
+        let call_flow = CallFlow {
+            record,
+            role: verdict.role,
+            app: verdict.app,
+            local: s.local,
+            far: s.far,
+            first_seen: flow.first_seen,
+            last_seen: flow.last_seen,
+            rtp,
+            reflected_by,
+        };
+        self.calls.push(Some(call_flow), flow.last_seen, sigs, out);
+        verdict.role
+    }
+
+    /// Ends the run: every call still open is written.
+    pub fn finish(&mut self, out: &mut Vec<Emitted>) {
+        self.calls.finish(&self.signatures, out);
+    }
+}

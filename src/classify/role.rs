@@ -1,0 +1,347 @@
+//! The role of a flow in a call: direct P2P media, relayed media, a lookup
+//! (signalling, directory, STUN discovery) or none of these. Each verdict
+//! lists the facts it stands on, strongest first.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::app::{has_call_protocol, AppGuess, AppStrength};
+use super::knowledge::{Knowledge, ServerRole};
+use super::media::media_evidence;
+use super::network::data_centre_reason;
+use super::sides::{is_site_local, Sides};
+use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures};
+use super::verdict::{FlowVerdict, Role};
+use crate::capture::Timestamp;
+use crate::decode::L4Proto;
+use crate::dissect::facts::both;
+use crate::flow::{Direction, Flow};
+use crate::geo::{FarEnd, GeoResolver};
+
+pub struct RoleInputs<'a> {
+    pub sigs: &'a Signatures,
+    pub knowledge: &'a Knowledge,
+    pub geo: &'a GeoResolver,
+    pub far: &'a FarEnd,
+    pub sides: &'a Sides,
+    pub as_of: Timestamp,
+}
+
+fn socket(ip: IpAddr, port: u16) -> SocketAddr {
+    SocketAddr::new(ip, port)
+}
+
+fn other(evidence: impl Into<String>) -> FlowVerdict {
+    FlowVerdict {
+        app: None,
+        role: Role::Other,
+        confidence: 0.9,
+        evidence: vec![evidence.into()],
+    }
+}
+
+/// Decides the role of a finished flow.
+pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVerdict {
+    let f = &flow.facts;
+    if !matches!(flow.l4, L4Proto::Udp | L4Proto::Tcp) {
+        return other("not UDP or TCP (ICMP and others carry no call)");
+    }
+    if f.dns {
+        return other(
+            "DNS: name lookups are not call traffic (their answers name other flows' far ends)",
+        );
+    }
+    let Some(app) = app else {
+        return other("no call protocol or call app seen");
+    };
+    if app.domain_kind == Some(DomainKind::None) && !has_call_protocol(f) {
+        return other(format!(
+            "{}: the vendor's content, telemetry or web name, not call traffic",
+            app.evidence
+        ));
+    }
+    let sig = x.sigs.app(app.app);
+    let opaque_media_ok = app.strength >= AppStrength::Prefix && flow.l4 == L4Proto::Udp;
+    if let Some(why_media) = media_evidence(flow, opaque_media_ok) {
+        let mut evidence = vec![why_media];
+        if let Some((role, conf, why)) = relay_evidence(flow, app, x) {
+            evidence.insert(0, why);
+            evidence.push(app.evidence.clone());
+            return FlowVerdict {
+                app: Some(app.app),
+                role,
+                confidence: conf,
+                evidence,
+            };
+        }
+        let (conf, why) = direct_evidence(flow, x);
+        evidence.insert(0, why);
+        evidence.push(app.evidence.clone());
+        return FlowVerdict {
+            app: Some(app.app),
+            role: Role::P2p,
+            confidence: conf,
+            evidence,
+        };
+    }
+    if let Some(why) = lookup_evidence(flow, app, x) {
+        return FlowVerdict {
+            app: Some(app.app),
+            role: Role::Lookup,
+            confidence: if has_call_protocol(f) { 0.85 } else { 0.7 },
+            evidence: vec![why, app.evidence.clone()],
+        };
+    }
+    let _ = sig;
+    FlowVerdict {
+        app: None,
+        role: Role::Other,
+        confidence: 0.6,
+        evidence: vec![format!(
+            "{}, but nothing on the flow is part of a call",
+            app.evidence
+        )],
+    }
+}
+
+/// Why the media on this flow goes through a server, if it does.
+fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Role, f64, String)> {
+    let f = &flow.facts;
+    let far = x.sides.far;
+    let far_socket = socket(far.ip, far.port);
+    let relay = |conf: f64, why: String| Some((Role::Relay, conf, why));
+    if let Some(s) = &f.stun {
+        if both(&s.relayed_media) > 0 || (s.is_turn() && s.relayed.is_some()) {
+            let peers: Vec<String> = s.peers.iter().map(|p| p.to_string()).collect();
+            let peer = if peers.is_empty() {
+                String::new()
+            } else {
+                format!(" for peer {}", peers.join(", "))
+            };
+            let relayed = s
+                .relayed
+                .map(|r| format!(", relayed address {r}"))
+                .unwrap_or_default();
+            return relay(
+                0.95,
+                format!("media through TURN server {far}{relayed}{peer}"),
+            );
+        }
+    }
+    if let Some(r) = x.knowledge.relay(far_socket, x.as_of) {
+        return relay(
+            0.9,
+            format!(
+                "far end {far} is a TURN relayed address (XOR-RELAYED-ADDRESS in an Allocate answer from {})",
+                r.server
+            ),
+        );
+    }
+    let sig = x.sigs.app(app.app);
+    if sig.always_server_routed {
+        return relay(
+            0.9,
+            format!(
+                "{} routes all call media through its servers ({})",
+                sig.display_name, sig.routing_why
+            ),
+        );
+    }
+    if both(&f.frames.zoom_server) > 0 {
+        return relay(
+            0.9,
+            "Zoom server (SFU/multimedia router) encapsulation on UDP 8801-8810".into(),
+        );
+    }
+    if app.prefix_kind.is_some() || x.sigs.match_ip(far.ip).is_some() {
+        if let Some(m) = x.sigs.match_ip(far.ip) {
+            return relay(0.9, format!("far end {}", m.evidence));
+        }
+    }
+    if app.domain_kind == Some(DomainKind::Media) {
+        return relay(0.85, format!("{} (a media relay name)", app.evidence));
+    }
+    let public = !is_site_local(far.ip);
+    if let Some(server) = x.knowledge.server(far.ip, x.as_of) {
+        if public {
+            return relay(
+                0.85,
+                format!(
+                    "far end {} answered as a {} earlier",
+                    server.endpoint,
+                    server.role.name()
+                ),
+            );
+        }
+    }
+    if let Some(s) = &f.stun {
+        let far_dir = x.sides.local_sends.reverse();
+        if public && (s.server_side() == Some(far_dir) || s.server_attributes) {
+            return relay(
+                0.85,
+                format!("far end {far} only answered STUN checks (a server, ICE-lite), it never checked back"),
+            );
+        }
+    }
+    if let Some(sdp) = x.knowledge.sdp_media(far_socket, x.as_of) {
+        if public && same_network(x, far.ip, sdp.signalled_by) {
+            return relay(
+                0.8,
+                format!(
+                    "far media address {far} was announced in SDP by SIP server {} and sits in its network: a media gateway, not the other phone",
+                    sdp.signalled_by
+                ),
+            );
+        }
+    }
+    if public {
+        if let Some(why) = data_centre_reason(x.far) {
+            return relay(0.75, why);
+        }
+        let l4 = match flow.l4 {
+            L4Proto::Tcp => L4Kind::Tcp,
+            _ => L4Kind::Udp,
+        };
+        let on_server_port = x
+            .sigs
+            .match_port(l4, far.port)
+            .any(|(a, kind)| a == app.app && kind != PortKind::Signalling);
+        let local_port = x.sides.local.port;
+        if on_server_port && !(far.port >= 49152 && local_port < 49152) {
+            return relay(
+                0.7,
+                format!(
+                    "far end listens on {}'s server port {}",
+                    sig.display_name, far.port
+                ),
+            );
+        }
+    }
+    None
+}
+
+/// Same /24 (IPv4) or /48 (IPv6), or the same AS: one operator's network.
+fn same_network(x: &RoleInputs<'_>, a: IpAddr, b: IpAddr) -> bool {
+    let prefix = match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..3] == b.segments()[..3],
+        _ => false,
+    };
+    if prefix {
+        return true;
+    }
+    let (fa, fb) = (x.geo.resolve(a), x.geo.resolve(b));
+    fa.asn.is_some() && fa.asn == fb.asn
+}
+
+fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {
+    let far = x.sides.far;
+    let ice = flow
+        .facts
+        .stun
+        .as_ref()
+        .is_some_and(|s| both(&s.ice_checks) > 0);
+    let ice_note = if ice {
+        ", after ICE connectivity checks on this 5-tuple"
+    } else {
+        ""
+    };
+    if is_site_local(far.ip) {
+        return (
+            0.9,
+            format!("media straight to {far}, a device on a local or carrier network{ice_note}"),
+        );
+    }
+    let network = match (x.far.asn, &x.far.org) {
+        (Some(asn), Some(org)) => format!(" in AS{asn} {org}, not a data-centre network"),
+        _ => String::new(),
+    };
+    (
+        if ice { 0.85 } else { 0.7 },
+        format!("media straight to {far}{network}; no relay, TURN allocation or vendor server seen for it{ice_note}"),
+    )
+}
+
+/// Why a non-media flow is part of a call's control plane, if it is.
+fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<String> {
+    let f = &flow.facts;
+    if let Some(s) = &f.stun {
+        let what = if s.allocate_requests + s.allocate_success > 0 {
+            "TURN allocation without media"
+        } else if both(&s.ice_checks) > 0 {
+            "ICE connectivity checks without media"
+        } else {
+            "STUN binding (address discovery / keep-alive)"
+        };
+        let mapped = s
+            .mapped
+            .map(|(a, _)| format!("; it told the device its public address {a}"))
+            .unwrap_or_default();
+        return Some(format!("{what} with {}{mapped}", x.sides.far));
+    }
+    if let Some(sg) = &f.signalling {
+        return Some(format!("{} ({})", sg.protocol.name(), sg.seen.join(", ")));
+    }
+    if f.dtls.is_some_and(|d| d.use_srtp) {
+        return Some("DTLS handshake offering SRTP keys, no media followed".into());
+    }
+    if both(&f.frames.discord_discovery) + both(&f.frames.discord_keepalive) > 0 {
+        return Some("Discord voice IP discovery / latency probe, no media".into());
+    }
+    if both(&f.frames.telegram_special) + both(&f.frames.telegram_reflector) > 0 {
+        return Some("Telegram reflector pings, no media".into());
+    }
+    if both(&f.frames.zoom_server) > 0 {
+        return Some("Zoom server handshake and keep-alives, no media".into());
+    }
+    if let Some(m) = &f.media {
+        if both(&m.rtcp) > 0 {
+            return Some("RTCP only: call control reports, no media packets".into());
+        }
+    }
+    if let Some(kind) = app.payload_kind {
+        if matches!(
+            kind,
+            PayloadKind::Signalling | PayloadKind::Discovery | PayloadKind::Keepalive
+        ) {
+            return Some(format!("{} ({})", app.evidence, payload_kind_name(kind)));
+        }
+    }
+    match app.strength {
+        AppStrength::ServerName | AppStrength::ResolvedName
+            if app.domain_kind != Some(DomainKind::None) =>
+        {
+            return Some(format!("connection to the app's service: {}", app.evidence));
+        }
+        AppStrength::Socket if flow.l4 == L4Proto::Udp => {
+            return Some(format!(
+                "from a call socket of the app, no media: {}",
+                app.evidence
+            ));
+        }
+        AppStrength::Prefix => {
+            return Some(format!("connection to the app's servers: {}", app.evidence));
+        }
+        _ => {}
+    }
+    // A connection to a host that acted as this app's call server.
+    if let Some(server) = x.knowledge.server(x.sides.far.ip, x.as_of) {
+        if server.app == Some(app.app) || server.role != ServerRole::Stun {
+            return Some(format!(
+                "connection to {} which acted as a {}",
+                server.endpoint,
+                server.role.name()
+            ));
+        }
+    }
+    let _ = Direction::FromOrig;
+    None
+}
+
+fn payload_kind_name(k: PayloadKind) -> &'static str {
+    match k {
+        PayloadKind::Media => "media",
+        PayloadKind::Signalling => "signalling",
+        PayloadKind::Discovery => "address discovery",
+        PayloadKind::Keepalive => "keep-alive",
+    }
+}

@@ -1,0 +1,93 @@
+//! Which end of a flow is the user's device and which is the far end.
+//! Captures have no notion of "inside": callpath reasons from address
+//! scope, server behaviour and ports, in that order.
+
+use std::net::IpAddr;
+
+use crate::capture::Timestamp;
+use crate::classify::knowledge::Knowledge;
+use crate::dissect::facts::FlowFacts;
+use crate::flow::{Direction, Endpoint, Flow};
+
+/// Addresses that only exist inside a site: RFC 1918, CGNAT, link-local,
+/// loopback, unique-local IPv6. Documentation ranges are not among them:
+/// labs (and callpath's own samples) use them as "the internet".
+pub fn is_site_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            v6.is_loopback() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Ports on which call servers listen (STUN/TURN, SIP, H.323, MGCP, IAX2,
+/// app media servers); a flow's end on one of these is the server.
+pub fn is_server_port(port: u16) -> bool {
+    matches!(port,
+        3478..=3481 | 5349 | 5060 | 5061 | 1719 | 1720 | 2427 | 2727 | 4569 | 2000
+        | 19302..=19309 | 8801..=8810 | 50001..=50004 | 443 | 80 | 5222 | 5223 | 1400
+        | 64738 | 9987)
+}
+
+/// The user's end and the far end of a flow.
+#[derive(Clone, Copy, Debug)]
+pub struct Sides {
+    pub local: Endpoint,
+    pub far: Endpoint,
+    /// Direction of packets from the local end.
+    pub local_sends: Direction,
+}
+
+impl Sides {
+    fn with_far(flow: &Flow, far_is_resp: bool) -> Sides {
+        if far_is_resp {
+            Sides {
+                local: flow.orig,
+                far: flow.resp,
+                local_sends: Direction::FromOrig,
+            }
+        } else {
+            Sides {
+                local: flow.resp,
+                far: flow.orig,
+                local_sends: Direction::FromResp,
+            }
+        }
+    }
+}
+
+pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: Timestamp) -> Sides {
+    let (o, r) = (flow.orig, flow.resp);
+    let (o_local, r_local) = (is_site_local(o.ip), is_site_local(r.ip));
+    if o_local != r_local {
+        return Sides::with_far(flow, o_local);
+    }
+    let (o_own, r_own) = (
+        knowledge.is_own_public_address(o.ip, as_of),
+        knowledge.is_own_public_address(r.ip, as_of),
+    );
+    if o_own != r_own {
+        return Sides::with_far(flow, o_own);
+    }
+    if let Some(server) = stun_server_side(&flow.facts) {
+        return Sides::with_far(flow, server == Direction::FromResp);
+    }
+    let (o_srv, r_srv) = (is_server_port(o.port), is_server_port(r.port));
+    if o_srv != r_srv {
+        return Sides::with_far(flow, r_srv);
+    }
+    // The side that opened the connection (or spoke first) is the client.
+    Sides::with_far(flow, true)
+}
+
+fn stun_server_side(facts: &FlowFacts) -> Option<Direction> {
+    facts.stun.as_ref().and_then(|s| s.server_side())
+}

@@ -1,0 +1,69 @@
+//! RTP quality of a flow's media streams, as RFC 3550 defines it (loss
+//! from extended sequence numbers, interarrival jitter).
+
+use serde::Serialize;
+
+use crate::dissect::facts::MediaFacts;
+use crate::flow::Direction;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RtpStreamSummary {
+    pub ssrc: String,
+    /// `src_to_dst` or `dst_to_src`, in the flow record's terms.
+    pub direction: &'static str,
+    pub payload_type: u8,
+    pub packets: u64,
+    pub expected: u64,
+    pub lost: i64,
+    pub sequence_errors: u64,
+    pub jitter_ms: Option<f64>,
+    pub max_jitter_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MediaSummary {
+    pub rtp_packets: u32,
+    pub rtcp_packets: u32,
+    /// Media in an app framing or inside TURN, when not plain RTP.
+    pub framing: Option<&'static str>,
+    pub streams: Vec<RtpStreamSummary>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+impl MediaSummary {
+    pub fn from_facts(m: &MediaFacts) -> Option<MediaSummary> {
+        let streams: Vec<RtpStreamSummary> = m
+            .streams
+            .iter()
+            .filter(|s| s.in_sequence > 0)
+            .map(|s| RtpStreamSummary {
+                ssrc: format!("{:#010x}", s.ssrc),
+                direction: match s.direction {
+                    Direction::FromOrig => "src_to_dst",
+                    Direction::FromResp => "dst_to_src",
+                },
+                payload_type: s.payload_type,
+                packets: s.quality.received(),
+                expected: s.quality.expected(),
+                lost: s.quality.lost(),
+                sequence_errors: s.quality.sequence_errors(),
+                jitter_ms: s.quality.jitter_ms().map(round3),
+                max_jitter_ms: s.quality.max_jitter_ms().map(round3),
+            })
+            .collect();
+        let rtp: u32 = m.rtp.iter().sum();
+        let rtcp: u32 = m.rtcp.iter().sum();
+        if streams.is_empty() && rtcp == 0 && m.framing.is_none() {
+            return None;
+        }
+        Some(MediaSummary {
+            rtp_packets: rtp,
+            rtcp_packets: rtcp,
+            framing: m.framing,
+            streams,
+        })
+    }
+}
