@@ -22,6 +22,10 @@ pub enum AppStrength {
     Prefix,
     /// The device looked the far end up by a vendor name (DNS).
     ResolvedName,
+    /// A call signalling protocol of a protocol family on the flow (SIP,
+    /// H.323, MGCP, IAX2, Skinny): it names the family whatever the
+    /// address.
+    Signalling,
     /// Another flow of the same local socket showed the app.
     Socket,
     /// The flow asked for a vendor name (TLS/QUIC SNI).
@@ -96,12 +100,16 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
             .map(|a| AppGuess::new(a, AppStrength::Protocol, why))
     };
     if let Some(s) = &f.signalling {
-        return match s.protocol {
+        let named = match s.protocol {
             SignallingProtocol::Sip => guess("sip_rtp", "SIP signalling"),
             SignallingProtocol::WhatsAppChat => guess("whatsapp", "WhatsApp chat stream header"),
             SignallingProtocol::MtProto => guess("telegram", "Telegram MTProto"),
             other => guess("other_voip", other.name()),
         };
+        return named.map(|mut g| {
+            g.strength = AppStrength::Signalling;
+            g
+        });
     }
     if let Some(m) = &f.media {
         if m.framing == Some("IAX2 voice frames") {
@@ -148,7 +156,7 @@ fn stronger(sigs: &Signatures, a: Option<AppGuess>, b: AppGuess) -> Option<AppGu
             // libwebrtc attributes) only say which family: protocol strength.
             let key = |g: &AppGuess| {
                 let generic = sigs.app(g.app).generic;
-                let strength = if generic {
+                let strength = if generic && g.strength == AppStrength::Fingerprint {
                     AppStrength::Protocol
                 } else {
                     g.strength

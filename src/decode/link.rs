@@ -155,6 +155,14 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             view.src_port = udp.source_port();
             view.dst_port = udp.destination_port();
             view.payload = udp.payload();
+            // Mobile captures: user traffic inside GTP-U (3GPP TS 29.281).
+            if (view.src_port == GTP_U_PORT || view.dst_port == GTP_U_PORT) && depth < MAX_TUNNEL_DEPTH {
+                if let Some(inner) = gtp_u_payload(view.payload) {
+                    if let Decoded::Packet(p) = from_ip(inner, depth + 1) {
+                        return Decoded::Packet(p);
+                    }
+                }
+            }
         }
         (Some(TransportSlice::Tcp(tcp)), _) => {
             view.src_port = tcp.source_port();
@@ -179,6 +187,40 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         }
     }
     Decoded::Packet(view)
+}
+
+/// GTP-U's registered UDP port (3GPP TS 29.281).
+const GTP_U_PORT: u16 = 2152;
+
+/// The user packet inside a GTPv1-U G-PDU: an 8-byte header, 4 more bytes
+/// when any of the E/S/PN flags is set, then extension headers (each a
+/// length in 4-byte units, content, and the next type; 0 ends the chain).
+fn gtp_u_payload(p: &[u8]) -> Option<&[u8]> {
+    let (&flags, rest) = p.split_first()?;
+    let (&message_type, _) = rest.split_first()?;
+    // Version 1, protocol type GTP, message type 255 (G-PDU).
+    if flags & 0xf0 != 0x30 || message_type != 0xff {
+        return None;
+    }
+    let mut at = 8usize;
+    if flags & 0x07 != 0 {
+        at = 12;
+        if flags & 0x04 != 0 {
+            let mut next = *p.get(11)?;
+            let mut hops = 0;
+            while next != 0 {
+                let units = usize::from(*p.get(at)?);
+                if units == 0 || hops > 8 {
+                    return None;
+                }
+                at += units * 4;
+                next = *p.get(at - 1)?;
+                hops += 1;
+            }
+        }
+    }
+    let inner = p.get(at..)?;
+    matches!(inner.first().map(|b| b >> 4), Some(4) | Some(6)).then_some(inner)
 }
 
 /// Reads ports (and for TCP flags) straight from the first fragment, which

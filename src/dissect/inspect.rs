@@ -463,17 +463,39 @@ fn observe_stun(
         );
     }
     if let Some((app, why)) = vendor {
-        let why: Arc<str> = why.into();
-        for end in [pkt.src, pkt.dst] {
-            ctx.knowledge.learn_socket_app(
-                socket(&end),
-                SocketApp {
-                    app,
-                    evidence: why.clone(),
-                },
-                pkt.ts,
-            );
-        }
+        learn_socket_app(ctx, pkt, app, why);
+    }
+}
+
+/// Ties both sockets of a flow to a vendor's app, so the app's other flows
+/// from the same socket (ICE checks, probes to peers) are recognised. A
+/// protocol family (generic WebRTC) says nothing about the app and is not
+/// passed on.
+fn learn_socket_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, app: AppId, why: String) {
+    if ctx.signatures.app(app).generic {
+        return;
+    }
+    let why: Arc<str> = why.into();
+    for end in [pkt.src, pkt.dst] {
+        ctx.knowledge.learn_socket_app(
+            socket(&end),
+            SocketApp {
+                app,
+                evidence: why.clone(),
+            },
+            pkt.ts,
+        );
+    }
+}
+
+/// Ties the flow's sockets to the app a framing belongs to, the first time
+/// the framing is seen on the flow.
+fn learn_framing_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, first: bool, id: &str, why: &str) {
+    if !first {
+        return;
+    }
+    if let Some(app) = ctx.signatures.app_id(id) {
+        learn_socket_app(ctx, pkt, app, why.to_string());
     }
 }
 
@@ -497,6 +519,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     let (sport, dport) = (pkt.src.port, pkt.dst.port);
     if zoom::is_server_port(sport) || zoom::is_server_port(dport) {
         if let Some(zoom::ZoomFrame::Sfu { media, .. }) = zoom::parse_server(p) {
+            let first = facts.frames.zoom_server == [0, 0];
+            learn_framing_app(ctx, pkt, first, "zoom", "Zoom server encapsulation");
             bump(&mut facts.frames.zoom_server, pkt.dir);
             if let Some(m) = media {
                 note_zoom_media(facts, pkt, &m);
@@ -505,6 +529,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         }
     }
     if let Some(d) = discord::parse(p) {
+        let first = facts.frames.discord_discovery == [0, 0] && facts.frames.discord_keepalive == [0, 0];
+        learn_framing_app(ctx, pkt, first, "discord", "Discord voice packets");
         match d {
             discord::DiscordVoice::KeepAlive => bump(&mut facts.frames.discord_keepalive, pkt.dir),
             _ => bump(&mut facts.frames.discord_discovery, pkt.dir),
@@ -514,6 +540,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     if let Some(t) = telegram::parse(p) {
         match t {
             telegram::TelegramVoip::ReflectorSpecial { kind, .. } => {
+                let first = facts.frames.telegram_special == [0, 0];
+                learn_framing_app(ctx, pkt, first, "telegram", "Telegram reflector packets");
                 bump(&mut facts.frames.telegram_special, pkt.dir);
                 if let telegram::ReflectorSpecialKind::SelfInfo {
                     addr: Some(public), ..
@@ -808,12 +836,29 @@ fn inspect_tcp(
             return;
         }
         if h225::probe(p) == Probe::Certain {
-            note_signalling(
-                facts,
-                pkt,
-                SignallingProtocol::H225,
-                "H.225 call signalling",
+            note_signalling(facts, pkt, SignallingProtocol::H225, "H.225 call signalling");
+            // The gatekeeper/peer end (port 1720) will also carry H.245.
+            let server = if pkt.dst.port == 1720 { pkt.dst } else { pkt.src };
+            ctx.knowledge.learn_server(
+                ServerInfo {
+                    role: ServerRole::Signalling,
+                    app: ctx.signatures.app_id("other_voip"),
+                    endpoint: socket(&server),
+                },
+                pkt.ts,
             );
+            return;
+        }
+        // H.245 runs on a port negotiated in H.225, in TPKT framing, between
+        // hosts that just spoke H.225.
+        if is_tpkt(p)
+            && [pkt.src.ip, pkt.dst.ip].iter().any(|ip| {
+                ctx.knowledge
+                    .server(*ip, pkt.ts)
+                    .is_some_and(|s| s.role == ServerRole::Signalling && s.endpoint.port() == 1720)
+            })
+        {
+            note_signalling(facts, pkt, SignallingProtocol::H245, "H.245 call control");
             return;
         }
         if (pkt.src.port == 2000 || pkt.dst.port == 2000) && sccp::probe(p) == Probe::Certain {
@@ -825,6 +870,17 @@ fn inspect_tcp(
         note_payload_pattern(facts, pkt, L4Kind::Tcp, ctx);
     }
     bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// A TPKT header (RFC 1006: version 3, reserved 0, length) that fits.
+fn is_tpkt(p: &[u8]) -> bool {
+    match p {
+        [3, 0, hi, lo, ..] => {
+            let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+            len >= 7 && len <= p.len()
+        }
+        _ => false,
+    }
 }
 
 /// RTP or RTCP over TCP with the RFC 4571 2-byte length prefix.
