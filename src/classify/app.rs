@@ -14,6 +14,8 @@ use crate::geo::FarEnd;
 /// How strong the app evidence is; a stronger kind wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AppStrength {
+    /// Only the far end's port is one the app's servers use.
+    Port,
     /// Only the protocol family (SIP, STUN, RTP) says which kind of call app.
     Protocol,
     /// The far end is in the operator's network.
@@ -146,6 +148,39 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
     None
 }
 
+/// Ports every kind of server uses; a match on them names no app.
+const SHARED_PORTS: &[u16] = &[53, 80, 123, 443, 3478, 3479, 5060, 5061, 5349, 8080, 8443];
+
+/// The app whose servers alone listen on the far end's port, when the
+/// local end is an ordinary client port. Weakest evidence: a port says
+/// little, so it only ever makes a lookup, never media.
+fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
+    let (far, local) = (x.sides.far.port, x.sides.local.port);
+    if SHARED_PORTS.contains(&far) || local == far || local < 1024 {
+        return None;
+    }
+    let l4 = match flow.l4 {
+        crate::decode::L4Proto::Udp => super::signatures::L4Kind::Udp,
+        crate::decode::L4Proto::Tcp => super::signatures::L4Kind::Tcp,
+        _ => return None,
+    };
+    let mut apps: Vec<AppId> = x
+        .sigs
+        .match_port(l4, far)
+        .map(|(a, _)| a)
+        .filter(|a| !x.sigs.app(*a).generic)
+        .collect();
+    apps.dedup();
+    match apps.as_slice() {
+        [app] => Some(AppGuess::new(
+            *app,
+            AppStrength::Port,
+            format!("far end port {far} is a {} server port", x.sigs.app(*app).display_name),
+        )),
+        _ => None,
+    }
+}
+
 /// Keeps the stronger of two guesses; between equals, a vendor app beats a
 /// generic protocol family.
 fn stronger(sigs: &Signatures, a: Option<AppGuess>, b: AppGuess) -> Option<AppGuess> {
@@ -253,6 +288,9 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         let mut g = AppGuess::new(m.app, AppStrength::Prefix, m.evidence);
         g.prefix_kind = Some(m.kind);
         best = stronger(sigs, best, g);
+    }
+    if best.is_none() {
+        best = port_guess(flow, x);
     }
     if protocol {
         if let Some(asn) = x.far.asn {

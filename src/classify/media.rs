@@ -15,7 +15,7 @@ const MIN_FRAMED_PACKETS: u32 = 5;
 /// packets per second one way, for at least this long, this many in all.
 const SHAPE_MIN_RATE: f64 = 10.0;
 const SHAPE_MIN_SECS: f64 = 2.0;
-const SHAPE_MIN_PACKETS: u64 = 40;
+const SHAPE_MIN_PACKETS: u64 = 30;
 const SHAPE_MIN_MEAN_PAYLOAD: u64 = 40;
 
 /// Why a flow is media, or `None`.

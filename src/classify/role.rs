@@ -161,8 +161,14 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         return relay(0.85, format!("{} (a media relay name)", app.evidence));
     }
     let public = !is_site_local(far.ip);
+    let far_checked_back = f
+        .stun
+        .as_ref()
+        .is_some_and(|s| s.requests.get(x.sides.local_sends.reverse().index()).is_some_and(|n| *n > 0));
     if let Some(server) = x.knowledge.server(far.ip, x.as_of) {
-        if public {
+        // A host that sent STUN requests on this very flow is an ICE peer,
+        // whatever it answered elsewhere.
+        if public && !far_checked_back {
             return relay(
                 0.85,
                 format!(
@@ -317,6 +323,9 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
                 "from a call socket of the app, no media: {}",
                 app.evidence
             ));
+        }
+        AppStrength::Port if flow.is_bidirectional() || flow.l4 == L4Proto::Tcp => {
+            return Some(format!("connection to the app's servers: {}", app.evidence));
         }
         AppStrength::Prefix => {
             return Some(format!("connection to the app's servers: {}", app.evidence));

@@ -452,7 +452,13 @@ fn observe_stun(
             },
             pkt.ts,
         );
-    } else if success && msg.method == stun::BINDING && s.ice_checks == [0, 0] {
+    } else if success
+        && msg.method == stun::BINDING
+        && s.ice_checks == [0, 0]
+        && s.requests.get(pkt.dir.index()) == Some(&0)
+    {
+        // Answered Binding requests and never asked any itself: a STUN
+        // server, not an ICE peer (peers check in both directions).
         ctx.knowledge.learn_server(
             ServerInfo {
                 role: ServerRole::Stun,
