@@ -148,15 +148,22 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
     None
 }
 
-/// Ports every kind of server uses; a match on them names no app.
-const SHARED_PORTS: &[u16] = &[53, 80, 123, 443, 3478, 3479, 5060, 5061, 5349, 8080, 8443];
+/// Ports many kinds of server use (IANA defaults of common services, the
+/// RTP default, web alternates); a match on them names no app.
+const SHARED_PORTS: &[u16] = &[
+    1024, 3478, 3479, 4000, 5000, 5004, 5005, 5060, 5061, 5349, 8000, 8001, 8080, 8443, 8888, 9000,
+    10000,
+];
+/// A port rule wider than this (e.g. Telegram's UDP 500-600, which holds
+/// IKE and DNSCrypt) is too broad to name an app on its own.
+const MAX_PORT_RULE_WIDTH: u16 = 4;
 
 /// The app whose servers alone listen on the far end's port, when the
 /// local end is an ordinary client port. Weakest evidence: a port says
 /// little, so it only ever makes a lookup, never media.
 fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     let (far, local) = (x.sides.far.port, x.sides.local.port);
-    if SHARED_PORTS.contains(&far) || local == far || local < 1024 {
+    if far < 1024 || SHARED_PORTS.contains(&far) || local == far || local < 1024 {
         return None;
     }
     let l4 = match flow.l4 {
@@ -166,16 +173,21 @@ fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     };
     let mut apps: Vec<AppId> = x
         .sigs
-        .match_port(l4, far)
+        .port_rules(l4, far)
+        .filter(|(a, rule)| {
+            !x.sigs.app(*a).generic && rule.high.saturating_sub(rule.low) < MAX_PORT_RULE_WIDTH
+        })
         .map(|(a, _)| a)
-        .filter(|a| !x.sigs.app(*a).generic)
         .collect();
     apps.dedup();
     match apps.as_slice() {
         [app] => Some(AppGuess::new(
             *app,
             AppStrength::Port,
-            format!("far end port {far} is a {} server port", x.sigs.app(*app).display_name),
+            format!(
+                "far end port {far} is a {} server port",
+                x.sigs.app(*app).display_name
+            ),
         )),
         _ => None,
     }

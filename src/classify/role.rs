@@ -161,10 +161,11 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         return relay(0.85, format!("{} (a media relay name)", app.evidence));
     }
     let public = !is_site_local(far.ip);
-    let far_checked_back = f
-        .stun
-        .as_ref()
-        .is_some_and(|s| s.requests.get(x.sides.local_sends.reverse().index()).is_some_and(|n| *n > 0));
+    let far_checked_back = f.stun.as_ref().is_some_and(|s| {
+        s.requests
+            .get(x.sides.local_sends.reverse().index())
+            .is_some_and(|n| *n > 0)
+    });
     if let Some(server) = x.knowledge.server(far.ip, x.as_of) {
         // A host that sent STUN requests on this very flow is an ICE peer,
         // whatever it answered elsewhere.
@@ -327,7 +328,13 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         AppStrength::Port if flow.is_bidirectional() || flow.l4 == L4Proto::Tcp => {
             return Some(format!("connection to the app's servers: {}", app.evidence));
         }
-        AppStrength::Prefix => {
+        // A prefix covering a vendor network shared with its other services
+        // (Apple's 17/8) says the host is the vendor's, not that the flow
+        // is the call service.
+        AppStrength::Prefix
+            if !(app.prefix_kind == Some(super::signatures::TrafficKind::Any)
+                && x.sigs.app(app.app).operator_shared) =>
+        {
             return Some(format!("connection to the app's servers: {}", app.evidence));
         }
         _ => {}

@@ -643,6 +643,18 @@ impl Signatures {
             .map(|(app, r)| (*app, r.kind))
     }
 
+    /// Every port rule covering `port`, with its app.
+    pub fn port_rules(
+        &self,
+        l4: L4Kind,
+        port: u16,
+    ) -> impl Iterator<Item = (AppId, &PortRule)> + '_ {
+        self.ports
+            .iter()
+            .filter(move |(_, r)| r.l4 == l4 && (r.low..=r.high).contains(&port))
+            .map(|(app, r)| (*app, r))
+    }
+
     /// The app whose REALM pattern occurs in `realm` (longest pattern wins).
     pub fn match_stun_realm(&self, realm: &[u8]) -> Option<StunMatch> {
         self.match_substring(&self.realms, realm, "REALM")

@@ -156,7 +156,9 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             view.dst_port = udp.destination_port();
             view.payload = udp.payload();
             // Mobile captures: user traffic inside GTP-U (3GPP TS 29.281).
-            if (view.src_port == GTP_U_PORT || view.dst_port == GTP_U_PORT) && depth < MAX_TUNNEL_DEPTH {
+            if (view.src_port == GTP_U_PORT || view.dst_port == GTP_U_PORT)
+                && depth < MAX_TUNNEL_DEPTH
+            {
                 if let Some(inner) = gtp_u_payload(view.payload) {
                     if let Decoded::Packet(p) = from_ip(inner, depth + 1) {
                         return Decoded::Packet(p);

@@ -237,8 +237,16 @@ fn observe_rtp_or_rtcp(
         return false;
     };
     if rtp::is_rtcp_payload_type(pt_byte) {
-        if super::rtcp::probe(payload) == Probe::NotForUs {
-            return false;
+        // Encrypted SRTCP only probes "unsure"; accept it where the flow
+        // already shows a call (RTP, STUN, DTLS), not on a flow of its own.
+        let call_context = facts.media.as_ref().is_some_and(|m| !m.streams.is_empty())
+            || facts.stun.is_some()
+            || facts.dtls.is_some()
+            || inside_turn;
+        match super::rtcp::probe(payload) {
+            Probe::Certain => {}
+            Probe::Unsure if call_context => {}
+            _ => return false,
         }
         bump(&mut facts.media_mut().rtcp, pkt.dir);
         return true;
@@ -535,7 +543,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         }
     }
     if let Some(d) = discord::parse(p) {
-        let first = facts.frames.discord_discovery == [0, 0] && facts.frames.discord_keepalive == [0, 0];
+        let first =
+            facts.frames.discord_discovery == [0, 0] && facts.frames.discord_keepalive == [0, 0];
         learn_framing_app(ctx, pkt, first, "discord", "Discord voice packets");
         match d {
             discord::DiscordVoice::KeepAlive => bump(&mut facts.frames.discord_keepalive, pkt.dir),
@@ -842,9 +851,18 @@ fn inspect_tcp(
             return;
         }
         if h225::probe(p) == Probe::Certain {
-            note_signalling(facts, pkt, SignallingProtocol::H225, "H.225 call signalling");
+            note_signalling(
+                facts,
+                pkt,
+                SignallingProtocol::H225,
+                "H.225 call signalling",
+            );
             // The gatekeeper/peer end (port 1720) will also carry H.245.
-            let server = if pkt.dst.port == 1720 { pkt.dst } else { pkt.src };
+            let server = if pkt.dst.port == 1720 {
+                pkt.dst
+            } else {
+                pkt.src
+            };
             ctx.knowledge.learn_server(
                 ServerInfo {
                     role: ServerRole::Signalling,
