@@ -727,6 +727,18 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             if s.sdp_media.len() < MAX_ADDRESSES && !s.sdp_media.contains(&endpoint) {
                 s.sdp_media.push(endpoint);
             }
+            // The media socket belongs to this SIP call: its STUN checks and
+            // TURN allocations are part of it, even with no vendor in sight.
+            if let Some(app) = ctx.signatures.app_id("sip_rtp") {
+                ctx.knowledge.learn_socket_app(
+                    endpoint,
+                    SocketApp {
+                        app,
+                        evidence: format!("media address in SIP/SDP, Call-ID {call_id}").into(),
+                    },
+                    pkt.ts,
+                );
+            }
             ctx.knowledge.learn_sdp_media(
                 endpoint,
                 SdpMedia {
