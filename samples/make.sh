@@ -82,6 +82,7 @@ install_tools() {
     command -v baresip >/dev/null || need+=(baresip-core)
     command -v sox >/dev/null || need+=(sox)
     command -v tcprewrite >/dev/null || need+=(tcpreplay)
+    command -v ethtool >/dev/null || need+=(ethtool)
     [[ -x $PY ]] || need+=(python3)
     ((${#need[@]})) || return 0
     [[ ${NO_INSTALL:-0} == 1 ]] && { log "missing: ${need[*]}"; exit 1; }
@@ -96,6 +97,9 @@ link() {
     ip link add "$P-tmp1" type veth peer name "$P-tmp2"
     ip link set "$P-tmp1" netns "$1"; nsx "$1" ip link set "$P-tmp1" name "$2"
     ip link set "$P-tmp2" netns "$3"; nsx "$3" ip link set "$P-tmp2" name "$4"
+    # no checksum offload, so captured packets carry real IP/UDP checksums
+    nsx "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true
+    nsx "$3" ethtool -K "$4" tx off rx off >/dev/null 2>&1 || true
     nsx "$1" ip link set "$2" up; nsx "$3" ip link set "$4" up
 }
 
