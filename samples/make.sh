@@ -13,6 +13,7 @@
 # Environment knobs (optional):
 #   CALL_SECONDS   media time per call (default 8)
 #   SCENARIOS      space-separated subset of: direct-call relayed-call lookups-only
+#                  webrtc-call webrtc-relayed-call (default: all five)
 #   NO_INSTALL=1   skip apt-get (fail if a tool is missing)
 #   NO_REWRITE=1   skip the cloud-range rewritten copies
 set -euo pipefail
@@ -22,7 +23,7 @@ OUT=${1:-$HERE}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CALL_SECONDS=${CALL_SECONDS:-8}
-SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only"}
+SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call"}
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- topology
@@ -36,6 +37,8 @@ RA_WAN=198.51.100.11 RB_WAN=198.51.100.12
 DC_GW=203.0.113.1
 REG_IP=203.0.113.10                 # kamailio: SIP registrar / proxy
 TURN_IP=203.0.113.20                # coturn: STUN / TURN
+WEB_IP=203.0.113.30 WEB_PORT=8080   # WebRTC page + signalling server (webrtc scenarios)
+DNS_IP=203.0.113.53                 # resolv.conf target inside the lab (nothing listens)
 TURN_USER=callpath TURN_PASS=samplepass TURN_REALM=lab.callpath.test
 TURN_MIN=49152 TURN_MAX=49200
 
@@ -60,6 +63,8 @@ teardown() {
     kill_ns_procs
     local ns
     for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null || true; done
+    rm -rf /etc/netns/$NS_A /etc/netns/$NS_B
+    rmdir /etc/netns 2>/dev/null || true
 }
 
 cleanup() {
@@ -82,6 +87,7 @@ install_tools() {
     command -v baresip >/dev/null || need+=(baresip-core)
     command -v sox >/dev/null || need+=(sox)
     command -v tcprewrite >/dev/null || need+=(tcpreplay)
+    [[ $SCENARIOS == *webrtc* ]] && ! command -v chromium >/dev/null && need+=(chromium)
     command -v ethtool >/dev/null || need+=(ethtool)
     [[ -x $PY ]] || need+=(python3)
     ((${#need[@]})) || return 0
@@ -126,6 +132,14 @@ setup_topology() {
     link $NS_DC eth0 $NS_INET pdc; nsx $NS_INET ip link set pdc master br0
     nsx $NS_DC ip addr add $REG_IP/24 dev eth0
     nsx $NS_DC ip addr add $TURN_IP/24 dev eth0
+    nsx $NS_DC ip addr add $WEB_IP/24 dev eth0
+    nsx $NS_DC ip addr add $DNS_IP/24 dev eth0     # no DNS server runs there
+    # name lookups inside the user namespaces go to a lab address, never to the
+    # machine's own resolver (ip netns exec bind-mounts /etc/netns/NS/resolv.conf)
+    for ns in $NS_A $NS_B; do
+        mkdir -p /etc/netns/$ns
+        echo "nameserver $DNS_IP" >/etc/netns/$ns/resolv.conf
+    done
     nsx $NS_DC ip route add default via $DC_GW
     # sites
     link $NS_A eth0 $NS_RA lan0
@@ -325,6 +339,60 @@ run_call() {  # run_call NAME NATMODE STUNURI EXPECTED_ROLE
     log "scenario $name: gave up after $try attempts"; return 1
 }
 
+# WebRTC between two headless Chromium peers (DTLS-SRTP over ICE, Opus from a
+# file), signalled over HTTP by lab/webrtc-signal.py on the data-centre host.
+webrtc_once() {  # webrtc_once NAME NATMODE POLICY(all|relay)
+    local name=$1 nat=$2 policy=$3 u
+    setup_topology "$nat"
+    start_servers
+    ip netns exec $NS_DC $PY "$HERE/lab/webrtc-signal.py" $WEB_IP $WEB_PORT \
+        "turn:$TURN_IP:3478?transport=udp" $TURN_USER $TURN_PASS >"$WORK/$name.signal.log" 2>&1 &
+    sleep 0.5
+    start_capture "$name"
+    local pids=()
+    for u in b a; do
+        local peer=a caller=0
+        [[ $u == a ]] && { peer=b; caller=1; }
+        rm -rf "$WORK/chromium-$u"
+        HOME=$WORK/chromium-$u ip netns exec $P-$u chromium --headless=new --no-sandbox \
+            --user-data-dir="$WORK/chromium-$u" --no-first-run --no-default-browser-check \
+            --disable-background-networking --disable-component-update --disable-sync \
+            --disable-default-apps --disable-domain-reliability --disable-breakpad \
+            --disable-client-side-phishing-detection --metrics-recording-only \
+            --disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,WebRtcHideLocalIpsWithMdns,AutofillServerCommunication \
+            --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
+            --use-file-for-fake-audio-capture="$WORK/voice48k.wav" \
+            --autoplay-policy=no-user-gesture-required \
+            --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE $WEB_IP" \
+            --unsafely-treat-insecure-origin-as-secure="http://$WEB_IP:$WEB_PORT" \
+            "http://$WEB_IP:$WEB_PORT/?me=$u&peer=$peer&caller=$caller&policy=$policy" \
+            >"$WORK/$name.chromium-$u.log" 2>&1 &
+        pids+=($!)
+        sleep 1
+    done
+    wait_for "$WORK/$name.signal.log" "^a: state connected" 40 || return 1
+    sleep "$CALL_SECONDS"
+    stop_pid "${pids[1]}" 5     # caller's browser closes first
+    sleep 0.5
+    stop_pid "${pids[0]}" 5
+    stop_capture
+    finish "$name" "$nat"
+}
+
+run_webrtc() {  # run_webrtc NAME NATMODE POLICY EXPECTED_ROLE
+    local name=$1 nat=$2 policy=$3 want=$4 try
+    for try in 1 2 3; do
+        log "scenario $name (attempt $try): NAT=$nat, Chromium iceTransportPolicy=$policy, ${CALL_SECONDS}s of media"
+        if webrtc_once "$name" "$nat" "$policy" &&
+            grep -qE "\"$want\": [1-9]" "$OUT/$name.meta.json"; then
+            rewrite_copy "$name"
+            return 0
+        fi
+        log "scenario $name: no $want flow this time, retrying"
+    done
+    log "scenario $name: gave up after $try attempts"; return 1
+}
+
 run_lookups() {
     local name=lookups-only
     log "scenario $name: registration, STUN binding discovery, call attempt to an offline user"
@@ -360,6 +428,10 @@ finish() {
     local ice_a ice_b
     ice_a=$(grep -ao "mnat 'ice' connected: raddr [0-9.:]*" "$WORK/$name.a.log" 2>/dev/null | tail -1 | awk '{print $NF}') || true
     ice_b=$(grep -ao "mnat 'ice' connected: raddr [0-9.:]*" "$WORK/$name.b.log" 2>/dev/null | tail -1 | awk '{print $NF}') || true
+    if [[ -f $WORK/$name.signal.log ]]; then   # Chromium: "a: pair srflx IP:PORT -> srflx IP:PORT"
+        ice_a=$(grep -a '^a: pair ' "$WORK/$name.signal.log" | tail -1 | sed 's/^a: pair //') || true
+        ice_b=$(grep -a '^b: pair ' "$WORK/$name.signal.log" | tail -1 | sed 's/^b: pair //') || true
+    fi
     ICE_A=$ice_a ICE_B=$ice_b $PY - "$OUT" "$name" "$nat" <<'PYEOF'
 import json, subprocess, sys, struct, ipaddress, collections, os
 
@@ -367,7 +439,8 @@ out, name, nat = sys.argv[1:4]
 pcap = f"{out}/{name}.pcap"
 A_IP, B_IP = "192.168.1.10", "192.168.2.10"
 RA_WAN, RB_WAN, ISP = "198.51.100.11", "198.51.100.12", "198.51.100.1"
-REG, TURN = "203.0.113.10", "203.0.113.20"
+REG, TURN, WEB, DNS = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.53"
+APP = "webrtc_generic" if name.startswith("webrtc") else "sip_rtp"
 
 def tshark(*args):
     return subprocess.run(["tshark", "-r", pcap, *args], check=True,
@@ -407,8 +480,8 @@ STUN_METHODS = {0x001: "Binding", 0x003: "Allocate", 0x004: "Refresh", 0x006: "S
 STUN_CLASS = {0: "request", 1: "indication", 2: "success", 3: "error"}
 
 def is_rtp(p):
-    return (len(p) >= 12 and p[0] >> 6 == 2 and (p[1] & 0x7F) < 72 + 0 and
-            not (200 <= p[1] <= 206))
+    """RTP version 2 header; RTCP (packet types 192-223, RFC 5761) excluded."""
+    return len(p) >= 12 and p[0] >> 6 == 2 and not (192 <= p[1] <= 223)
 
 def inner(p, st, out):
     """return the payload that may be RTP: plain, TURN ChannelData or Send/Data indication."""
@@ -443,7 +516,7 @@ def flow(l4, s, d):
         flows[key] = dict(l4=l4, a=key[1], b=key[2], pkts=0, rtp=0, rtcp=0, sip=collections.Counter(),
                           stun=collections.Counter(), relayed=set(), mapped=set(), ice=False,
                           channeldata=0, dns=0, icmp=set(), pt=set(), srcs=set(),
-                          stun_out=0, stun_in=0, rtp_out=0, rtp_in=0)
+                          stun_out=0, stun_in=0, rtp_out=0, rtp_in=0, dtls=0, tcp_payload=0)
     return flows[key]
 
 for r in rows:
@@ -464,14 +537,14 @@ for r in rows:
             continue
         out_dir = src == A_IP
         x = inner(p, st, out_dir)
+        if x and 20 <= x[0] <= 63 and len(x) >= 13 and x[1] == 0xFE:
+            st["dtls"] += 1
+            continue
         if x and is_rtp(x):
-            if 72 <= (x[1] & 0x7F) <= 76:
-                st["rtcp"] += 1
-            else:
-                st["rtp"] += 1
-                st["rtp_out" if out_dir else "rtp_in"] += 1
-                st["pt"].add(x[1] & 0x7F)
-        elif x and len(x) >= 8 and x[0] >> 6 == 2 and 200 <= x[1] <= 206:
+            st["rtp"] += 1
+            st["rtp_out" if out_dir else "rtp_in"] += 1
+            st["pt"].add(x[1] & 0x7F)
+        elif x and len(x) >= 8 and x[0] >> 6 == 2 and 192 <= x[1] <= 223:
             st["rtcp"] += 1
     elif proto == "6":
         st = flow("tcp", f"{src}:{tsp}", f"{dst}:{tdp}")
@@ -481,6 +554,30 @@ for r in rows:
         st["pkts"] += 1
         st["srcs"].add(src)
         st["icmp"].add({"3": "destination unreachable"}.get(ityp, f"type {ityp}") + f" (type {ityp} code {icode}) from {src}")
+
+# what each ICMP error quotes (inner IP/UDP header), for the "why" text
+ICMP_CTX = collections.defaultdict(set)
+for r in tshark("-Y", "icmp", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=;",
+                "-e", "ip.src", "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport").splitlines():
+    srcs_, dsts_, sps, dps = (r.split("\t") + [""] * 4)[:4]
+    srcs_, dsts_ = srcs_.split(";"), dsts_.split(";")
+    if len(srcs_) < 2:
+        continue
+    osrc, odst, isrc, idst = srcs_[0], dsts_[0], srcs_[1], dsts_[1]
+    dport = dps.split(";")[0] if dps else ""
+    sport = sps.split(";")[0] if sps else ""
+    key = ("icmp", *sorted([f"{osrc}:0", f"{odst}:0"]))
+    if dport == "53":
+        ctx = f"a DNS query from A to {idst}:53 (no DNS server there)"
+    elif osrc == A_IP:
+        ctx = f"a UDP packet from {isrc}:{sport} that reached A's closed port {dport} (late media or ICE after its app had quit)"
+    elif osrc == RB_WAN:
+        ctx = f"A's UDP packet to {idst}:{dport}, for which user B's port-randomising NAT holds no mapping"
+    elif idst.startswith("192.168.2."):
+        ctx = f"A's ICE check to user B's private candidate {idst}:{dport}, unroutable on the internet"
+    else:
+        ctx = f"A's UDP packet to {idst}:{dport}"
+    ICMP_CTX[key].add(ctx)
 
 # cross-check: every tshark conversation is in our flow table and vice versa
 seen = set()
@@ -506,6 +603,8 @@ def desc_stun(st):
         d += f" ({st['stun_out']} from A, {st['stun_in']} to A)"
     if st["rtcp"]:
         d += f"{'; ' if d else ''}{st['rtcp']}x RTCP"
+    if st["dtls"]:
+        d += f"{'; ' if d else ''}{st['dtls']}x DTLS"
     if 0 < st["rtp"] < MEDIA_MIN:
         d += f"{'; ' if d else ''}only {st['rtp']}x RTP"
     return d
@@ -518,61 +617,58 @@ for key in sorted(flows):
     far = b if host(a) == A_IP else a
     fh, fp = host(far), port(far)
     rec = dict(l4=st["l4"], a=a, b=b)
-    rtp_txt = (f"{st['rtp']} RTP packets PT {','.join(map(str, sorted(st['pt'])))} (PCMU, 20 ms), "
+    kind = "SRTP (DTLS-SRTP, Opus)" if APP == "webrtc_generic" else "RTP (PCMU, 20 ms)"
+    rtp_txt = (f"{st['rtp']} {kind} packets PT {','.join(map(str, sorted(st['pt'])))}, "
                f"{st['rtp_out']} from A and {st['rtp_in']} to A")
     if st["l4"] == "icmp":
-        srcs = st["srcs"]
-        if srcs == {A_IP}:
-            ctx = "user A's host rejecting packets that still arrived after its user agent closed the media socket"
-        elif RB_WAN in srcs:
-            ctx = "user B's NAT router rejecting packets for which it holds no mapping"
-        elif ISP in srcs:
-            ctx = "the internet router: no route to a private ICE candidate"
-        else:
-            ctx = "ICMP error"
+        ctx = sorted(ICMP_CTX.get(key, {"ICMP error"}))
         rec.update(app="none", role="none",
-                   why=f"{st['pkts']}x ICMP {'; '.join(sorted(st['icmp']))} ({ctx}); ICMP error, not app traffic")
+                   why=f"{st['pkts']}x ICMP {'; '.join(sorted(st['icmp']))}, quoting {'; '.join(ctx)}; "
+                       f"ICMP error, not app traffic")
     elif st["l4"] == "udp" and st["dns"]:
-        rec.update(app="none", role="none", why=f"DNS, {st['dns']} packets; not call traffic")
+        rec.update(app="none", role="none",
+                   why=f"DNS query ({st['pkts']} packets) to the lab resolver address {DNS}, where no server listens; not call traffic")
+    elif st["l4"] == "tcp" and fh == WEB:
+        rec.update(app=APP, role="lookup",
+                   why=f"HTTP to the web app server {WEB}:{fp}: the call page and WebRTC signalling "
+                       f"(SDP offer/answer and ICE candidates relayed by long polling), {st['pkts']} packets")
     elif st["l4"] == "udp" and st["sip"]:
         msgs = ", ".join(f"{n}x {m}" for m, n in sorted(st["sip"].items()))
         if fh == REG:
-            rec.update(app="sip_rtp", role="lookup", why=f"SIP signalling with the registrar/proxy {REG} (kamailio): {msgs}")
+            rec.update(app=APP, role="lookup", why=f"SIP signalling with the registrar/proxy {REG} (kamailio): {msgs}")
         else:
-            rec.update(app="sip_rtp", role="lookup", why=f"SIP signalling: {msgs}")
+            rec.update(app=APP, role="lookup", why=f"SIP signalling: {msgs}")
     elif st["l4"] == "udp" and fh == TURN and fp == 3478:
         what = desc_stun(st)
         relayed = ", ".join(sorted(st["relayed"]))
         if st["rtp"] >= MEDIA_MIN:
             how = f"{st['channeldata']} TURN ChannelData" if st["channeldata"] else "TURN Send/Data indications"
-            rec.update(app="sip_rtp", role="relay_media",
+            rec.update(app=APP, role="relay_media",
                        why=f"{rtp_txt} carried in {how} through coturn {TURN}:3478, relayed address {relayed} "
                            f"(XOR-RELAYED-ADDRESS in Allocate success); STUN/TURN: {what}")
         elif st["relayed"]:
-            rec.update(app="sip_rtp" if name != "lookups-only" else "none", role="lookup",
+            rec.update(app=APP, role="lookup",
                        why=f"TURN allocation at coturn {TURN}:3478 (relayed {relayed}) that carried no media; {what}")
-            if name == "lookups-only":
-                rec["app"] = "sip_rtp"
         else:
-            rec.update(app="sip_rtp", role="lookup",
+            rec.update(app=APP, role="lookup",
                        why=f"STUN binding discovery at coturn {TURN}:3478"
                            + (f", XOR-MAPPED-ADDRESS {', '.join(sorted(st['mapped']))}" if st["mapped"] else "")
                            + f"; {what}")
     elif st["l4"] == "udp" and fh == TURN:
         if st["rtp"] >= MEDIA_MIN:
-            rec.update(app="sip_rtp", role="relay_media",
+            rec.update(app=APP, role="relay_media",
                        why=f"{rtp_txt} straight to the far peer's TURN relay address {far} on coturn {TURN} "
                            f"(no TURN framing on this side); ICE: {desc_stun(st)}")
         else:
-            rec.update(app="sip_rtp", role="lookup",
+            rec.update(app=APP, role="lookup",
                        why=f"ICE connectivity checks to the far peer's TURN relay candidate {far}, no media; {desc_stun(st)}")
     elif st["l4"] == "udp" and fh in (RB_WAN, B_IP):
         where = f"far NAT {RB_WAN} (user B's router)" if fh == RB_WAN else f"user B's private host candidate {B_IP} (unroutable)"
         if st["rtp"] >= MEDIA_MIN:
-            rec.update(app="sip_rtp", role="p2p_media",
+            rec.update(app=APP, role="p2p_media",
                        why=f"{rtp_txt}, directly with {where}, after ICE checks; STUN: {desc_stun(st)}")
         else:
-            rec.update(app="sip_rtp", role="lookup",
+            rec.update(app=APP, role="lookup",
                        why=f"ICE connectivity checks only towards {where}, no media; {desc_stun(st) or 'no answer'}")
     else:
         rec.update(app="none", role="none", why=f"{st['pkts']} packets not part of the call lab's protocols")
@@ -588,6 +684,11 @@ SCENARIO = {
                    "only) selects a host/srflx pair and the RTP flows peer to peer between the NATs",
     "relayed-call": "A calls B through the registrar; both NATs randomise ports (--random-fully) so "
                     "hole punching fails; ICE falls back to the TURN relay on coturn",
+    "webrtc-call": "two headless Chromium peers (A calls B) on a page from the web app server "
+                   "203.0.113.30:8080, signalled over HTTP; Opus from a file over DTLS-SRTP; ICE with "
+                   "coturn as STUN/TURN server, policy all; cone NATs, so a direct pair is expected",
+    "webrtc-relayed-call": "as webrtc-call but both peers use iceTransportPolicy relay: all media goes "
+                           "through TURN allocations on coturn (relay forced by the application)",
     "lookups-only": "A registers, gathers ICE candidates (first with a STUN server: Binding; then "
                     "with a TURN server: Allocate, released unused) and calls an offline user c, "
                     "which the registrar rejects with 404; no call is set up and no media flows",
@@ -595,7 +696,9 @@ SCENARIO = {
 meta = {
     "capture": f"{name}.pcap",
     "scenario": SCENARIO.get(name, name),
-    "user_agents": "baresip 1.0 (PCMU, rtcp-mux, ICE module), kamailio 5.6 registrar/proxy, coturn 4.6",
+    "user_agents": ("headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/webrtc-signal.py, coturn 4.6"
+                    if APP == "webrtc_generic" else
+                    "baresip 1.0 (PCMU, rtcp-mux, ICE module), kamailio 5.6 registrar/proxy, coturn 4.6"),
     "ice_selected_remote": {"a": os.environ.get("ICE_A") or None, "b": os.environ.get("ICE_B") or None},
     "vantage": f"user A's LAN interface (tcpdump -s 0 inside namespace cpl-a on eth0, host {A_IP})",
     "nat": {"cone": "both routers: MASQUERADE plus DNAT of inbound UDP 1024-65535 to the site's host "
@@ -610,8 +713,10 @@ meta = {
         "203.0.113.1": "internet router, data-centre side",
         REG: "data centre: SIP registrar/proxy (kamailio, UDP 5060)",
         TURN: "data centre: STUN/TURN server (coturn, UDP 3478, relay ports 49152-49200)",
+        WEB: "data centre: web app + WebRTC signalling server (HTTP 8080, webrtc scenarios only)",
+        DNS: "lab resolver address in the users' resolv.conf, on the data-centre host, no DNS server: queries get ICMP port unreachable",
     },
-    "roles": {"turn_server": [TURN], "registrar": [REG], "nat_wan": {"a": RA_WAN, "b": RB_WAN},
+    "roles": {"turn_server": [TURN], "registrar": [REG], "signalling_server": [WEB], "nat_wan": {"a": RA_WAN, "b": RB_WAN},
               "user_lan": {"a": A_IP, "b": B_IP}, "internet_router": [ISP, "203.0.113.1"]},
     "flows": {r: sum(1 for t in truth if t["role"] == r) for r in ("p2p_media", "relay_media", "lookup", "none")},
 }
@@ -649,8 +754,8 @@ m["rewritten"] = {
     "not_rewritten": "addresses inside payloads: STUN XOR-RELAYED-ADDRESS / XOR-PEER-ADDRESS / "
                      "XOR-MAPPED-ADDRESS, SIP Request-URI/Via/Contact/Record-Route, SDP c=/a=candidate "
                      "still name 203.0.113.x (and 198.51.100.x / 192.168.x.x, which are unchanged anyway)",
-    "note": "the application is still SIP/RTP (app sip_rtp): a classifier must not call these flows "
-            "skype_teams from the address range alone",
+    "note": "the application is unchanged (sip_rtp or webrtc_generic, as in the truth file): a classifier "
+            "must not call these flows skype_teams from the address range alone",
 }
 json.dump(m, open(dst, "w"), indent=2)
 open(dst, "a").write("\n")
@@ -666,12 +771,15 @@ WORK=$(mktemp -d /tmp/callpath-lab.XXXXXX)
 # ~90 s of speech-like audio (8 kHz mono s16): a vowel-ish tone, gated into syllables
 sox -n -r 8000 -c 1 -b 16 "$WORK/voice.wav" synth 90 sine 180 sine 540 sine 900 \
     remix - tremolo 3 90 gain -n -3 2>/dev/null
+sox "$WORK/voice.wav" -r 48000 "$WORK/voice48k.wav" 2>/dev/null
 START=$(date +%s)
 for s in $SCENARIOS; do
     case $s in
         direct-call)  run_call direct-call cone "stun:$TURN_IP:3478" p2p_media ;;
         relayed-call) run_call relayed-call hostile "turn:$TURN_IP:3478" relay_media ;;
         lookups-only) run_lookups ;;
+        webrtc-call)  run_webrtc webrtc-call cone all p2p_media ;;
+        webrtc-relayed-call) run_webrtc webrtc-relayed-call cone relay relay_media ;;
         *) log "unknown scenario $s"; exit 2 ;;
     esac
 done
