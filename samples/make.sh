@@ -5,8 +5,10 @@
 #
 # Sets up two user hosts behind their own NAT routers, an "internet" bridge and
 # a data-centre host running coturn (STUN/TURN) and kamailio (SIP registrar +
-# proxy); runs real baresip user agents; captures on user A's LAN interface;
-# writes <name>.pcap, <name>.truth.jsonl and <name>.meta.json per scenario.
+# proxy), plus a WebRTC page/signalling server (lab/webrtc-signal.py); runs
+# real user agents (baresip for SIP, headless Chromium for WebRTC); captures
+# on user A's LAN interface; writes <name>.pcap, <name>.truth.jsonl and
+# <name>.meta.json per scenario, and cloud-range copies under rewritten/.
 # Traffic stays inside namespaces this script creates (no other address is
 # ever contacted). Idempotent: removes its own leftovers first and on exit.
 #
