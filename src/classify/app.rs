@@ -106,6 +106,7 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
             SignallingProtocol::Sip => guess("sip_rtp", "SIP signalling"),
             SignallingProtocol::WhatsAppChat => guess("whatsapp", "WhatsApp chat stream header"),
             SignallingProtocol::MtProto => guess("telegram", "Telegram MTProto"),
+            SignallingProtocol::WebRtcSdp => guess("webrtc_generic", "WebRTC SDP offer/answer"),
             other => guess("other_voip", other.name()),
         };
         return named.map(|mut g| {
@@ -278,6 +279,24 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
                     "socket {end} also carried {} ({})",
                     sigs.app(s.app).id,
                     s.evidence
+                ),
+            );
+            best = stronger(sigs, best, g);
+        }
+    }
+    // A host that carried this app's signalling (SDP, H.225) on this port.
+    if let Some(server) = x.knowledge.server(x.sides.far.ip, x.as_of) {
+        let same_port = server.endpoint.port() == x.sides.far.port;
+        if let (Some(app), true, super::knowledge::ServerRole::Signalling) =
+            (server.app, same_port, server.role)
+        {
+            let g = AppGuess::new(
+                app,
+                AppStrength::Socket,
+                format!(
+                    "{} carried {} signalling",
+                    server.endpoint,
+                    sigs.app(app).display_name
                 ),
             );
             best = stronger(sigs, best, g);

@@ -10,12 +10,18 @@ use super::role::{decide, RoleInputs};
 use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
+use crate::capture::Timestamp;
 use crate::dissect::inspect::InspectContext;
 use crate::flow::Flow;
 use crate::geo::GeoResolver;
 use crate::report::media_summary::MediaSummary;
 use crate::report::remote::Remote;
 use crate::report::FlowRecord;
+
+/// How far past a flow's last packet its verdict may use other flows' facts.
+/// Below the shortest idle timeout, so a flow is never written before that
+/// moment has been read.
+pub const KNOWLEDGE_GRACE_NANOS: i64 = 60 * 1_000_000_000;
 
 pub struct Classifier {
     pub signatures: Arc<Signatures>,
@@ -52,7 +58,12 @@ impl Classifier {
     /// Classifies a finished flow; records ready for output go to `out`
     /// (call-related ones once their call is complete). Returns the role.
     pub fn finish_flow(&mut self, flow: Flow, out: &mut Vec<Emitted>) -> Role {
-        let as_of = flow.last_seen;
+        // What other flows taught callpath counts up to a little after this
+        // flow's last packet (a call's SDP often follows its first STUN
+        // checks), and never past the moment the flow ended, so the answer
+        // is the same whatever else had been read by then.
+        let as_of =
+            Timestamp(flow.last_seen.0.saturating_add(KNOWLEDGE_GRACE_NANOS)).min(flow.end_time);
         let sigs = &*self.signatures;
         let knowledge = &*self.knowledge;
         let s = sides(&flow, knowledge, as_of);

@@ -176,6 +176,8 @@ pub enum SignallingProtocol {
     Sccp,
     WhatsAppChat,
     MtProto,
+    /// SDP offers/answers carried in an app's own HTTP/WebSocket signalling.
+    WebRtcSdp,
 }
 
 impl SignallingProtocol {
@@ -190,6 +192,7 @@ impl SignallingProtocol {
             SignallingProtocol::Sccp => "Skinny (SCCP)",
             SignallingProtocol::WhatsAppChat => "WhatsApp chat protocol",
             SignallingProtocol::MtProto => "Telegram MTProto",
+            SignallingProtocol::WebRtcSdp => "WebRTC signalling (SDP over HTTP/WebSocket)",
         }
     }
 }

@@ -723,32 +723,117 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             continue;
         };
         let call_id: Arc<str> = msg.call_id.unwrap_or("").into();
-        for endpoint in session.media_endpoints() {
+        let endpoints = learn_sdp(&session, "sip_rtp", &call_id, pkt, ctx);
+        for endpoint in endpoints {
             if s.sdp_media.len() < MAX_ADDRESSES && !s.sdp_media.contains(&endpoint) {
                 s.sdp_media.push(endpoint);
             }
-            // The media socket belongs to this SIP call: its STUN checks and
-            // TURN allocations are part of it, even with no vendor in sight.
-            if let Some(app) = ctx.signatures.app_id("sip_rtp") {
-                ctx.knowledge.learn_socket_app(
-                    endpoint,
-                    SocketApp {
-                        app,
-                        evidence: format!("media address in SIP/SDP, Call-ID {call_id}").into(),
-                    },
-                    pkt.ts,
-                );
-            }
-            ctx.knowledge.learn_sdp_media(
-                endpoint,
-                SdpMedia {
-                    signalled_by: pkt.src.ip,
-                    call_id: call_id.clone(),
+        }
+    }
+}
+
+/// What an SDP offer or answer tells other flows: its media addresses and
+/// ICE candidates are sockets of this call (their STUN checks and TURN
+/// allocations belong to it), and relay candidates are TURN relays.
+/// Returns the media endpoints (c=/m= lines).
+fn learn_sdp(
+    session: &sdp::SdpSession,
+    app_id: &str,
+    call_id: &Arc<str>,
+    pkt: &Packet<'_>,
+    ctx: &InspectContext<'_>,
+) -> Vec<SocketAddr> {
+    let Some(app) = ctx.signatures.app_id(app_id) else {
+        return Vec::new();
+    };
+    let endpoints = session.media_endpoints();
+    let evidence: Arc<str> = format!("address announced in SDP (call {call_id})").into();
+    let candidates = session
+        .candidates
+        .iter()
+        .chain(session.media.iter().flat_map(|m| m.candidates.iter()));
+    for c in candidates.clone() {
+        ctx.knowledge.learn_socket_app(
+            c.addr,
+            SocketApp {
+                app,
+                evidence: evidence.clone(),
+            },
+            pkt.ts,
+        );
+        if c.kind == sdp::CandidateKind::Relay {
+            ctx.knowledge.learn_relay(
+                c.addr,
+                RelayInfo {
+                    server: c.addr,
+                    app: Some(app),
                 },
                 pkt.ts,
             );
         }
     }
+    for &endpoint in &endpoints {
+        ctx.knowledge.learn_socket_app(
+            endpoint,
+            SocketApp {
+                app,
+                evidence: evidence.clone(),
+            },
+            pkt.ts,
+        );
+        ctx.knowledge.learn_sdp_media(
+            endpoint,
+            SdpMedia {
+                signalled_by: pkt.src.ip,
+                call_id: call_id.clone(),
+            },
+            pkt.ts,
+        );
+    }
+    endpoints
+}
+
+/// WebRTC apps exchange SDP over their own HTTP or WebSocket signalling,
+/// often as a JSON string; when that is readable (not TLS), find it.
+fn embedded_sdp(payload: &[u8]) -> Option<sdp::SdpSession> {
+    let start = find(payload, b"v=0")?;
+    let rest = payload.get(start..)?;
+    if find(rest, b"m=audio").is_none()
+        && find(rest, b"m=video").is_none()
+        && find(rest, b"a=candidate").is_none()
+    {
+        return None;
+    }
+    // Undo JSON string escapes of line ends; stop at the string's end quote.
+    let mut text = Vec::with_capacity(rest.len());
+    let mut i = 0;
+    while let Some(&b) = rest.get(i) {
+        match (b, rest.get(i + 1)) {
+            (b'\\', Some(b'r')) => {
+                text.push(b'\r');
+                i += 2;
+            }
+            (b'\\', Some(b'n')) => {
+                text.push(b'\n');
+                i += 2;
+            }
+            (b'\\', Some(&other)) => {
+                text.push(other);
+                i += 2;
+            }
+            (b'"', _) => break,
+            _ => {
+                text.push(b);
+                i += 1;
+            }
+        }
+    }
+    let session = sdp::parse(&text).ok()?;
+    (!session.media.is_empty()).then_some(session)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn note_server_name(
@@ -902,10 +987,42 @@ fn inspect_tcp(
             return;
         }
     }
+    if early {
+        if let Some(session) = embedded_sdp(p) {
+            let call_id: Arc<str> = "WebRTC offer/answer".into();
+            learn_sdp(&session, "webrtc_generic", &call_id, pkt, ctx);
+            note_signalling(
+                facts,
+                pkt,
+                SignallingProtocol::WebRtcSdp,
+                "SDP offer/answer",
+            );
+            // The host that relayed the SDP is the app's signalling server.
+            let server = if sides_server_is_dst(pkt) {
+                pkt.dst
+            } else {
+                pkt.src
+            };
+            ctx.knowledge.learn_server(
+                ServerInfo {
+                    role: ServerRole::Signalling,
+                    app: ctx.signatures.app_id("webrtc_generic"),
+                    endpoint: socket(&server),
+                },
+                pkt.ts,
+            );
+            return;
+        }
+    }
     if early && stream_start {
         note_payload_pattern(facts, pkt, L4Kind::Tcp, ctx);
     }
     bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// Whether the packet goes to the server end: the lower port listens.
+fn sides_server_is_dst(pkt: &Packet<'_>) -> bool {
+    pkt.dst.port < pkt.src.port
 }
 
 /// A TPKT header (RFC 1006: version 3, reserved 0, length) that fits.

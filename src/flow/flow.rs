@@ -51,6 +51,10 @@ pub struct Flow {
     fin_seen: [bool; 2],
     pub rst_seen: bool,
     pub end_reason: Option<EndReason>,
+    /// Packet time at which the flow ended: its idle deadline, close linger,
+    /// eviction or the capture's end. Flows are written in this order, which
+    /// does not depend on how the work was spread over threads.
+    pub end_time: Timestamp,
     pub facts: FlowFacts,
 }
 
@@ -71,6 +75,7 @@ impl Flow {
             fin_seen: [false; 2],
             rst_seen: false,
             end_reason: None,
+            end_time: Timestamp(i64::MAX),
             facts: FlowFacts::default(),
         }
     }

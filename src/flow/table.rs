@@ -67,6 +67,8 @@ pub struct FlowTable {
     free: Vec<u32>,
     expiry: ExpiryQueue,
     fragments: FxHashMap<FragmentId, FlowKey>,
+    /// Latest packet time tracked (the time of an eviction).
+    latest: Timestamp,
     pub stats: FlowTableStats,
 }
 
@@ -79,6 +81,7 @@ impl FlowTable {
             free: Vec::new(),
             expiry: ExpiryQueue::default(),
             fragments: FxHashMap::default(),
+            latest: Timestamp(i64::MIN),
             stats: FlowTableStats::default(),
         }
     }
@@ -146,6 +149,9 @@ impl FlowTable {
             Fragment::Whole => FlowKey::new(pkt.l4, src, dst).0,
         };
 
+        if ts > self.latest {
+            self.latest = ts;
+        }
         // A new SYN on a closed connection starts a new flow (port reuse).
         let reopened = pkt.tcp.is_some_and(|f| f.syn && !f.ack)
             && self
@@ -155,7 +161,8 @@ impl FlowTable {
                 .and_then(|s| s.flow.as_ref())
                 .is_some_and(Flow::is_tcp_closed);
         if reopened {
-            if let Some(flow) = self.remove(&key, EndReason::TcpClosed) {
+            if let Some(mut flow) = self.remove(&key, EndReason::TcpClosed) {
+                flow.end_time = ts;
                 finished(flow);
             }
         }
@@ -268,7 +275,11 @@ impl FlowTable {
     }
 
     /// Ends every flow idle at `now` and hands it to `finished`.
+    /// Flows ending in one call are handed over in order of their deadline
+    /// (then first packet, then key), so the order is a property of the
+    /// traffic, not of when the check ran.
     pub fn expire(&mut self, now: Timestamp, finished: &mut dyn FnMut(Flow)) {
+        let mut batch = Vec::new();
         while let Some((_, r)) = self.expiry.pop_due(now) {
             let Some(flow) = self.current(r) else {
                 continue;
@@ -284,9 +295,16 @@ impl FlowTable {
                 EndReason::Idle
             };
             let key = flow.key;
-            if let Some(f) = self.remove(&key, reason) {
-                finished(f);
+            if let Some(mut f) = self.remove(&key, reason) {
+                f.end_time = deadline;
+                batch.push(f);
             }
+        }
+        batch.sort_by(|a, b| {
+            (a.end_time, a.first_seen, a.key).cmp(&(b.end_time, b.first_seen, b.key))
+        });
+        for f in batch {
+            finished(f);
         }
     }
 
@@ -297,8 +315,10 @@ impl FlowTable {
                 continue;
             };
             let key = flow.key;
-            if let Some(f) = self.remove(&key, EndReason::Evicted) {
+            let now = self.latest;
+            if let Some(mut f) = self.remove(&key, EndReason::Evicted) {
                 self.stats.flows_evicted += 1;
+                f.end_time = now;
                 finished(f);
                 return;
             }
