@@ -269,7 +269,30 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             best = stronger(sigs, best, g);
         }
     }
-    for end in [x.sides.local, x.sides.far] {
+    let local_socket = std::net::SocketAddr::new(x.sides.local.ip, x.sides.local.port);
+    // The local socket as the internet sees it (what STUN reflected), which
+    // is how SDP announces it as a server-reflexive candidate.
+    let reflected = x
+        .knowledge
+        .reflection(local_socket, x.as_of)
+        .map(|r| crate::flow::Endpoint {
+            ip: r.public.ip(),
+            port: r.public.port(),
+        });
+    // The TURN relayed address allocated on this flow, as the call's
+    // signalling announces it (a relay candidate).
+    let relayed = f
+        .stun
+        .as_ref()
+        .and_then(|s| s.relayed)
+        .map(|r| crate::flow::Endpoint {
+            ip: r.ip(),
+            port: r.port(),
+        });
+    for end in [Some(x.sides.local), reflected, relayed, Some(x.sides.far)]
+        .into_iter()
+        .flatten()
+    {
         let socket = std::net::SocketAddr::new(end.ip, end.port);
         if let Some(s) = x.knowledge.socket_app(socket, x.as_of) {
             let g = AppGuess::new(

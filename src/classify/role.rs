@@ -14,7 +14,7 @@ use super::verdict::{FlowVerdict, Role};
 use crate::capture::Timestamp;
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
-use crate::flow::{Direction, Flow};
+use crate::flow::Flow;
 use crate::geo::{FarEnd, GeoResolver};
 
 pub struct RoleInputs<'a> {
@@ -59,7 +59,6 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
             app.evidence
         ));
     }
-    let sig = x.sigs.app(app.app);
     let opaque_media_ok = app.strength >= AppStrength::Prefix && flow.l4 == L4Proto::Udp;
     if let Some(why_media) = media_evidence(flow, opaque_media_ok) {
         let mut evidence = vec![why_media];
@@ -91,7 +90,6 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
             evidence: vec![why, app.evidence.clone()],
         };
     }
-    let _ = sig;
     FlowVerdict {
         app: None,
         role: Role::Other,
@@ -349,7 +347,6 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
             ));
         }
     }
-    let _ = Direction::FromOrig;
     None
 }
 

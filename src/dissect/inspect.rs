@@ -113,12 +113,12 @@ fn is_dns_port(p: u16) -> bool {
 
 fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
     let early = facts.inspected <= EARLY_PACKETS;
-    if facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))) {
-        if dns::probe(pkt.payload) != Probe::NotForUs {
-            facts.dns = true;
-            learn_dns_answers(pkt.payload, pkt.ts, ctx);
-            return;
-        }
+    if (facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))))
+        && dns::probe(pkt.payload) != Probe::NotForUs
+    {
+        facts.dns = true;
+        learn_dns_answers(pkt.payload, pkt.ts, ctx);
+        return;
     }
     if dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
         return;
@@ -129,10 +129,10 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             return;
         }
     }
-    if early || facts.frames_seen() || facts.signalling.is_some() || facts.quic {
-        if app_framing(facts, pkt, ctx) {
-            return;
-        }
+    if (early || facts.frames_seen() || facts.signalling.is_some() || facts.quic)
+        && app_framing(facts, pkt, ctx)
+    {
+        return;
     }
     if early {
         note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);
@@ -752,26 +752,7 @@ fn learn_sdp(
         .candidates
         .iter()
         .chain(session.media.iter().flat_map(|m| m.candidates.iter()));
-    for c in candidates.clone() {
-        ctx.knowledge.learn_socket_app(
-            c.addr,
-            SocketApp {
-                app,
-                evidence: evidence.clone(),
-            },
-            pkt.ts,
-        );
-        if c.kind == sdp::CandidateKind::Relay {
-            ctx.knowledge.learn_relay(
-                c.addr,
-                RelayInfo {
-                    server: c.addr,
-                    app: Some(app),
-                },
-                pkt.ts,
-            );
-        }
-    }
+    learn_candidates(candidates, app, &evidence, pkt, ctx);
     for &endpoint in &endpoints {
         ctx.knowledge.learn_socket_app(
             endpoint,
@@ -791,6 +772,65 @@ fn learn_sdp(
         );
     }
     endpoints
+}
+
+/// ICE candidates are sockets of the call; relay candidates are TURN relays.
+fn learn_candidates<'c>(
+    candidates: impl Iterator<Item = &'c sdp::IceCandidate>,
+    app: AppId,
+    evidence: &Arc<str>,
+    pkt: &Packet<'_>,
+    ctx: &InspectContext<'_>,
+) {
+    for c in candidates {
+        ctx.knowledge.learn_socket_app(
+            c.addr,
+            SocketApp {
+                app,
+                evidence: evidence.clone(),
+            },
+            pkt.ts,
+        );
+        if c.kind == sdp::CandidateKind::Relay {
+            ctx.knowledge.learn_relay(
+                c.addr,
+                RelayInfo {
+                    server: c.addr,
+                    app: Some(app),
+                },
+                pkt.ts,
+            );
+        }
+    }
+}
+
+/// Candidates a WebRTC app trickles outside SDP (`"candidate":
+/// "candidate:1 1 udp ... typ relay ..."` in its signalling messages).
+fn trickled_candidates(payload: &[u8]) -> Vec<sdp::IceCandidate> {
+    const MARK: &[u8] = b"candidate:";
+    let mut out = Vec::new();
+    let mut rest = payload;
+    while let Some(at) = find(rest, MARK) {
+        let Some(after) = rest.get(at + MARK.len()..) else {
+            break;
+        };
+        let end = after
+            .iter()
+            .position(|b| matches!(b, b'"' | b'\\' | b'\r' | b'\n'))
+            .unwrap_or(after.len());
+        if let Some(c) = after
+            .get(..end)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(sdp::parse_candidate)
+        {
+            out.push(c);
+        }
+        rest = after;
+        if out.len() >= MAX_ADDRESSES {
+            break;
+        }
+    }
+    out
 }
 
 /// WebRTC apps exchange SDP over their own HTTP or WebSocket signalling,
@@ -988,6 +1028,13 @@ fn inspect_tcp(
         }
     }
     if early {
+        let trickled = trickled_candidates(p);
+        if !trickled.is_empty() {
+            if let Some(app) = ctx.signatures.app_id("webrtc_generic") {
+                let evidence: Arc<str> = "ICE candidate trickled in WebRTC signalling".into();
+                learn_candidates(trickled.iter(), app, &evidence, pkt, ctx);
+            }
+        }
         if let Some(session) = embedded_sdp(p) {
             let call_id: Arc<str> = "WebRTC offer/answer".into();
             learn_sdp(&session, "webrtc_generic", &call_id, pkt, ctx);

@@ -143,7 +143,7 @@ fn attribute(s: &mut SdpSession, value: &str) {
     let (name, arg) = value.split_once(':').unwrap_or((value, ""));
     match name {
         "candidate" => {
-            if let Some(c) = candidate(arg) {
+            if let Some(c) = parse_candidate(arg) {
                 let list = match s.media.last_mut() {
                     Some(m) => &mut m.candidates,
                     None => &mut s.candidates,
@@ -181,7 +181,9 @@ fn rtpmap(arg: &str) -> Option<(u8, String, u32)> {
 
 /// `<foundation> <component> <transport> <priority> <address> <port> typ
 /// <type> [raddr <addr>] [rport <port>] *(<ext> <value>)` (RFC 8839 §5.1).
-fn candidate(arg: &str) -> Option<IceCandidate> {
+/// One ICE candidate (RFC 8839 §5.1), the text after `candidate:`. Also
+/// used for candidates trickled outside SDP by WebRTC signalling.
+pub fn parse_candidate(arg: &str) -> Option<IceCandidate> {
     let mut p = arg.split_whitespace();
     let _foundation = p.next()?;
     let _component = p.next()?;

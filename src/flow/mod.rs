@@ -5,13 +5,13 @@
 
 pub mod direction_stats;
 pub mod expiry;
-pub mod flow;
 pub mod histograms;
 pub mod key;
 pub mod table;
+pub mod tracked_flow;
 
 pub use direction_stats::DirectionStats;
-pub use flow::{EndReason, Flow};
 pub use histograms::FlowHistograms;
 pub use key::{Direction, Endpoint, FlowKey};
 pub use table::{FlowTable, FlowTableConfig, FlowTableStats};
+pub use tracked_flow::{EndReason, Flow};

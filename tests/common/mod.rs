@@ -1,0 +1,112 @@
+//! Helpers shared by the integration tests: run the built binary, read its
+//! NDJSON, find the reference corpus.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_callpath")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The nDPI reference captures, next to the repository (`../shared/corpus`),
+/// or where CALLPATH_CORPUS points. `None` (with a message) when absent.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("CALLPATH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/corpus"));
+    if dir.join("ndpi").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: reference corpus not found at {} (set CALLPATH_CORPUS)",
+            dir.display()
+        );
+        None
+    }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run callpath")
+}
+
+/// Runs `analyze --format ndjson` and returns the parsed records.
+pub fn analyze_ndjson(capture: &Path) -> (Vec<Value>, Output) {
+    let out = Command::new(bin())
+        .args(["analyze", "--format", "ndjson"])
+        .arg(capture)
+        .output()
+        .expect("run callpath");
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
+        .collect();
+    (records, out)
+}
+
+/// `ip:port` or `[v6]:port` as written by callpath and the label files.
+pub fn endpoint(s: &str) -> SocketAddr {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return a;
+    }
+    let (host, port) = s.rsplit_once(':').expect("host:port");
+    SocketAddr::new(
+        host.parse::<IpAddr>().expect("address"),
+        port.parse().expect("port"),
+    )
+}
+
+/// Key of a flow independent of direction.
+pub type FlowId = (String, SocketAddr, SocketAddr);
+
+pub fn flow_id(l4: &str, a: &str, b: &str) -> FlowId {
+    let (a, b) = (endpoint(a), endpoint(b));
+    let (lo, hi) = if (a.ip(), a.port()) <= (b.ip(), b.port()) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    (l4.to_string(), lo, hi)
+}
+
+/// Flow records by unordered endpoints; when a pair has several records
+/// (port reuse), the one with most packets, as the corpus scorer does.
+pub fn flows_by_id(records: &[Value]) -> HashMap<FlowId, Value> {
+    let mut out: HashMap<FlowId, Value> = HashMap::new();
+    for r in records.iter().filter(|r| r["type"] == "flow") {
+        let id = flow_id(
+            r["l4"].as_str().unwrap(),
+            r["src"].as_str().unwrap(),
+            r["dst"].as_str().unwrap(),
+        );
+        let keep = out
+            .get(&id)
+            .is_none_or(|old| old["packets"].as_u64() < r["packets"].as_u64());
+        if keep {
+            out.insert(id, r.clone());
+        }
+    }
+    out
+}
+
+/// Label role names (`p2p_media`, ...) as callpath writes them.
+pub fn role_of_label(label: &str) -> Option<&'static str> {
+    match label {
+        "p2p_media" => Some("p2p"),
+        "relay_media" => Some("relay"),
+        "lookup" => Some("lookup"),
+        "none" => Some("other"),
+        _ => None,
+    }
+}

@@ -1,0 +1,136 @@
+//! callpath agrees 100 % with the truth files of the project's own lab
+//! captures (samples/, made by samples/make.sh with the truth known by
+//! construction). CALLPATH_SAMPLES_DIR checks a freshly generated set.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+fn samples_dirs() -> Vec<PathBuf> {
+    match std::env::var_os("CALLPATH_SAMPLES_DIR") {
+        Some(d) => vec![PathBuf::from(d)],
+        None => vec![repo().join("samples"), repo().join("samples/rewritten")],
+    }
+}
+
+fn captures() -> Vec<PathBuf> {
+    let mut caps = Vec::new();
+    for dir in samples_dirs() {
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "pcap") {
+                caps.push(p);
+            }
+        }
+    }
+    caps.sort();
+    assert!(!caps.is_empty(), "no sample captures found");
+    caps
+}
+
+#[test]
+fn every_sample_flow_matches_its_truth() {
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for cap in captures() {
+        let truth_path = cap.with_extension("truth.jsonl");
+        let truth = std::fs::read_to_string(&truth_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", truth_path.display()));
+        let (records, out) = analyze_ndjson(&cap);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            cap.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let flows = flows_by_id(&records);
+        for line in truth.lines().filter(|l| !l.trim().is_empty()) {
+            let t: serde_json::Value = serde_json::from_str(line).unwrap();
+            let id = flow_id(
+                t["l4"].as_str().unwrap(),
+                t["a"].as_str().unwrap(),
+                t["b"].as_str().unwrap(),
+            );
+            let want_role = role_of_label(t["role"].as_str().unwrap()).expect("known role");
+            let want_app = t["app"].as_str().filter(|a| *a != "none");
+            checked += 1;
+            match flows.get(&id) {
+                None => mismatches.push(format!("{}: {line}: flow missing", cap.display())),
+                Some(r) => {
+                    let role_ok = r["role"] == want_role;
+                    let app_ok = want_role == "other" || r["app"].as_str() == want_app;
+                    if !role_ok || !app_ok {
+                        mismatches.push(format!(
+                            "{}: {} {} <-> {}: want {want_role}/{want_app:?}, got {}/{} ({})",
+                            cap.display(),
+                            t["l4"],
+                            t["a"],
+                            t["b"],
+                            r["role"],
+                            r["app"],
+                            r["evidence"]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} truth flows checked");
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// Each call whose media went through the TURN server names that server as
+/// its relay, and each direct call names no relay.
+#[test]
+fn calls_name_their_relay() {
+    for cap in captures() {
+        let meta_path = cap.with_extension("meta.json");
+        let Ok(meta) = std::fs::read_to_string(&meta_path) else {
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        let truth = std::fs::read_to_string(cap.with_extension("truth.jsonl")).unwrap();
+        let relayed = truth.contains("\"relay_media\"");
+        let direct = truth.contains("\"p2p_media\"");
+        let (records, _) = analyze_ndjson(&cap);
+        let calls: Vec<_> = records.iter().filter(|r| r["type"] == "call").collect();
+        if !relayed && !direct {
+            assert!(
+                calls.is_empty(),
+                "{}: a call without media: {calls:?}",
+                cap.display()
+            );
+            continue;
+        }
+        assert_eq!(calls.len(), 1, "{}: {calls:?}", cap.display());
+        let call = calls[0];
+        let relays: Vec<&str> = call["relays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["endpoint"].as_str().unwrap())
+            .collect();
+        if relayed {
+            let turn = meta.to_string();
+            assert_eq!(call["path"], "relayed", "{}", cap.display());
+            assert!(
+                relays
+                    .iter()
+                    .any(|r| turn.contains(endpoint(r).ip().to_string().as_str())),
+                "{}: relays {relays:?} do not include the lab's TURN server ({meta})",
+                cap.display()
+            );
+        } else {
+            assert_eq!(call["path"], "direct", "{}", cap.display());
+            assert!(relays.is_empty(), "{}: {relays:?}", cap.display());
+        }
+    }
+}
