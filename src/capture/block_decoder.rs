@@ -85,7 +85,8 @@ impl BlockDecoder {
                 Some(RawPacket {
                     ts: Timestamp::from_secs_frac(secs.saturating_add(offset), raw % units, units),
                     link,
-                    data: epb.data,
+                    // pcap-parser's slice includes the block's 32-bit padding.
+                    data: epb.data.get(..epb.caplen as usize).unwrap_or(epb.data),
                     orig_len: epb.origlen,
                     frame,
                 })
@@ -99,7 +100,9 @@ impl BlockDecoder {
                 Some(RawPacket {
                     ts: Timestamp::default(),
                     link,
-                    data: spb.data,
+                    // The captured length is the original length up to the
+                    // interface's snap length; the rest of the slice is padding.
+                    data: spb.data.get(..spb.origlen as usize).unwrap_or(spb.data),
                     orig_len: spb.origlen,
                     frame,
                 })

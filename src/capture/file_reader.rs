@@ -244,3 +244,181 @@ fn block_len(block: &[u8], big_endian: bool) -> Option<u32> {
         u32::from_le_bytes(field)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+    use std::io::Write;
+
+    fn write_temp(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    /// A classic pcap with one 4-byte packet, in either byte order and
+    /// timestamp precision.
+    fn classic(big_endian: bool, nanos: bool, link: u32) -> Vec<u8> {
+        let w32 = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w16 = |v: u16| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut f = Vec::new();
+        f.extend_from_slice(&w32(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+        f.extend_from_slice(&w16(2));
+        f.extend_from_slice(&w16(4));
+        f.extend_from_slice(&w32(0));
+        f.extend_from_slice(&w32(0));
+        f.extend_from_slice(&w32(65535));
+        f.extend_from_slice(&w32(link));
+        f.extend_from_slice(&w32(1_700_000_000));
+        f.extend_from_slice(&w32(if nanos { 123_456_789 } else { 123_456 }));
+        f.extend_from_slice(&w32(4));
+        f.extend_from_slice(&w32(60));
+        f.extend_from_slice(&[1, 2, 3, 4]);
+        f
+    }
+
+    fn read_all(
+        file: &tempfile::NamedTempFile,
+    ) -> (Vec<(i64, LinkType, Vec<u8>, u64)>, ReadOutcome) {
+        let cap = CaptureFile::open(file.path()).unwrap();
+        let mut pkts = Vec::new();
+        let out = cap.read(|p, _| pkts.push((p.ts.0, p.link, p.data.to_vec(), p.frame)));
+        (pkts, out)
+    }
+
+    #[test]
+    fn classic_pcap_in_both_byte_orders_and_precisions() {
+        for (be, nanos) in [(false, false), (true, false), (false, true), (true, true)] {
+            let f = write_temp(&classic(be, nanos, 1));
+            let (pkts, out) = read_all(&f);
+            assert!(out.damage.is_none(), "{be} {nanos}: {:?}", out.damage);
+            assert_eq!(pkts.len(), 1);
+            let (ts, link, data, frame) = &pkts[0];
+            let frac = if nanos { 123_456_789 } else { 123_456_000 };
+            assert_eq!(*ts, 1_700_000_000 * 1_000_000_000 + frac, "{be} {nanos}");
+            assert_eq!(*link, LinkType::Ethernet);
+            assert_eq!(data, &[1, 2, 3, 4]);
+            assert_eq!(*frame, 1);
+        }
+    }
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut padded = body.to_vec();
+        while padded.len() % 4 != 0 {
+            padded.push(0);
+        }
+        let len = (padded.len() + 12) as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&padded);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    fn pcapng_two_interfaces() -> Vec<u8> {
+        let mut f = Vec::new();
+        let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        f.extend(block(0x0a0d_0d0a, &shb));
+        // Interface 0: Ethernet, default microseconds.
+        let mut idb0 = 1u16.to_le_bytes().to_vec();
+        idb0.extend_from_slice(&[0, 0]);
+        idb0.extend_from_slice(&0u32.to_le_bytes());
+        f.extend(block(1, &idb0));
+        // Interface 1: raw IP, if_tsresol = 9 (nanoseconds).
+        let mut idb1 = 101u16.to_le_bytes().to_vec();
+        idb1.extend_from_slice(&[0, 0]);
+        idb1.extend_from_slice(&0u32.to_le_bytes());
+        idb1.extend_from_slice(&9u16.to_le_bytes());
+        idb1.extend_from_slice(&1u16.to_le_bytes());
+        idb1.extend_from_slice(&[9, 0, 0, 0]);
+        idb1.extend_from_slice(&[0, 0, 0, 0]);
+        f.extend(block(1, &idb1));
+        let epb = |iface: u32, ts: u64, data: &[u8]| {
+            let mut b = iface.to_le_bytes().to_vec();
+            b.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+            b.extend_from_slice(&(ts as u32).to_le_bytes());
+            b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            b.extend_from_slice(data);
+            block(6, &b)
+        };
+        f.extend(epb(0, 1_700_000_000_000_001, &[0xaa; 3]));
+        f.extend(epb(1, 1_700_000_000_000_000_002, &[0xbb; 5]));
+        // A simple packet block (interface 0, no timestamp).
+        let mut spb = 2u32.to_le_bytes().to_vec();
+        spb.extend_from_slice(&[0xcc, 0xdd]);
+        f.extend(block(3, &spb));
+        f
+    }
+
+    #[test]
+    fn pcapng_with_interfaces_of_different_link_types() {
+        let f = write_temp(&pcapng_two_interfaces());
+        let (pkts, out) = read_all(&f);
+        assert!(out.damage.is_none(), "{:?}", out.damage);
+        assert_eq!(pkts.len(), 3);
+        assert_eq!(pkts[0].1, LinkType::Ethernet);
+        assert_eq!(pkts[0].0, 1_700_000_000_000_001_000);
+        assert_eq!(pkts[1].1, LinkType::RawIp);
+        assert_eq!(pkts[1].0, 1_700_000_000_000_000_002);
+        assert_eq!(pkts[1].2, vec![0xbb; 5]);
+        assert_eq!(pkts[2].2, vec![0xcc, 0xdd]);
+        assert_eq!(pkts.iter().map(|p| p.3).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_truncated_record_keeps_what_came_before() {
+        let mut bytes = classic(false, false, 1);
+        let one = bytes.clone();
+        bytes.extend_from_slice(&one[24..]);
+        bytes.truncate(bytes.len() - 3);
+        let f = write_temp(&bytes);
+        let (pkts, out) = read_all(&f);
+        assert_eq!(pkts.len(), 1);
+        let damage = out.damage.expect("damage reported");
+        assert_eq!(damage.offset, 44);
+    }
+
+    #[test]
+    fn unknown_link_types_are_counted() {
+        let f = write_temp(&classic(false, false, 147));
+        let (pkts, out) = read_all(&f);
+        assert_eq!(pkts.len(), 1);
+        assert_eq!(out.unsupported_link_types, vec![(147, 1)]);
+    }
+
+    #[test]
+    fn non_captures_empty_files_and_directories_are_refused() {
+        let junk = write_temp(b"GET / HTTP/1.1\r\n\r\n");
+        assert!(matches!(
+            CaptureFile::open(junk.path()),
+            Err(CaptureError::NotACapture(_))
+        ));
+        let empty = write_temp(b"");
+        assert!(matches!(
+            CaptureFile::open(empty.path()),
+            Err(CaptureError::Empty(_))
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            CaptureFile::open(dir.path()),
+            Err(CaptureError::NotAFile(_))
+        ));
+    }
+}

@@ -252,3 +252,174 @@ fn first_fragment_ports<'a>(view: &mut PacketView<'a>, ip_payload: &'a [u8]) {
         _ => ip_payload,
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+
+    /// An IPv4/UDP packet 10.0.0.1:5060 → 10.0.0.2:5062 carrying "hello".
+    fn ipv4_udp() -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5060, 5062)
+            .write(&mut out, b"hello")
+            .unwrap();
+        out
+    }
+
+    fn ipv6_tcp() -> Vec<u8> {
+        let mut out = Vec::new();
+        let src = "2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets();
+        let dst = "2001:db8::2"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets();
+        PacketBuilder::ipv6(src, dst, 64)
+            .tcp(443, 50000, 7, 1000)
+            .syn()
+            .write(&mut out, b"")
+            .unwrap();
+        out
+    }
+
+    fn expect_udp(d: Decoded<'_>) {
+        match d {
+            Decoded::Packet(p) => {
+                assert_eq!(p.src.to_string(), "10.0.0.1");
+                assert_eq!(p.dst.to_string(), "10.0.0.2");
+                assert_eq!((p.src_port, p.dst_port), (5060, 5062));
+                assert_eq!(p.l4, L4Proto::Udp);
+                assert_eq!(p.payload, b"hello");
+            }
+            other => panic!("not decoded: {other:?}"),
+        }
+    }
+
+    fn ethernet(ether_type: u16, rest: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(rest);
+        f
+    }
+
+    #[test]
+    fn ethernet_plain_and_with_vlan_tags() {
+        let ip = ipv4_udp();
+        expect_udp(decode(LinkType::Ethernet, &ethernet(0x0800, &ip)));
+        // 802.1Q: TCI then the inner EtherType.
+        let mut q = vec![0x00, 0x64, 0x08, 0x00];
+        q.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::Ethernet, &ethernet(0x8100, &q)));
+        // 802.1ad (QinQ): outer S-tag, inner C-tag.
+        let mut qq = vec![0x00, 0x0a, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00];
+        qq.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::Ethernet, &ethernet(0x88a8, &qq)));
+    }
+
+    #[test]
+    fn linux_cooked_v1_and_v2() {
+        let ip = ipv4_udp();
+        let mut sll = vec![0u8; 14];
+        sll.extend_from_slice(&0x0800u16.to_be_bytes());
+        sll.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::LinuxSll, &sll));
+        let mut sll2 = 0x0800u16.to_be_bytes().to_vec();
+        sll2.extend_from_slice(&[0u8; 18]);
+        sll2.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::LinuxSll2, &sll2));
+    }
+
+    #[test]
+    fn raw_ip_both_versions() {
+        expect_udp(decode(LinkType::RawIp, &ipv4_udp()));
+        expect_udp(decode(LinkType::RawIpv4, &ipv4_udp()));
+        match decode(LinkType::RawIpv6, &ipv6_tcp()) {
+            Decoded::Packet(p) => {
+                assert_eq!(p.l4, L4Proto::Tcp);
+                assert_eq!(p.src_port, 443);
+                assert!(p.tcp.is_some_and(|f| f.syn && !f.ack));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bsd_null_and_loop_in_either_byte_order() {
+        let ip = ipv4_udp();
+        for family in [[2u8, 0, 0, 0], [0, 0, 0, 2]] {
+            let mut f = family.to_vec();
+            f.extend_from_slice(&ip);
+            expect_udp(decode(LinkType::Null, &f));
+            expect_udp(decode(LinkType::Loop, &f));
+        }
+    }
+
+    #[test]
+    fn ppp_and_cisco_hdlc_and_mpls() {
+        let ip = ipv4_udp();
+        let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
+        ppp.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::Ppp, &ppp));
+        let mut hdlc = vec![0x0f, 0x00, 0x08, 0x00];
+        hdlc.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::CiscoHdlc, &hdlc));
+        // Two MPLS labels, the second with bottom-of-stack set.
+        let mut mpls = vec![0x00, 0x01, 0x20, 0x40, 0x00, 0x02, 0x21, 0x40];
+        mpls.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::Ethernet, &ethernet(0x8847, &mpls)));
+    }
+
+    #[test]
+    fn ip_in_ip_and_gtp_u_are_unwrapped() {
+        let inner = ipv4_udp();
+        let mut outer = Vec::new();
+        PacketBuilder::ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
+            .udp(2152, 2152)
+            .write(&mut outer, &{
+                let mut g = vec![0x30, 0xff];
+                g.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+                g.extend_from_slice(&[0, 0, 0, 1]);
+                g.extend_from_slice(&inner);
+                g
+            })
+            .unwrap();
+        expect_udp(decode(LinkType::RawIp, &outer));
+        let mut ipip = Vec::new();
+        PacketBuilder::ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
+            .write(&mut ipip, IpNumber::IPV4, &inner)
+            .unwrap();
+        expect_udp(decode(LinkType::RawIp, &ipip));
+    }
+
+    #[test]
+    fn other_link_types_and_non_ip_are_skipped_not_fatal() {
+        assert!(matches!(
+            decode(LinkType::Unsupported(147), &[1, 2, 3]),
+            Decoded::Skipped(SkipReason::UnsupportedLinkType)
+        ));
+        // ARP.
+        let arp = ethernet(0x0806, &[0u8; 28]);
+        assert!(matches!(
+            decode(LinkType::Ethernet, &arp),
+            Decoded::Skipped(_)
+        ));
+        assert!(matches!(
+            decode(LinkType::Ethernet, &[0u8; 5]),
+            Decoded::Skipped(SkipReason::Truncated)
+        ));
+    }
+
+    #[test]
+    fn a_truncated_packet_still_yields_its_ports() {
+        let ip = ipv4_udp();
+        // Cut inside the payload: the headers are intact.
+        match decode(LinkType::RawIp, &ip[..ip.len() - 2]) {
+            Decoded::Packet(p) => assert_eq!((p.src_port, p.dst_port), (5060, 5062)),
+            other => panic!("{other:?}"),
+        }
+    }
+}
