@@ -19,10 +19,23 @@ use callpath::report::OutputFormat;
 const EXIT_DAMAGED: u8 = 1;
 const EXIT_UNUSABLE: u8 = 2;
 
+/// `--version`: the program, its data and their credits.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nEmbedded geolocation: ip-location-db ",
+    include_str!("../data/geo/VERSION"),
+    "  country: @ip-location-db/geo-whois-asn-country (CC0 / NRO data, CC BY 4.0)\n",
+    "  ASN and organisation: @ip-location-db/asn (CC BY 4.0: RouteViews, DB-IP \"IP Geolocation by DB-IP\", NRO)\n",
+    "  ASN country: @ip-location-db/asn-country (CC0 / NRO data, CC BY 4.0)\n",
+    "  Their authors warn that some of this data is wrong; --geoip FILE takes a MaxMind, DB-IP or IPinfo database instead.\n",
+    "App signatures and operator/jurisdiction tables: signatures/ (sources named per entry)."
+);
+
 #[derive(Parser)]
 #[command(
     name = "callpath",
     version,
+    long_version = LONG_VERSION,
     about = "Shows where your calls really go: direct peer-to-peer, lookup, or data-centre relay — and whose law applies",
     after_help = "Exit codes: 0 clean; 1 an input was damaged or unreadable but results were written; 2 nothing readable or usage error."
 )]
@@ -74,6 +87,22 @@ struct AnalyzeArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     threads: usize,
 
+    /// A geolocation database (MaxMind GeoLite2/GeoIP2 City, Country or ASN;
+    /// DB-IP; IPinfo) preferred over the embedded one; repeat for several.
+    /// Each far end's record names the database that answered.
+    #[arg(long, value_name = "FILE")]
+    geoip: Vec<PathBuf>,
+
+    /// Also use the databases found in the usual GeoIP directories
+    /// (/usr/share/GeoIP, /var/lib/GeoIP, /usr/local/share/GeoIP).
+    #[arg(long)]
+    system_geoip: bool,
+
+    /// A directory of app signature files (signatures/README.md) that add
+    /// apps or replace embedded ones with the same id.
+    #[arg(long, value_name = "DIR")]
+    signatures: Option<PathBuf>,
+
     /// Never draw a progress bar (it is drawn on standard error only when
     /// that is a terminal).
     #[arg(long)]
@@ -123,7 +152,14 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             ..Default::default()
         },
         threads: args.threads.max(1),
-        ..Default::default()
+        signatures_dir: args.signatures.clone(),
+        geoip: {
+            let mut dbs = args.geoip.clone();
+            if args.system_geoip {
+                dbs.extend(callpath::geo::GeoDb::discover_system_databases());
+            }
+            dbs
+        },
     };
     let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
