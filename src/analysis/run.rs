@@ -1,23 +1,30 @@
 //! One analysis run over any number of inputs. Inputs given together are
-//! read one after another into the same flow table, so a flow that spans
+//! read one after another into the same flow tables, so a flow that spans
 //! rotated capture files stays one flow.
+//!
+//! With `threads > 1`, capture files are read by the calling thread, which
+//! decodes each packet and hands it to the worker that owns its endpoint
+//! pair; workers track flows and run the dissectors; finished flows come
+//! back and are classified and written in a fixed order (see
+//! `ordered_output`). Every thread count gives the same records.
 
 use std::io;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
+use std::sync::Arc;
 
+use super::ordered_output::OrderedOutput;
+use super::worker::{worker_of, FlowWorker, WorkItem};
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
-use crate::classify::calls::Emitted;
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::Classifier;
 use crate::decode::{self, Decoded};
-use crate::dissect::inspect::inspect;
 use crate::error::{AnalysisError, CaptureError};
-use crate::flow::{Flow, FlowTable};
+use crate::flow::{Flow, FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
 use crate::report::summary::InputReport;
 use crate::report::{RecordSink, Summary};
-use std::sync::Arc;
 
 /// Progress of reading inputs, for a progress bar. The library never draws
 /// anything itself.
@@ -33,49 +40,43 @@ impl Progress for NoProgress {}
 
 /// How often (in packet time) idle flows are looked for.
 const EXPIRY_CHECK_NANOS: i64 = 1_000_000_000;
-
-/// What happens to a flow once it ends: classification and output.
-struct FlowFinisher {
-    classifier: Classifier,
-    sink: Box<dyn RecordSink + Send>,
-    flows: u64,
-    roles: std::collections::BTreeMap<&'static str, u64>,
-    ready: Vec<Emitted>,
-    output_error: Option<io::Error>,
-}
-
-impl FlowFinisher {
-    fn finish(&mut self, flow: Flow) {
-        self.flows += 1;
-        let role = self.classifier.finish_flow(flow, &mut self.ready);
-        *self.roles.entry(role.name()).or_default() += 1;
-        self.write_ready();
-    }
-
-    fn write_ready(&mut self) {
-        for item in self.ready.drain(..) {
-            if self.output_error.is_some() {
-                continue;
-            }
-            let written = match &item {
-                Emitted::Flow(r) => self.sink.flow(r),
-                Emitted::Call(c) => self.sink.call(c),
-            };
-            if let Err(e) = written {
-                self.output_error = Some(e);
-            }
-        }
-    }
-}
+/// Packets handed to a worker at once.
+const BATCH: usize = 512;
+/// Batches queued per worker before the reader waits.
+const QUEUE_BATCHES: usize = 8;
 
 pub struct Analysis {
-    table: FlowTable,
-    finisher: FlowFinisher,
+    workers: Vec<FlowWorker>,
+    output: OrderedOutput,
     summary: Summary,
     /// Latest packet time seen: the clock of expiry (never goes backwards).
     now: Timestamp,
-    next_expiry_check: Timestamp,
+    next_tick: Timestamp,
     file_index: u32,
+    threads: usize,
+    /// Most flows open at once, sampled at each expiry tick, so the figure
+    /// is the same whatever the number of threads.
+    peak_active: u64,
+    /// Per tick: active flows reported so far and by how many workers.
+    tick_active: std::collections::BTreeMap<Timestamp, (u64, usize)>,
+}
+
+/// What the reader sends a worker thread.
+enum ToWorker<'a> {
+    Packets(Vec<WorkItem<'a>>),
+    /// Expire idle flows at this packet time, then report back.
+    Tick(Timestamp),
+}
+
+/// What a worker thread sends back.
+struct FromWorker {
+    worker: usize,
+    finished: Vec<Flow>,
+    /// The tick this report answers: the worker has read everything sent
+    /// before it.
+    tick: Option<Timestamp>,
+    /// Flows open in the worker after the tick.
+    active: u64,
 }
 
 impl Analysis {
@@ -83,8 +84,10 @@ impl Analysis {
         config: &AnalysisConfig,
         sink: Box<dyn RecordSink + Send>,
     ) -> Result<Analysis, AnalysisError> {
-        let signatures = Signatures::load(config.signatures_dir.as_deref())
-            .map_err(|e| AnalysisError::Signatures(e.to_string()))?;
+        let signatures = Arc::new(
+            Signatures::load(config.signatures_dir.as_deref())
+                .map_err(|e| AnalysisError::Signatures(e.to_string()))?,
+        );
         let geo_err = |e: crate::geo::GeoError| AnalysisError::Geo(e.to_string());
         let db = if config.geoip.is_empty() {
             GeoDb::embedded()
@@ -97,28 +100,30 @@ impl Analysis {
             Operators::embedded().map_err(geo_err)?,
             Jurisdictions::embedded().map_err(geo_err)?,
         );
-        let classifier = Classifier::new(
-            Arc::new(signatures),
-            Arc::new(Knowledge::default()),
-            Arc::new(geo),
-        );
+        let knowledge = Arc::new(Knowledge::default());
+        let threads = config.threads.max(1);
+        // The flow cap is shared out between the workers.
+        let per_worker = FlowTableConfig {
+            max_flows: (config.flow_table.max_flows / threads).max(1),
+            ..config.flow_table
+        };
+        let workers = (0..threads)
+            .map(|_| FlowWorker::new(per_worker, signatures.clone(), knowledge.clone()))
+            .collect();
+        let classifier = Classifier::new(signatures, knowledge, Arc::new(geo));
         Ok(Analysis {
-            table: FlowTable::new(config.flow_table),
-            finisher: FlowFinisher {
-                classifier,
-                ready: Vec::new(),
-                sink,
-                flows: 0,
-                roles: Default::default(),
-                output_error: None,
-            },
+            workers,
+            output: OrderedOutput::new(classifier, sink),
             summary: Summary {
                 record_type: "summary",
                 ..Default::default()
             },
             now: Timestamp(i64::MIN),
-            next_expiry_check: Timestamp(i64::MIN),
+            next_tick: Timestamp(i64::MIN),
             file_index: 0,
+            threads,
+            peak_active: 0,
+            tick_active: Default::default(),
         })
     }
 
@@ -134,16 +139,22 @@ impl Analysis {
             Input::File(path) => {
                 let capture = CaptureFile::open(path)?;
                 progress.start_input(&input.to_string(), Some(capture.len()));
-                let mut last_tick = 0u64;
-                capture.read(|pkt, pos| {
-                    self.packet(pkt);
-                    if pos - last_tick > 1 << 20 {
-                        progress.advance(pos);
-                        last_tick = pos;
-                    }
-                })
+                if self.threads > 1 {
+                    self.read_parallel(&capture, progress)
+                } else {
+                    let mut last_tick = 0u64;
+                    capture.read(|pkt, pos| {
+                        self.packet(pkt);
+                        if pos - last_tick > 1 << 20 {
+                            progress.advance(pos);
+                            last_tick = pos;
+                        }
+                    })
+                }
             }
             Input::Stdin => {
+                // A stream's packets live in a reused buffer: read on one
+                // thread (the output is the same either way).
                 progress.start_input(&input.to_string(), None);
                 let stdin = io::stdin();
                 stream_reader::read_stream("standard input", stdin, |pkt, pos| {
@@ -163,18 +174,18 @@ impl Analysis {
             .ok_or(CaptureError::Empty(input.to_string().into()))
     }
 
-    /// Analyses one packet (from any source).
-    pub fn packet(&mut self, pkt: RawPacket<'_>) {
+    /// Counts a packet, decodes it and returns the work for a flow worker.
+    fn admit<'a>(&mut self, pkt: &RawPacket<'a>) -> Option<WorkItem<'a>> {
         self.summary.packets_read += 1;
         let ts = pkt.ts;
         if ts > self.now {
             self.now = ts;
         }
-        let first = self.summary.first_packet.get_or_insert(ts.as_secs_f64());
-        *first = first.min(ts.as_secs_f64());
-        let last = self.summary.last_packet.get_or_insert(ts.as_secs_f64());
-        *last = last.max(ts.as_secs_f64());
-
+        let secs = ts.as_secs_f64();
+        let first = self.summary.first_packet.get_or_insert(secs);
+        *first = first.min(secs);
+        let last = self.summary.last_packet.get_or_insert(secs);
+        *last = last.max(secs);
         match decode::decode(pkt.link, pkt.data) {
             Decoded::Skipped(reason) => {
                 *self
@@ -182,64 +193,235 @@ impl Analysis {
                     .packets_skipped
                     .entry(reason.name())
                     .or_default() += 1;
+                None
             }
             Decoded::Packet(view) => {
                 self.summary.packets_decoded += 1;
-                let finisher = &mut self.finisher;
-                let tracked = self.table.track(
-                    &view,
+                Some(WorkItem {
+                    view,
                     ts,
-                    if pkt.orig_len == 0 {
+                    // tshark counts the frame's original length.
+                    wire_len: if pkt.orig_len == 0 {
                         pkt.data.len() as u32
                     } else {
                         pkt.orig_len
                     },
-                    pkt.frame,
-                    self.file_index,
-                    &mut |f| finisher.finish(f),
-                );
-                match tracked {
-                    Some((flow, dir)) => {
-                        let ctx = self.finisher.classifier.inspect_context();
-                        inspect(flow, dir, &view, ts, pkt.frame, &ctx);
-                    }
-                    None => {
-                        *self
-                            .summary
-                            .packets_skipped
-                            .entry("fragment_without_first")
-                            .or_default() += 1;
-                    }
-                }
+                    frame: pkt.frame,
+                    file_index: self.file_index,
+                })
             }
-        }
-
-        if self.now >= self.next_expiry_check {
-            let finisher = &mut self.finisher;
-            self.table.expire(self.now, &mut |f| finisher.finish(f));
-            self.next_expiry_check = Timestamp(self.now.0.saturating_add(EXPIRY_CHECK_NANOS));
         }
     }
 
-    /// Ends every open flow, writes the summary, and returns it.
+    /// Whether idle flows are due to be looked for, and moves the clock on.
+    fn tick_due(&mut self) -> bool {
+        if self.now >= self.next_tick {
+            self.next_tick = Timestamp(self.now.0.saturating_add(EXPIRY_CHECK_NANOS));
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Analyses one packet on the calling thread (files with one thread,
+    /// standard input, live capture).
+    pub fn packet(&mut self, pkt: RawPacket<'_>) {
+        let mut finished = Vec::new();
+        if let Some(item) = self.admit(&pkt) {
+            let w = worker_of(&item.view, self.workers.len());
+            if let Some(worker) = self.workers.get_mut(w) {
+                worker.process(&item, &mut finished);
+            }
+        }
+        if self.tick_due() {
+            let mut active = 0;
+            for worker in &mut self.workers {
+                worker.tick(self.now, &mut finished);
+                active += worker.table.active() as u64;
+            }
+            self.peak_active = self.peak_active.max(active);
+            for f in finished.drain(..) {
+                self.output.accept(f);
+            }
+            self.output.release(self.now);
+        }
+        for f in finished {
+            self.output.accept(f);
+        }
+    }
+
+    /// Reads a capture file with one worker thread per flow table.
+    fn read_parallel(&mut self, capture: &CaptureFile, progress: &dyn Progress) -> ReadOutcome {
+        let workers = std::mem::take(&mut self.workers);
+        let count = workers.len();
+        let (report_tx, report_rx) = sync_channel::<FromWorker>(count * QUEUE_BATCHES * 2);
+        let mut outcome = ReadOutcome::default();
+        let returned: Vec<FlowWorker> = std::thread::scope(|scope| {
+            let mut senders: Vec<SyncSender<ToWorker<'_>>> = Vec::with_capacity(count);
+            let mut handles = Vec::with_capacity(count);
+            for (index, worker) in workers.into_iter().enumerate() {
+                let (tx, rx) = sync_channel::<ToWorker<'_>>(QUEUE_BATCHES);
+                senders.push(tx);
+                let reports = report_tx.clone();
+                handles.push(scope.spawn(move || worker_loop(index, worker, rx, reports)));
+            }
+            drop(report_tx);
+            let mut batches: Vec<Vec<WorkItem<'_>>> =
+                (0..count).map(|_| Vec::with_capacity(BATCH)).collect();
+            let mut acked = vec![Timestamp(i64::MIN); count];
+            let mut last_progress = 0u64;
+            outcome = capture.read(|pkt, pos| {
+                if let Some(item) = self.admit(&pkt) {
+                    let w = worker_of(&item.view, count);
+                    if let (Some(batch), Some(tx)) = (batches.get_mut(w), senders.get(w)) {
+                        batch.push(item);
+                        if batch.len() >= BATCH {
+                            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                            let _ = tx.send(ToWorker::Packets(full));
+                        }
+                    }
+                }
+                if self.tick_due() {
+                    for (batch, tx) in batches.iter_mut().zip(&senders) {
+                        if !batch.is_empty() {
+                            let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
+                        }
+                        let _ = tx.send(ToWorker::Tick(self.now));
+                    }
+                }
+                self.collect_reports(&report_rx, &mut acked, false);
+                if pos - last_progress > 1 << 20 {
+                    progress.advance(pos);
+                    last_progress = pos;
+                }
+            });
+            for (batch, tx) in batches.iter_mut().zip(&senders) {
+                if !batch.is_empty() {
+                    let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
+                }
+            }
+            drop(senders);
+            self.collect_reports(&report_rx, &mut acked, true);
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        self.workers = returned;
+        outcome
+    }
+
+    /// Takes the workers' finished flows and releases what every worker
+    /// has read past. With `until_closed`, waits for all workers to end.
+    fn collect_reports(
+        &mut self,
+        rx: &Receiver<FromWorker>,
+        acked: &mut [Timestamp],
+        until_closed: bool,
+    ) {
+        loop {
+            let report = if until_closed {
+                match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                }
+            } else {
+                match rx.try_recv() {
+                    Ok(r) => r,
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            };
+            for f in report.finished {
+                self.output.accept(f);
+            }
+            if let (Some(t), Some(slot)) = (report.tick, acked.get_mut(report.worker)) {
+                *slot = t;
+                let entry = self.tick_active.entry(t).or_insert((0, 0));
+                entry.0 += report.active;
+                entry.1 += 1;
+                if entry.1 == acked.len() {
+                    self.peak_active = self.peak_active.max(entry.0);
+                    self.tick_active.remove(&t);
+                }
+                let watermark = acked.iter().copied().min().unwrap_or(Timestamp(i64::MIN));
+                self.output.release(watermark);
+            }
+        }
+    }
+
+    /// Ends every open flow, writes the calls and the summary, and returns it.
     pub fn finish(mut self) -> Result<Summary, AnalysisError> {
-        let finisher = &mut self.finisher;
-        self.table.drain(&mut |f| finisher.finish(f));
-        self.finisher.classifier.finish(&mut self.finisher.ready);
-        self.finisher.write_ready();
-        self.summary.calls = self.finisher.classifier.calls();
-        self.summary.flows = self.finisher.flows;
-        self.summary.roles = std::mem::take(&mut self.finisher.roles);
-        self.summary.flow_table = self.table.stats;
-        if let Some(e) = self.finisher.output_error.take() {
+        let mut finished = Vec::new();
+        let mut stats = FlowTableStats::default();
+        let open_at_end: u64 = self.workers.iter().map(|w| w.table.active() as u64).sum();
+        self.peak_active = self.peak_active.max(open_at_end);
+        for worker in &mut self.workers {
+            worker.drain(&mut finished);
+            let s = worker.table.stats;
+            stats.flows_created += s.flows_created;
+            stats.flows_evicted += s.flows_evicted;
+
+            stats.fragments_attributed += s.fragments_attributed;
+            stats.fragments_unattributed += s.fragments_unattributed;
+            if worker.unattributed_fragments > 0 {
+                *self
+                    .summary
+                    .packets_skipped
+                    .entry("fragment_without_first")
+                    .or_default() += worker.unattributed_fragments;
+            }
+        }
+        for f in finished {
+            self.output.accept(f);
+        }
+        self.output.release_all();
+        self.summary.calls = self.output.classifier.calls();
+        self.summary.flows = self.output.flows;
+        self.summary.roles = std::mem::take(&mut self.output.roles);
+        stats.max_active_flows = self.peak_active;
+        self.summary.flow_table = stats;
+        if let Some(e) = self.output.output_error.take() {
             return Err(AnalysisError::Output(e));
         }
-        self.finisher
-            .sink
+        self.output
+            .sink()
             .finish(&self.summary)
             .map_err(AnalysisError::Output)?;
         Ok(self.summary)
     }
+}
+
+/// A worker thread: processes batches, expires on ticks, reports back.
+fn worker_loop(
+    index: usize,
+    mut worker: FlowWorker,
+    rx: Receiver<ToWorker<'_>>,
+    reports: SyncSender<FromWorker>,
+) -> FlowWorker {
+    let mut finished = Vec::new();
+    for message in rx {
+        let tick = match message {
+            ToWorker::Packets(items) => {
+                for item in &items {
+                    worker.process(item, &mut finished);
+                }
+                None
+            }
+            ToWorker::Tick(now) => {
+                worker.tick(now, &mut finished);
+                Some(now)
+            }
+        };
+        if tick.is_some() || !finished.is_empty() {
+            let report = FromWorker {
+                worker: index,
+                finished: std::mem::take(&mut finished),
+                tick,
+                active: worker.table.active() as u64,
+            };
+            if reports.send(report).is_err() {
+                break;
+            }
+        }
+    }
+    worker
 }
 
 fn input_report(input: &Input, outcome: &ReadOutcome) -> InputReport {

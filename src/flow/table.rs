@@ -43,6 +43,8 @@ impl Default for FlowTableConfig {
 pub struct FlowTableStats {
     pub flows_created: u64,
     pub flows_evicted: u64,
+    /// Most flows open at once (the analysis samples it once per second of
+    /// packet time and at the end).
     pub max_active_flows: u64,
     /// Later IP fragments attributed to a flow through their first fragment.
     pub fragments_attributed: u64,

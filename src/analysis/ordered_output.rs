@@ -1,0 +1,93 @@
+//! Finished flows are classified and written in one order, whatever thread
+//! finished them: by the time they ended (idle deadline, close, eviction),
+//! then first packet, then key. A flow is released once every worker has
+//! read past its end, so its verdict sees exactly the knowledge learned up
+//! to then. One thread or several give the same output.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use crate::capture::Timestamp;
+use crate::classify::calls::Emitted;
+use crate::classify::Classifier;
+use crate::flow::{Flow, FlowKey};
+use crate::report::RecordSink;
+
+type OrderKey = (Timestamp, Timestamp, FlowKey, u64);
+
+pub struct OrderedOutput {
+    pub classifier: Classifier,
+    sink: Box<dyn RecordSink + Send>,
+    pending: BTreeMap<OrderKey, Flow>,
+    /// Tie-breaker for flows with equal keys (a port pair reused at once).
+    sequence: u64,
+    pub flows: u64,
+    pub roles: BTreeMap<&'static str, u64>,
+    ready: Vec<Emitted>,
+    pub output_error: Option<io::Error>,
+}
+
+impl OrderedOutput {
+    pub fn new(classifier: Classifier, sink: Box<dyn RecordSink + Send>) -> Self {
+        OrderedOutput {
+            classifier,
+            sink,
+            pending: BTreeMap::new(),
+            sequence: 0,
+            flows: 0,
+            roles: BTreeMap::new(),
+            ready: Vec::new(),
+            output_error: None,
+        }
+    }
+
+    pub fn accept(&mut self, flow: Flow) {
+        self.sequence += 1;
+        let key = (flow.end_time, flow.first_seen, flow.key, self.sequence);
+        self.pending.insert(key, flow);
+    }
+
+    /// Classifies and writes every flow that ended at or before `watermark`.
+    pub fn release(&mut self, watermark: Timestamp) {
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.key().0 > watermark {
+                break;
+            }
+            let flow = entry.remove();
+            self.finish(flow);
+        }
+    }
+
+    /// Releases everything (end of the run) and closes the open calls.
+    pub fn release_all(&mut self) {
+        self.release(Timestamp(i64::MAX));
+        self.classifier.finish(&mut self.ready);
+        self.write_ready();
+    }
+
+    fn finish(&mut self, flow: Flow) {
+        self.flows += 1;
+        let role = self.classifier.finish_flow(flow, &mut self.ready);
+        *self.roles.entry(role.name()).or_default() += 1;
+        self.write_ready();
+    }
+
+    fn write_ready(&mut self) {
+        for item in self.ready.drain(..) {
+            if self.output_error.is_some() {
+                continue;
+            }
+            let written = match &item {
+                Emitted::Flow(r) => self.sink.flow(r),
+                Emitted::Call(c) => self.sink.call(c),
+            };
+            if let Err(e) = written {
+                self.output_error = Some(e);
+            }
+        }
+    }
+
+    pub fn sink(&mut self) -> &mut (dyn RecordSink + Send) {
+        self.sink.as_mut()
+    }
+}

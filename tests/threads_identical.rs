@@ -1,0 +1,51 @@
+//! `--threads 2` (and 3) writes exactly what `--threads 1` writes: the same
+//! flows, calls and summary, in the same order.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn ndjson(capture: &std::path::Path, threads: &str) -> Vec<u8> {
+    let out = Command::new(bin())
+        .args(["analyze", "--format", "ndjson", "--threads", threads])
+        .arg(capture)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}: {:?}",
+        capture.display(),
+        out.status
+    );
+    out.stdout
+}
+
+#[test]
+fn output_does_not_depend_on_the_thread_count() {
+    let mut captures: Vec<std::path::PathBuf> = std::fs::read_dir(repo().join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    if let Some(corpus) = corpus() {
+        for e in std::fs::read_dir(corpus.join("ndpi")).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                captures.push(p);
+            }
+        }
+    }
+    captures.sort();
+    let mut different = Vec::new();
+    for cap in &captures {
+        let one = ndjson(cap, "1");
+        for threads in ["2", "3"] {
+            if ndjson(cap, threads) != one {
+                different.push(format!("{} (--threads {threads})", cap.display()));
+            }
+        }
+    }
+    assert!(different.is_empty(), "output differs: {different:?}");
+}
