@@ -163,6 +163,11 @@ impl Analysis {
             .ok_or(CaptureError::Empty(input.to_string().into()))
     }
 
+    /// The geolocation databases in use, for evidence manifests.
+    pub fn geo_sources(&self) -> Vec<crate::geo::DbInfo> {
+        self.finisher.classifier.geo.db().sources()
+    }
+
     /// Analyses one packet (from any source).
     pub fn packet(&mut self, pkt: RawPacket<'_>) {
         self.summary.packets_read += 1;

@@ -3,6 +3,7 @@
 //! NDJSON, and CSV.
 
 pub mod call_record;
+pub mod collect;
 pub mod community_id;
 pub mod csv;
 pub mod flow_record;
@@ -14,6 +15,7 @@ pub mod summary;
 pub mod table;
 
 pub use call_record::{CallParty, CallQuality, CallRecord};
-pub use flow_record::FlowRecord;
+pub use collect::{Collected, CollectedHandle, CollectingSink};
+pub use flow_record::{EvidenceFrame, FlowRecord};
 pub use sink::{OutputFormat, RecordSink};
 pub use summary::Summary;
