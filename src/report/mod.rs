@@ -3,10 +3,13 @@
 //! NDJSON, and CSV.
 
 pub mod call_record;
+pub mod claims;
 pub mod collect;
 pub mod community_id;
 pub mod csv;
+pub mod evidence;
 pub mod flow_record;
+pub mod html;
 pub mod json;
 pub mod media_summary;
 pub mod remote;
