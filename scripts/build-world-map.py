@@ -67,7 +67,14 @@ def main():
         for poly in polys:
             for k, r in enumerate(poly):
                 pts = []
-                for lon, lat in ring(r):
+                raw = ring(r)
+                # A ring that crosses the antimeridian (Fiji, Chukotka) is
+                # folded onto the side where most of its points lie.
+                if any(abs(a[0] - b[0]) > 180 for a, b in zip(raw, raw[1:])):
+                    east = sum(1 for lon, _ in raw if lon > 0) * 2 >= len(raw)
+                    raw = [(180.0 if east else -180.0, lat) if (lon > 0) != east else (lon, lat)
+                           for lon, lat in raw]
+                for lon, lat in raw:
                     if lat < BOTTOM_LAT:
                         lat = BOTTOM_LAT
                     p = project(lon, lat)

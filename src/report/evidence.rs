@@ -5,6 +5,7 @@
 //! support its verdict; `calls.json` has every call with its flows and
 //! their evidence frames.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{CallRecord, Collected, EvidenceFrame, FlowRecord, Summary};
+use crate::analysis::FlowFrames;
 use crate::classify::signatures::EMBEDDED;
+use crate::error::CaptureError;
 use crate::geo::DbInfo;
 
 static JURISDICTIONS: &str = include_str!("../../signatures/jurisdictions.toml");
@@ -141,6 +144,70 @@ pub fn call_frames(call: u32, flows: &[FlowRecord]) -> Vec<LocatedFrame> {
     out
 }
 
+/// Most frame ranges listed per flow and file; a flow interleaved with
+/// others for hours is cut there (and says so).
+pub const MAX_RANGES: usize = 4096;
+
+/// The frames of one flow in one capture file, as inclusive ranges.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FileFrames {
+    pub file: String,
+    pub ranges: Vec<[u64; 2]>,
+    /// More frames followed than [`MAX_RANGES`] ranges hold.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl FileFrames {
+    fn add(&mut self, frame: u64) {
+        let full = self.ranges.len() >= MAX_RANGES;
+        match self.ranges.last_mut() {
+            Some(last) if last[1] + 1 == frame => last[1] = frame,
+            _ if full => self.truncated = true,
+            _ => self.ranges.push([frame, frame]),
+        }
+    }
+
+    /// Every frame number listed.
+    pub fn frames(&self) -> impl Iterator<Item = u64> + '_ {
+        self.ranges.iter().flat_map(|[a, b]| *a..=*b)
+    }
+}
+
+/// Every frame of every flow, found by reading the captures again: the
+/// whole support of each verdict, so a third party can cut exactly those
+/// frames out and analyse them alone.
+pub fn flow_frames(
+    inputs: &[PathBuf],
+    flows: &[FlowRecord],
+) -> Result<HashMap<usize, Vec<FileFrames>>, CaptureError> {
+    let finder = FlowFrames::new(flows, |_| true);
+    let mut out: HashMap<usize, Vec<FileFrames>> = HashMap::new();
+    for path in inputs {
+        let name = path.display().to_string();
+        finder.scan_file(path, |i, pkt| {
+            let list = out.entry(i).or_default();
+            if list.last().is_none_or(|f| f.file != name) {
+                list.push(FileFrames {
+                    file: name.clone(),
+                    ..Default::default()
+                });
+            }
+            if let Some(f) = list.last_mut() {
+                f.add(pkt.frame);
+            }
+        })?;
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct FlowEntry<'a> {
+    #[serde(flatten)]
+    record: &'a FlowRecord,
+    frames: &'a [FileFrames],
+}
+
 /// Builds the manifest for a run over `inputs` (paths as given).
 pub fn manifest(
     inputs: &[PathBuf],
@@ -177,7 +244,7 @@ pub fn manifest(
 }
 
 /// Writes manifest.json, flows.ndjson and calls.json into `dir` (created
-/// when missing).
+/// when missing). Reads the inputs again for their hashes and frames.
 pub fn write_bundle(
     dir: &Path,
     inputs: &[PathBuf],
@@ -187,6 +254,7 @@ pub fn write_bundle(
     fs::create_dir_all(dir)?;
     let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let flows = located_flows(&collected.flows, &names);
+    let frames = flow_frames(inputs, &flows).map_err(io::Error::other)?;
 
     let m = manifest(inputs, collected.summary.as_ref(), geolocation, collected);
     let mut w = BufWriter::new(File::create(dir.join("manifest.json"))?);
@@ -195,8 +263,12 @@ pub fn write_bundle(
     w.flush()?;
 
     let mut w = BufWriter::new(File::create(dir.join("flows.ndjson"))?);
-    for r in &flows {
-        serde_json::to_writer(&mut w, r)?;
+    for (i, record) in flows.iter().enumerate() {
+        let entry = FlowEntry {
+            record,
+            frames: frames.get(&i).map_or(&[], Vec::as_slice),
+        };
+        serde_json::to_writer(&mut w, &entry)?;
         w.write_all(b"\n")?;
     }
     w.flush()?;
