@@ -160,7 +160,10 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         Some(_) => {
             let (sink, handle) =
                 callpath::report::CollectingSink::forwarding(Some(sink_for(args.format, out)));
-            (Box::new(sink) as Box<dyn callpath::report::RecordSink + Send>, Some(handle))
+            (
+                Box::new(sink) as Box<dyn callpath::report::RecordSink + Send>,
+                Some(handle),
+            )
         }
         None => (sink_for(args.format, out), None),
     };

@@ -60,11 +60,14 @@ impl FlowFrames {
             let (Some(src), Some(dst)) = (endpoint(&r.src), endpoint(&r.dst)) else {
                 continue;
             };
-            windows.entry(key(r.l4, src, dst)).or_default().push(Window {
-                record: i,
-                first: nanos(r.first_seen) - TIME_SLACK_NANOS,
-                last: nanos(r.last_seen) + TIME_SLACK_NANOS,
-            });
+            windows
+                .entry(key(r.l4, src, dst))
+                .or_default()
+                .push(Window {
+                    record: i,
+                    first: nanos(r.first_seen) - TIME_SLACK_NANOS,
+                    last: nanos(r.last_seen) + TIME_SLACK_NANOS,
+                });
         }
         FlowFrames { windows }
     }

@@ -110,9 +110,12 @@ mod tests {
         {
             let f = std::fs::File::create(&path).unwrap();
             let mut w = PcapngWriter::new(f).unwrap();
-            for (i, (link, data)) in [(LinkType::RawIp, &data_a[..]), (LinkType::Ethernet, &data_b[..])]
-                .into_iter()
-                .enumerate()
+            for (i, (link, data)) in [
+                (LinkType::RawIp, &data_a[..]),
+                (LinkType::Ethernet, &data_b[..]),
+            ]
+            .into_iter()
+            .enumerate()
             {
                 w.write(&RawPacket {
                     ts: Timestamp(1_700_000_000_123_456_789 + i as i64),
@@ -127,7 +130,8 @@ mod tests {
         }
         let cap = CaptureFile::open(&path).unwrap();
         let mut seen = Vec::new();
-        let outcome = cap.read(|p, _| seen.push((p.ts, p.link, p.data.to_vec(), p.orig_len, p.frame)));
+        let outcome =
+            cap.read(|p, _| seen.push((p.ts, p.link, p.data.to_vec(), p.orig_len, p.frame)));
         assert!(outcome.damage.is_none());
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0].0, Timestamp(1_700_000_000_123_456_789));

@@ -53,7 +53,10 @@ pub fn report(args: ReportArgs) -> ExitCode {
         rates: &rates,
     });
     if let Err(e) = std::fs::write(&args.output, html) {
-        eprintln!("callpath: {}: cannot write report: {e}", args.output.display());
+        eprintln!(
+            "callpath: {}: cannot write report: {e}",
+            args.output.display()
+        );
         return ExitCode::from(2);
     }
     if let Some(dir) = &args.evidence {

@@ -133,7 +133,12 @@ fn is_private(r: &FlowRecord) -> bool {
     r.remote
         .as_ref()
         .and_then(|x| x.far_end.special.as_deref())
-        .is_some_and(|s| matches!(s, "private" | "loopback" | "link-local" | "cgnat" | "unique-local"))
+        .is_some_and(|s| {
+            matches!(
+                s,
+                "private" | "loopback" | "link-local" | "cgnat" | "unique-local"
+            )
+        })
 }
 
 /// Checks one claim against the records of an analysis.
@@ -157,7 +162,9 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
                 because.extend(relay_flows.iter().map(|r| flow_line(r)));
                 (meaning, Outcome::Fail)
             } else if media_calls.is_empty() {
-                because.push("no call media in the capture: nothing shows where media would go".into());
+                because.push(
+                    "no call media in the capture: nothing shows where media would go".into(),
+                );
                 (meaning, Outcome::Untested)
             } else {
                 because.extend(media_calls.iter().map(|c| call_line(c)));
@@ -210,7 +217,9 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
                 }
             }
             if outcome == Outcome::Pass {
-                because.push(format!("{checked} relay/lookup flows, none with an operator from {cc}"));
+                because.push(format!(
+                    "{checked} relay/lookup flows, none with an operator from {cc}"
+                ));
             }
             (meaning, outcome)
         }
@@ -257,8 +266,14 @@ mod tests {
             "no-relay-outside:eu".parse::<Claim>(),
             Ok(Claim::NoRelayOutside("EU".into()))
         );
-        assert_eq!("no-operator:US".parse::<Claim>(), Ok(Claim::NoOperator("US".into())));
-        assert_eq!("no-lookup-to:CN".parse::<Claim>(), Ok(Claim::NoLookupTo("CN".into())));
+        assert_eq!(
+            "no-operator:US".parse::<Claim>(),
+            Ok(Claim::NoOperator("US".into()))
+        );
+        assert_eq!(
+            "no-lookup-to:CN".parse::<Claim>(),
+            Ok(Claim::NoLookupTo("CN".into()))
+        );
         assert!("no-operator:".parse::<Claim>().is_err());
         assert!("no-operator:U5".parse::<Claim>().is_err());
         assert!("media-p2p:US".parse::<Claim>().is_err());

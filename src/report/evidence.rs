@@ -132,12 +132,14 @@ pub fn call_frames(call: u32, flows: &[FlowRecord]) -> Vec<LocatedFrame> {
         .iter()
         .filter(|r| r.call == Some(call))
         .flat_map(|r| {
-            r.evidence_frames.iter().map(|e: &EvidenceFrame| LocatedFrame {
-                file: r.file.clone(),
-                frame: e.frame,
-                flow: flow_label(r),
-                what: e.what.clone(),
-            })
+            r.evidence_frames
+                .iter()
+                .map(|e: &EvidenceFrame| LocatedFrame {
+                    file: r.file.clone(),
+                    frame: e.frame,
+                    flow: flow_label(r),
+                    what: e.what.clone(),
+                })
         })
         .collect();
     out.sort_by(|a, b| (&a.file, a.frame).cmp(&(&b.file, b.frame)));

@@ -124,9 +124,17 @@ pub fn path_diagram(call: &CallRecord) -> String {
         let _ = write!(
             s,
             r#"<g class="node {class}"><title>{}</title><rect x="300" y="{y}" width="336" height="64" rx="8"/><text x="310" y="{}" class="b">{}</text><text x="310" y="{}">{}</text><text x="310" y="{}">{}</text><text x="310" y="{}">{}</text></g>"#,
-            esc(&format!("{} {}: {}", role_label(class), p.endpoint, p.summary)),
+            esc(&format!(
+                "{} {}: {}",
+                role_label(class),
+                p.endpoint,
+                p.summary
+            )),
             y + 16,
-            esc(&clip(&format!("{} · {}", p.endpoint, role_label(class)), 44)),
+            esc(&clip(
+                &format!("{} · {}", p.endpoint, role_label(class)),
+                44
+            )),
             y + 30,
             esc(&clip(&place, 50)),
             y + 44,
@@ -255,7 +263,13 @@ pub fn rate_chart(call: &CallRecord, flows: &[FlowRecord], rates: &PacketRates) 
             s,
             r#"<path class="series {}" d="{d}"><title>{}</title></path>"#,
             role_class(r.role),
-            esc(&format!("{} {} → {} ({})", r.l4, r.src, r.dst, r.role.unwrap_or("?")))
+            esc(&format!(
+                "{} {} → {} ({})",
+                r.l4,
+                r.src,
+                r.dst,
+                r.role.unwrap_or("?")
+            ))
         );
     }
     s.push_str("</svg>");

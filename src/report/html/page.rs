@@ -58,7 +58,7 @@ td.r{text-align:right}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,C
 ul.parties{padding-left:1.1em}ul.parties li{margin:.2em 0}
 .role{font-weight:600}.role.p2p{color:var(--p2p)}.role.relay{color:var(--relay)}.role.lookup{color:var(--lookup)}.role.other{color:var(--other)}
 details{margin:.4em 0}summary{cursor:pointer;color:var(--muted)}
-@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}table{font-size:.8rem}.hide-narrow{display:none}}
+@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}table{font-size:.8rem}.hide-narrow{display:none}svg.path,svg.timeline{min-width:540px}}
 "#;
 
 fn legend() -> &'static str {
@@ -102,7 +102,9 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
     );
     out.push_str("<h3>Path</h3>");
     out.push_str(legend());
+    out.push_str(r#"<div class="scroll">"#);
     out.push_str(&path_diagram(call));
+    out.push_str("</div>");
     out.push_str(r#"<ul class="parties">"#);
     for (class, label, parties) in [
         ("relay", "Relay", &call.relays),
@@ -127,7 +129,9 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
         out.push_str("</ul>");
     }
     out.push_str("<h3>Flows over time</h3>");
+    out.push_str(r#"<div class="scroll">"#);
     out.push_str(&timeline(call, flows));
+    out.push_str("</div>");
     out.push_str("<h3>Packets per second</h3>");
     out.push_str(&rate_chart(call, flows, rates));
     out.push_str("<h3>Media quality</h3>");
@@ -174,17 +178,16 @@ fn country_marks(flows: &[FlowRecord]) -> BTreeMap<String, CountryMark> {
         if rank(class) > rank(mark.class) {
             mark.class = class;
         }
-        ips.entry(cc.clone())
-            .or_default()
-            .insert(format!("{} ({})", remote.far_end.ip, r.role.unwrap_or("?")));
+        ips.entry(cc.clone()).or_default().insert(format!(
+            "{} ({})",
+            remote.far_end.ip,
+            r.role.unwrap_or("?")
+        ));
     }
     for (cc, mark) in marks.iter_mut() {
         let set = ips.remove(cc).unwrap_or_default();
         mark.far_ends = set.len();
-        mark.title = format!(
-            "{cc}: {}",
-            set.into_iter().collect::<Vec<_>>().join(", ")
-        );
+        mark.title = format!("{cc}: {}", set.into_iter().collect::<Vec<_>>().join(", "));
     }
     marks
 }
@@ -338,7 +341,11 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>callpath report: {}</title><style>{CSS}</style></head><body><main>"#,
         esc(&names.join(", "))
     );
-    let period = match c.summary.as_ref().and_then(|s| s.first_packet.zip(s.last_packet)) {
+    let period = match c
+        .summary
+        .as_ref()
+        .and_then(|s| s.first_packet.zip(s.last_packet))
+    {
         Some((a, b)) => format!("{} to {}", fmt_time(a), fmt_time(b)),
         None => "no packets".into(),
     };
@@ -380,6 +387,66 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_from_records_is_escaped() {
+        use crate::report::{CallParty, CallRecord};
+        let hostile = "<script>alert('x')</script>";
+        let party = CallParty {
+            endpoint: "<img src=x onerror=alert(1)>:1".into(),
+            remote: None,
+            summary: hostile.into(),
+        };
+        let call = CallRecord {
+            record_type: "call",
+            call: 1,
+            app: Some("<b>app</b>".into()),
+            start: 0.0,
+            end: 1.0,
+            duration: 1.0,
+            local: vec!["\"><svg onload=x>".into()],
+            path: "relayed",
+            verdict: hostile.into(),
+            peers: vec![],
+            relays: vec![party.clone()],
+            lookup_servers: vec![party],
+            public_address_learned_by: vec![hostile.into()],
+            quality: None,
+            flows: 1,
+            media_flows: 1,
+            evidence: vec![hostile.into()],
+        };
+        let collected = Collected {
+            flows: vec![],
+            calls: vec![call],
+            summary: None,
+        };
+        let html = render(&ReportInputs {
+            collected: &collected,
+            inputs: &[InputInfo {
+                name: "<x>.pcap".into(),
+                sha256: None,
+                packets: 0,
+                damaged: Some("<bad>".into()),
+            }],
+            geolocation: &[],
+            signatures_version: "<v>",
+            rates: &PacketRates::new(),
+        });
+        for raw in [
+            "<script",
+            "<img",
+            "<b>app",
+            "<svg onload",
+            "<x>",
+            "<bad>",
+            "<v>",
+        ] {
+            assert!(!html.contains(raw), "unescaped {raw}");
+        }
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;:1"));
+    }
 
     #[test]
     fn dates_are_civil_utc() {

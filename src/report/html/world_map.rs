@@ -91,7 +91,10 @@ mod tests {
     fn map_has_major_countries_with_markers_inside_the_frame() {
         for cc in ["US", "DE", "IE", "CN", "BR", "AU", "IN", "RU", "ZA"] {
             let (x, y) = marker(cc).unwrap_or_else(|| panic!("{cc} missing"));
-            assert!((0..WIDTH as i32).contains(&x) && (0..HEIGHT as i32).contains(&y), "{cc}");
+            assert!(
+                (0..WIDTH as i32).contains(&x) && (0..HEIGHT as i32).contains(&y),
+                "{cc}"
+            );
         }
         // Ireland is west of Germany, Australia south of China.
         assert!(marker("IE").unwrap().0 < marker("DE").unwrap().0);
