@@ -187,7 +187,7 @@ pub fn timeline(call: &CallRecord, flows: &[FlowRecord]) -> String {
         let a = x0 + (r.first_seen - call.start).max(0.0) / span * (x1 - x0);
         let b = x0 + (r.last_seen - call.start).max(0.0) / span * (x1 - x0);
         let class = role_class(r.role);
-        let far = if call.local.iter().any(|l| *l == r.src) {
+        let far = if call.local.contains(&r.src) {
             &r.dst
         } else {
             &r.src
