@@ -214,18 +214,28 @@ pub fn timeline(call: &CallRecord, flows: &[FlowRecord]) -> String {
     s
 }
 
+/// One bucket of a rate chart: from, to (seconds into the call), packets/s.
+type Step = (f64, f64, f64);
+
 /// Packets per second of the call's flows over the call's time axis.
 pub fn rate_chart(call: &CallRecord, flows: &[FlowRecord], rates: &PacketRates) -> String {
     let rows = call_flows(call, flows);
-    let series: Vec<(&FlowRecord, Vec<(f64, f64)>)> = rows
+    // Steps, not a line through bucket centres: each bucket's rate holds
+    // over its whole width (and no longer than the flow lasted).
+    let series: Vec<(&FlowRecord, Vec<Step>)> = rows
         .iter()
         .filter_map(|(i, r)| {
             let s = rates.get(i)?;
             let w = f64::from(s.bucket_secs);
-            let pts: Vec<(f64, f64)> = s
+            let offset = s.start - call.start;
+            let end = offset + r.duration;
+            let pts: Vec<Step> = s
                 .per_second()
                 .enumerate()
-                .map(|(k, v)| (s.start - call.start + (k as f64 + 0.5) * w, v))
+                .map(|(k, v)| {
+                    let a = offset + k as f64 * w;
+                    (a, (a + w).min(end.max(a)), v)
+                })
                 .collect();
             Some((*r, pts))
         })
@@ -236,7 +246,7 @@ pub fn rate_chart(call: &CallRecord, flows: &[FlowRecord], rates: &PacketRates) 
     let span = (call.end - call.start).max(1.0);
     let peak = series
         .iter()
-        .flat_map(|(_, p)| p.iter().map(|(_, v)| *v))
+        .flat_map(|(_, p)| p.iter().map(|(_, _, v)| *v))
         .fold(1.0f64, f64::max);
     let (x0, x1, y0, y1) = (40.0, 630.0, 150.0, 12.0);
     let mut s = String::new();
@@ -254,10 +264,15 @@ pub fn rate_chart(call: &CallRecord, flows: &[FlowRecord], rates: &PacketRates) 
     );
     for (r, pts) in &series {
         let mut d = String::new();
-        for (k, (t, v)) in pts.iter().enumerate() {
-            let x = x0 + (t / span).clamp(0.0, 1.0) * (x1 - x0);
+        let x = |t: f64| x0 + (t / span).clamp(0.0, 1.0) * (x1 - x0);
+        for (k, (a, b, v)) in pts.iter().enumerate() {
             let y = y0 - v / peak * (y0 - y1);
-            let _ = write!(d, "{}{x:.1} {y:.1}", if k == 0 { "M" } else { " L" });
+            let (xa, xb) = (x(*a), x(*b));
+            let _ = write!(
+                d,
+                "{}{xa:.1} {y:.1} H{xb:.1}",
+                if k == 0 { "M" } else { " L" }
+            );
         }
         let _ = write!(
             s,
