@@ -16,6 +16,8 @@ use callpath::flow::FlowTableConfig;
 use callpath::report::sink::sink_for;
 use callpath::report::OutputFormat;
 
+mod cli;
+
 const EXIT_DAMAGED: u8 = 1;
 const EXIT_UNUSABLE: u8 = 2;
 
@@ -49,6 +51,15 @@ enum Command {
     /// Analyse capture files (pcap or pcapng) and write one record per flow,
     /// then the calls and a summary.
     Analyze(AnalyzeArgs),
+    /// Write a self-contained HTML report (one file, no request to any
+    /// server when opened) of the calls in capture files.
+    Report(cli::report::ReportArgs),
+    /// Check vendor claims (e.g. `--claim media-p2p`) against capture
+    /// files: PASS, FAIL or UNTESTED per claim with the calls and flows that
+    /// decide it. Exit 0 when all pass, 1 otherwise, 2 on bad input.
+    Check(cli::check::CheckArgs),
+    /// Write the frames of one call as pcapng.
+    Extract(cli::extract::ExtractArgs),
 }
 
 #[derive(Args)]
@@ -102,6 +113,12 @@ struct AnalyzeArgs {
     /// apps or replace embedded ones with the same id.
     #[arg(long, value_name = "DIR")]
     signatures: Option<PathBuf>,
+
+    /// Write an evidence bundle (manifest.json with input SHA-256s and
+    /// versions, flows.ndjson, calls.json with the frames behind every
+    /// verdict) into this directory. Not with standard input.
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
 
     /// Never draw a progress bar (it is drawn on standard error only when
     /// that is a terminal).
@@ -171,7 +188,22 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         },
         None => Box::new(io::stdout()),
     };
-    let mut analysis = match Analysis::new(&config, sink_for(args.format, out)) {
+    if args.evidence.is_some() && args.files.iter().any(|f| f == "-") {
+        eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
+    let (sink, collected) = match &args.evidence {
+        Some(_) => {
+            let (sink, handle) =
+                callpath::report::CollectingSink::forwarding(Some(sink_for(args.format, out)));
+            (
+                Box::new(sink) as Box<dyn callpath::report::RecordSink + Send>,
+                Some(handle),
+            )
+        }
+        None => (sink_for(args.format, out), None),
+    };
+    let mut analysis = match Analysis::new(&config, sink) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("callpath: {e}");
@@ -207,9 +239,19 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             }
         }
     }
+    let geolocation = analysis.geo_sources();
     if let Err(e) = analysis.finish() {
         eprintln!("callpath: {e}");
         return ExitCode::from(EXIT_UNUSABLE);
+    }
+    if let (Some(dir), Some(handle)) = (&args.evidence, collected) {
+        let files: Vec<PathBuf> = args.files.iter().map(PathBuf::from).collect();
+        if let Err(e) =
+            callpath::report::evidence::write_bundle(dir, &files, geolocation, &handle.take())
+        {
+            eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
+            return ExitCode::from(EXIT_UNUSABLE);
+        }
     }
     if readable == 0 {
         ExitCode::from(EXIT_UNUSABLE)
@@ -235,5 +277,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Report(args) => cli::report::report(args),
+        Command::Check(args) => cli::check::check(args),
+        Command::Extract(args) => cli::extract::extract(args),
     }
 }

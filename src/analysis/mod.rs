@@ -3,11 +3,13 @@
 //! files, standard input and live capture.
 
 pub mod config;
+pub mod flow_frames;
 pub mod input;
 pub mod ordered_output;
 pub mod run;
 pub mod worker;
 
 pub use config::AnalysisConfig;
+pub use flow_frames::FlowFrames;
 pub use input::Input;
 pub use run::{Analysis, NoProgress, Progress};

@@ -174,6 +174,11 @@ impl Analysis {
             .ok_or(CaptureError::Empty(input.to_string().into()))
     }
 
+    /// The geolocation databases in use, for evidence manifests.
+    pub fn geo_sources(&self) -> Vec<crate::geo::DbInfo> {
+        self.output.classifier.geo.db().sources()
+    }
+
     /// Counts a packet, decodes it and returns the work for a flow worker.
     fn admit<'a>(&mut self, pkt: &RawPacket<'a>) -> Option<WorkItem<'a>> {
         self.summary.packets_read += 1;

@@ -5,12 +5,14 @@
 pub mod block_decoder;
 pub mod file_reader;
 pub mod link_type;
+pub mod pcapng_writer;
 pub mod raw_packet;
 pub mod stream_reader;
 pub mod timestamp;
 
 pub use file_reader::CaptureFile;
 pub use link_type::LinkType;
+pub use pcapng_writer::PcapngWriter;
 pub use raw_packet::RawPacket;
 pub use timestamp::Timestamp;
 

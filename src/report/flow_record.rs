@@ -44,6 +44,39 @@ pub struct FlowRecord {
     pub first_frame: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Frames that carry the protocol evidence behind the verdict (first
+    /// STUN message, first RTP packet, first signalling message), so a
+    /// reader can open them in Wireshark.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence_frames: Vec<EvidenceFrame>,
+    /// Which input (0-based, in the order given) the flow began in.
+    #[serde(skip)]
+    pub file_index: u32,
+}
+
+/// One frame that supports a verdict, and what it shows.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct EvidenceFrame {
+    pub frame: u64,
+    pub what: String,
+}
+
+fn evidence_frames(flow: &Flow) -> Vec<EvidenceFrame> {
+    let facts = &flow.facts;
+    let mut out: Vec<EvidenceFrame> = [
+        facts.stun.as_ref().and_then(|s| s.first.as_ref()),
+        facts.media.as_ref().and_then(|m| m.first.as_ref()),
+        facts.signalling.as_ref().and_then(|s| s.first.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| EvidenceFrame {
+        frame: s.frame,
+        what: s.what.to_string(),
+    })
+    .collect();
+    out.sort_by_key(|e| e.frame);
+    out
 }
 
 impl FlowRecord {
@@ -77,6 +110,8 @@ impl FlowRecord {
             end_reason: flow.end_reason.map_or("open", |r| r.name()),
             first_frame: flow.first_frame,
             file: None,
+            evidence_frames: evidence_frames(flow),
+            file_index: flow.file_index,
         }
     }
 }

@@ -3,9 +3,13 @@
 //! NDJSON, and CSV.
 
 pub mod call_record;
+pub mod claims;
+pub mod collect;
 pub mod community_id;
 pub mod csv;
+pub mod evidence;
 pub mod flow_record;
+pub mod html;
 pub mod json;
 pub mod media_summary;
 pub mod remote;
@@ -14,6 +18,7 @@ pub mod summary;
 pub mod table;
 
 pub use call_record::{CallParty, CallQuality, CallRecord};
-pub use flow_record::FlowRecord;
+pub use collect::{Collected, CollectedHandle, CollectingSink};
+pub use flow_record::{EvidenceFrame, FlowRecord};
 pub use sink::{OutputFormat, RecordSink};
 pub use summary::Summary;

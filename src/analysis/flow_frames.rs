@@ -1,0 +1,123 @@
+//! Finds the frames of chosen flows again by reading their captures a
+//! second time: a frame belongs to a flow record when it has the record's
+//! 5-tuple (either direction) and falls within the record's first and last
+//! packet. Keeps the analysis hot path free of per-frame bookkeeping; the
+//! report (packet rates), `extract` (one call's frames) and evidence checks
+//! use it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::capture::{CaptureFile, RawPacket, ReadOutcome};
+use crate::decode::{self, Decoded};
+use crate::error::CaptureError;
+use crate::flow::Endpoint;
+use crate::report::FlowRecord;
+
+/// Record times are rounded to microseconds; allow for that at both ends.
+const TIME_SLACK_NANOS: i64 = 2_000;
+
+type TupleKey = (&'static str, Endpoint, Endpoint);
+
+struct Window {
+    record: usize,
+    first: i64,
+    last: i64,
+}
+
+/// The 5-tuples and time windows of the chosen flow records.
+pub struct FlowFrames {
+    windows: HashMap<TupleKey, Vec<Window>>,
+}
+
+fn endpoint(text: &str) -> Option<Endpoint> {
+    let addr: SocketAddr = text.parse().ok()?;
+    Some(Endpoint {
+        ip: addr.ip(),
+        port: addr.port(),
+    })
+}
+
+fn key(l4: &'static str, a: Endpoint, b: Endpoint) -> TupleKey {
+    if a <= b {
+        (l4, a, b)
+    } else {
+        (l4, b, a)
+    }
+}
+
+fn nanos(secs: f64) -> i64 {
+    (secs * 1e9).round() as i64
+}
+
+impl FlowFrames {
+    /// Indexes the records for which `chosen` is true; frames are matched
+    /// to their position in `records`.
+    pub fn new(records: &[FlowRecord], chosen: impl Fn(&FlowRecord) -> bool) -> FlowFrames {
+        let mut windows: HashMap<TupleKey, Vec<Window>> = HashMap::new();
+        for (i, r) in records.iter().enumerate().filter(|(_, r)| chosen(r)) {
+            let (Some(src), Some(dst)) = (endpoint(&r.src), endpoint(&r.dst)) else {
+                continue;
+            };
+            windows
+                .entry(key(r.l4, src, dst))
+                .or_default()
+                .push(Window {
+                    record: i,
+                    first: nanos(r.first_seen) - TIME_SLACK_NANOS,
+                    last: nanos(r.last_seen) + TIME_SLACK_NANOS,
+                });
+        }
+        FlowFrames { windows }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
+    /// The record a frame belongs to, if any.
+    pub fn record_of(&self, pkt: &RawPacket<'_>) -> Option<usize> {
+        let Decoded::Packet(view) = decode::decode(pkt.link, pkt.data) else {
+            return None;
+        };
+        let src = Endpoint {
+            ip: view.src,
+            port: view.src_port,
+        };
+        let dst = Endpoint {
+            ip: view.dst,
+            port: view.dst_port,
+        };
+        let ts = pkt.ts.0;
+        self.windows
+            .get(&key(view.l4.name(), src, dst))?
+            .iter()
+            .find(|w| (w.first..=w.last).contains(&ts))
+            .map(|w| w.record)
+    }
+
+    /// Reads one capture and calls `visit` with every frame of a chosen
+    /// flow and the record it belongs to.
+    pub fn scan<'a>(
+        &self,
+        capture: &'a CaptureFile,
+        mut visit: impl FnMut(usize, &RawPacket<'a>),
+    ) -> ReadOutcome {
+        capture.read(|pkt, _| {
+            if let Some(record) = self.record_of(&pkt) {
+                visit(record, &pkt);
+            }
+        })
+    }
+
+    /// Opens `path` and scans it (see [`FlowFrames::scan`]).
+    pub fn scan_file(
+        &self,
+        path: &Path,
+        visit: impl FnMut(usize, &RawPacket<'_>),
+    ) -> Result<ReadOutcome, CaptureError> {
+        let capture = CaptureFile::open(path)?;
+        Ok(self.scan(&capture, visit))
+    }
+}

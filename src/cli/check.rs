@@ -1,0 +1,70 @@
+//! `callpath check`: vendor claims against a capture.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use callpath::geo::Jurisdictions;
+use callpath::report::claims::{check as check_claim, Claim, Outcome};
+
+use super::collect::run;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Capture files (pcap or pcapng), read in the order given.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// A claim to check (repeatable): `media-p2p`,
+    /// `no-relay-outside:<CC|EU|EEA>`, `no-operator:<CC>`,
+    /// `no-lookup-to:<CC>`.
+    #[arg(long = "claim", required = true, value_name = "CLAIM")]
+    pub claims: Vec<String>,
+}
+
+pub fn check(args: CheckArgs) -> ExitCode {
+    let mut claims = Vec::new();
+    for text in &args.claims {
+        match text.parse::<Claim>() {
+            Ok(c) => claims.push(c),
+            Err(e) => {
+                eprintln!("callpath: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let jurisdictions = match Jurisdictions::embedded() {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("callpath: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let run = match run(&args.files, None) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("callpath: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut worst = Outcome::Pass;
+    for claim in &claims {
+        let result = check_claim(claim, &run.collected, &jurisdictions);
+        worst = worst.max(result.outcome);
+        println!(
+            "{:<8} {} ({})",
+            result.outcome.name(),
+            result.claim,
+            result.meaning
+        );
+        for line in &result.because {
+            println!("         {line}");
+        }
+    }
+    if worst == Outcome::Pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,75 @@
+//! Runs one analysis over capture files and keeps every record, for the
+//! subcommands that need the whole picture.
+
+use std::path::PathBuf;
+
+use callpath::analysis::run::NoProgress;
+use callpath::analysis::{Analysis, AnalysisConfig, Input};
+use callpath::geo::DbInfo;
+use callpath::report::evidence::{sha256_file, signatures_version};
+use callpath::report::html::InputInfo;
+use callpath::report::{Collected, CollectingSink, RecordSink};
+
+/// The records of a run and what produced them.
+pub struct Run {
+    pub collected: Collected,
+    pub geolocation: Vec<DbInfo>,
+    /// Some input was damaged or unreadable (messages already printed).
+    pub problems: usize,
+}
+
+/// Analyses `files` in order; prints warnings about damaged inputs.
+/// `Err` carries the message of a run that produced nothing usable.
+pub fn run(files: &[PathBuf], forward: Option<Box<dyn RecordSink + Send>>) -> Result<Run, String> {
+    let (sink, handle) = CollectingSink::forwarding(forward);
+    let mut analysis =
+        Analysis::new(&AnalysisConfig::default(), Box::new(sink)).map_err(|e| e.to_string())?;
+    let geolocation = analysis.geo_sources();
+    let (mut readable, mut problems) = (0usize, 0usize);
+    for path in files {
+        let input = Input::File(path.clone());
+        match analysis.run_input(&input, &NoProgress) {
+            Ok(report) => {
+                readable += 1;
+                if let Some(d) = &report.damaged {
+                    eprintln!("callpath: {input}: {d}; the packets before it were analysed");
+                    problems += 1;
+                }
+            }
+            Err(e) => {
+                eprintln!("callpath: {e}");
+                problems += 1;
+            }
+        }
+    }
+    analysis.finish().map_err(|e| e.to_string())?;
+    if readable == 0 {
+        return Err("no input could be read".into());
+    }
+    Ok(Run {
+        collected: handle.take(),
+        geolocation,
+        problems,
+    })
+}
+
+/// The inputs as the report credits them.
+pub fn input_infos(files: &[PathBuf], collected: &Collected) -> Vec<InputInfo> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let report = collected.summary.as_ref().and_then(|s| s.inputs.get(i));
+            InputInfo {
+                name: p.display().to_string(),
+                sha256: sha256_file(p).ok(),
+                packets: report.map_or(0, |r| r.packets),
+                damaged: report.and_then(|r| r.damaged.clone()),
+            }
+        })
+        .collect()
+}
+
+pub fn signatures() -> String {
+    signatures_version()
+}

@@ -1,0 +1,73 @@
+//! `callpath report`: the self-contained HTML report.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use callpath::report::evidence::write_bundle;
+use callpath::report::html::{packet_rates, render, ReportInputs};
+
+use super::collect::{input_infos, run, signatures};
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Capture files (pcap or pcapng), read in the order given.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Also write the evidence bundle (manifest.json, flows.ndjson,
+    /// calls.json) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+}
+
+pub fn report(args: ReportArgs) -> ExitCode {
+    let run = match run(&args.files, None) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("callpath: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let c = &run.collected;
+    // Packet rates only for call flows: the charts are per call.
+    let rates = match packet_rates(&args.files, &c.flows, |r| r.call.is_some()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("callpath: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let inputs = input_infos(&args.files, c);
+    let sig = signatures();
+    let html = render(&ReportInputs {
+        collected: c,
+        inputs: &inputs,
+        geolocation: &run.geolocation,
+        signatures_version: &sig,
+        rates: &rates,
+    });
+    if let Err(e) = std::fs::write(&args.output, html) {
+        eprintln!(
+            "callpath: {}: cannot write report: {e}",
+            args.output.display()
+        );
+        return ExitCode::from(2);
+    }
+    if let Some(dir) = &args.evidence {
+        if let Err(e) = write_bundle(dir, &args.files, run.geolocation.clone(), c) {
+            eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
+    if run.problems > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

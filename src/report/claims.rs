@@ -1,0 +1,282 @@
+//! Vendor claims checked against a capture's records (`callpath check`).
+//!
+//! - `media-p2p`: call media never passes through a server;
+//! - `no-relay-outside:<CC|GROUP>`: every media relay is located in the
+//!   country or group (`EU`, `EEA`, from signatures/jurisdictions.toml);
+//! - `no-operator:<CC>`: no relay or lookup server is run by an operator
+//!   answering to that country;
+//! - `no-lookup-to:<CC>`: no lookup/signalling server is located there.
+//!
+//! Each claim passes, fails (with the calls and flows that break it), or
+//! stays untested when the capture cannot decide it (no call media, or a
+//! far end that could not be located).
+
+use std::fmt;
+
+use super::{CallRecord, Collected, FlowRecord};
+use crate::geo::Jurisdictions;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    MediaP2p,
+    NoRelayOutside(String),
+    NoOperator(String),
+    NoLookupTo(String),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown claim {0:?}: expected media-p2p, no-relay-outside:<CC|EU|EEA>, no-operator:<CC> or no-lookup-to:<CC>")]
+pub struct ClaimParseError(pub String);
+
+impl std::str::FromStr for Claim {
+    type Err = ClaimParseError;
+
+    fn from_str(s: &str) -> Result<Claim, ClaimParseError> {
+        let bad = || ClaimParseError(s.to_string());
+        let code = |v: &str| {
+            let v = v.trim().to_ascii_uppercase();
+            if (2..=3).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphabetic()) {
+                Ok(v)
+            } else {
+                Err(bad())
+            }
+        };
+        match s.trim().split_once(':') {
+            None if s.trim() == "media-p2p" => Ok(Claim::MediaP2p),
+            Some(("no-relay-outside", v)) => Ok(Claim::NoRelayOutside(code(v)?)),
+            Some(("no-operator", v)) => Ok(Claim::NoOperator(code(v)?)),
+            Some(("no-lookup-to", v)) => Ok(Claim::NoLookupTo(code(v)?)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claim::MediaP2p => write!(f, "media-p2p"),
+            Claim::NoRelayOutside(c) => write!(f, "no-relay-outside:{c}"),
+            Claim::NoOperator(c) => write!(f, "no-operator:{c}"),
+            Claim::NoLookupTo(c) => write!(f, "no-lookup-to:{c}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Pass,
+    /// The capture holds nothing that could decide the claim.
+    Untested,
+    Fail,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Untested => "UNTESTED",
+            Outcome::Fail => "FAIL",
+        }
+    }
+}
+
+/// A claim's result and the lines that decide it.
+#[derive(Clone, Debug)]
+pub struct ClaimResult {
+    pub claim: Claim,
+    pub outcome: Outcome,
+    /// What the claim means, in one sentence.
+    pub meaning: String,
+    /// The calls and flows that decide the outcome.
+    pub because: Vec<String>,
+}
+
+fn flow_line(r: &FlowRecord) -> String {
+    let call = r.call.map(|c| format!("call {c}, ")).unwrap_or_default();
+    let far = r
+        .remote
+        .as_ref()
+        .map(|x| x.summary.as_str())
+        .unwrap_or("far end unknown");
+    format!(
+        "flow {} {} -> {} ({call}{}, first frame {}): {far}",
+        r.l4,
+        r.src,
+        r.dst,
+        r.role.unwrap_or("?"),
+        r.first_frame
+    )
+}
+
+fn call_line(c: &CallRecord) -> String {
+    format!(
+        "call {} ({}): {}",
+        c.call,
+        c.app.as_deref().unwrap_or("unknown app"),
+        c.verdict
+    )
+}
+
+/// A far end is "placed" when its location (or operator) is known; private
+/// and documentation ranges are never placed.
+fn country(r: &FlowRecord) -> Option<&String> {
+    r.remote.as_ref().and_then(|x| x.far_end.country.as_ref())
+}
+
+fn operator_country(r: &FlowRecord) -> Option<&String> {
+    r.remote
+        .as_ref()
+        .and_then(|x| x.far_end.operator_country.as_ref())
+}
+
+fn is_private(r: &FlowRecord) -> bool {
+    r.remote
+        .as_ref()
+        .and_then(|x| x.far_end.special.as_deref())
+        .is_some_and(|s| {
+            matches!(
+                s,
+                "private" | "loopback" | "link-local" | "cgnat" | "unique-local"
+            )
+        })
+}
+
+/// Checks one claim against the records of an analysis.
+pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) -> ClaimResult {
+    let flows = &records.flows;
+    let with_role = |role: &'static str| flows.iter().filter(move |r| r.role == Some(role));
+    let mut because = Vec::new();
+    let (meaning, outcome) = match claim {
+        Claim::MediaP2p => {
+            let meaning = "call media goes straight between the two devices and never passes through a server".to_string();
+            let media_calls: Vec<&CallRecord> = records
+                .calls
+                .iter()
+                .filter(|c| c.path != "signalling_only")
+                .collect();
+            let relayed: Vec<&&CallRecord> =
+                media_calls.iter().filter(|c| c.path != "direct").collect();
+            let relay_flows: Vec<&FlowRecord> = with_role("relay").collect();
+            if !relayed.is_empty() || !relay_flows.is_empty() {
+                because.extend(relayed.iter().map(|c| call_line(c)));
+                because.extend(relay_flows.iter().map(|r| flow_line(r)));
+                (meaning, Outcome::Fail)
+            } else if media_calls.is_empty() {
+                because.push(
+                    "no call media in the capture: nothing shows where media would go".into(),
+                );
+                (meaning, Outcome::Untested)
+            } else {
+                because.extend(media_calls.iter().map(|c| call_line(c)));
+                because.extend(with_role("p2p").map(flow_line));
+                (meaning, Outcome::Pass)
+            }
+        }
+        Claim::NoRelayOutside(place) => {
+            let meaning = format!("every server that relays call media is located in {place}");
+            let mut outcome = Outcome::Pass;
+            for r in with_role("relay") {
+                match country(r) {
+                    Some(cc) if jurisdictions.in_group(cc, place) => because.push(flow_line(r)),
+                    Some(_) => {
+                        outcome = outcome.max(Outcome::Fail);
+                        because.push(format!("outside {place}: {}", flow_line(r)));
+                    }
+                    None => {
+                        outcome = outcome.max(Outcome::Untested);
+                        because.push(format!("location unknown: {}", flow_line(r)));
+                    }
+                }
+            }
+            if because.is_empty() {
+                because.push("no media relay in the capture".into());
+            }
+            (meaning, outcome)
+        }
+        Claim::NoOperator(cc) => {
+            let meaning = format!(
+                "no relay or lookup server is run by an operator whose home country is {cc}"
+            );
+            let mut outcome = Outcome::Pass;
+            let mut checked = 0usize;
+            for r in flows
+                .iter()
+                .filter(|r| matches!(r.role, Some("relay" | "lookup")) && !is_private(r))
+            {
+                checked += 1;
+                match operator_country(r) {
+                    Some(home) if home.eq_ignore_ascii_case(cc) => {
+                        outcome = outcome.max(Outcome::Fail);
+                        because.push(format!("operator answers to {cc}: {}", flow_line(r)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        outcome = outcome.max(Outcome::Untested);
+                        because.push(format!("operator unknown: {}", flow_line(r)));
+                    }
+                }
+            }
+            if outcome == Outcome::Pass {
+                because.push(format!(
+                    "{checked} relay/lookup flows, none with an operator from {cc}"
+                ));
+            }
+            (meaning, outcome)
+        }
+        Claim::NoLookupTo(cc) => {
+            let meaning = format!("no lookup, directory or signalling server is located in {cc}");
+            let mut outcome = Outcome::Pass;
+            let mut checked = 0usize;
+            for r in with_role("lookup").filter(|r| !is_private(r)) {
+                checked += 1;
+                match country(r) {
+                    Some(c) if jurisdictions.in_group(c, cc) => {
+                        outcome = outcome.max(Outcome::Fail);
+                        because.push(format!("lookup in {cc}: {}", flow_line(r)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        outcome = outcome.max(Outcome::Untested);
+                        because.push(format!("location unknown: {}", flow_line(r)));
+                    }
+                }
+            }
+            if outcome == Outcome::Pass {
+                because.push(format!("{checked} lookup flows, none located in {cc}"));
+            }
+            (meaning, outcome)
+        }
+    };
+    ClaimResult {
+        claim: claim.clone(),
+        outcome,
+        meaning,
+        because,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_claim_language() {
+        assert_eq!("media-p2p".parse::<Claim>(), Ok(Claim::MediaP2p));
+        assert_eq!(
+            "no-relay-outside:eu".parse::<Claim>(),
+            Ok(Claim::NoRelayOutside("EU".into()))
+        );
+        assert_eq!(
+            "no-operator:US".parse::<Claim>(),
+            Ok(Claim::NoOperator("US".into()))
+        );
+        assert_eq!(
+            "no-lookup-to:CN".parse::<Claim>(),
+            Ok(Claim::NoLookupTo("CN".into()))
+        );
+        assert!("no-operator:".parse::<Claim>().is_err());
+        assert!("no-operator:U5".parse::<Claim>().is_err());
+        assert!("media-p2p:US".parse::<Claim>().is_err());
+        assert!("p2p".parse::<Claim>().is_err());
+    }
+}

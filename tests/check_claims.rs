@@ -1,0 +1,107 @@
+//! `callpath check`: claims against the lab samples, and exit codes.
+
+use std::process::{Command, Output};
+
+fn check(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_callpath"))
+        .arg("check")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn direct_call_keeps_media_p2p() {
+    let o = check(&["samples/direct-call.pcap", "--claim", "media-p2p"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.starts_with("PASS"), "{out}");
+    // The deciding call and its direct media flow are named.
+    assert!(out.contains("call 1"), "{out}");
+    assert!(out.contains("198.51.100.12:10040"), "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn relayed_call_fails_media_p2p_and_names_the_relay() {
+    let o = check(&["samples/relayed-call.pcap", "--claim", "media-p2p"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("FAIL"), "{out}");
+    assert!(out.contains("203.0.113.20:3478"), "{out}");
+    assert!(out.contains("relay"), "{out}");
+}
+
+#[test]
+fn jurisdiction_claims_on_the_cloud_range_copy() {
+    // The rewritten copy puts the TURN server in Microsoft's range (IE,
+    // operator home US).
+    let o = check(&[
+        "samples/rewritten/relayed-call.pcap",
+        "--claim",
+        "no-relay-outside:EU",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("52.114.77.20:3478"));
+
+    let o = check(&[
+        "samples/rewritten/relayed-call.pcap",
+        "--claim",
+        "no-relay-outside:US",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+
+    let o = check(&[
+        "samples/rewritten/relayed-call.pcap",
+        "--claim",
+        "no-operator:US",
+        "--claim",
+        "no-relay-outside:EU",
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert!(
+        lines[0].starts_with("FAIL") && lines[0].contains("no-operator:US"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("PASS") && lines[1].contains("no-relay-outside:EU"),
+        "{out}"
+    );
+    assert!(out.contains("operator answers to US"), "{out}");
+}
+
+#[test]
+fn undecidable_claims_are_untested_not_passed() {
+    // Documentation-range servers have no country: nothing can show where they are.
+    let o = check(&[
+        "samples/relayed-call.pcap",
+        "--claim",
+        "no-relay-outside:EU",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("UNTESTED"), "{}", stdout(&o));
+    // No call media at all: media-p2p cannot be shown.
+    let o = check(&["samples/lookups-only.pcap", "--claim", "media-p2p"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("UNTESTED"), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_input_and_usage_exit_2() {
+    let o = check(&["samples/direct-call.pcap", "--claim", "media-everywhere"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown claim"));
+    let o = check(&["samples/direct-call.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = check(&["samples/no-such-file.pcap", "--claim", "media-p2p"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = check(&["Cargo.toml", "--claim", "media-p2p"]);
+    assert_eq!(o.status.code(), Some(2));
+}
