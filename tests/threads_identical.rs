@@ -29,13 +29,18 @@ fn output_does_not_depend_on_the_thread_count() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
         .collect();
+    // The call captures of the reference corpus (the labelled ones), where
+    // cross-flow knowledge and call grouping are exercised.
     if let Some(corpus) = corpus() {
-        for e in std::fs::read_dir(corpus.join("ndpi")).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-                captures.push(p);
-            }
-        }
+        let labels = std::fs::read_to_string(corpus.join("labels.jsonl")).unwrap();
+        let mut names: Vec<String> = labels
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["pcap"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names.dedup();
+        captures.extend(names.iter().map(|n| corpus.join("ndpi").join(n)));
     }
     captures.sort();
     let mut different = Vec::new();
