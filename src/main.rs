@@ -16,6 +16,8 @@ use callpath::flow::FlowTableConfig;
 use callpath::report::sink::sink_for;
 use callpath::report::OutputFormat;
 
+mod live_command;
+
 const EXIT_DAMAGED: u8 = 1;
 const EXIT_UNUSABLE: u8 = 2;
 
@@ -36,6 +38,12 @@ enum Command {
     /// Analyse capture files (pcap or pcapng) and write one record per flow,
     /// then the calls and a summary.
     Analyze(AnalyzeArgs),
+    /// Capture from a network interface and analyse as packets arrive
+    /// (needs the `live` feature and libpcap).
+    Live(live_command::LiveArgs),
+    /// List the interfaces live capture can use, with their addresses
+    /// (needs the `live` feature).
+    Interfaces(live_command::InterfacesArgs),
 }
 
 #[derive(Args)]
@@ -199,5 +207,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Live(args) => live_command::live(args),
+        Command::Interfaces(args) => live_command::interfaces(args),
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod input;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod run;
 
 pub use config::AnalysisConfig;

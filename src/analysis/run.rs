@@ -16,7 +16,9 @@ use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{Flow, FlowTable};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
 use crate::report::summary::InputReport;
-use crate::report::{RecordSink, Summary};
+use crate::report::flow_record::FlowRecord;
+use crate::report::live_status::LiveStatus;
+use crate::report::{CaptureStats, RecordSink, Summary};
 use std::sync::Arc;
 
 /// Progress of reading inputs, for a progress bar. The library never draws
@@ -219,6 +221,60 @@ impl Analysis {
             self.table.expire(self.now, &mut |f| finisher.finish(f));
             self.next_expiry_check = Timestamp(self.now.0.saturating_add(EXPIRY_CHECK_NANOS));
         }
+    }
+
+    /// Moves the clock of expiry to `now` (live capture: the wall clock
+    /// while the interface is quiet) and ends the flows idle by then.
+    pub fn tick(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
+        let finisher = &mut self.finisher;
+        self.table.expire(self.now, &mut |f| finisher.finish(f));
+        finisher.write_ready();
+    }
+
+    pub fn active_flows(&self) -> usize {
+        self.table.active()
+    }
+
+    /// Writes a `flow_update` record (counters so far; app and role come
+    /// with the flow's final record) for every open flow that has lasted
+    /// at least `min_duration_secs`.
+    pub fn write_flow_updates(&mut self, min_duration_secs: f64) {
+        let sink = &mut self.finisher.sink;
+        for flow in self.table.flows() {
+            if flow.duration_secs() < min_duration_secs {
+                continue;
+            }
+            let mut record = FlowRecord::from_flow(flow);
+            record.record_type = "flow_update";
+            if let Err(e) = sink.flow_update(&record) {
+                self.finisher.output_error.get_or_insert(e);
+                return;
+            }
+        }
+    }
+
+    /// Lets the sink flush or redraw; `status` carries the capture's
+    /// counters, the analysis adds its own.
+    pub fn refresh(&mut self, mut status: LiveStatus) {
+        status.active_flows = self.table.active();
+        status.flows_written = self.finisher.flows;
+        status.calls = self.finisher.classifier.calls();
+        if let Err(e) = self.finisher.sink.refresh(&status) {
+            self.finisher.output_error.get_or_insert(e);
+        }
+    }
+
+    /// Records a live capture's counters for the summary.
+    pub fn set_capture(&mut self, capture: CaptureStats) {
+        self.summary.inputs.push(InputReport {
+            file: format!("interface {}", capture.interface),
+            packets: self.summary.packets_read,
+            ..Default::default()
+        });
+        self.summary.capture = Some(capture);
     }
 
     /// Ends every open flow, writes the summary, and returns it.
