@@ -7,6 +7,9 @@
 //! packets the kernel dropped (`pcap_stats`), never as silent loss.
 
 use std::net::IpAddr;
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::{LinkType, RawPacket, Timestamp};
 
@@ -15,7 +18,7 @@ pub const SNAPLEN: u32 = 262_144;
 
 /// How long one read waits for a packet before giving the caller a chance
 /// to check its clock (duration, periodic output, Ctrl-C).
-const READ_TIMEOUT_MS: i32 = 100;
+const READ_TIMEOUT_MS: u16 = 100;
 
 /// The advice given whenever opening an interface is refused.
 pub const PRIVILEGE_ADVICE: &str = "capturing needs root or the CAP_NET_RAW capability; \
@@ -85,6 +88,9 @@ pub struct LiveCapture {
     interface: String,
     link: LinkType,
     frames: u64,
+    /// The last read returned a packet, so more may be buffered: read
+    /// again before waiting.
+    pending: bool,
 }
 
 /// A permission refusal, told by libpcap's message (the crate does not
@@ -121,9 +127,13 @@ impl LiveCapture {
             .snaplen(SNAPLEN as i32)
             .promisc(config.promiscuous)
             .immediate_mode(true)
-            .timeout(READ_TIMEOUT_MS)
             .buffer_size(config.buffer_bytes.min(i32::MAX as u32) as i32)
             .open()
+            .map_err(|e| open_error(iface, e))?
+            // libpcap's read timeout is not honoured on every Linux packet
+            // ring (a read can block forever on a quiet link), so reads
+            // never block and `next` waits with poll(2) itself.
+            .setnonblock()
             .map_err(|e| open_error(iface, e))?;
         if let Some(filter) = &config.filter {
             capture
@@ -139,6 +149,7 @@ impl LiveCapture {
             interface: config.interface.clone(),
             link,
             frames: 0,
+            pending: true,
         })
     }
 
@@ -150,10 +161,26 @@ impl LiveCapture {
         self.link
     }
 
+    /// Waits until the descriptor is readable or the read timeout passes.
+    fn wait_readable(&self) -> Result<(), LiveError> {
+        let mut fds = [PollFd::new(self.capture.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(READ_TIMEOUT_MS)) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
+            Err(e) => Err(LiveError::Read {
+                interface: self.interface.clone(),
+                detail: e.to_string(),
+            }),
+        }
+    }
+
     /// Waits up to the read timeout for the next packet.
     pub fn next(&mut self) -> Result<LiveRead<'_>, LiveError> {
+        if !self.pending {
+            self.wait_readable()?;
+        }
         match self.capture.next_packet() {
             Ok(p) => {
+                self.pending = true;
                 self.frames += 1;
                 let ts = Timestamp::from_secs_frac(
                     p.header.ts.tv_sec as i64,
@@ -168,7 +195,11 @@ impl LiveCapture {
                     frame: self.frames,
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(LiveRead::Idle),
+            // Non-blocking read with nothing buffered.
+            Err(pcap::Error::TimeoutExpired) => {
+                self.pending = false;
+                Ok(LiveRead::Idle)
+            }
             Err(e) => Err(LiveError::Read {
                 interface: self.interface.clone(),
                 detail: e.to_string(),
