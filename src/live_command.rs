@@ -114,7 +114,9 @@ mod with_libpcap {
         match v {
             None => Ok(None),
             Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
-            Some(s) => Err(format!("--{name} must be a positive number of seconds, not {s}")),
+            Some(s) => Err(format!(
+                "--{name} must be a positive number of seconds, not {s}"
+            )),
         }
     }
 

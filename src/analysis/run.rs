@@ -15,9 +15,9 @@ use crate::dissect::inspect::inspect;
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{Flow, FlowTable};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
-use crate::report::summary::InputReport;
 use crate::report::flow_record::FlowRecord;
 use crate::report::live_status::LiveStatus;
+use crate::report::summary::InputReport;
 use crate::report::{CaptureStats, RecordSink, Summary};
 use std::sync::Arc;
 

@@ -271,7 +271,10 @@ mod tests {
         };
         let msg = e.to_string();
         assert!(msg.contains("CAP_NET_RAW"), "{msg}");
-        assert!(msg.contains("setcap cap_net_raw,cap_net_admin=eip"), "{msg}");
+        assert!(
+            msg.contains("setcap cap_net_raw,cap_net_admin=eip"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ impl LiveTableSink {
         )?;
         writeln!(w, "CALLS")?;
         if self.recent_calls.is_empty() {
-            writeln!(w, "  none yet (a call is written once its flows have ended)")?;
+            writeln!(
+                w,
+                "  none yet (a call is written once its flows have ended)"
+            )?;
         }
         for c in &self.recent_calls {
             writeln!(
@@ -136,7 +139,10 @@ mod tests {
         .unwrap();
         let drawn = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
         assert!(drawn.starts_with(CLEAR_SCREEN));
-        assert!(drawn.contains("42 packets (1 dropped by the kernel)"), "{drawn}");
+        assert!(
+            drawn.contains("42 packets (1 dropped by the kernel)"),
+            "{drawn}"
+        );
         assert!(drawn.contains("5 active flows"), "{drawn}");
         sink.finish(&Summary::default()).unwrap();
         let all = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
