@@ -224,13 +224,15 @@ impl Analysis {
     }
 
     /// Moves the clock of expiry to `now` (live capture: the wall clock
-    /// while the interface is quiet) and ends the flows idle by then.
+    /// while the interface is quiet) and ends the flows, and the calls,
+    /// idle by then.
     pub fn tick(&mut self, now: Timestamp) {
         if now > self.now {
             self.now = now;
         }
         let finisher = &mut self.finisher;
         self.table.expire(self.now, &mut |f| finisher.finish(f));
+        finisher.classifier.advance(self.now, &mut finisher.ready);
         finisher.write_ready();
     }
 
