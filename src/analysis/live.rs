@@ -90,7 +90,7 @@ pub fn run_live(
         {
             break;
         }
-        match capture.next() {
+        match capture.next_packet() {
             Ok(LiveRead::Packet(pkt)) => {
                 packets += 1;
                 if let Some((w, path)) = writer.as_mut() {

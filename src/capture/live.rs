@@ -174,7 +174,7 @@ impl LiveCapture {
     }
 
     /// Waits up to the read timeout for the next packet.
-    pub fn next(&mut self) -> Result<LiveRead<'_>, LiveError> {
+    pub fn next_packet(&mut self) -> Result<LiveRead<'_>, LiveError> {
         if !self.pending {
             self.wait_readable()?;
         }
@@ -182,9 +182,11 @@ impl LiveCapture {
             Ok(p) => {
                 self.pending = true;
                 self.frames += 1;
+                // time_t is 32 bits on some targets, hence the conversion.
+                #[allow(clippy::useless_conversion)]
                 let ts = Timestamp::from_secs_frac(
-                    p.header.ts.tv_sec as i64,
-                    p.header.ts.tv_usec.max(0) as u64,
+                    i64::from(p.header.ts.tv_sec),
+                    u64::try_from(p.header.ts.tv_usec).unwrap_or(0),
                     1_000_000,
                 );
                 Ok(LiveRead::Packet(RawPacket {

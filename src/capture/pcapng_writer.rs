@@ -98,7 +98,8 @@ impl<W: Write> PcapngWriter<W> {
         self.out.write_all(&total.to_le_bytes())?;
         self.out.write_all(&head)?;
         self.out.write_all(data)?;
-        self.out.write_all(&[0u8; 3][..padding.min(3)])?;
+        self.out
+            .write_all([0u8; 3].get(..padding).unwrap_or_default())?;
         self.out.write_all(&total.to_le_bytes())
     }
 
