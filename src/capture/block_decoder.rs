@@ -85,7 +85,8 @@ impl BlockDecoder {
                 Some(RawPacket {
                     ts: Timestamp::from_secs_frac(secs.saturating_add(offset), raw % units, units),
                     link,
-                    data: epb.data,
+                    // Without the block's padding to 32 bits.
+                    data: epb.data.get(..epb.caplen as usize).unwrap_or(epb.data),
                     orig_len: epb.origlen,
                     frame,
                 })
@@ -99,7 +100,7 @@ impl BlockDecoder {
                 Some(RawPacket {
                     ts: Timestamp::default(),
                     link,
-                    data: spb.data,
+                    data: spb.data.get(..spb.origlen as usize).unwrap_or(spb.data),
                     orig_len: spb.origlen,
                     frame,
                 })
