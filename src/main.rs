@@ -17,6 +17,7 @@ use callpath::report::sink::sink_for;
 use callpath::report::OutputFormat;
 
 mod cli;
+mod live_command;
 
 const EXIT_DAMAGED: u8 = 1;
 const EXIT_UNUSABLE: u8 = 2;
@@ -60,6 +61,12 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Write the frames of one call as pcapng.
     Extract(cli::extract::ExtractArgs),
+    /// Capture from a network interface and analyse as packets arrive
+    /// (needs the `live` feature and libpcap).
+    Live(live_command::LiveArgs),
+    /// List the interfaces live capture can use, with their addresses
+    /// (needs the `live` feature).
+    Interfaces(live_command::InterfacesArgs),
 }
 
 #[derive(Args)]
@@ -280,5 +287,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cli::report::report(args),
         Command::Check(args) => cli::check::check(args),
         Command::Extract(args) => cli::extract::extract(args),
+        Command::Live(args) => live_command::live(args),
+        Command::Interfaces(args) => live_command::interfaces(args),
     }
 }

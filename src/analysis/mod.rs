@@ -5,6 +5,8 @@
 pub mod config;
 pub mod flow_frames;
 pub mod input;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod ordered_output;
 pub mod run;
 pub mod worker;

@@ -87,6 +87,13 @@ impl OrderedOutput {
         }
     }
 
+    /// Moves the call tracker's clock without a flow (a quiet live link),
+    /// writing the calls idle by then.
+    pub fn advance(&mut self, now: Timestamp) {
+        self.classifier.advance(now, &mut self.ready);
+        self.write_ready();
+    }
+
     pub fn sink(&mut self) -> &mut (dyn RecordSink + Send) {
         self.sink.as_mut()
     }

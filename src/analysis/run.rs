@@ -23,8 +23,10 @@ use crate::decode::{self, Decoded};
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{Flow, FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
+use crate::report::flow_record::FlowRecord;
+use crate::report::live_status::LiveStatus;
 use crate::report::summary::InputReport;
-use crate::report::{RecordSink, Summary};
+use crate::report::{CaptureStats, RecordSink, Summary};
 
 /// Progress of reading inputs, for a progress bar. The library never draws
 /// anything itself.
@@ -349,6 +351,68 @@ impl Analysis {
                 self.output.release(watermark);
             }
         }
+    }
+
+    /// Moves the clock of expiry to `now` (live capture: the wall clock
+    /// while the interface is quiet) and ends the flows, and the calls,
+    /// idle by then.
+    pub fn tick(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
+        let mut finished = Vec::new();
+        for worker in &mut self.workers {
+            worker.tick(self.now, &mut finished);
+        }
+        for f in finished {
+            self.output.accept(f);
+        }
+        self.output.release(self.now);
+        self.output.advance(self.now);
+    }
+
+    pub fn active_flows(&self) -> usize {
+        self.workers.iter().map(|w| w.table.active()).sum()
+    }
+
+    /// Writes a `flow_update` record (counters so far; app and role come
+    /// with the flow's final record) for every open flow that has lasted
+    /// at least `min_duration_secs`.
+    pub fn write_flow_updates(&mut self, min_duration_secs: f64) {
+        for worker in &self.workers {
+            for flow in worker.table.flows() {
+                if flow.duration_secs() < min_duration_secs {
+                    continue;
+                }
+                let mut record = FlowRecord::from_flow(flow);
+                record.record_type = "flow_update";
+                if let Err(e) = self.output.sink().flow_update(&record) {
+                    self.output.output_error.get_or_insert(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Lets the sink flush or redraw; `status` carries the capture's
+    /// counters, the analysis adds its own.
+    pub fn refresh(&mut self, mut status: LiveStatus) {
+        status.active_flows = self.active_flows();
+        status.flows_written = self.output.flows;
+        status.calls = self.output.classifier.calls();
+        if let Err(e) = self.output.sink().refresh(&status) {
+            self.output.output_error.get_or_insert(e);
+        }
+    }
+
+    /// Records a live capture's counters for the summary.
+    pub fn set_capture(&mut self, capture: CaptureStats) {
+        self.summary.inputs.push(InputReport {
+            file: format!("interface {}", capture.interface),
+            packets: self.summary.packets_read,
+            ..Default::default()
+        });
+        self.summary.capture = Some(capture);
     }
 
     /// Ends every open flow, writes the calls and the summary, and returns it.

@@ -5,6 +5,8 @@
 pub mod block_decoder;
 pub mod file_reader;
 pub mod link_type;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod pcapng_writer;
 pub mod raw_packet;
 pub mod stream_reader;

@@ -89,6 +89,11 @@ impl<W: Write> PcapngWriter<W> {
         Ok(())
     }
 
+    /// Flushes what was written so far (live capture writes as it goes).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flushes and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;

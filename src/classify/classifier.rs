@@ -146,6 +146,12 @@ impl Classifier {
         verdict.role
     }
 
+    /// Moves the call tracker's clock to `now` without a flow (live capture
+    /// on a quiet link), so calls idle by then are written.
+    pub fn advance(&mut self, now: Timestamp, out: &mut Vec<Emitted>) {
+        self.calls.push(None, now, &self.signatures, out);
+    }
+
     /// Ends the run: every call still open is written.
     pub fn finish(&mut self, out: &mut Vec<Emitted>) {
         self.calls.finish(&self.signatures, out);

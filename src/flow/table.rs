@@ -92,6 +92,11 @@ impl FlowTable {
         self.index.len()
     }
 
+    /// The flows still open, in no particular order.
+    pub fn flows(&self) -> impl Iterator<Item = &Flow> {
+        self.slots.iter().filter_map(|s| s.flow.as_ref())
+    }
+
     fn timeout_secs(&self, flow: &Flow) -> u64 {
         if flow.l4 == L4Proto::Tcp {
             if flow.is_tcp_closed() {

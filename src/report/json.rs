@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::live_status::LiveStatus;
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
 pub struct NdjsonSink {
@@ -29,6 +30,14 @@ impl RecordSink for NdjsonSink {
 
     fn call(&mut self, record: &CallRecord) -> io::Result<()> {
         self.line(record)
+    }
+
+    fn flow_update(&mut self, record: &FlowRecord) -> io::Result<()> {
+        self.line(record)
+    }
+
+    fn refresh(&mut self, _status: &LiveStatus) -> io::Result<()> {
+        self.out.flush()
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::live_status::LiveStatus;
 use super::{CallRecord, FlowRecord, Summary};
 
 /// The output formats of `--format`.
@@ -22,6 +23,16 @@ pub enum OutputFormat {
 pub trait RecordSink {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()>;
     fn call(&mut self, record: &CallRecord) -> io::Result<()>;
+    /// A snapshot of a flow still open (live capture, `--update-interval`).
+    /// Only streaming formats write these.
+    fn flow_update(&mut self, _record: &FlowRecord) -> io::Result<()> {
+        Ok(())
+    }
+    /// Called about once a second during a live capture: streaming sinks
+    /// flush what they hold, a live view redraws.
+    fn refresh(&mut self, _status: &LiveStatus) -> io::Result<()> {
+        Ok(())
+    }
     /// Writes the summary and flushes; nothing follows it.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }

@@ -38,4 +38,31 @@ pub struct Summary {
     pub truncated: bool,
     pub first_packet: Option<f64>,
     pub last_packet: Option<f64>,
+    /// Counters of a live capture; absent when reading files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureStats>,
+}
+
+/// What happened to packets on their way from a live interface to callpath.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CaptureStats {
+    pub interface: String,
+    /// The BPF capture filter, when one was set.
+    pub filter: Option<String>,
+    /// Wall-clock seconds the capture ran.
+    pub duration: f64,
+    /// Packets that passed the filter and reached libpcap (`ps_recv`).
+    pub received: u64,
+    /// Packets the kernel dropped because its capture buffer was full,
+    /// i.e. callpath read too slowly (`ps_drop`).
+    pub dropped: u64,
+    /// Packets the interface or its driver dropped (`ps_ifdrop`).
+    pub if_dropped: u64,
+    /// callpath's own queue between capture and analysis: `"none"` (the
+    /// capture thread analyses each packet itself, so any overload shows up
+    /// in `dropped`).
+    pub queue: &'static str,
+    /// Packets written to the `-w` file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packets_written: Option<u64>,
 }

@@ -191,6 +191,13 @@ impl RecordSink for TableSink {
                 writeln!(out, "  {}: damaged: {d}", input.file)?;
             }
         }
+        if let Some(c) = &s.capture {
+            writeln!(
+                out,
+                "  capture on {}: {} packets received, {} dropped by the kernel, {} dropped by the interface; {:.0}s",
+                c.interface, c.received, c.dropped, c.if_dropped, c.duration
+            )?;
+        }
         if s.flow_table.flows_evicted > 0 {
             writeln!(
                 out,
