@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::Analysis;
-use crate::capture::live::{LiveCapture, LiveError, LiveRead, SNAPLEN};
+use crate::capture::live::{LiveCapture, LiveError, LiveRead};
 use crate::capture::pcapng_writer::PcapngWriter;
 use crate::capture::Timestamp;
 use crate::report::live_status::LiveStatus;
