@@ -54,6 +54,9 @@ struct Session {
 #[derive(Default)]
 pub struct CallTracker {
     sessions: Vec<Session>,
+    /// No session was last active before this: while it is not idle, no
+    /// session is, and the scan for idle sessions is skipped.
+    oldest_activity: Option<Timestamp>,
     next_call: u32,
     pub calls: u64,
 }
@@ -74,6 +77,8 @@ impl CallTracker {
         let session = match self.sessions.iter_mut().find(|s| s.local_ip == ip) {
             Some(s) => s,
             None => {
+                let oldest = self.oldest_activity.get_or_insert(flow.last_seen);
+                *oldest = (*oldest).min(flow.last_seen);
                 self.sessions.push(Session {
                     local_ip: ip,
                     last_activity: flow.last_seen,
@@ -90,24 +95,25 @@ impl CallTracker {
     }
 
     fn close_idle(&mut self, now: Timestamp, sigs: &Signatures, out: &mut Vec<Emitted>) {
-        let mut i = 0;
-        while i < self.sessions.len() {
-            let idle = self
-                .sessions
-                .get(i)
-                .is_some_and(|s| now.nanos_since(s.last_activity) > SESSION_IDLE_NANOS);
-            if idle {
-                let s = self.sessions.remove(i);
-                self.close(s, sigs, out);
-            } else {
-                i += 1;
-            }
+        match self.oldest_activity {
+            Some(oldest) if now.nanos_since(oldest) > SESSION_IDLE_NANOS => {}
+            _ => return,
+        }
+        // Idle sessions close in the order they were opened, as before.
+        let (idle, active): (Vec<Session>, Vec<Session>) = std::mem::take(&mut self.sessions)
+            .into_iter()
+            .partition(|s| now.nanos_since(s.last_activity) > SESSION_IDLE_NANOS);
+        self.sessions = active;
+        self.oldest_activity = self.sessions.iter().map(|s| s.last_activity).min();
+        for s in idle {
+            self.close(s, sigs, out);
         }
     }
 
     /// Closes every session (end of the capture).
     pub fn finish(&mut self, sigs: &Signatures, out: &mut Vec<Emitted>) {
         let sessions = std::mem::take(&mut self.sessions);
+        self.oldest_activity = None;
         for s in sessions {
             self.close(s, sigs, out);
         }
