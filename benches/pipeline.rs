@@ -9,8 +9,8 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-use callpath::analysis::{Analysis, AnalysisConfig, Input};
 use callpath::analysis::run::NoProgress;
+use callpath::analysis::{Analysis, AnalysisConfig, Input};
 use callpath::capture::{CaptureFile, Timestamp};
 use callpath::decode::{self, Decoded, L4Proto};
 use callpath::dissect::probe::Probe;
@@ -32,11 +32,23 @@ fn corpus() -> PathBuf {
 /// Captures read for dissector payloads: the repository's samples and the
 /// corpus captures that hold SIP, TLS, QUIC and DNS.
 fn payload_sources() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = ["relayed-call.pcap", "direct-call.pcap", "webrtc-call.pcap", "lookups-only.pcap"]
-        .iter()
-        .map(|f| samples().join(f))
-        .collect();
-    for f in ["sip.pcap", "quic-29.pcap", "dns.pcap", "dtls.pcap", "tls-rdn-extract.pcap", "stun.pcap"] {
+    let mut v: Vec<PathBuf> = [
+        "relayed-call.pcap",
+        "direct-call.pcap",
+        "webrtc-call.pcap",
+        "lookups-only.pcap",
+    ]
+    .iter()
+    .map(|f| samples().join(f))
+    .collect();
+    for f in [
+        "sip.pcap",
+        "quic-29.pcap",
+        "dns.pcap",
+        "dtls.pcap",
+        "tls-rdn-extract.pcap",
+        "stun.pcap",
+    ] {
         v.push(corpus().join(f));
     }
     v.retain(|p| p.exists());
@@ -47,7 +59,9 @@ fn payload_sources() -> Vec<PathBuf> {
 fn payloads(paths: &[PathBuf]) -> Vec<(L4Proto, u16, u16, Vec<u8>)> {
     let mut out = Vec::new();
     for p in paths {
-        let Ok(cap) = CaptureFile::open(p) else { continue };
+        let Ok(cap) = CaptureFile::open(p) else {
+            continue;
+        };
         cap.read(|pkt, _| {
             if let Decoded::Packet(v) = decode::decode(pkt.link, pkt.data) {
                 if !v.payload.is_empty() {
@@ -62,7 +76,10 @@ fn payloads(paths: &[PathBuf]) -> Vec<(L4Proto, u16, u16, Vec<u8>)> {
 fn bench_capture_and_decode(c: &mut Criterion) {
     let path = samples().join("relayed-call.pcap");
     let Ok(cap) = CaptureFile::open(&path) else {
-        eprintln!("skipping capture/decode benches: {} is missing", path.display());
+        eprintln!(
+            "skipping capture/decode benches: {} is missing",
+            path.display()
+        );
         return;
     };
     let packets = cap.read(|_, _| {}).packets;
@@ -92,7 +109,8 @@ fn bench_capture_and_decode(c: &mut Criterion) {
             let mut ended = 0usize;
             cap.read(|pkt, _| {
                 if let Decoded::Packet(v) = decode::decode(pkt.link, pkt.data) {
-                    let _ = table.track(&v, pkt.ts, pkt.orig_len, pkt.frame, 0, &mut |_| ended += 1);
+                    let _ =
+                        table.track(&v, pkt.ts, pkt.orig_len, pkt.frame, 0, &mut |_| ended += 1);
                 }
             });
             table.expire(Timestamp(i64::MAX), &mut |_| ended += 1);
@@ -122,8 +140,16 @@ where
 
 fn bench_dissectors(c: &mut Criterion) {
     let all = payloads(&payload_sources());
-    let udp = || all.iter().filter(|p| p.0 == L4Proto::Udp).map(|p| p.3.as_slice());
-    let tcp = || all.iter().filter(|p| p.0 == L4Proto::Tcp).map(|p| p.3.as_slice());
+    let udp = || {
+        all.iter()
+            .filter(|p| p.0 == L4Proto::Udp)
+            .map(|p| p.3.as_slice())
+    };
+    let tcp = || {
+        all.iter()
+            .filter(|p| p.0 == L4Proto::Tcp)
+            .map(|p| p.3.as_slice())
+    };
     let port = |n: u16| move |p: &&(L4Proto, u16, u16, Vec<u8>)| p.1 == n || p.2 == n;
     bench_dissector(c, "stun", udp().collect(), |p| {
         stun::probe(p) == Probe::Certain && stun::parse(p).is_ok()
@@ -137,15 +163,23 @@ fn bench_dissectors(c: &mut Criterion) {
     bench_dissector(c, "dtls_client_hello", udp().collect(), |p| {
         dtls::records(p).any(|r| dtls::client_hello_info(&r).is_some())
     });
-    bench_dissector(c, "sip", all.iter().filter(port(5060)).map(|p| p.3.as_slice()).collect(), |p| {
-        sip::parse(p).is_ok()
-    });
+    bench_dissector(
+        c,
+        "sip",
+        all.iter()
+            .filter(port(5060))
+            .map(|p| p.3.as_slice())
+            .collect(),
+        |p| sip::parse(p).is_ok(),
+    );
     bench_dissector(c, "tls_client_hello", tcp().collect(), |p| {
         matches!(tls::scan_client_hello(p), tls::ClientHelloScan::Hello(_))
     });
-    bench_dissector(c, "quic_initial", udp().collect(), |p| quic::initial_server_name(p).is_some());
-    bench_dissector(c, "dns_response", all.iter().filter(port(53)).map(|p| p.3.as_slice()).collect(), |p| {
-        dns::parse_response(p).is_ok_and(|a| !a.is_empty())
+    bench_dissector(c, "quic_initial", udp().collect(), |p| {
+        quic::initial_server_name(p).is_some()
+    });
+    bench_dissector(c, "dns_response", udp().collect(), |p| {
+        dns::probe(p) != Probe::NotForUs && dns::parse_response(p).is_ok_and(|a| !a.is_empty())
     });
 }
 
@@ -174,11 +208,19 @@ fn bench_pipeline(c: &mut Criterion) {
             continue;
         };
         g.throughput(Throughput::Elements(cap.read(|_, _| {}).packets));
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         g.bench_function(name, |b| b.iter(|| black_box(analyse(&path))));
     }
     g.finish();
 }
 
-criterion_group!(benches, bench_capture_and_decode, bench_dissectors, bench_pipeline);
+criterion_group!(
+    benches,
+    bench_capture_and_decode,
+    bench_dissectors,
+    bench_pipeline
+);
 criterion_main!(benches);

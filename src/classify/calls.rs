@@ -106,7 +106,11 @@ impl CallTracker {
                 break;
             }
             self.activity.pop();
-            if self.sessions.get(&id).is_some_and(|s| s.last_activity == at) {
+            if self
+                .sessions
+                .get(&id)
+                .is_some_and(|s| s.last_activity == at)
+            {
                 idle.push(id);
             }
         }
