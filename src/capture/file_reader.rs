@@ -20,6 +20,10 @@ use crate::error::CaptureError;
 /// is 256 KiB; anything bigger is a corrupt length field.
 const MAX_RECORD_LEN: u32 = 16 * 1024 * 1024;
 
+/// Pages behind the read cursor are released in chunks of this many bytes
+/// (a multiple of any page size).
+const RELEASE_CHUNK: usize = 8 * 1024 * 1024;
+
 /// A capture file mapped into memory.
 pub struct CaptureFile {
     path: PathBuf,
@@ -92,6 +96,11 @@ impl CaptureFile {
     where
         F: FnMut(RawPacket<'a>, u64),
     {
+        let mut released = 0usize;
+        let mut visit = |pkt: RawPacket<'a>, pos: u64| {
+            visit(pkt, pos);
+            released = self.release_behind(released, pos as usize);
+        };
         match self.format {
             CaptureFormat::Pcap {
                 big_endian,
@@ -100,6 +109,36 @@ impl CaptureFile {
             } => read_classic(&self.map, big_endian, nanosecond, modified, &mut visit),
             CaptureFormat::PcapNg => read_pcapng(&self.map, &mut visit),
         }
+    }
+}
+
+impl CaptureFile {
+    /// Drops the pages the reader has passed (from `released` up to
+    /// `cursor`, in whole chunks) so that resident memory stays flat however
+    /// long the capture is. Returns how far pages are now released.
+    fn release_behind(&self, released: usize, cursor: usize) -> usize {
+        let upto = cursor / RELEASE_CHUNK * RELEASE_CHUNK;
+        if upto <= released {
+            return released;
+        }
+        #[cfg(unix)]
+        {
+            // SAFETY: MADV_DONTNEED is "unchecked" in memmap2 because on a
+            // private mapping that was written to it would discard the
+            // writes. This map is read-only and never written: the kernel
+            // only drops its page-cache mappings and refaults the same file
+            // bytes if a packet borrowed from the released range is read
+            // again, so every `&[u8]` handed out keeps its contents.
+            #[allow(unsafe_code)]
+            let _ = unsafe {
+                self.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    released,
+                    upto - released,
+                )
+            };
+        }
+        upto
     }
 }
 

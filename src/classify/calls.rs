@@ -5,7 +5,8 @@
 //! not part of a call pass straight through. The input order is the order
 //! flows end, so the grouping is the same however the work was spread.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
 use super::signatures::{AppId, Signatures};
@@ -53,7 +54,15 @@ struct Session {
 
 #[derive(Default)]
 pub struct CallTracker {
-    sessions: Vec<Session>,
+    /// Open sessions by the order they were opened (the order they close
+    /// in when several go idle together, and at the end).
+    sessions: BTreeMap<u64, Session>,
+    by_ip: HashMap<IpAddr, u64>,
+    /// (last activity, session) for every value a session's last activity
+    /// took; entries that no longer match their session are skipped. Finds
+    /// idle sessions without scanning all of them for every ended flow.
+    activity: BinaryHeap<Reverse<(Timestamp, u64)>>,
+    next_session: u64,
     next_call: u32,
     pub calls: u64,
 }
@@ -71,36 +80,46 @@ impl CallTracker {
         self.close_idle(now, sigs, out);
         let Some(flow) = flow else { return };
         let ip = flow.local.ip;
-        let session = match self.sessions.iter_mut().find(|s| s.local_ip == ip) {
-            Some(s) => s,
-            None => {
-                self.sessions.push(Session {
-                    local_ip: ip,
-                    last_activity: flow.last_seen,
-                    flows: Vec::new(),
-                });
-                match self.sessions.last_mut() {
-                    Some(s) => s,
-                    None => return,
-                }
+        let id = *self.by_ip.entry(ip).or_insert_with(|| {
+            self.next_session += 1;
+            self.next_session
+        });
+        let session = self.sessions.entry(id).or_insert_with(|| {
+            self.activity.push(Reverse((flow.last_seen, id)));
+            Session {
+                local_ip: ip,
+                last_activity: flow.last_seen,
+                flows: Vec::new(),
             }
-        };
-        session.last_activity = session.last_activity.max(flow.last_seen);
+        });
+        if flow.last_seen > session.last_activity {
+            session.last_activity = flow.last_seen;
+            self.activity.push(Reverse((flow.last_seen, id)));
+        }
         session.flows.push(flow);
     }
 
     fn close_idle(&mut self, now: Timestamp, sigs: &Signatures, out: &mut Vec<Emitted>) {
-        let mut i = 0;
-        while i < self.sessions.len() {
-            let idle = self
+        let mut idle = Vec::new();
+        while let Some(Reverse((at, id))) = self.activity.peek().copied() {
+            if now.nanos_since(at) <= SESSION_IDLE_NANOS {
+                break;
+            }
+            self.activity.pop();
+            if self
                 .sessions
-                .get(i)
-                .is_some_and(|s| now.nanos_since(s.last_activity) > SESSION_IDLE_NANOS);
-            if idle {
-                let s = self.sessions.remove(i);
+                .get(&id)
+                .is_some_and(|s| s.last_activity == at)
+            {
+                idle.push(id);
+            }
+        }
+        // Idle sessions close in the order they were opened.
+        idle.sort_unstable();
+        for id in idle {
+            if let Some(s) = self.sessions.remove(&id) {
+                self.by_ip.remove(&s.local_ip);
                 self.close(s, sigs, out);
-            } else {
-                i += 1;
             }
         }
     }
@@ -108,7 +127,9 @@ impl CallTracker {
     /// Closes every session (end of the capture).
     pub fn finish(&mut self, sigs: &Signatures, out: &mut Vec<Emitted>) {
         let sessions = std::mem::take(&mut self.sessions);
-        for s in sessions {
+        self.by_ip.clear();
+        self.activity.clear();
+        for s in sessions.into_values() {
             self.close(s, sigs, out);
         }
     }

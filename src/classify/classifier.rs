@@ -102,11 +102,7 @@ impl Classifier {
             .as_ref()
             .map(|(n, _)| n.to_string())
             .or_else(|| knowledge.name(s.far.ip, as_of).map(|n| n.to_string()));
-        record.media = flow
-            .facts
-            .media
-            .as_deref()
-            .and_then(MediaSummary::from_facts);
+        record.media = MediaSummary::from_flow(&flow);
         if verdict.role == Role::Other {
             self.calls.push(None, flow.last_seen, sigs, out);
             out.push(Emitted::Flow(Box::new(record)));

@@ -42,8 +42,9 @@ pub fn media_evidence(flow: &Flow, opaque_app_media: bool) -> Option<String> {
                 ""
             };
             return Some(format!(
-                "{rtp} RTP/SRTP packets{how} ({fwd} one way, {rev} back), payload type {}",
-                pts.join("/")
+                "{rtp} RTP/SRTP packets{how} ({fwd} one way, {rev} back), payload type {}{}",
+                pts.join("/"),
+                pacing(flow)
             ));
         }
         let framed = both(&m.framed);
@@ -58,6 +59,20 @@ pub fn media_evidence(flow: &Flow, opaque_app_media: bool) -> Option<String> {
         return voice_shape(flow);
     }
     None
+}
+
+/// ", one every 20 ms" from the flow's inter-arrival histogram, if kept.
+fn pacing(flow: &Flow) -> String {
+    let Some(h) = flow.histograms.as_deref() else {
+        return String::new();
+    };
+    [Direction::FromOrig, Direction::FromResp]
+        .into_iter()
+        .filter_map(|d| h.median_gap_ms(d))
+        .filter(|g| *g > 0.0)
+        .reduce(f64::min)
+        .map(|g| format!(", about one every {g:.0} ms"))
+        .unwrap_or_default()
 }
 
 /// The shape of a voice/video stream, for media callpath cannot parse.

@@ -1,16 +1,21 @@
-//! Packet-size and inter-arrival distributions of a flow. A histogram costs
-//! kilobytes, so a flow gets them only once it has shown enough packets to
-//! possibly be media (see `FlowTableConfig::histogram_after_packets`).
+//! Packet-size and inter-arrival distributions of a media flow, kept with
+//! hdrhistogram. A histogram costs kilobytes, so a flow gets them only once
+//! its packets look like media (see `FlowTable::track`): most flows of a
+//! capture (DNS, web, probes) never pay for one.
 
 use hdrhistogram::Histogram;
 
 use super::Direction;
 use crate::capture::Timestamp;
 
-/// Inter-arrival times are recorded in microseconds, up to an hour.
-const MAX_IAT_US: u64 = 3_600_000_000;
-/// Payload sizes up to the largest IP datagram.
-const MAX_SIZE: u64 = 65_535;
+/// Inter-arrival times are recorded in microseconds, up to ten seconds:
+/// media gaps are milliseconds; anything longer is a pause.
+const MAX_IAT_US: u64 = 10_000_000;
+/// Payload sizes up to the largest UDP payload on an Ethernet path.
+const MAX_SIZE: u64 = 2048;
+/// One significant figure keeps each histogram a few hundred bytes while
+/// still telling 20 ms voice from 40 or 60 ms.
+const SIGNIFICANT_FIGURES: u8 = 1;
 
 #[derive(Clone, Debug)]
 pub struct FlowHistograms {
@@ -22,9 +27,7 @@ pub struct FlowHistograms {
 }
 
 fn histogram(max: u64) -> Option<Histogram<u32>> {
-    // Two significant figures: enough to tell 20 ms voice from 60 ms, and
-    // small (about 1.5 KiB each).
-    Histogram::new_with_bounds(1, max, 2).ok()
+    Histogram::new_with_bounds(1, max, SIGNIFICANT_FIGURES).ok()
 }
 
 impl FlowHistograms {
@@ -52,15 +55,33 @@ impl FlowHistograms {
         }
     }
 
-    /// Median payload size over both directions' histograms, the larger one.
+    /// Median payload size of one direction, bytes.
     pub fn median_size(&self, dir: Direction) -> Option<u64> {
         let h = self.sizes.get(dir.index())?;
-        (!h.is_empty()).then(|| h.value_at_quantile(0.5))
+        (!h.is_empty()).then(|| h.median_equivalent(h.value_at_quantile(0.5)))
     }
 
     /// Median gap between packets of one direction, in milliseconds.
     pub fn median_gap_ms(&self, dir: Direction) -> Option<f64> {
         let h = self.inter_arrival_us.get(dir.index())?;
-        (!h.is_empty()).then(|| h.value_at_quantile(0.5) as f64 / 1000.0)
+        (!h.is_empty()).then(|| h.median_equivalent(h.value_at_quantile(0.5)) as f64 / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voice_every_20_ms_has_a_20_ms_median_gap() {
+        let mut h = FlowHistograms::new().unwrap();
+        for i in 0..100 {
+            h.record(Direction::FromOrig, Timestamp(i * 20_000_000), 160);
+        }
+        let gap = h.median_gap_ms(Direction::FromOrig).unwrap();
+        assert!((18.0..=22.0).contains(&gap), "{gap}");
+        let size = h.median_size(Direction::FromOrig).unwrap();
+        assert!((150..=170).contains(&size), "{size}");
+        assert!(h.median_gap_ms(Direction::FromResp).is_none());
     }
 }

@@ -22,8 +22,8 @@ pub struct FlowTableConfig {
     /// Most flows tracked at once; beyond it the flow closest to expiry is
     /// written out early and counted as an eviction.
     pub max_flows: usize,
-    /// A flow gets size/inter-arrival histograms once it has this many
-    /// packets (0: never).
+    /// A media flow gets size/inter-arrival histograms once it has this
+    /// many packets (0: never).
     pub histogram_after_packets: u64,
 }
 
@@ -215,7 +215,17 @@ impl FlowTable {
         if let Some(s) = flow.stats.get_mut(dir.index()) {
             s.add(ts, wire_len, payload_len);
         }
-        if histogram_after > 0 && flow.histograms.is_none() && flow.packets() >= histogram_after {
+        // Only flows whose packets look like media get histograms.
+        let looks_like_media = flow
+            .facts
+            .media
+            .as_ref()
+            .is_some_and(|m| m.media_packets() > 0);
+        if histogram_after > 0
+            && flow.histograms.is_none()
+            && looks_like_media
+            && flow.packets() >= histogram_after
+        {
             flow.histograms = FlowHistograms::new().map(Box::new);
         }
         if let Some(h) = flow.histograms.as_mut() {

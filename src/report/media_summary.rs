@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::dissect::facts::MediaFacts;
-use crate::flow::Direction;
+use crate::flow::{Direction, Flow};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RtpStreamSummary {
@@ -27,6 +27,12 @@ pub struct MediaSummary {
     /// Media in an app framing or inside TURN, when not plain RTP.
     pub framing: Option<&'static str>,
     pub streams: Vec<RtpStreamSummary>,
+    /// Median payload size per direction (src_to_dst, dst_to_src), from the
+    /// flow's histograms.
+    pub median_payload_bytes: [Option<u64>; 2],
+    /// Median gap between packets per direction, milliseconds: 20 for voice
+    /// sent in 20 ms frames.
+    pub median_gap_ms: [Option<f64>; 2],
 }
 
 fn round3(x: f64) -> f64 {
@@ -34,7 +40,8 @@ fn round3(x: f64) -> f64 {
 }
 
 impl MediaSummary {
-    pub fn from_facts(m: &MediaFacts) -> Option<MediaSummary> {
+    pub fn from_flow(flow: &Flow) -> Option<MediaSummary> {
+        let m: &MediaFacts = flow.facts.media.as_deref()?;
         let streams: Vec<RtpStreamSummary> = m
             .streams
             .iter()
@@ -59,11 +66,15 @@ impl MediaSummary {
         if streams.is_empty() && rtcp == 0 && m.framing.is_none() {
             return None;
         }
+        let h = flow.histograms.as_deref();
+        let dirs = [Direction::FromOrig, Direction::FromResp];
         Some(MediaSummary {
             rtp_packets: rtp,
             rtcp_packets: rtcp,
             framing: m.framing,
             streams,
+            median_payload_bytes: dirs.map(|d| h.and_then(|h| h.median_size(d))),
+            median_gap_ms: dirs.map(|d| h.and_then(|h| h.median_gap_ms(d)).map(round3)),
         })
     }
 }

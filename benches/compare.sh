@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# benches/compare.sh [RUNS]
+# Side-by-side speed and memory of the floor program, ndpiReader and callpath
+# on the reference benchmark capture, through the shared kit
+# (BENCH_KIT, default /work/shared/bench). Builds the capture (BENCH_PCAP,
+# default /tmp/bench.pcap) and callpath's release binary when missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+kit=${BENCH_KIT:-/work/shared/bench}
+pcap=${BENCH_PCAP:-/tmp/bench.pcap}
+runs=${1:-3}
+[ -d "$kit" ] || { echo "benchmark kit not found at $kit (set BENCH_KIT)" >&2; exit 1; }
+[ -s "$pcap" ] || bash "$kit/build-bench-pcap.sh" "$pcap"
+cargo build --quiet --release --manifest-path "$root/Cargo.toml"
+# The kit's own directory may be read-only: build its floor program here.
+export FLOOR_TARGET_DIR=${FLOOR_TARGET_DIR:-$root/target/bench-floor}
+bash "$kit/compare.sh" "$pcap" "$root/target/release/callpath" "$runs"
+# Anonymous memory (heap) of callpath at its peak, sampled every 0.1 s.
+"$root/target/release/callpath" analyze --format ndjson --threads 1 "$pcap" > /dev/null &
+pid=$! peak=0
+while kill -0 "$pid" 2> /dev/null; do
+  a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2> /dev/null || true)
+  [ -n "$a" ] && [ "$a" -gt "$peak" ] && peak=$a
+  sleep 0.1
+done
+wait "$pid"
+echo "callpath peak RssAnon: $((peak / 1024)) MiB"

@@ -1,0 +1,226 @@
+//! Criterion benchmarks of callpath's stages on real bytes: capture reader,
+//! decode, flow table, the main dissectors and the whole pipeline.
+//!
+//! Inputs: samples/*.pcap (in the repository) and, when present, a few
+//! captures of the nDPI corpus (`CALLPATH_CORPUS`, default
+//! /work/shared/corpus/ndpi). A bench whose input is missing is skipped with
+//! a message. Smoke run: `cargo bench --bench pipeline -- --test`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use callpath::analysis::run::NoProgress;
+use callpath::analysis::{Analysis, AnalysisConfig, Input};
+use callpath::capture::{CaptureFile, Timestamp};
+use callpath::decode::{self, Decoded, L4Proto};
+use callpath::dissect::probe::Probe;
+use callpath::dissect::{dns, dtls, quic, rtp, sip, stun, tls};
+use callpath::flow::{FlowTable, FlowTableConfig};
+use callpath::report::json::NdjsonSink;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+fn corpus() -> PathBuf {
+    std::env::var_os("CALLPATH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus/ndpi"))
+}
+
+/// Captures read for dissector payloads: the repository's samples and the
+/// corpus captures that hold SIP, TLS, QUIC and DNS.
+fn payload_sources() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = [
+        "relayed-call.pcap",
+        "direct-call.pcap",
+        "webrtc-call.pcap",
+        "lookups-only.pcap",
+    ]
+    .iter()
+    .map(|f| samples().join(f))
+    .collect();
+    for f in [
+        "sip.pcap",
+        "quic-29.pcap",
+        "dns.pcap",
+        "dtls.pcap",
+        "tls-rdn-extract.pcap",
+        "stun.pcap",
+    ] {
+        v.push(corpus().join(f));
+    }
+    v.retain(|p| p.exists());
+    v
+}
+
+/// UDP and TCP payloads (with their transport) of every decodable packet.
+fn payloads(paths: &[PathBuf]) -> Vec<(L4Proto, u16, u16, Vec<u8>)> {
+    let mut out = Vec::new();
+    for p in paths {
+        let Ok(cap) = CaptureFile::open(p) else {
+            continue;
+        };
+        cap.read(|pkt, _| {
+            if let Decoded::Packet(v) = decode::decode(pkt.link, pkt.data) {
+                if !v.payload.is_empty() {
+                    out.push((v.l4, v.src_port, v.dst_port, v.payload.to_vec()));
+                }
+            }
+        });
+    }
+    out
+}
+
+fn bench_capture_and_decode(c: &mut Criterion) {
+    let path = samples().join("relayed-call.pcap");
+    let Ok(cap) = CaptureFile::open(&path) else {
+        eprintln!(
+            "skipping capture/decode benches: {} is missing",
+            path.display()
+        );
+        return;
+    };
+    let packets = cap.read(|_, _| {}).packets;
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Elements(packets));
+    g.bench_function("capture_read", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            cap.read(|pkt, _| n += pkt.data.len());
+            black_box(n)
+        })
+    });
+    g.bench_function("decode", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            cap.read(|pkt, _| {
+                if let Decoded::Packet(v) = decode::decode(pkt.link, pkt.data) {
+                    n += v.payload.len();
+                }
+            });
+            black_box(n)
+        })
+    });
+    g.bench_function("flow_table", |b| {
+        b.iter(|| {
+            let mut table = FlowTable::new(FlowTableConfig::default());
+            let mut ended = 0usize;
+            cap.read(|pkt, _| {
+                if let Decoded::Packet(v) = decode::decode(pkt.link, pkt.data) {
+                    let _ =
+                        table.track(&v, pkt.ts, pkt.orig_len, pkt.frame, 0, &mut |_| ended += 1);
+                }
+            });
+            table.expire(Timestamp(i64::MAX), &mut |_| ended += 1);
+            black_box(ended)
+        })
+    });
+    g.finish();
+}
+
+/// Benchmarks `parse` over the payloads it accepts; skipped when none.
+fn bench_dissector<F>(c: &mut Criterion, name: &str, inputs: Vec<&[u8]>, parse: F)
+where
+    F: Fn(&[u8]) -> bool,
+{
+    let inputs: Vec<&[u8]> = inputs.into_iter().filter(|p| parse(p)).collect();
+    if inputs.is_empty() {
+        eprintln!("skipping dissect/{name}: no such payloads in the inputs");
+        return;
+    }
+    let mut g = c.benchmark_group("dissect");
+    g.throughput(Throughput::Elements(inputs.len() as u64));
+    g.bench_function(name, |b| {
+        b.iter(|| inputs.iter().filter(|p| parse(black_box(p))).count())
+    });
+    g.finish();
+}
+
+fn bench_dissectors(c: &mut Criterion) {
+    let all = payloads(&payload_sources());
+    let udp = || {
+        all.iter()
+            .filter(|p| p.0 == L4Proto::Udp)
+            .map(|p| p.3.as_slice())
+    };
+    let tcp = || {
+        all.iter()
+            .filter(|p| p.0 == L4Proto::Tcp)
+            .map(|p| p.3.as_slice())
+    };
+    let port = |n: u16| move |p: &&(L4Proto, u16, u16, Vec<u8>)| p.1 == n || p.2 == n;
+    bench_dissector(c, "stun", udp().collect(), |p| {
+        stun::probe(p) == Probe::Certain && stun::parse(p).is_ok()
+    });
+    bench_dissector(c, "rtp", udp().collect(), |p| {
+        rtp::probe(p) != Probe::NotForUs && rtp::parse(p).is_some()
+    });
+    bench_dissector(c, "dtls", udp().collect(), |p| {
+        dtls::probe(p) == Probe::Certain && dtls::records(p).count() > 0
+    });
+    bench_dissector(c, "dtls_client_hello", udp().collect(), |p| {
+        dtls::records(p).any(|r| dtls::client_hello_info(&r).is_some())
+    });
+    bench_dissector(
+        c,
+        "sip",
+        all.iter()
+            .filter(port(5060))
+            .map(|p| p.3.as_slice())
+            .collect(),
+        |p| sip::parse(p).is_ok(),
+    );
+    bench_dissector(c, "tls_client_hello", tcp().collect(), |p| {
+        matches!(tls::scan_client_hello(p), tls::ClientHelloScan::Hello(_))
+    });
+    bench_dissector(c, "quic_initial", udp().collect(), |p| {
+        quic::initial_server_name(p).is_some()
+    });
+    bench_dissector(c, "dns_response", udp().collect(), |p| {
+        dns::probe(p) != Probe::NotForUs && dns::parse_response(p).is_ok_and(|a| !a.is_empty())
+    });
+}
+
+/// The whole analysis of one capture, NDJSON written to a sink that
+/// discards it.
+fn analyse(path: &Path) -> u64 {
+    let sink = NdjsonSink::new(Box::new(std::io::sink()));
+    let Ok(mut analysis) = Analysis::new(&AnalysisConfig::default(), Box::new(sink)) else {
+        return 0;
+    };
+    let _ = analysis.run_input(&Input::File(path.to_path_buf()), &NoProgress);
+    analysis.finish().map(|s| s.flows).unwrap_or(0)
+}
+
+fn bench_pipeline(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(10);
+    let inputs = [
+        samples().join("relayed-call.pcap"),
+        corpus().join("zoom.pcap"),
+        corpus().join("telegram.pcap"),
+    ];
+    for path in inputs {
+        let Ok(cap) = CaptureFile::open(&path) else {
+            eprintln!("skipping pipeline on {}: missing", path.display());
+            continue;
+        };
+        g.throughput(Throughput::Elements(cap.read(|_, _| {}).packets));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        g.bench_function(name, |b| b.iter(|| black_box(analyse(&path))));
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_capture_and_decode,
+    bench_dissectors,
+    bench_pipeline
+);
+criterion_main!(benches);
