@@ -358,7 +358,7 @@ where
             big_endian = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
         }
         if let Some(len) = block_len(rest, big_endian) {
-            if len > MAX_RECORD_LEN || len < 12 || len % 4 != 0 {
+            if !(12..=MAX_RECORD_LEN).contains(&len) || len % 4 != 0 {
                 out.damage = Some(Damage {
                     offset,
                     reason: format!("pcapng block has an impossible length ({len} bytes)"),

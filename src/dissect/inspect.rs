@@ -113,12 +113,12 @@ fn is_dns_port(p: u16) -> bool {
 
 fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
     let early = facts.inspected <= EARLY_PACKETS;
-    if facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))) {
-        if dns::probe(pkt.payload) != Probe::NotForUs {
-            facts.dns = true;
-            learn_dns_answers(pkt.payload, pkt.ts, ctx);
-            return;
-        }
+    if (facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))))
+        && dns::probe(pkt.payload) != Probe::NotForUs
+    {
+        facts.dns = true;
+        learn_dns_answers(pkt.payload, pkt.ts, ctx);
+        return;
     }
     if dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
         return;
@@ -129,10 +129,10 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             return;
         }
     }
-    if early || facts.frames_seen() || facts.signalling.is_some() || facts.quic {
-        if app_framing(facts, pkt, ctx) {
-            return;
-        }
+    if (early || facts.frames_seen() || facts.signalling.is_some() || facts.quic)
+        && app_framing(facts, pkt, ctx)
+    {
+        return;
     }
     if early {
         note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);

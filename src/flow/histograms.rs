@@ -55,12 +55,12 @@ impl FlowHistograms {
     /// Median payload size over both directions' histograms, the larger one.
     pub fn median_size(&self, dir: Direction) -> Option<u64> {
         let h = self.sizes.get(dir.index())?;
-        (h.len() > 0).then(|| h.value_at_quantile(0.5))
+        (!h.is_empty()).then(|| h.value_at_quantile(0.5))
     }
 
     /// Median gap between packets of one direction, in milliseconds.
     pub fn median_gap_ms(&self, dir: Direction) -> Option<f64> {
         let h = self.inter_arrival_us.get(dir.index())?;
-        (h.len() > 0).then(|| h.value_at_quantile(0.5) as f64 / 1000.0)
+        (!h.is_empty()).then(|| h.value_at_quantile(0.5) as f64 / 1000.0)
     }
 }

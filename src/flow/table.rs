@@ -337,7 +337,7 @@ impl FlowTable {
         self.slots.clear();
         self.expiry.clear();
         self.fragments.clear();
-        rest.sort_by(|a, b| (a.first_seen, a.key).cmp(&(b.first_seen, b.key)));
+        rest.sort_by_key(|f| (f.first_seen, f.key));
         for mut f in rest {
             f.end_reason = Some(EndReason::CaptureEnd);
             finished(f);
