@@ -1,13 +1,17 @@
 //! Every capture of the nDPI corpus (../shared/corpus/ndpi, next to the
 //! repository) must be read without a panic and end with exit code 0 or 1.
-//! Skipped, with a message, when the corpus is absent.
+//! Skipped, with a message, when the corpus is absent. `CALLPATH_NDPI_CORPUS`
+//! points elsewhere (e.g. from a git worktree).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ndpi")
+    match std::env::var_os("CALLPATH_NDPI_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ndpi"),
+    }
 }
 
 fn captures(dir: &Path) -> Vec<PathBuf> {
