@@ -13,6 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let code = CODES.get(usize::from(pick) % CODES.len()).copied().unwrap_or(1);
+    let code = CODES
+        .get(usize::from(pick) % CODES.len())
+        .copied()
+        .unwrap_or(1);
     let _ = std::hint::black_box(decode(LinkType::from_code(code), rest));
 });

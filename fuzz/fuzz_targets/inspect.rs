@@ -21,8 +21,15 @@ const PORTS: [u16; 8] = [3478, 5060, 443, 53, 8801, 1719, 4569, 2000];
 
 fn ipv4_packet(pick: u8, payload: &[u8]) -> Vec<u8> {
     let tcp = pick & 0x40 != 0;
-    let port = PORTS.get(usize::from(pick >> 3 & 7)).copied().unwrap_or(3478);
-    let (src_port, dst_port) = if pick & 1 == 0 { (50000, port) } else { (port, 50000) };
+    let port = PORTS
+        .get(usize::from(pick >> 3 & 7))
+        .copied()
+        .unwrap_or(3478);
+    let (src_port, dst_port) = if pick & 1 == 0 {
+        (50000, port)
+    } else {
+        (port, 50000)
+    };
     let (src, dst) = if pick & 1 == 0 {
         ([192, 168, 1, 2], [52, 114, 77, 136])
     } else {
