@@ -156,7 +156,10 @@ pub(crate) fn check_header(bytes: &[u8], format: CaptureFormat) -> Result<(), St
             Err(_) => Err("pcap file header is corrupt".into()),
         },
         CaptureFormat::PcapNg => {
-            let big_endian = bytes.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
+            let big_endian = section_byte_order(bytes).unwrap_or(false);
+            if let Some(reason) = impossible_block_len(bytes, big_endian) {
+                return Err(format!("section header: {reason}"));
+            }
             match parse_sectionheaderblock(bytes) {
                 Ok(_) => Ok(()),
                 Err(nom::Err::Incomplete(_)) => Err(match block_len(bytes, big_endian) {
@@ -353,18 +356,14 @@ where
     let mut frame = 0u64;
     while !rest.is_empty() {
         let offset = offset_of(all, rest);
-        // A section header announces the byte order of the blocks after it.
-        if rest.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-            big_endian = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        if let Some(order) = section_byte_order(rest) {
+            big_endian = order;
+        }
+        if let Some(reason) = impossible_block_len(rest, big_endian) {
+            out.damage = Some(Damage { offset, reason });
+            break;
         }
         if let Some(len) = block_len(rest, big_endian) {
-            if !(12..=MAX_RECORD_LEN).contains(&len) || len % 4 != 0 {
-                out.damage = Some(Damage {
-                    offset,
-                    reason: format!("pcapng block has an impossible length ({len} bytes)"),
-                });
-                break;
-            }
             if len as usize > rest.len() {
                 out.damage = Some(Damage {
                     offset,
@@ -404,6 +403,21 @@ where
     out
 }
 
+/// A section header announces the byte order of the blocks after it:
+/// `Some(big_endian)` when `block` starts one.
+pub(crate) fn section_byte_order(block: &[u8]) -> Option<bool> {
+    (block.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]))
+        .then(|| block.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]))
+}
+
+/// Why a pcapng block's length field cannot be right (shorter than a
+/// block, not a multiple of 4, or larger than any record), if it cannot.
+pub(crate) fn impossible_block_len(block: &[u8], big_endian: bool) -> Option<String> {
+    let len = block_len(block, big_endian)?;
+    (!(12..=MAX_RECORD_LEN).contains(&len) || len % 4 != 0)
+        .then(|| format!("pcapng block has an impossible length ({len} bytes)"))
+}
+
 fn block_len(block: &[u8], big_endian: bool) -> Option<u32> {
     let field: [u8; 4] = block.get(4..8)?.try_into().ok()?;
     Some(if big_endian {
@@ -411,4 +425,31 @@ fn block_len(block: &[u8], big_endian: bool) -> Option<u32> {
     } else {
         u32::from_le_bytes(field)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing: a section header whose length (38) is not a
+    /// multiple of 4 was accepted by the stream reader and refused by the
+    /// file reader; both now refuse it as a header error.
+    #[test]
+    fn section_header_with_an_odd_length_is_refused() {
+        let mut shb = vec![
+            0x0a, 0x0d, 0x0d, 0x0a, 38, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+        ];
+        shb.extend_from_slice(&[0xff; 8]);
+        shb.extend_from_slice(&[0; 10]);
+        shb.extend_from_slice(&[38, 0, 0, 0]);
+        let err = CaptureFile::from_bytes("odd", shb.clone())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("odd: at byte offset 0: section header: pcapng block has an impossible length (38 bytes)")
+        );
+        let streamed = super::super::stream_reader::read_stream("odd", &shb[..], |_, _| {});
+        assert_eq!(streamed.err().map(|e| e.to_string()), err);
+    }
 }

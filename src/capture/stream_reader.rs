@@ -7,7 +7,10 @@ use std::io::{Cursor, ErrorKind, Read};
 use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
 
 use super::block_decoder::BlockDecoder;
-use super::file_reader::{check_header, RecordFit, RecordLayout, RecordProblem, MAX_RECORD_LEN};
+use super::file_reader::{
+    check_header, impossible_block_len, section_byte_order, RecordFit, RecordLayout, RecordProblem,
+    MAX_RECORD_LEN,
+};
 use super::{CaptureFormat, Damage, RawPacket, ReadOutcome};
 use crate::error::CaptureError;
 
@@ -63,7 +66,20 @@ where
         offset: position,
         reason,
     };
+    let pcapng = format == CaptureFormat::PcapNg;
+    let mut big_endian = false;
     loop {
+        // pcapng block lengths are judged as the file reader judges them.
+        if pcapng {
+            let data = reader.data();
+            if let Some(order) = section_byte_order(data) {
+                big_endian = order;
+            }
+            if let Some(reason) = impossible_block_len(data, big_endian) {
+                out.damage = Some(damage(position, reason));
+                break;
+            }
+        }
         // Classic records are judged by their length field first, as the
         // file reader does, so both report the same damage.
         if let Some(layout) = layout.filter(|_| !reader.data().is_empty()) {
