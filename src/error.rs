@@ -16,6 +16,14 @@ pub enum CaptureError {
     Empty(PathBuf),
     #[error("{}: not a pcap or pcapng capture (unknown magic number at offset 0)", .0.display())]
     NotACapture(PathBuf),
+    /// The magic number is right but the file or section header after it
+    /// is cut short or corrupt, so not one packet can be read.
+    #[error("{}: at byte offset {offset}: {reason}", path.display())]
+    BadHeader {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -230,13 +230,14 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         match analysis.run_input(&input, progress.as_ref()) {
             Ok(report) => {
                 readable += 1;
-                for (code, n) in &report.unsupported_link_types {
-                    eprintln!(
-                        "callpath: {input}: warning: {n} packets of link type {code} skipped (not decoded by callpath)"
-                    );
+                for w in &report.warnings {
+                    eprintln!("callpath: {input}: warning: {w}");
                 }
                 if let Some(d) = &report.damaged {
-                    eprintln!("callpath: {input}: {d}; the packets before it were analysed");
+                    eprintln!(
+                        "callpath: {input}: {d}; the {} packets before it were analysed",
+                        report.packets
+                    );
                     problems += 1;
                 }
             }

@@ -501,8 +501,9 @@ fn input_report(input: &Input, outcome: &ReadOutcome) -> InputReport {
         damaged: outcome
             .damage
             .as_ref()
-            .map(|d| format!("{} at byte offset {}", d.reason, d.offset)),
+            .map(|d| format!("at byte offset {}: {}", d.offset, d.reason)),
         damage_offset: outcome.damage.as_ref().map(|d| d.offset),
         unsupported_link_types: outcome.unsupported_link_types.iter().copied().collect(),
+        warnings: outcome.anomalies.warnings(&outcome.unsupported_link_types),
     }
 }

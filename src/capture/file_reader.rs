@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
-use pcap_parser::pcapng::{parse_block_be, parse_block_le, Block};
+use pcap_parser::pcapng::{parse_block_be, parse_block_le, parse_sectionheaderblock, Block};
 use pcap_parser::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
     LegacyPcapBlock, PcapError,
@@ -18,24 +18,34 @@ use crate::error::CaptureError;
 
 /// Largest record callpath accepts: libpcap's own ceiling for snap lengths
 /// is 256 KiB; anything bigger is a corrupt length field.
-const MAX_RECORD_LEN: u32 = 16 * 1024 * 1024;
+pub(crate) const MAX_RECORD_LEN: u32 = 16 * 1024 * 1024;
 
 /// Pages behind the read cursor are released in chunks of this many bytes
 /// (a multiple of any page size).
 const RELEASE_CHUNK: usize = 8 * 1024 * 1024;
 
-/// A capture file mapped into memory.
+/// Length of the classic pcap file header.
+const PCAP_HEADER_LEN: usize = 24;
+
+/// The bytes of a capture: a memory map of a file, or bytes handed over
+/// by the caller (tests, fuzzing, captures already in memory).
+enum Backing {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+/// A capture file mapped into memory (or held in memory).
 pub struct CaptureFile {
     path: PathBuf,
-    map: Mmap,
+    backing: Backing,
     format: CaptureFormat,
 }
 
 type FrameResult<'a> = Result<(&'a [u8], LegacyPcapBlock<'a>), nom::Err<PcapError<&'a [u8]>>>;
 
 impl CaptureFile {
-    /// Opens and maps a capture; fails when the file cannot be read or is
-    /// not a pcap/pcapng capture.
+    /// Opens and maps a capture; fails when the file cannot be read, is not
+    /// a pcap/pcapng capture, or its header is cut short or corrupt.
     pub fn open(path: &Path) -> Result<CaptureFile, CaptureError> {
         let io = |source| CaptureError::Io {
             path: path.to_path_buf(),
@@ -61,11 +71,39 @@ impl CaptureFile {
             // and drop pages behind the cursor.
             let _ = map.advise(memmap2::Advice::Sequential);
         }
-        let format = CaptureFormat::detect(&map)
-            .ok_or_else(|| CaptureError::NotACapture(path.to_path_buf()))?;
+        CaptureFile::checked(path.to_path_buf(), Backing::Mapped(map))
+    }
+
+    /// A capture already in memory; `name` is how errors refer to it.
+    pub fn from_bytes(
+        name: impl Into<PathBuf>,
+        bytes: Vec<u8>,
+    ) -> Result<CaptureFile, CaptureError> {
+        let path = name.into();
+        if bytes.is_empty() {
+            return Err(CaptureError::Empty(path));
+        }
+        CaptureFile::checked(path, Backing::Owned(bytes))
+    }
+
+    fn checked(path: PathBuf, backing: Backing) -> Result<CaptureFile, CaptureError> {
+        let bytes: &[u8] = match &backing {
+            Backing::Mapped(m) => m,
+            Backing::Owned(v) => v,
+        };
+        let Some(format) = CaptureFormat::detect(bytes) else {
+            return Err(CaptureError::NotACapture(path));
+        };
+        if let Err(reason) = check_header(bytes, format) {
+            return Err(CaptureError::BadHeader {
+                path,
+                offset: 0,
+                reason,
+            });
+        }
         Ok(CaptureFile {
-            path: path.to_path_buf(),
-            map,
+            path,
+            backing,
             format,
         })
     }
@@ -75,15 +113,18 @@ impl CaptureFile {
     }
 
     pub fn len(&self) -> u64 {
-        self.map.len() as u64
+        self.bytes().len() as u64
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.bytes().is_empty()
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.map
+        match &self.backing {
+            Backing::Mapped(m) => m,
+            Backing::Owned(v) => v,
+        }
     }
 
     pub fn format(&self) -> CaptureFormat {
@@ -106,14 +147,14 @@ impl CaptureFile {
                 big_endian,
                 nanosecond,
                 modified,
-            } => read_classic(&self.map, big_endian, nanosecond, modified, &mut visit),
-            CaptureFormat::PcapNg => read_pcapng(&self.map, &mut visit),
+            } => read_classic(self.bytes(), big_endian, nanosecond, modified, &mut visit),
+            CaptureFormat::PcapNg => read_pcapng(self.bytes(), &mut visit),
         }
     }
 }
 
 impl CaptureFile {
-    /// Drops the pages the reader has passed (from `released` up to
+    /// Drops the mapped pages the reader has passed (from `released` up to
     /// `cursor`, in whole chunks) so that resident memory stays flat however
     /// long the capture is. Returns how far pages are now released.
     fn release_behind(&self, released: usize, cursor: usize) -> usize {
@@ -122,23 +163,54 @@ impl CaptureFile {
             return released;
         }
         #[cfg(unix)]
-        {
+        if let Backing::Mapped(map) = &self.backing {
             // SAFETY: MADV_DONTNEED is "unchecked" in memmap2 because on a
             // private mapping that was written to it would discard the
             // writes. This map is read-only and never written: the kernel
             // only drops its page-cache mappings and refaults the same file
             // bytes if a packet borrowed from the released range is read
-            // again, so every `&[u8]` handed out keeps its contents.
+            // again (a worker thread still holding it), so every `&[u8]`
+            // handed out keeps its contents.
             #[allow(unsafe_code)]
             let _ = unsafe {
-                self.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    released,
-                    upto - released,
-                )
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, released, upto - released)
             };
         }
         upto
+    }
+}
+
+/// Why the header after a recognised magic number cannot be read, if so.
+pub(crate) fn check_header(bytes: &[u8], format: CaptureFormat) -> Result<(), String> {
+    match format {
+        CaptureFormat::Pcap { .. } => match parse_pcap_header(bytes) {
+            Ok(_) => Ok(()),
+            Err(_) if bytes.len() < PCAP_HEADER_LEN => Err(format!(
+                "pcap file header is cut short ({} of {PCAP_HEADER_LEN} bytes)",
+                bytes.len()
+            )),
+            Err(_) => Err("pcap file header is corrupt".into()),
+        },
+        CaptureFormat::PcapNg => {
+            let big_endian = section_byte_order(bytes).unwrap_or(false);
+            if let Some(reason) = impossible_block_len(bytes, big_endian) {
+                return Err(format!("section header: {reason}"));
+            }
+            match parse_sectionheaderblock(bytes) {
+                Ok(_) => Ok(()),
+                Err(nom::Err::Incomplete(_)) => Err(match block_len(bytes, big_endian) {
+                    Some(len) => format!(
+                        "pcapng section header block claims {len} bytes but the file holds {}",
+                        bytes.len()
+                    ),
+                    None => format!(
+                        "pcapng section header block is cut short ({} bytes)",
+                        bytes.len()
+                    ),
+                }),
+                Err(_) => Err("pcapng section header block is corrupt".into()),
+            }
+        }
     }
 }
 
@@ -157,12 +229,13 @@ where
     F: FnMut(RawPacket<'a>, u64),
 {
     let mut out = ReadOutcome::default();
+    // `open` has checked the header; a failure here is one more damage.
     let (mut rest, header) = match parse_pcap_header(all) {
         Ok(v) => v,
         Err(_) => {
             out.damage = Some(Damage {
                 offset: 0,
-                reason: "pcap file header is incomplete (shorter than 24 bytes)".into(),
+                reason: "pcap file header is cut short or corrupt".into(),
             });
             return out;
         }
@@ -173,22 +246,30 @@ where
         (true, false) => |i| parse_pcap_frame_be(i),
         (false, false) => |i| parse_pcap_frame(i),
     };
+    let layout = RecordLayout {
+        big_endian,
+        header_len: if modified { 24 } else { 16 },
+        snaplen: header.snaplen,
+    };
     let mut frame = 0u64;
     while !rest.is_empty() {
         let offset = offset_of(all, rest);
-        if let Some(bad) = implausible_caplen(rest, big_endian) {
-            out.damage = Some(Damage {
-                offset,
-                reason: format!("record claims {bad} captured bytes, more than any capture holds"),
-            });
-            break;
+        match layout.check(rest) {
+            Ok(RecordFit::Normal) => {}
+            Ok(RecordFit::OverSnaplen) => out.anomalies.note_over_snaplen(offset),
+            Err(problem) => {
+                out.damage = Some(Damage {
+                    offset,
+                    reason: problem.reason(),
+                });
+                break;
+            }
         }
         match parse(rest) {
             Ok((next, block)) => {
                 frame += 1;
                 let pkt = decoder.classic_frame(&block, frame);
-                out.packets += 1;
-                out.count_unsupported(pkt.link);
+                out.record(&pkt, offset);
                 visit(pkt, offset_of(all, next));
                 rest = next;
             }
@@ -201,15 +282,93 @@ where
     out
 }
 
-/// Reads the caplen field of a classic record header when it is absurd.
-fn implausible_caplen(record: &[u8], big_endian: bool) -> Option<u32> {
-    let field: [u8; 4] = record.get(8..12)?.try_into().ok()?;
-    let caplen = if big_endian {
-        u32::from_be_bytes(field)
-    } else {
-        u32::from_le_bytes(field)
-    };
-    (caplen > MAX_RECORD_LEN).then_some(caplen)
+/// libpcap's largest snap length for any link type: a record longer than
+/// this and than the file's snap length is not a real packet.
+const LIBPCAP_MAX_SNAPLEN: u32 = 262_144;
+
+/// Where the fields of a classic record header sit, and the file's snap length.
+#[derive(Clone, Copy)]
+pub(crate) struct RecordLayout {
+    pub big_endian: bool,
+    pub header_len: usize,
+    pub snaplen: u32,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RecordFit {
+    Normal,
+    /// Longer than the snap length, but the next record lines up after it,
+    /// so the length is what the writer meant.
+    OverSnaplen,
+}
+
+impl RecordLayout {
+    fn caplen(&self, record: &[u8]) -> Option<u32> {
+        let field: [u8; 4] = record.get(8..12)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(field)
+        } else {
+            u32::from_le_bytes(field)
+        })
+    }
+
+    /// Judges a record's captured length before it is parsed. `record`
+    /// runs from the record to the end of what is available.
+    pub(crate) fn check(&self, record: &[u8]) -> Result<RecordFit, RecordProblem> {
+        let Some(caplen) = self.caplen(record) else {
+            return Ok(RecordFit::Normal);
+        };
+        if caplen > MAX_RECORD_LEN {
+            return Err(RecordProblem::Corrupt(format!(
+                "record claims {caplen} captured bytes, more than any capture holds (corrupt length)"
+            )));
+        }
+        let end = self.header_len + caplen as usize;
+        if end > record.len() {
+            return Err(RecordProblem::CutShort {
+                caplen,
+                available: record.len().saturating_sub(self.header_len),
+            });
+        }
+        if self.snaplen == 0 || caplen <= self.snaplen {
+            return Ok(RecordFit::Normal);
+        }
+        let next_fits = match record.get(end..).and_then(|next| self.caplen(next)) {
+            // The last record, or a next header cut short (reported there).
+            None => true,
+            Some(next) => next <= self.snaplen.max(LIBPCAP_MAX_SNAPLEN),
+        };
+        if next_fits {
+            Ok(RecordFit::OverSnaplen)
+        } else {
+            Err(RecordProblem::Corrupt(format!(
+                "record claims {caplen} captured bytes, more than the snap length {}, and no record lines up after it (corrupt length)",
+                self.snaplen
+            )))
+        }
+    }
+}
+
+/// Why a classic record cannot be read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RecordProblem {
+    /// The record runs past the end of the bytes available.
+    CutShort {
+        caplen: u32,
+        available: usize,
+    },
+    Corrupt(String),
+}
+
+impl RecordProblem {
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            RecordProblem::CutShort { caplen, available } => format!(
+                "record claims {caplen} captured bytes but only {available} follow its header: the capture is cut short"
+            ),
+            RecordProblem::Corrupt(reason) => reason.clone(),
+        }
+    }
 }
 
 fn damage_at<E>(offset: u64, remaining: usize, err: nom::Err<E>) -> Damage {
@@ -233,15 +392,21 @@ where
     let mut frame = 0u64;
     while !rest.is_empty() {
         let offset = offset_of(all, rest);
-        // A section header announces the byte order of the blocks after it.
-        if rest.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-            big_endian = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        if let Some(order) = section_byte_order(rest) {
+            big_endian = order;
+        }
+        if let Some(reason) = impossible_block_len(rest, big_endian) {
+            out.damage = Some(Damage { offset, reason });
+            break;
         }
         if let Some(len) = block_len(rest, big_endian) {
-            if !(12..=MAX_RECORD_LEN).contains(&len) || len % 4 != 0 {
+            if len as usize > rest.len() {
                 out.damage = Some(Damage {
                     offset,
-                    reason: format!("pcapng block has an impossible length ({len} bytes)"),
+                    reason: format!(
+                        "pcapng block claims {len} bytes but only {} remain: the capture is cut short",
+                        rest.len()
+                    ),
                 });
                 break;
             }
@@ -260,8 +425,7 @@ where
                     big_endian = shb.big_endian();
                 }
                 if let Some(pkt) = decoder.pcapng_block(&block, frame) {
-                    out.packets += 1;
-                    out.count_unsupported(pkt.link);
+                    out.record(&pkt, offset);
                     visit(pkt, offset_of(all, next));
                 }
                 rest = next;
@@ -273,6 +437,21 @@ where
         }
     }
     out
+}
+
+/// A section header announces the byte order of the blocks after it:
+/// `Some(big_endian)` when `block` starts one.
+pub(crate) fn section_byte_order(block: &[u8]) -> Option<bool> {
+    (block.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]))
+        .then(|| block.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]))
+}
+
+/// Why a pcapng block's length field cannot be right (shorter than a
+/// block, not a multiple of 4, or larger than any record), if it cannot.
+pub(crate) fn impossible_block_len(block: &[u8], big_endian: bool) -> Option<String> {
+    let len = block_len(block, big_endian)?;
+    (!(12..=MAX_RECORD_LEN).contains(&len) || len % 4 != 0)
+        .then(|| format!("pcapng block has an impossible length ({len} bytes)"))
 }
 
 fn block_len(block: &[u8], big_endian: bool) -> Option<u32> {
@@ -287,6 +466,28 @@ fn block_len(block: &[u8], big_endian: bool) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing: a section header whose length (38) is not a
+    /// multiple of 4 was accepted by the stream reader and refused by the
+    /// file reader; both now refuse it as a header error.
+    #[test]
+    fn section_header_with_an_odd_length_is_refused() {
+        let mut shb = vec![
+            0x0a, 0x0d, 0x0d, 0x0a, 38, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+        ];
+        shb.extend_from_slice(&[0xff; 8]);
+        shb.extend_from_slice(&[0; 10]);
+        shb.extend_from_slice(&[38, 0, 0, 0]);
+        let err = CaptureFile::from_bytes("odd", shb.clone())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("odd: at byte offset 0: section header: pcapng block has an impossible length (38 bytes)")
+        );
+        let streamed = super::super::stream_reader::read_stream("odd", &shb[..], |_, _| {});
+        assert_eq!(streamed.err().map(|e| e.to_string()), err);
+    }
     use crate::capture::LinkType;
     use std::io::Write;
 

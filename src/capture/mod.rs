@@ -9,6 +9,7 @@ pub mod link_type;
 pub mod live;
 pub mod pcapng_writer;
 pub mod raw_packet;
+pub mod record_anomalies;
 pub mod stream_reader;
 pub mod timestamp;
 
@@ -16,6 +17,7 @@ pub use file_reader::CaptureFile;
 pub use link_type::LinkType;
 pub use pcapng_writer::PcapngWriter;
 pub use raw_packet::RawPacket;
+pub use record_anomalies::{Anomaly, RecordAnomalies};
 pub use timestamp::Timestamp;
 
 /// What went wrong in a capture after some packets may already have been
@@ -35,9 +37,18 @@ pub struct ReadOutcome {
     pub damage: Option<Damage>,
     /// Link types seen that callpath cannot decode, with their packet counts.
     pub unsupported_link_types: Vec<(i32, u64)>,
+    /// Readable records worth a warning.
+    pub anomalies: RecordAnomalies,
 }
 
 impl ReadOutcome {
+    /// Counts one packet read from the record that starts at `offset`.
+    pub(crate) fn record(&mut self, pkt: &RawPacket<'_>, offset: u64) {
+        self.packets += 1;
+        self.count_unsupported(pkt.link);
+        self.anomalies.observe(pkt, offset);
+    }
+
     pub(crate) fn count_unsupported(&mut self, link: LinkType) {
         if let LinkType::Unsupported(code) = link {
             match self

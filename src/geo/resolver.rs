@@ -11,6 +11,11 @@ use super::far_end::FarEnd;
 use super::jurisdictions::Jurisdictions;
 use super::operators::Operators;
 
+/// Most far ends cached at once. A flood of random addresses would
+/// otherwise grow the cache without bound; when it is full it starts over,
+/// so the addresses of a real capture are soon cached again.
+pub const MAX_CACHED: usize = 1 << 14;
+
 /// Everything needed to describe a far end, with a per-run cache.
 #[derive(Debug)]
 pub struct GeoResolver {
@@ -41,6 +46,9 @@ impl GeoResolver {
 
     /// The far end for `ip`; the databases are asked at most once per address.
     pub fn resolve(&self, ip: IpAddr) -> Arc<FarEnd> {
+        if self.cache.len() >= MAX_CACHED && !self.cache.contains_key(&ip) {
+            self.cache.clear();
+        }
         // The entry holds its shard locked while describing, so concurrent callers for the same
         // address wait instead of looking it up twice.
         Arc::clone(

@@ -108,6 +108,17 @@ fn one_lookup_per_address_per_run() {
 }
 
 #[test]
+fn the_cache_stays_bounded_under_a_flood_of_addresses() {
+    let r = resolver();
+    for i in 0..(super::resolver::MAX_CACHED as u32 + 10) {
+        r.resolve(IpAddr::from((0x0b00_0000u32 + i).to_be_bytes()));
+        assert!(r.cached() <= super::resolver::MAX_CACHED);
+    }
+    // Started over once full: only the last addresses are kept.
+    assert_eq!(r.cached(), 10);
+}
+
+#[test]
 fn unknown_asn_falls_back_to_asn_registration_country() {
     // AS3320 (Deutsche Telekom) is not in operators.toml; its registration country is DE.
     let far = resolver().resolve(ip("80.146.0.1"));

@@ -18,6 +18,9 @@ pub struct InputReport {
     pub damage_offset: Option<u64>,
     /// Link types that callpath does not decode, by code, with counts.
     pub unsupported_link_types: BTreeMap<i32, u64>,
+    /// Readable but odd records (empty packets, time running backwards,
+    /// ...), one line each with the first byte offset.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

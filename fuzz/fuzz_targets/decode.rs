@@ -1,0 +1,21 @@
+//! Link, IP and transport decoding for every link type callpath knows
+//! (the first byte picks one).
+#![no_main]
+
+use callpath::capture::LinkType;
+use callpath::decode::decode;
+use libfuzzer_sys::fuzz_target;
+
+/// tcpdump.org link type codes callpath decodes, plus one it does not.
+const CODES: [i32; 11] = [0, 1, 9, 12, 101, 104, 108, 113, 228, 229, 276];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let code = CODES
+        .get(usize::from(pick) % CODES.len())
+        .copied()
+        .unwrap_or(1);
+    let _ = std::hint::black_box(decode(LinkType::from_code(code), rest));
+});

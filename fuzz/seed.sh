@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora (fuzz/corpus/<target>/) from real captures: the
+# repository's samples/*.pcap and, when present, ../shared/corpus/ndpi
+# (never copied into the repository: corpus/ is git-ignored).
+# Needs tshark and python3. Usage: fuzz/seed.sh [capture-dir ...]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+dirs=("$@")
+if [ ${#dirs[@]} -eq 0 ]; then
+    dirs=("$root/samples")
+    [ -d "$root/../shared/corpus/ndpi" ] && dirs+=("$root/../shared/corpus/ndpi")
+fi
+command -v tshark >/dev/null || { echo "seed.sh: tshark is needed" >&2; exit 2; }
+mkdir -p "$here/corpus"
+files=$(find "${dirs[@]}" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | sort)
+# One tshark pass per capture: the protocol stack and the L4 payload of every packet.
+for f in $files; do
+    tshark -n -r "$f" -o rtp.heuristic_rtp:TRUE -o rtcp.heuristic_rtcp:TRUE \
+        -T fields -E separator='|' -e frame.protocols -e udp.payload -e tcp.payload 2>/dev/null || true
+done | python3 "$here/seed_payloads.py" "$here/corpus"
+python3 "$here/seed_captures.py" "$here/corpus" $files
+for d in "$here"/corpus/*/; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds"; done
