@@ -173,7 +173,11 @@ impl CaptureFile {
             // handed out keeps its contents.
             #[allow(unsafe_code)]
             let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, released, upto - released)
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    released,
+                    upto - released,
+                )
             };
         }
         upto
@@ -530,9 +534,10 @@ mod tests {
         f
     }
 
-    fn read_all(
-        file: &tempfile::NamedTempFile,
-    ) -> (Vec<(i64, LinkType, Vec<u8>, u64)>, ReadOutcome) {
+    /// (timestamp, link type, bytes, frame number) of each packet read.
+    type Packets = Vec<(i64, LinkType, Vec<u8>, u64)>;
+
+    fn read_all(file: &tempfile::NamedTempFile) -> (Packets, ReadOutcome) {
         let cap = CaptureFile::open(file.path()).unwrap();
         let mut pkts = Vec::new();
         let out = cap.read(|p, _| pkts.push((p.ts.0, p.link, p.data.to_vec(), p.frame)));

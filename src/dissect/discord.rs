@@ -79,13 +79,7 @@ pub fn parse(payload: &[u8]) -> Option<DiscordVoice> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // discord.pcap frame 20: 192.168.2.100:57955 → 66.22.196.173:50004.
     const REQ: &str = "000100460000ace3000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000006f74";

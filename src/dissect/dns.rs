@@ -227,8 +227,8 @@ fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DissectError
 
 #[cfg(test)]
 mod tests {
-    use super::super::tls::test_corpus::{hex, lcg_bytes, payloads};
     use super::*;
+    use crate::dissect::test_corpus::{hex, lcg_bytes, payloads};
 
     fn responses(file: &str) -> Option<Vec<Vec<DnsAnswer>>> {
         let ps = payloads(file)?;

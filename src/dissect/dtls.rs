@@ -212,13 +212,7 @@ fn be24(buf: &[u8], off: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // dtls.pcap frame 1: DTLS 1.0 record, ClientHello offering use_srtp.
     const CLIENT_HELLO_SRTP: &str = "16feff0000000000000000008e010000820000000000000082fefdceb06d2a04cb2a1517c2e266ed6db6936e6e7a5772aacdd0e2dbd068ce26737e00000018c02bc02fcca9cca8c009c013c00ac014009c002f0035000a01000040ff010001000017000000230000000d00140012040308040401050308050501080606010201000e00050002000100000b00020100000a00080006001d00170018";

@@ -121,13 +121,7 @@ pub fn probe(payload: &[u8]) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // mgcp.pcap frame 3: 172.16.1.116:2427 → 172.16.1.119:2427,
     // "RQNT 1 *@gateway44.myplace.com MGCP 0.1\r\nR: l/hd(n)\r\nX: 2\r\n\r\n".

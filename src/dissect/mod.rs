@@ -6,6 +6,8 @@
 pub mod facts;
 pub mod inspect;
 pub mod probe;
+#[cfg(test)]
+pub(crate) mod test_corpus;
 
 // Media plane
 pub mod demux;

@@ -571,8 +571,8 @@ fn find_chlo_sni(data: &[u8]) -> Option<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tls::test_corpus::{hex, lcg_bytes, payloads};
     use super::*;
+    use crate::dissect::test_corpus::{hex, lcg_bytes, payloads};
 
     /// First server name found per client flow (by source port), in order,
     /// pushing every datagram of the flow to its own assembler.

@@ -192,13 +192,7 @@ fn be32(buf: &[u8], off: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // rtcp_multiple_pkts_in_the_same_datagram.pcap frames 3 (SR + SDES)
     // and 4 (RR + SDES).

@@ -107,13 +107,7 @@ pub fn clock_rate(payload_type: u8) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // rtp.pcapng frame 2: H.263 (PT 34) with marker, seq 273, ts 649350,
     // SSRC 0x1646 (first 40 bytes).

@@ -161,13 +161,7 @@ pub fn probe(payload: &[u8]) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // sccp_hw_conf_register.pcapng frame 6: 10.180.110.58 → :2000, IpPort.
     const IP_PORT: &str = "08000000000000000200000000000000";

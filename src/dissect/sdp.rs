@@ -220,8 +220,8 @@ pub fn parse_candidate(arg: &str) -> Option<IceCandidate> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tls::test_corpus::{lcg_bytes, payloads};
     use super::*;
+    use crate::dissect::test_corpus::{lcg_bytes, payloads};
 
     /// sip.pcap frame 22: the SDP body of the INVITE.
     fn invite_sdp() -> Option<Vec<u8>> {

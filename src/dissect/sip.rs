@@ -247,8 +247,8 @@ pub fn messages(segment: &[u8]) -> impl Iterator<Item = SipMessage<'_>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tls::test_corpus::{lcg_bytes, payloads};
     use super::*;
+    use crate::dissect::test_corpus::{lcg_bytes, payloads};
 
     fn invite() -> Option<Vec<u8>> {
         // sip.pcap frame 22: INVITE with a 272-byte SDP body.

@@ -87,13 +87,7 @@ pub fn probe(payload: &[u8]) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // dnscrypt_skype_false_positive.pcapng frame 1 (first 40 of 512 bytes):
     // DNSCrypt to 212.47.228.136:443 whose 3rd byte happens to be 0x02.

@@ -656,13 +656,7 @@ fn exact_u64(value: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     fn sa(s: &str) -> SocketAddr {
         s.parse().unwrap()

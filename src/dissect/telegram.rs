@@ -161,13 +161,7 @@ pub fn probe_mtproto_tcp(first_client_payload: &[u8]) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // telegram.pcap frame 170: 192.168.1.77:23174 → 91.108.8.7:521.
     const REQ: &str =

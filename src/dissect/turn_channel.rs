@@ -44,13 +44,7 @@ pub fn parse(payload: &[u8]) -> Option<ChannelData<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     #[test]
     fn parses_channel_and_bounds_data() {

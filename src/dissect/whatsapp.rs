@@ -68,13 +68,7 @@ pub fn probe_tcp_stream_start(payload: &[u8]) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     // whatsapp_voice_and_message.pcap frame 4: 10.8.0.1:35480 →
     // 184.173.179.46:443 (first 60 of 177 bytes).

@@ -249,13 +249,7 @@ pub fn probe(payload: &[u8], server_port: bool) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::dissect::test_corpus::hex;
 
     fn lcg_bytes(seed: &mut u64, n: usize) -> Vec<u8> {
         (0..n)
