@@ -343,3 +343,96 @@ fn discovery_lists_mmdb_files_only() {
         .collect();
     assert_eq!(names, ["A.MMDB", "GeoLite2-Country.mmdb"]);
 }
+
+/// The Teams conference capture of the reference corpus: its relay
+/// 104.46.40.49 gets a location, AS8075 Microsoft, operator home US and
+/// the regimes of both; a user database (`--geoip`) changes the location
+/// and the record names that database.
+#[test]
+fn teams_relay_in_the_corpus_with_embedded_and_user_databases() {
+    use crate::analysis::{Analysis, AnalysisConfig, Input, NoProgress};
+    use crate::report::sink::sink_for;
+    use crate::report::OutputFormat;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    let capture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/ndpi/skype-conference-call.pcap");
+    if !capture.exists() {
+        eprintln!("SKIPPED: {} not found", capture.display());
+        return;
+    }
+    #[derive(Clone)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let relay_remote = |geoip: Vec<std::path::PathBuf>| -> serde_json::Value {
+        let out = Shared(Arc::new(Mutex::new(Vec::new())));
+        let config = AnalysisConfig {
+            geoip,
+            ..Default::default()
+        };
+        let mut a = Analysis::new(
+            &config,
+            sink_for(OutputFormat::Ndjson, Box::new(out.clone())),
+        )
+        .unwrap();
+        a.run_input(&Input::File(capture.clone()), &NoProgress)
+            .unwrap();
+        a.finish().unwrap();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["type"] == "flow" && r["role"] == "relay")
+            .expect("a relay flow")["remote"]
+            .clone()
+    };
+    let embedded = relay_remote(Vec::new());
+    assert_eq!(embedded["ip"], "104.46.40.49");
+    assert!(embedded["country"].is_string(), "{embedded}");
+    assert_eq!(embedded["asn"], 8075);
+    assert_eq!(embedded["operator_country"], "US");
+    assert!(!embedded["jurisdiction"].as_array().unwrap().is_empty());
+    assert!(
+        embedded["operator_jurisdiction"]
+            .to_string()
+            .contains("cloud"),
+        "{embedded}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let city = build(
+        "GeoLite2-City",
+        MAY_2024,
+        vec![(
+            ip("104.46.0.0"),
+            16,
+            Value::Map(vec![(
+                "country",
+                Value::Map(vec![("iso_code", Value::Str("SE"))]),
+            )]),
+        )],
+    );
+    let path = dir.path().join("GeoLite2-City.mmdb");
+    std::fs::write(&path, city).unwrap();
+    let user = relay_remote(vec![path]);
+    assert_eq!(user["country"], "SE", "{user}");
+    assert!(
+        user["source"]
+            .as_str()
+            .unwrap()
+            .contains("GeoLite2-City.mmdb"),
+        "{user}"
+    );
+    assert_eq!(
+        user["asn"], 8075,
+        "the embedded database still fills the ASN"
+    );
+}
