@@ -41,6 +41,11 @@ impl OrderedOutput {
         }
     }
 
+    /// Flows waiting to be released.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     pub fn accept(&mut self, flow: Flow) {
         self.sequence += 1;
         let key = (flow.end_time, flow.first_seen, flow.key, self.sequence);

@@ -46,6 +46,10 @@ const EXPIRY_CHECK_NANOS: i64 = 1_000_000_000;
 const BATCH: usize = 512;
 /// Batches queued per worker before the reader waits.
 const QUEUE_BATCHES: usize = 8;
+/// Finished flows waiting for their turn beyond which the expiry clock
+/// ticks early (a flood of evictions within one second of packet time
+/// must not pile up in memory).
+const MAX_PENDING_FLOWS: usize = 4096;
 
 pub struct Analysis {
     workers: Vec<FlowWorker>,
@@ -222,7 +226,7 @@ impl Analysis {
 
     /// Whether idle flows are due to be looked for, and moves the clock on.
     fn tick_due(&mut self) -> bool {
-        if self.now >= self.next_tick {
+        if self.now >= self.next_tick || self.output.pending() > MAX_PENDING_FLOWS {
             self.next_tick = Timestamp(self.now.0.saturating_add(EXPIRY_CHECK_NANOS));
             true
         } else {
