@@ -2,11 +2,11 @@
 # benches/compare.sh [RUNS]
 # Side-by-side speed and memory of the floor program, ndpiReader and callpath
 # on the reference benchmark capture, through the shared kit
-# (BENCH_KIT, default /work/shared/bench). Builds the capture (BENCH_PCAP,
+# (BENCH_KIT, default ../shared/bench next to the repository). Builds the capture (BENCH_PCAP,
 # default /tmp/bench.pcap) and callpath's release binary when missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-kit=${BENCH_KIT:-/work/shared/bench}
+kit=${BENCH_KIT:-$root/../shared/bench}
 pcap=${BENCH_PCAP:-/tmp/bench.pcap}
 runs=${1:-3}
 [ -d "$kit" ] || { echo "benchmark kit not found at $kit (set BENCH_KIT)" >&2; exit 1; }

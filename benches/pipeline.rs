@@ -2,8 +2,8 @@
 //! decode, flow table, the main dissectors and the whole pipeline.
 //!
 //! Inputs: samples/*.pcap (in the repository) and, when present, a few
-//! captures of the nDPI corpus (`CALLPATH_CORPUS`, default
-//! /work/shared/corpus/ndpi). A bench whose input is missing is skipped with
+//! captures of the nDPI corpus (`$CALLPATH_CORPUS/ndpi`, default the corpus
+//! next to the repository, ../shared/corpus). A bench whose input is missing is skipped with
 //! a message. Smoke run: `cargo bench --bench pipeline -- --test`.
 
 use std::hint::black_box;
@@ -23,10 +23,13 @@ fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
 }
 
+/// The nDPI reference captures: `$CALLPATH_CORPUS/ndpi`, by default the
+/// corpus next to the repository (`../shared/corpus`), as the tests find it.
 fn corpus() -> PathBuf {
     std::env::var_os("CALLPATH_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus/ndpi"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+        .join("ndpi")
 }
 
 /// Captures read for dissector payloads: the repository's samples and the

@@ -3,7 +3,8 @@
 
 use pcap_parser::{PcapBlockOwned, PcapError};
 
-pub const DIR: &str = "/work/shared/corpus/ndpi";
+/// The reference captures, next to the repository.
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/ndpi");
 
 /// One transport payload with its ports; `tcp` tells the transport.
 pub struct Payload {
