@@ -52,10 +52,12 @@ impl OrderedOutput {
         self.pending.insert(key, flow);
     }
 
-    /// Classifies and writes every flow that ended at or before `watermark`.
+    /// Classifies and writes every flow that ended before `watermark`.
+    /// Strictly before: a flow ending exactly at the watermark may still be
+    /// on its way from another worker.
     pub fn release(&mut self, watermark: Timestamp) {
         while let Some(entry) = self.pending.first_entry() {
-            if entry.key().0 > watermark {
+            if entry.key().0 >= watermark && watermark != Timestamp(i64::MAX) {
                 break;
             }
             let flow = entry.remove();

@@ -219,6 +219,7 @@ impl Analysis {
                     },
                     frame: pkt.frame,
                     file_index: self.file_index,
+                    clock: self.now,
                 })
             }
         }

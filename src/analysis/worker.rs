@@ -27,6 +27,8 @@ pub struct WorkItem<'a> {
     pub wire_len: u32,
     pub frame: u64,
     pub file_index: u32,
+    /// The analysis clock when the packet was read (see `InspectContext`).
+    pub clock: Timestamp,
 }
 
 impl FlowWorker {
@@ -46,6 +48,7 @@ impl FlowWorker {
     /// Counts the packet into its flow and runs the dissectors on it;
     /// flows that end because of it go to `finished`.
     pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<Flow>) {
+        self.table.set_clock(item.clock);
         let tracked = self.table.track(
             &item.view,
             item.ts,
@@ -59,6 +62,7 @@ impl FlowWorker {
                 let ctx = InspectContext {
                     signatures: &self.signatures,
                     knowledge: &self.knowledge,
+                    clock: item.clock,
                 };
                 inspect(flow, dir, &item.view, item.ts, item.frame, &ctx);
             }

@@ -11,7 +11,6 @@ use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
 use crate::capture::Timestamp;
-use crate::dissect::inspect::InspectContext;
 use crate::flow::Flow;
 use crate::geo::GeoResolver;
 use crate::report::media_summary::MediaSummary;
@@ -41,13 +40,6 @@ impl Classifier {
             knowledge,
             geo,
             calls: CallTracker::default(),
-        }
-    }
-
-    pub fn inspect_context(&self) -> InspectContext<'_> {
-        InspectContext {
-            signatures: &self.signatures,
-            knowledge: &self.knowledge,
         }
     }
 

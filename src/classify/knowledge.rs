@@ -94,9 +94,11 @@ where
     K: std::hash::Hash + Eq,
     V: Clone,
 {
+    // Strictly before: a fact learned at the very moment a verdict is
+    // given may or may not have been read by then on another thread.
     table
         .get(key)
-        .filter(|e| e.at <= as_of)
+        .filter(|e| e.at < as_of)
         .map(|e| e.value.clone())
 }
 
@@ -206,9 +208,9 @@ mod tests {
         let k = Knowledge::default();
         let ip: IpAddr = "52.114.77.136".parse().unwrap();
         k.learn_name(ip, "a.teams.microsoft.com".into(), Timestamp(10));
-        assert!(k.name(ip, Timestamp(9)).is_none());
+        assert!(k.name(ip, Timestamp(10)).is_none());
         assert_eq!(
-            k.name(ip, Timestamp(10)).as_deref(),
+            k.name(ip, Timestamp(11)).as_deref(),
             Some("a.teams.microsoft.com")
         );
     }

@@ -39,6 +39,11 @@ const MAX_SEQUENCE_GAP: u16 = 100;
 pub struct InspectContext<'a> {
     pub signatures: &'a Signatures,
     pub knowledge: &'a Knowledge,
+    /// The analysis clock (latest packet time read so far, never going
+    /// backwards): what shared knowledge learned from this packet is
+    /// stamped with, so that a capture whose timestamps step back cannot
+    /// slip a fact in before a verdict that was already given.
+    pub clock: Timestamp,
 }
 
 /// One packet as the dissectors see it.
@@ -46,7 +51,11 @@ struct Packet<'p> {
     dir: Direction,
     src: Endpoint,
     dst: Endpoint,
+    /// The packet's own timestamp (RTP arrival times).
     ts: Timestamp,
+    /// The analysis clock when the packet was read: packet time that never
+    /// goes backwards. Facts for other flows are stamped with it.
+    clock: Timestamp,
     frame: u64,
     payload: &'p [u8],
 }
@@ -90,6 +99,7 @@ pub fn inspect(
         src,
         dst,
         ts,
+        clock: ctx.clock,
         frame,
         payload: view.payload,
     };
@@ -117,7 +127,7 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         && dns::probe(pkt.payload) != Probe::NotForUs
     {
         facts.dns = true;
-        learn_dns_answers(pkt.payload, pkt.ts, ctx);
+        learn_dns_answers(pkt.payload, pkt.clock, ctx);
         return;
     }
     if dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
@@ -371,7 +381,7 @@ fn observe_stun(
                             public: a,
                             reflector: socket(&pkt.src),
                         },
-                        pkt.ts,
+                        pkt.clock,
                     );
                 }
             }
@@ -449,7 +459,7 @@ fn observe_stun(
                     server: socket(&pkt.src),
                     app,
                 },
-                pkt.ts,
+                pkt.clock,
             );
         }
         ctx.knowledge.learn_server(
@@ -458,7 +468,7 @@ fn observe_stun(
                 app,
                 endpoint: socket(&pkt.src),
             },
-            pkt.ts,
+            pkt.clock,
         );
     } else if success
         && msg.method == stun::BINDING
@@ -473,7 +483,7 @@ fn observe_stun(
                 app,
                 endpoint: socket(&pkt.src),
             },
-            pkt.ts,
+            pkt.clock,
         );
     }
     if let Some((app, why)) = vendor {
@@ -497,7 +507,7 @@ fn learn_socket_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, app: AppId, why:
                 app,
                 evidence: why.clone(),
             },
-            pkt.ts,
+            pkt.clock,
         );
     }
 }
@@ -568,7 +578,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                             public,
                             reflector: socket(&pkt.src),
                         },
-                        pkt.ts,
+                        pkt.clock,
                     );
                 }
                 return true;
@@ -760,7 +770,7 @@ fn learn_sdp(
                 app,
                 evidence: evidence.clone(),
             },
-            pkt.ts,
+            pkt.clock,
         );
         ctx.knowledge.learn_sdp_media(
             endpoint,
@@ -768,7 +778,7 @@ fn learn_sdp(
                 signalled_by: pkt.src.ip,
                 call_id: call_id.clone(),
             },
-            pkt.ts,
+            pkt.clock,
         );
     }
     endpoints
@@ -789,7 +799,7 @@ fn learn_candidates<'c>(
                 app,
                 evidence: evidence.clone(),
             },
-            pkt.ts,
+            pkt.clock,
         );
         if c.kind == sdp::CandidateKind::Relay {
             ctx.knowledge.learn_relay(
@@ -798,7 +808,7 @@ fn learn_candidates<'c>(
                     server: c.addr,
                     app: Some(app),
                 },
-                pkt.ts,
+                pkt.clock,
             );
         }
     }
@@ -884,7 +894,8 @@ fn note_server_name(
     ctx: &InspectContext<'_>,
 ) {
     let name: Arc<str> = name.to_ascii_lowercase().into();
-    ctx.knowledge.learn_name(pkt.dst.ip, name.clone(), pkt.ts);
+    ctx.knowledge
+        .learn_name(pkt.dst.ip, name.clone(), pkt.clock);
     facts.server_name = Some((Box::from(&*name), source));
 }
 
@@ -939,7 +950,7 @@ fn inspect_tcp(
         if let Some(msg) = dns::tcp_message(p) {
             if dns::probe(msg) != Probe::NotForUs {
                 facts.dns = true;
-                learn_dns_answers(msg, pkt.ts, ctx);
+                learn_dns_answers(msg, pkt.clock, ctx);
                 return;
             }
         }
@@ -1006,7 +1017,7 @@ fn inspect_tcp(
                     app: ctx.signatures.app_id("other_voip"),
                     endpoint: socket(&server),
                 },
-                pkt.ts,
+                pkt.clock,
             );
             return;
         }
@@ -1015,7 +1026,7 @@ fn inspect_tcp(
         if is_tpkt(p)
             && [pkt.src.ip, pkt.dst.ip].iter().any(|ip| {
                 ctx.knowledge
-                    .server(*ip, pkt.ts)
+                    .server(*ip, pkt.clock)
                     .is_some_and(|s| s.role == ServerRole::Signalling && s.endpoint.port() == 1720)
             })
         {
@@ -1056,7 +1067,7 @@ fn inspect_tcp(
                     app: ctx.signatures.app_id("webrtc_generic"),
                     endpoint: socket(&server),
                 },
-                pkt.ts,
+                pkt.clock,
             );
             return;
         }

@@ -69,8 +69,9 @@ pub struct FlowTable {
     free: Vec<u32>,
     expiry: ExpiryQueue,
     fragments: FxHashMap<FragmentId, FlowKey>,
-    /// Latest packet time tracked (the time of an eviction).
-    latest: Timestamp,
+    /// The analysis clock: the latest packet time read, never going
+    /// backwards (set by the caller before each packet, see `set_clock`).
+    clock: Timestamp,
     pub stats: FlowTableStats,
 }
 
@@ -83,8 +84,16 @@ impl FlowTable {
             free: Vec::new(),
             expiry: ExpiryQueue::default(),
             fragments: FxHashMap::default(),
-            latest: Timestamp(i64::MIN),
+            clock: Timestamp(i64::MIN),
             stats: FlowTableStats::default(),
+        }
+    }
+
+    /// Moves the analysis clock (the latest packet time of the whole run,
+    /// which may be ahead of this table's own packets).
+    pub fn set_clock(&mut self, clock: Timestamp) {
+        if clock > self.clock {
+            self.clock = clock;
         }
     }
 
@@ -156,8 +165,8 @@ impl FlowTable {
             Fragment::Whole => FlowKey::new(pkt.l4, src, dst).0,
         };
 
-        if ts > self.latest {
-            self.latest = ts;
+        if ts > self.clock {
+            self.clock = ts;
         }
         // A new SYN on a closed connection starts a new flow (port reuse).
         let reopened = pkt.tcp.is_some_and(|f| f.syn && !f.ack)
@@ -169,7 +178,7 @@ impl FlowTable {
                 .is_some_and(Flow::is_tcp_closed);
         if reopened {
             if let Some(mut flow) = self.remove(&key, EndReason::TcpClosed) {
-                flow.end_time = ts;
+                flow.end_time = self.clock;
                 finished(flow);
             }
         }
@@ -211,6 +220,7 @@ impl FlowTable {
         if ts < flow.first_seen {
             flow.first_seen = ts;
         }
+        flow.last_clock = self.clock;
         let payload_len = pkt.payload.len();
         if let Some(s) = flow.stats.get_mut(dir.index()) {
             s.add(ts, wire_len, payload_len);
@@ -313,7 +323,10 @@ impl FlowTable {
             };
             let key = flow.key;
             if let Some(mut f) = self.remove(&key, reason) {
-                f.end_time = deadline;
+                // A flow whose packets came late with old timestamps ends no
+                // earlier than the clock when it was last seen, so flows end
+                // in an order that a later packet cannot undercut.
+                f.end_time = deadline.max(f.last_clock);
                 batch.push(f);
             }
         }
@@ -332,7 +345,7 @@ impl FlowTable {
                 continue;
             };
             let key = flow.key;
-            let now = self.latest;
+            let now = self.clock;
             if let Some(mut f) = self.remove(&key, EndReason::Evicted) {
                 self.stats.flows_evicted += 1;
                 f.end_time = now;

@@ -55,6 +55,8 @@ pub struct Flow {
     /// eviction or the capture's end. Flows are written in this order, which
     /// does not depend on how the work was spread over threads.
     pub end_time: Timestamp,
+    /// The analysis clock at the flow's last packet (see `FlowTable`).
+    pub last_clock: Timestamp,
     pub facts: FlowFacts,
 }
 
@@ -76,6 +78,7 @@ impl Flow {
             rst_seen: false,
             end_reason: None,
             end_time: Timestamp(i64::MAX),
+            last_clock: ts,
             facts: FlowFacts::default(),
         }
     }
