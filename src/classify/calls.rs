@@ -283,7 +283,14 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     };
     let relays = unique_parties(media.iter().filter(|f| f.role == Role::Relay).map(|f| **f));
     let peers = unique_parties(media.iter().filter(|f| f.role == Role::P2p).map(|f| **f));
-    let lookups = unique_parties(members.iter().filter(|f| f.role == Role::Lookup).copied());
+    // A relay also probed from another socket is listed once, as a relay.
+    let media_ends: BTreeSet<Endpoint> = media.iter().map(|f| f.far).collect();
+    let lookups = unique_parties(
+        members
+            .iter()
+            .filter(|f| f.role == Role::Lookup && !media_ends.contains(&f.far))
+            .copied(),
+    );
     let first_relay = media.iter().position(|f| f.role == Role::Relay);
     let first_p2p = media.iter().position(|f| f.role == Role::P2p);
     let path = match (first_relay, first_p2p) {
