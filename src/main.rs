@@ -19,6 +19,11 @@ use callpath::report::OutputFormat;
 mod cli;
 mod live_command;
 
+/// Many small, short-lived allocations (records, facts, evidence): mimalloc
+/// serves them several times faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXIT_DAMAGED: u8 = 1;
 const EXIT_UNUSABLE: u8 = 2;
 

@@ -18,7 +18,7 @@ type OrderKey = (Timestamp, Timestamp, FlowKey, u64);
 pub struct OrderedOutput {
     pub classifier: Classifier,
     sink: Box<dyn RecordSink + Send>,
-    pending: BTreeMap<OrderKey, Flow>,
+    pending: BTreeMap<OrderKey, Box<Flow>>,
     /// Tie-breaker for flows with equal keys (a port pair reused at once).
     sequence: u64,
     pub flows: u64,
@@ -46,7 +46,7 @@ impl OrderedOutput {
         self.pending.len()
     }
 
-    pub fn accept(&mut self, flow: Flow) {
+    pub fn accept(&mut self, flow: Box<Flow>) {
         self.sequence += 1;
         let key = (flow.end_time, flow.first_seen, flow.key, self.sequence);
         self.pending.insert(key, flow);
@@ -72,7 +72,7 @@ impl OrderedOutput {
         self.write_ready();
     }
 
-    fn finish(&mut self, flow: Flow) {
+    fn finish(&mut self, flow: Box<Flow>) {
         self.flows += 1;
         let role = self.classifier.finish_flow(flow, &mut self.ready);
         *self.roles.entry(role.name()).or_default() += 1;

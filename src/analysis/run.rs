@@ -77,7 +77,7 @@ enum ToWorker<'a> {
 /// What a worker thread sends back.
 struct FromWorker {
     worker: usize,
-    finished: Vec<Flow>,
+    finished: Vec<Box<Flow>>,
     /// The tick this report answers: the worker has read everything sent
     /// before it.
     tick: Option<Timestamp>,

@@ -47,7 +47,7 @@ impl FlowWorker {
 
     /// Counts the packet into its flow and runs the dissectors on it;
     /// flows that end because of it go to `finished`.
-    pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<Flow>) {
+    pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<Box<Flow>>) {
         self.table.set_clock(item.clock);
         let tracked = self.table.track(
             &item.view,
@@ -71,12 +71,12 @@ impl FlowWorker {
     }
 
     /// Ends the flows idle at `now` (packet time).
-    pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<Flow>) {
+    pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<Box<Flow>>) {
         self.table.expire(now, &mut |f| finished.push(f));
     }
 
     /// Ends every flow still open (end of the capture).
-    pub fn drain(&mut self, finished: &mut Vec<Flow>) {
+    pub fn drain(&mut self, finished: &mut Vec<Box<Flow>>) {
         self.table.drain(&mut |f| finished.push(f));
     }
 }

@@ -26,7 +26,8 @@ const SESSION_IDLE_NANOS: i64 = 300 * 1_000_000_000;
 /// A call-related flow waiting for its call.
 #[derive(Debug)]
 pub struct CallFlow {
-    pub record: FlowRecord,
+    /// Boxed: it waits in its session and moves a few times before it is written.
+    pub record: Box<FlowRecord>,
     pub role: Role,
     pub app: Option<AppId>,
     pub local: Endpoint,
@@ -161,23 +162,34 @@ impl CallTracker {
             }
         }
         // Lookups join the call around them (and of the same app family).
+        // Each window's app and local sockets are worked out once, not per
+        // lookup flow: a busy device has many of both.
+        let window_app: Vec<Option<AppId>> = windows
+            .iter()
+            .map(|(_, _, members)| call_app(&flows, members, sigs))
+            .collect();
+        let window_sockets: Vec<BTreeSet<Endpoint>> = windows
+            .iter()
+            .map(|(_, _, members)| {
+                members
+                    .iter()
+                    .filter_map(|&m| flows.get(m).map(|mf| mf.local))
+                    .collect()
+            })
+            .collect();
         for (i, f) in flows.iter().enumerate() {
             if f.role.is_media() {
                 continue;
             }
             let near = windows
                 .iter()
-                .enumerate()
-                .find(|(_, (start, end, members))| {
+                .zip(window_app.iter().zip(&window_sockets))
+                .position(|((start, end, _), (app, sockets))| {
                     let overlaps = f.last_seen.0.saturating_add(LOOKUP_MARGIN_NANOS) >= start.0
                         && f.first_seen.0 <= end.0.saturating_add(LOOKUP_MARGIN_NANOS);
-                    let same_socket = members
-                        .iter()
-                        .any(|&m| flows.get(m).is_some_and(|mf| mf.local == f.local));
-                    let app = call_app(&flows, members, sigs);
-                    same_socket || (overlaps && compatible(sigs, app, f.app))
+                    sockets.contains(&f.local) || (overlaps && compatible(sigs, *app, f.app))
                 });
-            if let (Some((w, _)), Some(slot)) = (near, call_of.get_mut(i)) {
+            if let (Some(w), Some(slot)) = (near, call_of.get_mut(i)) {
                 *slot = Some(w);
             }
         }
@@ -192,21 +204,19 @@ impl CallTracker {
         for (f, call) in flows.iter_mut().zip(&call_of) {
             f.record.call = call.and_then(|w| ids.get(w).copied());
         }
-        let records: Vec<CallRecord> = windows
+        let mut members_of: Vec<Vec<&CallFlow>> = windows.iter().map(|_| Vec::new()).collect();
+        for (f, call) in flows.iter().zip(&call_of) {
+            if let Some(members) = call.and_then(|w| members_of.get_mut(w)) {
+                members.push(f);
+            }
+        }
+        let records: Vec<CallRecord> = members_of
             .iter()
-            .enumerate()
-            .filter_map(|(w, _)| {
-                let members: Vec<&CallFlow> = flows
-                    .iter()
-                    .zip(&call_of)
-                    .filter(|(_, c)| **c == Some(w))
-                    .map(|(f, _)| f)
-                    .collect();
-                Some(call_record(*ids.get(w)?, &members, sigs))
-            })
+            .zip(&ids)
+            .map(|(members, &id)| call_record(id, members, sigs))
             .collect();
         for f in flows {
-            out.push(Emitted::Flow(Box::new(f.record)));
+            out.push(Emitted::Flow(f.record));
         }
         for r in records {
             out.push(Emitted::Call(Box::new(r)));
@@ -246,7 +256,7 @@ fn party(f: &CallFlow) -> CallParty {
             .record
             .remote
             .as_ref()
-            .map(|r| r.summary.clone())
+            .map(|r| r.summary().into_owned())
             .unwrap_or_default(),
         remote: f.record.remote.clone(),
     }

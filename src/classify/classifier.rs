@@ -49,7 +49,7 @@ impl Classifier {
 
     /// Classifies a finished flow; records ready for output go to `out`
     /// (call-related ones once their call is complete). Returns the role.
-    pub fn finish_flow(&mut self, flow: Flow, out: &mut Vec<Emitted>) -> Role {
+    pub fn finish_flow(&mut self, flow: Box<Flow>, out: &mut Vec<Emitted>) -> Role {
         // What other flows taught callpath counts up to a little after this
         // flow's last packet (a call's SDP often follows its first STUN
         // checks), and never past the moment the flow ended, so the answer
@@ -82,7 +82,7 @@ impl Classifier {
                 as_of,
             },
         );
-        let mut record = FlowRecord::from_flow(&flow);
+        let mut record = Box::new(FlowRecord::from_flow(&flow));
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
@@ -97,7 +97,7 @@ impl Classifier {
         record.media = MediaSummary::from_flow(&flow);
         if verdict.role == Role::Other {
             self.calls.push(None, flow.last_seen, sigs, out);
-            out.push(Emitted::Flow(Box::new(record)));
+            out.push(Emitted::Flow(record));
             return verdict.role;
         }
         let rtp = record

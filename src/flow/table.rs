@@ -59,7 +59,8 @@ const MAX_FRAGMENT_IDS: usize = 4096;
 
 struct Slot {
     generation: u32,
-    flow: Option<Flow>,
+    /// Boxed so that ending, queueing and sorting a flow moves a pointer.
+    flow: Option<Box<Flow>>,
 }
 
 pub struct FlowTable {
@@ -103,7 +104,7 @@ impl FlowTable {
 
     /// The flows still open, in no particular order.
     pub fn flows(&self) -> impl Iterator<Item = &Flow> {
-        self.slots.iter().filter_map(|s| s.flow.as_ref())
+        self.slots.iter().filter_map(|s| s.flow.as_deref())
     }
 
     fn timeout_secs(&self, flow: &Flow) -> u64 {
@@ -129,7 +130,7 @@ impl FlowTable {
         wire_len: u32,
         frame: u64,
         file_index: u32,
-        finished: &mut dyn FnMut(Flow),
+        finished: &mut dyn FnMut(Box<Flow>),
     ) -> Option<(&mut Flow, Direction)> {
         let src = Endpoint {
             ip: pkt.src,
@@ -175,7 +176,7 @@ impl FlowTable {
                 .get(&key)
                 .and_then(|&s| self.slots.get(s as usize))
                 .and_then(|s| s.flow.as_ref())
-                .is_some_and(Flow::is_tcp_closed);
+                .is_some_and(|f| f.is_tcp_closed());
         if reopened {
             if let Some(mut flow) = self.remove(&key, EndReason::TcpClosed) {
                 flow.end_time = self.clock;
@@ -189,7 +190,7 @@ impl FlowTable {
                 if self.index.len() >= self.config.max_flows.max(1) {
                     self.evict_one(finished);
                 }
-                let mut flow = Flow::new(key, pkt.l4, src, dst, ts);
+                let mut flow = Box::new(Flow::new(key, pkt.l4, src, dst, ts));
                 flow.first_frame = frame;
                 flow.file_index = file_index;
                 flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
@@ -258,7 +259,7 @@ impl FlowTable {
         Some((flow, dir))
     }
 
-    fn insert(&mut self, flow: Flow, now: Timestamp) -> u32 {
+    fn insert(&mut self, flow: Box<Flow>, now: Timestamp) -> u32 {
         let key = flow.key;
         let deadline = now.plus_secs(self.timeout_secs(&flow));
         let slot = match self.free.pop() {
@@ -283,7 +284,7 @@ impl FlowTable {
         slot
     }
 
-    fn remove(&mut self, key: &FlowKey, reason: EndReason) -> Option<Flow> {
+    fn remove(&mut self, key: &FlowKey, reason: EndReason) -> Option<Box<Flow>> {
         let slot = self.index.remove(key)?;
         let entry = self.slots.get_mut(slot as usize)?;
         let mut flow = entry.flow.take()?;
@@ -298,14 +299,14 @@ impl FlowTable {
         if entry.generation != r.generation {
             return None;
         }
-        entry.flow.as_ref()
+        entry.flow.as_deref()
     }
 
     /// Ends every flow idle at `now` and hands it to `finished`.
     /// Flows ending in one call are handed over in order of their deadline
     /// (then first packet, then key), so the order is a property of the
     /// traffic, not of when the check ran.
-    pub fn expire(&mut self, now: Timestamp, finished: &mut dyn FnMut(Flow)) {
+    pub fn expire(&mut self, now: Timestamp, finished: &mut dyn FnMut(Box<Flow>)) {
         let mut batch = Vec::new();
         while let Some((_, r)) = self.expiry.pop_due(now) {
             let Some(flow) = self.current(r) else {
@@ -339,7 +340,7 @@ impl FlowTable {
     }
 
     /// Writes out the flow closest to its deadline to make room.
-    fn evict_one(&mut self, finished: &mut dyn FnMut(Flow)) {
+    fn evict_one(&mut self, finished: &mut dyn FnMut(Box<Flow>)) {
         while let Some((_, r)) = self.expiry.pop_earliest() {
             let Some(flow) = self.current(r) else {
                 continue;
@@ -356,8 +357,8 @@ impl FlowTable {
     }
 
     /// Ends every remaining flow (end of capture), in order of first packet.
-    pub fn drain(&mut self, finished: &mut dyn FnMut(Flow)) {
-        let mut rest: Vec<Flow> = self
+    pub fn drain(&mut self, finished: &mut dyn FnMut(Box<Flow>)) {
+        let mut rest: Vec<Box<Flow>> = self
             .slots
             .iter_mut()
             .filter_map(|s| s.flow.take())

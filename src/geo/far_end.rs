@@ -2,7 +2,10 @@
 
 use std::net::IpAddr;
 
+use std::sync::Arc;
+
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// The `remote` object of every output record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,9 +39,62 @@ pub struct FarEnd {
     /// Short names matching `operator_jurisdiction`, for summaries.
     #[serde(skip)]
     pub operator_jurisdiction_short: Vec<String>,
+    /// The summary and the record's `remote` JSON, made once per address
+    /// (see `rendered`): most flows of a capture share their far end.
+    #[serde(skip)]
+    pub rendered: Option<Arc<Rendered>>,
+}
+
+/// What every record about one far end repeats, written once.
+#[derive(Debug)]
+pub struct Rendered {
+    pub summary: String,
+    /// The `remote` object: the far end's fields plus `summary`.
+    pub remote_json: Box<RawValue>,
+}
+
+impl PartialEq for Rendered {
+    fn eq(&self, other: &Self) -> bool {
+        self.remote_json.get() == other.remote_json.get()
+    }
+}
+impl Eq for Rendered {}
+
+/// The `remote` object's layout: the far end's fields, then its summary.
+#[derive(Serialize)]
+pub struct RemoteFields<'a> {
+    #[serde(flatten)]
+    pub far_end: &'a FarEnd,
+    pub summary: &'a str,
 }
 
 impl FarEnd {
+    /// The same far end with its summary and `remote` JSON written out.
+    pub fn rendered(mut self) -> FarEnd {
+        let summary = self.summary();
+        let json = serde_json::to_string(&RemoteFields {
+            far_end: &self,
+            summary: &summary,
+        })
+        .ok()
+        .and_then(|j| RawValue::from_string(j).ok());
+        self.rendered = json.map(|remote_json| {
+            Arc::new(Rendered {
+                summary,
+                remote_json,
+            })
+        });
+        self
+    }
+
+    /// The one-line summary, written once per address when rendered.
+    pub fn summary_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.rendered {
+            Some(r) => std::borrow::Cow::Borrowed(&r.summary),
+            None => std::borrow::Cow::Owned(self.summary()),
+        }
+    }
+
     /// One line for humans, e.g.
     /// "IE (GDPR) · AS8075 Microsoft Corporation · operator home US (CLOUD Act, FISA 702)".
     pub fn summary(&self) -> String {

@@ -8,7 +8,7 @@
 
 mod database;
 mod error;
-mod far_end;
+pub mod far_end;
 mod jurisdictions;
 mod operators;
 mod record;

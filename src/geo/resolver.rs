@@ -54,7 +54,7 @@ impl GeoResolver {
         Arc::clone(
             self.cache
                 .entry(ip)
-                .or_insert_with(|| Arc::new(self.describe(ip)))
+                .or_insert_with(|| Arc::new(self.describe(ip).rendered()))
                 .value(),
         )
     }
@@ -94,6 +94,7 @@ impl GeoResolver {
             special_name: answer.special.map(|s| s.name()),
             jurisdiction_short: here.iter().map(|r| r.short.clone()).collect(),
             operator_jurisdiction_short: home.iter().map(|r| r.short.clone()).collect(),
+            rendered: None,
         }
     }
 

@@ -150,6 +150,7 @@ fn summary_line() {
         special_name: None,
         jurisdiction_short: vec!["GDPR".into()],
         operator_jurisdiction_short: vec!["CLOUD Act".into(), "FISA 702".into()],
+        rendered: None,
     };
     assert_eq!(
         far.summary(),

@@ -96,8 +96,9 @@ fn flow_line(r: &FlowRecord) -> String {
     let far = r
         .remote
         .as_ref()
-        .map(|x| x.summary.as_str())
-        .unwrap_or("far end unknown");
+        .map_or(std::borrow::Cow::Borrowed("far end unknown"), |x| {
+            x.summary()
+        });
     format!(
         "flow {} {} -> {} ({call}{}, first frame {}): {far}",
         r.l4,

@@ -24,7 +24,7 @@ impl TableSink {
 fn remote_line(r: &FlowRecord) -> String {
     r.remote
         .as_ref()
-        .map(|v| v.summary.clone())
+        .map(|v| v.summary().into_owned())
         .unwrap_or_default()
 }
 
