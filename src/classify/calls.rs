@@ -256,7 +256,7 @@ fn party(f: &CallFlow) -> CallParty {
             .record
             .remote
             .as_ref()
-            .map(|r| r.summary().into_owned())
+            .map(|r| r.summary().to_string())
             .unwrap_or_default(),
         remote: f.record.remote.clone(),
     }

@@ -58,6 +58,15 @@ fn body_offset(p: &[u8]) -> Option<usize> {
 
 /// Parses the first line; `None` when it is not MGCP.
 pub fn parse(payload: &[u8]) -> Option<MgcpMessage<'_>> {
+    // Every packet of an unknown UDP flow comes here: a verb (upper case)
+    // or a response code must start the text before the line is searched.
+    let starts_like_mgcp = payload
+        .iter()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !starts_like_mgcp {
+        return None;
+    }
     let line_end = payload
         .iter()
         .position(|&b| b == b'\n')

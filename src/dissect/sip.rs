@@ -62,6 +62,11 @@ pub fn probe(payload: &[u8]) -> Probe {
     {
         return Probe::Unsure;
     }
+    // Methods and "SIP/2.0" are upper case: most payloads stop here, before
+    // the line is searched.
+    if !payload.first().is_some_and(u8::is_ascii_uppercase) {
+        return Probe::NotForUs;
+    }
     let line_end = payload
         .iter()
         .position(|&b| b == b'\r' || b == b'\n')

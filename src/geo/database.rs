@@ -102,7 +102,7 @@ impl DbInfo {
 }
 
 /// What the databases know about one address.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct GeoAnswer {
     /// Set for special-purpose addresses, which are not looked up (NAT64: the IPv4 inside is).
     pub special: Option<SpecialRange>,
@@ -120,6 +120,8 @@ pub struct GeoAnswer {
 struct OpenDb {
     reader: Reader<DbBytes>,
     info: DbInfo,
+    /// `info.label()`, named in every answer this database gives.
+    label: String,
 }
 
 impl OpenDb {
@@ -137,7 +139,12 @@ impl OpenDb {
             build_epoch: meta.build_epoch,
             embedded,
         };
-        Ok(OpenDb { reader, info })
+        let label = info.label();
+        Ok(OpenDb {
+            reader,
+            info,
+            label,
+        })
     }
 }
 
@@ -228,14 +235,14 @@ impl GeoDb {
             special,
             ..GeoAnswer::default()
         };
-        let mut sources: Vec<String> = Vec::new();
+        let mut sources: Vec<&str> = Vec::new();
         for db in &self.dbs {
             // A record that fails to decode is treated as "this database does not know".
             let Ok(Some(rec)) = db.reader.lookup::<GeoRecord>(target) else {
                 continue;
             };
             if merge(&mut answer, rec) {
-                sources.push(db.info.label());
+                sources.push(&db.label);
             }
             if answer.country.is_some() && answer.org.is_some() && answer.asn_country.is_some() {
                 break;

@@ -1,16 +1,20 @@
 //! The far end of a flow as reported: where it is, who runs it, and whose law reaches it.
+//!
+//! Everything but the address depends only on what the databases answer for
+//! it (country, ASN, operator), which thousands of addresses share: that part,
+//! its summary line and its JSON are made once per network (`Network`), and a
+//! far end is the address plus a pointer to it.
 
 use std::net::IpAddr;
-
+use std::ops::Deref;
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// The `remote` object of every output record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FarEnd {
-    pub ip: IpAddr,
+/// What callpath says about the network an address belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Network {
     /// Special-range id ("private", "cgnat", …) when the address is not geolocatable.
     pub special: Option<String>,
     /// Country where the address is (ISO 3166-1 alpha-2).
@@ -39,63 +43,151 @@ pub struct FarEnd {
     /// Short names matching `operator_jurisdiction`, for summaries.
     #[serde(skip)]
     pub operator_jurisdiction_short: Vec<String>,
-    /// The summary and the record's `remote` JSON, made once per address
-    /// (see `rendered`): most flows of a capture share their far end.
-    #[serde(skip)]
-    pub rendered: Option<Arc<Rendered>>,
 }
 
-/// What every record about one far end repeats, written once.
+/// A network with its summary line and the members of its `remote` JSON
+/// object (everything after `"ip"`), each value written once.
 #[derive(Debug)]
-pub struct Rendered {
+pub struct DescribedNetwork {
+    pub network: Network,
     pub summary: String,
-    /// The `remote` object: the far end's fields plus `summary`.
-    pub remote_json: Box<RawValue>,
+    members: Vec<(String, Box<RawValue>)>,
 }
 
-impl PartialEq for Rendered {
+impl PartialEq for DescribedNetwork {
     fn eq(&self, other: &Self) -> bool {
-        self.remote_json.get() == other.remote_json.get()
+        self.network == other.network
     }
 }
-impl Eq for Rendered {}
+impl Eq for DescribedNetwork {}
 
-/// The `remote` object's layout: the far end's fields, then its summary.
-#[derive(Serialize)]
-pub struct RemoteFields<'a> {
-    #[serde(flatten)]
-    pub far_end: &'a FarEnd,
-    pub summary: &'a str,
-}
-
-impl FarEnd {
-    /// The same far end with its summary and `remote` JSON written out.
-    pub fn rendered(mut self) -> FarEnd {
-        let summary = self.summary();
-        let json = serde_json::to_string(&RemoteFields {
-            far_end: &self,
+impl DescribedNetwork {
+    pub fn new(network: Network) -> DescribedNetwork {
+        let summary = network.summary();
+        let members = serde_json::to_string(&NetworkFields {
+            network: &network,
             summary: &summary,
         })
         .ok()
-        .and_then(|j| RawValue::from_string(j).ok());
-        self.rendered = json.map(|remote_json| {
-            Arc::new(Rendered {
-                summary,
-                remote_json,
-            })
-        });
-        self
-    }
-
-    /// The one-line summary, written once per address when rendered.
-    pub fn summary_text(&self) -> std::borrow::Cow<'_, str> {
-        match &self.rendered {
-            Some(r) => std::borrow::Cow::Borrowed(&r.summary),
-            None => std::borrow::Cow::Owned(self.summary()),
+        .and_then(|json| serde_json::from_str::<Members>(&json).ok())
+        .map(|m| m.0)
+        .unwrap_or_default();
+        DescribedNetwork {
+            network,
+            summary,
+            members,
         }
     }
+}
 
-    /// One line for humans, e.g.
+/// A JSON object's members in their order, values kept as written.
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Members, M::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
+                    out.push(entry);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Serialize)]
+struct NetworkFields<'a> {
+    #[serde(flatten)]
+    network: &'a Network,
+    summary: &'a str,
+}
+
+/// The far end of a flow: its address and what is known of its network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FarEnd {
+    pub ip: IpAddr,
+    pub described: Arc<DescribedNetwork>,
+}
+
+impl Deref for FarEnd {
+    type Target = Network;
+    fn deref(&self) -> &Network {
+        &self.described.network
+    }
+}
+
+impl FarEnd {
+    pub fn new(ip: IpAddr, described: Arc<DescribedNetwork>) -> FarEnd {
+        FarEnd { ip, described }
+    }
+
+    /// The network's one-line summary, e.g.
+    /// "IE (GDPR) · AS8075 Microsoft Corporation · operator home US (CLOUD Act, FISA 702)".
+    pub fn summary(&self) -> &str {
+        &self.described.summary
+    }
+
+    /// Writes the record's `remote` object: `{"ip":…, the network's fields,
+    /// "summary":…}`, the network's values copied as written once.
+    pub fn serialize_remote<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let members = &self.described.members;
+        if members.is_empty() {
+            return RemoteFields {
+                ip: self.ip,
+                network: self,
+                summary: self.summary(),
+            }
+            .serialize(s);
+        }
+        let mut map = s.serialize_map(Some(members.len() + 1))?;
+        map.serialize_entry("ip", &self.ip)?;
+        for (key, value) in members {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The far end's own fields (no summary), as `serde_json::to_value(far)` shows them.
+impl Serialize for FarEnd {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            ip: IpAddr,
+            #[serde(flatten)]
+            network: &'a Network,
+        }
+        Fields {
+            ip: self.ip,
+            network: self,
+        }
+        .serialize(s)
+    }
+}
+
+/// The `remote` object's layout when it is written field by field.
+#[derive(Serialize)]
+struct RemoteFields<'a> {
+    ip: IpAddr,
+    #[serde(flatten)]
+    network: &'a Network,
+    summary: &'a str,
+}
+
+impl Network {
+    /// One line for humans (no address), e.g.
     /// "IE (GDPR) · AS8075 Microsoft Corporation · operator home US (CLOUD Act, FISA 702)".
     pub fn summary(&self) -> String {
         if let Some(name) = self.special_name.or(self.special.as_deref()) {

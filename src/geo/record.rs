@@ -4,66 +4,100 @@
 //!
 //! Every field is optional; unknown fields are skipped, so one struct reads them all.
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+
+// The field types below read the database's bytes in place (strings are
+// borrowed) and tell their shapes apart with a visitor rather than serde's
+// `untagged`, which copies every value into a buffer first: a capture with
+// tens of thousands of far ends makes as many lookups.
 
 /// `country` is a map `{iso_code, names…}` in MaxMind/DB-IP, a code string ("US") in IPinfo's
 /// country_asn DB, and a country *name* in IPinfo Lite (which puts the code in `country_code`).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum CountryField {
-    Record { iso_code: Option<String> },
-    Text(String),
-}
+#[derive(Debug)]
+struct CountryField<'a>(Option<&'a str>);
 
-impl CountryField {
-    fn code(self) -> Option<String> {
-        match self {
-            CountryField::Record { iso_code } => iso_code.and_then(iso_code_of),
-            CountryField::Text(s) => iso_code_of(s),
+impl<'de: 'a, 'a> Deserialize<'de> for CountryField<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CountryField<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a country record or a country code")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CountryField(Some(v)))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut code = None;
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    if key == "iso_code" {
+                        code = map.next_value::<Option<&'de str>>()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(CountryField(code))
+            }
         }
+        d.deserialize_any(V)
     }
 }
 
 /// ASN as a number (MaxMind, DB-IP) or as "AS15169" (IPinfo).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum AsnField {
-    Number(u32),
-    Text(String),
-}
+#[derive(Debug)]
+struct AsnField(Option<u32>);
 
-impl AsnField {
-    fn number(self) -> Option<u32> {
-        match self {
-            AsnField::Number(n) => Some(n),
-            AsnField::Text(s) => {
+impl<'de> Deserialize<'de> for AsnField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AsnField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an AS number or \"AS<number>\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(AsnField(u32::try_from(v).ok()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(AsnField(u32::try_from(v).ok()))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
                 let digits = s
                     .strip_prefix("AS")
                     .or_else(|| s.strip_prefix("as"))
-                    .unwrap_or(&s);
-                digits.parse().ok()
+                    .unwrap_or(s);
+                Ok(AsnField(digits.parse().ok()))
             }
         }
+        d.deserialize_any(V)
     }
 }
 
 /// MaxMind Enterprise/ISP put ASN data under `traits`.
 #[derive(Debug, Default, Deserialize)]
-struct Traits {
+struct Traits<'a> {
     autonomous_system_number: Option<u32>,
-    autonomous_system_organization: Option<String>,
+    #[serde(borrow)]
+    autonomous_system_organization: Option<&'a str>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawRecord {
-    country: Option<CountryField>,
-    country_code: Option<String>,
+struct RawRecord<'a> {
+    #[serde(borrow)]
+    country: Option<CountryField<'a>>,
+    #[serde(borrow)]
+    country_code: Option<&'a str>,
     #[serde(alias = "asn")]
     autonomous_system_number: Option<AsnField>,
-    #[serde(alias = "as_name")]
-    autonomous_system_organization: Option<String>,
-    asn_country_code: Option<String>,
-    traits: Option<Traits>,
+    #[serde(alias = "as_name", borrow)]
+    autonomous_system_organization: Option<&'a str>,
+    #[serde(borrow)]
+    asn_country_code: Option<&'a str>,
+    #[serde(borrow)]
+    traits: Option<Traits<'a>>,
 }
 
 /// The fields callpath uses, normalised (country codes upper-case ISO 3166-1 alpha-2).
@@ -76,24 +110,26 @@ pub(crate) struct GeoRecord {
 }
 
 impl<'de> Deserialize<'de> for GeoRecord {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawRecord::deserialize(d)?;
         let traits = raw.traits.unwrap_or_default();
+        let code = |s: &str| iso_code_of(s.to_string());
         Ok(GeoRecord {
             country: raw
                 .country_code
-                .and_then(iso_code_of)
-                .or_else(|| raw.country.and_then(CountryField::code)),
+                .and_then(code)
+                .or_else(|| raw.country.and_then(|c| c.0).and_then(code)),
             asn: raw
                 .autonomous_system_number
-                .and_then(AsnField::number)
+                .and_then(|a| a.0)
                 .or(traits.autonomous_system_number)
                 .filter(|&n| n != 0),
             org: raw
                 .autonomous_system_organization
                 .or(traits.autonomous_system_organization)
-                .filter(|s| !s.is_empty()),
-            asn_country: raw.asn_country_code.and_then(iso_code_of),
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            asn_country: raw.asn_country_code.and_then(code),
         })
     }
 }

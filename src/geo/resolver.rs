@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use super::database::GeoAnswer;
 use super::database::GeoDb;
 use super::error::GeoError;
-use super::far_end::FarEnd;
+use super::far_end::{DescribedNetwork, FarEnd, Network};
 use super::jurisdictions::Jurisdictions;
 use super::operators::Operators;
 
@@ -15,6 +16,8 @@ use super::operators::Operators;
 /// otherwise grow the cache without bound; when it is full it starts over,
 /// so the addresses of a real capture are soon cached again.
 pub const MAX_CACHED: usize = 1 << 14;
+/// Most distinct network descriptions cached at once (same policy).
+const MAX_NETWORKS: usize = 1 << 12;
 
 /// Everything needed to describe a far end, with a per-run cache.
 #[derive(Debug)]
@@ -23,6 +26,8 @@ pub struct GeoResolver {
     operators: Operators,
     jurisdictions: Jurisdictions,
     cache: DashMap<IpAddr, Arc<FarEnd>>,
+    /// Descriptions by database answer: many addresses share a network.
+    networks: DashMap<GeoAnswer, Arc<DescribedNetwork>>,
 }
 
 impl GeoResolver {
@@ -32,6 +37,7 @@ impl GeoResolver {
             operators,
             jurisdictions,
             cache: DashMap::new(),
+            networks: DashMap::new(),
         }
     }
 
@@ -54,14 +60,30 @@ impl GeoResolver {
         Arc::clone(
             self.cache
                 .entry(ip)
-                .or_insert_with(|| Arc::new(self.describe(ip).rendered()))
+                .or_insert_with(|| Arc::new(self.describe(ip)))
                 .value(),
         )
     }
 
-    /// Uncached description of `ip`.
+    /// Uncached description of `ip` (its network's description may be cached).
     pub fn describe(&self, ip: IpAddr) -> FarEnd {
         let answer = self.db.lookup(ip);
+        if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
+            self.networks.clear();
+        }
+        let described = match self.networks.get(&answer) {
+            Some(d) => Arc::clone(d.value()),
+            None => {
+                let d = Arc::new(DescribedNetwork::new(self.network(&answer)));
+                self.networks.insert(answer, Arc::clone(&d));
+                d
+            }
+        };
+        FarEnd::new(ip, described)
+    }
+
+    /// What the answer of the databases means: operator, laws, alliances.
+    fn network(&self, answer: &GeoAnswer) -> Network {
         let operator = answer.asn.and_then(|asn| self.operators.by_asn(asn));
         let operator_country = operator
             .map(|o| o.home_country.clone())
@@ -72,8 +94,7 @@ impl GeoResolver {
         };
         let here = laws(answer.country.as_ref());
         let home = laws(operator_country.as_ref());
-        FarEnd {
-            ip,
+        Network {
             special: answer.special.map(|s| s.id().to_string()),
             country: answer.country.clone(),
             asn: answer.asn,
@@ -90,14 +111,12 @@ impl GeoResolver {
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
-            source: answer.source,
+            source: answer.source.clone(),
             special_name: answer.special.map(|s| s.name()),
             jurisdiction_short: here.iter().map(|r| r.short.clone()).collect(),
             operator_jurisdiction_short: home.iter().map(|r| r.short.clone()).collect(),
-            rendered: None,
         }
     }
-
     pub fn db(&self) -> &GeoDb {
         &self.db
     }

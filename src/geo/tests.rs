@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::far_end::{DescribedNetwork, Network};
 use super::test_mmdb::{build, Value};
 use super::*;
 
@@ -135,8 +136,7 @@ fn unknown_asn_falls_back_to_asn_registration_country() {
 
 #[test]
 fn summary_line() {
-    let far = FarEnd {
-        ip: ip("52.114.77.136"),
+    let network = Network {
         special: None,
         country: Some("IE".into()),
         asn: Some(8075),
@@ -150,8 +150,11 @@ fn summary_line() {
         special_name: None,
         jurisdiction_short: vec!["GDPR".into()],
         operator_jurisdiction_short: vec!["CLOUD Act".into(), "FISA 702".into()],
-        rendered: None,
     };
+    let far = FarEnd::new(
+        ip("52.114.77.136"),
+        Arc::new(DescribedNetwork::new(network)),
+    );
     assert_eq!(
         far.summary(),
         "IE (GDPR) · AS8075 Microsoft Corporation · operator home US (CLOUD Act, FISA 702)"

@@ -93,12 +93,7 @@ pub struct ClaimResult {
 
 fn flow_line(r: &FlowRecord) -> String {
     let call = r.call.map(|c| format!("call {c}, ")).unwrap_or_default();
-    let far = r
-        .remote
-        .as_ref()
-        .map_or(std::borrow::Cow::Borrowed("far end unknown"), |x| {
-            x.summary()
-        });
+    let far = r.remote.as_ref().map_or("far end unknown", |x| x.summary());
     format!(
         "flow {} {} -> {} ({call}{}, first frame {}): {far}",
         r.l4,

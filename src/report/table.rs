@@ -24,7 +24,7 @@ impl TableSink {
 fn remote_line(r: &FlowRecord) -> String {
     r.remote
         .as_ref()
-        .map(|v| v.summary().into_owned())
+        .map(|v| v.summary().to_string())
         .unwrap_or_default()
 }
 

@@ -37,7 +37,7 @@ fn party_lines(p: &CallParty) -> (String, String, String) {
     };
     let f = &r.far_end;
     if f.country.is_none() && f.asn.is_none() {
-        return (r.summary().into_owned(), String::new(), String::new());
+        return (r.summary().to_string(), String::new(), String::new());
     }
     let place = match &f.country {
         Some(c) => format!("in {c}"),

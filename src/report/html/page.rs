@@ -195,7 +195,7 @@ fn country_marks(flows: &[FlowRecord]) -> BTreeMap<String, CountryMark> {
 fn far_of(r: &FlowRecord) -> (&str, String) {
     let summary = r.remote.as_ref().map_or_else(
         || "far end unknown".to_string(),
-        |x| x.summary().into_owned(),
+        |x| x.summary().to_string(),
     );
     (&r.dst, summary)
 }
