@@ -9,6 +9,7 @@
 //! or several. The first answer learned is kept; later ones do not replace it.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -89,113 +90,127 @@ pub struct Reflection {
     pub reflector: SocketAddr,
 }
 
-fn learned<K, V>(table: &DashMap<K, Learned<V>>, key: &K, as_of: Timestamp) -> Option<V>
-where
-    K: std::hash::Hash + Eq,
-    V: Clone,
-{
-    // Strictly before: a fact learned at the very moment a verdict is
-    // given may or may not have been read by then on another thread.
-    table
-        .get(key)
-        .filter(|e| e.at < as_of)
-        .map(|e| e.value.clone())
+/// One kind of fact by key, with its entry count kept beside the map
+/// (asking a `DashMap` its length locks every shard, and facts are learned
+/// on the packet path).
+#[derive(Debug)]
+struct Table<K: std::hash::Hash + Eq, V> {
+    map: DashMap<K, Learned<V>>,
+    entries: AtomicUsize,
 }
 
-fn learn<K, V>(table: &DashMap<K, Learned<V>>, key: K, value: V, at: Timestamp) -> bool
-where
-    K: std::hash::Hash + Eq,
-{
-    if table.len() >= MAX_ENTRIES {
-        return false;
+impl<K: std::hash::Hash + Eq, V> Default for Table<K, V> {
+    fn default() -> Self {
+        Table {
+            map: DashMap::new(),
+            entries: AtomicUsize::new(0),
+        }
     }
-    match table.entry(key) {
-        dashmap::mapref::entry::Entry::Occupied(mut e) => {
-            // Keep the earliest learning, so "as of" queries are stable.
-            if at < e.get().at {
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Table<K, V> {
+    fn learned(&self, key: &K, as_of: Timestamp) -> Option<V> {
+        // Strictly before: a fact learned at the very moment a verdict is
+        // given may or may not have been read by then on another thread.
+        self.map
+            .get(key)
+            .filter(|e| e.at < as_of)
+            .map(|e| e.value.clone())
+    }
+
+    fn learn(&self, key: K, value: V, at: Timestamp) {
+        if self.entries.load(Ordering::Relaxed) >= MAX_ENTRIES {
+            return;
+        }
+        match self.map.entry(key) {
+            dashmap::mapref::entry::Entry::Occupied(mut e) => {
+                // Keep the earliest learning, so "as of" queries are stable.
+                if at < e.get().at {
+                    e.insert(Learned { value, at });
+                }
+            }
+            dashmap::mapref::entry::Entry::Vacant(e) => {
                 e.insert(Learned { value, at });
+                self.entries.fetch_add(1, Ordering::Relaxed);
             }
         }
-        dashmap::mapref::entry::Entry::Vacant(e) => {
-            e.insert(Learned { value, at });
-        }
     }
-    true
 }
 
 /// Cross-flow knowledge, shared by all workers.
 #[derive(Debug, Default)]
 pub struct Knowledge {
-    names: DashMap<IpAddr, Learned<Arc<str>>>,
-    servers: DashMap<IpAddr, Learned<ServerInfo>>,
-    relays: DashMap<SocketAddr, Learned<RelayInfo>>,
-    relay_hosts: DashMap<IpAddr, Learned<RelayInfo>>,
-    socket_apps: DashMap<SocketAddr, Learned<SocketApp>>,
-    sdp_media: DashMap<SocketAddr, Learned<SdpMedia>>,
-    reflections: DashMap<SocketAddr, Learned<Reflection>>,
+    names: Table<IpAddr, Arc<str>>,
+    servers: Table<IpAddr, ServerInfo>,
+    relays: Table<SocketAddr, RelayInfo>,
+    relay_hosts: Table<IpAddr, RelayInfo>,
+    socket_apps: Table<SocketAddr, SocketApp>,
+    sdp_media: Table<SocketAddr, SdpMedia>,
+    reflections: Table<SocketAddr, Reflection>,
     /// Public addresses of the capture's own devices (from reflections).
-    public_hosts: DashMap<IpAddr, Learned<SocketAddr>>,
+    public_hosts: Table<IpAddr, SocketAddr>,
 }
 
 impl Knowledge {
     /// A name the device looked up (DNS) or asked for (TLS/QUIC SNI).
     pub fn learn_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
-        learn(&self.names, ip, name, at);
+        self.names.learn(ip, name, at);
     }
 
     pub fn name(&self, ip: IpAddr, as_of: Timestamp) -> Option<Arc<str>> {
-        learned(&self.names, &ip, as_of)
+        self.names.learned(&ip, as_of)
     }
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {
-        learn(&self.servers, info.endpoint.ip(), info, at);
+        self.servers.learn(info.endpoint.ip(), info, at);
     }
 
     pub fn server(&self, ip: IpAddr, as_of: Timestamp) -> Option<ServerInfo> {
-        learned(&self.servers, &ip, as_of)
+        self.servers.learned(&ip, as_of)
     }
 
     pub fn learn_relay(&self, relayed: SocketAddr, info: RelayInfo, at: Timestamp) {
-        learn(&self.relay_hosts, relayed.ip(), info.clone(), at);
-        learn(&self.relays, relayed, info, at);
+        self.relay_hosts.learn(relayed.ip(), info.clone(), at);
+        self.relays.learn(relayed, info, at);
     }
 
     /// The TURN allocation that owns this relayed address, or another
     /// allocation on the same relay host.
     pub fn relay(&self, addr: SocketAddr, as_of: Timestamp) -> Option<RelayInfo> {
-        learned(&self.relays, &addr, as_of)
-            .or_else(|| learned(&self.relay_hosts, &addr.ip(), as_of))
+        self.relays
+            .learned(&addr, as_of)
+            .or_else(|| self.relay_hosts.learned(&addr.ip(), as_of))
     }
 
     pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {
-        learn(&self.socket_apps, socket, app, at);
+        self.socket_apps.learn(socket, app, at);
     }
 
     pub fn socket_app(&self, socket: SocketAddr, as_of: Timestamp) -> Option<SocketApp> {
-        learned(&self.socket_apps, &socket, as_of)
+        self.socket_apps.learned(&socket, as_of)
     }
 
     pub fn learn_sdp_media(&self, endpoint: SocketAddr, media: SdpMedia, at: Timestamp) {
-        learn(&self.sdp_media, endpoint, media, at);
+        self.sdp_media.learn(endpoint, media, at);
     }
 
     pub fn sdp_media(&self, endpoint: SocketAddr, as_of: Timestamp) -> Option<SdpMedia> {
-        learned(&self.sdp_media, &endpoint, as_of)
+        self.sdp_media.learned(&endpoint, as_of)
     }
 
     /// A server told `local` that it is seen as `public`.
     pub fn learn_reflection(&self, local: SocketAddr, r: Reflection, at: Timestamp) {
-        learn(&self.public_hosts, r.public.ip(), local, at);
-        learn(&self.reflections, local, r, at);
+        self.public_hosts.learn(r.public.ip(), local, at);
+        self.reflections.learn(local, r, at);
     }
 
     pub fn reflection(&self, local: SocketAddr, as_of: Timestamp) -> Option<Reflection> {
-        learned(&self.reflections, &local, as_of)
+        self.reflections.learned(&local, as_of)
     }
 
     /// Whether `ip` is the public address of one of the capture's devices.
     pub fn is_own_public_address(&self, ip: IpAddr, as_of: Timestamp) -> bool {
-        learned(&self.public_hosts, &ip, as_of).is_some()
+        self.public_hosts.learned(&ip, as_of).is_some()
     }
 }
 
