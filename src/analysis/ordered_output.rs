@@ -46,6 +46,11 @@ impl OrderedOutput {
         self.pending.len()
     }
 
+    /// The end times of the flows waiting to be released.
+    pub fn pending_ends(&self) -> impl Iterator<Item = Timestamp> + '_ {
+        self.pending.keys().map(|k| k.0)
+    }
+
     pub fn accept(&mut self, flow: Box<Flow>) {
         self.sequence += 1;
         let key = (flow.end_time, flow.first_seen, flow.key, self.sequence);

@@ -5,9 +5,12 @@
 //! With `threads > 1`, capture files are read by the calling thread, which
 //! decodes each packet and hands it to the worker that owns its endpoint
 //! pair; workers track flows and run the dissectors; finished flows come
-//! back and are classified and written in a fixed order (see
+//! back to the calling thread, which passes them on to an output thread
+//! that classifies and writes them in a fixed order (see
 //! `ordered_output`). Every thread count gives the same records.
 
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
@@ -46,6 +49,10 @@ const EXPIRY_CHECK_NANOS: i64 = 1_000_000_000;
 const BATCH: usize = 512;
 /// Batches queued per worker before the reader waits.
 const QUEUE_BATCHES: usize = 8;
+/// Messages (a report's flows, a watermark) queued for the output thread
+/// before the reader waits. Kept short: flows still queued there may
+/// already count as released, so they add to what `MAX_PENDING_FLOWS` bounds.
+const OUTPUT_QUEUE: usize = 16;
 /// Finished flows waiting for their turn beyond which the expiry clock
 /// ticks early (a flood of evictions within one second of packet time
 /// must not pile up in memory).
@@ -54,17 +61,22 @@ const MAX_PENDING_FLOWS: usize = 4096;
 pub struct Analysis {
     workers: Vec<FlowWorker>,
     output: OrderedOutput,
+    intake: Intake,
+    threads: usize,
+    /// Most flows open at once, sampled at each expiry tick, so the figure
+    /// is the same whatever the number of threads.
+    peak_active: u64,
+}
+
+/// The reading side: what was read and the clock of expiry. Kept apart
+/// from the output so that the output can run on its own thread while
+/// packets are read.
+struct Intake {
     summary: Summary,
     /// Latest packet time seen: the clock of expiry (never goes backwards).
     now: Timestamp,
     next_tick: Timestamp,
     file_index: u32,
-    threads: usize,
-    /// Most flows open at once, sampled at each expiry tick, so the figure
-    /// is the same whatever the number of threads.
-    peak_active: u64,
-    /// Per tick: active flows reported so far and by how many workers.
-    tick_active: std::collections::BTreeMap<Timestamp, (u64, usize)>,
 }
 
 /// What the reader sends a worker thread.
@@ -72,6 +84,15 @@ enum ToWorker<'a> {
     Packets(Vec<WorkItem<'a>>),
     /// Expire idle flows at this packet time, then report back.
     Tick(Timestamp),
+}
+
+/// What the reader sends the output thread, in the order the calling
+/// thread would apply it to the output itself.
+enum ToOutput {
+    // Boxed on purpose, as in `FromWorker`.
+    #[allow(clippy::vec_box)]
+    Accept(Vec<Box<Flow>>),
+    Release(Timestamp),
 }
 
 /// What a worker thread sends back.
@@ -123,16 +144,17 @@ impl Analysis {
         Ok(Analysis {
             workers,
             output: OrderedOutput::new(classifier, sink),
-            summary: Summary {
-                record_type: "summary",
-                ..Default::default()
+            intake: Intake {
+                summary: Summary {
+                    record_type: "summary",
+                    ..Default::default()
+                },
+                now: Timestamp(i64::MIN),
+                next_tick: Timestamp(i64::MIN),
+                file_index: 0,
             },
-            now: Timestamp(i64::MIN),
-            next_tick: Timestamp(i64::MIN),
-            file_index: 0,
             threads,
             peak_active: 0,
-            tick_active: Default::default(),
         })
     }
 
@@ -173,11 +195,12 @@ impl Analysis {
             }
         };
         progress.finish_input();
-        self.file_index += 1;
+        self.intake.file_index += 1;
         let report = input_report(input, &outcome);
-        self.summary.truncated |= report.damaged.is_some();
-        self.summary.inputs.push(report);
-        self.summary
+        self.intake.summary.truncated |= report.damaged.is_some();
+        self.intake.summary.inputs.push(report);
+        self.intake
+            .summary
             .inputs
             .last()
             .ok_or(CaptureError::Empty(input.to_string().into()))
@@ -188,6 +211,216 @@ impl Analysis {
         self.output.classifier.geo.db().sources()
     }
 
+    /// Analyses one packet on the calling thread (files with one thread,
+    /// standard input, live capture).
+    pub fn packet(&mut self, pkt: RawPacket<'_>) {
+        let mut finished = Vec::new();
+        if let Some(item) = self.intake.admit(&pkt) {
+            let w = worker_of(&item.view, self.workers.len());
+            if let Some(worker) = self.workers.get_mut(w) {
+                worker.process(&item, &mut finished);
+            }
+        }
+        if self.intake.tick_due(self.output.pending()) {
+            let mut active = 0;
+            for worker in &mut self.workers {
+                worker.tick(self.intake.now, &mut finished);
+                active += worker.table.active() as u64;
+            }
+            self.peak_active = self.peak_active.max(active);
+            for f in finished.drain(..) {
+                self.output.accept(f);
+            }
+            self.output.release(self.intake.now);
+        }
+        for f in finished {
+            self.output.accept(f);
+        }
+    }
+
+    /// Reads a capture file with one worker thread per flow table and the
+    /// output (classification, calls, records) on a thread of its own; the
+    /// calling thread reads, decodes and collects the workers' reports.
+    fn read_parallel(&mut self, capture: &CaptureFile, progress: &dyn Progress) -> ReadOutcome {
+        let workers = std::mem::take(&mut self.workers);
+        let count = workers.len();
+        let (report_tx, report_rx) = sync_channel::<FromWorker>(count * QUEUE_BATCHES * 2);
+        let mut outcome = ReadOutcome::default();
+        let (intake, output) = (&mut self.intake, &mut self.output);
+        let peak_active = self.peak_active;
+        let (returned, peak_active) = std::thread::scope(|scope| {
+            let (output_tx, output_rx) = sync_channel::<ToOutput>(OUTPUT_QUEUE);
+            let mut collector = Collector {
+                acked: vec![Timestamp(i64::MIN); count],
+                tick_active: BTreeMap::new(),
+                peak_active,
+                // Flows left waiting by an earlier input.
+                unreleased: output.pending_ends().map(Reverse).collect(),
+                output: Some(output_tx),
+            };
+            // A panic there comes out of the scope, as it would on one thread.
+            scope.spawn(move || output_loop(output, output_rx));
+            let mut senders: Vec<SyncSender<ToWorker<'_>>> = Vec::with_capacity(count);
+            let mut handles = Vec::with_capacity(count);
+            for (index, worker) in workers.into_iter().enumerate() {
+                let (tx, rx) = sync_channel::<ToWorker<'_>>(QUEUE_BATCHES);
+                senders.push(tx);
+                let reports = report_tx.clone();
+                handles.push(scope.spawn(move || worker_loop(index, worker, rx, reports)));
+            }
+            drop(report_tx);
+            let mut batches: Vec<Vec<WorkItem<'_>>> =
+                (0..count).map(|_| Vec::with_capacity(BATCH)).collect();
+            let mut last_progress = 0u64;
+            outcome = capture.read(|pkt, pos| {
+                if let Some(item) = intake.admit(&pkt) {
+                    let w = worker_of(&item.view, count);
+                    if let (Some(batch), Some(tx)) = (batches.get_mut(w), senders.get(w)) {
+                        batch.push(item);
+                        if batch.len() >= BATCH {
+                            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                            let _ = tx.send(ToWorker::Packets(full));
+                        }
+                    }
+                }
+                if intake.tick_due(collector.pending()) {
+                    for (batch, tx) in batches.iter_mut().zip(&senders) {
+                        if !batch.is_empty() {
+                            let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
+                        }
+                        let _ = tx.send(ToWorker::Tick(intake.now));
+                    }
+                }
+                collector.collect(&report_rx, false);
+                if pos - last_progress > 1 << 20 {
+                    progress.advance(pos);
+                    last_progress = pos;
+                }
+            });
+            for (batch, tx) in batches.iter_mut().zip(&senders) {
+                if !batch.is_empty() {
+                    let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
+                }
+            }
+            drop(senders);
+            collector.collect(&report_rx, true);
+            // Ends the output thread once it has applied everything sent.
+            collector.output = None;
+            let returned: Vec<FlowWorker> =
+                handles.into_iter().filter_map(|h| h.join().ok()).collect();
+            (returned, collector.peak_active)
+        });
+        self.workers = returned;
+        self.peak_active = peak_active;
+        outcome
+    }
+
+    /// Moves the clock of expiry to `now` (live capture: the wall clock
+    /// while the interface is quiet) and ends the flows, and the calls,
+    /// idle by then.
+    pub fn tick(&mut self, now: Timestamp) {
+        if now > self.intake.now {
+            self.intake.now = now;
+        }
+        let mut finished = Vec::new();
+        for worker in &mut self.workers {
+            worker.tick(self.intake.now, &mut finished);
+        }
+        for f in finished {
+            self.output.accept(f);
+        }
+        self.output.release(self.intake.now);
+        self.output.advance(self.intake.now);
+    }
+
+    pub fn active_flows(&self) -> usize {
+        self.workers.iter().map(|w| w.table.active()).sum()
+    }
+
+    /// Writes a `flow_update` record (counters so far; app and role come
+    /// with the flow's final record) for every open flow that has lasted
+    /// at least `min_duration_secs`.
+    pub fn write_flow_updates(&mut self, min_duration_secs: f64) {
+        for worker in &self.workers {
+            for flow in worker.table.flows() {
+                if flow.duration_secs() < min_duration_secs {
+                    continue;
+                }
+                let mut record = FlowRecord::from_flow(flow);
+                record.record_type = "flow_update";
+                if let Err(e) = self.output.sink().flow_update(&record) {
+                    self.output.output_error.get_or_insert(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Lets the sink flush or redraw; `status` carries the capture's
+    /// counters, the analysis adds its own.
+    pub fn refresh(&mut self, mut status: LiveStatus) {
+        status.active_flows = self.active_flows();
+        status.flows_written = self.output.flows;
+        status.calls = self.output.classifier.calls();
+        if let Err(e) = self.output.sink().refresh(&status) {
+            self.output.output_error.get_or_insert(e);
+        }
+    }
+
+    /// Records a live capture's counters for the summary.
+    pub fn set_capture(&mut self, capture: CaptureStats) {
+        self.intake.summary.inputs.push(InputReport {
+            file: format!("interface {}", capture.interface),
+            packets: self.intake.summary.packets_read,
+            ..Default::default()
+        });
+        self.intake.summary.capture = Some(capture);
+    }
+
+    /// Ends every open flow, writes the calls and the summary, and returns it.
+    pub fn finish(mut self) -> Result<Summary, AnalysisError> {
+        let mut finished = Vec::new();
+        let mut stats = FlowTableStats::default();
+        let open_at_end: u64 = self.workers.iter().map(|w| w.table.active() as u64).sum();
+        self.peak_active = self.peak_active.max(open_at_end);
+        for worker in &mut self.workers {
+            worker.drain(&mut finished);
+            let s = worker.table.stats;
+            stats.flows_created += s.flows_created;
+            stats.flows_evicted += s.flows_evicted;
+
+            stats.fragments_attributed += s.fragments_attributed;
+            stats.fragments_unattributed += s.fragments_unattributed;
+            if worker.unattributed_fragments > 0 {
+                *self
+                    .intake
+                    .summary
+                    .packets_skipped
+                    .entry("fragment_without_first")
+                    .or_default() += worker.unattributed_fragments;
+            }
+        }
+        for f in finished {
+            self.output.accept(f);
+        }
+        self.output.release_all();
+        self.intake.summary.calls = self.output.classifier.calls();
+        self.intake.summary.flows = self.output.flows;
+        self.intake.summary.roles = std::mem::take(&mut self.output.roles);
+        stats.max_active_flows = self.peak_active;
+        self.intake.summary.flow_table = stats;
+        if let Some(e) = self.output.output_error.take() {
+            return Err(AnalysisError::Output(e));
+        }
+        self.output
+            .sink()
+            .finish(&self.intake.summary)
+            .map_err(AnalysisError::Output)?;
+        Ok(self.intake.summary)
+    }
+}
+
+impl Intake {
     /// Counts a packet, decodes it and returns the work for a flow worker.
     fn admit<'a>(&mut self, pkt: &RawPacket<'a>) -> Option<WorkItem<'a>> {
         self.summary.packets_read += 1;
@@ -229,108 +462,60 @@ impl Analysis {
     }
 
     /// Whether idle flows are due to be looked for, and moves the clock on.
-    fn tick_due(&mut self) -> bool {
-        if self.now >= self.next_tick || self.output.pending() > MAX_PENDING_FLOWS {
+    /// `pending`: finished flows waiting in the output for their turn.
+    fn tick_due(&mut self, pending: usize) -> bool {
+        if self.now >= self.next_tick || pending > MAX_PENDING_FLOWS {
             self.next_tick = Timestamp(self.now.0.saturating_add(EXPIRY_CHECK_NANOS));
             true
         } else {
             false
         }
     }
+}
 
-    /// Analyses one packet on the calling thread (files with one thread,
-    /// standard input, live capture).
-    pub fn packet(&mut self, pkt: RawPacket<'_>) {
-        let mut finished = Vec::new();
-        if let Some(item) = self.admit(&pkt) {
-            let w = worker_of(&item.view, self.workers.len());
-            if let Some(worker) = self.workers.get_mut(w) {
-                worker.process(&item, &mut finished);
-            }
-        }
-        if self.tick_due() {
-            let mut active = 0;
-            for worker in &mut self.workers {
-                worker.tick(self.now, &mut finished);
-                active += worker.table.active() as u64;
-            }
-            self.peak_active = self.peak_active.max(active);
-            for f in finished.drain(..) {
-                self.output.accept(f);
-            }
-            self.output.release(self.now);
-        }
-        for f in finished {
-            self.output.accept(f);
-        }
+/// The reader's side of `read_parallel`: takes the workers' reports, works
+/// out the watermark and passes flows and watermarks on to the output
+/// thread in the order the calling thread once applied them itself.
+struct Collector {
+    /// The latest tick each worker has answered.
+    acked: Vec<Timestamp>,
+    /// Per tick: active flows reported so far and by how many workers.
+    tick_active: BTreeMap<Timestamp, (u64, usize)>,
+    peak_active: u64,
+    /// End times of the flows sent to the output and not yet released by a
+    /// watermark sent after them.
+    unreleased: BinaryHeap<Reverse<Timestamp>>,
+    /// Dropping it ends the output thread.
+    output: Option<SyncSender<ToOutput>>,
+}
+
+impl Collector {
+    /// The output's `pending()` as it will be once it has applied what
+    /// was sent: the flows of the reports collected so far less those the
+    /// watermarks collected so far release, the figure the early tick saw
+    /// when this thread ran the output itself. Counted here, not read from
+    /// the output thread, so that thread's pace does not move ticks. Which
+    /// reports are back by a given packet still depends on the workers'
+    /// pace, as before: that counts only past `MAX_PENDING_FLOWS`, under
+    /// floods of finished flows, where the early tick bounds memory and
+    /// ticks may differ from run to run. Normal captures stay far below it
+    /// (the reference capture peaks near 200), so their ticks follow packet
+    /// time alone and the output stays the same for any thread count.
+    fn pending(&self) -> usize {
+        self.unreleased.len()
     }
 
-    /// Reads a capture file with one worker thread per flow table.
-    fn read_parallel(&mut self, capture: &CaptureFile, progress: &dyn Progress) -> ReadOutcome {
-        let workers = std::mem::take(&mut self.workers);
-        let count = workers.len();
-        let (report_tx, report_rx) = sync_channel::<FromWorker>(count * QUEUE_BATCHES * 2);
-        let mut outcome = ReadOutcome::default();
-        let returned: Vec<FlowWorker> = std::thread::scope(|scope| {
-            let mut senders: Vec<SyncSender<ToWorker<'_>>> = Vec::with_capacity(count);
-            let mut handles = Vec::with_capacity(count);
-            for (index, worker) in workers.into_iter().enumerate() {
-                let (tx, rx) = sync_channel::<ToWorker<'_>>(QUEUE_BATCHES);
-                senders.push(tx);
-                let reports = report_tx.clone();
-                handles.push(scope.spawn(move || worker_loop(index, worker, rx, reports)));
-            }
-            drop(report_tx);
-            let mut batches: Vec<Vec<WorkItem<'_>>> =
-                (0..count).map(|_| Vec::with_capacity(BATCH)).collect();
-            let mut acked = vec![Timestamp(i64::MIN); count];
-            let mut last_progress = 0u64;
-            outcome = capture.read(|pkt, pos| {
-                if let Some(item) = self.admit(&pkt) {
-                    let w = worker_of(&item.view, count);
-                    if let (Some(batch), Some(tx)) = (batches.get_mut(w), senders.get(w)) {
-                        batch.push(item);
-                        if batch.len() >= BATCH {
-                            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                            let _ = tx.send(ToWorker::Packets(full));
-                        }
-                    }
-                }
-                if self.tick_due() {
-                    for (batch, tx) in batches.iter_mut().zip(&senders) {
-                        if !batch.is_empty() {
-                            let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
-                        }
-                        let _ = tx.send(ToWorker::Tick(self.now));
-                    }
-                }
-                self.collect_reports(&report_rx, &mut acked, false);
-                if pos - last_progress > 1 << 20 {
-                    progress.advance(pos);
-                    last_progress = pos;
-                }
-            });
-            for (batch, tx) in batches.iter_mut().zip(&senders) {
-                if !batch.is_empty() {
-                    let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
-                }
-            }
-            drop(senders);
-            self.collect_reports(&report_rx, &mut acked, true);
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
-        self.workers = returned;
-        outcome
+    fn send(&self, message: ToOutput) {
+        if let Some(tx) = &self.output {
+            // Fails only if the output thread panicked, which the scope
+            // passes on.
+            let _ = tx.send(message);
+        }
     }
 
     /// Takes the workers' finished flows and releases what every worker
     /// has read past. With `until_closed`, waits for all workers to end.
-    fn collect_reports(
-        &mut self,
-        rx: &Receiver<FromWorker>,
-        acked: &mut [Timestamp],
-        until_closed: bool,
-    ) {
+    fn collect(&mut self, rx: &Receiver<FromWorker>, until_closed: bool) {
         loop {
             let report = if until_closed {
                 match rx.recv() {
@@ -343,125 +528,54 @@ impl Analysis {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             };
-            for f in report.finished {
-                self.output.accept(f);
+            if !report.finished.is_empty() {
+                self.unreleased
+                    .extend(report.finished.iter().map(|f| Reverse(f.end_time)));
+                self.send(ToOutput::Accept(report.finished));
             }
-            if let (Some(t), Some(slot)) = (report.tick, acked.get_mut(report.worker)) {
+            if let (Some(t), Some(slot)) = (report.tick, self.acked.get_mut(report.worker)) {
                 *slot = t;
                 let entry = self.tick_active.entry(t).or_insert((0, 0));
                 entry.0 += report.active;
                 entry.1 += 1;
-                if entry.1 == acked.len() {
+                if entry.1 == self.acked.len() {
                     self.peak_active = self.peak_active.max(entry.0);
                     self.tick_active.remove(&t);
                 }
-                let watermark = acked.iter().copied().min().unwrap_or(Timestamp(i64::MIN));
-                self.output.release(watermark);
-            }
-        }
-    }
-
-    /// Moves the clock of expiry to `now` (live capture: the wall clock
-    /// while the interface is quiet) and ends the flows, and the calls,
-    /// idle by then.
-    pub fn tick(&mut self, now: Timestamp) {
-        if now > self.now {
-            self.now = now;
-        }
-        let mut finished = Vec::new();
-        for worker in &mut self.workers {
-            worker.tick(self.now, &mut finished);
-        }
-        for f in finished {
-            self.output.accept(f);
-        }
-        self.output.release(self.now);
-        self.output.advance(self.now);
-    }
-
-    pub fn active_flows(&self) -> usize {
-        self.workers.iter().map(|w| w.table.active()).sum()
-    }
-
-    /// Writes a `flow_update` record (counters so far; app and role come
-    /// with the flow's final record) for every open flow that has lasted
-    /// at least `min_duration_secs`.
-    pub fn write_flow_updates(&mut self, min_duration_secs: f64) {
-        for worker in &self.workers {
-            for flow in worker.table.flows() {
-                if flow.duration_secs() < min_duration_secs {
-                    continue;
+                let watermark = self
+                    .acked
+                    .iter()
+                    .copied()
+                    .min()
+                    .unwrap_or(Timestamp(i64::MIN));
+                // As `OrderedOutput::release` decides; a watermark that
+                // releases nothing need not be sent.
+                let mut released = false;
+                while self.unreleased.peek().is_some_and(|Reverse(end)| {
+                    *end < watermark || watermark == Timestamp(i64::MAX)
+                }) {
+                    self.unreleased.pop();
+                    released = true;
                 }
-                let mut record = FlowRecord::from_flow(flow);
-                record.record_type = "flow_update";
-                if let Err(e) = self.output.sink().flow_update(&record) {
-                    self.output.output_error.get_or_insert(e);
-                    return;
+                if released {
+                    self.send(ToOutput::Release(watermark));
                 }
             }
         }
     }
+}
 
-    /// Lets the sink flush or redraw; `status` carries the capture's
-    /// counters, the analysis adds its own.
-    pub fn refresh(&mut self, mut status: LiveStatus) {
-        status.active_flows = self.active_flows();
-        status.flows_written = self.output.flows;
-        status.calls = self.output.classifier.calls();
-        if let Err(e) = self.output.sink().refresh(&status) {
-            self.output.output_error.get_or_insert(e);
-        }
-    }
-
-    /// Records a live capture's counters for the summary.
-    pub fn set_capture(&mut self, capture: CaptureStats) {
-        self.summary.inputs.push(InputReport {
-            file: format!("interface {}", capture.interface),
-            packets: self.summary.packets_read,
-            ..Default::default()
-        });
-        self.summary.capture = Some(capture);
-    }
-
-    /// Ends every open flow, writes the calls and the summary, and returns it.
-    pub fn finish(mut self) -> Result<Summary, AnalysisError> {
-        let mut finished = Vec::new();
-        let mut stats = FlowTableStats::default();
-        let open_at_end: u64 = self.workers.iter().map(|w| w.table.active() as u64).sum();
-        self.peak_active = self.peak_active.max(open_at_end);
-        for worker in &mut self.workers {
-            worker.drain(&mut finished);
-            let s = worker.table.stats;
-            stats.flows_created += s.flows_created;
-            stats.flows_evicted += s.flows_evicted;
-
-            stats.fragments_attributed += s.fragments_attributed;
-            stats.fragments_unattributed += s.fragments_unattributed;
-            if worker.unattributed_fragments > 0 {
-                *self
-                    .summary
-                    .packets_skipped
-                    .entry("fragment_without_first")
-                    .or_default() += worker.unattributed_fragments;
+/// The output thread: applies the reader's messages in the order sent.
+fn output_loop(output: &mut OrderedOutput, rx: Receiver<ToOutput>) {
+    for message in rx {
+        match message {
+            ToOutput::Accept(flows) => {
+                for f in flows {
+                    output.accept(f);
+                }
             }
+            ToOutput::Release(watermark) => output.release(watermark),
         }
-        for f in finished {
-            self.output.accept(f);
-        }
-        self.output.release_all();
-        self.summary.calls = self.output.classifier.calls();
-        self.summary.flows = self.output.flows;
-        self.summary.roles = std::mem::take(&mut self.output.roles);
-        stats.max_active_flows = self.peak_active;
-        self.summary.flow_table = stats;
-        if let Some(e) = self.output.output_error.take() {
-            return Err(AnalysisError::Output(e));
-        }
-        self.output
-            .sink()
-            .finish(&self.summary)
-            .map_err(AnalysisError::Output)?;
-        Ok(self.summary)
     }
 }
 
