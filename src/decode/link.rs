@@ -121,16 +121,10 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
             if data_offset < 20 {
                 return None;
             }
-            let flags = tcp[13];
             view.l4 = L4Proto::Tcp;
             view.payload = payload.get(data_offset..)?;
             view.tcp_seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
-            view.tcp = Some(TcpFlags {
-                fin: flags & 0x01 != 0,
-                syn: flags & 0x02 != 0,
-                rst: flags & 0x04 != 0,
-                ack: flags & 0x10 != 0,
-            });
+            view.tcp = Some(TcpFlags::from_header_byte(tcp[13]));
         }
         _ => return None,
     }
@@ -320,12 +314,7 @@ fn first_fragment_ports<'a>(view: &mut PacketView<'a>, ip_payload: &'a [u8]) {
                 .map_or(20, |b| usize::from(b >> 4) * 4)
                 .max(20);
             if let Some(&flags) = ip_payload.get(13) {
-                view.tcp = Some(TcpFlags {
-                    fin: flags & 0x01 != 0,
-                    syn: flags & 0x02 != 0,
-                    rst: flags & 0x04 != 0,
-                    ack: flags & 0x10 != 0,
-                });
+                view.tcp = Some(TcpFlags::from_header_byte(flags));
             }
             ip_payload.get(header_len..).unwrap_or(&[])
         }

@@ -57,6 +57,18 @@ pub struct TcpFlags {
     pub rst: bool,
 }
 
+impl TcpFlags {
+    /// From byte 13 of a TCP header (RFC 9293 3.1).
+    pub fn from_header_byte(flags: u8) -> TcpFlags {
+        TcpFlags {
+            fin: flags & 0x01 != 0,
+            syn: flags & 0x02 != 0,
+            rst: flags & 0x04 != 0,
+            ack: flags & 0x10 != 0,
+        }
+    }
+}
+
 /// Where an IP fragment sits in its datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fragment {
