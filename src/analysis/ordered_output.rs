@@ -15,6 +15,13 @@ use crate::report::RecordSink;
 
 type OrderKey = (Timestamp, Timestamp, FlowKey, u64);
 
+/// Whether a flow that ended at `end` is released by `watermark`: strictly
+/// before it (a flow ending exactly at the watermark may still be on its way
+/// from another worker), everything at the end of the run.
+pub fn released_by(end: Timestamp, watermark: Timestamp) -> bool {
+    end < watermark || watermark == Timestamp(i64::MAX)
+}
+
 pub struct OrderedOutput {
     pub classifier: Classifier,
     sink: Box<dyn RecordSink + Send>,
@@ -57,12 +64,10 @@ impl OrderedOutput {
         self.pending.insert(key, flow);
     }
 
-    /// Classifies and writes every flow that ended before `watermark`.
-    /// Strictly before: a flow ending exactly at the watermark may still be
-    /// on its way from another worker.
+    /// Classifies and writes every flow `watermark` releases (`released_by`).
     pub fn release(&mut self, watermark: Timestamp) {
         while let Some(entry) = self.pending.first_entry() {
-            if entry.key().0 >= watermark && watermark != Timestamp(i64::MAX) {
+            if !released_by(entry.key().0, watermark) {
                 break;
             }
             let flow = entry.remove();

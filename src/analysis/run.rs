@@ -15,7 +15,7 @@ use std::io;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
 
-use super::ordered_output::OrderedOutput;
+use super::ordered_output::{released_by, OrderedOutput};
 use super::worker::{worker_of, FlowWorker, WorkItem};
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
@@ -551,9 +551,11 @@ impl Collector {
                 // As `OrderedOutput::release` decides; a watermark that
                 // releases nothing need not be sent.
                 let mut released = false;
-                while self.unreleased.peek().is_some_and(|Reverse(end)| {
-                    *end < watermark || watermark == Timestamp(i64::MAX)
-                }) {
+                while self
+                    .unreleased
+                    .peek()
+                    .is_some_and(|Reverse(end)| released_by(*end, watermark))
+                {
                     self.unreleased.pop();
                     released = true;
                 }

@@ -17,7 +17,7 @@ use dashmap::DashMap;
 use super::signatures::AppId;
 use crate::capture::Timestamp;
 
-/// Most entries per table; beyond it new facts are dropped (and counted),
+/// Most entries per table; beyond it new facts are dropped,
 /// so a hostile capture cannot grow memory without bound.
 const MAX_ENTRIES: usize = 1 << 20;
 

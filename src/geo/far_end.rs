@@ -64,7 +64,8 @@ impl Eq for DescribedNetwork {}
 impl DescribedNetwork {
     pub fn new(network: Network) -> DescribedNetwork {
         let summary = network.summary();
-        let members = serde_json::to_string(&NetworkFields {
+        let members = serde_json::to_string(&RemoteFields {
+            ip: None,
             network: &network,
             summary: &summary,
         })
@@ -106,13 +107,6 @@ impl<'de> serde::Deserialize<'de> for Members {
     }
 }
 
-#[derive(Serialize)]
-struct NetworkFields<'a> {
-    #[serde(flatten)]
-    network: &'a Network,
-    summary: &'a str,
-}
-
 /// The far end of a flow: its address and what is known of its network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FarEnd {
@@ -145,7 +139,7 @@ impl FarEnd {
         let members = &self.described.members;
         if members.is_empty() {
             return RemoteFields {
-                ip: self.ip,
+                ip: Some(self.ip),
                 network: self,
                 summary: self.summary(),
             }
@@ -160,27 +154,12 @@ impl FarEnd {
     }
 }
 
-/// The far end's own fields (no summary), as `serde_json::to_value(far)` shows them.
-impl Serialize for FarEnd {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Fields<'a> {
-            ip: IpAddr,
-            #[serde(flatten)]
-            network: &'a Network,
-        }
-        Fields {
-            ip: self.ip,
-            network: self,
-        }
-        .serialize(s)
-    }
-}
-
-/// The `remote` object's layout when it is written field by field.
+/// The `remote` object's layout; without the address, the members a
+/// network shares.
 #[derive(Serialize)]
 struct RemoteFields<'a> {
-    ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<IpAddr>,
     #[serde(flatten)]
     network: &'a Network,
     summary: &'a str,

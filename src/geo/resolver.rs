@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
-use super::database::GeoAnswer;
-use super::database::GeoDb;
+use super::database::{GeoAnswer, GeoDb};
 use super::error::GeoError;
 use super::far_end::{DescribedNetwork, FarEnd, Network};
 use super::jurisdictions::Jurisdictions;
@@ -117,6 +116,7 @@ impl GeoResolver {
             operator_jurisdiction_short: home.iter().map(|r| r.short.clone()).collect(),
         }
     }
+
     pub fn db(&self) -> &GeoDb {
         &self.db
     }

@@ -159,7 +159,14 @@ fn summary_line() {
         far.summary(),
         "IE (GDPR) · AS8075 Microsoft Corporation · operator home US (CLOUD Act, FISA 702)"
     );
-    let json = serde_json::to_value(&far).unwrap();
+    // The record's `remote` object: address, network fields, summary, in that order.
+    let json = serde_json::to_string(&crate::report::remote::Remote::new(Arc::new(far))).unwrap();
+    assert!(
+        json.starts_with(r#"{"ip":"52.114.77.136","special":null,"#),
+        "{json}"
+    );
+    assert!(json.ends_with(r#""summary":"IE (GDPR) · AS8075 Microsoft Corporation · operator home US (CLOUD Act, FISA 702)"}"#), "{json}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["special"], serde_json::Value::Null);
     assert_eq!(json["operator_jurisdiction"][0], "us-cloud-act");
     assert!(json.get("jurisdiction_short").is_none());
