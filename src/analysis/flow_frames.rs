@@ -6,7 +6,6 @@
 //! use it.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::capture::{CaptureFile, RawPacket, ReadOutcome};
@@ -31,14 +30,6 @@ pub struct FlowFrames {
     windows: HashMap<TupleKey, Vec<Window>>,
 }
 
-fn endpoint(text: &str) -> Option<Endpoint> {
-    let addr: SocketAddr = text.parse().ok()?;
-    Some(Endpoint {
-        ip: addr.ip(),
-        port: addr.port(),
-    })
-}
-
 fn key(l4: &'static str, a: Endpoint, b: Endpoint) -> TupleKey {
     if a <= b {
         (l4, a, b)
@@ -57,11 +48,8 @@ impl FlowFrames {
     pub fn new(records: &[FlowRecord], chosen: impl Fn(&FlowRecord) -> bool) -> FlowFrames {
         let mut windows: HashMap<TupleKey, Vec<Window>> = HashMap::new();
         for (i, r) in records.iter().enumerate().filter(|(_, r)| chosen(r)) {
-            let (Some(src), Some(dst)) = (endpoint(&r.src), endpoint(&r.dst)) else {
-                continue;
-            };
             windows
-                .entry(key(r.l4, src, dst))
+                .entry(key(r.l4, r.src, r.dst))
                 .or_default()
                 .push(Window {
                     record: i,

@@ -65,14 +65,14 @@ impl AppGuess {
 pub fn has_call_protocol(f: &FlowFacts) -> bool {
     f.stun.is_some()
         || f.media.is_some()
-        || f.dtls.is_some_and(|d| d.use_srtp)
+        || f.dtls.as_ref().is_some_and(|d| d.use_srtp)
         || f.signalling.is_some()
         || app_framing(f).is_some()
 }
 
 /// An app framing recognised on the flow, by app id.
 fn app_framing(f: &FlowFacts) -> Option<(&'static str, &'static str)> {
-    let fr = &f.frames;
+    let fr = f.frames();
     if both(&fr.zoom_server) > 0 {
         Some(("zoom", "Zoom server encapsulation on UDP 8801-8810"))
     } else if both(&fr.discord_discovery) > 0 {
@@ -135,7 +135,7 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
             }
         }
     }
-    if f.stun.is_some() || f.dtls.is_some_and(|d| d.use_srtp) {
+    if f.stun.is_some() || f.dtls.as_ref().is_some_and(|d| d.use_srtp) {
         return guess(
             "webrtc_generic",
             "STUN/TURN/ICE or DTLS-SRTP with no vendor fingerprint",
@@ -244,7 +244,7 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             );
         }
     }
-    if let Some((app, kind, why)) = &f.payload_match {
+    if let Some((app, kind, why)) = f.payload_match.as_deref() {
         let mut g = AppGuess::new(*app, AppStrength::Fingerprint, why.to_string());
         g.payload_kind = Some(*kind);
         best = stronger(sigs, best, g);
@@ -258,7 +258,7 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             );
         }
     }
-    if let Some((name, _)) = &f.server_name {
+    if let Some(name) = &f.server_name {
         if let Some(m) = sigs.match_domain(name) {
             let mut g = AppGuess::new(
                 m.app,

@@ -34,10 +34,9 @@ pub struct CallFlow {
     pub far: Endpoint,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    /// RTP figures: streams, expected, lost, worst jitter.
-    pub rtp: Option<(u32, u64, i64, Option<f64>)>,
-    /// Who reflected the local socket's public address, and that address.
-    pub reflected_by: Option<(SocketAddr, SocketAddr)>,
+    /// Who reflected the local socket's public address, and that address
+    /// (boxed: most held flows have none, and they wait in their session).
+    pub reflected_by: Option<Box<(SocketAddr, SocketAddr)>>,
 }
 
 /// What the tracker hands back, in output order.
@@ -349,7 +348,7 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     local.dedup();
     let mut learned: Vec<String> = Vec::new();
     for f in members {
-        if let Some((reflector, public)) = f.reflected_by {
+        if let Some((reflector, public)) = f.reflected_by.as_deref() {
             let line = format!("{reflector} (STUN server, told the device it is {public})");
             if !learned.contains(&line) {
                 learned.push(line);
@@ -365,7 +364,10 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
             learned.push(line);
         }
     }
-    let rtp: Vec<(u32, u64, i64, Option<f64>)> = media.iter().filter_map(|f| f.rtp).collect();
+    let rtp: Vec<(u32, u64, i64, Option<f64>)> = media
+        .iter()
+        .filter_map(|f| rtp_figures(&f.record))
+        .collect();
     let quality = (!rtp.is_empty()).then(|| {
         let streams = rtp.iter().map(|r| r.0).sum();
         let expected: u64 = rtp.iter().map(|r| r.1).sum();
@@ -397,7 +399,7 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     CallRecord {
         record_type: "call",
         call: id,
-        app: app.map(|a| sigs.app(a).id.clone()),
+        app: app.map(|a| sigs.app(a).id.to_string()),
         start: crate::report::flow_record::round6(start.as_secs_f64()),
         end: crate::report::flow_record::round6(end.as_secs_f64()),
         duration: crate::report::flow_record::round6(end.nanos_since(start) as f64 / 1e9),
@@ -413,4 +415,17 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
         media_flows: media.len() as u32,
         evidence,
     }
+}
+/// A media flow's RTP figures: streams, packets expected, lost, worst jitter.
+fn rtp_figures(record: &FlowRecord) -> Option<(u32, u64, i64, Option<f64>)> {
+    let m = record.media.as_deref().filter(|m| !m.streams.is_empty())?;
+    Some((
+        m.streams.len() as u32,
+        m.streams.iter().map(|s| s.expected).sum(),
+        m.streams.iter().map(|s| s.lost).sum(),
+        m.streams
+            .iter()
+            .filter_map(|s| s.max_jitter_ms)
+            .fold(None, |a: Option<f64>, j| Some(a.map_or(j, |a| a.max(j)))),
+    ))
 }

@@ -91,34 +91,19 @@ impl Classifier {
         record.server_name = flow
             .facts
             .server_name
-            .as_ref()
-            .map(|(n, _)| n.to_string())
-            .or_else(|| knowledge.name(s.far.ip, as_of).map(|n| n.to_string()));
-        record.media = MediaSummary::from_flow(&flow);
+            .as_deref()
+            .map(Arc::from)
+            .or_else(|| knowledge.name(s.far.ip, as_of));
+        record.media = MediaSummary::from_flow(&flow).map(Box::new);
         if verdict.role == Role::Other {
             self.calls.push(None, flow.last_seen, sigs, out);
             out.push(Emitted::Flow(record));
             return verdict.role;
         }
-        let rtp = record
-            .media
-            .as_ref()
-            .filter(|m| !m.streams.is_empty())
-            .map(|m| {
-                (
-                    m.streams.len() as u32,
-                    m.streams.iter().map(|s| s.expected).sum(),
-                    m.streams.iter().map(|s| s.lost).sum(),
-                    m.streams
-                        .iter()
-                        .filter_map(|s| s.max_jitter_ms)
-                        .fold(None, |a: Option<f64>, j| Some(a.map_or(j, |a| a.max(j)))),
-                )
-            });
         let local_socket = std::net::SocketAddr::new(s.local.ip, s.local.port);
         let reflected_by = knowledge
             .reflection(local_socket, as_of)
-            .map(|r| (r.reflector, r.public));
+            .map(|r| Box::new((r.reflector, r.public)));
         let call_flow = CallFlow {
             record,
             role: verdict.role,
@@ -127,7 +112,6 @@ impl Classifier {
             far: s.far,
             first_seen: flow.first_seen,
             last_seen: flow.last_seen,
-            rtp,
             reflected_by,
         };
         self.calls.push(Some(call_flow), flow.last_seen, sigs, out);

@@ -55,7 +55,7 @@ pub fn media_evidence(flow: &Flow, opaque_app_media: bool) -> Option<String> {
             ));
         }
     }
-    if both(&f.frames.telegram_reflector) > 0 || opaque_app_media {
+    if both(&f.frames().telegram_reflector) > 0 || opaque_app_media {
         return voice_shape(flow);
     }
     None

@@ -144,7 +144,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             ),
         );
     }
-    if both(&f.frames.zoom_server) > 0 {
+    if both(&f.frames().zoom_server) > 0 {
         return relay(
             0.9,
             "Zoom server (SFU/multimedia router) encapsulation on UDP 8801-8810".into(),
@@ -286,16 +286,16 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
     if let Some(sg) = &f.signalling {
         return Some(format!("{} ({})", sg.protocol.name(), sg.seen.join(", ")));
     }
-    if f.dtls.is_some_and(|d| d.use_srtp) {
+    if f.dtls.as_ref().is_some_and(|d| d.use_srtp) {
         return Some("DTLS handshake offering SRTP keys, no media followed".into());
     }
-    if both(&f.frames.discord_discovery) + both(&f.frames.discord_keepalive) > 0 {
+    if both(&f.frames().discord_discovery) + both(&f.frames().discord_keepalive) > 0 {
         return Some("Discord voice IP discovery / latency probe, no media".into());
     }
-    if both(&f.frames.telegram_special) + both(&f.frames.telegram_reflector) > 0 {
+    if both(&f.frames().telegram_special) + both(&f.frames().telegram_reflector) > 0 {
         return Some("Telegram reflector pings, no media".into());
     }
-    if both(&f.frames.zoom_server) > 0 {
+    if both(&f.frames().zoom_server) > 0 {
         return Some("Zoom server handshake and keep-alives, no media".into());
     }
     if let Some(m) = &f.media {

@@ -50,14 +50,14 @@ impl Sides {
     fn with_far(flow: &Flow, far_is_resp: bool) -> Sides {
         if far_is_resp {
             Sides {
-                local: flow.orig,
-                far: flow.resp,
+                local: flow.orig(),
+                far: flow.resp(),
                 local_sends: Direction::FromOrig,
             }
         } else {
             Sides {
-                local: flow.resp,
-                far: flow.orig,
+                local: flow.resp(),
+                far: flow.orig(),
                 local_sends: Direction::FromResp,
             }
         }
@@ -65,7 +65,7 @@ impl Sides {
 }
 
 pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: Timestamp) -> Sides {
-    let (o, r) = (flow.orig, flow.resp);
+    let (o, r) = (flow.orig(), flow.resp());
     let (o_local, r_local) = (is_site_local(o.ip), is_site_local(r.ip));
     if o_local != r_local {
         return Sides::with_far(flow, o_local);

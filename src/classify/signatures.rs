@@ -16,6 +16,7 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::{Arc, LazyLock};
 use toml::Spanned;
 
 use file_format::{RawApp, RawPayload};
@@ -245,7 +246,8 @@ impl PayloadPattern {
 /// Everything known about one app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSignature {
-    pub id: String,
+    /// Shared with every record that names the app.
+    pub id: Arc<str>,
     pub display_name: String,
     pub vendor: String,
     pub notes: Option<String>,
@@ -270,8 +272,8 @@ pub struct AppSignature {
 }
 
 /// Returned by [`Signatures::app`] for an id that is not in the set.
-static UNKNOWN_APP: AppSignature = AppSignature {
-    id: String::new(),
+static UNKNOWN_APP: LazyLock<AppSignature> = LazyLock::new(|| AppSignature {
+    id: Arc::from(""),
     display_name: String::new(),
     vendor: String::new(),
     notes: None,
@@ -292,7 +294,7 @@ static UNKNOWN_APP: AppSignature = AppSignature {
     },
     payload: Vec::new(),
     file: String::new(),
-};
+});
 
 /// A loading error, naming the file and (when known) the line.
 #[derive(Debug, thiserror::Error)]
@@ -425,7 +427,7 @@ impl Signatures {
                 })
                 .collect();
             files.sort();
-            let mut seen_in_dir: Vec<String> = Vec::new();
+            let mut seen_in_dir: Vec<Arc<str>> = Vec::new();
             for path in files {
                 let file = path.display().to_string();
                 let text = std::fs::read_to_string(&path).map_err(|source| SignatureError::Io {
@@ -458,7 +460,7 @@ impl Signatures {
                 u16::try_from(index)
                     .map_err(|_| invalid(&file, p.id_line, "more than 65535 apps".to_owned()))?,
             );
-            s.by_name.insert(p.sig.id.clone(), app);
+            s.by_name.insert(p.sig.id.to_string(), app);
             for (rule, line) in p.sig.domains.iter().zip(&p.domain_lines) {
                 if let Some((other, _)) = s.domains.get(&rule.suffix) {
                     return Err(s.duplicate(
@@ -915,7 +917,7 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
         .collect();
 
     let sig = AppSignature {
-        id,
+        id: id.into(),
         display_name: raw.display_name,
         vendor: raw.vendor,
         notes: raw.notes,
@@ -1034,7 +1036,7 @@ mod tests {
     #[test]
     fn embedded_set_loads_with_every_app() {
         let s = sigs();
-        let ids: Vec<&str> = s.apps().map(|(_, a)| a.id.as_str()).collect();
+        let ids: Vec<&str> = s.apps().map(|(_, a)| &*a.id).collect();
         for want in [
             "skype_teams",
             "zoom",
@@ -1057,11 +1059,11 @@ mod tests {
         ] {
             assert!(ids.contains(&want), "{want} missing");
             let id = s.app_id(want).unwrap();
-            assert_eq!(s.app(id).id, want);
+            assert_eq!(&*s.app(id).id, want);
         }
         assert!(s.app(s.app_id("discord").unwrap()).always_server_routed);
         assert!(!s.app(s.app_id("zoom").unwrap()).always_server_routed);
-        assert_eq!(s.app(AppId(60000)).id, "");
+        assert_eq!(&*s.app(AppId(60000)).id, "");
     }
 
     #[test]

@@ -225,11 +225,26 @@ pub struct AppFrames {
     pub iax2_voice: PerDirection,
 }
 
-/// Where a flow's server name came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NameSource {
-    TlsSni,
-    QuicSni,
+/// What a flow without app framing reads: all counters zero.
+const NO_FRAMES: AppFrames = AppFrames {
+    zoom_server: [0; 2],
+    zoom_media: [0; 2],
+    zoom_p2p: [0; 2],
+    discord_discovery: [0; 2],
+    discord_keepalive: [0; 2],
+    telegram_reflector: [0; 2],
+    telegram_special: [0; 2],
+    iax2_voice: [0; 2],
+};
+
+/// A ClientHello split over packets, gathered until its server name can
+/// be read.
+#[derive(Debug)]
+pub enum HelloReassembly {
+    /// Client bytes of a TLS stream (capped).
+    Tls(Vec<u8>),
+    /// CRYPTO frames of QUIC Initial packets.
+    Quic(super::quic::QuicInitialAssembler),
 }
 
 /// Everything callpath learned from a flow's payloads.
@@ -241,12 +256,15 @@ pub struct FlowFacts {
     pub unrecognised: PerDirection,
     pub stun: Option<Box<StunFacts>>,
     pub media: Option<Box<MediaFacts>>,
-    pub dtls: Option<DtlsFacts>,
+    /// Boxed, like the other protocol parts: most flows carry no DTLS.
+    pub dtls: Option<Box<DtlsFacts>>,
     pub signalling: Option<Box<SignallingFacts>>,
-    pub frames: AppFrames,
-    pub server_name: Option<(Box<str>, NameSource)>,
+    /// Boxed: only app-framed flows (Zoom, Discord, Telegram, IAX2) count any.
+    frames: Option<Box<AppFrames>>,
+    /// The server name a TLS or QUIC ClientHello asked for.
+    pub server_name: Option<Box<str>>,
     /// The flow's first payload matched an app's byte pattern.
-    pub payload_match: Option<(AppId, PayloadKind, Box<str>)>,
+    pub payload_match: Option<Box<(AppId, PayloadKind, Box<str>)>>,
     /// DNS flow (port 53): answers go to the name cache, the flow itself
     /// is never call traffic.
     pub dns: bool,
@@ -254,10 +272,9 @@ pub struct FlowFacts {
     pub quic: bool,
     /// TLS record framing seen at the start of a TCP stream.
     pub tls: bool,
-    /// Client bytes gathered to read a TLS ClientHello split over segments
-    /// (capped); dropped once the name is read or the attempt gives up.
-    pub tls_buffer: Option<Box<Vec<u8>>>,
-    pub quic_assembler: Option<Box<super::quic::QuicInitialAssembler>>,
+    /// A ClientHello being put together from several packets; dropped once
+    /// the name is read or the attempt gives up.
+    pub hello: Option<Box<HelloReassembly>>,
     /// Legacy Skype UDP frames (weak: random bytes match often).
     pub skype_udp: u32,
 }
@@ -269,5 +286,13 @@ impl FlowFacts {
 
     pub fn media_mut(&mut self) -> &mut MediaFacts {
         self.media.get_or_insert_with(Default::default)
+    }
+
+    pub fn frames(&self) -> &AppFrames {
+        self.frames.as_deref().unwrap_or(&NO_FRAMES)
+    }
+
+    pub fn frames_mut(&mut self) -> &mut AppFrames {
+        self.frames.get_or_insert_with(Default::default)
     }
 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::facts::{
-    bump, AppFrames, FlowFacts, MediaFacts, NameSource, RtpStream, Sighting, SignallingFacts,
+    bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting, SignallingFacts,
     SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
 use super::stun::{StunAttr, StunClass, StunMessage};
@@ -91,8 +91,8 @@ pub fn inspect(
         return;
     }
     let (src, dst) = match dir {
-        Direction::FromOrig => (flow.orig, flow.resp),
-        Direction::FromResp => (flow.resp, flow.orig),
+        Direction::FromOrig => (flow.orig(), flow.resp()),
+        Direction::FromResp => (flow.resp(), flow.orig()),
     };
     let pkt = Packet {
         dir,
@@ -152,7 +152,7 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
 
 impl FlowFacts {
     fn frames_seen(&self) -> bool {
-        let f: &AppFrames = &self.frames;
+        let f: &AppFrames = self.frames();
         [
             f.zoom_server,
             f.zoom_p2p,
@@ -543,9 +543,9 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     let (sport, dport) = (pkt.src.port, pkt.dst.port);
     if zoom::is_server_port(sport) || zoom::is_server_port(dport) {
         if let Some(zoom::ZoomFrame::Sfu { media, .. }) = zoom::parse_server(p) {
-            let first = facts.frames.zoom_server == [0, 0];
+            let first = facts.frames().zoom_server == [0, 0];
             learn_framing_app(ctx, pkt, first, "zoom", "Zoom server encapsulation");
-            bump(&mut facts.frames.zoom_server, pkt.dir);
+            bump(&mut facts.frames_mut().zoom_server, pkt.dir);
             if let Some(m) = media {
                 note_zoom_media(facts, pkt, &m);
             }
@@ -553,21 +553,23 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         }
     }
     if let Some(d) = discord::parse(p) {
-        let first =
-            facts.frames.discord_discovery == [0, 0] && facts.frames.discord_keepalive == [0, 0];
+        let first = facts.frames().discord_discovery == [0, 0]
+            && facts.frames().discord_keepalive == [0, 0];
         learn_framing_app(ctx, pkt, first, "discord", "Discord voice packets");
         match d {
-            discord::DiscordVoice::KeepAlive => bump(&mut facts.frames.discord_keepalive, pkt.dir),
-            _ => bump(&mut facts.frames.discord_discovery, pkt.dir),
+            discord::DiscordVoice::KeepAlive => {
+                bump(&mut facts.frames_mut().discord_keepalive, pkt.dir)
+            }
+            _ => bump(&mut facts.frames_mut().discord_discovery, pkt.dir),
         }
         return true;
     }
     if let Some(t) = telegram::parse(p) {
         match t {
             telegram::TelegramVoip::ReflectorSpecial { kind, .. } => {
-                let first = facts.frames.telegram_special == [0, 0];
+                let first = facts.frames().telegram_special == [0, 0];
                 learn_framing_app(ctx, pkt, first, "telegram", "Telegram reflector packets");
-                bump(&mut facts.frames.telegram_special, pkt.dir);
+                bump(&mut facts.frames_mut().telegram_special, pkt.dir);
                 if let telegram::ReflectorSpecialKind::SelfInfo {
                     addr: Some(public), ..
                 } = kind
@@ -586,9 +588,9 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             // Plain reflector data: a peer tag then encrypted voice. Only
             // counted once a special packet proved the framing on this flow.
             telegram::TelegramVoip::Reflector { .. }
-                if facts.frames.telegram_special.iter().any(|n| *n > 0) =>
+                if facts.frames().telegram_special.iter().any(|n| *n > 0) =>
             {
-                bump(&mut facts.frames.telegram_reflector, pkt.dir);
+                bump(&mut facts.frames_mut().telegram_reflector, pkt.dir);
                 return true;
             }
             _ => {}
@@ -602,7 +604,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                 iax2::Iax2Frame::Meta { .. } => false,
             };
             if voice {
-                bump(&mut facts.frames.iax2_voice, pkt.dir);
+                bump(&mut facts.frames_mut().iax2_voice, pkt.dir);
                 let media = facts.media_mut();
                 bump(&mut media.framed, pkt.dir);
                 media.framing = Some("IAX2 voice frames");
@@ -629,12 +631,16 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     if facts.inspected <= EARLY_PACKETS && quic::probe(p) == Probe::Certain {
         facts.quic = true;
         if facts.server_name.is_none() && pkt.dir == Direction::FromOrig {
-            let asm = facts
-                .quic_assembler
-                .get_or_insert_with(|| Box::new(quic::QuicInitialAssembler::new()));
-            if let Some(name) = asm.push(p) {
-                note_server_name(facts, pkt, name, NameSource::QuicSni, ctx);
-                facts.quic_assembler = None;
+            let hello = facts.hello.get_or_insert_with(|| {
+                Box::new(HelloReassembly::Quic(quic::QuicInitialAssembler::new()))
+            });
+            let name = match &mut **hello {
+                HelloReassembly::Quic(asm) => asm.push(p),
+                HelloReassembly::Tls(_) => None,
+            };
+            if let Some(name) = name {
+                note_server_name(facts, pkt, name, ctx);
+                facts.hello = None;
             }
         }
         return true;
@@ -648,7 +654,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
 fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<'_>) {
     use zoom::ZoomMediaKind as K;
     if matches!(m.kind, K::Audio | K::Video | K::ScreenShare) {
-        bump(&mut facts.frames.zoom_media, pkt.dir);
+        bump(&mut facts.frames_mut().zoom_media, pkt.dir);
         let media = facts.media_mut();
         bump(&mut media.framed, pkt.dir);
         media.framing = Some("Zoom media encapsulation");
@@ -890,13 +896,12 @@ fn note_server_name(
     facts: &mut FlowFacts,
     pkt: &Packet<'_>,
     name: String,
-    source: NameSource,
     ctx: &InspectContext<'_>,
 ) {
     let name: Arc<str> = name.to_ascii_lowercase().into();
     ctx.knowledge
         .learn_name(pkt.dst.ip, name.clone(), pkt.clock);
-    facts.server_name = Some((Box::from(&*name), source));
+    facts.server_name = Some(Box::from(&*name));
 }
 
 fn note_payload_pattern(
@@ -912,7 +917,7 @@ fn note_payload_pattern(
         .signatures
         .match_payload(l4, pkt.src.port, pkt.dst.port, pkt.payload)
     {
-        facts.payload_match = Some((m.app, m.kind, m.evidence.into_boxed_str()));
+        facts.payload_match = Some(Box::new((m.app, m.kind, m.evidence.into_boxed_str())));
     }
 }
 
@@ -956,7 +961,7 @@ fn inspect_tcp(
         }
     }
     // A TLS ClientHello, possibly over several segments.
-    if facts.tls_buffer.is_some()
+    if matches!(facts.hello.as_deref(), Some(HelloReassembly::Tls(_)))
         || (stream_start && pkt.dir == Direction::FromOrig && tls::is_tls_record_start(p))
     {
         facts.tls = true;
@@ -1114,7 +1119,12 @@ fn rfc4571_rtp(facts: &mut FlowFacts, pkt: &Packet<'_>) -> bool {
 }
 
 fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
-    let buffer = facts.tls_buffer.get_or_insert_with(|| Box::new(Vec::new()));
+    let hello = facts
+        .hello
+        .get_or_insert_with(|| Box::new(HelloReassembly::Tls(Vec::new())));
+    let HelloReassembly::Tls(buffer) = &mut **hello else {
+        return;
+    };
     let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
     buffer.extend_from_slice(
         pkt.payload
@@ -1128,9 +1138,9 @@ fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectCon
         _ => Some(None),
     };
     if let Some(sni) = outcome {
-        facts.tls_buffer = None;
+        facts.hello = None;
         if let Some(name) = sni {
-            note_server_name(facts, pkt, name, NameSource::TlsSni, ctx);
+            note_server_name(facts, pkt, name, ctx);
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod direction_stats;
 pub mod expiry;
 pub mod histograms;
+pub mod index;
 pub mod key;
 pub mod table;
 pub mod tracked_flow;

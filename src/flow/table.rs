@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use super::expiry::{ExpiryQueue, SlotRef};
+use super::index::FlowIndex;
 use super::{Direction, EndReason, Endpoint, Flow, FlowHistograms, FlowKey};
 use crate::capture::Timestamp;
 use crate::decode::{Fragment, L4Proto, PacketView};
@@ -63,9 +64,17 @@ struct Slot {
     flow: Option<Box<Flow>>,
 }
 
+/// The key of the flow in a slot (the index keeps slot numbers only).
+fn key_in(slots: &[Slot], slot: u32) -> Option<&FlowKey> {
+    slots
+        .get(slot as usize)
+        .and_then(|s| s.flow.as_ref())
+        .map(|f| &f.key)
+}
+
 pub struct FlowTable {
     config: FlowTableConfig,
-    index: FxHashMap<FlowKey, u32>,
+    index: FlowIndex,
     slots: Vec<Slot>,
     free: Vec<u32>,
     expiry: ExpiryQueue,
@@ -80,7 +89,7 @@ impl FlowTable {
     pub fn new(config: FlowTableConfig) -> FlowTable {
         FlowTable {
             config,
-            index: FxHashMap::default(),
+            index: FlowIndex::default(),
             slots: Vec::new(),
             free: Vec::new(),
             expiry: ExpiryQueue::default(),
@@ -173,8 +182,8 @@ impl FlowTable {
         let reopened = pkt.tcp.is_some_and(|f| f.syn && !f.ack)
             && self
                 .index
-                .get(&key)
-                .and_then(|&s| self.slots.get(s as usize))
+                .find(&key, |s| key_in(&self.slots, s))
+                .and_then(|s| self.slots.get(s as usize))
                 .and_then(|s| s.flow.as_ref())
                 .is_some_and(|f| f.is_tcp_closed());
         if reopened {
@@ -184,13 +193,13 @@ impl FlowTable {
             }
         }
 
-        let slot = match self.index.get(&key) {
-            Some(&s) => s,
+        let slot = match self.index.find(&key, |s| key_in(&self.slots, s)) {
+            Some(s) => s,
             None => {
                 if self.index.len() >= self.config.max_flows.max(1) {
                     self.evict_one(finished);
                 }
-                let mut flow = Box::new(Flow::new(key, pkt.l4, src, dst, ts));
+                let mut flow = Box::new(Flow::new(key, pkt.l4, src, ts));
                 flow.first_frame = frame;
                 flow.file_index = file_index;
                 flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
@@ -207,7 +216,7 @@ impl FlowTable {
         let flow = entry.flow.as_mut()?;
         let dir = if matches!(pkt.fragment, Fragment::Later { .. }) {
             // A later fragment travels the same way as its first fragment.
-            if flow.orig.ip == pkt.src {
+            if flow.orig().ip == pkt.src {
                 Direction::FromOrig
             } else {
                 Direction::FromResp
@@ -224,7 +233,7 @@ impl FlowTable {
         flow.last_clock = self.clock;
         let payload_len = pkt.payload.len();
         if let Some(s) = flow.stats.get_mut(dir.index()) {
-            s.add(ts, wire_len, payload_len);
+            s.add(wire_len, payload_len);
         }
         // Only flows whose packets look like media get histograms.
         let looks_like_media = flow
@@ -279,13 +288,13 @@ impl FlowTable {
             }
         };
         let generation = self.slots.get(slot as usize).map_or(0, |e| e.generation);
-        self.index.insert(key, slot);
+        self.index.insert(&key, slot, |s| key_in(&self.slots, s));
         self.expiry.schedule(deadline, SlotRef { slot, generation });
         slot
     }
 
     fn remove(&mut self, key: &FlowKey, reason: EndReason) -> Option<Box<Flow>> {
-        let slot = self.index.remove(key)?;
+        let slot = self.index.remove(key, |s| key_in(&self.slots, s))?;
         let entry = self.slots.get_mut(slot as usize)?;
         let mut flow = entry.flow.take()?;
         flow.end_reason = Some(reason);
@@ -411,7 +420,7 @@ mod tests {
         t.drain(&mut |f| done.push(f));
         assert_eq!(done.len(), 1);
         let f = &done[0];
-        assert_eq!(f.orig.to_string(), "192.168.1.6:50000");
+        assert_eq!(f.orig().to_string(), "192.168.1.6:50000");
         assert_eq!(f.stats[0].packets, 1);
         assert_eq!(f.stats[1].packets, 1);
         assert_eq!(f.stats[1].bytes, 46);

@@ -33,9 +33,10 @@ impl EndReason {
 pub struct Flow {
     pub key: FlowKey,
     pub l4: L4Proto,
-    /// The endpoint that sent the first packet callpath saw.
-    pub orig: Endpoint,
-    pub resp: Endpoint,
+    /// Whether the endpoint that sent the first packet callpath saw (the
+    /// originator) is the key's lower endpoint; the endpoints themselves
+    /// live in the key only.
+    orig_is_lo: bool,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     /// Index 0: orig → resp; index 1: resp → orig.
@@ -61,12 +62,17 @@ pub struct Flow {
 }
 
 impl Flow {
-    pub fn new(key: FlowKey, l4: L4Proto, src: Endpoint, dst: Endpoint, ts: Timestamp) -> Flow {
+    pub fn new(key: FlowKey, l4: L4Proto, src: Endpoint, ts: Timestamp) -> Flow {
         Flow {
             key,
             l4,
-            orig: src,
-            resp: dst,
+            // A later fragment whose flow ended meanwhile starts a flow
+            // without ports: its source address still tells the side.
+            orig_is_lo: if src == key.lo || src == key.hi {
+                src == key.lo
+            } else {
+                src.ip == key.lo.ip
+            },
             first_seen: ts,
             last_seen: ts,
             stats: [DirectionStats::default(); 2],
@@ -83,8 +89,26 @@ impl Flow {
         }
     }
 
+    /// The endpoint that sent the first packet callpath saw.
+    pub fn orig(&self) -> Endpoint {
+        if self.orig_is_lo {
+            self.key.lo
+        } else {
+            self.key.hi
+        }
+    }
+
+    /// The endpoint that answered (or was sent to).
+    pub fn resp(&self) -> Endpoint {
+        if self.orig_is_lo {
+            self.key.hi
+        } else {
+            self.key.lo
+        }
+    }
+
     pub fn direction_of(&self, src: &Endpoint) -> Direction {
-        if *src == self.orig {
+        if *src == self.orig() {
             Direction::FromOrig
         } else {
             Direction::FromResp
@@ -132,5 +156,18 @@ impl Flow {
 
     pub fn is_tcp_closed(&self) -> bool {
         self.rst_seen || (self.fin_seen[0] && self.fin_seen[1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every active flow costs this much (plus its index entry); the memory
+    /// budget is about 1 KB per active flow. Protocol facts are boxed and
+    /// allocated only for flows that carry them.
+    #[test]
+    fn a_flow_stays_small() {
+        assert!(std::mem::size_of::<Flow>() <= 256, "{}", std::mem::size_of::<Flow>());
     }
 }

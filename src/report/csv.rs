@@ -45,8 +45,8 @@ impl RecordSink for CsvSink {
         }
         let cols = [
             r.l4.to_string(),
-            r.src.clone(),
-            r.dst.clone(),
+            r.src.to_string(),
+            r.dst.to_string(),
             format!("{:.6}", r.first_seen),
             format!("{:.6}", r.last_seen),
             format!("{:.6}", r.duration),
@@ -56,8 +56,8 @@ impl RecordSink for CsvSink {
             r.packets_dst_to_src.to_string(),
             r.bytes_src_to_dst.to_string(),
             r.bytes_dst_to_src.to_string(),
-            r.community_id.clone(),
-            r.app.clone().unwrap_or_default(),
+            r.community_id.to_string(),
+            r.app.as_deref().unwrap_or_default().to_string(),
             r.role.unwrap_or("").to_string(),
             r.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
             r.call.map(|c| c.to_string()).unwrap_or_default(),
@@ -65,7 +65,7 @@ impl RecordSink for CsvSink {
             remote_field(r, |f| f.asn.map(|a| a.to_string())),
             remote_field(r, |f| f.org.clone()),
             remote_field(r, |f| f.operator_country.clone()),
-            r.server_name.clone().unwrap_or_default(),
+            r.server_name.as_deref().unwrap_or_default().to_string(),
             r.evidence.join("; "),
         ];
         let line: Vec<String> = cols.iter().map(|c| field(c)).collect();

@@ -285,7 +285,7 @@ pub fn write_bundle(
                 .filter(|r| r.call == Some(c.call))
                 .map(|r| CallFlowRef {
                     flow: flow_label(r),
-                    community_id: r.community_id.clone(),
+                    community_id: r.community_id.to_string(),
                     role: r.role,
                     first_frame: r.first_frame,
                     file: r.file.clone(),

@@ -1,11 +1,14 @@
 //! The flow record: the schema of DESIGN.md ("Output record").
 
-use serde::Serialize;
+use std::fmt::Display;
+use std::sync::Arc;
 
-use super::community_id::community_id;
+use serde::{Serialize, Serializer};
+
+use super::community_id::{community_id, CommunityId};
 use super::media_summary::MediaSummary;
 use super::remote::Remote;
-use crate::flow::{Direction, Flow};
+use crate::flow::{Direction, Endpoint, Flow};
 
 /// One flow as written in every output format.
 #[derive(Clone, Debug, Serialize)]
@@ -14,8 +17,10 @@ pub struct FlowRecord {
     pub record_type: &'static str,
     pub l4: &'static str,
     /// The endpoint that sent the flow's first packet.
-    pub src: String,
-    pub dst: String,
+    #[serde(serialize_with = "as_text")]
+    pub src: Endpoint,
+    #[serde(serialize_with = "as_text")]
+    pub dst: Endpoint,
     /// Seconds since the Unix epoch (packet time).
     pub first_seen: f64,
     pub last_seen: f64,
@@ -26,8 +31,9 @@ pub struct FlowRecord {
     pub packets_dst_to_src: u64,
     pub bytes_src_to_dst: u64,
     pub bytes_dst_to_src: u64,
-    pub community_id: String,
-    pub app: Option<String>,
+    pub community_id: CommunityId,
+    /// Shared with the app's signature: no copy per record.
+    pub app: Option<Arc<str>>,
     pub role: Option<&'static str>,
     pub confidence: Option<f64>,
     pub evidence: Vec<String>,
@@ -35,10 +41,10 @@ pub struct FlowRecord {
     pub call: Option<u32>,
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
     /// device resolved the far end with.
-    pub server_name: Option<String>,
+    pub server_name: Option<Arc<str>>,
     /// Per-direction media facts when the flow carries RTP.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub media: Option<MediaSummary>,
+    pub media: Option<Box<MediaSummary>>,
     pub end_reason: &'static str,
     /// Frame number of the flow's first packet in its capture file.
     pub first_frame: u64,
@@ -87,8 +93,8 @@ impl FlowRecord {
         FlowRecord {
             record_type: "flow",
             l4: flow.l4.name(),
-            src: flow.orig.to_string(),
-            dst: flow.resp.to_string(),
+            src: flow.orig(),
+            dst: flow.resp(),
             first_seen: round6(flow.first_seen.as_secs_f64()),
             last_seen: round6(flow.last_seen.as_secs_f64()),
             duration: round6(flow.duration_secs()),
@@ -98,7 +104,7 @@ impl FlowRecord {
             packets_dst_to_src: rev.packets,
             bytes_src_to_dst: fwd.bytes,
             bytes_dst_to_src: rev.bytes,
-            community_id: community_id(flow.l4, &flow.orig, &flow.resp),
+            community_id: community_id(flow.l4, &flow.orig(), &flow.resp()),
             app: None,
             role: None,
             confidence: None,
@@ -114,6 +120,12 @@ impl FlowRecord {
             file_index: flow.file_index,
         }
     }
+}
+
+/// Writes a value as its text (`1.2.3.4:5` for an endpoint) without an
+/// intermediate string.
+fn as_text<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
 }
 
 /// Microsecond precision, as captures record time.

@@ -8,7 +8,9 @@ use crate::flow::{Direction, Flow};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RtpStreamSummary {
-    pub ssrc: String,
+    /// Written as `0x` and eight hex digits, as Wireshark shows it.
+    #[serde(serialize_with = "ssrc_hex")]
+    pub ssrc: u32,
     /// `src_to_dst` or `dst_to_src`, in the flow record's terms.
     pub direction: &'static str,
     pub payload_type: u8,
@@ -35,6 +37,10 @@ pub struct MediaSummary {
     pub median_gap_ms: [Option<f64>; 2],
 }
 
+fn ssrc_hex<S: serde::Serializer>(ssrc: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{ssrc:#010x}"))
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -47,7 +53,7 @@ impl MediaSummary {
             .iter()
             .filter(|s| s.in_sequence > 0)
             .map(|s| RtpStreamSummary {
-                ssrc: format!("{:#010x}", s.ssrc),
+                ssrc: s.ssrc,
                 direction: match s.direction {
                     Direction::FromOrig => "src_to_dst",
                     Direction::FromResp => "dst_to_src",

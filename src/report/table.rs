@@ -164,12 +164,12 @@ impl RecordSink for TableSink {
         for f in &self.flows {
             rows.push(vec![
                 f.l4.to_string(),
-                f.src.clone(),
-                f.dst.clone(),
+                f.src.to_string(),
+                f.dst.to_string(),
                 f.packets.to_string(),
                 human_bytes(f.bytes),
                 human_duration(f.duration),
-                f.app.clone().unwrap_or_else(|| "-".into()),
+                f.app.as_deref().unwrap_or("-").to_string(),
                 f.role.unwrap_or("-").to_string(),
                 f.call.map_or_else(|| "-".into(), |c| c.to_string()),
                 remote_line(f),

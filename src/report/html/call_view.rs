@@ -187,7 +187,7 @@ pub fn timeline(call: &CallRecord, flows: &[FlowRecord]) -> String {
         let a = x0 + (r.first_seen - call.start).max(0.0) / span * (x1 - x0);
         let b = x0 + (r.last_seen - call.start).max(0.0) / span * (x1 - x0);
         let class = role_class(r.role);
-        let far = if call.local.contains(&r.src) {
+        let far = if call.local.contains(&r.src.to_string()) {
             &r.dst
         } else {
             &r.src
@@ -310,9 +310,9 @@ pub fn quality_table(call: &CallRecord, flows: &[FlowRecord]) -> String {
             let _ = write!(
                 rows,
                 "<tr><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(from),
-                esc(to),
-                esc(&st.ssrc),
+                esc(&from.to_string()),
+                esc(&to.to_string()),
+                esc(&format!("{:#010x}", st.ssrc)),
                 st.payload_type,
                 st.packets,
                 loss,

@@ -192,12 +192,11 @@ fn country_marks(flows: &[FlowRecord]) -> BTreeMap<String, CountryMark> {
     marks
 }
 
-fn far_of(r: &FlowRecord) -> (&str, String) {
-    let summary = r.remote.as_ref().map_or_else(
+fn far_summary(r: &FlowRecord) -> String {
+    r.remote.as_ref().map_or_else(
         || "far end unknown".to_string(),
         |x| x.summary().to_string(),
-    );
-    (&r.dst, summary)
+    )
 }
 
 fn map_section(out: &mut String, flows: &[FlowRecord]) {
@@ -229,13 +228,17 @@ fn lookup_section(out: &mut String, flows: &[FlowRecord]) {
     for r in flows.iter().filter(|r| r.role == Some("lookup")) {
         let Some(remote) = &r.remote else { continue };
         let ip = remote.far_end.ip.to_string();
-        let e = rows
-            .entry(ip)
-            .or_insert_with(|| (r.server_name.clone().unwrap_or_default(), far_of(r).1, 0));
+        let e = rows.entry(ip).or_insert_with(|| {
+            (
+                r.server_name.as_deref().unwrap_or_default().to_string(),
+                far_summary(r),
+                0,
+            )
+        });
         e.2 += 1;
         if e.0.is_empty() {
             if let Some(n) = &r.server_name {
-                e.0 = n.clone();
+                e.0 = n.to_string();
             }
         }
     }
@@ -289,14 +292,14 @@ fn flows_section(out: &mut String, flows: &[FlowRecord]) {
             out,
             r#"<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="role {class}">{}</td><td>{}</td><td class="r">{}</td><td class="hide-narrow r">{}</td><td>{}</td></tr>"#,
             esc(r.l4),
-            esc(&r.src),
-            esc(&r.dst),
+            esc(&r.src.to_string()),
+            esc(&r.dst.to_string()),
             esc(r.app.as_deref().unwrap_or("–")),
             esc(r.role.unwrap_or("–")),
             r.call.map_or("–".into(), |c| c.to_string()),
             r.packets,
             r.first_frame,
-            esc(&far_of(r).1),
+            esc(&far_summary(r)),
         );
     }
     out.push_str("</tbody></table></div></section>");
