@@ -78,8 +78,8 @@ pub fn probe(payload: &[u8]) -> Probe {
     if !matches!(h.opcode, 0..=2 | 4..=6) || h.qdcount == 0 || h.qdcount > 8 {
         return Probe::NotForUs;
     }
-    match read_name(payload, HEADER_LEN) {
-        Ok((_, end)) if end + 4 <= payload.len() => {
+    match skip_name(payload, HEADER_LEN) {
+        Ok(end) if end + 4 <= payload.len() => {
             let class = u16::from_be_bytes([
                 payload.get(end + 2).copied().unwrap_or(0),
                 payload.get(end + 3).copied().unwrap_or(0),
@@ -121,12 +121,12 @@ pub fn parse_response(payload: &[u8]) -> Result<Vec<DnsAnswer>, DissectError> {
     }
     let mut pos = HEADER_LEN;
     for _ in 0..h.qdcount {
-        let (_, end) = read_name(payload, pos)?;
-        pos = end + 4; // QTYPE, QCLASS
+        pos = skip_name(payload, pos)? + 4; // QTYPE, QCLASS
     }
     let mut out = Vec::new();
     for _ in 0..h.ancount {
-        let (name, end) = read_name(payload, pos)?;
+        let name_at = pos;
+        let end = skip_name(payload, pos)?;
         let fixed = payload.get(end..end + 10).ok_or(DissectError::Truncated {
             need: end + 10,
             have: payload.len(),
@@ -163,10 +163,9 @@ pub fn parse_response(payload: &[u8]) -> Result<Vec<DnsAnswer>, DissectError> {
             _ => None,
         };
         if let Some(kind) = kind {
-            out.push(DnsAnswer {
-                name: name.clone(),
-                kind,
-            });
+            // Only the records kept have their owner name built.
+            let (name, _) = read_name(payload, name_at)?;
+            out.push(DnsAnswer { name, kind });
         }
     }
     Ok(out)
@@ -175,8 +174,34 @@ pub fn parse_response(payload: &[u8]) -> Result<Vec<DnsAnswer>, DissectError> {
 /// Reads a possibly compressed name (RFC 1035 §4.1.4) starting at `pos`.
 /// Returns the lowercase dotted name and the position after it in the
 /// original (uncompressed) run.
-fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DissectError> {
+fn read_name(msg: &[u8], pos: usize) -> Result<(String, usize), DissectError> {
     let mut name = String::new();
+    let end = walk_name(msg, pos, |label| {
+        if !name.is_empty() {
+            name.push('.');
+        }
+        if label.is_ascii() {
+            name.extend(label.iter().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            name.push_str(&String::from_utf8_lossy(label).to_ascii_lowercase());
+        }
+    })?;
+    Ok((name, end))
+}
+
+/// Checks a name and returns the position after it, without building it
+/// (probes and skipped records).
+fn skip_name(msg: &[u8], pos: usize) -> Result<usize, DissectError> {
+    walk_name(msg, pos, |_| {})
+}
+
+/// Walks the labels of a possibly compressed name, handing each to
+/// `label`; returns the position after the name in the original run.
+fn walk_name(
+    msg: &[u8],
+    mut pos: usize,
+    mut label: impl FnMut(&[u8]),
+) -> Result<usize, DissectError> {
     let mut wire_len = 0usize;
     let mut end_after: Option<usize> = None;
     let mut jumps = 0usize;
@@ -188,23 +213,20 @@ fn read_name(msg: &[u8], mut pos: usize) -> Result<(String, usize), DissectError
         match len >> 6 {
             0 => {
                 if len == 0 {
-                    return Ok((name, end_after.unwrap_or(pos + 1)));
+                    return Ok(end_after.unwrap_or(pos + 1));
                 }
-                let label = msg.get(pos + 1..pos + 1 + usize::from(len)).ok_or(
+                let bytes = msg.get(pos + 1..pos + 1 + usize::from(len)).ok_or(
                     DissectError::Truncated {
                         need: pos + 1 + usize::from(len),
                         have: msg.len(),
                     },
                 )?;
-                wire_len += 1 + label.len();
+                wire_len += 1 + bytes.len();
                 if wire_len > MAX_NAME_LEN {
                     return Err(DissectError::Malformed("dns: name longer than 255"));
                 }
-                if !name.is_empty() {
-                    name.push('.');
-                }
-                name.push_str(&String::from_utf8_lossy(label).to_ascii_lowercase());
-                pos += 1 + label.len();
+                label(bytes);
+                pos += 1 + bytes.len();
             }
             3 => {
                 let low = *msg.get(pos + 1).ok_or(DissectError::Truncated {

@@ -321,6 +321,13 @@ fn observe_stun(
     ctx: &InspectContext<'_>,
 ) {
     let sigs = ctx.signatures;
+    // Once a vendor's (not a protocol family's) fingerprint is on the flow,
+    // nothing later replaces it: skip matching and its evidence text.
+    let settled = facts
+        .stun
+        .as_ref()
+        .and_then(|s| s.vendor.as_ref())
+        .is_some_and(|(app, _)| !sigs.app(*app).generic);
     let mut vendor: Option<(AppId, String)> = None;
     let mut consider = |found: Option<(AppId, String)>| {
         let Some((app, why)) = found else { return };
@@ -332,10 +339,12 @@ fn observe_stun(
             vendor = Some((app, why));
         }
     };
-    consider(
-        sigs.match_stun_message_type(msg.msg_type)
-            .map(|a| (a, format!("STUN message type {:#06x}", msg.msg_type))),
-    );
+    if !settled {
+        consider(
+            sigs.match_stun_message_type(msg.msg_type)
+                .map(|a| (a, format!("STUN message type {:#06x}", msg.msg_type))),
+        );
+    }
     let s: &mut StunFacts = facts.stun_mut();
     bump(&mut s.messages, pkt.dir);
     if !msg.magic_cookie {
@@ -414,22 +423,27 @@ fn observe_stun(
                 if s.realm.is_none() {
                     s.realm = Some(text(r));
                 }
-                consider(sigs.match_stun_realm(r).map(|m| (m.app, m.evidence)));
+                if !settled {
+                    consider(sigs.match_stun_realm(r).map(|m| (m.app, m.evidence)));
+                }
             }
             StunAttr::Software(sw) => {
                 if s.software.is_none() {
                     s.software = Some(text(sw));
                 }
-                consider(sigs.match_stun_software(sw).map(|m| (m.app, m.evidence)));
+                if !settled {
+                    consider(sigs.match_stun_software(sw).map(|m| (m.app, m.evidence)));
+                }
             }
             StunAttr::Data(inner) => relayed_media |= is_media_payload(inner),
-            other => {
+            other if !settled => {
                 let t = other.attr_type();
                 consider(
                     sigs.match_stun_attribute(t)
                         .map(|a| (a, format!("STUN attribute {t:#06x}"))),
                 );
             }
+            _ => {}
         }
     }
     if ice_check && msg.method == stun::BINDING {

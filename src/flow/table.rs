@@ -78,6 +78,8 @@ pub struct FlowTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
     expiry: ExpiryQueue,
+    /// Scratch list of the expiry entries due at a check, kept for reuse.
+    due: Vec<(Timestamp, SlotRef)>,
     fragments: FxHashMap<FragmentId, FlowKey>,
     /// The analysis clock: the latest packet time read, never going
     /// backwards (set by the caller before each packet, see `set_clock`).
@@ -93,6 +95,7 @@ impl FlowTable {
             slots: Vec::new(),
             free: Vec::new(),
             expiry: ExpiryQueue::default(),
+            due: Vec::new(),
             fragments: FxHashMap::default(),
             clock: Timestamp(i64::MIN),
             stats: FlowTableStats::default(),
@@ -262,6 +265,7 @@ impl FlowTable {
                         slot,
                         generation: entry.generation,
                     },
+                    ts,
                 );
             }
         }
@@ -289,7 +293,8 @@ impl FlowTable {
         };
         let generation = self.slots.get(slot as usize).map_or(0, |e| e.generation);
         self.index.insert(&key, slot, |s| key_in(&self.slots, s));
-        self.expiry.schedule(deadline, SlotRef { slot, generation });
+        self.expiry
+            .schedule(deadline, SlotRef { slot, generation }, now);
         slot
     }
 
@@ -317,13 +322,15 @@ impl FlowTable {
     /// traffic, not of when the check ran.
     pub fn expire(&mut self, now: Timestamp, finished: &mut dyn FnMut(Box<Flow>)) {
         let mut batch = Vec::new();
-        while let Some((_, r)) = self.expiry.pop_due(now) {
+        let mut due = std::mem::take(&mut self.due);
+        self.expiry.take_due(now, &mut due);
+        for (_, r) in due.drain(..) {
             let Some(flow) = self.current(r) else {
                 continue;
             };
             let deadline = flow.last_seen.plus_secs(self.timeout_secs(flow));
             if deadline > now {
-                self.expiry.schedule(deadline, r);
+                self.expiry.schedule(deadline, r, now);
                 continue;
             }
             let reason = if flow.is_tcp_closed() {
@@ -340,6 +347,7 @@ impl FlowTable {
                 batch.push(f);
             }
         }
+        self.due = due;
         batch.sort_by(|a, b| {
             (a.end_time, a.first_seen, a.key).cmp(&(b.end_time, b.first_seen, b.key))
         });

@@ -168,6 +168,10 @@ mod tests {
     /// allocated only for flows that carry them.
     #[test]
     fn a_flow_stays_small() {
-        assert!(std::mem::size_of::<Flow>() <= 256, "{}", std::mem::size_of::<Flow>());
+        assert!(
+            std::mem::size_of::<Flow>() <= 256,
+            "{}",
+            std::mem::size_of::<Flow>()
+        );
     }
 }
