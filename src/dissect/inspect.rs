@@ -436,14 +436,15 @@ fn observe_stun(
                 }
             }
             StunAttr::Data(inner) => relayed_media |= is_media_payload(inner),
-            other if !settled => {
-                let t = other.attr_type();
-                consider(
-                    sigs.match_stun_attribute(t)
-                        .map(|a| (a, format!("STUN attribute {t:#06x}"))),
-                );
+            other => {
+                if !settled {
+                    let t = other.attr_type();
+                    consider(
+                        sigs.match_stun_attribute(t)
+                            .map(|a| (a, format!("STUN attribute {t:#06x}"))),
+                    );
+                }
             }
-            _ => {}
         }
     }
     if ice_check && msg.method == stun::BINDING {
