@@ -108,7 +108,9 @@ impl ExpiryQueue {
             let before = due.len();
             if let Some(bucket) = self.bucket(cursor) {
                 if cursor < now_second {
-                    due.append(bucket);
+                    // Taken, not drained: a bucket's room is given back
+                    // rather than kept for a second a full turn away.
+                    due.extend(std::mem::take(bucket));
                 } else {
                     bucket.retain(|&(at, slot)| {
                         if at <= now {
