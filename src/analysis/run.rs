@@ -99,7 +99,7 @@ enum ToOutput {
 struct FromWorker {
     worker: usize,
     // Boxed on purpose: flows are queued, sorted and moved between
-    // threads, and a pointer moves cheaper than a 450-byte flow.
+    // threads, and a pointer moves cheaper than a 248-byte flow.
     #[allow(clippy::vec_box)]
     finished: Vec<Box<Flow>>,
     /// The tick this report answers: the worker has read everything sent
