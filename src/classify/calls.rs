@@ -399,7 +399,7 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     CallRecord {
         record_type: "call",
         call: id,
-        app: app.map(|a| sigs.app(a).id.to_string()),
+        app: app.map(|a| sigs.app(a).id.clone()),
         start: crate::report::flow_record::round6(start.as_secs_f64()),
         end: crate::report::flow_record::round6(end.as_secs_f64()),
         duration: crate::report::flow_record::round6(end.nanos_since(start) as f64 / 1e9),
@@ -416,6 +416,7 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
         evidence,
     }
 }
+
 /// A media flow's RTP figures: streams, packets expected, lost, worst jitter.
 fn rtp_figures(record: &FlowRecord) -> Option<(u32, u64, i64, Option<f64>)> {
     let m = record.media.as_deref().filter(|m| !m.streams.is_empty())?;

@@ -263,7 +263,7 @@ pub struct FlowFacts {
     frames: Option<Box<AppFrames>>,
     /// The server name a TLS or QUIC ClientHello asked for.
     pub server_name: Option<Box<str>>,
-    /// The flow's first payload matched an app's byte pattern.
+    /// The flow's first payload matched an app's byte pattern (boxed: rare).
     pub payload_match: Option<Box<(AppId, PayloadKind, Box<str>)>>,
     /// DNS flow (port 53): answers go to the name cache, the flow itself
     /// is never call traffic.

@@ -29,7 +29,8 @@ pub struct CallRecord {
     #[serde(rename = "type")]
     pub record_type: &'static str,
     pub call: u32,
-    pub app: Option<String>,
+    /// Shared with the app's signature, as in the flow record.
+    pub app: Option<std::sync::Arc<str>>,
     pub start: f64,
     pub end: f64,
     pub duration: f64,
