@@ -8,6 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
+use foldhash::fast::RandomState;
 
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
@@ -57,7 +58,7 @@ pub struct CallTracker {
     /// Open sessions by the order they were opened (the order they close
     /// in when several go idle together, and at the end).
     sessions: BTreeMap<u64, Session>,
-    by_ip: HashMap<IpAddr, u64>,
+    by_ip: HashMap<IpAddr, u64, RandomState>,
     /// (last activity, session) for every value a session's last activity
     /// took; entries that no longer match their session are skipped. Finds
     /// idle sessions without scanning all of them for every ended flow.

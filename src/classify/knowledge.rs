@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
+use foldhash::fast::RandomState;
 
 use super::signatures::AppId;
 use crate::capture::Timestamp;
@@ -95,14 +96,14 @@ pub struct Reflection {
 /// on the packet path).
 #[derive(Debug)]
 struct Table<K: std::hash::Hash + Eq, V> {
-    map: DashMap<K, Learned<V>>,
+    map: DashMap<K, Learned<V>, RandomState>,
     entries: AtomicUsize,
 }
 
 impl<K: std::hash::Hash + Eq, V> Default for Table<K, V> {
     fn default() -> Self {
         Table {
-            map: DashMap::new(),
+            map: DashMap::default(),
             entries: AtomicUsize::new(0),
         }
     }

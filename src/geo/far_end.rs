@@ -52,6 +52,9 @@ pub struct DescribedNetwork {
     pub network: Network,
     pub summary: String,
     members: Vec<(String, Box<RawValue>)>,
+    /// The same members as JSON text, `,"special":…,"summary":"…"}`: what
+    /// follows the address in an NDJSON line (empty if it could not be made).
+    json_tail: String,
 }
 
 impl PartialEq for DescribedNetwork {
@@ -64,19 +67,24 @@ impl Eq for DescribedNetwork {}
 impl DescribedNetwork {
     pub fn new(network: Network) -> DescribedNetwork {
         let summary = network.summary();
-        let members = serde_json::to_string(&RemoteFields {
+        let json = serde_json::to_string(&RemoteFields {
             ip: None,
             network: &network,
             summary: &summary,
         })
-        .ok()
-        .and_then(|json| serde_json::from_str::<Members>(&json).ok())
-        .map(|m| m.0)
         .unwrap_or_default();
+        let members = serde_json::from_str::<Members>(&json)
+            .map(|m| m.0)
+            .unwrap_or_default();
+        let json_tail = match json.strip_prefix('{') {
+            Some(rest) if !members.is_empty() => format!(",{rest}"),
+            _ => String::new(),
+        };
         DescribedNetwork {
             network,
             summary,
             members,
+            json_tail,
         }
     }
 }
@@ -132,6 +140,21 @@ impl FarEnd {
         &self.described.summary
     }
 
+    /// Appends the record's `remote` object as JSON text, the network's
+    /// members copied as written once (what `serialize_remote` writes).
+    pub fn write_remote_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let tail = &self.described.json_tail;
+        if tail.is_empty() {
+            return serde_json::to_writer(out, &RemoteAsSerde(self));
+        }
+        out.extend_from_slice(b"{\"ip\":\"");
+        // An address's text needs no escaping.
+        std::io::Write::write_fmt(out, format_args!("{}", self.ip)).map_err(serde_json::Error::io)?;
+        out.push(b'"');
+        out.extend_from_slice(tail.as_bytes());
+        Ok(())
+    }
+
     /// Writes the record's `remote` object: `{"ip":…, the network's fields,
     /// "summary":…}`, the network's values copied as written once.
     pub fn serialize_remote<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -151,6 +174,14 @@ impl FarEnd {
             map.serialize_entry(key, value)?;
         }
         map.end()
+    }
+}
+
+struct RemoteAsSerde<'a>(&'a FarEnd);
+
+impl Serialize for RemoteAsSerde<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_remote(s)
     }
 }
 

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use dashmap::DashMap;
+use foldhash::fast::RandomState;
 
 use super::database::{GeoAnswer, GeoDb};
 use super::error::GeoError;
@@ -24,9 +25,9 @@ pub struct GeoResolver {
     db: GeoDb,
     operators: Operators,
     jurisdictions: Jurisdictions,
-    cache: DashMap<IpAddr, Arc<FarEnd>>,
+    cache: DashMap<IpAddr, Arc<FarEnd>, RandomState>,
     /// Descriptions by database answer: many addresses share a network.
-    networks: DashMap<GeoAnswer, Arc<DescribedNetwork>>,
+    networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
 }
 
 impl GeoResolver {
@@ -35,8 +36,8 @@ impl GeoResolver {
             db,
             operators,
             jurisdictions,
-            cache: DashMap::new(),
-            networks: DashMap::new(),
+            cache: DashMap::default(),
+            networks: DashMap::default(),
         }
     }
 

@@ -8,13 +8,23 @@ use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
 pub struct NdjsonSink {
     out: io::BufWriter<Box<dyn Write + Send>>,
+    /// One flow line, built whole before it is written.
+    line: Vec<u8>,
 }
 
 impl NdjsonSink {
     pub fn new(out: Box<dyn Write + Send>) -> NdjsonSink {
         NdjsonSink {
             out: io::BufWriter::with_capacity(1 << 16, out),
+            line: Vec::new(),
         }
+    }
+
+    fn flow_line(&mut self, record: &FlowRecord) -> io::Result<()> {
+        self.line.clear();
+        super::ndjson_line::write_flow(&mut self.line, record)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn line<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
@@ -25,7 +35,7 @@ impl NdjsonSink {
 
 impl RecordSink for NdjsonSink {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
-        self.line(record)
+        self.flow_line(record)
     }
 
     fn call(&mut self, record: &CallRecord) -> io::Result<()> {
@@ -33,7 +43,7 @@ impl RecordSink for NdjsonSink {
     }
 
     fn flow_update(&mut self, record: &FlowRecord) -> io::Result<()> {
-        self.line(record)
+        self.flow_line(record)
     }
 
     fn refresh(&mut self, _status: &LiveStatus) -> io::Result<()> {

@@ -14,6 +14,7 @@ pub mod json;
 pub mod live_status;
 pub mod live_table;
 pub mod media_summary;
+pub mod ndjson_line;
 pub mod remote;
 pub mod sink;
 pub mod summary;
