@@ -194,29 +194,44 @@ fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     }
 }
 
-/// Keeps the stronger of two guesses; between equals, a vendor app beats a
-/// generic protocol family.
+/// Whether a guess of `app` at `strength` beats `best`; between equals, a
+/// vendor app beats a generic protocol family.
+fn beats(sigs: &Signatures, best: Option<&AppGuess>, app: AppId, strength: AppStrength) -> bool {
+    // A protocol family's own fingerprints (SIP request lines, libwebrtc
+    // attributes) only say which family: protocol strength.
+    let key = |app: AppId, strength: AppStrength| {
+        let generic = sigs.app(app).generic;
+        let strength = if generic && strength == AppStrength::Fingerprint {
+            AppStrength::Protocol
+        } else {
+            strength
+        };
+        (strength, !generic)
+    };
+    best.is_none_or(|b| key(app, strength) > key(b.app, b.strength))
+}
+
+/// Makes `app` the best guess if it beats the current one; its evidence
+/// text is only built then. Returns the new best guess, to add kinds to.
+fn offer<'a>(
+    sigs: &Signatures,
+    best: &'a mut Option<AppGuess>,
+    app: AppId,
+    strength: AppStrength,
+    evidence: impl FnOnce() -> String,
+) -> Option<&'a mut AppGuess> {
+    if !beats(sigs, best.as_ref(), app, strength) {
+        return None;
+    }
+    Some(best.insert(AppGuess::new(app, strength, evidence())))
+}
+
+/// Keeps the stronger of two guesses (see `beats`).
 fn stronger(sigs: &Signatures, a: Option<AppGuess>, b: AppGuess) -> Option<AppGuess> {
-    match a {
-        None => Some(b),
-        Some(a) => {
-            // A protocol family's own fingerprints (SIP request lines,
-            // libwebrtc attributes) only say which family: protocol strength.
-            let key = |g: &AppGuess| {
-                let generic = sigs.app(g.app).generic;
-                let strength = if generic && g.strength == AppStrength::Fingerprint {
-                    AppStrength::Protocol
-                } else {
-                    g.strength
-                };
-                (strength, !generic)
-            };
-            if key(&b) > key(&a) {
-                Some(b)
-            } else {
-                Some(a)
-            }
-        }
+    if beats(sigs, a.as_ref(), b.app, b.strength) {
+        Some(b)
+    } else {
+        a
     }
 }
 
@@ -237,36 +252,32 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
 
     if let Some(stun) = &f.stun {
         if let Some((app, why)) = &stun.vendor {
-            best = stronger(
-                sigs,
-                best,
-                AppGuess::new(*app, AppStrength::Fingerprint, why.to_string()),
-            );
+            offer(sigs, &mut best, *app, AppStrength::Fingerprint, || {
+                why.to_string()
+            });
         }
     }
     if let Some((app, kind, why)) = f.payload_match.as_deref() {
-        let mut g = AppGuess::new(*app, AppStrength::Fingerprint, why.to_string());
-        g.payload_kind = Some(*kind);
-        best = stronger(sigs, best, g);
+        if let Some(g) = offer(sigs, &mut best, *app, AppStrength::Fingerprint, || {
+            why.to_string()
+        }) {
+            g.payload_kind = Some(*kind);
+        }
     }
     if let Some((id, why)) = app_framing(f) {
         if let Some(app) = sigs.app_id(id) {
-            best = stronger(
-                sigs,
-                best,
-                AppGuess::new(app, AppStrength::Fingerprint, why),
-            );
+            offer(sigs, &mut best, app, AppStrength::Fingerprint, || {
+                why.to_string()
+            });
         }
     }
     if let Some(name) = &f.server_name {
         if let Some(m) = sigs.match_domain(name) {
-            let mut g = AppGuess::new(
-                m.app,
-                AppStrength::ServerName,
-                format!("server name {}", m.evidence),
-            );
-            g.domain_kind = Some(m.kind);
-            best = stronger(sigs, best, g);
+            if let Some(g) = offer(sigs, &mut best, m.app, AppStrength::ServerName, || {
+                format!("server name {}", m.evidence)
+            }) {
+                g.domain_kind = Some(m.kind);
+            }
         }
     }
     let local_socket = std::net::SocketAddr::new(x.sides.local.ip, x.sides.local.port);
@@ -295,16 +306,13 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     {
         let socket = std::net::SocketAddr::new(end.ip, end.port);
         if let Some(s) = x.knowledge.socket_app(socket, x.as_of) {
-            let g = AppGuess::new(
-                s.app,
-                AppStrength::Socket,
+            offer(sigs, &mut best, s.app, AppStrength::Socket, || {
                 format!(
                     "socket {end} also carried {} ({})",
                     sigs.app(s.app).id,
                     s.evidence
-                ),
-            );
-            best = stronger(sigs, best, g);
+                )
+            });
         }
     }
     // A host that carried this app's signalling (SDP, H.225) on this port.
@@ -313,28 +321,23 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         if let (Some(app), true, super::knowledge::ServerRole::Signalling) =
             (server.app, same_port, server.role)
         {
-            let g = AppGuess::new(
-                app,
-                AppStrength::Socket,
+            offer(sigs, &mut best, app, AppStrength::Socket, || {
                 format!(
                     "{} carried {} signalling",
                     server.endpoint,
                     sigs.app(app).display_name
-                ),
-            );
-            best = stronger(sigs, best, g);
+                )
+            });
         }
     }
     if f.server_name.is_none() {
         if let Some(name) = x.knowledge.name(x.sides.far.ip, x.as_of) {
             if let Some(m) = sigs.match_domain(&name) {
-                let mut g = AppGuess::new(
-                    m.app,
-                    AppStrength::ResolvedName,
-                    format!("far end resolved by DNS as {}", m.evidence),
-                );
-                g.domain_kind = Some(m.kind);
-                best = stronger(sigs, best, g);
+                if let Some(g) = offer(sigs, &mut best, m.app, AppStrength::ResolvedName, || {
+                    format!("far end resolved by DNS as {}", m.evidence)
+                }) {
+                    g.domain_kind = Some(m.kind);
+                }
             }
         }
     }

@@ -64,6 +64,10 @@ pub struct StunFacts {
     pub mapped: Option<(SocketAddr, Direction)>,
     /// XOR-RELAYED-ADDRESS from an Allocate success.
     pub relayed: Option<SocketAddr>,
+    /// The reflection this flow last taught the knowledge, per direction of
+    /// the response: repeating it changes nothing (the earliest is kept),
+    /// and keepalives repeat it every few seconds.
+    pub reflection_taught: [Option<SocketAddr>; 2],
     /// Far peers named by XOR-PEER-ADDRESS (CreatePermission, ChannelBind, Send).
     pub peers: Vec<SocketAddr>,
     /// RESPONSE-ORIGIN / OTHER-ADDRESS seen: attributes only servers send.

@@ -383,7 +383,12 @@ fn observe_stun(
                 if s.mapped.is_none() {
                     s.mapped = Some((a, pkt.dir.reverse()));
                 }
-                if msg.method == stun::BINDING || msg.method == stun::ALLOCATE {
+                let taught = s.reflection_taught.get_mut(pkt.dir.index());
+                let new = taught.as_ref().is_none_or(|t| **t != Some(a));
+                if (msg.method == stun::BINDING || msg.method == stun::ALLOCATE) && new {
+                    if let Some(t) = taught {
+                        *t = Some(a);
+                    }
                     ctx.knowledge.learn_reflection(
                         socket(&pkt.dst),
                         Reflection {
