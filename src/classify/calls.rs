@@ -5,10 +5,10 @@
 //! not part of a call pass straight through. The input order is the order
 //! flows end, so the grouping is the same however the work was spread.
 
+use foldhash::fast::RandomState;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use foldhash::fast::RandomState;
 
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
@@ -344,9 +344,11 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
         ),
         _ => "Only signalling was seen.".to_string(),
     };
-    let mut local: Vec<String> = members.iter().map(|f| f.local.to_string()).collect();
+    // Each distinct socket written once (a busy device's call has hundreds
+    // of flows from a few sockets), then sorted as text.
+    let sockets: BTreeSet<Endpoint> = members.iter().map(|f| f.local).collect();
+    let mut local: Vec<String> = sockets.iter().map(Endpoint::to_string).collect();
     local.sort();
-    local.dedup();
     let mut learned: Vec<String> = Vec::new();
     for f in members {
         if let Some((reflector, public)) = f.reflected_by.as_deref() {

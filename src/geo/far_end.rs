@@ -149,7 +149,8 @@ impl FarEnd {
         }
         out.extend_from_slice(b"{\"ip\":\"");
         // An address's text needs no escaping.
-        std::io::Write::write_fmt(out, format_args!("{}", self.ip)).map_err(serde_json::Error::io)?;
+        std::io::Write::write_fmt(out, format_args!("{}", self.ip))
+            .map_err(serde_json::Error::io)?;
         out.push(b'"');
         out.extend_from_slice(tail.as_bytes());
         Ok(())

@@ -89,9 +89,9 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
 /// A JSON string; escaped by serde_json only when some byte needs it.
 fn string(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     // A fold rather than `any`: no early exit, so the check vectorises.
-    let needs_escape = s
-        .bytes()
-        .fold(false, |acc, b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let needs_escape = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if needs_escape {
         return serde_json::to_writer(out, s);
     }
