@@ -2,15 +2,14 @@
 //!
 //! Everything but the address depends only on what the databases answer for
 //! it (country, ASN, operator), which thousands of addresses share: that part,
-//! its summary line and its JSON are made once per network (`Network`), and a
-//! far end is the address plus a pointer to it.
+//! its summary line and its NDJSON text are made once per network
+//! (`DescribedNetwork`), and a far end is the address plus a pointer to it.
 
 use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 /// What callpath says about the network an address belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -45,15 +44,14 @@ pub struct Network {
     pub operator_jurisdiction_short: Vec<String>,
 }
 
-/// A network with its summary line and the members of its `remote` JSON
-/// object (everything after `"ip"`), each value written once.
+/// A network with its summary line and the text of its `remote` JSON
+/// object's members (everything after `"ip"`), written once.
 #[derive(Debug)]
 pub struct DescribedNetwork {
     pub network: Network,
     pub summary: String,
-    members: Vec<(String, Box<RawValue>)>,
-    /// The same members as JSON text, `,"special":…,"summary":"…"}`: what
-    /// follows the address in an NDJSON line (empty if it could not be made).
+    /// `,"special":…,"summary":"…"}`: what follows the address in an NDJSON
+    /// line (empty if it could not be made).
     json_tail: String,
 }
 
@@ -73,45 +71,15 @@ impl DescribedNetwork {
             summary: &summary,
         })
         .unwrap_or_default();
-        let members = serde_json::from_str::<Members>(&json)
-            .map(|m| m.0)
-            .unwrap_or_default();
         let json_tail = match json.strip_prefix('{') {
-            Some(rest) if !members.is_empty() => format!(",{rest}"),
+            Some(rest) if rest.len() > 1 => format!(",{rest}"),
             _ => String::new(),
         };
         DescribedNetwork {
             network,
             summary,
-            members,
             json_tail,
         }
-    }
-}
-
-/// A JSON object's members in their order, values kept as written.
-struct Members(Vec<(String, Box<RawValue>)>);
-
-impl<'de> serde::Deserialize<'de> for Members {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Members;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(
-                self,
-                mut map: M,
-            ) -> Result<Members, M::Error> {
-                let mut out = Vec::new();
-                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
-                    out.push(entry);
-                }
-                Ok(Members(out))
-            }
-        }
-        d.deserialize_map(V)
     }
 }
 
@@ -157,24 +125,14 @@ impl FarEnd {
     }
 
     /// Writes the record's `remote` object: `{"ip":…, the network's fields,
-    /// "summary":…}`, the network's values copied as written once.
+    /// "summary":…}`.
     pub fn serialize_remote<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let members = &self.described.members;
-        if members.is_empty() {
-            return RemoteFields {
-                ip: Some(self.ip),
-                network: self,
-                summary: self.summary(),
-            }
-            .serialize(s);
+        RemoteFields {
+            ip: Some(self.ip),
+            network: self,
+            summary: self.summary(),
         }
-        let mut map = s.serialize_map(Some(members.len() + 1))?;
-        map.serialize_entry("ip", &self.ip)?;
-        for (key, value) in members {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        .serialize(s)
     }
 }
 
