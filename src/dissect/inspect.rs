@@ -559,6 +559,11 @@ fn method_name(m: u16) -> &'static str {
 /// Zoom, Discord, Telegram, IAX2, MGCP, SIP, H.225 RAS and QUIC names on
 /// UDP. Returns whether the payload was recognised.
 fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) -> bool {
+    // Past its first packets a flow proven QUIC carries nothing else this
+    // looks for: its packets skip the other framings' parsers.
+    if facts.quic && facts.inspected > EARLY_PACKETS {
+        return true;
+    }
     let p = pkt.payload;
     let (sport, dport) = (pkt.src.port, pkt.dst.port);
     if zoom::is_server_port(sport) || zoom::is_server_port(dport) {
