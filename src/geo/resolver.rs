@@ -1,6 +1,7 @@
 //! Resolves far ends once per address per run: GeoDb + operators + jurisdictions.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -26,6 +27,9 @@ pub struct GeoResolver {
     operators: Operators,
     jurisdictions: Jurisdictions,
     cache: DashMap<IpAddr, Arc<FarEnd>, RandomState>,
+    /// Entries in `cache`, kept beside it: asking a `DashMap` its length
+    /// locks every shard, and every finished flow resolves its far end.
+    cached: AtomicUsize,
     /// Descriptions by database answer: many addresses share a network.
     networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
 }
@@ -37,6 +41,7 @@ impl GeoResolver {
             operators,
             jurisdictions,
             cache: DashMap::default(),
+            cached: AtomicUsize::new(0),
             networks: DashMap::default(),
         }
     }
@@ -50,19 +55,23 @@ impl GeoResolver {
         ))
     }
 
-    /// The far end for `ip`; the databases are asked at most once per address.
+    /// The far end for `ip`; the databases are asked about each address
+    /// once while it stays cached.
     pub fn resolve(&self, ip: IpAddr) -> Arc<FarEnd> {
-        if self.cache.len() >= MAX_CACHED && !self.cache.contains_key(&ip) {
-            self.cache.clear();
+        if let Some(known) = self.cache.get(&ip) {
+            return Arc::clone(known.value());
         }
-        // The entry holds its shard locked while describing, so concurrent callers for the same
-        // address wait instead of looking it up twice.
-        Arc::clone(
-            self.cache
-                .entry(ip)
-                .or_insert_with(|| Arc::new(self.describe(ip)))
-                .value(),
-        )
+        if self.cached.load(Ordering::Relaxed) >= MAX_CACHED {
+            self.cache.clear();
+            self.cached.store(0, Ordering::Relaxed);
+        }
+        // The entry holds its shard locked while describing, so concurrent
+        // callers for the same address wait instead of looking it up twice.
+        let entry = self.cache.entry(ip);
+        if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
+            self.cached.fetch_add(1, Ordering::Relaxed);
+        }
+        Arc::clone(entry.or_insert_with(|| Arc::new(self.describe(ip))).value())
     }
 
     /// Uncached description of `ip` (its network's description may be cached).
@@ -130,8 +139,8 @@ impl GeoResolver {
         &self.jurisdictions
     }
 
-    /// Distinct addresses resolved so far.
+    /// Distinct addresses resolved and cached.
     pub fn cached(&self) -> usize {
-        self.cache.len()
+        self.cached.load(Ordering::Relaxed)
     }
 }
