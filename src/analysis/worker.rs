@@ -86,6 +86,9 @@ impl FlowWorker {
 /// (which carry no ports), land on the same worker.
 pub fn worker_of(view: &PacketView<'_>, workers: usize) -> usize {
     use std::hash::{Hash, Hasher};
+    if workers <= 1 {
+        return 0;
+    }
     let (a, b) = if view.src <= view.dst {
         (view.src, view.dst)
     } else {

@@ -185,14 +185,20 @@ fn parse_framed(payload: &[u8]) -> Result<(SipMessage<'_>, usize), DissectError>
 /// End of the header block: (length of the header text, start of the body).
 /// Accepts CRLFCRLF and, leniently, LFLF.
 fn header_end(p: &[u8]) -> Option<(usize, usize)> {
-    let crlf = p.windows(4).position(|w| w == b"\r\n\r\n");
-    let lf = p.windows(2).position(|w| w == b"\n\n");
-    match (crlf, lf) {
-        (Some(a), Some(b)) if b < a => Some((b, b + 2)),
-        (Some(a), _) => Some((a, a + 4)),
-        (None, Some(b)) => Some((b, b + 2)),
-        (None, None) => None,
+    // Only line ends can end the headers: jump from one to the next
+    // (memchr) instead of testing every byte of the message.
+    for i in memchr::memchr_iter(b'\n', p) {
+        match p.get(i + 1) {
+            Some(b'\n') => return Some((i, i + 2)),
+            Some(b'\r')
+                if p.get(i + 2) == Some(&b'\n') && i > 0 && p.get(i - 1) == Some(&b'\r') =>
+            {
+                return Some((i - 1, i + 3));
+            }
+            _ => {}
+        }
     }
+    None
 }
 
 enum Header {
@@ -254,6 +260,53 @@ pub fn messages(segment: &[u8]) -> impl Iterator<Item = SipMessage<'_>> {
 mod tests {
     use super::*;
     use crate::dissect::test_corpus::{lcg_bytes, payloads};
+
+    /// The end of the headers as the first empty line, with either line end.
+    fn header_end_by_search(p: &[u8]) -> Option<(usize, usize)> {
+        let crlf = p.windows(4).position(|w| w == b"\r\n\r\n");
+        let lf = p.windows(2).position(|w| w == b"\n\n");
+        match (crlf, lf) {
+            (Some(a), Some(b)) if b < a => Some((b, b + 2)),
+            (Some(a), _) => Some((a, a + 4)),
+            (None, Some(b)) => Some((b, b + 2)),
+            (None, None) => None,
+        }
+    }
+
+    #[test]
+    fn header_end_finds_the_first_empty_line() {
+        let cases: [&[u8]; 9] = [
+            b"INVITE x SIP/2.0\r\nA: b\r\n\r\nbody",
+            b"INVITE x SIP/2.0\nA: b\n\nbody\r\n\r\n",
+            b"A\r\n\nB",
+            b"A\n\r\n\r\n",
+            b"\r\n\r\n",
+            b"\n\n",
+            b"\n\r\n",
+            b"no end\r\n",
+            b"",
+        ];
+        for case in cases {
+            assert_eq!(header_end(case), header_end_by_search(case), "{case:?}");
+        }
+        for seed in 0..2000 {
+            // Bytes drawn mostly from line ends, to hit every mix.
+            let bytes: Vec<u8> = lcg_bytes(seed, 24)
+                .into_iter()
+                .map(|b| match b % 4 {
+                    0 => b'\r',
+                    1 => b'\n',
+                    2 => b'a',
+                    _ => b,
+                })
+                .collect();
+            assert_eq!(
+                header_end(&bytes),
+                header_end_by_search(&bytes),
+                "{bytes:?}"
+            );
+        }
+    }
 
     fn invite() -> Option<Vec<u8>> {
         // sip.pcap frame 22: INVITE with a 272-byte SDP body.
