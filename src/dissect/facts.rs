@@ -64,10 +64,12 @@ pub struct StunFacts {
     pub mapped: Option<(SocketAddr, Direction)>,
     /// XOR-RELAYED-ADDRESS from an Allocate success.
     pub relayed: Option<SocketAddr>,
-    /// The reflection this flow last taught the knowledge, per direction of
-    /// the response: repeating it changes nothing (the earliest is kept),
-    /// and keepalives repeat it every few seconds.
-    pub reflection_taught: [Option<SocketAddr>; 2],
+    /// Whether this flow already taught the knowledge a reflection (keyed
+    /// by the receiving socket) or a server (keyed by the sender's address),
+    /// per direction of the response. Knowledge keeps the earliest fact per
+    /// key, so the flow's later keepalives could change nothing.
+    pub reflection_taught: [bool; 2],
+    pub server_taught: [bool; 2],
     /// Far peers named by XOR-PEER-ADDRESS (CreatePermission, ChannelBind, Send).
     pub peers: Vec<SocketAddr>,
     /// RESPONSE-ORIGIN / OTHER-ADDRESS seen: attributes only servers send.

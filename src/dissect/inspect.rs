@@ -383,12 +383,9 @@ fn observe_stun(
                 if s.mapped.is_none() {
                     s.mapped = Some((a, pkt.dir.reverse()));
                 }
-                let taught = s.reflection_taught.get_mut(pkt.dir.index());
-                let new = taught.as_ref().is_none_or(|t| **t != Some(a));
-                if (msg.method == stun::BINDING || msg.method == stun::ALLOCATE) && new {
-                    if let Some(t) = taught {
-                        *t = Some(a);
-                    }
+                if (msg.method == stun::BINDING || msg.method == stun::ALLOCATE)
+                    && first_teaching(&mut s.reflection_taught, pkt.dir)
+                {
                     ctx.knowledge.learn_reflection(
                         socket(&pkt.dst),
                         Reflection {
@@ -482,18 +479,21 @@ fn observe_stun(
                 pkt.clock,
             );
         }
-        ctx.knowledge.learn_server(
-            ServerInfo {
-                role: ServerRole::Turn,
-                app,
-                endpoint: socket(&pkt.src),
-            },
-            pkt.clock,
-        );
+        if first_teaching(&mut s.server_taught, pkt.dir) {
+            ctx.knowledge.learn_server(
+                ServerInfo {
+                    role: ServerRole::Turn,
+                    app,
+                    endpoint: socket(&pkt.src),
+                },
+                pkt.clock,
+            );
+        }
     } else if success
         && msg.method == stun::BINDING
         && s.ice_checks == [0, 0]
         && s.requests.get(pkt.dir.index()) == Some(&0)
+        && first_teaching(&mut s.server_taught, pkt.dir)
     {
         // Answered Binding requests and never asked any itself: a STUN
         // server, not an ICE peer (peers check in both directions).
@@ -508,6 +508,14 @@ fn observe_stun(
     }
     if let Some((app, why)) = vendor {
         learn_socket_app(ctx, pkt, app, why);
+    }
+}
+
+/// Marks what a flow teaches in direction `dir`; true the first time only.
+fn first_teaching(taught: &mut [bool; 2], dir: Direction) -> bool {
+    match taught.get_mut(dir.index()) {
+        Some(done) => !std::mem::replace(done, true),
+        None => true,
     }
 }
 
