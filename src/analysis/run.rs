@@ -77,6 +77,9 @@ struct Intake {
     now: Timestamp,
     next_tick: Timestamp,
     file_index: u32,
+    /// Earliest and latest packet time read (the summary's first and last
+    /// packet, converted once at the end).
+    span: Option<(Timestamp, Timestamp)>,
 }
 
 /// What the reader sends a worker thread.
@@ -152,6 +155,7 @@ impl Analysis {
                 now: Timestamp(i64::MIN),
                 next_tick: Timestamp(i64::MIN),
                 file_index: 0,
+                span: None,
             },
             threads,
             peak_active: 0,
@@ -411,6 +415,10 @@ impl Analysis {
             self.output.accept(f);
         }
         self.output.release_all();
+        if let Some((first, last)) = self.intake.span {
+            self.intake.summary.first_packet = Some(first.as_secs_f64());
+            self.intake.summary.last_packet = Some(last.as_secs_f64());
+        }
         self.intake.summary.calls = self.output.classifier.calls();
         self.intake.summary.flows = self.output.flows;
         self.intake.summary.roles = std::mem::take(&mut self.output.roles);
@@ -435,11 +443,9 @@ impl Intake {
         if ts > self.now {
             self.now = ts;
         }
-        let secs = ts.as_secs_f64();
-        let first = self.summary.first_packet.get_or_insert(secs);
-        *first = first.min(secs);
-        let last = self.summary.last_packet.get_or_insert(secs);
-        *last = last.max(secs);
+        let (first, last) = self.span.get_or_insert((ts, ts));
+        *first = (*first).min(ts);
+        *last = (*last).max(ts);
         match decode::decode(pkt.link, pkt.data) {
             Decoded::Skipped(reason) => {
                 *self
