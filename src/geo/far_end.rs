@@ -136,6 +136,7 @@ impl FarEnd {
     }
 }
 
+/// A far end serialised as its record's `remote` object.
 struct RemoteAsSerde<'a>(&'a FarEnd);
 
 impl Serialize for RemoteAsSerde<'_> {
