@@ -138,9 +138,11 @@ impl CaptureFile {
         F: FnMut(RawPacket<'a>, u64),
     {
         let mut released = 0usize;
+        let mut populated = self.populate_ahead(0, 0);
         let mut visit = |pkt: RawPacket<'a>, pos: u64| {
             visit(pkt, pos);
             released = self.release_behind(released, pos as usize);
+            populated = self.populate_ahead(populated, pos as usize);
         };
         match self.format {
             CaptureFormat::Pcap {
@@ -154,6 +156,30 @@ impl CaptureFile {
 }
 
 impl CaptureFile {
+    /// Maps the next chunk of the file into the page tables in one call once
+    /// the cursor comes within a chunk of `populated`: touching pages one by
+    /// one costs a page fault each. Returns how far pages are now mapped.
+    fn populate_ahead(&self, populated: usize, cursor: usize) -> usize {
+        if cursor + RELEASE_CHUNK <= populated {
+            return populated;
+        }
+        let Backing::Mapped(map) = &self.backing else {
+            return usize::MAX;
+        };
+        let end = (populated + RELEASE_CHUNK).min(map.len());
+        #[cfg(target_os = "linux")]
+        if end > populated {
+            // Older kernels refuse MADV_POPULATE_READ: pages then fault in
+            // as they are read, as before.
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, populated, end - populated);
+        }
+        if end == map.len() {
+            usize::MAX
+        } else {
+            end
+        }
+    }
+
     /// Drops the mapped pages the reader has passed (from `released` up to
     /// `cursor`, in whole chunks) so that resident memory stays flat however
     /// long the capture is. Returns how far pages are now released.
