@@ -217,16 +217,24 @@ impl GeoDb {
 
     /// Everything the databases know about `ip`. Special ranges are answered without a lookup.
     pub fn lookup(&self, ip: IpAddr) -> GeoAnswer {
+        self.lookup_network(ip).0
+    }
+
+    /// `lookup`, with the length of the IPv4 prefix every address of
+    /// which gets the same answer (`None` for special and IPv6 addresses,
+    /// or when a database record could not be read).
+    pub fn lookup_network(&self, ip: IpAddr) -> (GeoAnswer, Option<u8>) {
         let special = SpecialRange::of(ip);
         let target = match special {
             None => ip.to_canonical(),
             Some(range) => match range.embedded_ipv4(ip) {
                 Some(v4) => IpAddr::V4(v4),
                 None => {
-                    return GeoAnswer {
+                    let answer = GeoAnswer {
                         special,
                         ..GeoAnswer::default()
-                    }
+                    };
+                    return (answer, None);
                 }
             },
         };
@@ -235,10 +243,23 @@ impl GeoDb {
             special,
             ..GeoAnswer::default()
         };
+        // The answer holds for the smallest of the networks the databases
+        // asked matched (the longest prefix); the ones not asked do not count.
+        let mut prefix = (special.is_none() && target.is_ipv4()).then_some(0u8);
         let mut sources: Vec<&str> = Vec::new();
         for db in &self.dbs {
             // A record that fails to decode is treated as "this database does not know".
-            let Ok(Some(rec)) = db.reader.lookup::<GeoRecord>(target) else {
+            let rec = match db.reader.lookup_prefix::<GeoRecord>(target) {
+                Ok((rec, len)) => {
+                    prefix = prefix.map(|p| p.max(u8::try_from(len).unwrap_or(u8::MAX)));
+                    rec
+                }
+                Err(_) => {
+                    prefix = None;
+                    None
+                }
+            };
+            let Some(rec) = rec else {
                 continue;
             };
             if merge(&mut answer, rec) {
@@ -251,7 +272,7 @@ impl GeoDb {
         if !sources.is_empty() {
             answer.source = Some(sources.join(" + "));
         }
-        answer
+        (answer, prefix.filter(|&p| p <= 32))
     }
 
     /// Number of database lookups made so far (special ranges are not counted).

@@ -117,8 +117,7 @@ impl FarEnd {
         }
         out.extend_from_slice(b"{\"ip\":\"");
         // An address's text needs no escaping.
-        std::io::Write::write_fmt(out, format_args!("{}", self.ip))
-            .map_err(serde_json::Error::io)?;
+        crate::flow::write_ip_text(out, self.ip);
         out.push(b'"');
         out.extend_from_slice(tail.as_bytes());
         Ok(())

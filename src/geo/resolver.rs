@@ -12,6 +12,7 @@ use super::error::GeoError;
 use super::far_end::{DescribedNetwork, FarEnd, Network};
 use super::jurisdictions::Jurisdictions;
 use super::operators::Operators;
+use super::special_range::SpecialRange;
 
 /// Most far ends cached at once. A flood of random addresses would
 /// otherwise grow the cache without bound; when it is full it starts over,
@@ -32,6 +33,24 @@ pub struct GeoResolver {
     cached: AtomicUsize,
     /// Descriptions by database answer: many addresses share a network.
     networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
+    /// Descriptions of whole IPv4 /16 blocks, for addresses whose database
+    /// networks are that wide or wider (most of the address space): the
+    /// other addresses of the block need no database lookup. At most 65,536.
+    blocks: DashMap<u16, Arc<DescribedNetwork>, RandomState>,
+}
+
+/// Prefix length of the blocks `GeoResolver::blocks` describes.
+const BLOCK_PREFIX: u8 = 16;
+
+/// The /16 block of a plain (not special-purpose) IPv4 address.
+fn block_of(ip: IpAddr) -> Option<u16> {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) if SpecialRange::of(ip).is_none() => {
+            let [a, b, _, _] = v4.octets();
+            Some(u16::from_be_bytes([a, b]))
+        }
+        _ => None,
+    }
 }
 
 impl GeoResolver {
@@ -43,6 +62,7 @@ impl GeoResolver {
             cache: DashMap::default(),
             cached: AtomicUsize::new(0),
             networks: DashMap::default(),
+            blocks: DashMap::default(),
         }
     }
 
@@ -76,7 +96,11 @@ impl GeoResolver {
 
     /// Uncached description of `ip` (its network's description may be cached).
     pub fn describe(&self, ip: IpAddr) -> FarEnd {
-        let answer = self.db.lookup(ip);
+        let block = block_of(ip);
+        if let Some(known) = block.and_then(|b| self.blocks.get(&b)) {
+            return FarEnd::new(ip, Arc::clone(known.value()));
+        }
+        let (answer, prefix) = self.db.lookup_network(ip);
         if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
             self.networks.clear();
         }
@@ -88,6 +112,11 @@ impl GeoResolver {
                 d
             }
         };
+        if let (Some(b), Some(p)) = (block, prefix) {
+            if p <= BLOCK_PREFIX {
+                self.blocks.insert(b, Arc::clone(&described));
+            }
+        }
         FarEnd::new(ip, described)
     }
 

@@ -447,3 +447,40 @@ fn teams_relay_in_the_corpus_with_embedded_and_user_databases() {
         "the embedded database still fills the ASN"
     );
 }
+
+/// Addresses answered from a described /16 block get exactly what a
+/// lookup of their own would give, and the block saves lookups.
+#[test]
+fn block_cache_answers_as_a_lookup_would() {
+    let cached = resolver();
+    let mut addresses = Vec::new();
+    // Blocks inside wide networks, blocks split into small networks,
+    // special ranges inside ordinary /16s (192.0.2.0/24, 198.51.100.0/24).
+    for (a, b) in [
+        (52, 114),
+        (8, 8),
+        (223, 182),
+        (111, 225),
+        (192, 0),
+        (198, 51),
+        (1, 1),
+    ] {
+        for c in (0..=255u8).step_by(37) {
+            for d in [1u8, 100, 254] {
+                addresses.push(IpAddr::from([a, b, c, d]));
+            }
+        }
+    }
+    for &ip in &addresses {
+        let fresh = resolver().describe(ip);
+        let got = cached.resolve(ip);
+        assert_eq!(got.described.network, fresh.described.network, "{ip}");
+        assert_eq!(got.summary(), fresh.summary(), "{ip}");
+    }
+    assert!(
+        cached.db().lookups() < addresses.len() as u64,
+        "{} lookups for {} addresses",
+        cached.db().lookups(),
+        addresses.len()
+    );
+}
