@@ -13,6 +13,6 @@ pub mod tracked_flow;
 
 pub use direction_stats::DirectionStats;
 pub use histograms::FlowHistograms;
-pub use key::{Direction, Endpoint, FlowKey};
+pub use key::{write_ip_text, Direction, Endpoint, FlowKey};
 pub use table::{FlowTable, FlowTableConfig, FlowTableStats};
 pub use tracked_flow::{EndReason, Flow};

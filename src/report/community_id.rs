@@ -17,13 +17,27 @@ use crate::flow::Endpoint;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommunityId([u8; 20]);
 
-impl fmt::Display for CommunityId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // 20 bytes are 28 base64 characters.
+impl CommunityId {
+    /// The base64 text of the hash: 20 bytes are 28 characters.
+    fn base64(&self) -> ([u8; 28], usize) {
         let mut text = [0u8; 28];
         let n = base64::engine::general_purpose::STANDARD
             .encode_slice(self.0, &mut text)
-            .map_err(|_| fmt::Error)?;
+            .unwrap_or(0);
+        (text, n)
+    }
+
+    /// Appends the ID as `Display` writes it.
+    pub fn write_text(&self, out: &mut Vec<u8>) {
+        let (text, n) = self.base64();
+        out.extend_from_slice(b"1:");
+        out.extend_from_slice(text.get(..n).unwrap_or_default());
+    }
+}
+
+impl fmt::Display for CommunityId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (text, n) = self.base64();
         let text = std::str::from_utf8(text.get(..n).ok_or(fmt::Error)?).map_err(|_| fmt::Error)?;
         write!(f, "1:{text}")
     }

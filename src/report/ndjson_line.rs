@@ -7,10 +7,8 @@
 //! nested values still go through it, and a test compares whole lines with
 //! `serde_json::to_string` of the same records.
 
-use std::fmt::Display;
-use std::io::Write;
-
 use super::flow_record::FlowRecord;
+use crate::flow::Endpoint;
 
 /// Appends `record` as JSON (no newline) to `out`.
 pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
@@ -19,9 +17,9 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     out.extend_from_slice(b",\"l4\":");
     string(out, r.l4)?;
     out.extend_from_slice(b",\"src\":");
-    plain_text(out, &r.src)?;
+    endpoint(out, &r.src);
     out.extend_from_slice(b",\"dst\":");
-    plain_text(out, &r.dst)?;
+    endpoint(out, &r.dst);
     out.extend_from_slice(b",\"first_seen\":");
     serde_json::to_writer(&mut *out, &r.first_seen)?;
     out.extend_from_slice(b",\"last_seen\":");
@@ -40,7 +38,9 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
         out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
     out.extend_from_slice(b",\"community_id\":");
-    plain_text(out, &r.community_id)?;
+    out.push(b'"');
+    r.community_id.write_text(out);
+    out.push(b'"');
     out.extend_from_slice(b",\"app\":");
     optional_string(out, r.app.as_deref())?;
     out.extend_from_slice(b",\"role\":");
@@ -112,12 +112,11 @@ fn optional_string(out: &mut Vec<u8>, s: Option<&str>) -> serde_json::Result<()>
     }
 }
 
-/// A value whose text never needs escaping (an endpoint, a Community ID).
-fn plain_text(out: &mut Vec<u8>, value: &impl Display) -> serde_json::Result<()> {
+/// An endpoint's text, which never needs escaping.
+fn endpoint(out: &mut Vec<u8>, e: &Endpoint) {
     out.push(b'"');
-    write!(out, "{value}").map_err(serde_json::Error::io)?;
+    e.write_text(out);
     out.push(b'"');
-    Ok(())
 }
 
 #[cfg(test)]
