@@ -60,8 +60,10 @@ const MAX_FRAGMENT_IDS: usize = 4096;
 
 struct Slot {
     generation: u32,
-    /// Boxed so that ending, queueing and sorting a flow moves a pointer.
-    flow: Option<Box<Flow>>,
+    /// Kept in the slot itself, so a lookup reads the flow (its key first)
+    /// right where the index points; boxed when it ends, so that queueing
+    /// and sorting a finished flow moves a pointer.
+    flow: Option<Flow>,
 }
 
 /// The key of the flow in a slot (the index keeps slot numbers only).
@@ -116,7 +118,7 @@ impl FlowTable {
 
     /// The flows still open, in no particular order.
     pub fn flows(&self) -> impl Iterator<Item = &Flow> {
-        self.slots.iter().filter_map(|s| s.flow.as_deref())
+        self.slots.iter().filter_map(|s| s.flow.as_ref())
     }
 
     fn timeout_secs(&self, flow: &Flow) -> u64 {
@@ -202,7 +204,7 @@ impl FlowTable {
                 if self.index.len() >= self.config.max_flows.max(1) {
                     self.evict_one(finished);
                 }
-                let mut flow = Box::new(Flow::new(key, pkt.l4, src, ts));
+                let mut flow = Flow::new(key, pkt.l4, src, ts);
                 flow.first_frame = frame;
                 flow.file_index = file_index;
                 flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
@@ -272,7 +274,7 @@ impl FlowTable {
         Some((flow, dir))
     }
 
-    fn insert(&mut self, flow: Box<Flow>, now: Timestamp) -> u32 {
+    fn insert(&mut self, flow: Flow, now: Timestamp) -> u32 {
         let key = flow.key;
         let deadline = now.plus_secs(self.timeout_secs(&flow));
         let slot = match self.free.pop() {
@@ -301,7 +303,7 @@ impl FlowTable {
     fn remove(&mut self, key: &FlowKey, reason: EndReason) -> Option<Box<Flow>> {
         let slot = self.index.remove(key, |s| key_in(&self.slots, s))?;
         let entry = self.slots.get_mut(slot as usize)?;
-        let mut flow = entry.flow.take()?;
+        let mut flow = Box::new(entry.flow.take()?);
         flow.end_reason = Some(reason);
         self.free.push(slot);
         Some(flow)
@@ -313,7 +315,7 @@ impl FlowTable {
         if entry.generation != r.generation {
             return None;
         }
-        entry.flow.as_deref()
+        entry.flow.as_ref()
     }
 
     /// Ends every flow idle at `now` and hands it to `finished`.
@@ -378,7 +380,7 @@ impl FlowTable {
         let mut rest: Vec<Box<Flow>> = self
             .slots
             .iter_mut()
-            .filter_map(|s| s.flow.take())
+            .filter_map(|s| s.flow.take().map(Box::new))
             .collect();
         self.index.clear();
         self.free.clear();
