@@ -646,12 +646,11 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             return true;
         }
     }
-    if mgcp::probe(p) == Probe::Certain {
-        if let Some(m) = mgcp::parse(p) {
-            let _ = m;
-            note_signalling(facts, pkt, SignallingProtocol::Mgcp, "MGCP message");
-            return true;
-        }
+    // A command line (what `mgcp::probe` calls certain); a bare response
+    // line is too generic to claim a flow.
+    if mgcp::parse(p).is_some_and(|m| m.code.is_none()) {
+        note_signalling(facts, pkt, SignallingProtocol::Mgcp, "MGCP message");
+        return true;
     }
     if (sport == 1719 || dport == 1719) && h225::probe_ras(p) == Probe::Certain {
         note_signalling(facts, pkt, SignallingProtocol::H225Ras, "H.225 RAS message");

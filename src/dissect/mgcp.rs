@@ -80,7 +80,8 @@ pub fn parse(payload: &[u8]) -> Option<MgcpMessage<'_>> {
         return None;
     }
     let transaction_id: u32 = tid_text.parse().ok()?;
-    let sdp_offset = body_offset(payload);
+    // The body is looked for only once the line is known to be MGCP: a SIP
+    // status line ("SIP/2.0 200 OK") passes the checks above.
     if first.len() == 3 && first.bytes().all(|b| b.is_ascii_digit()) {
         let code: u16 = first.parse().ok()?;
         if !(100..=999).contains(&code) {
@@ -92,7 +93,7 @@ pub fn parse(payload: &[u8]) -> Option<MgcpMessage<'_>> {
             transaction_id,
             endpoint: None,
             version: None,
-            sdp_offset,
+            sdp_offset: body_offset(payload),
         });
     }
     let known = VERBS.contains(&first);
@@ -112,7 +113,7 @@ pub fn parse(payload: &[u8]) -> Option<MgcpMessage<'_>> {
         transaction_id,
         endpoint: Some(endpoint),
         version: Some(version),
-        sdp_offset,
+        sdp_offset: body_offset(payload),
     })
 }
 
