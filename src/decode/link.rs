@@ -65,9 +65,9 @@ fn from_ether_type(ether_type: u16, rest: &[u8]) -> Decoded<'_> {
     )
 }
 
-/// The common case read in place: a whole (unfragmented) IPv4 datagram of
-/// UDP or TCP whose lengths all agree. Anything else — options etherparse
-/// must judge, a cut or padded datagram, fragments, tunnels — returns `None`
+/// The common case read in place: an IPv4 datagram (or fragment) of UDP or
+/// TCP whose lengths all agree. Anything else — a cut or padded datagram,
+/// other protocols, tunnels — returns `None`
 /// and goes through etherparse. For the packets it takes, the answer is the
 /// one etherparse gives (a test checks this on every corpus packet); it
 /// exists because slicing the full `LaxSlicedPacket` per packet was the
@@ -76,8 +76,8 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
     let header: &[u8; 20] = ip.first_chunk()?;
     let ihl = usize::from(header[0] & 0x0f) * 4;
     let total = usize::from(u16::from_be_bytes([header[2], header[3]]));
-    let fragmented = u16::from_be_bytes([header[6], header[7]]) & 0x3fff != 0;
-    if header[0] >> 4 != 4 || ihl < 20 || total < ihl || total > ip.len() || fragmented {
+    let flags_offset = u16::from_be_bytes([header[6], header[7]]);
+    if header[0] >> 4 != 4 || ihl < 20 || total < ihl || total > ip.len() {
         return None;
     }
     let payload = ip.get(ihl..total)?;
@@ -87,6 +87,32 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
     let dst = IpAddr::V4(std::net::Ipv4Addr::new(
         header[16], header[17], header[18], header[19],
     ));
+    // Fragments (more-fragments flag or an offset) of UDP and TCP: the
+    // first one shows the ports, later ones only the datagram's id.
+    if flags_offset & 0x3fff != 0 {
+        let l4 = match header[9] {
+            17 => L4Proto::Udp,
+            6 => L4Proto::Tcp,
+            _ => return None,
+        };
+        let id = u32::from(u16::from_be_bytes([header[4], header[5]]));
+        let mut view = PacketView {
+            src,
+            dst,
+            src_port: 0,
+            dst_port: 0,
+            l4,
+            payload: &[],
+            tcp: None,
+            tcp_seq: 0,
+            fragment: Fragment::Later { id },
+        };
+        if flags_offset & 0x1fff == 0 {
+            view.fragment = Fragment::First { id };
+            first_fragment_ports(&mut view, payload);
+        }
+        return Some(view);
+    }
     let port = |at: usize| -> Option<u16> {
         Some(u16::from_be_bytes([
             *payload.get(at)?,
