@@ -13,19 +13,63 @@ pub struct Endpoint {
     pub port: u16,
 }
 
-/// Appends an address as `Display` writes it; IPv4 (most far ends) is
-/// written octet by octet without the formatting machinery.
-pub fn write_ip_text(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            let mut digits = itoa::Buffer::new();
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                out.extend_from_slice(digits.format(octet).as_bytes());
+/// The text of an IPv4 address, optionally with a port
+/// ("255.255.255.255:65535" is the longest), built on the stack: endpoints
+/// are written into every record and most evidence lines, and going through
+/// the formatting of the address and then of the port costs ~1,000
+/// instructions each time.
+struct V4Text {
+    bytes: [u8; 21],
+    len: usize,
+}
+
+impl V4Text {
+    fn new(ip: std::net::Ipv4Addr, port: Option<u16>) -> V4Text {
+        let mut t = V4Text {
+            bytes: [0; 21],
+            len: 0,
+        };
+        for (i, octet) in ip.octets().into_iter().enumerate() {
+            if i > 0 {
+                t.push(b'.');
+            }
+            t.decimal(u32::from(octet));
+        }
+        if let Some(port) = port {
+            t.push(b':');
+            t.decimal(u32::from(port));
+        }
+        t
+    }
+
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// `n` (at most 65,535) in decimal, without leading zeros.
+    fn decimal(&mut self, n: u32) {
+        let mut started = false;
+        for unit in [10_000, 1_000, 100, 10, 1] {
+            let digit = (n / unit) % 10;
+            if started || digit != 0 || unit == 1 {
+                self.push(b'0' + digit as u8);
+                started = true;
             }
         }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Appends an address as `Display` writes it.
+pub fn write_ip_text(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => out.extend_from_slice(V4Text::new(v4, None).as_bytes()),
         IpAddr::V6(v6) => {
             // Writing to a Vec cannot fail.
             let _ = std::io::Write::write_fmt(out, format_args!("{v6}"));
@@ -36,13 +80,12 @@ pub fn write_ip_text(out: &mut Vec<u8>, ip: IpAddr) {
 impl Endpoint {
     /// Appends the endpoint as `Display` writes it.
     pub fn write_text(&self, out: &mut Vec<u8>) {
-        let v6 = self.ip.is_ipv6();
-        if v6 {
-            out.push(b'[');
+        match self.ip {
+            IpAddr::V4(v4) => out.extend_from_slice(V4Text::new(v4, Some(self.port)).as_bytes()),
+            IpAddr::V6(v6) => {
+                let _ = std::io::Write::write_fmt(out, format_args!("[{v6}]:{}", self.port));
+            }
         }
-        write_ip_text(out, self.ip);
-        out.extend_from_slice(if v6 { b"]:" } else { b":" });
-        out.extend_from_slice(itoa::Buffer::new().format(self.port).as_bytes());
     }
 }
 
@@ -51,29 +94,8 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.ip {
             IpAddr::V4(ip) => {
-                // Evidence and call records name endpoints in most of their
-                // lines: written here on the stack, not through the
-                // formatting of an address and then of a port (~1,000
-                // instructions each).
-                let mut text = [0u8; 21]; // "255.255.255.255:65535"
-                let mut len = 0;
-                let mut push = |bytes: &[u8]| {
-                    if let Some(dst) = text.get_mut(len..len + bytes.len()) {
-                        dst.copy_from_slice(bytes);
-                        len += bytes.len();
-                    }
-                };
-                let mut digits = itoa::Buffer::new();
-                for (i, octet) in ip.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        push(b".");
-                    }
-                    push(digits.format(octet).as_bytes());
-                }
-                push(b":");
-                push(digits.format(self.port).as_bytes());
-                let text = text.get(..len).ok_or(fmt::Error)?;
-                f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)
+                let text = V4Text::new(ip, Some(self.port));
+                f.write_str(std::str::from_utf8(text.as_bytes()).map_err(|_| fmt::Error)?)
             }
             IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
         }
@@ -181,6 +203,25 @@ mod tests {
 mod text_tests {
     use super::*;
 
+    /// Every octet value and every port give std's text.
+    #[test]
+    fn every_octet_and_port_as_std_writes_it() {
+        for o in 0..=255u8 {
+            for port in (0..=u16::MAX)
+                .step_by(251)
+                .chain([0, 9, 10, 99, 100, 65535])
+            {
+                let ip = IpAddr::from([o, 255 - o, o / 3, 7]);
+                let e = Endpoint { ip, port };
+                let std_text = std::net::SocketAddr::new(ip, port).to_string();
+                assert_eq!(e.to_string(), std_text);
+                let mut out = Vec::new();
+                e.write_text(&mut out);
+                assert_eq!(out, std_text.as_bytes());
+            }
+        }
+    }
+
     /// The fast writers write exactly what `Display` writes.
     #[test]
     fn endpoint_text_matches_display() {
@@ -193,6 +234,11 @@ mod text_tests {
             "[2001:db8::1]:443",
             "[::ffff:1.2.3.4]:80",
             "[64:ff9b::808:808]:53",
+            "9.10.99.100:10",
+            "1.0.0.1:100",
+            "100.99.10.9:1000",
+            "200.250.255.0:10000",
+            "0.0.0.9:9",
         ] {
             let sa: std::net::SocketAddr = text.parse().unwrap();
             let e = Endpoint {
