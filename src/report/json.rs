@@ -8,7 +8,7 @@ use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
 pub struct NdjsonSink {
     out: io::BufWriter<Box<dyn Write + Send>>,
-    /// One flow line, built whole before it is written.
+    /// One flow or call line, built whole before it is written.
     line: Vec<u8>,
 }
 
@@ -39,7 +39,10 @@ impl RecordSink for NdjsonSink {
     }
 
     fn call(&mut self, record: &CallRecord) -> io::Result<()> {
-        self.line(record)
+        self.line.clear();
+        super::ndjson_line::write_call(&mut self.line, record)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn flow_update(&mut self, record: &FlowRecord) -> io::Result<()> {

@@ -1,12 +1,14 @@
-//! A flow record as one NDJSON line, written member by member. serde_json's
-//! generic path was ~15 % of a run on the bench capture: it escapes every
-//! key, formats addresses through a string adapter and rebuilds the far
-//! end's members for each record. Here keys are constants, strings are
-//! escaped only when they need it, and the far end's members are copied as
-//! written once per network. The bytes are serde_json's own: numbers and
-//! nested values still go through it, and a test compares whole lines with
+//! Flow and call records as NDJSON lines, written member by member.
+//! serde_json's generic path was ~15 % of a run on the bench capture: it
+//! escapes every key, formats addresses through a string adapter and
+//! rebuilds the far end's members for each record (a call record names
+//! several far ends). Here keys are constants, strings are escaped only
+//! when they need it, and the far end's members are copied as written once
+//! per network. The bytes are serde_json's own: numbers and small nested
+//! values still go through it, and tests compare whole lines with
 //! `serde_json::to_string` of the same records.
 
+use super::call_record::{CallParty, CallRecord};
 use super::flow_record::FlowRecord;
 use crate::flow::Endpoint;
 
@@ -47,14 +49,9 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     optional_string(out, r.role)?;
     out.extend_from_slice(b",\"confidence\":");
     serde_json::to_writer(&mut *out, &r.confidence)?;
-    out.extend_from_slice(b",\"evidence\":[");
-    for (i, line) in r.evidence.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(out, line)?;
-    }
-    out.extend_from_slice(b"],\"remote\":");
+    out.extend_from_slice(b",\"evidence\":");
+    strings(out, &r.evidence)?;
+    out.extend_from_slice(b",\"remote\":");
     match &r.remote {
         Some(remote) => remote.far_end.write_remote_json(out)?,
         None => out.extend_from_slice(b"null"),
@@ -83,6 +80,84 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
         serde_json::to_writer(&mut *out, &r.evidence_frames)?;
     }
     out.push(b'}');
+    Ok(())
+}
+
+/// Appends `record` as JSON (no newline) to `out`.
+pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"type\":");
+    string(out, r.record_type)?;
+    out.extend_from_slice(b",\"call\":");
+    out.extend_from_slice(itoa::Buffer::new().format(r.call).as_bytes());
+    out.extend_from_slice(b",\"app\":");
+    optional_string(out, r.app.as_deref())?;
+    for (key, value) in [
+        (&b",\"start\":"[..], r.start),
+        (b",\"end\":", r.end),
+        (b",\"duration\":", r.duration),
+    ] {
+        out.extend_from_slice(key);
+        serde_json::to_writer(&mut *out, &value)?;
+    }
+    out.extend_from_slice(b",\"local\":");
+    strings(out, &r.local)?;
+    out.extend_from_slice(b",\"path\":");
+    string(out, r.path)?;
+    out.extend_from_slice(b",\"verdict\":");
+    string(out, &r.verdict)?;
+    for (key, parties) in [
+        (&b",\"peers\":"[..], &r.peers),
+        (b",\"relays\":", &r.relays),
+        (b",\"lookup_servers\":", &r.lookup_servers),
+    ] {
+        out.extend_from_slice(key);
+        out.push(b'[');
+        for (i, party) in parties.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            call_party(out, party)?;
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b",\"public_address_learned_by\":");
+    strings(out, &r.public_address_learned_by)?;
+    out.extend_from_slice(b",\"quality\":");
+    serde_json::to_writer(&mut *out, &r.quality)?;
+    out.extend_from_slice(b",\"flows\":");
+    out.extend_from_slice(itoa::Buffer::new().format(r.flows).as_bytes());
+    out.extend_from_slice(b",\"media_flows\":");
+    out.extend_from_slice(itoa::Buffer::new().format(r.media_flows).as_bytes());
+    out.extend_from_slice(b",\"evidence\":");
+    strings(out, &r.evidence)?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn call_party(out: &mut Vec<u8>, p: &CallParty) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"endpoint\":");
+    string(out, &p.endpoint)?;
+    out.extend_from_slice(b",\"remote\":");
+    match &p.remote {
+        Some(remote) => remote.far_end.write_remote_json(out)?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"summary\":");
+    string(out, &p.summary)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// A JSON array of strings.
+fn strings(out: &mut Vec<u8>, items: &[String]) -> serde_json::Result<()> {
+    out.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, s)?;
+    }
+    out.push(b']');
     Ok(())
 }
 
@@ -125,7 +200,7 @@ mod tests {
     use crate::analysis::{Analysis, AnalysisConfig, Input, NoProgress};
     use crate::report::CollectingSink;
 
-    fn records_of(path: &std::path::Path) -> Vec<FlowRecord> {
+    fn collected(path: &std::path::Path) -> crate::report::Collected {
         let (sink, handle) = CollectingSink::new();
         let mut analysis =
             Analysis::new(&AnalysisConfig::default(), Box::new(sink)).expect("analysis");
@@ -133,7 +208,43 @@ mod tests {
             .run_input(&Input::File(path.to_path_buf()), &NoProgress)
             .expect("sample reads");
         analysis.finish().expect("finishes");
-        handle.take().flows
+        handle.take()
+    }
+
+    fn records_of(path: &std::path::Path) -> Vec<FlowRecord> {
+        collected(path).flows
+    }
+
+    /// Every call record of the bundled samples (and each with text that
+    /// needs escaping) is written exactly as serde_json writes it.
+    #[test]
+    fn call_lines_match_serde_json() {
+        let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let (mut checked, mut with_parties) = (0, 0);
+        for entry in std::fs::read_dir(samples.join("rewritten")).expect("samples/rewritten") {
+            let path = entry.expect("sample").path();
+            if path.extension().is_none_or(|e| e != "pcap") {
+                continue;
+            }
+            for mut call in collected(&path).calls {
+                with_parties += usize::from(!call.relays.is_empty() || !call.peers.is_empty());
+                for _ in 0..2 {
+                    let mut line = Vec::new();
+                    write_call(&mut line, &call).expect("writes");
+                    let expected = serde_json::to_string(&call).expect("serialises");
+                    assert_eq!(String::from_utf8(line).expect("utf-8"), expected);
+                    checked += 1;
+                    call.verdict.push_str(" \"quoted\"\n\u{1}");
+                    call.evidence.push("a\\b".to_string());
+                    call.app = None;
+                    call.quality = None;
+                }
+            }
+        }
+        assert!(
+            checked > 0 && with_parties > 0,
+            "{checked} lines, {with_parties} with parties"
+        );
     }
 
     /// Every flow record of the bundled samples is written exactly as
