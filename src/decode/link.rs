@@ -96,17 +96,7 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
             _ => return None,
         };
         let id = u32::from(u16::from_be_bytes([header[4], header[5]]));
-        let mut view = PacketView {
-            src,
-            dst,
-            src_port: 0,
-            dst_port: 0,
-            l4,
-            payload: &[],
-            tcp: None,
-            tcp_seq: 0,
-            fragment: Fragment::Later { id },
-        };
+        let mut view = PacketView::between(src, dst, l4, &[], Fragment::Later { id });
         if flags_offset & 0x1fff == 0 {
             view.fragment = Fragment::First { id };
             first_fragment_ports(&mut view, payload);
@@ -239,17 +229,7 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         }
     }
     let l4 = L4Proto::from_number(proto.0);
-    let mut view = PacketView {
-        src,
-        dst,
-        src_port: 0,
-        dst_port: 0,
-        l4,
-        payload: payload.payload,
-        tcp: None,
-        tcp_seq: 0,
-        fragment,
-    };
+    let mut view = PacketView::between(src, dst, l4, payload.payload, fragment);
     match (&p.transport, fragment) {
         (Some(TransportSlice::Udp(udp)), _) => {
             view.src_port = udp.source_port();

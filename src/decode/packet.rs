@@ -99,6 +99,30 @@ pub struct PacketView<'a> {
     pub fragment: Fragment,
 }
 
+impl<'a> PacketView<'a> {
+    /// A packet between two addresses, before its transport header is read:
+    /// no ports, flags or sequence number yet.
+    pub fn between(
+        src: IpAddr,
+        dst: IpAddr,
+        l4: L4Proto,
+        payload: &'a [u8],
+        fragment: Fragment,
+    ) -> PacketView<'a> {
+        PacketView {
+            src,
+            dst,
+            src_port: 0,
+            dst_port: 0,
+            l4,
+            payload,
+            tcp: None,
+            tcp_seq: 0,
+            fragment,
+        }
+    }
+}
+
 /// Why a frame was not turned into a [`PacketView`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkipReason {

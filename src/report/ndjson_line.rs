@@ -111,14 +111,7 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
         (b",\"lookup_servers\":", &r.lookup_servers),
     ] {
         out.extend_from_slice(key);
-        out.push(b'[');
-        for (i, party) in parties.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            call_party(out, party)?;
-        }
-        out.push(b']');
+        array(out, parties, call_party)?;
     }
     out.extend_from_slice(b",\"public_address_learned_by\":");
     strings(out, &r.public_address_learned_by)?;
@@ -148,17 +141,26 @@ fn call_party(out: &mut Vec<u8>, p: &CallParty) -> serde_json::Result<()> {
     Ok(())
 }
 
-/// A JSON array of strings.
-fn strings(out: &mut Vec<u8>, items: &[String]) -> serde_json::Result<()> {
+/// A JSON array, each item written by `item`.
+fn array<T>(
+    out: &mut Vec<u8>,
+    items: &[T],
+    item: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
+) -> serde_json::Result<()> {
     out.push(b'[');
-    for (i, s) in items.iter().enumerate() {
+    for (i, x) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        string(out, s)?;
+        item(out, x)?;
     }
     out.push(b']');
     Ok(())
+}
+
+/// A JSON array of strings.
+fn strings(out: &mut Vec<u8>, items: &[String]) -> serde_json::Result<()> {
+    array(out, items, |out, s| string(out, s))
 }
 
 /// A JSON string; escaped by serde_json only when some byte needs it.
