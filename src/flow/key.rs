@@ -197,11 +197,6 @@ mod tests {
         assert_eq!(ep("2001:db8::1", 443).to_string(), "[2001:db8::1]:443");
         assert_eq!(ep("192.0.2.1", 80).to_string(), "192.0.2.1:80");
     }
-}
-
-#[cfg(test)]
-mod text_tests {
-    use super::*;
 
     /// Every octet value and every port give std's text.
     #[test]

@@ -10,6 +10,7 @@
 
 use super::call_record::{CallParty, CallRecord};
 use super::flow_record::FlowRecord;
+use super::remote::Remote;
 use crate::flow::Endpoint;
 
 /// Appends `record` as JSON (no newline) to `out`.
@@ -52,10 +53,7 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     out.extend_from_slice(b",\"evidence\":");
     strings(out, &r.evidence)?;
     out.extend_from_slice(b",\"remote\":");
-    match &r.remote {
-        Some(remote) => remote.far_end.write_remote_json(out)?,
-        None => out.extend_from_slice(b"null"),
-    }
+    remote(out, r.remote.as_ref())?;
     out.extend_from_slice(b",\"call\":");
     match r.call {
         Some(call) => out.extend_from_slice(itoa::Buffer::new().format(call).as_bytes()),
@@ -131,14 +129,23 @@ fn call_party(out: &mut Vec<u8>, p: &CallParty) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"endpoint\":");
     string(out, &p.endpoint)?;
     out.extend_from_slice(b",\"remote\":");
-    match &p.remote {
-        Some(remote) => remote.far_end.write_remote_json(out)?,
-        None => out.extend_from_slice(b"null"),
-    }
+    remote(out, p.remote.as_ref())?;
     out.extend_from_slice(b",\"summary\":");
     string(out, &p.summary)?;
     out.push(b'}');
     Ok(())
+}
+
+/// A far end's `remote` object (its network's members as written once per
+/// network), or null.
+fn remote(out: &mut Vec<u8>, r: Option<&Remote>) -> serde_json::Result<()> {
+    match r {
+        Some(r) => r.far_end.write_remote_json(out),
+        None => {
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
 }
 
 /// A JSON array, each item written by `item`.
