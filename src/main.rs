@@ -106,7 +106,9 @@ struct AnalyzeArgs {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     max_flows: usize,
 
-    /// Worker threads.
+    /// Threads: 1 does everything; 2 track flows on one and read and write
+    /// on the other; from 3, the output gets a thread and the rest track
+    /// flows. The output is the same for any number.
     #[arg(long, default_value_t = 1, value_name = "N")]
     threads: usize,
 

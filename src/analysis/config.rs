@@ -11,6 +11,7 @@ pub struct AnalysisConfig {
     pub signatures_dir: Option<PathBuf>,
     /// User geolocation databases, preferred over the embedded one.
     pub geoip: Vec<PathBuf>,
-    /// Worker threads (flows sharded by a symmetric hash of the 5-tuple).
+    /// Threads to use (see `ThreadLayout` in `run`); flows are sharded
+    /// between the flow workers by a symmetric hash of their address pair.
     pub threads: usize,
 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::ops::Bound;
 
 use crate::capture::Timestamp;
 use crate::classify::calls::Emitted;
@@ -32,6 +33,12 @@ pub struct OrderedOutput {
     pub roles: BTreeMap<&'static str, u64>,
     ready: Vec<Emitted>,
     pub output_error: Option<io::Error>,
+    /// The latest watermark given to `release_later`.
+    released_to: Timestamp,
+    /// Flows it released that are not written yet.
+    backlog: usize,
+    /// The last flow counted into `backlog`: counting goes on after it.
+    counted_to: Option<OrderKey>,
 }
 
 impl OrderedOutput {
@@ -45,6 +52,9 @@ impl OrderedOutput {
             roles: BTreeMap::new(),
             ready: Vec::new(),
             output_error: None,
+            released_to: Timestamp(i64::MIN),
+            backlog: 0,
+            counted_to: None,
         }
     }
 
@@ -66,11 +76,49 @@ impl OrderedOutput {
 
     /// Classifies and writes every flow `watermark` releases (`released_by`).
     pub fn release(&mut self, watermark: Timestamp) {
-        while let Some(entry) = self.pending.first_entry() {
-            if !released_by(entry.key().0, watermark) {
+        self.release_later(watermark);
+        self.write_released(usize::MAX);
+    }
+
+    /// Releases the flows `watermark` releases, to be written by
+    /// `write_released`. Flows accepted meanwhile ended after the
+    /// watermark (each worker reports its flows before it answers the tick
+    /// the watermark comes from), so they sort after these: the order
+    /// written is the order `release` would write.
+    pub fn release_later(&mut self, watermark: Timestamp) {
+        self.released_to = self.released_to.max(watermark);
+        let to = self.released_to;
+        let after = match self.counted_to {
+            Some(k) => Bound::Excluded(k),
+            None => Bound::Unbounded,
+        };
+        for k in self
+            .pending
+            .range((after, Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(|k| released_by(k.0, to))
+        {
+            self.backlog += 1;
+            self.counted_to = Some(*k);
+        }
+    }
+
+    /// Released flows not written yet.
+    pub fn backlog(&self) -> usize {
+        self.backlog
+    }
+
+    /// Classifies and writes up to `most` released flows, oldest first.
+    pub fn write_released(&mut self, most: usize) {
+        for _ in 0..most {
+            let Some(entry) = self.pending.first_entry() else {
+                break;
+            };
+            if !released_by(entry.key().0, self.released_to) {
                 break;
             }
             let flow = entry.remove();
+            self.backlog = self.backlog.saturating_sub(1);
             self.finish(flow);
         }
     }

@@ -3,16 +3,20 @@
 //! rotated capture files stays one flow.
 //!
 //! With `threads > 1`, capture files are read by the calling thread, which
-//! decodes each packet and hands it to the worker that owns its endpoint
-//! pair; workers track flows and run the dissectors; finished flows come
-//! back to the calling thread, which passes them on to an output thread
-//! that classifies and writes them in a fixed order (see
-//! `ordered_output`). Every thread count gives the same records.
+//! decodes each packet and hands it to the worker thread that owns its
+//! endpoint pair; workers track flows and run the dissectors; finished
+//! flows come back to the calling thread, which classifies and writes them
+//! in a fixed order (see `ordered_output`), itself or, from three threads
+//! on, through an output thread (see `ThreadLayout`). Every thread count
+//! gives the same records.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{
+    channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError, TrySendError,
+};
 use std::sync::Arc;
 
 use super::ordered_output::{released_by, OrderedOutput};
@@ -47,8 +51,15 @@ impl Progress for NoProgress {}
 const EXPIRY_CHECK_NANOS: i64 = 1_000_000_000;
 /// Packets handed to a worker at once.
 const BATCH: usize = 512;
-/// Batches queued per worker before the reader waits.
-const QUEUE_BATCHES: usize = 8;
+/// Batches queued per worker before the reader waits: enough for the
+/// worker to go on while the reading thread writes a burst of output.
+const QUEUE_BATCHES: usize = 64;
+/// Released flows the reading thread writes at a time between batches,
+/// when it runs the output itself.
+const OUTPUT_SLICE: usize = 8;
+/// Batches a worker must have queued for the reading thread to spend its
+/// time on the output rather than on reading more.
+const FED: usize = 2;
 /// Messages (a report's flows, a watermark) queued for the output thread
 /// before the reader waits. Kept short: flows still queued there may
 /// already count as released, so they add to what `MAX_PENDING_FLOWS` bounds.
@@ -62,10 +73,36 @@ pub struct Analysis {
     workers: Vec<FlowWorker>,
     output: OrderedOutput,
     intake: Intake,
-    threads: usize,
+    layout: ThreadLayout,
     /// Most flows open at once, sampled at each expiry tick, so the figure
     /// is the same whatever the number of threads.
     peak_active: u64,
+}
+
+/// How the threads asked for are spent on a capture file. Reading and
+/// decoding, flow tracking with the dissectors, and the ordered output are
+/// the three stages; each thread given is one busy thread, never more:
+/// with two, the calling thread reads and writes the output between
+/// batches while one worker tracks flows (on two cores, four busy threads
+/// spent their time waiting for each other); from three on, the output
+/// has a thread of its own and the rest are workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ThreadLayout {
+    /// Flow tables, each on a worker thread of its own when `threads > 1`.
+    workers: usize,
+    output_thread: bool,
+    threads: usize,
+}
+
+impl ThreadLayout {
+    fn for_threads(threads: usize) -> ThreadLayout {
+        let threads = threads.max(1);
+        ThreadLayout {
+            workers: if threads >= 3 { threads - 2 } else { 1 },
+            output_thread: threads >= 3,
+            threads,
+        }
+    }
 }
 
 /// The reading side: what was read and the clock of expiry. Kept apart
@@ -134,13 +171,13 @@ impl Analysis {
             Jurisdictions::embedded().map_err(geo_err)?,
         );
         let knowledge = Arc::new(Knowledge::default());
-        let threads = config.threads.max(1);
+        let layout = ThreadLayout::for_threads(config.threads);
         // The flow cap is shared out between the workers.
         let per_worker = FlowTableConfig {
-            max_flows: (config.flow_table.max_flows / threads).max(1),
+            max_flows: (config.flow_table.max_flows / layout.workers).max(1),
             ..config.flow_table
         };
-        let workers = (0..threads)
+        let workers = (0..layout.workers)
             .map(|_| FlowWorker::new(per_worker, signatures.clone(), knowledge.clone()))
             .collect();
         let classifier = Classifier::new(signatures, knowledge, Arc::new(geo));
@@ -157,7 +194,7 @@ impl Analysis {
                 file_index: 0,
                 span: None,
             },
-            threads,
+            layout,
             peak_active: 0,
         })
     }
@@ -174,7 +211,7 @@ impl Analysis {
             Input::File(path) => {
                 let capture = CaptureFile::open(path)?;
                 progress.start_input(&input.to_string(), Some(capture.len()));
-                if self.threads > 1 {
+                if self.layout.threads > 1 {
                     self.read_parallel(&capture, progress)
                 } else {
                     let mut last_tick = 0u64;
@@ -242,39 +279,60 @@ impl Analysis {
         }
     }
 
-    /// Reads a capture file with one worker thread per flow table and the
-    /// output (classification, calls, records) on a thread of its own; the
-    /// calling thread reads, decodes and collects the workers' reports.
+    /// Reads a capture file with one worker thread per flow table; the
+    /// calling thread reads, decodes and collects the workers' reports, and
+    /// runs the output (classification, calls, records) itself or on a
+    /// thread of its own (see `ThreadLayout`).
     fn read_parallel(&mut self, capture: &CaptureFile, progress: &dyn Progress) -> ReadOutcome {
         let workers = std::mem::take(&mut self.workers);
         let count = workers.len();
+        let output_thread = self.layout.output_thread;
         let (report_tx, report_rx) = sync_channel::<FromWorker>(count * QUEUE_BATCHES * 2);
         let mut outcome = ReadOutcome::default();
         let (intake, output) = (&mut self.intake, &mut self.output);
         let peak_active = self.peak_active;
+        // Batches sent to each worker and not yet processed.
+        let queued: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
         let (returned, peak_active) = std::thread::scope(|scope| {
-            let (output_tx, output_rx) = sync_channel::<ToOutput>(OUTPUT_QUEUE);
+            // Flows left waiting by an earlier input.
+            let unreleased = output.pending_ends().map(Reverse).collect();
+            let output = if output_thread {
+                let (output_tx, output_rx) = sync_channel::<ToOutput>(OUTPUT_QUEUE);
+                // A panic there comes out of the scope, as it would on one thread.
+                scope.spawn(move || output_loop(output, output_rx));
+                OutputPath::Thread(output_tx)
+            } else {
+                OutputPath::Inline(output)
+            };
             let mut collector = Collector {
                 acked: vec![Timestamp(i64::MIN); count],
                 tick_active: BTreeMap::new(),
                 peak_active,
-                // Flows left waiting by an earlier input.
-                unreleased: output.pending_ends().map(Reverse).collect(),
-                output: Some(output_tx),
+                unreleased,
+                output: Some(output),
             };
-            // A panic there comes out of the scope, as it would on one thread.
-            scope.spawn(move || output_loop(output, output_rx));
+            // Emptied batches come back to be filled again: a fresh one
+            // each time cost the reader page faults and cleared pages.
+            let (spare_tx, spare_rx) = channel::<Vec<WorkItem<'_>>>();
             let mut senders: Vec<SyncSender<ToWorker<'_>>> = Vec::with_capacity(count);
             let mut handles = Vec::with_capacity(count);
-            for (index, worker) in workers.into_iter().enumerate() {
+            for ((index, worker), queued) in workers.into_iter().enumerate().zip(&queued) {
                 let (tx, rx) = sync_channel::<ToWorker<'_>>(QUEUE_BATCHES);
                 senders.push(tx);
                 let reports = report_tx.clone();
-                handles.push(scope.spawn(move || worker_loop(index, worker, rx, reports)));
+                let spare = spare_tx.clone();
+                handles.push(
+                    scope.spawn(move || worker_loop(index, worker, queued, rx, reports, spare)),
+                );
             }
             drop(report_tx);
             let mut batches: Vec<Vec<WorkItem<'_>>> =
                 (0..count).map(|_| Vec::with_capacity(BATCH)).collect();
+            let next_batch = || {
+                spare_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH))
+            };
             let mut last_progress = 0u64;
             outcome = capture.read(|pkt, pos| {
                 // Reports are looked for when a batch goes out, not after
@@ -282,11 +340,13 @@ impl Analysis {
                 let mut sent = false;
                 if let Some(item) = intake.admit(&pkt) {
                     let w = worker_of(&item.view, count);
-                    if let (Some(batch), Some(tx)) = (batches.get_mut(w), senders.get(w)) {
+                    if let (Some(batch), Some(tx), Some(queued)) =
+                        (batches.get_mut(w), senders.get(w), queued.get(w))
+                    {
                         batch.push(item);
                         if batch.len() >= BATCH {
-                            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                            let _ = tx.send(ToWorker::Packets(full));
+                            let full = std::mem::replace(batch, next_batch());
+                            feed(tx, full, queued, &mut collector);
                             sent = true;
                         }
                     }
@@ -295,9 +355,14 @@ impl Analysis {
                     collector.collect(&report_rx, false);
                 }
                 if intake.tick_due(collector.pending()) {
-                    for (batch, tx) in batches.iter_mut().zip(&senders) {
+                    for ((batch, tx), queued) in batches.iter_mut().zip(&senders).zip(&queued) {
                         if !batch.is_empty() {
-                            let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
+                            feed(
+                                tx,
+                                std::mem::replace(batch, next_batch()),
+                                queued,
+                                &mut collector,
+                            );
                         }
                         let _ = tx.send(ToWorker::Tick(intake.now));
                     }
@@ -315,6 +380,7 @@ impl Analysis {
             }
             drop(senders);
             collector.collect(&report_rx, true);
+            collector.write_released(usize::MAX);
             // Ends the output thread once it has applied everything sent.
             collector.output = None;
             let returned: Vec<FlowWorker> =
@@ -487,9 +553,9 @@ impl Intake {
 }
 
 /// The reader's side of `read_parallel`: takes the workers' reports, works
-/// out the watermark and passes flows and watermarks on to the output
-/// thread in the order the calling thread once applied them itself.
-struct Collector {
+/// out the watermark and passes flows and watermarks on to the output, in
+/// the order one thread would apply them.
+struct Collector<'o> {
     /// The latest tick each worker has answered.
     acked: Vec<Timestamp>,
     /// Per tick: active flows reported so far and by how many workers.
@@ -498,11 +564,17 @@ struct Collector {
     /// End times of the flows sent to the output and not yet released by a
     /// watermark sent after them.
     unreleased: BinaryHeap<Reverse<Timestamp>>,
-    /// Dropping it ends the output thread.
-    output: Option<SyncSender<ToOutput>>,
+    /// Where flows and watermarks go; dropping it ends an output thread.
+    output: Option<OutputPath<'o>>,
 }
 
-impl Collector {
+/// The output on a thread of its own, or run by the reading thread.
+enum OutputPath<'o> {
+    Thread(SyncSender<ToOutput>),
+    Inline(&'o mut OrderedOutput),
+}
+
+impl Collector<'_> {
     /// The output's `pending()` as it will be once it has applied what
     /// was sent: the flows of the reports collected so far less those the
     /// watermarks collected so far release, the figure the early tick saw
@@ -518,11 +590,39 @@ impl Collector {
         self.unreleased.len()
     }
 
-    fn send(&self, message: ToOutput) {
-        if let Some(tx) = &self.output {
+    /// Released flows the reading thread has yet to write (none when the
+    /// output has a thread of its own).
+    fn backlog(&self) -> usize {
+        match &self.output {
+            Some(OutputPath::Inline(output)) => output.backlog(),
+            _ => 0,
+        }
+    }
+
+    /// Writes up to `most` released flows, when the output runs here.
+    fn write_released(&mut self, most: usize) {
+        if let Some(OutputPath::Inline(output)) = &mut self.output {
+            output.write_released(most);
+        }
+    }
+
+    fn send(&mut self, message: ToOutput) {
+        match &mut self.output {
             // Fails only if the output thread panicked, which the scope
             // passes on.
-            let _ = tx.send(message);
+            Some(OutputPath::Thread(tx)) => {
+                let _ = tx.send(message);
+            }
+            // Released here, written between batches (`feed`).
+            Some(OutputPath::Inline(output)) => match message {
+                ToOutput::Accept(flows) => {
+                    for f in flows {
+                        output.accept(f);
+                    }
+                }
+                ToOutput::Release(watermark) => output.release_later(watermark),
+            },
+            None => {}
         }
     }
 
@@ -594,20 +694,58 @@ fn output_loop(output: &mut OrderedOutput, rx: Receiver<ToOutput>) {
     }
 }
 
+/// Hands a batch to a worker. A reading thread that also runs the output
+/// writes released flows while the worker has batches to go on with, and
+/// while the worker's queue is full; it waits only when it has nothing to
+/// write. The output stays in the same order: only its timing moves.
+fn feed<'a>(
+    tx: &SyncSender<ToWorker<'a>>,
+    batch: Vec<WorkItem<'a>>,
+    queued: &AtomicUsize,
+    collector: &mut Collector<'_>,
+) {
+    queued.fetch_add(1, Ordering::Relaxed);
+    let mut message = ToWorker::Packets(batch);
+    loop {
+        match tx.try_send(message) {
+            Ok(()) => break,
+            Err(TrySendError::Full(m)) if collector.backlog() > 0 => {
+                collector.write_released(OUTPUT_SLICE);
+                message = m;
+            }
+            Err(TrySendError::Full(m)) => {
+                let _ = tx.send(m);
+                break;
+            }
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+    }
+    while collector.backlog() > MAX_PENDING_FLOWS
+        || (collector.backlog() > 0 && queued.load(Ordering::Relaxed) >= FED)
+    {
+        collector.write_released(OUTPUT_SLICE);
+    }
+}
+
 /// A worker thread: processes batches, expires on ticks, reports back.
-fn worker_loop(
+fn worker_loop<'a>(
     index: usize,
     mut worker: FlowWorker,
-    rx: Receiver<ToWorker<'_>>,
+    queued: &AtomicUsize,
+    rx: Receiver<ToWorker<'a>>,
     reports: SyncSender<FromWorker>,
+    spare: Sender<Vec<WorkItem<'a>>>,
 ) -> FlowWorker {
     let mut finished = Vec::new();
     for message in rx {
         let tick = match message {
-            ToWorker::Packets(items) => {
+            ToWorker::Packets(mut items) => {
                 for item in &items {
                     worker.process(item, &mut finished);
                 }
+                queued.fetch_sub(1, Ordering::Relaxed);
+                items.clear();
+                let _ = spare.send(items);
                 None
             }
             ToWorker::Tick(now) => {
