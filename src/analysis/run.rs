@@ -334,7 +334,9 @@ impl Analysis {
                     .unwrap_or_else(|_| Vec::with_capacity(BATCH))
             };
             let mut last_progress = 0u64;
-            outcome = capture.read(|pkt, pos| {
+            // What the workers' queues can hold, at up to 2 KiB a packet.
+            let in_flight = count * (QUEUE_BATCHES + 1) * BATCH * 2048;
+            outcome = capture.read_keeping(in_flight, |pkt, pos| {
                 // Reports are looked for when a batch goes out, not after
                 // every packet: a channel poll per packet was ~4 % of the CPU.
                 let mut sent = false;

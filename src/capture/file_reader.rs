@@ -133,7 +133,17 @@ impl CaptureFile {
 
     /// Hands every packet to `visit`, in file order, with the byte offset
     /// reached so far (for progress). Stops at the first damaged record.
-    pub fn read<'a, F>(&'a self, mut visit: F) -> ReadOutcome
+    pub fn read<'a, F>(&'a self, visit: F) -> ReadOutcome
+    where
+        F: FnMut(RawPacket<'a>, u64),
+    {
+        self.read_keeping(0, visit)
+    }
+
+    /// As `read`, keeping the last `keep_behind` bytes before the cursor
+    /// mapped: packets handed to other threads are read there a little
+    /// later, and a released page would be faulted in again.
+    pub fn read_keeping<'a, F>(&'a self, keep_behind: usize, mut visit: F) -> ReadOutcome
     where
         F: FnMut(RawPacket<'a>, u64),
     {
@@ -141,7 +151,7 @@ impl CaptureFile {
         let mut populated = self.populate_ahead(0, 0);
         let mut visit = |pkt: RawPacket<'a>, pos: u64| {
             visit(pkt, pos);
-            released = self.release_behind(released, pos as usize);
+            released = self.release_behind(released, (pos as usize).saturating_sub(keep_behind));
             populated = self.populate_ahead(populated, pos as usize);
         };
         match self.format {
