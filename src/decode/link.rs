@@ -54,15 +54,37 @@ fn from_ether_type(ether_type: u16, rest: &[u8]) -> Decoded<'_> {
         }
         return Decoded::Skipped(SkipReason::Malformed);
     }
-    if ether_type == 0x0800 {
-        if let Some(view) = plain_ipv4(rest) {
-            return Decoded::Packet(view);
-        }
+    if let Some(view) = plain_ether(ether_type, rest) {
+        return Decoded::Packet(view);
     }
     from_sliced(
         &LaxSlicedPacket::from_ether_type(EtherType(ether_type), rest),
         0,
     )
+}
+
+/// VLAN tags (802.1Q, and 802.1ad outer tags) before IP: a tag costs no
+/// more than reading past it.
+const VLAN: [u16; 2] = [0x8100, 0x88a8];
+/// Most VLAN tags read in place (an outer and an inner one).
+const MAX_VLAN_TAGS: usize = 2;
+
+/// An IPv4 or IPv6 datagram of UDP or TCP read in place, behind at most
+/// two VLAN tags; anything else is left to etherparse.
+fn plain_ether(mut ether_type: u16, mut rest: &[u8]) -> Option<PacketView<'_>> {
+    for _ in 0..=MAX_VLAN_TAGS {
+        match ether_type {
+            0x0800 => return plain_ipv4(rest),
+            0x86dd => return plain_ipv6(rest),
+            t if VLAN.contains(&t) => {
+                let (tag, inner) = rest.split_first_chunk::<4>()?;
+                ether_type = u16::from_be_bytes([tag[2], tag[3]]);
+                rest = inner;
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The common case read in place: an IPv4 datagram (or fragment) of UDP or
@@ -103,6 +125,35 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
         }
         return Some(view);
     }
+    plain_transport(src, dst, header[9], payload)
+}
+
+/// An IPv6 datagram whose next header is UDP or TCP (no extension headers)
+/// and whose payload length agrees with the frame, read in place like
+/// `plain_ipv4`.
+fn plain_ipv6(ip: &[u8]) -> Option<PacketView<'_>> {
+    let header: &[u8; 40] = ip.first_chunk()?;
+    let payload_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
+    // Zero: a jumbogram or a stray header; etherparse decides.
+    if header[0] >> 4 != 6 || payload_len == 0 {
+        return None;
+    }
+    let payload = ip.get(40..40 + payload_len)?;
+    let address = |at: usize| -> Option<IpAddr> {
+        let octets: [u8; 16] = header.get(at..at + 16)?.try_into().ok()?;
+        Some(IpAddr::V6(std::net::Ipv6Addr::from(octets)))
+    };
+    plain_transport(address(8)?, address(24)?, header[6], payload)
+}
+
+/// A whole (unfragmented) UDP or TCP segment in `payload`, as `plain_ipv4`
+/// and `plain_ipv6` take them.
+fn plain_transport<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    payload: &'a [u8],
+) -> Option<PacketView<'a>> {
     let port = |at: usize| -> Option<u16> {
         Some(u16::from_be_bytes([
             *payload.get(at)?,
@@ -120,7 +171,7 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
         tcp_seq: 0,
         fragment: Fragment::Whole,
     };
-    match header[9] {
+    match protocol {
         17 => {
             // UDP whose length field matches the datagram exactly, and not GTP-U.
             if usize::from(port(4)?) != payload.len()
@@ -161,7 +212,12 @@ fn from_ppp(data: &[u8]) -> Decoded<'_> {
 }
 
 fn from_ip(data: &[u8], depth: u8) -> Decoded<'_> {
-    if let Some(view) = plain_ipv4(data) {
+    let plain = match data.first().map(|b| b >> 4) {
+        Some(4) => plain_ipv4(data),
+        Some(6) => plain_ipv6(data),
+        _ => None,
+    };
+    if let Some(view) = plain {
         return Decoded::Packet(view);
     }
     match LaxSlicedPacket::from_ip(data) {
@@ -333,10 +389,10 @@ mod tests {
     use super::*;
     use etherparse::PacketBuilder;
 
-    /// Every IPv4 packet of the corpus that the in-place reader takes gets
-    /// the same view as from etherparse.
+    /// Every packet of the corpus that the in-place reader takes (IPv4 or
+    /// IPv6, behind VLAN tags or not) gets the same view as from etherparse.
     #[test]
-    fn plain_ipv4_agrees_with_etherparse_on_the_corpus() {
+    fn plain_ip_agrees_with_etherparse_on_the_corpus() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ndpi");
         let Ok(entries) = std::fs::read_dir(&dir) else {
             eprintln!("skipping: corpus not found at {}", dir.display());
@@ -348,22 +404,44 @@ mod tests {
                 continue;
             };
             capture.read(|pkt, _| {
-                let ip = match (pkt.link, pkt.data.get(12..14)) {
-                    (LinkType::Ethernet, Some(&[0x08, 0x00])) => pkt.data.get(14..),
-                    (LinkType::RawIp | LinkType::RawIpv4, _) => Some(pkt.data),
-                    _ => None,
+                let (fast, general) = match (pkt.link, pkt.data.get(12..14), pkt.data.get(14..)) {
+                    (LinkType::Ethernet, Some(&[hi, lo]), Some(rest)) => {
+                        let ether_type = u16::from_be_bytes([hi, lo]);
+                        if ether_type != 0x0800
+                            && ether_type != 0x86dd
+                            && !VLAN.contains(&ether_type)
+                        {
+                            return;
+                        }
+                        (
+                            plain_ether(ether_type, rest),
+                            LaxSlicedPacket::from_ether_type(EtherType(ether_type), rest),
+                        )
+                    }
+                    (LinkType::RawIp | LinkType::RawIpv4 | LinkType::RawIpv6, _, _) => {
+                        let fast = match pkt.data.first().map(|b| b >> 4) {
+                            Some(4) => plain_ipv4(pkt.data),
+                            Some(6) => plain_ipv6(pkt.data),
+                            _ => None,
+                        };
+                        match LaxSlicedPacket::from_ip(pkt.data) {
+                            Ok(p) => (fast, p),
+                            Err(_) => {
+                                assert!(
+                                    fast.is_none(),
+                                    "{}: etherparse rejects what was taken",
+                                    entry.path().display()
+                                );
+                                return;
+                            }
+                        }
+                    }
+                    _ => return,
                 };
-                let Some(ip) = ip else { return };
                 compared += 1;
-                if let Some(fast) = plain_ipv4(ip) {
+                if let Some(fast) = fast {
                     taken += 1;
-                    let general = match LaxSlicedPacket::from_ip(ip) {
-                        Ok(p) => from_sliced(&p, 0),
-                        Err(e) => panic!(
-                            "{}: etherparse rejects what was taken: {e}",
-                            entry.path().display()
-                        ),
-                    };
+                    let general = from_sliced(&general, 0);
                     assert_eq!(
                         format!("{:?}", Decoded::Packet(fast)),
                         format!("{general:?}"),
@@ -374,7 +452,7 @@ mod tests {
                 }
             });
         }
-        eprintln!("{taken} of {compared} IPv4 packets read in place");
+        eprintln!("{taken} of {compared} IP packets read in place");
         assert!(
             compared == 0 || taken > compared / 2,
             "{taken} of {compared}"
@@ -389,6 +467,63 @@ mod tests {
             .write(&mut out, b"hello")
             .unwrap();
         out
+    }
+
+    /// Frames built behind zero, one and two VLAN tags, over IPv4 and IPv6,
+    /// UDP and TCP: read in place, and as etherparse reads them.
+    #[test]
+    fn vlan_and_ipv6_read_in_place_as_etherparse_reads_them() {
+        let (mac_a, mac_b) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let v6 = |s: &str| s.parse::<std::net::Ipv6Addr>().unwrap().octets();
+        let mut frames = Vec::new();
+        for tags in 0..3 {
+            for v4 in [true, false] {
+                for udp in [true, false] {
+                    let eth = PacketBuilder::ethernet2(mac_a, mac_b);
+                    let mut out = Vec::new();
+                    macro_rules! finish {
+                        ($b:expr) => {{
+                            let b = if v4 {
+                                $b.ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                            } else {
+                                $b.ipv6(v6("2001:db8::1"), v6("2001:db8::2"), 64)
+                            };
+                            if udp {
+                                b.udp(3478, 50000).write(&mut out, b"stun?").unwrap();
+                            } else {
+                                b.tcp(443, 50000, 7, 1000)
+                                    .ack(1)
+                                    .write(&mut out, b"tls")
+                                    .unwrap();
+                            }
+                        }};
+                    }
+                    match tags {
+                        0 => finish!(eth),
+                        1 => finish!(eth.single_vlan(0x123.try_into().unwrap())),
+                        _ => {
+                            finish!(eth
+                                .double_vlan(0x123.try_into().unwrap(), 0x234.try_into().unwrap()))
+                        }
+                    }
+                    frames.push(out);
+                }
+            }
+        }
+        for frame in &frames {
+            let ether_type = u16::from_be_bytes([frame[12], frame[13]]);
+            let fast = plain_ether(ether_type, &frame[14..]).expect("read in place");
+            let general = from_sliced(&LaxSlicedPacket::from_ethernet(frame).unwrap(), 0);
+            assert_eq!(
+                format!("{:?}", Decoded::Packet(fast)),
+                format!("{general:?}"),
+                "{frame:02x?}"
+            );
+            assert_eq!(
+                fast.payload.len(),
+                if fast.l4 == L4Proto::Udp { 5 } else { 3 }
+            );
+        }
     }
 
     fn ipv6_tcp() -> Vec<u8> {
