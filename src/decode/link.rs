@@ -129,8 +129,8 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
 }
 
 /// An IPv6 datagram whose next header is UDP or TCP (no extension headers)
-/// and whose payload length agrees with the frame, read in place like
-/// `plain_ipv4`.
+/// and whose payload fits the frame (bytes after it are padding, as for
+/// etherparse), read in place like `plain_ipv4`.
 fn plain_ipv6(ip: &[u8]) -> Option<PacketView<'_>> {
     let header: &[u8; 40] = ip.first_chunk()?;
     let payload_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
