@@ -88,8 +88,8 @@ fn plain_ether(mut ether_type: u16, mut rest: &[u8]) -> Option<PacketView<'_>> {
 }
 
 /// The common case read in place: an IPv4 datagram (or fragment) of UDP or
-/// TCP whose lengths all agree. Anything else — a cut or padded datagram,
-/// other protocols, tunnels — returns `None`
+/// TCP that fits its frame (bytes after it are padding). Anything else —
+/// a cut datagram, other protocols, tunnels — returns `None`
 /// and goes through etherparse. For the packets it takes, the answer is the
 /// one etherparse gives (a test checks this on every corpus packet); it
 /// exists because slicing the full `LaxSlicedPacket` per packet was the
