@@ -10,8 +10,8 @@ use std::ops::Bound;
 
 use crate::capture::Timestamp;
 use crate::classify::calls::Emitted;
-use crate::classify::Classifier;
-use crate::flow::{Flow, FlowKey};
+use crate::classify::{Classifier, FinishedFlow};
+use crate::flow::FlowKey;
 use crate::report::RecordSink;
 
 type OrderKey = (Timestamp, Timestamp, FlowKey, u64);
@@ -26,7 +26,7 @@ pub fn released_by(end: Timestamp, watermark: Timestamp) -> bool {
 pub struct OrderedOutput {
     pub classifier: Classifier,
     sink: Box<dyn RecordSink + Send>,
-    pending: BTreeMap<OrderKey, Box<Flow>>,
+    pending: BTreeMap<OrderKey, FinishedFlow>,
     /// Tie-breaker for flows with equal keys (a port pair reused at once).
     sequence: u64,
     pub flows: u64,
@@ -68,10 +68,11 @@ impl OrderedOutput {
         self.pending.keys().map(|k| k.0)
     }
 
-    pub fn accept(&mut self, flow: Box<Flow>) {
+    pub fn accept(&mut self, finished: FinishedFlow) {
         self.sequence += 1;
+        let flow = &finished.flow;
         let key = (flow.end_time, flow.first_seen, flow.key, self.sequence);
-        self.pending.insert(key, flow);
+        self.pending.insert(key, finished);
     }
 
     /// Classifies and writes every flow `watermark` releases (`released_by`).
@@ -130,7 +131,7 @@ impl OrderedOutput {
         self.write_ready();
     }
 
-    fn finish(&mut self, flow: Box<Flow>) {
+    fn finish(&mut self, flow: FinishedFlow) {
         self.flows += 1;
         let role = self.classifier.finish_flow(flow, &mut self.ready);
         *self.roles.entry(role.name()).or_default() += 1;

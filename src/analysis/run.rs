@@ -20,15 +20,15 @@ use std::sync::mpsc::{
 use std::sync::Arc;
 
 use super::ordered_output::{released_by, OrderedOutput};
-use super::worker::{worker_of, FlowWorker, WorkItem};
+use super::worker::{FlowWorker, Packet, WorkItem};
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
-use crate::classify::Classifier;
+use crate::classify::{Classifier, FinishedFlow};
 use crate::decode::{self, Decoded};
 use crate::error::{AnalysisError, CaptureError};
-use crate::flow::{Flow, FlowTableConfig, FlowTableStats};
+use crate::flow::{FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
 use crate::report::flow_record::FlowRecord;
 use crate::report::live_status::LiveStatus;
@@ -129,19 +129,14 @@ enum ToWorker<'a> {
 /// What the reader sends the output thread, in the order the calling
 /// thread would apply it to the output itself.
 enum ToOutput {
-    // Boxed on purpose, as in `FromWorker`.
-    #[allow(clippy::vec_box)]
-    Accept(Vec<Box<Flow>>),
+    Accept(Vec<FinishedFlow>),
     Release(Timestamp),
 }
 
 /// What a worker thread sends back.
 struct FromWorker {
     worker: usize,
-    // Boxed on purpose: flows are queued, sorted and moved between
-    // threads, and a pointer moves cheaper than a 248-byte flow.
-    #[allow(clippy::vec_box)]
-    finished: Vec<Box<Flow>>,
+    finished: Vec<FinishedFlow>,
     /// The tick this report answers: the worker has read everything sent
     /// before it.
     tick: Option<Timestamp>,
@@ -256,8 +251,9 @@ impl Analysis {
     /// standard input, live capture).
     pub fn packet(&mut self, pkt: RawPacket<'_>) {
         let mut finished = Vec::new();
-        if let Some(item) = self.intake.admit(&pkt) {
-            let w = worker_of(&item.view, self.workers.len());
+        let workers = self.workers.len();
+        if let Some(item) = self.intake.admit(&pkt, workers) {
+            let w = item.worker(workers);
             if let Some(worker) = self.workers.get_mut(w) {
                 worker.process(&item, &mut finished);
             }
@@ -340,8 +336,8 @@ impl Analysis {
                 // Reports are looked for when a batch goes out, not after
                 // every packet: a channel poll per packet was ~4 % of the CPU.
                 let mut sent = false;
-                if let Some(item) = intake.admit(&pkt) {
-                    let w = worker_of(&item.view, count);
+                if let Some(item) = intake.admit(&pkt, count) {
+                    let w = item.worker(count);
                     if let (Some(batch), Some(tx), Some(queued)) =
                         (batches.get_mut(w), senders.get(w), queued.get(w))
                     {
@@ -470,6 +466,11 @@ impl Analysis {
 
             stats.fragments_attributed += s.fragments_attributed;
             stats.fragments_unattributed += s.fragments_unattributed;
+            let summary = &mut self.intake.summary;
+            summary.packets_decoded += worker.decoded;
+            for (reason, n) in &worker.skipped {
+                *summary.packets_skipped.entry(reason).or_default() += n;
+            }
             if worker.unattributed_fragments > 0 {
                 *self
                     .intake
@@ -504,8 +505,10 @@ impl Analysis {
 }
 
 impl Intake {
-    /// Counts a packet, decodes it and returns the work for a flow worker.
-    fn admit<'a>(&mut self, pkt: &RawPacket<'a>) -> Option<WorkItem<'a>> {
+    /// Counts a packet and returns the work for a flow worker. With several
+    /// workers it decodes the packet here, as its addresses pick the
+    /// worker; a single worker decodes its packets itself.
+    fn admit<'a>(&mut self, pkt: &RawPacket<'a>, workers: usize) -> Option<WorkItem<'a>> {
         self.summary.packets_read += 1;
         let ts = pkt.ts;
         if ts > self.now {
@@ -514,32 +517,40 @@ impl Intake {
         let (first, last) = self.span.get_or_insert((ts, ts));
         *first = (*first).min(ts);
         *last = (*last).max(ts);
-        match decode::decode(pkt.link, pkt.data) {
-            Decoded::Skipped(reason) => {
-                *self
-                    .summary
-                    .packets_skipped
-                    .entry(reason.name())
-                    .or_default() += 1;
-                None
+        let packet = if workers > 1 {
+            match decode::decode(pkt.link, pkt.data) {
+                Decoded::Skipped(reason) => {
+                    *self
+                        .summary
+                        .packets_skipped
+                        .entry(reason.name())
+                        .or_default() += 1;
+                    return None;
+                }
+                Decoded::Packet(view) => {
+                    self.summary.packets_decoded += 1;
+                    Packet::Decoded(view)
+                }
             }
-            Decoded::Packet(view) => {
-                self.summary.packets_decoded += 1;
-                Some(WorkItem {
-                    view,
-                    ts,
-                    // tshark counts the frame's original length.
-                    wire_len: if pkt.orig_len == 0 {
-                        pkt.data.len() as u32
-                    } else {
-                        pkt.orig_len
-                    },
-                    frame: pkt.frame,
-                    file_index: self.file_index,
-                    clock: self.now,
-                })
+        } else {
+            Packet::Raw {
+                link: pkt.link,
+                data: pkt.data,
             }
-        }
+        };
+        Some(WorkItem {
+            packet,
+            ts,
+            // tshark counts the frame's original length.
+            wire_len: if pkt.orig_len == 0 {
+                pkt.data.len() as u32
+            } else {
+                pkt.orig_len
+            },
+            frame: pkt.frame,
+            file_index: self.file_index,
+            clock: self.now,
+        })
     }
 
     /// Whether idle flows are due to be looked for, and moves the clock on.
@@ -645,7 +656,7 @@ impl Collector<'_> {
             };
             if !report.finished.is_empty() {
                 self.unreleased
-                    .extend(report.finished.iter().map(|f| Reverse(f.end_time)));
+                    .extend(report.finished.iter().map(|f| Reverse(f.flow.end_time)));
                 self.send(ToOutput::Accept(report.finished));
             }
             if let (Some(t), Some(slot)) = (report.tick, self.acked.get_mut(report.worker)) {
@@ -729,6 +740,27 @@ fn feed<'a>(
     }
 }
 
+/// Packets whose payloads a worker pulls into its cache at once.
+const WARM_GROUP: usize = 16;
+
+/// Reads the first cache lines of each payload in `group` before any is
+/// dissected. The reading thread decoded only the headers, on another
+/// core; read one by one, each payload would stall the worker on its own
+/// cache miss, while these independent loads overlap.
+fn warm_payloads(group: &[WorkItem<'_>]) {
+    let mut sum = 0u8;
+    for item in group {
+        let p = match item.packet {
+            Packet::Decoded(view) => view.payload,
+            Packet::Raw { data, .. } => data,
+        };
+        for offset in [0, 64, 128] {
+            sum ^= p.get(offset).copied().unwrap_or(0);
+        }
+    }
+    std::hint::black_box(sum);
+}
+
 /// A worker thread: processes batches, expires on ticks, reports back.
 fn worker_loop<'a>(
     index: usize,
@@ -742,8 +774,11 @@ fn worker_loop<'a>(
     for message in rx {
         let tick = match message {
             ToWorker::Packets(mut items) => {
-                for item in &items {
-                    worker.process(item, &mut finished);
+                for group in items.chunks(WARM_GROUP) {
+                    warm_payloads(group);
+                    for item in group {
+                        worker.process(item, &mut finished);
+                    }
                 }
                 queued.fetch_sub(1, Ordering::Relaxed);
                 items.clear();

@@ -2,14 +2,17 @@
 //! each worker owns the flows whose endpoint pair hashes to it, so the hot
 //! path takes no lock; shared knowledge goes to a concurrent map.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::capture::LinkType;
 use crate::capture::Timestamp;
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
-use crate::decode::PacketView;
+use crate::classify::FinishedFlow;
+use crate::decode::{decode, Decoded, PacketView};
 use crate::dissect::inspect::{inspect, InspectContext};
-use crate::flow::{Flow, FlowTable, FlowTableConfig};
+use crate::flow::{FlowTable, FlowTableConfig};
 
 pub struct FlowWorker {
     pub table: FlowTable,
@@ -17,12 +20,27 @@ pub struct FlowWorker {
     knowledge: Arc<Knowledge>,
     /// Later fragments whose first fragment this worker never saw.
     pub unattributed_fragments: u64,
+    /// Packets this worker decoded itself (`Packet::Raw`), and those it
+    /// skipped by reason; the summary adds them up at the end.
+    pub decoded: u64,
+    pub skipped: BTreeMap<&'static str, u64>,
+}
+
+/// A packet as a worker gets it.
+#[derive(Clone, Copy, Debug)]
+pub enum Packet<'a> {
+    /// Decoded by the reading thread, which needed the addresses to pick
+    /// the worker among several.
+    Decoded(PacketView<'a>),
+    /// As read: with a single worker, the worker decodes it, which takes
+    /// that work off the reading thread.
+    Raw { link: LinkType, data: &'a [u8] },
 }
 
 /// A decoded packet handed to a worker.
 #[derive(Clone, Copy, Debug)]
 pub struct WorkItem<'a> {
-    pub view: PacketView<'a>,
+    pub packet: Packet<'a>,
     pub ts: Timestamp,
     pub wire_len: u32,
     pub frame: u64,
@@ -42,20 +60,35 @@ impl FlowWorker {
             signatures,
             knowledge,
             unattributed_fragments: 0,
+            decoded: 0,
+            skipped: BTreeMap::new(),
         }
     }
 
     /// Counts the packet into its flow and runs the dissectors on it;
     /// flows that end because of it go to `finished`.
-    pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<Box<Flow>>) {
+    pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<FinishedFlow>) {
+        let view = match item.packet {
+            Packet::Decoded(view) => view,
+            Packet::Raw { link, data } => match decode(link, data) {
+                Decoded::Packet(view) => {
+                    self.decoded += 1;
+                    view
+                }
+                Decoded::Skipped(reason) => {
+                    *self.skipped.entry(reason.name()).or_default() += 1;
+                    return;
+                }
+            },
+        };
         self.table.set_clock(item.clock);
         let tracked = self.table.track(
-            &item.view,
+            &view,
             item.ts,
             item.wire_len,
             item.frame,
             item.file_index,
-            &mut |f| finished.push(f),
+            &mut |f| finished.push(FinishedFlow::new(f)),
         );
         match tracked {
             Some((flow, dir)) => {
@@ -64,20 +97,32 @@ impl FlowWorker {
                     knowledge: &self.knowledge,
                     clock: item.clock,
                 };
-                inspect(flow, dir, &item.view, item.ts, item.frame, &ctx);
+                inspect(flow, dir, &view, item.ts, item.frame, &ctx);
             }
             None => self.unattributed_fragments += 1,
         }
     }
 
     /// Ends the flows idle at `now` (packet time).
-    pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<Box<Flow>>) {
-        self.table.expire(now, &mut |f| finished.push(f));
+    pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<FinishedFlow>) {
+        self.table
+            .expire(now, &mut |f| finished.push(FinishedFlow::new(f)));
     }
 
     /// Ends every flow still open (end of the capture).
-    pub fn drain(&mut self, finished: &mut Vec<Box<Flow>>) {
-        self.table.drain(&mut |f| finished.push(f));
+    pub fn drain(&mut self, finished: &mut Vec<FinishedFlow>) {
+        self.table
+            .drain(&mut |f| finished.push(FinishedFlow::new(f)));
+    }
+}
+
+impl WorkItem<'_> {
+    /// The worker, of `workers`, whose flows this packet belongs to.
+    pub fn worker(&self, workers: usize) -> usize {
+        match &self.packet {
+            Packet::Decoded(view) => worker_of(view, workers),
+            Packet::Raw { .. } => 0,
+        }
     }
 }
 

@@ -5,17 +5,15 @@ use std::sync::Arc;
 
 use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
+use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
 use super::role::{decide, RoleInputs};
 use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
 use crate::capture::Timestamp;
-use crate::flow::Flow;
 use crate::geo::GeoResolver;
-use crate::report::media_summary::MediaSummary;
 use crate::report::remote::Remote;
-use crate::report::FlowRecord;
 
 /// How far past a flow's last packet its verdict may use other flows' facts.
 /// Below the shortest idle timeout, so a flow is never written before that
@@ -49,7 +47,12 @@ impl Classifier {
 
     /// Classifies a finished flow; records ready for output go to `out`
     /// (call-related ones once their call is complete). Returns the role.
-    pub fn finish_flow(&mut self, flow: Box<Flow>, out: &mut Vec<Emitted>) -> Role {
+    pub fn finish_flow(&mut self, finished: FinishedFlow, out: &mut Vec<Emitted>) -> Role {
+        let FinishedFlow {
+            flow,
+            mut record,
+            median_gap_ms,
+        } = finished;
         // What other flows taught callpath counts up to a little after this
         // flow's last packet (a call's SDP often follows its first STUN
         // checks), and never past the moment the flow ended, so the answer
@@ -80,9 +83,9 @@ impl Classifier {
                 far: &far,
                 sides: &s,
                 as_of,
+                median_gap_ms,
             },
         );
-        let mut record = Box::new(FlowRecord::from_flow(&flow));
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
@@ -94,7 +97,6 @@ impl Classifier {
             .as_deref()
             .map(Arc::from)
             .or_else(|| knowledge.name(s.far.ip, as_of));
-        record.media = MediaSummary::from_flow(&flow).map(Box::new);
         if verdict.role == Role::Other {
             self.calls.push(None, flow.last_seen, sigs, out);
             out.push(Emitted::Flow(record));

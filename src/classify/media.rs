@@ -19,7 +19,12 @@ const SHAPE_MIN_PACKETS: u64 = 30;
 const SHAPE_MIN_MEAN_PAYLOAD: u64 = 40;
 
 /// Why a flow is media, or `None`.
-pub fn media_evidence(flow: &Flow, opaque_app_media: bool) -> Option<String> {
+/// `median_gap_ms`: the flow's median gap between packets per direction.
+pub fn media_evidence(
+    flow: &Flow,
+    median_gap_ms: [Option<f64>; 2],
+    opaque_app_media: bool,
+) -> Option<String> {
     let f: &FlowFacts = &flow.facts;
     if let Some(s) = &f.stun {
         let relayed = both(&s.relayed_media);
@@ -44,7 +49,7 @@ pub fn media_evidence(flow: &Flow, opaque_app_media: bool) -> Option<String> {
             return Some(format!(
                 "{rtp} RTP/SRTP packets{how} ({fwd} one way, {rev} back), payload type {}{}",
                 pts.join("/"),
-                pacing(flow)
+                pacing(median_gap_ms)
             ));
         }
         let framed = both(&m.framed);
@@ -61,14 +66,11 @@ pub fn media_evidence(flow: &Flow, opaque_app_media: bool) -> Option<String> {
     None
 }
 
-/// ", one every 20 ms" from the flow's inter-arrival histogram, if kept.
-fn pacing(flow: &Flow) -> String {
-    let Some(h) = flow.histograms.as_deref() else {
-        return String::new();
-    };
-    [Direction::FromOrig, Direction::FromResp]
+/// ", one every 20 ms" from the flow's median gaps between packets, if kept.
+fn pacing(median_gap_ms: [Option<f64>; 2]) -> String {
+    median_gap_ms
         .into_iter()
-        .filter_map(|d| h.median_gap_ms(d))
+        .flatten()
         .filter(|g| *g > 0.0)
         .reduce(f64::min)
         .map(|g| format!(", about one every {g:.0} ms"))

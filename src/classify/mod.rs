@@ -4,6 +4,7 @@
 pub mod app;
 pub mod calls;
 pub mod classifier;
+pub mod finished_flow;
 pub mod knowledge;
 pub mod media;
 pub mod network;
@@ -13,4 +14,5 @@ pub mod signatures;
 pub mod verdict;
 
 pub use classifier::Classifier;
+pub use finished_flow::FinishedFlow;
 pub use verdict::{FlowVerdict, Role};

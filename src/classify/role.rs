@@ -24,6 +24,8 @@ pub struct RoleInputs<'a> {
     pub far: &'a FarEnd,
     pub sides: &'a Sides,
     pub as_of: Timestamp,
+    /// Median gap between packets per direction, ms (`FinishedFlow`).
+    pub median_gap_ms: [Option<f64>; 2],
 }
 
 fn socket(ip: IpAddr, port: u16) -> SocketAddr {
@@ -60,7 +62,7 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
         ));
     }
     let opaque_media_ok = app.strength >= AppStrength::Prefix && flow.l4 == L4Proto::Udp;
-    if let Some(why_media) = media_evidence(flow, opaque_media_ok) {
+    if let Some(why_media) = media_evidence(flow, x.median_gap_ms, opaque_media_ok) {
         let mut evidence = vec![why_media];
         if let Some((role, conf, why)) = relay_evidence(flow, app, x) {
             evidence.insert(0, why);
