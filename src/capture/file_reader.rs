@@ -24,6 +24,11 @@ pub(crate) const MAX_RECORD_LEN: u32 = 16 * 1024 * 1024;
 /// (a multiple of any page size).
 const RELEASE_CHUNK: usize = 8 * 1024 * 1024;
 
+/// Pages ahead of the cursor are mapped in chunks of this many bytes. Each
+/// call holds the reading thread for its length (about 0.35 ms a MiB):
+/// small enough for the batches queued to a worker thread to cover it.
+const POPULATE_CHUNK: usize = 1024 * 1024;
+
 /// Length of the classic pcap file header.
 const PCAP_HEADER_LEN: usize = 24;
 
@@ -170,13 +175,13 @@ impl CaptureFile {
     /// the cursor comes within a chunk of `populated`: touching pages one by
     /// one costs a page fault each. Returns how far pages are now mapped.
     fn populate_ahead(&self, populated: usize, cursor: usize) -> usize {
-        if cursor + RELEASE_CHUNK <= populated {
+        if cursor + POPULATE_CHUNK <= populated {
             return populated;
         }
         let Backing::Mapped(map) = &self.backing else {
             return usize::MAX;
         };
-        let end = (populated + RELEASE_CHUNK).min(map.len());
+        let end = (populated + POPULATE_CHUNK).min(map.len());
         #[cfg(target_os = "linux")]
         if end > populated {
             // Older kernels refuse MADV_POPULATE_READ: pages then fault in
