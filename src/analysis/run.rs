@@ -252,7 +252,8 @@ impl Analysis {
     pub fn packet(&mut self, pkt: RawPacket<'_>) {
         let mut finished = Vec::new();
         let workers = self.workers.len();
-        if let Some(item) = self.intake.admit(&pkt, workers) {
+        // On one thread nothing is gained by leaving the decoding to the worker.
+        if let Some(item) = self.intake.admit(&pkt, true) {
             let w = item.worker(workers);
             if let Some(worker) = self.workers.get_mut(w) {
                 worker.process(&item, &mut finished);
@@ -336,7 +337,7 @@ impl Analysis {
                 // Reports are looked for when a batch goes out, not after
                 // every packet: a channel poll per packet was ~4 % of the CPU.
                 let mut sent = false;
-                if let Some(item) = intake.admit(&pkt, count) {
+                if let Some(item) = intake.admit(&pkt, count > 1) {
                     let w = item.worker(count);
                     if let (Some(batch), Some(tx), Some(queued)) =
                         (batches.get_mut(w), senders.get(w), queued.get(w))
@@ -505,10 +506,10 @@ impl Analysis {
 }
 
 impl Intake {
-    /// Counts a packet and returns the work for a flow worker. With several
-    /// workers it decodes the packet here, as its addresses pick the
-    /// worker; a single worker decodes its packets itself.
-    fn admit<'a>(&mut self, pkt: &RawPacket<'a>, workers: usize) -> Option<WorkItem<'a>> {
+    /// Counts a packet and returns the work for a flow worker, decoded when
+    /// `decode_here` (several workers: the addresses pick the worker);
+    /// otherwise the worker decodes it, on its own thread.
+    fn admit<'a>(&mut self, pkt: &RawPacket<'a>, decode_here: bool) -> Option<WorkItem<'a>> {
         self.summary.packets_read += 1;
         let ts = pkt.ts;
         if ts > self.now {
@@ -517,7 +518,7 @@ impl Intake {
         let (first, last) = self.span.get_or_insert((ts, ts));
         *first = (*first).min(ts);
         *last = (*last).max(ts);
-        let packet = if workers > 1 {
+        let packet = if decode_here {
             match decode::decode(pkt.link, pkt.data) {
                 Decoded::Skipped(reason) => {
                     *self

@@ -1,8 +1,9 @@
 //! Resolves far ends once per address per run: GeoDb + operators + jurisdictions.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use foldhash::fast::RandomState;
@@ -33,24 +34,32 @@ pub struct GeoResolver {
     cached: AtomicUsize,
     /// Descriptions by database answer: many addresses share a network.
     networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
-    /// Descriptions of whole IPv4 /16 blocks, for addresses whose database
-    /// networks are that wide or wider (most of the address space): the
-    /// other addresses of the block need no database lookup. At most 65,536.
-    blocks: DashMap<u16, Arc<DescribedNetwork>, RandomState>,
+    /// The IPv4 networks looked up so far, by first address: every other
+    /// address of a network gets the same answer without a database
+    /// lookup. Far ends are resolved where the output is written, one
+    /// thread, so the lock is not contended.
+    ranges: Mutex<NetworkRanges>,
 }
 
-/// Prefix length of the blocks `GeoResolver::blocks` describes.
-const BLOCK_PREFIX: u8 = 16;
+/// Most IPv4 networks kept in `GeoResolver::ranges` (same policy as the
+/// other caches).
+const MAX_RANGES: usize = 1 << 16;
 
-/// The /16 block of a plain (not special-purpose) IPv4 address.
-fn block_of(ip: IpAddr) -> Option<u16> {
+/// Described IPv4 networks: first address → (last address, description).
+type NetworkRanges = BTreeMap<u32, (u32, Arc<DescribedNetwork>)>;
+
+/// A plain (not special-purpose) IPv4 address, as a number.
+fn plain_v4(ip: IpAddr) -> Option<u32> {
     match ip.to_canonical() {
-        IpAddr::V4(v4) if SpecialRange::of(ip).is_none() => {
-            let [a, b, _, _] = v4.octets();
-            Some(u16::from_be_bytes([a, b]))
-        }
+        IpAddr::V4(v4) if SpecialRange::of(ip).is_none() => Some(u32::from(v4)),
         _ => None,
     }
+}
+
+/// First and last address of the `prefix`-bit network holding `ip`.
+fn network_bounds(ip: u32, prefix: u8) -> (u32, u32) {
+    let host_bits = u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
+    (ip & !host_bits, ip | host_bits)
 }
 
 impl GeoResolver {
@@ -62,7 +71,7 @@ impl GeoResolver {
             cache: DashMap::default(),
             cached: AtomicUsize::new(0),
             networks: DashMap::default(),
-            blocks: DashMap::default(),
+            ranges: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -96,9 +105,9 @@ impl GeoResolver {
 
     /// Uncached description of `ip` (its network's description may be cached).
     pub fn describe(&self, ip: IpAddr) -> FarEnd {
-        let block = block_of(ip);
-        if let Some(known) = block.and_then(|b| self.blocks.get(&b)) {
-            return FarEnd::new(ip, Arc::clone(known.value()));
+        let v4 = plain_v4(ip);
+        if let Some(known) = v4.and_then(|n| self.known_range(n)) {
+            return FarEnd::new(ip, known);
         }
         let (answer, prefix) = self.db.lookup_network(ip);
         if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
@@ -112,12 +121,31 @@ impl GeoResolver {
                 d
             }
         };
-        if let (Some(b), Some(p)) = (block, prefix) {
-            if p <= BLOCK_PREFIX {
-                self.blocks.insert(b, Arc::clone(&described));
-            }
+        if let (Some(n), Some(p)) = (v4, prefix) {
+            self.remember_range(network_bounds(n, p), &described);
         }
         FarEnd::new(ip, described)
+    }
+
+    /// The description of an IPv4 network looked up before that holds `ip`.
+    fn known_range(&self, ip: u32) -> Option<Arc<DescribedNetwork>> {
+        let ranges = self.ranges.lock().ok()?;
+        let (_, (last, described)) = ranges.range(..=ip).next_back()?;
+        (ip <= *last).then(|| Arc::clone(described))
+    }
+
+    fn remember_range(&self, (first, last): (u32, u32), described: &Arc<DescribedNetwork>) {
+        let Ok(mut ranges) = self.ranges.lock() else {
+            return;
+        };
+        if ranges.len() >= MAX_RANGES {
+            ranges.clear();
+        }
+        // Networks the databases give are each a leaf of some database's
+        // tree: two of them are disjoint or one holds the other, and each
+        // holds only addresses with its answer. One starting where another
+        // does replaces it, which loses no correctness, only a shortcut.
+        ranges.insert(first, (last, Arc::clone(described)));
     }
 
     /// What the answer of the databases means: operator, laws, alliances.
