@@ -920,8 +920,11 @@ fn embedded_sdp(payload: &[u8]) -> Option<sdp::SdpSession> {
     (!session.media.is_empty()).then_some(session)
 }
 
+/// First place of `needle` in `hay` (memchr's vectorised search: a window
+/// compared at every byte was 2.4 % of all instructions on the reference
+/// capture, spent on early TCP packets).
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn note_server_name(

@@ -552,7 +552,7 @@ fn skip_ack(b: &[u8], ecn: bool) -> Option<&[u8]> {
 /// tag "CHLO", u16 LE tag count, u16 padding, then (tag, u32 LE end offset)
 /// pairs, then the values. Returns `Some(sni)` once a CHLO is found.
 fn find_chlo_sni(data: &[u8]) -> Option<Option<String>> {
-    let at = data.windows(4).position(|w| w == b"CHLO")?;
+    let at = memchr::memmem::find(data, b"CHLO")?;
     let msg = data.get(at + 4..)?;
     let count = usize::from(u16::from_le_bytes([*msg.first()?, *msg.get(1)?]));
     let table = msg.get(4..4 + count * 8)?;
