@@ -741,13 +741,14 @@ fn feed<'a>(
     }
 }
 
-/// Packets whose payloads a worker pulls into its cache at once.
+/// Packets a worker pulls into its cache at once.
 const WARM_GROUP: usize = 16;
 
-/// Reads the first cache lines of each payload in `group` before any is
-/// dissected. The reading thread decoded only the headers, on another
-/// core; read one by one, each payload would stall the worker on its own
-/// cache miss, while these independent loads overlap.
+/// Reads the first cache lines of each packet in `group` (its payload, or
+/// the frame when the worker decodes it) before any is processed. The
+/// reading thread touched little of them, on another core; read one by
+/// one, each packet would stall the worker on its own cache miss, while
+/// these independent loads overlap.
 fn warm_payloads(group: &[WorkItem<'_>]) {
     let mut sum = 0u8;
     for item in group {
