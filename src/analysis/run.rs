@@ -20,13 +20,12 @@ use std::sync::mpsc::{
 use std::sync::Arc;
 
 use super::ordered_output::{released_by, OrderedOutput};
-use super::worker::{FlowWorker, Packet, WorkItem};
+use super::worker::{decode_counted, FlowWorker, Packet, WorkItem};
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::{Classifier, FinishedFlow};
-use crate::decode::{self, Decoded};
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
@@ -519,20 +518,13 @@ impl Intake {
         *first = (*first).min(ts);
         *last = (*last).max(ts);
         let packet = if decode_here {
-            match decode::decode(pkt.link, pkt.data) {
-                Decoded::Skipped(reason) => {
-                    *self
-                        .summary
-                        .packets_skipped
-                        .entry(reason.name())
-                        .or_default() += 1;
-                    return None;
-                }
-                Decoded::Packet(view) => {
-                    self.summary.packets_decoded += 1;
-                    Packet::Decoded(view)
-                }
-            }
+            let summary = &mut self.summary;
+            Packet::Decoded(decode_counted(
+                pkt.link,
+                pkt.data,
+                &mut summary.packets_decoded,
+                &mut summary.packets_skipped,
+            )?)
         } else {
             Packet::Raw {
                 link: pkt.link,
@@ -749,7 +741,7 @@ const WARM_GROUP: usize = 16;
 /// reading thread touched little of them, on another core; read one by
 /// one, each packet would stall the worker on its own cache miss, while
 /// these independent loads overlap.
-fn warm_payloads(group: &[WorkItem<'_>]) {
+fn warm_packets(group: &[WorkItem<'_>]) {
     let mut sum = 0u8;
     for item in group {
         let p = match item.packet {
@@ -777,7 +769,7 @@ fn worker_loop<'a>(
         let tick = match message {
             ToWorker::Packets(mut items) => {
                 for group in items.chunks(WARM_GROUP) {
-                    warm_payloads(group);
+                    warm_packets(group);
                     for item in group {
                         worker.process(item, &mut finished);
                     }

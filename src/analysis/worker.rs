@@ -37,7 +37,7 @@ pub enum Packet<'a> {
     Raw { link: LinkType, data: &'a [u8] },
 }
 
-/// A decoded packet handed to a worker.
+/// A packet handed to a worker.
 #[derive(Clone, Copy, Debug)]
 pub struct WorkItem<'a> {
     pub packet: Packet<'a>,
@@ -70,16 +70,12 @@ impl FlowWorker {
     pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<FinishedFlow>) {
         let view = match item.packet {
             Packet::Decoded(view) => view,
-            Packet::Raw { link, data } => match decode(link, data) {
-                Decoded::Packet(view) => {
-                    self.decoded += 1;
-                    view
+            Packet::Raw { link, data } => {
+                match decode_counted(link, data, &mut self.decoded, &mut self.skipped) {
+                    Some(view) => view,
+                    None => return,
                 }
-                Decoded::Skipped(reason) => {
-                    *self.skipped.entry(reason.name()).or_default() += 1;
-                    return;
-                }
-            },
+            }
         };
         self.table.set_clock(item.clock);
         let tracked = self.table.track(
@@ -113,6 +109,25 @@ impl FlowWorker {
     pub fn drain(&mut self, finished: &mut Vec<FinishedFlow>) {
         self.table
             .drain(&mut |f| finished.push(FinishedFlow::new(f)));
+    }
+}
+
+/// Decodes a frame and counts it as decoded, or as skipped by reason.
+pub fn decode_counted<'a>(
+    link: LinkType,
+    data: &'a [u8],
+    decoded: &mut u64,
+    skipped: &mut BTreeMap<&'static str, u64>,
+) -> Option<PacketView<'a>> {
+    match decode(link, data) {
+        Decoded::Packet(view) => {
+            *decoded += 1;
+            Some(view)
+        }
+        Decoded::Skipped(reason) => {
+            *skipped.entry(reason.name()).or_default() += 1;
+            None
+        }
     }
 }
 
