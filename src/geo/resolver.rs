@@ -42,8 +42,9 @@ pub struct GeoResolver {
 }
 
 /// Most IPv4 networks kept in `GeoResolver::ranges` (same policy as the
-/// other caches).
-const MAX_RANGES: usize = 1 << 16;
+/// other caches). The ranges are also forgotten whenever `networks` is,
+/// so that the descriptions they hold stay within that cache's bound.
+const MAX_RANGES: usize = 1 << 14;
 
 /// Described IPv4 networks: first address → (last address, description).
 type NetworkRanges = BTreeMap<u32, (u32, Arc<DescribedNetwork>)>;
@@ -112,6 +113,9 @@ impl GeoResolver {
         let (answer, prefix) = self.db.lookup_network(ip);
         if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
             self.networks.clear();
+            if let Ok(mut ranges) = self.ranges.lock() {
+                ranges.clear();
+            }
         }
         let described = match self.networks.get(&answer) {
             Some(d) => Arc::clone(d.value()),
