@@ -28,7 +28,9 @@ pub struct GeoResolver {
     db: GeoDb,
     operators: Operators,
     jurisdictions: Jurisdictions,
-    cache: DashMap<IpAddr, Arc<FarEnd>, RandomState>,
+    /// Far ends outside the IPv4 ranges below (IPv6, special-purpose and
+    /// unanswered addresses), and the address each range was found for.
+    cache: DashMap<IpAddr, FarEnd, RandomState>,
     /// Entries in `cache`, kept beside it: asking a `DashMap` its length
     /// locks every shard, and every finished flow resolves its far end.
     cached: AtomicUsize,
@@ -85,11 +87,16 @@ impl GeoResolver {
         ))
     }
 
-    /// The far end for `ip`; the databases are asked about each address
-    /// once while it stays cached.
-    pub fn resolve(&self, ip: IpAddr) -> Arc<FarEnd> {
+    /// The far end for `ip`; the databases are asked about each network
+    /// (IPv4) or address once while it stays cached.
+    pub fn resolve(&self, ip: IpAddr) -> FarEnd {
+        // A plain IPv4 address in a network looked up before needs no
+        // entry of its own: most far ends of a capture are found here.
+        if let Some(known) = plain_v4(ip).and_then(|n| self.known_range(n)) {
+            return FarEnd::new(ip, known);
+        }
         if let Some(known) = self.cache.get(&ip) {
-            return Arc::clone(known.value());
+            return known.value().clone();
         }
         if self.cached.load(Ordering::Relaxed) >= MAX_CACHED {
             self.cache.clear();
@@ -101,7 +108,7 @@ impl GeoResolver {
         if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
             self.cached.fetch_add(1, Ordering::Relaxed);
         }
-        Arc::clone(entry.or_insert_with(|| Arc::new(self.describe(ip))).value())
+        entry.or_insert_with(|| self.describe(ip)).value().clone()
     }
 
     /// Uncached description of `ip` (its network's description may be cached).

@@ -1,19 +1,17 @@
 //! The `remote` object of a record: the far end's location, operator and
 //! the law that reaches it, plus a one-line summary for people.
 
-use std::sync::Arc;
-
 use serde::{Serialize, Serializer};
 
 use crate::geo::FarEnd;
 
 #[derive(Clone, Debug)]
 pub struct Remote {
-    pub far_end: Arc<FarEnd>,
+    pub far_end: FarEnd,
 }
 
 impl Remote {
-    pub fn new(far_end: Arc<FarEnd>) -> Remote {
+    pub fn new(far_end: FarEnd) -> Remote {
         Remote { far_end }
     }
 
