@@ -108,15 +108,21 @@ impl GeoResolver {
         if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
             self.cached.fetch_add(1, Ordering::Relaxed);
         }
-        entry.or_insert_with(|| self.describe(ip)).value().clone()
+        // No known range held it (above), so this goes to the databases.
+        entry.or_insert_with(|| self.look_up(ip)).value().clone()
     }
 
     /// Uncached description of `ip` (its network's description may be cached).
     pub fn describe(&self, ip: IpAddr) -> FarEnd {
-        let v4 = plain_v4(ip);
-        if let Some(known) = v4.and_then(|n| self.known_range(n)) {
+        if let Some(known) = plain_v4(ip).and_then(|n| self.known_range(n)) {
             return FarEnd::new(ip, known);
         }
+        self.look_up(ip)
+    }
+
+    /// `describe` for an address no known range holds: asks the databases.
+    fn look_up(&self, ip: IpAddr) -> FarEnd {
+        let v4 = plain_v4(ip);
         let (answer, prefix) = self.db.lookup_network(ip);
         if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
             self.networks.clear();
