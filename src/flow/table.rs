@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use super::expiry::{ExpiryQueue, SlotRef};
 use super::index::FlowIndex;
-use super::{Direction, EndReason, Endpoint, Flow, FlowHistograms, FlowKey};
+use super::{Direction, EndReason, Endpoint, Flow, FlowKey};
 use crate::capture::Timestamp;
 use crate::decode::{Fragment, L4Proto, PacketView};
 
@@ -251,7 +251,7 @@ impl FlowTable {
             && looks_like_media
             && flow.packets() >= histogram_after
         {
-            flow.histograms = FlowHistograms::new().map(Box::new);
+            flow.histograms = Some(Box::default());
         }
         if let Some(h) = flow.histograms.as_mut() {
             h.record(dir, ts, payload_len);
