@@ -303,6 +303,9 @@ fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHead
             rtp::clock_rate(h.payload_type),
         );
         quality.update(h.sequence, h.timestamp, arrival);
+        // One stream at a time: most flows carry one or two, and the list
+        // lives as long as the flow.
+        media.streams.reserve_exact(1);
         media.streams.push(RtpStream {
             ssrc: h.ssrc,
             direction: pkt.dir,

@@ -28,8 +28,8 @@ pub struct GeoResolver {
     db: GeoDb,
     operators: Operators,
     jurisdictions: Jurisdictions,
-    /// Far ends outside the IPv4 ranges below (IPv6, special-purpose and
-    /// unanswered addresses), and the address each range was found for.
+    /// Far ends outside the IPv4 ranges below: IPv6, special-purpose and
+    /// addresses in no network of the databases.
     cache: DashMap<IpAddr, FarEnd, RandomState>,
     /// Entries in `cache`, kept beside it: asking a `DashMap` its length
     /// locks every shard, and every finished flow resolves its far end.
@@ -92,11 +92,19 @@ impl GeoResolver {
     pub fn resolve(&self, ip: IpAddr) -> FarEnd {
         // A plain IPv4 address in a network looked up before needs no
         // entry of its own: most far ends of a capture are found here.
-        if let Some(known) = plain_v4(ip).and_then(|n| self.known_range(n)) {
+        let v4 = plain_v4(ip);
+        if let Some(known) = v4.and_then(|n| self.known_range(n)) {
             return FarEnd::new(ip, known);
         }
         if let Some(known) = self.cache.get(&ip) {
             return known.value().clone();
+        }
+        if v4.is_some() {
+            // Its network is remembered as a range now, unless the
+            // databases named none: only then does the address need an entry.
+            if let (far, true) = self.look_up(ip) {
+                return far;
+            }
         }
         if self.cached.load(Ordering::Relaxed) >= MAX_CACHED {
             self.cache.clear();
@@ -109,7 +117,7 @@ impl GeoResolver {
             self.cached.fetch_add(1, Ordering::Relaxed);
         }
         // No known range held it (above), so this goes to the databases.
-        entry.or_insert_with(|| self.look_up(ip)).value().clone()
+        entry.or_insert_with(|| self.look_up(ip).0).value().clone()
     }
 
     /// Uncached description of `ip` (its network's description may be cached).
@@ -117,11 +125,13 @@ impl GeoResolver {
         if let Some(known) = plain_v4(ip).and_then(|n| self.known_range(n)) {
             return FarEnd::new(ip, known);
         }
-        self.look_up(ip)
+        self.look_up(ip).0
     }
 
-    /// `describe` for an address no known range holds: asks the databases.
-    fn look_up(&self, ip: IpAddr) -> FarEnd {
+    /// `describe` for an address no known range holds: asks the databases,
+    /// and remembers the network of a plain IPv4 address as a range (then
+    /// returns `true` with the far end).
+    fn look_up(&self, ip: IpAddr) -> (FarEnd, bool) {
         let v4 = plain_v4(ip);
         let (answer, prefix) = self.db.lookup_network(ip);
         if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
@@ -138,10 +148,11 @@ impl GeoResolver {
                 d
             }
         };
-        if let (Some(n), Some(p)) = (v4, prefix) {
-            self.remember_range(network_bounds(n, p), &described);
-        }
-        FarEnd::new(ip, described)
+        let ranged = match (v4, prefix) {
+            (Some(n), Some(p)) => self.remember_range(network_bounds(n, p), &described),
+            _ => false,
+        };
+        (FarEnd::new(ip, described), ranged)
     }
 
     /// The description of an IPv4 network looked up before that holds `ip`.
@@ -151,9 +162,10 @@ impl GeoResolver {
         (ip <= *last).then(|| Arc::clone(described))
     }
 
-    fn remember_range(&self, (first, last): (u32, u32), described: &Arc<DescribedNetwork>) {
+    /// Remembers a network's range; `false` if it could not.
+    fn remember_range(&self, (first, last): (u32, u32), described: &Arc<DescribedNetwork>) -> bool {
         let Ok(mut ranges) = self.ranges.lock() else {
-            return;
+            return false;
         };
         if ranges.len() >= MAX_RANGES {
             ranges.clear();
@@ -163,6 +175,7 @@ impl GeoResolver {
         // holds only addresses with its answer. One starting where another
         // does replaces it, which loses no correctness, only a shortcut.
         ranges.insert(first, (last, Arc::clone(described)));
+        true
     }
 
     /// What the answer of the databases means: operator, laws, alliances.

@@ -69,18 +69,17 @@ pub struct EvidenceFrame {
 
 fn evidence_frames(flow: &Flow) -> Vec<EvidenceFrame> {
     let facts = &flow.facts;
-    let mut out: Vec<EvidenceFrame> = [
+    let sightings = [
         facts.stun.as_ref().and_then(|s| s.first.as_ref()),
         facts.media.as_ref().and_then(|m| m.first.as_ref()),
         facts.signalling.as_ref().and_then(|s| s.first.as_ref()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|s| EvidenceFrame {
+    ];
+    // Sized exactly: a record can wait a long time for its call.
+    let mut out = Vec::with_capacity(sightings.iter().flatten().count());
+    out.extend(sightings.into_iter().flatten().map(|s| EvidenceFrame {
         frame: s.frame,
         what: s.what.to_string(),
-    })
-    .collect();
+    }));
     out.sort_by_key(|e| e.frame);
     out
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::dissect::facts::MediaFacts;
+use crate::dissect::facts::{MediaFacts, RtpStream};
 use crate::flow::{Direction, Flow};
 
 #[derive(Clone, Debug, Serialize)]
@@ -48,25 +48,28 @@ fn round3(x: f64) -> f64 {
 impl MediaSummary {
     pub fn from_flow(flow: &Flow) -> Option<MediaSummary> {
         let m: &MediaFacts = flow.facts.media.as_deref()?;
-        let streams: Vec<RtpStreamSummary> = m
-            .streams
-            .iter()
-            .filter(|s| s.in_sequence > 0)
-            .map(|s| RtpStreamSummary {
-                ssrc: s.ssrc,
-                direction: match s.direction {
-                    Direction::FromOrig => "src_to_dst",
-                    Direction::FromResp => "dst_to_src",
-                },
-                payload_type: s.payload_type,
-                packets: s.quality.received(),
-                expected: s.quality.expected(),
-                lost: s.quality.lost(),
-                sequence_errors: s.quality.sequence_errors(),
-                jitter_ms: s.quality.jitter_ms().map(round3),
-                max_jitter_ms: s.quality.max_jitter_ms().map(round3),
-            })
-            .collect();
+        let established = |s: &&RtpStream| s.in_sequence > 0;
+        // Sized exactly: a record can wait a long time for its call.
+        let mut streams = Vec::with_capacity(m.streams.iter().filter(established).count());
+        streams.extend(
+            m.streams
+                .iter()
+                .filter(established)
+                .map(|s| RtpStreamSummary {
+                    ssrc: s.ssrc,
+                    direction: match s.direction {
+                        Direction::FromOrig => "src_to_dst",
+                        Direction::FromResp => "dst_to_src",
+                    },
+                    payload_type: s.payload_type,
+                    packets: s.quality.received(),
+                    expected: s.quality.expected(),
+                    lost: s.quality.lost(),
+                    sequence_errors: s.quality.sequence_errors(),
+                    jitter_ms: s.quality.jitter_ms().map(round3),
+                    max_jitter_ms: s.quality.max_jitter_ms().map(round3),
+                }),
+        );
         let rtp: u32 = m.rtp.iter().sum();
         let rtcp: u32 = m.rtcp.iter().sum();
         if streams.is_empty() && rtcp == 0 && m.framing.is_none() {
