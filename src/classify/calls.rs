@@ -97,7 +97,13 @@ impl CallTracker {
             session.last_activity = flow.last_seen;
             self.activity.push(Reverse((flow.last_seen, id)));
         }
-        session.flows.push(flow);
+        // Grown by a quarter, not doubled: sessions hold their flows for
+        // minutes, and doubling left a third of the list unused on average.
+        let flows = &mut session.flows;
+        if flows.len() == flows.capacity() {
+            flows.reserve_exact(flows.len() / 4 + 1);
+        }
+        flows.push(flow);
     }
 
     fn close_idle(&mut self, now: Timestamp, sigs: &Signatures, out: &mut Vec<Emitted>) {

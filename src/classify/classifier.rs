@@ -102,6 +102,11 @@ impl Classifier {
             out.push(Emitted::Flow(record));
             return verdict.role;
         }
+        // The record waits in its device's session until the session goes
+        // idle, so its reasons are kept at their exact size: text formatted
+        // on the fly has spare capacity, and held records are most of the
+        // memory at the peak.
+        record.evidence = record.evidence.iter().map(|e| e.as_str().into()).collect();
         let local_socket = std::net::SocketAddr::new(s.local.ip, s.local.port);
         let reflected_by = knowledge
             .reflection(local_socket, as_of)
