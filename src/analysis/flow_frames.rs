@@ -49,7 +49,7 @@ impl FlowFrames {
         let mut windows: HashMap<TupleKey, Vec<Window>> = HashMap::new();
         for (i, r) in records.iter().enumerate().filter(|(_, r)| chosen(r)) {
             windows
-                .entry(key(r.l4, r.src, r.dst))
+                .entry(key(r.l4.name(), r.src, r.dst))
                 .or_default()
                 .push(Window {
                     record: i,

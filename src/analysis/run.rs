@@ -29,7 +29,7 @@ use crate::classify::{Classifier, FinishedFlow};
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
-use crate::report::flow_record::FlowRecord;
+use crate::report::flow_record::{FlowRecord, FlowRecordType};
 use crate::report::live_status::LiveStatus;
 use crate::report::summary::InputReport;
 use crate::report::{CaptureStats, RecordSink, Summary};
@@ -422,7 +422,7 @@ impl Analysis {
                     continue;
                 }
                 let mut record = FlowRecord::from_flow(flow);
-                record.record_type = "flow_update";
+                record.record_type = FlowRecordType::FlowUpdate;
                 if let Err(e) = self.output.sink().flow_update(&record) {
                     self.output.output_error.get_or_insert(e);
                     return;

@@ -89,7 +89,7 @@ impl Classifier {
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
-        record.evidence = verdict.evidence;
+        record.evidence = verdict.evidence.into_boxed_slice();
         record.remote = Some(Remote::new(far));
         record.server_name = flow
             .facts

@@ -12,6 +12,19 @@ pub enum L4Proto {
     Other(u8),
 }
 
+/// Written as its name (`udp`, `tcp`...), in text and in records.
+impl std::fmt::Display for L4Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl serde::Serialize for L4Proto {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl L4Proto {
     pub fn name(self) -> &'static str {
         match self {

@@ -120,7 +120,7 @@ pub fn located_flows(flows: &[FlowRecord], inputs: &[String]) -> Vec<FlowRecord>
         .iter()
         .map(|r| {
             let mut r = r.clone();
-            r.file = inputs.get(r.file_index as usize).cloned();
+            r.file = inputs.get(r.file_index as usize).map(|f| f.as_str().into());
             r
         })
         .collect()
@@ -135,7 +135,7 @@ pub fn call_frames(call: u32, flows: &[FlowRecord]) -> Vec<LocatedFrame> {
             r.evidence_frames
                 .iter()
                 .map(|e: &EvidenceFrame| LocatedFrame {
-                    file: r.file.clone(),
+                    file: r.file.as_deref().map(str::to_string),
                     frame: e.frame,
                     flow: flow_label(r),
                     what: e.what.clone(),
@@ -288,7 +288,7 @@ pub fn write_bundle(
                     community_id: r.community_id.to_string(),
                     role: r.role,
                     first_frame: r.first_frame,
-                    file: r.file.clone(),
+                    file: r.file.as_deref().map(str::to_string),
                 })
                 .collect(),
             evidence_frames: call_frames(c.call, &flows),

@@ -8,14 +8,15 @@ use serde::{Serialize, Serializer};
 use super::community_id::{community_id, CommunityId};
 use super::media_summary::MediaSummary;
 use super::remote::Remote;
-use crate::flow::{Direction, Endpoint, Flow};
+use crate::decode::L4Proto;
+use crate::flow::{Direction, EndReason, Endpoint, Flow};
 
 /// One flow as written in every output format.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowRecord {
     #[serde(rename = "type")]
-    pub record_type: &'static str,
-    pub l4: &'static str,
+    pub record_type: FlowRecordType,
+    pub l4: L4Proto,
     /// The endpoint that sent the flow's first packet.
     #[serde(serialize_with = "as_text")]
     pub src: Endpoint,
@@ -36,7 +37,9 @@ pub struct FlowRecord {
     pub app: Option<Arc<str>>,
     pub role: Option<&'static str>,
     pub confidence: Option<f64>,
-    pub evidence: Vec<String>,
+    /// Boxed slices, not vectors: a record can wait minutes for its call,
+    /// and every byte of it counts at the memory peak.
+    pub evidence: Box<[String]>,
     pub remote: Option<Remote>,
     pub call: Option<u32>,
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
@@ -45,19 +48,53 @@ pub struct FlowRecord {
     /// Per-direction media facts when the flow carries RTP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Box<MediaSummary>>,
-    pub end_reason: &'static str,
+    /// `None`: still open (a `flow_update`).
+    #[serde(serialize_with = "end_reason_name")]
+    pub end_reason: Option<EndReason>,
     /// Frame number of the flow's first packet in its capture file.
     pub first_frame: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// Frames that carry the protocol evidence behind the verdict (first
     /// STUN message, first RTP packet, first signalling message), so a
     /// reader can open them in Wireshark.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub evidence_frames: Vec<EvidenceFrame>,
+    #[serde(skip_serializing_if = "<[EvidenceFrame]>::is_empty")]
+    pub evidence_frames: Box<[EvidenceFrame]>,
     /// Which input (0-based, in the order given) the flow began in.
     #[serde(skip)]
     pub file_index: u32,
+}
+
+/// Which kind of flow record: a finished flow, or an open one's counters
+/// so far (live capture).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowRecordType {
+    Flow,
+    FlowUpdate,
+}
+
+impl FlowRecordType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowRecordType::Flow => "flow",
+            FlowRecordType::FlowUpdate => "flow_update",
+        }
+    }
+}
+
+impl Serialize for FlowRecordType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Why a flow ended, as written (`open` while it has not).
+pub fn end_reason_text(reason: Option<EndReason>) -> &'static str {
+    reason.map_or("open", EndReason::name)
+}
+
+fn end_reason_name<S: Serializer>(reason: &Option<EndReason>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(end_reason_text(*reason))
 }
 
 /// One frame that supports a verdict, and what it shows.
@@ -67,7 +104,7 @@ pub struct EvidenceFrame {
     pub what: String,
 }
 
-fn evidence_frames(flow: &Flow) -> Vec<EvidenceFrame> {
+fn evidence_frames(flow: &Flow) -> Box<[EvidenceFrame]> {
     let facts = &flow.facts;
     let sightings = [
         facts.stun.as_ref().and_then(|s| s.first.as_ref()),
@@ -81,7 +118,7 @@ fn evidence_frames(flow: &Flow) -> Vec<EvidenceFrame> {
         what: s.what.to_string(),
     }));
     out.sort_by_key(|e| e.frame);
-    out
+    out.into_boxed_slice()
 }
 
 impl FlowRecord {
@@ -90,8 +127,8 @@ impl FlowRecord {
         let fwd = flow.dir(Direction::FromOrig);
         let rev = flow.dir(Direction::FromResp);
         FlowRecord {
-            record_type: "flow",
-            l4: flow.l4.name(),
+            record_type: FlowRecordType::Flow,
+            l4: flow.l4,
             src: flow.orig(),
             dst: flow.resp(),
             first_seen: round6(flow.first_seen.as_secs_f64()),
@@ -107,12 +144,12 @@ impl FlowRecord {
             app: None,
             role: None,
             confidence: None,
-            evidence: Vec::new(),
+            evidence: Box::default(),
             remote: None,
             call: None,
             server_name: None,
             media: None,
-            end_reason: flow.end_reason.map_or("open", |r| r.name()),
+            end_reason: flow.end_reason,
             first_frame: flow.first_frame,
             file: None,
             evidence_frames: evidence_frames(flow),

@@ -9,16 +9,16 @@
 //! `serde_json::to_string` of the same records.
 
 use super::call_record::{CallParty, CallRecord};
-use super::flow_record::FlowRecord;
+use super::flow_record::{end_reason_text, FlowRecord};
 use super::remote::Remote;
 use crate::flow::Endpoint;
 
 /// Appends `record` as JSON (no newline) to `out`.
 pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"type\":");
-    string(out, r.record_type)?;
+    string(out, r.record_type.name())?;
     out.extend_from_slice(b",\"l4\":");
-    string(out, r.l4)?;
+    string(out, r.l4.name())?;
     out.extend_from_slice(b",\"src\":");
     endpoint(out, &r.src);
     out.extend_from_slice(b",\"dst\":");
@@ -66,7 +66,7 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
         serde_json::to_writer(&mut *out, media)?;
     }
     out.extend_from_slice(b",\"end_reason\":");
-    string(out, r.end_reason)?;
+    string(out, end_reason_text(r.end_reason))?;
     out.extend_from_slice(b",\"first_frame\":");
     out.extend_from_slice(itoa::Buffer::new().format(r.first_frame).as_bytes());
     if let Some(file) = &r.file {
@@ -269,7 +269,7 @@ mod tests {
                 continue;
             }
             for mut record in records_of(&path) {
-                for file in [None, Some("a \"quoted\"\tname.pcap".to_string())] {
+                for file in [None, Some("a \"quoted\"\tname.pcap".into())] {
                     record.file = file;
                     let mut line = Vec::new();
                     write_flow(&mut line, &record).expect("writes");

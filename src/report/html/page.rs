@@ -291,7 +291,7 @@ fn flows_section(out: &mut String, flows: &[FlowRecord]) {
         let _ = write!(
             out,
             r#"<tr><td>{}</td><td class="mono">{}</td><td class="mono">{}</td><td>{}</td><td class="role {class}">{}</td><td>{}</td><td class="r">{}</td><td class="hide-narrow r">{}</td><td>{}</td></tr>"#,
-            esc(r.l4),
+            esc(r.l4.name()),
             esc(&r.src.to_string()),
             esc(&r.dst.to_string()),
             esc(r.app.as_deref().unwrap_or("–")),
