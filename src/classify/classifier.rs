@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
+use super::evidence_texts::EvidenceTexts;
 use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
 use super::role::{decide, RoleInputs};
@@ -25,6 +26,7 @@ pub struct Classifier {
     pub knowledge: Arc<Knowledge>,
     pub geo: Arc<GeoResolver>,
     calls: CallTracker,
+    texts: EvidenceTexts,
 }
 
 impl Classifier {
@@ -38,6 +40,7 @@ impl Classifier {
             knowledge,
             geo,
             calls: CallTracker::default(),
+            texts: EvidenceTexts::default(),
         }
     }
 
@@ -89,7 +92,12 @@ impl Classifier {
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
-        record.evidence = verdict.evidence.into_boxed_slice();
+        let texts = &mut self.texts;
+        record.evidence = verdict
+            .evidence
+            .into_iter()
+            .map(|e| texts.share(e))
+            .collect();
         record.remote = Some(Remote::new(far));
         record.server_name = flow
             .facts
@@ -102,11 +110,6 @@ impl Classifier {
             out.push(Emitted::Flow(record));
             return verdict.role;
         }
-        // The record waits in its device's session until the session goes
-        // idle, so its reasons are kept at their exact size: text formatted
-        // on the fly has spare capacity, and held records are most of the
-        // memory at the peak.
-        record.evidence = record.evidence.iter().map(|e| e.as_str().into()).collect();
         let local_socket = std::net::SocketAddr::new(s.local.ip, s.local.port);
         let reflected_by = knowledge
             .reflection(local_socket, as_of)

@@ -39,7 +39,8 @@ pub struct FlowRecord {
     pub confidence: Option<f64>,
     /// Boxed slices, not vectors: a record can wait minutes for its call,
     /// and every byte of it counts at the memory peak.
-    pub evidence: Box<[String]>,
+    /// Shared: the same reasons recur over many flows (`EvidenceTexts`).
+    pub evidence: Box<[Arc<str>]>,
     pub remote: Option<Remote>,
     pub call: Option<u32>,
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the

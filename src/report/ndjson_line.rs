@@ -166,8 +166,8 @@ fn array<T>(
 }
 
 /// A JSON array of strings.
-fn strings(out: &mut Vec<u8>, items: &[String]) -> serde_json::Result<()> {
-    array(out, items, |out, s| string(out, s))
+fn strings<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) -> serde_json::Result<()> {
+    array(out, items, |out, s| string(out, s.as_ref()))
 }
 
 /// A JSON string; escaped by serde_json only when some byte needs it.

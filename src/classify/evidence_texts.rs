@@ -1,0 +1,74 @@
+//! The reasons written in flow records, each distinct text stored once.
+//! A busy device repeats the same few reasons over thousands of flows
+//! ("Discord voice IP-discovery packet", "STUN attribute 0x4000"), and
+//! call-related records wait for their call with them: on the reference
+//! capture a fifth of the held reasons' text is distinct.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+
+/// Texts kept before the first look for ones no record uses any more.
+const FIRST_PRUNE: usize = 1024;
+
+#[derive(Default)]
+pub struct EvidenceTexts {
+    texts: HashSet<Arc<str>, RandomState>,
+    /// Size at which texts no record holds are dropped; doubles with what
+    /// is still in use, so pruning costs a constant share per text.
+    prune_at: usize,
+}
+
+impl EvidenceTexts {
+    /// The shared copy of `text`.
+    pub fn share(&mut self, text: String) -> Arc<str> {
+        if let Some(shared) = self.texts.get(text.as_str()) {
+            return Arc::clone(shared);
+        }
+        if self.texts.len() >= self.prune_at.max(FIRST_PRUNE) {
+            // Only this set holds them: their records have been written.
+            self.texts.retain(|t| Arc::strong_count(t) > 1);
+            self.prune_at = 2 * self.texts.len();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.texts.insert(Arc::clone(&shared));
+        shared
+    }
+
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_copy_per_distinct_text() {
+        let mut t = EvidenceTexts::default();
+        let a = t.share("STUN attribute 0x4000".to_string());
+        let b = t.share("STUN attribute 0x4000".to_string());
+        let c = t.share("Telegram reflector pings, no media".to_string());
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*c, "Telegram reflector pings, no media");
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn texts_no_record_holds_are_dropped() {
+        let mut t = EvidenceTexts::default();
+        let kept = t.share("kept".to_string());
+        for i in 0..10 * FIRST_PRUNE {
+            drop(t.share(format!("reason {i}")));
+        }
+        // Bounded by what is in use, not by every text ever seen.
+        assert!(t.len() <= FIRST_PRUNE + 1, "{}", t.len());
+        assert!(Arc::ptr_eq(&kept, &t.share("kept".to_string())));
+    }
+}
