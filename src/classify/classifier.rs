@@ -98,6 +98,9 @@ impl Classifier {
             .into_iter()
             .map(|e| texts.share(e))
             .collect();
+        for frame in record.evidence_frames.iter_mut() {
+            frame.what = texts.share(Arc::clone(&frame.what));
+        }
         record.remote = Some(Remote::new(far));
         record.server_name = flow
             .facts

@@ -2,7 +2,8 @@
 //! A busy device repeats the same few reasons over thousands of flows
 //! ("Discord voice IP-discovery packet", "STUN attribute 0x4000"), and
 //! call-related records wait for their call with them: on the reference
-//! capture a fifth of the held reasons' text is distinct.
+//! capture a fifth of the held reasons' text is distinct, and 33 of the
+//! 29,589 descriptions of evidence frames.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,9 +22,9 @@ pub struct EvidenceTexts {
 }
 
 impl EvidenceTexts {
-    /// The shared copy of `text`.
-    pub fn share(&mut self, text: String) -> Arc<str> {
-        if let Some(shared) = self.texts.get(text.as_str()) {
+    /// The shared copy of `text` (a `String` or an `Arc<str>`).
+    pub fn share<T: AsRef<str> + Into<Arc<str>>>(&mut self, text: T) -> Arc<str> {
+        if let Some(shared) = self.texts.get(text.as_ref()) {
             return Arc::clone(shared);
         }
         if self.texts.len() >= self.prune_at.max(FIRST_PRUNE) {
@@ -31,7 +32,7 @@ impl EvidenceTexts {
             self.texts.retain(|t| Arc::strong_count(t) > 1);
             self.prune_at = 2 * self.texts.len();
         }
-        let shared: Arc<str> = Arc::from(text);
+        let shared: Arc<str> = text.into();
         self.texts.insert(Arc::clone(&shared));
         shared
     }

@@ -138,7 +138,7 @@ pub fn call_frames(call: u32, flows: &[FlowRecord]) -> Vec<LocatedFrame> {
                     file: r.file.as_deref().map(str::to_string),
                     frame: e.frame,
                     flow: flow_label(r),
-                    what: e.what.clone(),
+                    what: e.what.to_string(),
                 })
         })
         .collect();

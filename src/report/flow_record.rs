@@ -102,7 +102,8 @@ fn end_reason_name<S: Serializer>(reason: &Option<EndReason>, s: S) -> Result<S:
 #[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct EvidenceFrame {
     pub frame: u64,
-    pub what: String,
+    /// Shared, like the reasons (`EvidenceTexts`).
+    pub what: Arc<str>,
 }
 
 fn evidence_frames(flow: &Flow) -> Box<[EvidenceFrame]> {
@@ -116,7 +117,7 @@ fn evidence_frames(flow: &Flow) -> Box<[EvidenceFrame]> {
     let mut out = Vec::with_capacity(sightings.iter().flatten().count());
     out.extend(sightings.into_iter().flatten().map(|s| EvidenceFrame {
         frame: s.frame,
-        what: s.what.to_string(),
+        what: Arc::from(&*s.what),
     }));
     out.sort_by_key(|e| e.frame);
     out.into_boxed_slice()
