@@ -31,13 +31,34 @@ pub struct CallFlow {
     pub record: Box<FlowRecord>,
     pub role: Role,
     pub app: Option<AppId>,
-    pub local: Endpoint,
-    pub far: Endpoint,
+    /// Whether the device's end is the record's `src` (else its `dst`):
+    /// the endpoints are read from the record, not kept twice.
+    pub local_is_src: bool,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     /// Who reflected the local socket's public address, and that address
     /// (boxed: most held flows have none, and they wait in their session).
     pub reflected_by: Option<Box<(SocketAddr, SocketAddr)>>,
+}
+
+impl CallFlow {
+    /// The device's end of the flow.
+    pub fn local(&self) -> Endpoint {
+        if self.local_is_src {
+            self.record.src
+        } else {
+            self.record.dst
+        }
+    }
+
+    /// The far end of the flow.
+    pub fn far(&self) -> Endpoint {
+        if self.local_is_src {
+            self.record.dst
+        } else {
+            self.record.src
+        }
+    }
 }
 
 /// What the tracker hands back, in output order.
@@ -80,7 +101,7 @@ impl CallTracker {
     ) {
         self.close_idle(now, sigs, out);
         let Some(flow) = flow else { return };
-        let ip = flow.local.ip;
+        let ip = flow.local().ip;
         let id = *self.by_ip.entry(ip).or_insert_with(|| {
             self.next_session += 1;
             self.next_session
@@ -147,7 +168,7 @@ impl CallTracker {
         let mut media: Vec<usize> = (0..flows.len())
             .filter(|&i| flows.get(i).is_some_and(|f| f.role.is_media()))
             .collect();
-        media.sort_by_key(|&i| flows.get(i).map(|f| (f.first_seen, f.far)));
+        media.sort_by_key(|&i| flows.get(i).map(|f| (f.first_seen, f.far())));
         let mut windows: Vec<(Timestamp, Timestamp, Vec<usize>)> = Vec::new();
         for i in media {
             let Some(f) = flows.get(i) else { continue };
@@ -179,7 +200,7 @@ impl CallTracker {
             .map(|(_, _, members)| {
                 members
                     .iter()
-                    .filter_map(|&m| flows.get(m).map(|mf| mf.local))
+                    .filter_map(|&m| flows.get(m).map(|mf| mf.local()))
                     .collect()
             })
             .collect();
@@ -193,7 +214,7 @@ impl CallTracker {
                 .position(|((start, end, _), (app, sockets))| {
                     let overlaps = f.last_seen.0.saturating_add(LOOKUP_MARGIN_NANOS) >= start.0
                         && f.first_seen.0 <= end.0.saturating_add(LOOKUP_MARGIN_NANOS);
-                    sockets.contains(&f.local) || (overlaps && compatible(sigs, *app, f.app))
+                    sockets.contains(&f.local()) || (overlaps && compatible(sigs, *app, f.app))
                 });
             if let (Some(w), Some(slot)) = (near, call_of.get_mut(i)) {
                 *slot = Some(w);
@@ -257,7 +278,7 @@ fn compatible(sigs: &Signatures, call: Option<AppId>, flow: Option<AppId>) -> bo
 
 fn party(f: &CallFlow) -> CallParty {
     CallParty {
-        endpoint: f.far.to_string(),
+        endpoint: f.far().to_string(),
         summary: f
             .record
             .remote
@@ -272,7 +293,7 @@ fn unique_parties<'a>(flows: impl Iterator<Item = &'a CallFlow>) -> Vec<CallPart
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for f in flows {
-        if seen.insert(f.far) {
+        if seen.insert(f.far()) {
             out.push(party(f));
         }
     }
@@ -300,11 +321,11 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     let relays = unique_parties(media.iter().filter(|f| f.role == Role::Relay).map(|f| **f));
     let peers = unique_parties(media.iter().filter(|f| f.role == Role::P2p).map(|f| **f));
     // A relay also probed from another socket is listed once, as a relay.
-    let media_ends: BTreeSet<Endpoint> = media.iter().map(|f| f.far).collect();
+    let media_ends: BTreeSet<Endpoint> = media.iter().map(|f| f.far()).collect();
     let lookups = unique_parties(
         members
             .iter()
-            .filter(|f| f.role == Role::Lookup && !media_ends.contains(&f.far))
+            .filter(|f| f.role == Role::Lookup && !media_ends.contains(&f.far()))
             .copied(),
     );
     let first_relay = media.iter().position(|f| f.role == Role::Relay);
@@ -352,7 +373,7 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     };
     // Each distinct socket written once (a busy device's call has hundreds
     // of flows from a few sockets), then sorted as text.
-    let sockets: BTreeSet<Endpoint> = members.iter().map(|f| f.local).collect();
+    let sockets: BTreeSet<Endpoint> = members.iter().map(|f| f.local()).collect();
     let mut local: Vec<String> = sockets.iter().map(Endpoint::to_string).collect();
     local.sort();
     let mut learned: Vec<String> = Vec::new();
@@ -399,8 +420,8 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
         if let Some(first) = f.record.evidence.first() {
             evidence.push(format!(
                 "{} → {}: {} ({first})",
-                f.local,
-                f.far,
+                f.local(),
+                f.far(),
                 f.role.name()
             ));
         }

@@ -13,6 +13,7 @@ use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
 use crate::capture::Timestamp;
+use crate::flow::Direction;
 use crate::geo::GeoResolver;
 use crate::report::remote::Remote;
 
@@ -121,8 +122,7 @@ impl Classifier {
             record,
             role: verdict.role,
             app: verdict.app,
-            local: s.local,
-            far: s.far,
+            local_is_src: s.local_sends == Direction::FromOrig,
             first_seen: flow.first_seen,
             last_seen: flow.last_seen,
             reflected_by,
