@@ -28,7 +28,7 @@ pub struct GeoResolver {
     db: GeoDb,
     operators: Operators,
     jurisdictions: Jurisdictions,
-    /// Far ends outside the IPv4 ranges below: IPv6, special-purpose and
+    /// Far ends outside the IPv4 ranges below: IPv6 (NAT64 included) and
     /// addresses in no network of the databases.
     cache: DashMap<IpAddr, FarEnd, RandomState>,
     /// Entries in `cache`, kept beside it: asking a `DashMap` its length
@@ -95,6 +95,12 @@ impl GeoResolver {
         let v4 = plain_v4(ip);
         if let Some(known) = v4.and_then(|n| self.known_range(n)) {
             return FarEnd::new(ip, known);
+        }
+        // A special-purpose address (private, loopback, shared...) is never
+        // looked up in the databases: its range's description is found at
+        // once, without an entry per address.
+        if SpecialRange::of(ip).is_some_and(|r| r.embedded_ipv4(ip).is_none()) {
+            return self.look_up(ip).0;
         }
         if let Some(known) = self.cache.get(&ip) {
             return known.value().clone();
