@@ -9,7 +9,9 @@ use foldhash::fast::RandomState;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
+use super::knowledge::Knowledge;
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
@@ -36,9 +38,10 @@ pub struct CallFlow {
     pub local_is_src: bool,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    /// Who reflected the local socket's public address, and that address
-    /// (boxed: most held flows have none, and they wait in their session).
-    pub reflected_by: Option<Box<(SocketAddr, SocketAddr)>>,
+    /// The moment its verdict was given "as of" (see `Knowledge`): who told
+    /// the device its public address is asked again when the call is
+    /// written, with the same answer, instead of being kept here.
+    pub as_of: Timestamp,
 }
 
 impl CallFlow {
@@ -74,8 +77,8 @@ struct Session {
     flows: Vec<CallFlow>,
 }
 
-#[derive(Default)]
 pub struct CallTracker {
+    knowledge: Arc<Knowledge>,
     /// Open sessions by the order they were opened (the order they close
     /// in when several go idle together, and at the end).
     sessions: BTreeMap<u64, Session>,
@@ -90,6 +93,18 @@ pub struct CallTracker {
 }
 
 impl CallTracker {
+    pub fn new(knowledge: Arc<Knowledge>) -> CallTracker {
+        CallTracker {
+            knowledge,
+            sessions: BTreeMap::new(),
+            by_ip: HashMap::default(),
+            activity: BinaryHeap::new(),
+            next_session: 0,
+            next_call: 0,
+            calls: 0,
+        }
+    }
+
     /// Takes a finished call-related flow (or, with `None`, only the time:
     /// a flow that is not call-related ended at `now`).
     pub fn push(
@@ -240,7 +255,7 @@ impl CallTracker {
         let records: Vec<CallRecord> = members_of
             .iter()
             .zip(&ids)
-            .map(|(members, &id)| call_record(id, members, sigs))
+            .map(|(members, &id)| call_record(id, members, sigs, &self.knowledge))
             .collect();
         for f in flows {
             out.push(Emitted::Flow(f.record));
@@ -300,7 +315,12 @@ fn unique_parties<'a>(flows: impl Iterator<Item = &'a CallFlow>) -> Vec<CallPart
     out
 }
 
-fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord {
+fn call_record(
+    id: u32,
+    members: &[&CallFlow],
+    sigs: &Signatures,
+    knowledge: &Knowledge,
+) -> CallRecord {
     let start = members
         .iter()
         .map(|f| f.first_seen)
@@ -378,8 +398,13 @@ fn call_record(id: u32, members: &[&CallFlow], sigs: &Signatures) -> CallRecord 
     local.sort();
     let mut learned: Vec<String> = Vec::new();
     for f in members {
-        if let Some((reflector, public)) = f.reflected_by.as_deref() {
-            let line = format!("{reflector} (STUN server, told the device it is {public})");
+        let local = f.local();
+        let socket = SocketAddr::new(local.ip, local.port);
+        if let Some(r) = knowledge.reflection(socket, f.as_of) {
+            let line = format!(
+                "{} (STUN server, told the device it is {})",
+                r.reflector, r.public
+            );
             if !learned.contains(&line) {
                 learned.push(line);
             }

@@ -38,9 +38,9 @@ impl Classifier {
     ) -> Self {
         Classifier {
             signatures,
+            calls: CallTracker::new(Arc::clone(&knowledge)),
             knowledge,
             geo,
-            calls: CallTracker::default(),
             texts: EvidenceTexts::default(),
         }
     }
@@ -114,10 +114,6 @@ impl Classifier {
             out.push(Emitted::Flow(record));
             return verdict.role;
         }
-        let local_socket = std::net::SocketAddr::new(s.local.ip, s.local.port);
-        let reflected_by = knowledge
-            .reflection(local_socket, as_of)
-            .map(|r| Box::new((r.reflector, r.public)));
         let call_flow = CallFlow {
             record,
             role: verdict.role,
@@ -125,7 +121,7 @@ impl Classifier {
             local_is_src: s.local_sends == Direction::FromOrig,
             first_seen: flow.first_seen,
             last_seen: flow.last_seen,
-            reflected_by,
+            as_of,
         };
         self.calls.push(Some(call_flow), flow.last_seen, sigs, out);
         verdict.role
