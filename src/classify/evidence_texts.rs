@@ -2,8 +2,8 @@
 //! A busy device repeats the same few reasons over thousands of flows
 //! ("Discord voice IP-discovery packet", "STUN attribute 0x4000"), and
 //! call-related records wait for their call with them: on the reference
-//! capture a fifth of the held reasons' text is distinct, and 33 of the
-//! 29,589 descriptions of evidence frames.
+//! capture 18,581 of the 87,905 reasons of call-related flows are
+//! distinct, and 33 of the 29,589 descriptions of evidence frames.
 
 use std::collections::HashSet;
 use std::sync::Arc;

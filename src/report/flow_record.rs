@@ -37,9 +37,9 @@ pub struct FlowRecord {
     pub app: Option<Arc<str>>,
     pub role: Option<&'static str>,
     pub confidence: Option<f64>,
-    /// Boxed slices, not vectors: a record can wait minutes for its call,
-    /// and every byte of it counts at the memory peak.
-    /// Shared: the same reasons recur over many flows (`EvidenceTexts`).
+    /// Shared texts (the same reasons recur over many flows, see
+    /// `EvidenceTexts`) in a boxed slice: a record can wait minutes for
+    /// its call, and every byte of it counts at the memory peak.
     pub evidence: Box<[Arc<str>]>,
     pub remote: Option<Remote>,
     pub call: Option<u32>,
