@@ -7,7 +7,7 @@
 
 use foldhash::fast::RandomState;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -79,13 +79,16 @@ struct Session {
 
 pub struct CallTracker {
     knowledge: Arc<Knowledge>,
-    /// Open sessions by the order they were opened (the order they close
-    /// in when several go idle together, and at the end).
-    sessions: BTreeMap<u64, Session>,
+    /// Open sessions by number, numbered in the order they were opened
+    /// (the order they close in when several go idle together, and at the
+    /// end).
+    sessions: HashMap<u64, Session, RandomState>,
     by_ip: HashMap<IpAddr, u64, RandomState>,
-    /// (last activity, session) for every value a session's last activity
-    /// took; entries that no longer match their session are skipped. Finds
-    /// idle sessions without scanning all of them for every ended flow.
+    /// One (activity, session) per open session, earliest first: a
+    /// session's activity when its entry was last pushed, at most its
+    /// latest. An entry found out of date when it comes due is pushed
+    /// again with the session's latest activity. Finds idle sessions
+    /// without scanning all of them for every ended flow.
     activity: BinaryHeap<Reverse<(Timestamp, u64)>>,
     next_session: u64,
     next_call: u32,
@@ -96,7 +99,7 @@ impl CallTracker {
     pub fn new(knowledge: Arc<Knowledge>) -> CallTracker {
         CallTracker {
             knowledge,
-            sessions: BTreeMap::new(),
+            sessions: HashMap::default(),
             by_ip: HashMap::default(),
             activity: BinaryHeap::new(),
             next_session: 0,
@@ -131,7 +134,6 @@ impl CallTracker {
         });
         if flow.last_seen > session.last_activity {
             session.last_activity = flow.last_seen;
-            self.activity.push(Reverse((flow.last_seen, id)));
         }
         // Grown by a quarter, not doubled: sessions hold their flows for
         // minutes, and doubling left a third of the list unused on average.
@@ -149,12 +151,14 @@ impl CallTracker {
                 break;
             }
             self.activity.pop();
-            if self
-                .sessions
-                .get(&id)
-                .is_some_and(|s| s.last_activity == at)
-            {
+            let Some(session) = self.sessions.get(&id) else {
+                continue;
+            };
+            if session.last_activity == at {
                 idle.push(id);
+            } else {
+                // Active since: due again at its latest activity.
+                self.activity.push(Reverse((session.last_activity, id)));
             }
         }
         // Idle sessions close in the order they were opened.
@@ -169,10 +173,11 @@ impl CallTracker {
 
     /// Closes every session (end of the capture).
     pub fn finish(&mut self, sigs: &Signatures, out: &mut Vec<Emitted>) {
-        let sessions = std::mem::take(&mut self.sessions);
+        let mut sessions: Vec<(u64, Session)> = self.sessions.drain().collect();
+        sessions.sort_unstable_by_key(|(id, _)| *id);
         self.by_ip.clear();
         self.activity.clear();
-        for s in sessions.into_values() {
+        for (_, s) in sessions {
             self.close(s, sigs, out);
         }
     }
