@@ -98,8 +98,8 @@ impl GeoResolver {
         }
         // A special-purpose address (private, loopback, shared...) is never
         // looked up in the databases: its range's description is found at
-        // once, without an entry per address.
-        if SpecialRange::of(ip).is_some_and(|r| r.embedded_ipv4(ip).is_none()) {
+        // once, without an entry per address. (A plain IPv4 one is not.)
+        if v4.is_none() && SpecialRange::of(ip).is_some_and(|r| r.embedded_ipv4(ip).is_none()) {
             return self.look_up(ip).0;
         }
         if let Some(known) = self.cache.get(&ip) {
