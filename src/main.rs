@@ -148,6 +148,15 @@ struct AnalyzeArgs {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     max_flows: usize,
 
+    /// How far back, in seconds of packet time before a flow's last packet,
+    /// what other flows taught (DNS names, STUN/TURN and signalling
+    /// servers, app sockets, SDP media endpoints) still counts for its
+    /// verdict: from a quarter window more than this on, it is forgotten,
+    /// so memory stays flat over long captures.
+    #[arg(long, default_value_t = callpath::classify::knowledge::DEFAULT_WINDOW_SECS,
+        value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    knowledge_window: u64,
+
     /// Threads: 1 does everything; 2 track flows on one and read and write
     /// on the other; from 3, the output gets a thread and the rest track
     /// flows. The output is the same for any number.
@@ -225,6 +234,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             ..Default::default()
         },
         threads: args.threads.max(1),
+        knowledge_window_secs: Some(args.knowledge_window),
         signatures_dir: args.signatures.clone(),
         geoip: {
             let mut dbs = args.geoip.clone();

@@ -1,7 +1,8 @@
 //! `--threads 2`, 3 and 4 write exactly what `--threads 1` writes: the same
 //! flows, calls and summary, in the same order. Two threads run the output
 //! between reading batches, three give it a thread, four also split the
-//! flows between two workers.
+//! flows between two workers. Also when facts learned across flows are
+//! forgotten every quarter second (`--knowledge-window 1`).
 
 mod common;
 
@@ -9,9 +10,10 @@ use std::process::Command;
 
 use common::*;
 
-fn ndjson(capture: &std::path::Path, threads: &str) -> Vec<u8> {
+fn ndjson(capture: &std::path::Path, threads: &str, extra: &[&str]) -> Vec<u8> {
     let out = Command::new(bin())
         .args(["analyze", "--format", "ndjson", "--threads", threads])
+        .args(extra)
         .arg(capture)
         .output()
         .unwrap();
@@ -24,15 +26,15 @@ fn ndjson(capture: &std::path::Path, threads: &str) -> Vec<u8> {
     out.stdout
 }
 
-#[test]
-fn output_does_not_depend_on_the_thread_count() {
+/// The samples, and the call captures of the reference corpus (the
+/// labelled ones), where cross-flow knowledge and call grouping are
+/// exercised.
+fn call_captures() -> Vec<std::path::PathBuf> {
     let mut captures: Vec<std::path::PathBuf> = std::fs::read_dir(repo().join("samples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
         .collect();
-    // The call captures of the reference corpus (the labelled ones), where
-    // cross-flow knowledge and call grouping are exercised.
     if let Some(corpus) = corpus() {
         let labels = std::fs::read_to_string(corpus.join("labels.jsonl")).unwrap();
         let mut names: Vec<String> = labels
@@ -45,14 +47,31 @@ fn output_does_not_depend_on_the_thread_count() {
         captures.extend(names.iter().map(|n| corpus.join("ndpi").join(n)));
     }
     captures.sort();
+    captures
+}
+
+/// Captures whose output with `threads` differs from one thread's.
+fn differing(extra: &[&str], threads: &[&str]) -> Vec<String> {
     let mut different = Vec::new();
-    for cap in &captures {
-        let one = ndjson(cap, "1");
-        for threads in ["2", "3", "4"] {
-            if ndjson(cap, threads) != one {
-                different.push(format!("{} (--threads {threads})", cap.display()));
+    for cap in &call_captures() {
+        let one = ndjson(cap, "1", extra);
+        for &t in threads {
+            if ndjson(cap, t, extra) != one {
+                different.push(format!("{} (--threads {t})", cap.display()));
             }
         }
     }
+    different
+}
+
+#[test]
+fn output_does_not_depend_on_the_thread_count() {
+    let different = differing(&[], &["2", "3", "4"]);
+    assert!(different.is_empty(), "output differs: {different:?}");
+}
+
+#[test]
+fn forgetting_does_not_depend_on_the_thread_count() {
+    let different = differing(&["--knowledge-window", "1"], &["2", "4"]);
     assert!(different.is_empty(), "output differs: {different:?}");
 }

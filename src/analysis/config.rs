@@ -14,4 +14,8 @@ pub struct AnalysisConfig {
     /// Threads to use (see `ThreadLayout` in `run`); flows are sharded
     /// between the flow workers by a symmetric hash of their address pair.
     pub threads: usize,
+    /// How long (seconds of packet time) before a flow's last packet what
+    /// other flows taught still counts for it; `None`: the default
+    /// (`knowledge::DEFAULT_WINDOW_SECS`).
+    pub knowledge_window_secs: Option<u64>,
 }

@@ -87,6 +87,9 @@ impl OrderedOutput {
     /// the watermark comes from), so they sort after these: the order
     /// written is the order `release` would write.
     pub fn release_later(&mut self, watermark: Timestamp) {
+        // Every packet still to be counted into a flow comes at the
+        // watermark or later (each worker has answered its tick).
+        self.classifier.knowledge.forget(watermark);
         self.released_to = self.released_to.max(watermark);
         let to = self.released_to;
         let after = match self.counted_to {

@@ -164,7 +164,11 @@ impl Analysis {
             Operators::embedded().map_err(geo_err)?,
             Jurisdictions::embedded().map_err(geo_err)?,
         );
-        let knowledge = Arc::new(Knowledge::default());
+        let knowledge = Arc::new(Knowledge::with_window_secs(
+            config
+                .knowledge_window_secs
+                .unwrap_or(crate::classify::knowledge::DEFAULT_WINDOW_SECS),
+        ));
         let layout = ThreadLayout::for_threads(config.threads);
         // The flow cap is shared out between the workers.
         let per_worker = FlowTableConfig {

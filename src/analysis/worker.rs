@@ -56,7 +56,7 @@ impl FlowWorker {
         knowledge: Arc<Knowledge>,
     ) -> Self {
         FlowWorker {
-            table: FlowTable::new(config),
+            table: FlowTable::new(config).count_outstanding_in(Arc::clone(knowledge.outstanding())),
             signatures,
             knowledge,
             unattributed_fragments: 0,

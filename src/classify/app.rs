@@ -3,10 +3,9 @@
 //! the same local socket, then names, published prefixes, the operator's
 //! network, and last the bare protocol (SIP/RTP, WebRTC, other VoIP).
 
-use super::knowledge::Knowledge;
+use super::knowledge::{AsOf, Knowledge};
 use super::sides::Sides;
 use super::signatures::{AppId, DomainKind, PayloadKind, Signatures, TrafficKind};
-use crate::capture::Timestamp;
 use crate::dissect::facts::{both, FlowFacts, SignallingProtocol};
 use crate::flow::Flow;
 use crate::geo::FarEnd;
@@ -240,7 +239,7 @@ pub struct AppInputs<'a> {
     pub knowledge: &'a Knowledge,
     pub far: &'a FarEnd,
     pub sides: &'a Sides,
-    pub as_of: Timestamp,
+    pub as_of: AsOf,
 }
 
 /// The best app guess for a finished flow, or `None`.

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::knowledge::Knowledge;
+use super::knowledge::{AsOf, Knowledge};
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
@@ -41,7 +41,7 @@ pub struct CallFlow {
     /// The moment its verdict was given "as of" (see `Knowledge`): who told
     /// the device its public address is asked again when the call is
     /// written, with the same answer, instead of being kept here.
-    pub as_of: Timestamp,
+    pub as_of: AsOf,
 }
 
 impl CallFlow {
@@ -263,6 +263,9 @@ impl CallTracker {
             .map(|(members, &id)| call_record(id, members, sigs, &self.knowledge))
             .collect();
         for f in flows {
+            // Its verdict is complete: no fact is asked for it any more.
+            let outstanding = self.knowledge.outstanding();
+            outstanding.leave(self.knowledge.verdict_epoch_of(f.as_of));
             out.push(Emitted::Flow(f.record));
         }
         for r in records {

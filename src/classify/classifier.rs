@@ -60,11 +60,14 @@ impl Classifier {
         // What other flows taught callpath counts up to a little after this
         // flow's last packet (a call's SDP often follows its first STUN
         // checks), and never past the moment the flow ended, so the answer
-        // is the same whatever else had been read by then.
-        let as_of =
-            Timestamp(flow.last_seen.0.saturating_add(KNOWLEDGE_GRACE_NANOS)).min(flow.end_time);
-        let sigs = &*self.signatures;
+        // is the same whatever else had been read by then; and from a
+        // window before that packet on (see `Knowledge`).
         let knowledge = &*self.knowledge;
+        let as_of = knowledge.as_of(
+            flow.last_clock,
+            Timestamp(flow.last_seen.0.saturating_add(KNOWLEDGE_GRACE_NANOS)).min(flow.end_time),
+        );
+        let sigs = &*self.signatures;
         let s = sides(&flow, knowledge, as_of);
         let far = self.geo.resolve(s.far.ip);
         let app = identify(
@@ -110,6 +113,10 @@ impl Classifier {
             .map(Arc::from)
             .or_else(|| knowledge.name(s.far.ip, as_of));
         if verdict.role == Role::Other {
+            // Nothing more is asked about it (a call-related flow's last
+            // question comes when its call is written).
+            let outstanding = knowledge.outstanding();
+            outstanding.leave(knowledge.verdict_epoch(flow.last_clock));
             self.calls.push(None, flow.last_seen, sigs, out);
             out.push(Emitted::Flow(record));
             return verdict.role;

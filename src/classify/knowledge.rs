@@ -7,6 +7,14 @@
 //! is invisible to it, so a verdict never depends on how far other flows
 //! (or other worker threads) had got: the output is the same on one thread
 //! or several. The first answer learned is kept; later ones do not replace it.
+//!
+//! Facts are also forgotten, so that memory follows the traffic in flight
+//! rather than the length of the capture: a query sees only what was
+//! learned from the start of the epoch (a quarter of the window, of the
+//! analysis clock) a whole window before the flow's last packet. Each
+//! entry keeps the first answer of each epoch, so what a query sees does
+//! not depend on what was forgotten when; epochs that no flow awaiting its
+//! verdict can see any more (`Outstanding`) are dropped.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,10 +25,26 @@ use foldhash::fast::RandomState;
 
 use super::signatures::AppId;
 use crate::capture::Timestamp;
+use crate::flow::Outstanding;
 
 /// Most entries per table; beyond it new facts are dropped,
 /// so a hostile capture cannot grow memory without bound.
 const MAX_ENTRIES: usize = 1 << 20;
+
+/// How long before a flow's last packet what other flows taught still
+/// counts for it, unless the analysis is told otherwise: longer than any
+/// call's setup, shorter than a day's capture.
+pub const DEFAULT_WINDOW_SECS: u64 = 2 * 60 * 60;
+/// Epochs per window: facts are forgotten a quarter of a window at a time.
+const EPOCHS_PER_WINDOW: i64 = 4;
+
+/// The moment a verdict asks about: facts learned from `since` (the start
+/// of an epoch) and strictly before `before`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsOf {
+    pub since: Timestamp,
+    pub before: Timestamp,
+}
 
 /// A value with the packet time it was learned.
 #[derive(Clone, Debug)]
@@ -91,12 +115,85 @@ pub struct Reflection {
     pub reflector: SocketAddr,
 }
 
+/// The answers learned for one key: the first of each epoch, in epoch
+/// order. Most keys are learned in one epoch only, and then take no more
+/// room than the answer (the other case fits in a niche of it).
+#[derive(Debug)]
+enum Facts<V> {
+    One(Learned<V>),
+    /// Two or more. A boxed vector is one pointer, which the niche holds.
+    #[allow(clippy::box_collection)]
+    Several(Box<Vec<Learned<V>>>),
+}
+
+impl<V> Facts<V> {
+    fn all(&self) -> &[Learned<V>] {
+        match self {
+            Facts::One(l) => std::slice::from_ref(l),
+            Facts::Several(v) => v,
+        }
+    }
+
+    /// Keeps `new` if it is the first answer of its epoch.
+    fn learn(&mut self, new: Learned<V>, epoch_of: impl Fn(Timestamp) -> i64) {
+        let epoch = epoch_of(new.at);
+        let place = self.all().binary_search_by_key(&epoch, |l| epoch_of(l.at));
+        match (self, place) {
+            (Facts::One(same), Ok(_)) => {
+                if new.at < same.at {
+                    *same = new;
+                }
+            }
+            (Facts::Several(v), Ok(i)) => {
+                if let Some(same) = v.get_mut(i).filter(|same| new.at < same.at) {
+                    *same = new;
+                }
+            }
+            (Facts::Several(v), Err(i)) => v.insert(i, new),
+            (this @ Facts::One(_), Err(i)) => {
+                let Facts::One(old) = std::mem::replace(this, Facts::Several(Box::default()))
+                else {
+                    return;
+                };
+                let both = if i == 0 { [new, old] } else { [old, new] };
+                *this = Facts::Several(Box::new(Vec::from(both)));
+            }
+        }
+    }
+
+    /// The first answer learned from `since` on, if it came before `before`.
+    fn visible(&self, as_of: AsOf) -> Option<&V> {
+        self.all()
+            .iter()
+            .find(|l| l.at >= as_of.since)
+            .filter(|l| l.at < as_of.before)
+            .map(|l| &l.value)
+    }
+
+    /// Drops the answers learned before `from`; `false` if none is left.
+    fn forget_before(&mut self, from: Timestamp) -> bool {
+        match self {
+            Facts::One(l) => l.at >= from,
+            Facts::Several(v) => {
+                v.retain(|l| l.at >= from);
+                if v.len() == 1 {
+                    if let Some(last) = v.pop() {
+                        *self = Facts::One(last);
+                    }
+                    return true;
+                }
+                !v.is_empty()
+            }
+        }
+    }
+}
+
 /// One kind of fact by key, with its entry count kept beside the map
 /// (asking a `DashMap` its length locks every shard, and facts are learned
 /// on the packet path).
 #[derive(Debug)]
 struct Table<K: std::hash::Hash + Eq, V> {
-    map: DashMap<K, Learned<V>, RandomState>,
+    map: DashMap<K, Facts<V>, RandomState>,
     entries: AtomicUsize,
 }
 
@@ -110,37 +207,47 @@ impl<K: std::hash::Hash + Eq, V> Default for Table<K, V> {
 }
 
 impl<K: std::hash::Hash + Eq, V: Clone> Table<K, V> {
-    fn learned(&self, key: &K, as_of: Timestamp) -> Option<V> {
+    fn learned(&self, key: &K, as_of: AsOf) -> Option<V> {
         // Strictly before: a fact learned at the very moment a verdict is
         // given may or may not have been read by then on another thread.
-        self.map
-            .get(key)
-            .filter(|e| e.at < as_of)
-            .map(|e| e.value.clone())
+        self.map.get(key).and_then(|e| e.visible(as_of).cloned())
     }
 
-    fn learn(&self, key: K, value: V, at: Timestamp) {
+    fn learn(&self, key: K, value: V, at: Timestamp, epoch_of: impl Fn(Timestamp) -> i64) {
         if self.entries.load(Ordering::Relaxed) >= MAX_ENTRIES {
             return;
         }
+        let new = Learned { value, at };
         match self.map.entry(key) {
-            dashmap::mapref::entry::Entry::Occupied(mut e) => {
-                // Keep the earliest learning, so "as of" queries are stable.
-                if at < e.get().at {
-                    e.insert(Learned { value, at });
-                }
-            }
+            // Keep the earliest learning of each epoch, so "as of" queries
+            // are stable.
+            dashmap::mapref::entry::Entry::Occupied(mut e) => e.get_mut().learn(new, epoch_of),
             dashmap::mapref::entry::Entry::Vacant(e) => {
-                e.insert(Learned { value, at });
+                e.insert(Facts::One(new));
                 self.entries.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
+
+    fn forget_before(&self, from: Timestamp) {
+        let mut dropped = 0;
+        self.map.retain(|_, facts| {
+            let kept = facts.forget_before(from);
+            dropped += usize::from(!kept);
+            kept
+        });
+        self.entries.fetch_sub(dropped, Ordering::Relaxed);
+    }
 }
 
 /// Cross-flow knowledge, shared by all workers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Knowledge {
+    /// Flows awaiting their verdict, by epoch of their last packet.
+    outstanding: Arc<Outstanding>,
+    /// The earliest epoch a verdict still to come may ask about: facts
+    /// learned before it have been forgotten. Only the output moves it.
+    forgotten_before: std::sync::Mutex<i64>,
     names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
     relays: Table<SocketAddr, RelayInfo>,
@@ -152,65 +259,163 @@ pub struct Knowledge {
     public_hosts: Table<IpAddr, SocketAddr>,
 }
 
+impl Default for Knowledge {
+    fn default() -> Self {
+        Knowledge::with_window_secs(DEFAULT_WINDOW_SECS)
+    }
+}
+
 impl Knowledge {
-    /// A name the device looked up (DNS) or asked for (TLS/QUIC SNI).
-    pub fn learn_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
-        self.names.learn(ip, name, at);
+    /// Knowledge whose facts count for `window_secs` (at least one
+    /// second) before a flow's last packet; see the module's notes.
+    pub fn with_window_secs(window_secs: u64) -> Knowledge {
+        let window_nanos = i64::try_from(window_secs.max(1))
+            .unwrap_or(i64::MAX)
+            .saturating_mul(Timestamp::NANOS_PER_SEC);
+        Knowledge {
+            outstanding: Arc::new(Outstanding::new(window_nanos / EPOCHS_PER_WINDOW)),
+            forgotten_before: std::sync::Mutex::new(i64::MIN),
+            names: Table::default(),
+            servers: Table::default(),
+            relays: Table::default(),
+            relay_hosts: Table::default(),
+            socket_apps: Table::default(),
+            sdp_media: Table::default(),
+            reflections: Table::default(),
+            public_hosts: Table::default(),
+        }
     }
 
-    pub fn name(&self, ip: IpAddr, as_of: Timestamp) -> Option<Arc<str>> {
+    /// Where flow tables count the flows awaiting their verdict; the
+    /// verdict's giver calls `leave` with `verdict_epoch`.
+    pub fn outstanding(&self) -> &Arc<Outstanding> {
+        &self.outstanding
+    }
+
+    /// The epoch a flow is counted in until its verdict.
+    pub fn verdict_epoch(&self, last_clock: Timestamp) -> i64 {
+        self.outstanding.epoch_of(last_clock)
+    }
+
+    /// The epoch a flow given `as_of` (by `as_of`) is counted in.
+    pub fn verdict_epoch_of(&self, as_of: AsOf) -> i64 {
+        self.outstanding
+            .epoch_of(as_of.since)
+            .saturating_add(EPOCHS_PER_WINDOW)
+    }
+
+    /// What a verdict on a flow whose last packet came at `last_clock` (the
+    /// analysis clock) may see: facts learned before `before`, from a
+    /// window before that packet's epoch.
+    pub fn as_of(&self, last_clock: Timestamp, before: Timestamp) -> AsOf {
+        let epoch = self.outstanding.epoch_of(last_clock);
+        AsOf {
+            since: self
+                .outstanding
+                .epoch_start(epoch.saturating_sub(EPOCHS_PER_WINDOW)),
+            before,
+        }
+    }
+
+    fn epoch_of(&self) -> impl Fn(Timestamp) -> i64 + '_ {
+        |t| self.outstanding.epoch_of(t)
+    }
+
+    /// Forgets what no verdict still to come can see. `watermark` bounds
+    /// the analysis clock of every packet not yet counted into a flow
+    /// table; flows awaiting their verdict are in `outstanding`. Called by
+    /// the output between verdicts; what any verdict sees is unchanged.
+    pub fn forget(&self, watermark: Timestamp) {
+        let Ok(mut scanned_to) = self.forgotten_before.lock() else {
+            return;
+        };
+        let to = self.outstanding.epoch_of(watermark);
+        // Flows enter at the watermark's epoch or later from now on, and
+        // none entered before the first epoch ever entered.
+        let from = if *scanned_to == i64::MIN {
+            self.outstanding.lowest_entered().unwrap_or(to).min(to)
+        } else {
+            *scanned_to
+        };
+        let earliest = self.outstanding.earliest(from, to);
+        if earliest == *scanned_to {
+            return;
+        }
+        *scanned_to = earliest;
+        let from = self
+            .outstanding
+            .epoch_start(earliest.saturating_sub(EPOCHS_PER_WINDOW));
+        self.names.forget_before(from);
+        self.servers.forget_before(from);
+        self.relays.forget_before(from);
+        self.relay_hosts.forget_before(from);
+        self.socket_apps.forget_before(from);
+        self.sdp_media.forget_before(from);
+        self.reflections.forget_before(from);
+        self.public_hosts.forget_before(from);
+    }
+
+    /// A name the device looked up (DNS) or asked for (TLS/QUIC SNI).
+    pub fn learn_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
+        self.names.learn(ip, name, at, self.epoch_of());
+    }
+
+    pub fn name(&self, ip: IpAddr, as_of: AsOf) -> Option<Arc<str>> {
         self.names.learned(&ip, as_of)
     }
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {
-        self.servers.learn(info.endpoint.ip(), info, at);
+        self.servers
+            .learn(info.endpoint.ip(), info, at, self.epoch_of());
     }
 
-    pub fn server(&self, ip: IpAddr, as_of: Timestamp) -> Option<ServerInfo> {
+    pub fn server(&self, ip: IpAddr, as_of: AsOf) -> Option<ServerInfo> {
         self.servers.learned(&ip, as_of)
     }
 
     pub fn learn_relay(&self, relayed: SocketAddr, info: RelayInfo, at: Timestamp) {
-        self.relay_hosts.learn(relayed.ip(), info.clone(), at);
-        self.relays.learn(relayed, info, at);
+        self.relay_hosts
+            .learn(relayed.ip(), info.clone(), at, self.epoch_of());
+        self.relays.learn(relayed, info, at, self.epoch_of());
     }
 
     /// The TURN allocation that owns this relayed address, or another
     /// allocation on the same relay host.
-    pub fn relay(&self, addr: SocketAddr, as_of: Timestamp) -> Option<RelayInfo> {
+    pub fn relay(&self, addr: SocketAddr, as_of: AsOf) -> Option<RelayInfo> {
         self.relays
             .learned(&addr, as_of)
             .or_else(|| self.relay_hosts.learned(&addr.ip(), as_of))
     }
 
     pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {
-        self.socket_apps.learn(socket, app, at);
+        self.socket_apps.learn(socket, app, at, self.epoch_of());
     }
 
-    pub fn socket_app(&self, socket: SocketAddr, as_of: Timestamp) -> Option<SocketApp> {
+    pub fn socket_app(&self, socket: SocketAddr, as_of: AsOf) -> Option<SocketApp> {
         self.socket_apps.learned(&socket, as_of)
     }
 
     pub fn learn_sdp_media(&self, endpoint: SocketAddr, media: SdpMedia, at: Timestamp) {
-        self.sdp_media.learn(endpoint, media, at);
+        self.sdp_media.learn(endpoint, media, at, self.epoch_of());
     }
 
-    pub fn sdp_media(&self, endpoint: SocketAddr, as_of: Timestamp) -> Option<SdpMedia> {
+    pub fn sdp_media(&self, endpoint: SocketAddr, as_of: AsOf) -> Option<SdpMedia> {
         self.sdp_media.learned(&endpoint, as_of)
     }
 
     /// A server told `local` that it is seen as `public`.
     pub fn learn_reflection(&self, local: SocketAddr, r: Reflection, at: Timestamp) {
-        self.public_hosts.learn(r.public.ip(), local, at);
-        self.reflections.learn(local, r, at);
+        self.public_hosts
+            .learn(r.public.ip(), local, at, self.epoch_of());
+        self.reflections.learn(local, r, at, self.epoch_of());
     }
 
-    pub fn reflection(&self, local: SocketAddr, as_of: Timestamp) -> Option<Reflection> {
+    pub fn reflection(&self, local: SocketAddr, as_of: AsOf) -> Option<Reflection> {
         self.reflections.learned(&local, as_of)
     }
 
     /// Whether `ip` is the public address of one of the capture's devices.
-    pub fn is_own_public_address(&self, ip: IpAddr, as_of: Timestamp) -> bool {
+    pub fn is_own_public_address(&self, ip: IpAddr, as_of: AsOf) -> bool {
         self.public_hosts.learned(&ip, as_of).is_some()
     }
 }
@@ -219,14 +424,26 @@ impl Knowledge {
 mod tests {
     use super::*;
 
+    const SEC: i64 = Timestamp::NANOS_PER_SEC;
+
+    fn secs(s: i64) -> Timestamp {
+        Timestamp(s * SEC)
+    }
+
+    /// As of a flow whose last packet came at `last` (seconds), asking
+    /// about facts learned before `before`.
+    fn as_of(k: &Knowledge, last: i64, before: i64) -> AsOf {
+        k.as_of(secs(last), secs(before))
+    }
+
     #[test]
     fn entries_are_invisible_before_they_were_learned() {
         let k = Knowledge::default();
         let ip: IpAddr = "52.114.77.136".parse().unwrap();
         k.learn_name(ip, "a.teams.microsoft.com".into(), Timestamp(10));
-        assert!(k.name(ip, Timestamp(10)).is_none());
+        assert!(k.name(ip, k.as_of(Timestamp(10), Timestamp(10))).is_none());
         assert_eq!(
-            k.name(ip, Timestamp(11)).as_deref(),
+            k.name(ip, k.as_of(Timestamp(11), Timestamp(11))).as_deref(),
             Some("a.teams.microsoft.com")
         );
     }
@@ -238,6 +455,83 @@ mod tests {
         k.learn_name(ip, "late.example".into(), Timestamp(20));
         k.learn_name(ip, "early.example".into(), Timestamp(5));
         k.learn_name(ip, "later.example".into(), Timestamp(30));
-        assert_eq!(k.name(ip, Timestamp(100)).as_deref(), Some("early.example"));
+        let asked = k.as_of(Timestamp(100), Timestamp(100));
+        assert_eq!(k.name(ip, asked).as_deref(), Some("early.example"));
+    }
+
+    #[test]
+    fn facts_learned_in_one_epoch_take_the_room_of_one_answer() {
+        use std::mem::size_of;
+        fn same<V>() -> bool {
+            size_of::<Facts<V>>() == size_of::<Learned<V>>()
+        }
+        assert!(same::<Arc<str>>());
+        assert!(same::<ServerInfo>());
+        assert!(same::<RelayInfo>());
+        assert!(same::<SocketApp>());
+        assert!(same::<SdpMedia>());
+        assert!(same::<Reflection>());
+        assert!(same::<SocketAddr>());
+    }
+
+    #[test]
+    fn facts_count_for_a_window_before_the_last_packet() {
+        // A 40 s window: epochs of 10 s, facts seen from the start of the
+        // epoch four before the flow's last packet's.
+        let k = Knowledge::with_window_secs(40);
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        k.learn_name(ip, "first.example".into(), secs(12));
+        assert_eq!(
+            k.name(ip, as_of(&k, 55, 56)).as_deref(),
+            Some("first.example")
+        );
+        assert!(k.name(ip, as_of(&k, 60, 61)).is_none());
+        // Learned again later, in another epoch: later flows see that one,
+        // earlier flows still the first.
+        k.learn_name(ip, "again.example".into(), secs(47));
+        k.learn_name(ip, "again-later.example".into(), secs(48));
+        assert_eq!(
+            k.name(ip, as_of(&k, 60, 61)).as_deref(),
+            Some("again.example")
+        );
+        assert_eq!(
+            k.name(ip, as_of(&k, 55, 56)).as_deref(),
+            Some("first.example")
+        );
+        // Out of order (another worker): the epoch's first answer wins.
+        k.learn_name(ip, "earlier.example".into(), secs(41));
+        assert_eq!(
+            k.name(ip, as_of(&k, 60, 61)).as_deref(),
+            Some("earlier.example")
+        );
+    }
+
+    #[test]
+    fn forgetting_changes_no_answer_still_to_come() {
+        let k = Knowledge::with_window_secs(40);
+        let old: IpAddr = "198.51.100.1".parse().unwrap();
+        let kept: IpAddr = "198.51.100.2".parse().unwrap();
+        k.learn_name(old, "old.example".into(), secs(15));
+        k.learn_name(kept, "kept.example".into(), secs(15));
+        k.learn_name(kept, "kept-again.example".into(), secs(95));
+        // A flow whose last packet came at 52 s (it sees facts from 10 s
+        // on) still awaits its verdict.
+        let waiting = k.verdict_epoch(secs(52));
+        k.outstanding().enter(waiting);
+        k.forget(secs(100));
+        assert_eq!(k.names.entries.load(Ordering::Relaxed), 2);
+        assert_eq!(
+            k.name(old, as_of(&k, 52, 53)).as_deref(),
+            Some("old.example")
+        );
+        // Its verdict given, nothing before 60 s can be asked about.
+        k.outstanding().leave(waiting);
+        k.forget(secs(100));
+        assert_eq!(k.names.entries.load(Ordering::Relaxed), 1);
+        assert!(k.name(old, as_of(&k, 100, 101)).is_none());
+        assert_eq!(
+            k.name(kept, as_of(&k, 100, 101)).as_deref(),
+            Some("kept-again.example")
+        );
     }
 }

@@ -5,13 +5,12 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::app::{has_call_protocol, AppGuess, AppStrength};
-use super::knowledge::{Knowledge, ServerRole};
+use super::knowledge::{AsOf, Knowledge, ServerRole};
 use super::media::media_evidence;
 use super::network::data_centre_reason;
 use super::sides::{is_site_local, Sides};
 use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures};
 use super::verdict::{FlowVerdict, Role};
-use crate::capture::Timestamp;
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
 use crate::flow::Flow;
@@ -23,7 +22,7 @@ pub struct RoleInputs<'a> {
     pub geo: &'a GeoResolver,
     pub far: &'a FarEnd,
     pub sides: &'a Sides,
-    pub as_of: Timestamp,
+    pub as_of: AsOf,
     /// Median gap between packets per direction, ms (`FinishedFlow`).
     pub median_gap_ms: [Option<f64>; 2],
 }

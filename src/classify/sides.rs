@@ -4,8 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::capture::Timestamp;
-use crate::classify::knowledge::Knowledge;
+use crate::classify::knowledge::{AsOf, Knowledge};
 use crate::dissect::facts::FlowFacts;
 use crate::flow::{Direction, Endpoint, Flow};
 
@@ -64,7 +63,7 @@ impl Sides {
     }
 }
 
-pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: Timestamp) -> Sides {
+pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     let (o, r) = (flow.orig(), flow.resp());
     let (o_local, r_local) = (is_site_local(o.ip), is_site_local(r.ip));
     if o_local != r_local {

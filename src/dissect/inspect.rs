@@ -1069,7 +1069,7 @@ fn inspect_tcp(
         if is_tpkt(p)
             && [pkt.src.ip, pkt.dst.ip].iter().any(|ip| {
                 ctx.knowledge
-                    .server(*ip, pkt.clock)
+                    .server(*ip, ctx.knowledge.as_of(pkt.clock, pkt.clock))
                     .is_some_and(|s| s.role == ServerRole::Signalling && s.endpoint.port() == 1720)
             })
         {

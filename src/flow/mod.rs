@@ -8,11 +8,13 @@ pub mod expiry;
 pub mod histograms;
 pub mod index;
 pub mod key;
+pub mod outstanding;
 pub mod table;
 pub mod tracked_flow;
 
 pub use direction_stats::DirectionStats;
 pub use histograms::FlowHistograms;
 pub use key::{write_ip_text, Direction, Endpoint, FlowKey};
+pub use outstanding::Outstanding;
 pub use table::{FlowTable, FlowTableConfig, FlowTableStats};
 pub use tracked_flow::{EndReason, Flow};

@@ -3,11 +3,13 @@
 //! to the caller at once, so memory follows the active flows.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::expiry::{ExpiryQueue, SlotRef};
 use super::index::FlowIndex;
+use super::outstanding::Outstanding;
 use super::{Direction, EndReason, Endpoint, Flow, FlowKey};
 use crate::capture::Timestamp;
 use crate::decode::{Fragment, L4Proto, PacketView};
@@ -86,6 +88,13 @@ pub struct FlowTable {
     /// The analysis clock: the latest packet time read, never going
     /// backwards (set by the caller before each packet, see `set_clock`).
     clock: Timestamp,
+    /// Where flows are counted until their verdict, by the epoch of their
+    /// last packet (see `Outstanding`), when the analysis forgets facts.
+    outstanding: Option<Arc<Outstanding>>,
+    /// The clock's epoch runs from here to `next_epoch`: a flow whose last
+    /// packet came before it moves to a later epoch.
+    epoch_start: Timestamp,
+    next_epoch: Timestamp,
     pub stats: FlowTableStats,
 }
 
@@ -100,16 +109,40 @@ impl FlowTable {
             due: Vec::new(),
             fragments: FxHashMap::default(),
             clock: Timestamp(i64::MIN),
+            outstanding: None,
+            epoch_start: Timestamp(i64::MIN),
+            next_epoch: Timestamp(i64::MIN),
             stats: FlowTableStats::default(),
+        }
+    }
+
+    /// Counts each flow in `outstanding` from its first packet; whoever
+    /// gives the verdict takes it out (`Outstanding::leave` with the epoch
+    /// of the flow's `last_clock`).
+    pub fn count_outstanding_in(mut self, outstanding: Arc<Outstanding>) -> FlowTable {
+        self.outstanding = Some(outstanding);
+        self
+    }
+
+    /// Moves the clock forward to `t`, and the clock's epoch with it.
+    fn advance_clock(&mut self, t: Timestamp) {
+        if t <= self.clock {
+            return;
+        }
+        self.clock = t;
+        if t >= self.next_epoch {
+            if let Some(o) = &self.outstanding {
+                let epoch = o.epoch_of(t);
+                self.epoch_start = o.epoch_start(epoch);
+                self.next_epoch = o.epoch_start(epoch.saturating_add(1));
+            }
         }
     }
 
     /// Moves the analysis clock (the latest packet time of the whole run,
     /// which may be ahead of this table's own packets).
     pub fn set_clock(&mut self, clock: Timestamp) {
-        if clock > self.clock {
-            self.clock = clock;
-        }
+        self.advance_clock(clock);
     }
 
     pub fn active(&self) -> usize {
@@ -180,9 +213,7 @@ impl FlowTable {
             Fragment::Whole => FlowKey::new(pkt.l4, src, dst).0,
         };
 
-        if ts > self.clock {
-            self.clock = ts;
-        }
+        self.advance_clock(ts);
         // A new SYN on a closed connection starts a new flow (port reuse).
         let reopened = pkt.tcp.is_some_and(|f| f.syn && !f.ack)
             && self
@@ -205,6 +236,10 @@ impl FlowTable {
                     self.evict_one(finished);
                 }
                 let mut flow = Flow::new(key, pkt.l4, src, ts);
+                flow.last_clock = self.clock;
+                if let Some(o) = &self.outstanding {
+                    o.enter(o.epoch_of(self.clock));
+                }
                 flow.first_frame = frame;
                 flow.file_index = file_index;
                 flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
@@ -234,6 +269,13 @@ impl FlowTable {
         }
         if ts < flow.first_seen {
             flow.first_seen = ts;
+        }
+        if flow.last_clock < self.epoch_start {
+            if let Some(o) = &self.outstanding {
+                // Into the new epoch before out of the old: never uncounted.
+                o.enter(o.epoch_of(self.clock));
+                o.leave(o.epoch_of(flow.last_clock));
+            }
         }
         flow.last_clock = self.clock;
         let payload_len = pkt.payload.len();
