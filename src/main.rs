@@ -55,8 +55,10 @@ fn tune_allocator() {
 /// setting, for mimalloc's arena), each such page is resident in full as
 /// soon as one byte of it is written, and a heap of small records spread
 /// over its arena touches many. Bench capture, peak anonymous memory: one
-/// thread 48 → 41 MiB, two threads 60 → 50 MiB; wall time the same (11
-/// alternating rounds: one thread 0.95 and 0.96 s, two 0.70 and 0.71 s).
+/// thread 48 → 41 MiB, two threads 60 → 50 MiB, for 10k more page faults
+/// (380 → 10.5k); wall time, medians of 21 alternating rounds, the same:
+/// one thread 1.02 s either way, two 0.73 s (the fastest single runs
+/// favoured huge pages, 0.87 against 0.94 s).
 /// mimalloc's `MIMALLOC_ALLOW_THP`, when set, has the last word.
 fn keep_heap_in_small_pages() {
     #[cfg(target_os = "linux")]
