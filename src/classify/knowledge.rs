@@ -245,9 +245,10 @@ impl<K: std::hash::Hash + Eq, V: Clone> Table<K, V> {
 pub struct Knowledge {
     /// Flows awaiting their verdict, by epoch of their last packet.
     outstanding: Arc<Outstanding>,
-    /// The earliest epoch a verdict still to come may ask about: facts
-    /// learned before it have been forgotten. Only the output moves it.
-    forgotten_before: std::sync::Mutex<i64>,
+    /// The earliest epoch a flow awaiting its verdict was found in at the
+    /// last `forget` (`i64::MIN` before the first): facts from a window
+    /// before it on are kept. Only the output moves it, forward.
+    earliest_waiting: std::sync::Mutex<i64>,
     names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
     relays: Table<SocketAddr, RelayInfo>,
@@ -274,7 +275,7 @@ impl Knowledge {
             .saturating_mul(Timestamp::NANOS_PER_SEC);
         Knowledge {
             outstanding: Arc::new(Outstanding::new(window_nanos / EPOCHS_PER_WINDOW)),
-            forgotten_before: std::sync::Mutex::new(i64::MIN),
+            earliest_waiting: std::sync::Mutex::new(i64::MIN),
             names: Table::default(),
             servers: Table::default(),
             relays: Table::default(),
@@ -326,7 +327,7 @@ impl Knowledge {
     /// table; flows awaiting their verdict are in `outstanding`. Called by
     /// the output between verdicts; what any verdict sees is unchanged.
     pub fn forget(&self, watermark: Timestamp) {
-        let Ok(mut scanned_to) = self.forgotten_before.lock() else {
+        let Ok(mut scanned_to) = self.earliest_waiting.lock() else {
             return;
         };
         let to = self.outstanding.epoch_of(watermark);
