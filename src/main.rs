@@ -153,8 +153,8 @@ struct AnalyzeArgs {
     /// How far back, in seconds of packet time before a flow's last packet,
     /// what other flows taught (DNS names, STUN/TURN and signalling
     /// servers, app sockets, SDP media endpoints) still counts for its
-    /// verdict: from a quarter window more than this on, it is forgotten,
-    /// so memory stays flat over long captures.
+    /// verdict. Older facts (by up to a quarter of the window more) are
+    /// forgotten, so memory stays flat over long captures.
     #[arg(long, default_value_t = callpath::classify::knowledge::DEFAULT_WINDOW_SECS,
         value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     knowledge_window: u64,

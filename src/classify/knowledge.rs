@@ -32,9 +32,10 @@ use crate::flow::Outstanding;
 const MAX_ENTRIES: usize = 1 << 20;
 
 /// How long before a flow's last packet what other flows taught still
-/// counts for it, unless the analysis is told otherwise: longer than any
-/// call's setup, shorter than a day's capture.
-pub const DEFAULT_WINDOW_SECS: u64 = 2 * 60 * 60;
+/// counts for it, unless the analysis is told otherwise: longer than
+/// nearly every call (a media flow's verdict at its end still sees the
+/// SDP or STUN answers of its start), shorter than a day's capture.
+pub const DEFAULT_WINDOW_SECS: u64 = 4 * 60 * 60;
 /// Epochs per window: facts are forgotten a quarter of a window at a time.
 const EPOCHS_PER_WINDOW: i64 = 4;
 
