@@ -15,13 +15,6 @@ cargo build --quiet --release --manifest-path "$root/Cargo.toml"
 # The kit's own directory may be read-only: build its floor program here.
 export FLOOR_TARGET_DIR=${FLOOR_TARGET_DIR:-$root/target/bench-floor}
 bash "$kit/compare.sh" "$pcap" "$root/target/release/callpath" "$runs"
-# Anonymous memory (heap) of callpath at its peak, sampled every 0.1 s.
-"$root/target/release/callpath" analyze --format ndjson --threads 1 "$pcap" > /dev/null &
-pid=$! peak=0
-while kill -0 "$pid" 2> /dev/null; do
-  a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2> /dev/null || true)
-  [ -n "$a" ] && [ "$a" -gt "$peak" ] && peak=$a
-  sleep 0.1
-done
-wait "$pid"
+# Anonymous memory (heap) of callpath at its peak.
+peak=$(bash "$root/benches/peak-rss.sh" "$root/target/release/callpath" analyze --format ndjson --threads 1 "$pcap")
 echo "callpath peak RssAnon: $((peak / 1024)) MiB"
