@@ -152,12 +152,12 @@ impl<V> Facts<V> {
             }
             (Facts::Several(v), Err(i)) => v.insert(i, new),
             (this @ Facts::One(_), Err(i)) => {
-                let Facts::One(old) = std::mem::replace(this, Facts::Several(Box::default()))
-                else {
-                    return;
-                };
-                let both = if i == 0 { [new, old] } else { [old, new] };
-                *this = Facts::Several(Box::new(Vec::from(both)));
+                // A second epoch: the list takes the first answer's place.
+                let list = Facts::Several(Box::new(Vec::with_capacity(2)));
+                if let (Facts::One(old), Facts::Several(v)) = (std::mem::replace(this, list), this)
+                {
+                    v.extend(if i == 0 { [new, old] } else { [old, new] });
+                }
             }
         }
     }
@@ -506,6 +506,14 @@ mod tests {
             k.name(ip, as_of(&k, 60, 61)).as_deref(),
             Some("earlier.example")
         );
+        // An earlier epoch learned after a later one (another worker).
+        let other: IpAddr = "198.51.100.8".parse().unwrap();
+        k.learn_name(other, "later-epoch.example".into(), secs(47));
+        k.learn_name(other, "earlier-epoch.example".into(), secs(12));
+        let at_55 = k.name(other, as_of(&k, 55, 56));
+        assert_eq!(at_55.as_deref(), Some("earlier-epoch.example"));
+        let at_60 = k.name(other, as_of(&k, 60, 61));
+        assert_eq!(at_60.as_deref(), Some("later-epoch.example"));
     }
 
     #[test]
