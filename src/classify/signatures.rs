@@ -333,12 +333,28 @@ pub struct PrefixMatch {
     pub evidence: String,
 }
 
-/// A STUN REALM or SOFTWARE hit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StunMatch {
+/// A STUN REALM or SOFTWARE hit. Put into words by `evidence` only when a
+/// flow keeps it: until a vendor's fingerprint settles a flow, each of its
+/// STUN messages is matched again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StunMatch<'a> {
     pub app: AppId,
-    pub pattern: String,
-    pub evidence: String,
+    pub pattern: &'a str,
+    /// "REALM" or "SOFTWARE".
+    what: &'static str,
+    value: &'a [u8],
+}
+
+impl StunMatch<'_> {
+    pub fn evidence(&self, sigs: &Signatures) -> String {
+        format!(
+            "STUN {} {:?} contains {} pattern {:?}",
+            self.what,
+            String::from_utf8_lossy(self.value),
+            sigs.name(self.app),
+            self.pattern
+        )
+    }
 }
 
 /// A payload-pattern hit.
@@ -658,34 +674,30 @@ impl Signatures {
     }
 
     /// The app whose REALM pattern occurs in `realm` (longest pattern wins).
-    pub fn match_stun_realm(&self, realm: &[u8]) -> Option<StunMatch> {
+    pub fn match_stun_realm<'a>(&'a self, realm: &'a [u8]) -> Option<StunMatch<'a>> {
         self.match_substring(&self.realms, realm, "REALM")
     }
 
     /// The app whose SOFTWARE pattern occurs in `sw` (longest pattern wins).
-    pub fn match_stun_software(&self, sw: &[u8]) -> Option<StunMatch> {
+    pub fn match_stun_software<'a>(&'a self, sw: &'a [u8]) -> Option<StunMatch<'a>> {
         self.match_substring(&self.software, sw, "SOFTWARE")
     }
 
-    fn match_substring(
-        &self,
-        table: &[(AppId, String)],
-        value: &[u8],
-        what: &str,
-    ) -> Option<StunMatch> {
-        let lower = value.to_ascii_lowercase();
+    fn match_substring<'a>(
+        &'a self,
+        table: &'a [(AppId, String)],
+        value: &'a [u8],
+        what: &'static str,
+    ) -> Option<StunMatch<'a>> {
         let (app, pattern) = table
             .iter()
-            .filter(|(_, p)| contains(&lower, p.as_bytes()))
+            .filter(|(_, p)| contains_ignoring_case(value, p.as_bytes()))
             .max_by_key(|(_, p)| p.len())?;
         Some(StunMatch {
             app: *app,
-            pattern: pattern.clone(),
-            evidence: format!(
-                "STUN {what} {:?} contains {} pattern {pattern:?}",
-                String::from_utf8_lossy(value),
-                self.name(*app)
-            ),
+            pattern,
+            what,
+            value,
         })
     }
 
@@ -744,8 +756,13 @@ fn kind_word(k: TrafficKind) -> &'static str {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+/// Whether `needle` (lowercase) occurs in `hay`, ASCII case ignored,
+/// without a lowercased copy of `hay`.
+fn contains_ignoring_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn invalid(file: &str, line: usize, message: String) -> SignatureError {

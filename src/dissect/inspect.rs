@@ -20,7 +20,7 @@ use crate::capture::Timestamp;
 use crate::classify::knowledge::{
     Knowledge, Reflection, RelayInfo, SdpMedia, ServerInfo, ServerRole, SocketApp,
 };
-use crate::classify::signatures::{AppId, L4Kind, Signatures};
+use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
 use crate::flow::{Direction, Endpoint, Flow};
 
@@ -331,8 +331,8 @@ fn observe_stun(
         .as_ref()
         .and_then(|s| s.vendor.as_ref())
         .is_some_and(|(app, _)| !sigs.app(*app).generic);
-    let mut vendor: Option<(AppId, String)> = None;
-    let mut consider = |found: Option<(AppId, String)>| {
+    let mut vendor: Option<(AppId, StunClue<'_>)> = None;
+    let mut consider = |found: Option<_>| {
         let Some((app, why)) = found else { return };
         let replace = match &vendor {
             None => true,
@@ -345,7 +345,7 @@ fn observe_stun(
     if !settled {
         consider(
             sigs.match_stun_message_type(msg.msg_type)
-                .map(|a| (a, format!("STUN message type {:#06x}", msg.msg_type))),
+                .map(|a| (a, StunClue::MessageType(msg.msg_type))),
         );
     }
     let s: &mut StunFacts = facts.stun_mut();
@@ -429,7 +429,10 @@ fn observe_stun(
                     s.realm = Some(text(r));
                 }
                 if !settled {
-                    consider(sigs.match_stun_realm(r).map(|m| (m.app, m.evidence)));
+                    consider(
+                        sigs.match_stun_realm(r)
+                            .map(|m| (m.app, StunClue::Pattern(m))),
+                    );
                 }
             }
             StunAttr::Software(sw) => {
@@ -437,7 +440,10 @@ fn observe_stun(
                     s.software = Some(text(sw));
                 }
                 if !settled {
-                    consider(sigs.match_stun_software(sw).map(|m| (m.app, m.evidence)));
+                    consider(
+                        sigs.match_stun_software(sw)
+                            .map(|m| (m.app, StunClue::Pattern(m))),
+                    );
                 }
             }
             StunAttr::Data(inner) => relayed_media |= is_media_payload(inner),
@@ -446,7 +452,7 @@ fn observe_stun(
                     let t = other.attr_type();
                     consider(
                         sigs.match_stun_attribute(t)
-                            .map(|a| (a, format!("STUN attribute {t:#06x}"))),
+                            .map(|a| (a, StunClue::Attribute(t))),
                     );
                 }
             }
@@ -458,15 +464,24 @@ fn observe_stun(
     if relayed_media {
         bump(&mut s.relayed_media, pkt.dir);
     }
-    if let Some((app, why)) = &vendor {
+    // The app's other flows learn it from here (`learn_socket_app`).
+    let mut teach: Option<(AppId, String)> = None;
+    if let Some((app, clue)) = vendor {
         // A vendor's fingerprint replaces a protocol family's (libwebrtc
         // attributes appear in Signal's and Meet's STUN alike).
         let replace = match &s.vendor {
             None => true,
-            Some((old, _)) => ctx.signatures.app(*old).generic && !ctx.signatures.app(*app).generic,
+            Some((old, _)) => sigs.app(*old).generic && !sigs.app(app).generic,
         };
-        if replace {
-            s.vendor = Some((*app, why.clone().into_boxed_str()));
+        let vendor_app = !sigs.app(app).generic;
+        if replace || vendor_app {
+            let why = clue.evidence(sigs);
+            if replace {
+                s.vendor = Some((app, why.clone().into_boxed_str()));
+            }
+            if vendor_app {
+                teach = Some((app, why));
+            }
         }
     }
     let app = s.vendor.as_ref().map(|(a, _)| *a);
@@ -509,8 +524,26 @@ fn observe_stun(
             pkt.clock,
         );
     }
-    if let Some((app, why)) = vendor {
+    if let Some((app, why)) = teach {
         learn_socket_app(ctx, pkt, app, why);
+    }
+}
+
+/// What tied a STUN message to an app, put into words only when the flow
+/// keeps it.
+enum StunClue<'a> {
+    MessageType(u16),
+    Attribute(u16),
+    Pattern(StunMatch<'a>),
+}
+
+impl StunClue<'_> {
+    fn evidence(&self, sigs: &Signatures) -> String {
+        match self {
+            StunClue::MessageType(t) => format!("STUN message type {t:#06x}"),
+            StunClue::Attribute(t) => format!("STUN attribute {t:#06x}"),
+            StunClue::Pattern(m) => m.evidence(sigs),
+        }
     }
 }
 
