@@ -5,7 +5,11 @@
 # (taskset -c 1), in rounds: every round runs each program once, so a slow
 # spell of a shared machine falls on all of them alike (compare.sh runs each
 # program RUNS times back to back). Prints the medians and, per BIN,
-# ndpiReader's time and the floor's time over BIN's.
+# ndpiReader's time and the floor's time over BIN's. Also prints the steal
+# time of processor 1 during each program's runs (/proc/stat): time the
+# host ran something else while the program waited for it, which slows
+# every program here alike and, when high, says the figures are of a busy
+# host rather than of the code.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kit=${BENCH_KIT:-$root/../shared/bench}
@@ -17,23 +21,36 @@ shift
 floor_dir=${FLOOR_TARGET_DIR:-$root/target/bench-floor}
 cargo build --quiet --release --manifest-path "$kit/floor/Cargo.toml" --target-dir "$floor_dir"
 times=$(mktemp)
-trap 'rm -f "$times"' EXIT
+wall=$(mktemp)
+trap 'rm -f "$times" "$wall"' EXIT
+# Steal ticks (1/100 s) of processor 1, where every program runs.
+steal() { awk '/^cpu1 / {print $9}' /proc/stat; }
+# timed NAME CMD...: one run of CMD, its wall time and the steal meanwhile.
+timed() {
+  local name=$1 before
+  shift
+  before=$(steal)
+  /usr/bin/time -f "%e" -o "$wall" "$@" > /dev/null 2>&1
+  echo "$name $(cat "$wall") $(($(steal) - before))" >> "$times"
+}
 for _ in $(seq "$rounds"); do
-  /usr/bin/time -f "floor %e" -a -o "$times" taskset -c 1 "$floor_dir/release/floor" flows-fx "$pcap" > /dev/null
-  /usr/bin/time -f "ndpiReader %e" -a -o "$times" taskset -c 1 ndpiReader -q -i "$pcap" > /dev/null
+  timed floor taskset -c 1 "$floor_dir/release/floor" flows-fx "$pcap"
+  timed ndpiReader taskset -c 1 ndpiReader -q -i "$pcap"
   for bin in "$@"; do
-    /usr/bin/time -f "$bin %e" -a -o "$times" taskset -c 1 "$bin" analyze --format ndjson --threads 1 "$pcap" > /dev/null
+    timed "$bin" taskset -c 1 "$bin" analyze --format ndjson --threads 1 "$pcap"
   done
 done
 python3 - "$times" "$@" <<'PY'
 import statistics, sys
-runs = {}
+runs, stolen = {}, {}
 for line in open(sys.argv[1]):
-    name, _, secs = line.strip().rpartition(" ")
+    name, secs, ticks = line.split()
     runs.setdefault(name, []).append(float(secs))
+    stolen.setdefault(name, []).append(int(ticks) / 100)
 median = {k: statistics.median(v) for k, v in runs.items()}
 for k, v in runs.items():
-    print(f"{k:40} median {median[k]:6.2f} s   runs {sorted(v)}")
+    share = 100 * sum(stolen[k]) / sum(v)
+    print(f"{k:40} median {median[k]:6.2f} s   runs {sorted(v)}   steal {share:.0f} % of the wall time")
 for b in sys.argv[2:]:
     print(f"{b}: {median['ndpiReader'] / median[b]:.2f}x ndpiReader, {median['floor'] / median[b]:.2f} of the floor")
 PY

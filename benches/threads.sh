@@ -2,7 +2,11 @@
 # benches/threads.sh [RUNS]
 # --threads 1 and --threads 2 on the reference capture (BENCH_PCAP, default
 # /tmp/bench.pcap), alternating so that a noisy machine hits both alike;
-# prints every run's wall and CPU seconds and checks the outputs are identical.
+# prints every run's wall and CPU seconds, the steal time meanwhile (time
+# the host ran something else while a processor of this machine waited for
+# it, /proc/stat, both processors added up) and checks the outputs are
+# identical. Two threads gain little while steal is high: the host is not
+# giving this machine two processors at once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pcap=${BENCH_PCAP:-/tmp/bench.pcap}
@@ -12,10 +16,13 @@ cargo build --quiet --release --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/callpath
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+steal() { awk '/^cpu / {print $9}' /proc/stat; }
 for _ in $(seq "$runs"); do
   for t in 1 2; do
-    /usr/bin/time -f "$t %e %U %S" "$bin" analyze --format ndjson --threads "$t" "$pcap" 2>&1 > "$out/$t.ndjson" | tail -1
+    before=$(steal)
+    /usr/bin/time -f "$t %e %U %S" -o "$out/time" "$bin" analyze --format ndjson --threads "$t" "$pcap" > "$out/$t.ndjson"
+    echo "$(cat "$out/time") $(($(steal) - before))"
   done
-done | awk '{wall[$1] = wall[$1] " " $2; cpu[$1] = cpu[$1] " " ($3 + $4)}
-  END {for (t in wall) print "threads " t "  wall:" wall[t] "  cpu:" cpu[t]}'
+done | awk '{wall[$1] = wall[$1] " " $2; cpu[$1] = cpu[$1] " " ($3 + $4); st[$1] = st[$1] " " $5 / 100}
+  END {for (t in wall) print "threads " t "  wall:" wall[t] "  cpu:" cpu[t] "  steal:" st[t]}'
 cmp "$out/1.ndjson" "$out/2.ndjson" && echo "outputs of --threads 1 and 2 identical"
