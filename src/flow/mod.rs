@@ -5,6 +5,7 @@
 
 pub mod direction_stats;
 pub mod expiry;
+pub mod fragments;
 pub mod histograms;
 pub mod index;
 pub mod key;

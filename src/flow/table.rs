@@ -2,12 +2,11 @@
 //! packet-time expiry, and a cap on active flows. Finished flows are handed
 //! to the caller at once, so memory follows the active flows.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 
 use super::expiry::{ExpiryQueue, SlotRef};
+use super::fragments::FragmentMemory;
 use super::index::FlowIndex;
 use super::outstanding::Outstanding;
 use super::{Direction, EndReason, Endpoint, Flow, FlowKey};
@@ -55,10 +54,6 @@ pub struct FlowTableStats {
     pub fragments_unattributed: u64,
 }
 
-/// Later fragments remember their datagram by (src, dst, protocol, IP id).
-type FragmentId = (IpAddr, IpAddr, u8, u32);
-/// Cap on remembered fragmented datagrams; beyond it the memory is reset.
-const MAX_FRAGMENT_IDS: usize = 4096;
 
 struct Slot {
     generation: u32,
@@ -84,7 +79,7 @@ pub struct FlowTable {
     expiry: ExpiryQueue,
     /// Scratch list of the expiry entries due at a check, kept for reuse.
     due: Vec<(Timestamp, SlotRef)>,
-    fragments: FxHashMap<FragmentId, FlowKey>,
+    fragments: FragmentMemory,
     /// The analysis clock: the latest packet time read, never going
     /// backwards (set by the caller before each packet, see `set_clock`).
     clock: Timestamp,
@@ -107,7 +102,7 @@ impl FlowTable {
             free: Vec::new(),
             expiry: ExpiryQueue::default(),
             due: Vec::new(),
-            fragments: FxHashMap::default(),
+            fragments: FragmentMemory::default(),
             clock: Timestamp(i64::MIN),
             outstanding: None,
             epoch_start: Timestamp(i64::MIN),
@@ -190,10 +185,10 @@ impl FlowTable {
         let key = match pkt.fragment {
             Fragment::Later { id } => {
                 let fid = (pkt.src, pkt.dst, pkt.l4.number(), id);
-                match self.fragments.get(&fid) {
+                match self.fragments.flow_of(&fid) {
                     Some(k) => {
                         self.stats.fragments_attributed += 1;
-                        *k
+                        k
                     }
                     None => {
                         self.stats.fragments_unattributed += 1;
@@ -203,11 +198,8 @@ impl FlowTable {
             }
             Fragment::First { id } => {
                 let key = FlowKey::new(pkt.l4, src, dst).0;
-                if self.fragments.len() >= MAX_FRAGMENT_IDS {
-                    self.fragments.clear();
-                }
                 self.fragments
-                    .insert((pkt.src, pkt.dst, pkt.l4.number(), id), key);
+                    .remember((pkt.src, pkt.dst, pkt.l4.number(), id), key);
                 key
             }
             Fragment::Whole => FlowKey::new(pkt.l4, src, dst).0,
