@@ -7,8 +7,9 @@
 //! `report` (table, json, ndjson, csv).
 //!
 //! The library never prints and never exits; it returns typed errors.
-// mmap of capture files is the one place that needs `unsafe` (memmap2's API);
-// it is allowed locally there with the reason beside it.
+// mmap of capture files (memmap2's API) and the processor's prefetch hint
+// (`prefetch.rs`) are the places that need `unsafe`; it is allowed locally
+// there with the reason beside it.
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -28,4 +29,5 @@ pub mod dissect;
 pub mod error;
 pub mod flow;
 pub mod geo;
+mod prefetch;
 pub mod report;

@@ -352,7 +352,7 @@ impl ReadAhead {
         let mut at = self.upto.max(offset + READ_AHEAD / 2);
         while at < target {
             if let Some(byte) = all.get(at) {
-                prefetch(byte);
+                crate::prefetch::prefetch(byte);
             }
             at += 64;
         }
@@ -360,21 +360,6 @@ impl ReadAhead {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn prefetch(byte: &u8) {
-    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    // SAFETY: a prefetch is a hint: it reads nothing into the program and
-    // cannot fault; the address is that of a live reference besides.
-    // (`_mm_prefetch` is `unsafe` only as a `target_feature` function; SSE
-    // is part of every x86-64 processor.)
-    #[allow(unsafe_code)]
-    unsafe {
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(byte).cast::<i8>());
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn prefetch(_byte: &u8) {}
 
 /// libpcap's largest snap length for any link type: a record longer than
 /// this and than the file's snap length is not a real packet.
