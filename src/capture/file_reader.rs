@@ -360,7 +360,6 @@ impl ReadAhead {
     }
 }
 
-
 /// libpcap's largest snap length for any link type: a record longer than
 /// this and than the file's snap length is not a real packet.
 const LIBPCAP_MAX_SNAPLEN: u32 = 262_144;

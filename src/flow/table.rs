@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-
 use super::expiry::{ExpiryQueue, SlotRef};
 use super::fragments::FragmentMemory;
 use super::index::FlowIndex;
@@ -53,7 +52,6 @@ pub struct FlowTableStats {
     /// Later IP fragments whose first fragment was not seen.
     pub fragments_unattributed: u64,
 }
-
 
 struct Slot {
     generation: u32,
