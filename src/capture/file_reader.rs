@@ -345,11 +345,15 @@ struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Prefetches what lies between half and all of `READ_AHEAD` past
-    /// `offset`, each line once.
+    /// Keeps what lies up to `READ_AHEAD` past `offset` asked for, each
+    /// line once, half the window at a time: most records cost one
+    /// comparison.
     fn touch(&mut self, all: &[u8], offset: usize) {
+        if offset + READ_AHEAD / 2 <= self.upto {
+            return;
+        }
         let target = (offset + READ_AHEAD).min(all.len());
-        let mut at = self.upto.max(offset + READ_AHEAD / 2);
+        let mut at = self.upto.max(offset);
         while at < target {
             if let Some(byte) = all.get(at) {
                 crate::prefetch::prefetch(byte);
