@@ -6,7 +6,7 @@
 use super::knowledge::{AsOf, Knowledge};
 use super::sides::Sides;
 use super::signatures::{AppId, DomainKind, PayloadKind, Signatures, TrafficKind};
-use crate::dissect::facts::{both, FlowFacts, SignallingProtocol};
+use crate::dissect::facts::{both, FlowFacts, SignallingProtocol, IAX2_VOICE_FRAMING};
 use crate::flow::Flow;
 use crate::geo::FarEnd;
 
@@ -114,8 +114,8 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
         });
     }
     if let Some(m) = &f.media {
-        if m.framing == Some("IAX2 voice frames") {
-            return guess("other_voip", "IAX2 voice frames");
+        if m.framing == Some(IAX2_VOICE_FRAMING) {
+            return guess("other_voip", IAX2_VOICE_FRAMING);
         }
         let pts = m.payload_types();
         if m.media_packets() > 0 && !pts.is_empty() {

@@ -16,6 +16,7 @@ use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
 use crate::flow::Endpoint;
+use crate::report::packed_record::PackedRecord;
 use crate::report::{CallParty, CallQuality, CallRecord, FlowRecord};
 
 /// Media flows further apart than this are separate calls.
@@ -26,11 +27,11 @@ const LOOKUP_MARGIN_NANOS: i64 = 120 * 1_000_000_000;
 /// its last activity.
 const SESSION_IDLE_NANOS: i64 = 300 * 1_000_000_000;
 
-/// A call-related flow waiting for its call.
+/// A call-related flow waiting for its call: its record whole, or packed
+/// while it waits in its session (`PackedRecord`).
 #[derive(Debug)]
-pub struct CallFlow {
-    /// Boxed: it waits in its session and moves a few times before it is written.
-    pub record: Box<FlowRecord>,
+pub struct CallFlow<R = Box<FlowRecord>> {
+    pub record: R,
     pub role: Role,
     pub app: Option<AppId>,
     /// Whether the device's end is the record's `src` (else its `dst`):
@@ -42,6 +43,20 @@ pub struct CallFlow {
     /// the device its public address is asked again when the call is
     /// written, with the same answer, instead of being kept here.
     pub as_of: AsOf,
+}
+
+impl<R> CallFlow<R> {
+    fn map_record<S>(self, f: impl FnOnce(R) -> S) -> CallFlow<S> {
+        CallFlow {
+            record: f(self.record),
+            role: self.role,
+            app: self.app,
+            local_is_src: self.local_is_src,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            as_of: self.as_of,
+        }
+    }
 }
 
 impl CallFlow {
@@ -74,7 +89,7 @@ pub enum Emitted {
 struct Session {
     local_ip: IpAddr,
     last_activity: Timestamp,
-    flows: Vec<CallFlow>,
+    flows: Vec<CallFlow<PackedRecord>>,
 }
 
 pub struct CallTracker {
@@ -93,6 +108,8 @@ pub struct CallTracker {
     next_session: u64,
     next_call: u32,
     pub calls: u64,
+    /// Where a held record's numbers are written before they are copied.
+    scratch: Vec<u8>,
 }
 
 impl CallTracker {
@@ -105,6 +122,7 @@ impl CallTracker {
             next_session: 0,
             next_call: 0,
             calls: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -141,7 +159,7 @@ impl CallTracker {
         if flows.len() == flows.capacity() {
             flows.reserve_exact(flows.len() / 4 + 1);
         }
-        flows.push(flow);
+        flows.push(flow.map_record(|r| PackedRecord::pack(r, &mut self.scratch)));
     }
 
     fn close_idle(&mut self, now: Timestamp, sigs: &Signatures, out: &mut Vec<Emitted>) {
@@ -183,7 +201,9 @@ impl CallTracker {
     }
 
     fn close(&mut self, session: Session, sigs: &Signatures, out: &mut Vec<Emitted>) {
-        let mut flows = session.flows;
+        let mut flows: Vec<CallFlow> = (session.flows.into_iter())
+            .map(|f| f.map_record(PackedRecord::unpack))
+            .collect();
         // Media flows in time order, clustered into calls.
         let mut media: Vec<usize> = (0..flows.len())
             .filter(|&i| flows.get(i).is_some_and(|f| f.role.is_media()))

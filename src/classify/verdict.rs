@@ -16,6 +16,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::P2p, Role::Relay, Role::Lookup, Role::Other];
+
     pub fn name(self) -> &'static str {
         match self {
             Role::P2p => "p2p",

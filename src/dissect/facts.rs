@@ -129,6 +129,12 @@ pub struct RtpStream {
     pub quality: RtpStreamQuality,
 }
 
+/// How framed media was recognised (`MediaFacts::framing`).
+pub const IAX2_VOICE_FRAMING: &str = "IAX2 voice frames";
+pub const ZOOM_MEDIA_FRAMING: &str = "Zoom media encapsulation";
+/// Every framing name, for code that stores them as numbers.
+pub const MEDIA_FRAMINGS: [&str; 2] = [IAX2_VOICE_FRAMING, ZOOM_MEDIA_FRAMING];
+
 /// Media packets seen on a flow.
 #[derive(Clone, Debug, Default)]
 pub struct MediaFacts {

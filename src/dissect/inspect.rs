@@ -676,7 +676,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                 bump(&mut facts.frames_mut().iax2_voice, pkt.dir);
                 let media = facts.media_mut();
                 bump(&mut media.framed, pkt.dir);
-                media.framing = Some("IAX2 voice frames");
+                media.framing = Some(super::facts::IAX2_VOICE_FRAMING);
             }
             note_signalling(facts, pkt, SignallingProtocol::Iax2, "IAX2 frame");
             return true;
@@ -725,7 +725,7 @@ fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<
         bump(&mut facts.frames_mut().zoom_media, pkt.dir);
         let media = facts.media_mut();
         bump(&mut media.framed, pkt.dir);
-        media.framing = Some("Zoom media encapsulation");
+        media.framing = Some(super::facts::ZOOM_MEDIA_FRAMING);
         if let Some(h) = rtp::parse(m.inner) {
             observe_rtp_header(media, pkt, &h);
         }

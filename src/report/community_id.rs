@@ -18,6 +18,15 @@ use crate::flow::Endpoint;
 pub struct CommunityId([u8; 20]);
 
 impl CommunityId {
+    /// The hash itself.
+    pub fn as_bytes(&self) -> &[u8; 20] {
+        &self.0
+    }
+
+    pub fn from_bytes(hash: [u8; 20]) -> CommunityId {
+        CommunityId(hash)
+    }
+
     /// The base64 text of the hash: 20 bytes are 28 characters.
     fn base64(&self) -> ([u8; 28], usize) {
         let mut text = [0u8; 28];

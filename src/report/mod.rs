@@ -15,6 +15,7 @@ pub mod live_status;
 pub mod live_table;
 pub mod media_summary;
 pub mod ndjson_line;
+pub mod packed_record;
 pub mod remote;
 pub mod sink;
 pub mod summary;
