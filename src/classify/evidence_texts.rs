@@ -13,7 +13,7 @@ use foldhash::fast::RandomState;
 /// Texts kept before the first look for ones no record uses any more.
 const FIRST_PRUNE: usize = 1024;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct EvidenceTexts {
     texts: HashSet<Arc<str>, RandomState>,
     /// Size at which texts no record holds are dropped; doubles with what

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use foldhash::fast::RandomState;
 
+use super::evidence_texts::EvidenceTexts;
 use super::signatures::AppId;
 use crate::capture::Timestamp;
 use crate::flow::Outstanding;
@@ -259,6 +260,9 @@ pub struct Knowledge {
     reflections: Table<SocketAddr, Reflection>,
     /// Public addresses of the capture's own devices (from reflections).
     public_hosts: Table<IpAddr, SocketAddr>,
+    /// One copy of each reason a socket was tied to its app: the flows of
+    /// one app give the same few reasons for thousands of sockets.
+    socket_reasons: std::sync::Mutex<EvidenceTexts>,
 }
 
 impl Default for Knowledge {
@@ -285,6 +289,7 @@ impl Knowledge {
             sdp_media: Table::default(),
             reflections: Table::default(),
             public_hosts: Table::default(),
+            socket_reasons: std::sync::Mutex::default(),
         }
     }
 
@@ -387,6 +392,15 @@ impl Knowledge {
         self.relays
             .learned(&addr, as_of)
             .or_else(|| self.relay_hosts.learned(&addr.ip(), as_of))
+    }
+
+    /// The shared copy of a reason for `SocketApp::evidence` (learned once
+    /// per flow, not per packet, so the lock is rarely taken).
+    pub fn socket_reason(&self, text: &str) -> Arc<str> {
+        match self.socket_reasons.lock() {
+            Ok(mut texts) => texts.share(text),
+            Err(_) => Arc::from(text),
+        }
     }
 
     pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {

@@ -525,7 +525,7 @@ fn observe_stun(
         );
     }
     if let Some((app, why)) = teach {
-        learn_socket_app(ctx, pkt, app, why);
+        learn_socket_app(ctx, pkt, app, &why);
     }
 }
 
@@ -559,11 +559,11 @@ fn first_teaching(taught: &mut [bool; 2], dir: Direction) -> bool {
 /// from the same socket (ICE checks, probes to peers) are recognised. A
 /// protocol family (generic WebRTC) says nothing about the app and is not
 /// passed on.
-fn learn_socket_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, app: AppId, why: String) {
+fn learn_socket_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, app: AppId, why: &str) {
     if ctx.signatures.app(app).generic {
         return;
     }
-    let why: Arc<str> = why.into();
+    let why = ctx.knowledge.socket_reason(why);
     for end in [pkt.src, pkt.dst] {
         ctx.knowledge.learn_socket_app(
             socket(&end),
@@ -583,7 +583,7 @@ fn learn_framing_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, first: bool, id
         return;
     }
     if let Some(app) = ctx.signatures.app_id(id) {
-        learn_socket_app(ctx, pkt, app, why.to_string());
+        learn_socket_app(ctx, pkt, app, why);
     }
 }
 
