@@ -285,10 +285,7 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     let reflected = x
         .knowledge
         .reflection(local_socket, x.as_of)
-        .map(|r| crate::flow::Endpoint {
-            ip: r.public.ip(),
-            port: r.public.port(),
-        });
+        .map(|r| r.public);
     // The TURN relayed address allocated on this flow, as the call's
     // signalling announces it (a relay candidate).
     let relayed = f
@@ -316,7 +313,7 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     }
     // A host that carried this app's signalling (SDP, H.225) on this port.
     if let Some(server) = x.knowledge.server(x.sides.far.ip, x.as_of) {
-        let same_port = server.endpoint.port() == x.sides.far.port;
+        let same_port = server.endpoint.port == x.sides.far.port;
         if let (Some(app), true, super::knowledge::ServerRole::Signalling) =
             (server.app, same_port, server.role)
         {

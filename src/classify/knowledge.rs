@@ -26,7 +26,7 @@ use foldhash::fast::RandomState;
 use super::evidence_texts::EvidenceTexts;
 use super::signatures::AppId;
 use crate::capture::Timestamp;
-use crate::flow::Outstanding;
+use crate::flow::{Endpoint, Outstanding};
 
 /// Most entries per table; beyond it new facts are dropped,
 /// so a hostile capture cannot grow memory without bound.
@@ -85,13 +85,13 @@ pub struct ServerInfo {
     pub role: ServerRole,
     pub app: Option<AppId>,
     /// The server's own address and port.
-    pub endpoint: SocketAddr,
+    pub endpoint: Endpoint,
 }
 
 /// A TURN allocation: the relayed address and the server that made it.
 #[derive(Clone, Debug)]
 pub struct RelayInfo {
-    pub server: SocketAddr,
+    pub server: Endpoint,
     pub app: Option<AppId>,
 }
 
@@ -113,8 +113,8 @@ pub struct SdpMedia {
 /// A public address a server reflected back to a local socket.
 #[derive(Clone, Debug)]
 pub struct Reflection {
-    pub public: SocketAddr,
-    pub reflector: SocketAddr,
+    pub public: Endpoint,
+    pub reflector: Endpoint,
 }
 
 /// The answers learned for one key: the first of each epoch, in epoch
@@ -253,13 +253,15 @@ pub struct Knowledge {
     earliest_waiting: std::sync::Mutex<i64>,
     names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
-    relays: Table<SocketAddr, RelayInfo>,
+    // Sockets as `Endpoint`s (20 bytes, a `SocketAddr` takes 32): these
+    // tables hold an entry per socket of the capture's calls.
+    relays: Table<Endpoint, RelayInfo>,
     relay_hosts: Table<IpAddr, RelayInfo>,
-    socket_apps: Table<SocketAddr, SocketApp>,
-    sdp_media: Table<SocketAddr, SdpMedia>,
-    reflections: Table<SocketAddr, Reflection>,
+    socket_apps: Table<Endpoint, SocketApp>,
+    sdp_media: Table<Endpoint, SdpMedia>,
+    reflections: Table<Endpoint, Reflection>,
     /// Public addresses of the capture's own devices (from reflections).
-    public_hosts: Table<IpAddr, SocketAddr>,
+    public_hosts: Table<IpAddr, Endpoint>,
     /// One copy of each reason a socket was tied to its app: the flows of
     /// one app give the same few reasons for thousands of sockets.
     socket_reasons: std::sync::Mutex<EvidenceTexts>,
@@ -373,7 +375,7 @@ impl Knowledge {
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {
         self.servers
-            .learn(info.endpoint.ip(), info, at, self.epoch_of());
+            .learn(info.endpoint.ip, info, at, self.epoch_of());
     }
 
     pub fn server(&self, ip: IpAddr, as_of: AsOf) -> Option<ServerInfo> {
@@ -383,14 +385,14 @@ impl Knowledge {
     pub fn learn_relay(&self, relayed: SocketAddr, info: RelayInfo, at: Timestamp) {
         self.relay_hosts
             .learn(relayed.ip(), info.clone(), at, self.epoch_of());
-        self.relays.learn(relayed, info, at, self.epoch_of());
+        self.relays.learn(relayed.into(), info, at, self.epoch_of());
     }
 
     /// The TURN allocation that owns this relayed address, or another
     /// allocation on the same relay host.
     pub fn relay(&self, addr: SocketAddr, as_of: AsOf) -> Option<RelayInfo> {
         self.relays
-            .learned(&addr, as_of)
+            .learned(&addr.into(), as_of)
             .or_else(|| self.relay_hosts.learned(&addr.ip(), as_of))
     }
 
@@ -404,30 +406,33 @@ impl Knowledge {
     }
 
     pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {
-        self.socket_apps.learn(socket, app, at, self.epoch_of());
+        self.socket_apps
+            .learn(socket.into(), app, at, self.epoch_of());
     }
 
     pub fn socket_app(&self, socket: SocketAddr, as_of: AsOf) -> Option<SocketApp> {
-        self.socket_apps.learned(&socket, as_of)
+        self.socket_apps.learned(&socket.into(), as_of)
     }
 
     pub fn learn_sdp_media(&self, endpoint: SocketAddr, media: SdpMedia, at: Timestamp) {
-        self.sdp_media.learn(endpoint, media, at, self.epoch_of());
+        self.sdp_media
+            .learn(endpoint.into(), media, at, self.epoch_of());
     }
 
     pub fn sdp_media(&self, endpoint: SocketAddr, as_of: AsOf) -> Option<SdpMedia> {
-        self.sdp_media.learned(&endpoint, as_of)
+        self.sdp_media.learned(&endpoint.into(), as_of)
     }
 
     /// A server told `local` that it is seen as `public`.
     pub fn learn_reflection(&self, local: SocketAddr, r: Reflection, at: Timestamp) {
+        let local = Endpoint::from(local);
         self.public_hosts
-            .learn(r.public.ip(), local, at, self.epoch_of());
+            .learn(r.public.ip, local, at, self.epoch_of());
         self.reflections.learn(local, r, at, self.epoch_of());
     }
 
     pub fn reflection(&self, local: SocketAddr, as_of: AsOf) -> Option<Reflection> {
-        self.reflections.learned(&local, as_of)
+        self.reflections.learned(&local.into(), as_of)
     }
 
     /// Whether `ip` is the public address of one of the capture's devices.
@@ -487,7 +492,7 @@ mod tests {
         assert!(same::<SocketApp>());
         assert!(same::<SdpMedia>());
         assert!(same::<Reflection>());
-        assert!(same::<SocketAddr>());
+        assert!(same::<Endpoint>());
     }
 
     #[test]

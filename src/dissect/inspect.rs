@@ -392,8 +392,8 @@ fn observe_stun(
                     ctx.knowledge.learn_reflection(
                         socket(&pkt.dst),
                         Reflection {
-                            public: a,
-                            reflector: socket(&pkt.src),
+                            public: a.into(),
+                            reflector: pkt.src,
                         },
                         pkt.clock,
                     );
@@ -491,7 +491,7 @@ fn observe_stun(
             ctx.knowledge.learn_relay(
                 relayed,
                 RelayInfo {
-                    server: socket(&pkt.src),
+                    server: pkt.src,
                     app,
                 },
                 pkt.clock,
@@ -502,7 +502,7 @@ fn observe_stun(
                 ServerInfo {
                     role: ServerRole::Turn,
                     app,
-                    endpoint: socket(&pkt.src),
+                    endpoint: pkt.src,
                 },
                 pkt.clock,
             );
@@ -519,7 +519,7 @@ fn observe_stun(
             ServerInfo {
                 role: ServerRole::Stun,
                 app,
-                endpoint: socket(&pkt.src),
+                endpoint: pkt.src,
             },
             pkt.clock,
         );
@@ -646,8 +646,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                     ctx.knowledge.learn_reflection(
                         socket(&pkt.dst),
                         Reflection {
-                            public,
-                            reflector: socket(&pkt.src),
+                            public: public.into(),
+                            reflector: pkt.src,
                         },
                         pkt.clock,
                     );
@@ -879,7 +879,7 @@ fn learn_candidates<'c>(
             ctx.knowledge.learn_relay(
                 c.addr,
                 RelayInfo {
-                    server: c.addr,
+                    server: c.addr.into(),
                     app: Some(app),
                 },
                 pkt.clock,
@@ -1091,7 +1091,7 @@ fn inspect_tcp(
                 ServerInfo {
                     role: ServerRole::Signalling,
                     app: ctx.signatures.app_id("other_voip"),
-                    endpoint: socket(&server),
+                    endpoint: server,
                 },
                 pkt.clock,
             );
@@ -1103,7 +1103,7 @@ fn inspect_tcp(
             && [pkt.src.ip, pkt.dst.ip].iter().any(|ip| {
                 ctx.knowledge
                     .server(*ip, ctx.knowledge.as_of(pkt.clock, pkt.clock))
-                    .is_some_and(|s| s.role == ServerRole::Signalling && s.endpoint.port() == 1720)
+                    .is_some_and(|s| s.role == ServerRole::Signalling && s.endpoint.port == 1720)
             })
         {
             note_signalling(facts, pkt, SignallingProtocol::H245, "H.245 call control");
@@ -1141,7 +1141,7 @@ fn inspect_tcp(
                 ServerInfo {
                     role: ServerRole::Signalling,
                     app: ctx.signatures.app_id("webrtc_generic"),
-                    endpoint: socket(&server),
+                    endpoint: server,
                 },
                 pkt.clock,
             );

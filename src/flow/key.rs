@@ -89,6 +89,15 @@ impl Endpoint {
     }
 }
 
+impl From<std::net::SocketAddr> for Endpoint {
+    fn from(s: std::net::SocketAddr) -> Endpoint {
+        Endpoint {
+            ip: s.ip(),
+            port: s.port(),
+        }
+    }
+}
+
 impl fmt::Display for Endpoint {
     /// `1.2.3.4:5`, and `[v6]:port` for IPv6, as URLs and DESIGN.md write them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
