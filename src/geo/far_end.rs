@@ -15,33 +15,33 @@ use serde::Serialize;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Network {
     /// Special-range id ("private", "cgnat", …) when the address is not geolocatable.
-    pub special: Option<String>,
+    pub special: Option<Arc<str>>,
     /// Country where the address is (ISO 3166-1 alpha-2).
-    pub country: Option<String>,
+    pub country: Option<Arc<str>>,
     pub asn: Option<u32>,
     /// Organisation holding the ASN, as the database names it.
-    pub org: Option<String>,
+    pub org: Option<Arc<str>>,
     /// Operator display name from signatures/operators.toml.
-    pub operator: Option<String>,
+    pub operator: Option<Arc<str>>,
     /// Operator's home country; for an ASN not in the table, the country where the ASN is registered.
-    pub operator_country: Option<String>,
+    pub operator_country: Option<Arc<str>>,
     /// Ids of the regimes reaching data at the location.
-    pub jurisdiction: Vec<String>,
+    pub jurisdiction: Vec<Arc<str>>,
     /// Ids of the regimes following the operator's home country.
-    pub operator_jurisdiction: Vec<String>,
+    pub operator_jurisdiction: Vec<Arc<str>>,
     /// Alliances of the location country ("Five Eyes", …).
-    pub alliances: Vec<String>,
+    pub alliances: Vec<Arc<str>>,
     /// The database(s) that answered.
-    pub source: Option<String>,
+    pub source: Option<Arc<str>>,
     /// Human name of the special range, for summaries.
     #[serde(skip)]
     pub special_name: Option<&'static str>,
     /// Short names matching `jurisdiction`, for summaries.
     #[serde(skip)]
-    pub jurisdiction_short: Vec<String>,
+    pub jurisdiction_short: Vec<Arc<str>>,
     /// Short names matching `operator_jurisdiction`, for summaries.
     #[serde(skip)]
-    pub operator_jurisdiction_short: Vec<String>,
+    pub operator_jurisdiction_short: Vec<Arc<str>>,
 }
 
 /// A network with its summary line and the text of its `remote` JSON
@@ -164,7 +164,7 @@ impl Network {
                 return format!("{name}, not geolocated");
             }
         }
-        let with_laws = |code: &str, laws: &[String]| {
+        let with_laws = |code: &str, laws: &[Arc<str>]| {
             if laws.is_empty() {
                 code.to_string()
             } else {

@@ -1,6 +1,6 @@
 //! Resolves far ends once per address per run: GeoDb + operators + jurisdictions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,10 @@ pub struct GeoResolver {
     /// lookup. Far ends are resolved where the output is written, one
     /// thread, so the lock is not contended.
     ranges: Mutex<NetworkRanges>,
+    /// One copy of each name the descriptions hold (countries,
+    /// organisations, operators, laws): thousands of networks repeat a few
+    /// hundred names. Forgotten with `networks`.
+    names: Mutex<HashSet<Arc<str>, RandomState>>,
 }
 
 /// Most IPv4 networks kept in `GeoResolver::ranges` (same policy as the
@@ -75,6 +79,7 @@ impl GeoResolver {
             cached: AtomicUsize::new(0),
             networks: DashMap::default(),
             ranges: Mutex::new(BTreeMap::new()),
+            names: Mutex::default(),
         }
     }
 
@@ -145,6 +150,9 @@ impl GeoResolver {
             if let Ok(mut ranges) = self.ranges.lock() {
                 ranges.clear();
             }
+            if let Ok(mut names) = self.names.lock() {
+                names.clear();
+            }
         }
         let described = match self.networks.get(&answer) {
             Some(d) => Arc::clone(d.value()),
@@ -186,37 +194,47 @@ impl GeoResolver {
 
     /// What the answer of the databases means: operator, laws, alliances.
     fn network(&self, answer: &GeoAnswer) -> Network {
+        let mut names = self.names.lock().ok();
+        let mut share = |text: &str| -> Arc<str> {
+            let Some(names) = names.as_deref_mut() else {
+                return Arc::from(text);
+            };
+            if let Some(shared) = names.get(text) {
+                return Arc::clone(shared);
+            }
+            let shared: Arc<str> = Arc::from(text);
+            names.insert(Arc::clone(&shared));
+            shared
+        };
         let operator = answer.asn.and_then(|asn| self.operators.by_asn(asn));
         let operator_country = operator
-            .map(|o| o.home_country.clone())
-            .or_else(|| answer.asn_country.clone());
-        let laws = |cc: Option<&String>| {
+            .map(|o| o.home_country.as_str())
+            .or(answer.asn_country.as_deref());
+        let laws = |cc: Option<&str>| {
             cc.map(|c| self.jurisdictions.regimes_for(c))
                 .unwrap_or_default()
         };
-        let here = laws(answer.country.as_ref());
-        let home = laws(operator_country.as_ref());
+        let here = laws(answer.country.as_deref());
+        let home = laws(operator_country);
+        let alliances = answer
+            .country
+            .as_deref()
+            .map(|c| self.jurisdictions.alliances_for(c))
+            .unwrap_or_default();
         Network {
-            special: answer.special.map(|s| s.id().to_string()),
-            country: answer.country.clone(),
+            special: answer.special.map(|s| share(s.id())),
+            country: answer.country.as_deref().map(&mut share),
             asn: answer.asn,
-            org: answer.org.clone(),
-            operator: operator.map(|o| o.name.clone()),
-            operator_country,
-            jurisdiction: here.iter().map(|r| r.id.clone()).collect(),
-            operator_jurisdiction: home.iter().map(|r| r.id.clone()).collect(),
-            alliances: answer
-                .country
-                .as_deref()
-                .map(|c| self.jurisdictions.alliances_for(c))
-                .unwrap_or_default()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-            source: answer.source.clone(),
+            org: answer.org.as_deref().map(&mut share),
+            operator: operator.map(|o| share(&o.name)),
+            operator_country: operator_country.map(&mut share),
+            jurisdiction: here.iter().map(|r| share(&r.id)).collect(),
+            operator_jurisdiction: home.iter().map(|r| share(&r.id)).collect(),
+            alliances: alliances.into_iter().map(&mut share).collect(),
+            source: answer.source.as_deref().map(&mut share),
             special_name: answer.special.map(|s| s.name()),
-            jurisdiction_short: here.iter().map(|r| r.short.clone()).collect(),
-            operator_jurisdiction_short: home.iter().map(|r| r.short.clone()).collect(),
+            jurisdiction_short: here.iter().map(|r| share(&r.short)).collect(),
+            operator_jurisdiction_short: home.iter().map(|r| share(&r.short)).collect(),
         }
     }
 

@@ -47,8 +47,11 @@ fn teams_relay_is_microsoft_with_us_operator() {
     assert!(far
         .operator_jurisdiction
         .iter()
-        .any(|r| r == "us-cloud-act"));
-    assert!(far.operator_jurisdiction.iter().any(|r| r == "us-fisa-702"));
+        .any(|r| &**r == "us-cloud-act"));
+    assert!(far
+        .operator_jurisdiction
+        .iter()
+        .any(|r| &**r == "us-fisa-702"));
     assert!(far.source.as_deref().unwrap().contains("callpath-geo.mmdb"));
 }
 
@@ -133,7 +136,7 @@ fn unknown_asn_falls_back_to_asn_registration_country() {
     assert_eq!(far.asn, Some(3320), "{far:?}");
     assert_eq!(far.operator, None);
     assert_eq!(far.operator_country.as_deref(), Some("DE"));
-    assert!(far.operator_jurisdiction.iter().any(|r| r == "eu-gdpr"));
+    assert!(far.operator_jurisdiction.iter().any(|r| &**r == "eu-gdpr"));
     assert!(
         far.summary().contains("ASN registered in DE (GDPR"),
         "{}",
@@ -324,7 +327,7 @@ fn user_ipinfo_db_schema() {
     assert_eq!(far.asn, Some(13335));
     assert_eq!(far.org.as_deref(), Some("Cloudflare Test"));
     assert_eq!(far.operator.as_deref(), Some("Cloudflare"));
-    assert!(far.jurisdiction.iter().any(|r| r == "eu-gdpr"));
+    assert!(far.jurisdiction.iter().any(|r| &**r == "eu-gdpr"));
     assert!(far
         .source
         .as_deref()

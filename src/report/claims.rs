@@ -115,14 +115,14 @@ fn call_line(c: &CallRecord) -> String {
 
 /// A far end is "placed" when its location (or operator) is known; private
 /// and documentation ranges are never placed.
-fn country(r: &FlowRecord) -> Option<&String> {
-    r.remote.as_ref().and_then(|x| x.far_end.country.as_ref())
+fn country(r: &FlowRecord) -> Option<&str> {
+    r.remote.as_ref().and_then(|x| x.far_end.country.as_deref())
 }
 
-fn operator_country(r: &FlowRecord) -> Option<&String> {
+fn operator_country(r: &FlowRecord) -> Option<&str> {
     r.remote
         .as_ref()
-        .and_then(|x| x.far_end.operator_country.as_ref())
+        .and_then(|x| x.far_end.operator_country.as_deref())
 }
 
 fn is_private(r: &FlowRecord) -> bool {

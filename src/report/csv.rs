@@ -61,10 +61,10 @@ impl RecordSink for CsvSink {
             r.role.unwrap_or("").to_string(),
             r.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
             r.call.map(|c| c.to_string()).unwrap_or_default(),
-            remote_field(r, |f| f.country.clone()),
+            remote_field(r, |f| f.country.as_deref().map(str::to_string)),
             remote_field(r, |f| f.asn.map(|a| a.to_string())),
-            remote_field(r, |f| f.org.clone()),
-            remote_field(r, |f| f.operator_country.clone()),
+            remote_field(r, |f| f.org.as_deref().map(str::to_string)),
+            remote_field(r, |f| f.operator_country.as_deref().map(str::to_string)),
             r.server_name.as_deref().unwrap_or_default().to_string(),
             r.evidence.join("; "),
         ];

@@ -55,9 +55,9 @@ fn party_lines(p: &CallParty) -> (String, String, String) {
         (None, None, Some(asn)) => format!("AS{asn}"),
         _ => "operator unknown".into(),
     };
-    let mut laws: Vec<&str> = f.jurisdiction_short.iter().map(String::as_str).collect();
+    let mut laws: Vec<&str> = f.jurisdiction_short.iter().map(|l| &**l).collect();
     for l in &f.operator_jurisdiction_short {
-        if !laws.contains(&l.as_str()) {
+        if !laws.contains(&&**l) {
             laws.push(l);
         }
     }

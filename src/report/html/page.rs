@@ -174,11 +174,11 @@ fn country_marks(flows: &[FlowRecord]) -> BTreeMap<String, CountryMark> {
         let Some(cc) = &remote.far_end.country else {
             continue;
         };
-        let mark = marks.entry(cc.clone()).or_default();
+        let mark = marks.entry(cc.to_string()).or_default();
         if rank(class) > rank(mark.class) {
             mark.class = class;
         }
-        ips.entry(cc.clone()).or_default().insert(format!(
+        ips.entry(cc.to_string()).or_default().insert(format!(
             "{} ({})",
             remote.far_end.ip,
             r.role.unwrap_or("?")
