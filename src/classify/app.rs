@@ -279,12 +279,11 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             }
         }
     }
-    let local_socket = std::net::SocketAddr::new(x.sides.local.ip, x.sides.local.port);
     // The local socket as the internet sees it (what STUN reflected), which
     // is how SDP announces it as a server-reflexive candidate.
     let reflected = x
         .knowledge
-        .reflection(local_socket, x.as_of)
+        .reflection(x.sides.local, x.as_of)
         .map(|r| r.public);
     // The TURN relayed address allocated on this flow, as the call's
     // signalling announces it (a relay candidate).
@@ -292,16 +291,12 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         .stun
         .as_ref()
         .and_then(|s| s.relayed)
-        .map(|r| crate::flow::Endpoint {
-            ip: r.ip(),
-            port: r.port(),
-        });
+        .map(crate::flow::Endpoint::from);
     for end in [Some(x.sides.local), reflected, relayed, Some(x.sides.far)]
         .into_iter()
         .flatten()
     {
-        let socket = std::net::SocketAddr::new(end.ip, end.port);
-        if let Some(s) = x.knowledge.socket_app(socket, x.as_of) {
+        if let Some(s) = x.knowledge.socket_app(end, x.as_of) {
             offer(sigs, &mut best, s.app, AppStrength::Socket, || {
                 format!(
                     "socket {end} also carried {} ({})",

@@ -8,7 +8,7 @@
 use foldhash::fast::RandomState;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::knowledge::{AsOf, Knowledge};
@@ -426,9 +426,7 @@ fn call_record(
     local.sort();
     let mut learned: Vec<String> = Vec::new();
     for f in members {
-        let local = f.local();
-        let socket = SocketAddr::new(local.ip, local.port);
-        if let Some(r) = knowledge.reflection(socket, f.as_of) {
+        if let Some(r) = knowledge.reflection(f.local(), f.as_of) {
             let line = format!(
                 "{} (STUN server, told the device it is {})",
                 r.reflector, r.public

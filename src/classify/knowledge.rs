@@ -16,7 +16,7 @@
 //! not depend on what was forgotten when; epochs that no flow awaiting its
 //! verdict can see any more (`Outstanding`) are dropped.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -382,18 +382,20 @@ impl Knowledge {
         self.servers.learned(&ip, as_of)
     }
 
-    pub fn learn_relay(&self, relayed: SocketAddr, info: RelayInfo, at: Timestamp) {
+    pub fn learn_relay(&self, relayed: impl Into<Endpoint>, info: RelayInfo, at: Timestamp) {
+        let relayed = relayed.into();
         self.relay_hosts
-            .learn(relayed.ip(), info.clone(), at, self.epoch_of());
-        self.relays.learn(relayed.into(), info, at, self.epoch_of());
+            .learn(relayed.ip, info.clone(), at, self.epoch_of());
+        self.relays.learn(relayed, info, at, self.epoch_of());
     }
 
     /// The TURN allocation that owns this relayed address, or another
     /// allocation on the same relay host.
-    pub fn relay(&self, addr: SocketAddr, as_of: AsOf) -> Option<RelayInfo> {
+    pub fn relay(&self, addr: impl Into<Endpoint>, as_of: AsOf) -> Option<RelayInfo> {
+        let addr = addr.into();
         self.relays
-            .learned(&addr.into(), as_of)
-            .or_else(|| self.relay_hosts.learned(&addr.ip(), as_of))
+            .learned(&addr, as_of)
+            .or_else(|| self.relay_hosts.learned(&addr.ip, as_of))
     }
 
     /// The shared copy of a reason for `SocketApp::evidence` (learned once
@@ -405,33 +407,33 @@ impl Knowledge {
         }
     }
 
-    pub fn learn_socket_app(&self, socket: SocketAddr, app: SocketApp, at: Timestamp) {
+    pub fn learn_socket_app(&self, socket: impl Into<Endpoint>, app: SocketApp, at: Timestamp) {
         self.socket_apps
             .learn(socket.into(), app, at, self.epoch_of());
     }
 
-    pub fn socket_app(&self, socket: SocketAddr, as_of: AsOf) -> Option<SocketApp> {
+    pub fn socket_app(&self, socket: impl Into<Endpoint>, as_of: AsOf) -> Option<SocketApp> {
         self.socket_apps.learned(&socket.into(), as_of)
     }
 
-    pub fn learn_sdp_media(&self, endpoint: SocketAddr, media: SdpMedia, at: Timestamp) {
+    pub fn learn_sdp_media(&self, endpoint: impl Into<Endpoint>, media: SdpMedia, at: Timestamp) {
         self.sdp_media
             .learn(endpoint.into(), media, at, self.epoch_of());
     }
 
-    pub fn sdp_media(&self, endpoint: SocketAddr, as_of: AsOf) -> Option<SdpMedia> {
+    pub fn sdp_media(&self, endpoint: impl Into<Endpoint>, as_of: AsOf) -> Option<SdpMedia> {
         self.sdp_media.learned(&endpoint.into(), as_of)
     }
 
     /// A server told `local` that it is seen as `public`.
-    pub fn learn_reflection(&self, local: SocketAddr, r: Reflection, at: Timestamp) {
-        let local = Endpoint::from(local);
+    pub fn learn_reflection(&self, local: impl Into<Endpoint>, r: Reflection, at: Timestamp) {
+        let local = local.into();
         self.public_hosts
             .learn(r.public.ip, local, at, self.epoch_of());
         self.reflections.learn(local, r, at, self.epoch_of());
     }
 
-    pub fn reflection(&self, local: SocketAddr, as_of: AsOf) -> Option<Reflection> {
+    pub fn reflection(&self, local: impl Into<Endpoint>, as_of: AsOf) -> Option<Reflection> {
         self.reflections.learned(&local.into(), as_of)
     }
 

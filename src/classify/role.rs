@@ -2,7 +2,7 @@
 //! (signalling, directory, STUN discovery) or none of these. Each verdict
 //! lists the facts it stands on, strongest first.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use super::app::{has_call_protocol, AppGuess, AppStrength};
 use super::knowledge::{AsOf, Knowledge, ServerRole};
@@ -25,10 +25,6 @@ pub struct RoleInputs<'a> {
     pub as_of: AsOf,
     /// Median gap between packets per direction, ms (`FinishedFlow`).
     pub median_gap_ms: [Option<f64>; 2],
-}
-
-fn socket(ip: IpAddr, port: u16) -> SocketAddr {
-    SocketAddr::new(ip, port)
 }
 
 fn other(evidence: impl Into<String>) -> FlowVerdict {
@@ -106,7 +102,6 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
 fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Role, f64, String)> {
     let f = &flow.facts;
     let far = x.sides.far;
-    let far_socket = socket(far.ip, far.port);
     let relay = |conf: f64, why: String| Some((Role::Relay, conf, why));
     if let Some(s) = &f.stun {
         if both(&s.relayed_media) > 0 || (s.is_turn() && s.relayed.is_some()) {
@@ -126,7 +121,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             );
         }
     }
-    if let Some(r) = x.knowledge.relay(far_socket, x.as_of) {
+    if let Some(r) = x.knowledge.relay(far, x.as_of) {
         return relay(
             0.9,
             format!(
@@ -188,7 +183,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             );
         }
     }
-    if let Some(sdp) = x.knowledge.sdp_media(far_socket, x.as_of) {
+    if let Some(sdp) = x.knowledge.sdp_media(far, x.as_of) {
         if public && same_network(x, far.ip, sdp.signalled_by) {
             return relay(
                 0.8,

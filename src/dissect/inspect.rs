@@ -60,10 +60,6 @@ struct Packet<'p> {
     payload: &'p [u8],
 }
 
-fn socket(e: &Endpoint) -> SocketAddr {
-    SocketAddr::new(e.ip, e.port)
-}
-
 fn text(bytes: &[u8]) -> Box<str> {
     let s = String::from_utf8_lossy(bytes);
     let mut out: String = s.chars().take(MAX_TEXT).collect();
@@ -390,7 +386,7 @@ fn observe_stun(
                     && first_teaching(&mut s.reflection_taught, pkt.dir)
                 {
                     ctx.knowledge.learn_reflection(
-                        socket(&pkt.dst),
+                        pkt.dst,
                         Reflection {
                             public: a.into(),
                             reflector: pkt.src,
@@ -566,7 +562,7 @@ fn learn_socket_app(ctx: &InspectContext<'_>, pkt: &Packet<'_>, app: AppId, why:
     let why = ctx.knowledge.socket_reason(why);
     for end in [pkt.src, pkt.dst] {
         ctx.knowledge.learn_socket_app(
-            socket(&end),
+            end,
             SocketApp {
                 app,
                 evidence: why.clone(),
@@ -644,7 +640,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                 } = kind
                 {
                     ctx.knowledge.learn_reflection(
-                        socket(&pkt.dst),
+                        pkt.dst,
                         Reflection {
                             public: public.into(),
                             reflector: pkt.src,

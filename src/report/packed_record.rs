@@ -188,8 +188,8 @@ fn pack_media(w: &mut Writer, m: &MediaSummary) -> Option<()> {
         w.float(s.max_jitter_ms, THOUSANDTHS, 0);
     }
     for size in m.median_payload_bytes {
-        // 0 for none, else the size plus one (sizes are far below u64::MAX).
-        w.uint(size.map_or(0, |s| s.saturating_add(1)));
+        // 0 for none, else the size plus one.
+        w.uint(size.map_or(Some(0), |s| s.checked_add(1))?);
     }
     for gap in m.median_gap_ms {
         w.float(gap, THOUSANDTHS, 0);
