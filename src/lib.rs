@@ -31,3 +31,4 @@ pub mod flow;
 pub mod geo;
 mod prefetch;
 pub mod report;
+pub mod shared_texts;

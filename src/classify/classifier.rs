@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
-use super::evidence_texts::EvidenceTexts;
 use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
 use super::role::{decide, RoleInputs};
@@ -16,6 +15,7 @@ use crate::capture::Timestamp;
 use crate::flow::Direction;
 use crate::geo::GeoResolver;
 use crate::report::remote::Remote;
+use crate::shared_texts::SharedTexts;
 
 /// How far past a flow's last packet its verdict may use other flows' facts.
 /// Below the shortest idle timeout, so a flow is never written before that
@@ -27,7 +27,7 @@ pub struct Classifier {
     pub knowledge: Arc<Knowledge>,
     pub geo: Arc<GeoResolver>,
     calls: CallTracker,
-    texts: EvidenceTexts,
+    texts: SharedTexts,
 }
 
 impl Classifier {
@@ -41,7 +41,7 @@ impl Classifier {
             calls: CallTracker::new(Arc::clone(&knowledge)),
             knowledge,
             geo,
-            texts: EvidenceTexts::default(),
+            texts: SharedTexts::default(),
         }
     }
 

@@ -23,10 +23,10 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use foldhash::fast::RandomState;
 
-use super::evidence_texts::EvidenceTexts;
 use super::signatures::AppId;
 use crate::capture::Timestamp;
 use crate::flow::{Endpoint, Outstanding};
+use crate::shared_texts::SharedTexts;
 
 /// Most entries per table; beyond it new facts are dropped,
 /// so a hostile capture cannot grow memory without bound.
@@ -264,7 +264,7 @@ pub struct Knowledge {
     public_hosts: Table<IpAddr, Endpoint>,
     /// One copy of each reason a socket was tied to its app: the flows of
     /// one app give the same few reasons for thousands of sockets.
-    socket_reasons: std::sync::Mutex<EvidenceTexts>,
+    socket_reasons: std::sync::Mutex<SharedTexts>,
 }
 
 impl Default for Knowledge {

@@ -4,7 +4,6 @@
 pub mod app;
 pub mod calls;
 pub mod classifier;
-pub mod evidence_texts;
 pub mod finished_flow;
 pub mod knowledge;
 pub mod media;

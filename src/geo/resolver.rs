@@ -1,6 +1,6 @@
 //! Resolves far ends once per address per run: GeoDb + operators + jurisdictions.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,7 @@ use super::far_end::{DescribedNetwork, FarEnd, Network};
 use super::jurisdictions::Jurisdictions;
 use super::operators::Operators;
 use super::special_range::SpecialRange;
+use crate::shared_texts::SharedTexts;
 
 /// Most far ends cached at once. A flood of random addresses would
 /// otherwise grow the cache without bound; when it is full it starts over,
@@ -43,8 +44,8 @@ pub struct GeoResolver {
     ranges: Mutex<NetworkRanges>,
     /// One copy of each name the descriptions hold (countries,
     /// organisations, operators, laws): thousands of networks repeat a few
-    /// hundred names. Forgotten with `networks`.
-    names: Mutex<HashSet<Arc<str>, RandomState>>,
+    /// hundred names.
+    names: Mutex<SharedTexts>,
 }
 
 /// Most IPv4 networks kept in `GeoResolver::ranges` (same policy as the
@@ -150,9 +151,6 @@ impl GeoResolver {
             if let Ok(mut ranges) = self.ranges.lock() {
                 ranges.clear();
             }
-            if let Ok(mut names) = self.names.lock() {
-                names.clear();
-            }
         }
         let described = match self.networks.get(&answer) {
             Some(d) => Arc::clone(d.value()),
@@ -196,15 +194,10 @@ impl GeoResolver {
     fn network(&self, answer: &GeoAnswer) -> Network {
         let mut names = self.names.lock().ok();
         let mut share = |text: &str| -> Arc<str> {
-            let Some(names) = names.as_deref_mut() else {
-                return Arc::from(text);
-            };
-            if let Some(shared) = names.get(text) {
-                return Arc::clone(shared);
+            match names.as_deref_mut() {
+                Some(names) => names.share(text),
+                None => Arc::from(text),
             }
-            let shared: Arc<str> = Arc::from(text);
-            names.insert(Arc::clone(&shared));
-            shared
         };
         let operator = answer.asn.and_then(|asn| self.operators.by_asn(asn));
         let operator_country = operator

@@ -38,7 +38,7 @@ pub struct FlowRecord {
     pub role: Option<&'static str>,
     pub confidence: Option<f64>,
     /// Shared texts (the same reasons recur over many flows, see
-    /// `EvidenceTexts`) in a boxed slice: a record can wait minutes for
+    /// `SharedTexts`) in a boxed slice: a record can wait minutes for
     /// its call, and every byte of it counts at the memory peak.
     pub evidence: Box<[Arc<str>]>,
     pub remote: Option<Remote>,
@@ -102,7 +102,7 @@ fn end_reason_name<S: Serializer>(reason: &Option<EndReason>, s: S) -> Result<S:
 #[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct EvidenceFrame {
     pub frame: u64,
-    /// Shared, like the reasons (`EvidenceTexts`).
+    /// Shared, like the reasons (`SharedTexts`).
     pub what: Arc<str>,
 }
 

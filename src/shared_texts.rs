@@ -1,9 +1,12 @@
-//! The reasons written in flow records, each distinct text stored once.
-//! A busy device repeats the same few reasons over thousands of flows
-//! ("Discord voice IP-discovery packet", "STUN attribute 0x4000"), and
-//! call-related records wait for their call with them: on the reference
-//! capture 18,581 of the 87,905 reasons of call-related flows are
-//! distinct, and 33 of the 29,589 descriptions of evidence frames.
+//! Texts that recur over many records and facts, each distinct text
+//! stored once while something holds it: the reasons written in flow
+//! records, the reasons that tie sockets to an app, the names in network
+//! descriptions. A busy device repeats the same few reasons over thousands
+//! of flows ("Discord voice IP-discovery packet", "STUN attribute
+//! 0x4000"), and call-related records wait for their call with them: on
+//! the reference capture 18,581 of the 87,905 reasons of call-related
+//! flows are distinct, and 33 of the 29,589 descriptions of evidence
+//! frames.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,14 +17,14 @@ use foldhash::fast::RandomState;
 const FIRST_PRUNE: usize = 1024;
 
 #[derive(Debug, Default)]
-pub struct EvidenceTexts {
+pub struct SharedTexts {
     texts: HashSet<Arc<str>, RandomState>,
     /// Size at which texts no record holds are dropped; doubles with what
     /// is still in use, so pruning costs a constant share per text.
     prune_at: usize,
 }
 
-impl EvidenceTexts {
+impl SharedTexts {
     /// The shared copy of `text` (a `String` or an `Arc<str>`).
     pub fn share<T: AsRef<str> + Into<Arc<str>>>(&mut self, text: T) -> Arc<str> {
         if let Some(shared) = self.texts.get(text.as_ref()) {
@@ -49,7 +52,7 @@ mod tests {
 
     #[test]
     fn one_copy_per_distinct_text() {
-        let mut t = EvidenceTexts::default();
+        let mut t = SharedTexts::default();
         let a = t.share("STUN attribute 0x4000".to_string());
         let b = t.share("STUN attribute 0x4000".to_string());
         let c = t.share("Telegram reflector pings, no media".to_string());
@@ -60,7 +63,7 @@ mod tests {
 
     #[test]
     fn texts_no_record_holds_are_dropped() {
-        let mut t = EvidenceTexts::default();
+        let mut t = SharedTexts::default();
         let kept = t.share("kept".to_string());
         for i in 0..10 * FIRST_PRUNE {
             drop(t.share(format!("reason {i}")));
