@@ -19,6 +19,13 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    pub const ALL: [EndReason; 4] = [
+        EndReason::Idle,
+        EndReason::TcpClosed,
+        EndReason::Evicted,
+        EndReason::CaptureEnd,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             EndReason::Idle => "idle",

@@ -6,6 +6,12 @@ use serde::Serialize;
 use crate::dissect::facts::{MediaFacts, RtpStream};
 use crate::flow::{Direction, Flow};
 
+/// `RtpStreamSummary::direction`, in the flow record's terms.
+pub const SRC_TO_DST: &str = "src_to_dst";
+pub const DST_TO_SRC: &str = "dst_to_src";
+/// Both, for code that stores them as numbers.
+pub const STREAM_DIRECTIONS: [&str; 2] = [SRC_TO_DST, DST_TO_SRC];
+
 #[derive(Clone, Debug, Serialize)]
 pub struct RtpStreamSummary {
     /// Written as `0x` and eight hex digits, as Wireshark shows it.
@@ -58,8 +64,8 @@ impl MediaSummary {
                 .map(|s| RtpStreamSummary {
                     ssrc: s.ssrc,
                     direction: match s.direction {
-                        Direction::FromOrig => "src_to_dst",
-                        Direction::FromResp => "dst_to_src",
+                        Direction::FromOrig => SRC_TO_DST,
+                        Direction::FromResp => DST_TO_SRC,
                     },
                     payload_type: s.payload_type,
                     packets: s.quality.received(),

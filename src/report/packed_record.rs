@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::community_id::CommunityId;
 use super::flow_record::{EvidenceFrame, FlowRecord, FlowRecordType};
-use super::media_summary::{MediaSummary, RtpStreamSummary};
+use super::media_summary::{MediaSummary, RtpStreamSummary, STREAM_DIRECTIONS};
 use super::remote::Remote;
 use crate::classify::verdict::Role;
 use crate::decode::L4Proto;
@@ -27,16 +27,6 @@ use crate::geo::{DescribedNetwork, FarEnd};
 /// thousandths (`round6`, `round3`).
 const MICROS: f64 = 1e6;
 const THOUSANDTHS: f64 = 1e3;
-
-/// Direction names of RTP stream summaries, by their index in the packing.
-const STREAM_DIRECTIONS: [&str; 2] = ["src_to_dst", "dst_to_src"];
-
-const END_REASONS: [EndReason; 4] = [
-    EndReason::Idle,
-    EndReason::TcpClosed,
-    EndReason::Evicted,
-    EndReason::CaptureEnd,
-];
 
 // Presence bits of the first byte.
 const FLOW_UPDATE: u8 = 1;
@@ -154,7 +144,7 @@ fn write_numbers(w: &mut Writer, r: &FlowRecord) -> Option<()> {
     }
     w.byte(match r.end_reason {
         None => 0,
-        Some(reason) => index_of(reason, END_REASONS)?,
+        Some(reason) => index_of(reason, EndReason::ALL)?,
     });
     w.uint(r.first_frame);
     w.uint(u64::from(r.file_index));
@@ -246,7 +236,7 @@ fn unpack_parts(
         .zip(network)
         .map(|(ip, described)| Remote::new(FarEnd::new(ip, described)));
     let call = has(HAS_CALL).then(|| u32::try_from(r.uint()).unwrap_or(u32::MAX));
-    let end_reason = at_index(r.byte(), &END_REASONS);
+    let end_reason = at_index(r.byte(), &EndReason::ALL);
     let first_frame = r.uint();
     let file_index = u32::try_from(r.uint()).unwrap_or(u32::MAX);
     let frame_count = r.uint();
@@ -535,8 +525,8 @@ mod tests {
                 rtcp_packets: 40,
                 framing: Some(MEDIA_FRAMINGS[1]),
                 streams: vec![
-                    stream("src_to_dst", Some(3.125)),
-                    stream("dst_to_src", None),
+                    stream(STREAM_DIRECTIONS[0], Some(3.125)),
+                    stream(STREAM_DIRECTIONS[1], None),
                 ],
                 median_payload_bytes: [Some(160), None],
                 median_gap_ms: [Some(20.0), Some(19.997)],
@@ -647,7 +637,7 @@ mod tests {
     #[test]
     fn every_role_end_reason_and_framing_comes_back() {
         for role in Role::ALL {
-            for reason in END_REASONS {
+            for reason in EndReason::ALL {
                 for framing in MEDIA_FRAMINGS {
                     let mut r = relayed_media();
                     r.role = Some(role.name());

@@ -297,7 +297,7 @@ pub fn quality_table(call: &CallRecord, flows: &[FlowRecord]) -> String {
     for (_, r) in call_flows(call, flows) {
         let Some(m) = &r.media else { continue };
         for st in &m.streams {
-            let (from, to) = if st.direction == "src_to_dst" {
+            let (from, to) = if st.direction == crate::report::media_summary::SRC_TO_DST {
                 (&r.src, &r.dst)
             } else {
                 (&r.dst, &r.src)
