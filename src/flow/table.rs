@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::chunked_vec::ChunkedVec;
 use super::expiry::{ExpiryQueue, SlotRef};
 use super::fragments::FragmentMemory;
 use super::index::FlowIndex;
@@ -62,7 +63,7 @@ struct Slot {
 }
 
 /// The key of the flow in a slot (the index keeps slot numbers only).
-fn key_in(slots: &[Slot], slot: u32) -> Option<&FlowKey> {
+fn key_in(slots: &ChunkedVec<Slot>, slot: u32) -> Option<&FlowKey> {
     slots
         .get(slot as usize)
         .and_then(|s| s.flow.as_ref())
@@ -72,7 +73,7 @@ fn key_in(slots: &[Slot], slot: u32) -> Option<&FlowKey> {
 pub struct FlowTable {
     config: FlowTableConfig,
     index: FlowIndex,
-    slots: Vec<Slot>,
+    slots: ChunkedVec<Slot>,
     free: Vec<u32>,
     expiry: ExpiryQueue,
     /// Scratch list of the expiry entries due at a check, kept for reuse.
@@ -96,7 +97,7 @@ impl FlowTable {
         FlowTable {
             config,
             index: FlowIndex::default(),
-            slots: Vec::new(),
+            slots: ChunkedVec::default(),
             free: Vec::new(),
             expiry: ExpiryQueue::default(),
             due: Vec::new(),
