@@ -3,8 +3,9 @@
 //! rotated capture files stays one flow.
 //!
 //! With `threads > 1`, capture files are read by the calling thread, which
-//! decodes each packet and hands it to the worker thread that owns its
-//! endpoint pair; workers track flows and run the dissectors; finished
+//! hands each packet to the worker thread that owns its endpoint pair
+//! (decoded, or for a single worker that keeps up, as read); workers
+//! track flows and run the dissectors; finished
 //! flows come back to the calling thread, which classifies and writes them
 //! in a fixed order (see `ordered_output`), itself or, from three threads
 //! on, through an output thread (see `ThreadLayout`). Every thread count
@@ -532,8 +533,9 @@ impl Analysis {
 
 impl Intake {
     /// Counts a packet and returns the work for a flow worker, decoded when
-    /// `decode_here` (several workers: the addresses pick the worker);
-    /// otherwise the worker decodes it, on its own thread.
+    /// `decode_here` (one thread; several workers, as the addresses pick
+    /// the worker; one worker that is behind); otherwise the worker decodes
+    /// it, on its own thread.
     fn admit<'a>(&mut self, pkt: &RawPacket<'a>, decode_here: bool) -> Option<WorkItem<'a>> {
         self.summary.packets_read += 1;
         let ts = pkt.ts;

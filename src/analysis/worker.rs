@@ -32,8 +32,8 @@ pub enum Packet<'a> {
     /// Decoded by the reading thread, which needed the addresses to pick
     /// the worker among several.
     Decoded(PacketView<'a>),
-    /// As read: with a single worker, the worker decodes it, which takes
-    /// that work off the reading thread.
+    /// As read: with a single worker that keeps up, the worker decodes it,
+    /// which takes that work off the reading thread.
     Raw { link: LinkType, data: &'a [u8] },
 }
 
