@@ -178,13 +178,25 @@ impl RecordSink for TableSink {
         write_columns(&mut out, &rows)?;
         writeln!(out)?;
         let skipped: u64 = s.packets_skipped.values().sum();
+        let plural =
+            |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         writeln!(
             out,
-            "SUMMARY: {} packets read, {} decoded, {} skipped; {} flows, {} calls",
-            s.packets_read, s.packets_decoded, skipped, s.flows, s.calls
+            "SUMMARY: {} packets read, {} decoded, {} skipped; {} {}, {} {}",
+            s.packets_read,
+            s.packets_decoded,
+            skipped,
+            s.flows,
+            plural(s.flows, "flow", "flows"),
+            s.calls,
+            plural(s.calls, "call", "calls")
         )?;
         for (reason, n) in &s.packets_skipped {
-            writeln!(out, "  skipped {n} packets: {reason}")?;
+            writeln!(
+                out,
+                "  skipped {n} {}: {reason}",
+                plural(*n, "packet", "packets")
+            )?;
         }
         for input in &s.inputs {
             if let Some(d) = &input.damaged {
