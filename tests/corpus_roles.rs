@@ -86,3 +86,27 @@ fn labelled_call_flows_are_classified() {
         "non-call flows called media: {none_called_media:?}"
     );
 }
+
+/// Viber's app opens TCP 443 connections (handshake and close, no payload)
+/// to the relays it talks to on UDP 7985-7987: nothing in those connections
+/// names the app, the host's answers on Viber's server port do.
+#[test]
+fn a_host_that_answered_on_an_apps_server_port_names_its_other_connections() {
+    let Some(corpus) = corpus() else { return };
+    let (records, out) = analyze_ndjson(&corpus.join("ndpi/viber.pcap"));
+    assert_eq!(out.status.code(), Some(0));
+    let flows = flows_by_id(&records);
+    for (local, relay) in [
+        ("192.168.0.17:33744", "18.201.4.3:443"),
+        ("192.168.0.17:45424", "18.201.4.32:443"),
+    ] {
+        let f = &flows[&flow_id("tcp", local, relay)];
+        assert_eq!(f["app"], "viber", "{f}");
+        assert_eq!(f["role"], "lookup", "{f}");
+        let evidence = f["evidence"].to_string();
+        assert!(
+            evidence.contains("answered from Viber server port 798") && evidence.contains("/udp"),
+            "{evidence}"
+        );
+    }
+}

@@ -148,47 +148,46 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
     None
 }
 
-/// Ports many kinds of server use (IANA defaults of common services, the
-/// RTP default, web alternates); a match on them names no app.
-const SHARED_PORTS: &[u16] = &[
-    1024, 3478, 3479, 4000, 5000, 5004, 5005, 5060, 5061, 5349, 8000, 8001, 8080, 8443, 8888, 9000,
-    10000,
-];
-/// A port rule wider than this (e.g. Telegram's UDP 500-600, which holds
-/// IKE and DNSCrypt) is too broad to name an app on its own.
-const MAX_PORT_RULE_WIDTH: u16 = 4;
-
 /// The app whose servers alone listen on the far end's port, when the
 /// local end is an ordinary client port. Weakest evidence: a port says
 /// little, so it only ever makes a lookup, never media.
 fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     let (far, local) = (x.sides.far.port, x.sides.local.port);
-    if far < 1024 || SHARED_PORTS.contains(&far) || local == far || local < 1024 {
-        return None;
-    }
-    let l4 = match flow.l4 {
-        crate::decode::L4Proto::Udp => super::signatures::L4Kind::Udp,
-        crate::decode::L4Proto::Tcp => super::signatures::L4Kind::Tcp,
-        _ => return None,
-    };
-    let mut apps: Vec<AppId> = x
-        .sigs
-        .port_rules(l4, far)
-        .filter(|(a, rule)| {
-            !x.sigs.app(*a).generic && rule.high.saturating_sub(rule.low) < MAX_PORT_RULE_WIDTH
-        })
-        .map(|(a, _)| a)
-        .collect();
-    apps.dedup();
-    match apps.as_slice() {
-        [app] => Some(AppGuess::new(
-            *app,
-            AppStrength::Port,
-            format!(
-                "far end port {far} is a {} server port",
-                x.sigs.app(*app).display_name
-            ),
-        )),
+    let app = x.sigs.server_port_app(l4_kind(flow.l4)?, far, local)?;
+    Some(AppGuess::new(
+        app,
+        AppStrength::Port,
+        format!(
+            "far end port {far} is a {} server port",
+            x.sigs.app(app).display_name
+        ),
+    ))
+}
+
+/// The app whose server the far end's host showed itself to be on another
+/// of its ports, answering from the app's server port (see
+/// `Knowledge::learn_app_host`): e.g. a TCP 443 connection beside the
+/// app's UDP relay port. As weak as the port itself.
+fn host_guess(x: &AppInputs<'_>) -> Option<AppGuess> {
+    let host = x.knowledge.app_host(x.sides.far.ip, x.as_of)?;
+    Some(AppGuess::new(
+        host.app,
+        AppStrength::Port,
+        format!(
+            "host {} answered from {} server port {}/{} (frame {})",
+            x.sides.far.ip,
+            x.sigs.app(host.app).display_name,
+            host.port,
+            host.l4.name(),
+            host.frame
+        ),
+    ))
+}
+
+fn l4_kind(l4: crate::decode::L4Proto) -> Option<super::signatures::L4Kind> {
+    match l4 {
+        crate::decode::L4Proto::Udp => Some(super::signatures::L4Kind::Udp),
+        crate::decode::L4Proto::Tcp => Some(super::signatures::L4Kind::Tcp),
         _ => None,
     }
 }
@@ -338,7 +337,7 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         best = stronger(sigs, best, g);
     }
     if best.is_none() {
-        best = port_guess(flow, x);
+        best = port_guess(flow, x).or_else(|| host_guess(x));
     }
     if protocol {
         if let Some(asn) = x.far.asn {

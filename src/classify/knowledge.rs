@@ -25,6 +25,7 @@ use foldhash::fast::RandomState;
 
 use super::signatures::AppId;
 use crate::capture::Timestamp;
+use crate::decode::L4Proto;
 use crate::flow::{Endpoint, Outstanding};
 use crate::shared_texts::SharedTexts;
 
@@ -108,6 +109,17 @@ pub struct SdpMedia {
     /// The SIP server (or peer) whose signalling carried the SDP.
     pub signalled_by: IpAddr,
     pub call_id: Arc<str>,
+}
+
+/// A host that answered from an app's server port (a port only that
+/// app's servers use, per its signature, e.g. Viber's UDP 7985).
+#[derive(Clone, Debug)]
+pub struct AppHost {
+    pub app: AppId,
+    pub port: u16,
+    pub l4: L4Proto,
+    /// The frame of the answer.
+    pub frame: u64,
 }
 
 /// A public address a server reflected back to a local socket.
@@ -253,6 +265,7 @@ pub struct Knowledge {
     earliest_waiting: std::sync::Mutex<i64>,
     names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
+    app_hosts: Table<IpAddr, AppHost>,
     // Sockets as `Endpoint`s (20 bytes, a `SocketAddr` takes 32): these
     // tables hold an entry per socket of the capture's calls.
     relays: Table<Endpoint, RelayInfo>,
@@ -285,6 +298,7 @@ impl Knowledge {
             earliest_waiting: std::sync::Mutex::new(i64::MIN),
             names: Table::default(),
             servers: Table::default(),
+            app_hosts: Table::default(),
             relays: Table::default(),
             relay_hosts: Table::default(),
             socket_apps: Table::default(),
@@ -356,6 +370,7 @@ impl Knowledge {
             .epoch_start(earliest.saturating_sub(EPOCHS_PER_WINDOW));
         self.names.forget_before(from);
         self.servers.forget_before(from);
+        self.app_hosts.forget_before(from);
         self.relays.forget_before(from);
         self.relay_hosts.forget_before(from);
         self.socket_apps.forget_before(from);
@@ -380,6 +395,15 @@ impl Knowledge {
 
     pub fn server(&self, ip: IpAddr, as_of: AsOf) -> Option<ServerInfo> {
         self.servers.learned(&ip, as_of)
+    }
+
+    /// `ip` answered from its app's server port (`AppHost`).
+    pub fn learn_app_host(&self, ip: IpAddr, host: AppHost, at: Timestamp) {
+        self.app_hosts.learn(ip, host, at, self.epoch_of());
+    }
+
+    pub fn app_host(&self, ip: IpAddr, as_of: AsOf) -> Option<AppHost> {
+        self.app_hosts.learned(&ip, as_of)
     }
 
     pub fn learn_relay(&self, relayed: impl Into<Endpoint>, info: RelayInfo, at: Timestamp) {

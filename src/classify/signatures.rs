@@ -93,6 +93,16 @@ pub enum L4Kind {
     Tcp,
 }
 
+/// Ports many kinds of server use (IANA defaults of common services, the
+/// RTP default, web alternates); a match on them names no app.
+const SHARED_PORTS: &[u16] = &[
+    1024, 3478, 3479, 4000, 5000, 5004, 5005, 5060, 5061, 5349, 8000, 8001, 8080, 8443, 8888, 9000,
+    10000,
+];
+/// A port rule wider than this (e.g. Telegram's UDP 500-600, which holds
+/// IKE and DNSCrypt) is too broad to name an app on its own.
+const MAX_PORT_RULE_WIDTH: u16 = 4;
+
 /// What the vendor says lives in a prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -662,6 +672,24 @@ impl Signatures {
     }
 
     /// Every port rule covering `port`, with its app.
+    /// The one vendor app whose servers alone listen on `far`, when the
+    /// other end is an ordinary client port `local`: not a well-known or
+    /// shared port, not the same port on both ends, and a rule no wider
+    /// than a few ports (Telegram's UDP 500-600 also holds IKE).
+    pub fn server_port_app(&self, l4: L4Kind, far: u16, local: u16) -> Option<AppId> {
+        if far < 1024 || SHARED_PORTS.contains(&far) || local == far || local < 1024 {
+            return None;
+        }
+        let mut apps = self
+            .port_rules(l4, far)
+            .filter(|(a, rule)| {
+                !self.app(*a).generic && rule.high.saturating_sub(rule.low) < MAX_PORT_RULE_WIDTH
+            })
+            .map(|(a, _)| a);
+        let app = apps.next()?;
+        apps.all(|other| other == app).then_some(app)
+    }
+
     pub fn port_rules(
         &self,
         l4: L4Kind,
@@ -1048,6 +1076,20 @@ mod tests {
 
     fn name(s: &Signatures, id: AppId) -> &str {
         &s.app(id).id
+    }
+
+    #[test]
+    fn a_server_port_names_an_app_only_from_a_client_port() {
+        let s = sigs();
+        let viber = s.app_id("viber");
+        assert!(viber.is_some());
+        assert_eq!(s.server_port_app(L4Kind::Udp, 7985, 47171), viber);
+        // The same port on both ends, a well-known client port, a port
+        // many servers share, another transport: no app.
+        assert_eq!(s.server_port_app(L4Kind::Udp, 7985, 7985), None);
+        assert_eq!(s.server_port_app(L4Kind::Udp, 7985, 53), None);
+        assert_eq!(s.server_port_app(L4Kind::Udp, 3478, 47171), None);
+        assert_eq!(s.server_port_app(L4Kind::Tcp, 7985, 47171), None);
     }
 
     #[test]

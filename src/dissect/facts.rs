@@ -289,6 +289,9 @@ pub struct FlowFacts {
     pub hello: Option<Box<HelloReassembly>>,
     /// Legacy Skype UDP frames (weak: random bytes match often).
     pub skype_udp: u32,
+    /// The responder's first payload was looked at for an app's server
+    /// port (`inspect::learn_app_host`).
+    pub answer_port_checked: bool,
 }
 
 impl FlowFacts {

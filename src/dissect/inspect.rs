@@ -18,7 +18,7 @@ use super::{
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
-    Knowledge, Reflection, RelayInfo, SdpMedia, ServerInfo, ServerRole, SocketApp,
+    AppHost, Knowledge, Reflection, RelayInfo, SdpMedia, ServerInfo, ServerRole, SocketApp,
 };
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
@@ -109,6 +109,33 @@ pub fn inspect(
             inspect_tcp(facts, &pkt, stream_start, ctx);
         }
         _ => {}
+    }
+    if dir == Direction::FromResp && !flow.facts.answer_port_checked {
+        flow.facts.answer_port_checked = true;
+        learn_app_host(flow.l4, &pkt, ctx);
+    }
+}
+
+/// A reply from a port that only one app's servers use makes its host that
+/// app's server, which names the app of the host's other connections too
+/// (a TCP 443 fallback beside the app's UDP relay port, say).
+fn learn_app_host(l4: L4Proto, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let kind = match l4 {
+        L4Proto::Udp => L4Kind::Udp,
+        L4Proto::Tcp => L4Kind::Tcp,
+        _ => return,
+    };
+    if let Some(app) = ctx
+        .signatures
+        .server_port_app(kind, pkt.src.port, pkt.dst.port)
+    {
+        let host = AppHost {
+            app,
+            port: pkt.src.port,
+            l4,
+            frame: pkt.frame,
+        };
+        ctx.knowledge.learn_app_host(pkt.src.ip, host, pkt.clock);
     }
 }
 
