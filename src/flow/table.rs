@@ -54,6 +54,7 @@ pub struct FlowTableStats {
     pub fragments_unattributed: u64,
 }
 
+#[derive(Default)]
 struct Slot {
     generation: u32,
     /// Kept in the slot itself, so a lookup reads the flow (its key first)
