@@ -5,7 +5,7 @@
 
 use super::knowledge::{AsOf, Knowledge};
 use super::sides::Sides;
-use super::signatures::{AppId, DomainKind, PayloadKind, Signatures, TrafficKind};
+use super::signatures::{AppId, DomainKind, L4Kind, PayloadKind, Signatures, TrafficKind};
 use crate::dissect::facts::{both, FlowFacts, SignallingProtocol, IAX2_VOICE_FRAMING};
 use crate::flow::Flow;
 use crate::geo::FarEnd;
@@ -153,7 +153,7 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
 /// little, so it only ever makes a lookup, never media.
 fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     let (far, local) = (x.sides.far.port, x.sides.local.port);
-    let app = x.sigs.server_port_app(l4_kind(flow.l4)?, far, local)?;
+    let app = x.sigs.server_port_app(L4Kind::of(flow.l4)?, far, local)?;
     Some(AppGuess::new(
         app,
         AppStrength::Port,
@@ -182,14 +182,6 @@ fn host_guess(x: &AppInputs<'_>) -> Option<AppGuess> {
             host.frame
         ),
     ))
-}
-
-fn l4_kind(l4: crate::decode::L4Proto) -> Option<super::signatures::L4Kind> {
-    match l4 {
-        crate::decode::L4Proto::Udp => Some(super::signatures::L4Kind::Udp),
-        crate::decode::L4Proto::Tcp => Some(super::signatures::L4Kind::Tcp),
-        _ => None,
-    }
 }
 
 /// Whether a guess of `app` at `strength` beats `best`; between equals, a

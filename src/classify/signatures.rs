@@ -93,6 +93,17 @@ pub enum L4Kind {
     Tcp,
 }
 
+impl L4Kind {
+    /// The kind of a flow's transport; `None` for what no rule names.
+    pub fn of(l4: crate::decode::L4Proto) -> Option<L4Kind> {
+        match l4 {
+            crate::decode::L4Proto::Udp => Some(L4Kind::Udp),
+            crate::decode::L4Proto::Tcp => Some(L4Kind::Tcp),
+            _ => None,
+        }
+    }
+}
+
 /// Ports many kinds of server use (IANA defaults of common services, the
 /// RTP default, web alternates); a match on them names no app.
 const SHARED_PORTS: &[u16] = &[
@@ -671,7 +682,6 @@ impl Signatures {
             .map(|(app, r)| (*app, r.kind))
     }
 
-    /// Every port rule covering `port`, with its app.
     /// The one vendor app whose servers alone listen on `far`, when the
     /// other end is an ordinary client port `local`: not a well-known or
     /// shared port, not the same port on both ends, and a rule no wider
@@ -690,6 +700,7 @@ impl Signatures {
         apps.all(|other| other == app).then_some(app)
     }
 
+    /// Every port rule covering `port`, with its app.
     pub fn port_rules(
         &self,
         l4: L4Kind,

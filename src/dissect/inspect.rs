@@ -120,11 +120,7 @@ pub fn inspect(
 /// app's server, which names the app of the host's other connections too
 /// (a TCP 443 fallback beside the app's UDP relay port, say).
 fn learn_app_host(l4: L4Proto, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
-    let kind = match l4 {
-        L4Proto::Udp => L4Kind::Udp,
-        L4Proto::Tcp => L4Kind::Tcp,
-        _ => return,
-    };
+    let Some(kind) = L4Kind::of(l4) else { return };
     if let Some(app) = ctx
         .signatures
         .server_port_app(kind, pkt.src.port, pkt.dst.port)
