@@ -37,6 +37,12 @@ pub struct GeoResolver {
     cached: AtomicUsize,
     /// Descriptions by database answer: many addresses share a network.
     networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
+    /// Entries in `networks` (as `cached` for `cache`).
+    network_count: AtomicUsize,
+    /// The description of each special-purpose range, which depends on the
+    /// range alone: a capture's multicast and broadcast far ends are many
+    /// (a sixth of the reference capture's flows) and need no lookup.
+    specials: Mutex<Vec<(SpecialRange, Arc<DescribedNetwork>)>>,
     /// The IPv4 networks looked up so far, by first address: every other
     /// address of a network gets the same answer without a database
     /// lookup. Far ends are resolved where the output is written, one
@@ -79,6 +85,8 @@ impl GeoResolver {
             cache: DashMap::default(),
             cached: AtomicUsize::new(0),
             networks: DashMap::default(),
+            network_count: AtomicUsize::new(0),
+            specials: Mutex::default(),
             ranges: Mutex::new(BTreeMap::new()),
             names: Mutex::default(),
         }
@@ -105,8 +113,10 @@ impl GeoResolver {
         // A special-purpose address (private, loopback, shared...) is never
         // looked up in the databases: its range's description is found at
         // once, without an entry per address. (A plain IPv4 one is not.)
-        if v4.is_none() && SpecialRange::of(ip).is_some_and(|r| r.embedded_ipv4(ip).is_none()) {
-            return self.look_up(ip).0;
+        if v4.is_none() {
+            if let Some(range) = SpecialRange::of(ip).filter(|r| r.embedded_ipv4(ip).is_none()) {
+                return self.special(range, ip);
+            }
         }
         if let Some(known) = self.cache.get(&ip) {
             return known.value().clone();
@@ -146,8 +156,11 @@ impl GeoResolver {
     fn look_up(&self, ip: IpAddr) -> (FarEnd, bool) {
         let v4 = plain_v4(ip);
         let (answer, prefix) = self.db.lookup_network(ip);
-        if self.networks.len() >= MAX_NETWORKS && !self.networks.contains_key(&answer) {
+        if self.network_count.load(Ordering::Relaxed) >= MAX_NETWORKS
+            && !self.networks.contains_key(&answer)
+        {
             self.networks.clear();
+            self.network_count.store(0, Ordering::Relaxed);
             if let Ok(mut ranges) = self.ranges.lock() {
                 ranges.clear();
             }
@@ -156,7 +169,9 @@ impl GeoResolver {
             Some(d) => Arc::clone(d.value()),
             None => {
                 let d = Arc::new(DescribedNetwork::new(self.network(&answer)));
-                self.networks.insert(answer, Arc::clone(&d));
+                if self.networks.insert(answer, Arc::clone(&d)).is_none() {
+                    self.network_count.fetch_add(1, Ordering::Relaxed);
+                }
                 d
             }
         };
@@ -165,6 +180,24 @@ impl GeoResolver {
             _ => false,
         };
         (FarEnd::new(ip, described), ranged)
+    }
+
+    /// The far end `ip` of the special-purpose `range` (no IPv4 inside).
+    fn special(&self, range: SpecialRange, ip: IpAddr) -> FarEnd {
+        let known = self.specials.lock().ok().and_then(|specials| {
+            specials
+                .iter()
+                .find(|(r, _)| *r == range)
+                .map(|(_, d)| Arc::clone(d))
+        });
+        if let Some(described) = known {
+            return FarEnd::new(ip, described);
+        }
+        let far = self.look_up(ip).0;
+        if let Ok(mut specials) = self.specials.lock() {
+            specials.push((range, Arc::clone(&far.described)));
+        }
+        far
     }
 
     /// The description of an IPv4 network looked up before that holds `ip`.

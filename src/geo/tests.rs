@@ -91,6 +91,22 @@ fn private_address_is_not_looked_up() {
 }
 
 #[test]
+fn special_ranges_share_one_description_each() {
+    let r = resolver();
+    let a = r.resolve(ip("239.255.255.250"));
+    let b = r.resolve(ip("224.0.0.251"));
+    let v6 = r.resolve(ip("ff02::fb"));
+    assert_eq!(a.special.as_deref(), Some("multicast"));
+    assert!(Arc::ptr_eq(&a.described, &b.described) && Arc::ptr_eq(&a.described, &v6.described));
+    assert_eq!((b.ip, v6.ip), (ip("224.0.0.251"), ip("ff02::fb")));
+    // As described without the cache, and another range its own.
+    assert_eq!(b, r.describe(ip("224.0.0.251")));
+    let private = r.resolve(ip("10.1.2.3"));
+    assert_eq!(private.special.as_deref(), Some("private"));
+    assert_eq!(r.cached(), 0);
+}
+
+#[test]
 fn nat64_looks_up_the_embedded_ipv4() {
     let far = resolver().resolve(ip("64:ff9b::808:808"));
     assert_eq!(far.special.as_deref(), Some("nat64"));
