@@ -19,25 +19,56 @@ pub struct Endpoint {
 /// the formatting of the address and then of the port costs ~1,000
 /// instructions each time.
 struct V4Text {
-    bytes: [u8; 21],
+    /// Room for the longest text and for the three bytes an octet's text
+    /// is copied as, whatever its length.
+    bytes: [u8; 24],
     len: usize,
+}
+
+/// Each octet's decimal text in three bytes, then its length.
+static OCTET_TEXTS: [[u8; 4]; 256] = octet_texts();
+
+// Evaluated while compiling: an index out of range would fail the build.
+#[allow(clippy::indexing_slicing)]
+const fn octet_texts() -> [[u8; 4]; 256] {
+    let mut table = [[0u8; 4]; 256];
+    let mut n = 0;
+    while n < 256 {
+        let (h, t, u) = ((n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8);
+        table[n] = if n >= 100 {
+            [b'0' + h, b'0' + t, b'0' + u, 3]
+        } else if n >= 10 {
+            [b'0' + t, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        n += 1;
+    }
+    table
 }
 
 impl V4Text {
     fn new(ip: std::net::Ipv4Addr, port: Option<u16>) -> V4Text {
         let mut t = V4Text {
-            bytes: [0; 21],
+            bytes: [0; 24],
             len: 0,
         };
         for (i, octet) in ip.octets().into_iter().enumerate() {
             if i > 0 {
                 t.push(b'.');
             }
-            t.decimal(u32::from(octet));
+            // A table look-up and one copy: digit by digit, with a
+            // division each, was a third of the cost of writing a record's
+            // two endpoints.
+            let text = OCTET_TEXTS.get(usize::from(octet));
+            if let (Some(&[a, b, c, len]), Some(slot)) = (text, t.bytes.get_mut(t.len..t.len + 3)) {
+                slot.copy_from_slice(&[a, b, c]);
+                t.len += usize::from(len);
+            }
         }
         if let Some(port) = port {
             t.push(b':');
-            t.decimal(u32::from(port));
+            t.decimal(port);
         }
         t
     }
@@ -49,8 +80,8 @@ impl V4Text {
         }
     }
 
-    /// `n` (at most 65,535) in decimal, without leading zeros.
-    fn decimal(&mut self, n: u32) {
+    /// `n` in decimal, without leading zeros.
+    fn decimal(&mut self, n: u16) {
         let mut started = false;
         for unit in [10_000, 1_000, 100, 10, 1] {
             let digit = (n / unit) % 10;
