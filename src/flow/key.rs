@@ -120,6 +120,27 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// `self <= other` in the derived order (address, then port; IPv4
+    /// before IPv6), on whole numbers: the derived comparison goes through
+    /// the addresses' bytes, about 56 instructions for every packet's key.
+    pub fn precedes_or_is(&self, other: &Endpoint) -> bool {
+        match (self.ip, other.ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let word = |ip: std::net::Ipv4Addr, port: u16| {
+                    (u64::from(u32::from(ip)) << 16) | u64::from(port)
+                };
+                word(a, self.port) <= word(b, other.port)
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                (u128::from(a), self.port) <= (u128::from(b), other.port)
+            }
+            (IpAddr::V4(_), IpAddr::V6(_)) => true,
+            (IpAddr::V6(_), IpAddr::V4(_)) => false,
+        }
+    }
+}
+
 impl From<std::net::SocketAddr> for Endpoint {
     fn from(s: std::net::SocketAddr) -> Endpoint {
         Endpoint {
@@ -179,7 +200,7 @@ impl FlowKey {
     /// The key of a packet from `src` to `dst`, and whether `src` is the
     /// key's lower endpoint.
     pub fn new(l4: L4Proto, src: Endpoint, dst: Endpoint) -> (FlowKey, bool) {
-        if src <= dst {
+        if src.precedes_or_is(&dst) {
             (
                 FlowKey {
                     l4,
@@ -236,6 +257,36 @@ mod tests {
     fn ipv6_endpoints_are_bracketed() {
         assert_eq!(ep("2001:db8::1", 443).to_string(), "[2001:db8::1]:443");
         assert_eq!(ep("192.0.2.1", 80).to_string(), "192.0.2.1:80");
+    }
+
+    /// The quick comparison orders endpoints as the derived order does.
+    #[test]
+    fn precedes_or_is_agrees_with_the_derived_order() {
+        let mut ends = Vec::new();
+        for ip in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "1.2.3.5",
+            "1.2.4.0",
+            "128.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:1.2.3.4",
+            "2001:db8::1",
+            "2001:db8::100",
+            "fe80::1",
+            "ffff::",
+        ] {
+            for port in [0, 1, 80, 255, 256, 443, 50000, 65535] {
+                ends.push(ep(ip, port));
+            }
+        }
+        for a in &ends {
+            for b in &ends {
+                assert_eq!(a.precedes_or_is(b), a <= b, "{a} vs {b}");
+            }
+        }
     }
 
     /// Every octet value and every port give std's text.
