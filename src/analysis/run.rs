@@ -21,12 +21,13 @@ use std::sync::mpsc::{
 use std::sync::Arc;
 
 use super::ordered_output::{released_by, OrderedOutput};
-use super::worker::{decode_counted, FlowWorker, Packet, WorkItem};
+use super::worker::{decode_counted, worker_of, FlowWorker, Packet, PacketMeta, WorkItem};
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::{Classifier, FinishedFlow};
+use crate::decode::PacketView;
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
@@ -267,11 +268,12 @@ impl Analysis {
     pub fn packet(&mut self, pkt: RawPacket<'_>) {
         let mut finished = Vec::new();
         let workers = self.workers.len();
-        // On one thread nothing is gained by leaving the decoding to the worker.
-        if let Some(item) = self.intake.admit(&pkt, true) {
-            let w = item.worker(workers);
-            if let Some(worker) = self.workers.get_mut(w) {
-                worker.process(&item, &mut finished);
+        // On one thread nothing is gained by leaving the decoding to the
+        // worker, nor by building a work item.
+        let meta = self.intake.note_read(&pkt);
+        if let Some(view) = self.intake.decode(&pkt) {
+            if let Some(worker) = self.workers.get_mut(worker_of(&view, workers)) {
+                worker.process_view(&view, &meta, &mut finished);
             }
         }
         if self.intake.tick_due(self.output.pending()) {
@@ -537,6 +539,21 @@ impl Intake {
     /// the worker; one worker that is behind); otherwise the worker decodes
     /// it, on its own thread.
     fn admit<'a>(&mut self, pkt: &RawPacket<'a>, decode_here: bool) -> Option<WorkItem<'a>> {
+        let meta = self.note_read(pkt);
+        let packet = if decode_here {
+            Packet::Decoded(self.decode(pkt)?)
+        } else {
+            Packet::Raw {
+                link: pkt.link,
+                data: pkt.data,
+            }
+        };
+        Some(WorkItem { packet, meta })
+    }
+
+    /// Counts a packet read and moves the clock on; returns what a worker
+    /// needs to know of it besides its bytes.
+    fn note_read(&mut self, pkt: &RawPacket<'_>) -> PacketMeta {
         self.summary.packets_read += 1;
         let ts = pkt.ts;
         if ts > self.now {
@@ -545,22 +562,7 @@ impl Intake {
         let (first, last) = self.span.get_or_insert((ts, ts));
         *first = (*first).min(ts);
         *last = (*last).max(ts);
-        let packet = if decode_here {
-            let summary = &mut self.summary;
-            Packet::Decoded(decode_counted(
-                pkt.link,
-                pkt.data,
-                &mut summary.packets_decoded,
-                &mut summary.packets_skipped,
-            )?)
-        } else {
-            Packet::Raw {
-                link: pkt.link,
-                data: pkt.data,
-            }
-        };
-        Some(WorkItem {
-            packet,
+        PacketMeta {
             ts,
             // tshark counts the frame's original length.
             wire_len: if pkt.orig_len == 0 {
@@ -571,7 +573,18 @@ impl Intake {
             frame: pkt.frame,
             file_index: self.file_index,
             clock: self.now,
-        })
+        }
+    }
+
+    /// Decodes a packet here, counting it as decoded or skipped.
+    fn decode<'a>(&mut self, pkt: &RawPacket<'a>) -> Option<PacketView<'a>> {
+        let summary = &mut self.summary;
+        decode_counted(
+            pkt.link,
+            pkt.data,
+            &mut summary.packets_decoded,
+            &mut summary.packets_skipped,
+        )
     }
 
     /// Whether idle flows are due to be looked for, and moves the clock on.

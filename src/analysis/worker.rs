@@ -41,6 +41,12 @@ pub enum Packet<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct WorkItem<'a> {
     pub packet: Packet<'a>,
+    pub meta: PacketMeta,
+}
+
+/// What is known of a packet besides its bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct PacketMeta {
     pub ts: Timestamp,
     pub wire_len: u32,
     pub frame: u64,
@@ -68,22 +74,32 @@ impl FlowWorker {
     /// Counts the packet into its flow and runs the dissectors on it;
     /// flows that end because of it go to `finished`.
     pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<FinishedFlow>) {
-        let view = match item.packet {
-            Packet::Decoded(view) => view,
+        match item.packet {
+            Packet::Decoded(ref view) => self.process_view(view, &item.meta, finished),
             Packet::Raw { link, data } => {
-                match decode_counted(link, data, &mut self.decoded, &mut self.skipped) {
-                    Some(view) => view,
-                    None => return,
+                if let Some(view) = decode_counted(link, data, &mut self.decoded, &mut self.skipped)
+                {
+                    self.process_view(&view, &item.meta, finished);
                 }
             }
-        };
-        self.table.set_clock(item.clock);
+        }
+    }
+
+    /// `process` for a decoded packet (one thread decodes and calls this
+    /// at once: no work item is built).
+    pub fn process_view(
+        &mut self,
+        view: &PacketView<'_>,
+        meta: &PacketMeta,
+        finished: &mut Vec<FinishedFlow>,
+    ) {
+        self.table.set_clock(meta.clock);
         let tracked = self.table.track(
-            &view,
-            item.ts,
-            item.wire_len,
-            item.frame,
-            item.file_index,
+            view,
+            meta.ts,
+            meta.wire_len,
+            meta.frame,
+            meta.file_index,
             &mut |f| finished.push(FinishedFlow::new(f)),
         );
         match tracked {
@@ -91,9 +107,9 @@ impl FlowWorker {
                 let ctx = InspectContext {
                     signatures: &self.signatures,
                     knowledge: &self.knowledge,
-                    clock: item.clock,
+                    clock: meta.clock,
                 };
-                inspect(flow, dir, &view, item.ts, item.frame, &ctx);
+                inspect(flow, dir, view, meta.ts, meta.frame, &ctx);
             }
             None => self.unattributed_fragments += 1,
         }
