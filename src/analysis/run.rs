@@ -21,7 +21,9 @@ use std::sync::mpsc::{
 use std::sync::Arc;
 
 use super::ordered_output::{released_by, OrderedOutput};
-use super::worker::{decode_counted, worker_of, FlowWorker, Packet, PacketMeta, WorkItem};
+use super::worker::{
+    decode_counted, decode_counted_then, worker_of, FlowWorker, Packet, PacketMeta, WorkItem,
+};
 use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
 use crate::classify::knowledge::Knowledge;
@@ -271,11 +273,19 @@ impl Analysis {
         // On one thread nothing is gained by leaving the decoding to the
         // worker, nor by building a work item.
         let meta = self.intake.note_read(&pkt);
-        if let Some(view) = self.intake.decode(&pkt) {
-            if let Some(worker) = self.workers.get_mut(worker_of(&view, workers)) {
-                worker.process_view(&view, &meta, &mut finished);
-            }
-        }
+        let summary = &mut self.intake.summary;
+        let all = &mut self.workers;
+        decode_counted_then(
+            pkt.link,
+            pkt.data,
+            &mut summary.packets_decoded,
+            &mut summary.packets_skipped,
+            |view| {
+                if let Some(worker) = all.get_mut(worker_of(view, workers)) {
+                    worker.process_view(view, &meta, &mut finished);
+                }
+            },
+        );
         if self.intake.tick_due(self.output.pending()) {
             let mut active = 0;
             for worker in &mut self.workers {
@@ -288,8 +298,10 @@ impl Analysis {
             }
             self.output.release(self.intake.now);
         }
-        for f in finished {
-            self.output.accept(f);
+        if !finished.is_empty() {
+            for f in finished {
+                self.output.accept(f);
+            }
         }
     }
 

@@ -77,10 +77,12 @@ impl FlowWorker {
         match item.packet {
             Packet::Decoded(ref view) => self.process_view(view, &item.meta, finished),
             Packet::Raw { link, data } => {
-                if let Some(view) = decode_counted(link, data, &mut self.decoded, &mut self.skipped)
-                {
-                    self.process_view(&view, &item.meta, finished);
-                }
+                let (mut decoded, mut skipped) = (0, std::mem::take(&mut self.skipped));
+                decode_counted_then(link, data, &mut decoded, &mut skipped, |view| {
+                    self.process_view(view, &item.meta, finished);
+                });
+                self.decoded += decoded;
+                self.skipped = skipped;
             }
         }
     }
@@ -135,14 +137,27 @@ pub fn decode_counted<'a>(
     decoded: &mut u64,
     skipped: &mut BTreeMap<&'static str, u64>,
 ) -> Option<PacketView<'a>> {
+    let mut view = None;
+    decode_counted_then(link, data, decoded, skipped, |v| view = Some(*v));
+    view
+}
+
+/// `decode_counted` that hands a decoded packet to `then` where it lies:
+/// copying the view out was about 1 % of a run.
+pub fn decode_counted_then<'a>(
+    link: LinkType,
+    data: &'a [u8],
+    decoded: &mut u64,
+    skipped: &mut BTreeMap<&'static str, u64>,
+    then: impl FnOnce(&PacketView<'a>),
+) {
     match decode(link, data) {
-        Decoded::Packet(view) => {
+        Decoded::Packet(ref view) => {
             *decoded += 1;
-            Some(view)
+            then(view);
         }
         Decoded::Skipped(reason) => {
             *skipped.entry(reason.name()).or_default() += 1;
-            None
         }
     }
 }
