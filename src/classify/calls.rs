@@ -427,10 +427,11 @@ fn call_record(
     let mut learned: Vec<String> = Vec::new();
     for f in members {
         if let Some(r) = knowledge.reflection(f.local(), f.as_of) {
-            let line = format!(
-                "{} (STUN server, told the device it is {})",
-                r.reflector, r.public
-            );
+            let mut line = String::with_capacity(80);
+            r.reflector.push_text(&mut line);
+            line.push_str(" (STUN server, told the device it is ");
+            r.public.push_text(&mut line);
+            line.push(')');
             if !learned.contains(&line) {
                 learned.push(line);
             }
@@ -469,12 +470,17 @@ fn call_record(
     let mut evidence: Vec<String> = Vec::new();
     for f in &media {
         if let Some(first) = f.record.evidence.first() {
-            evidence.push(format!(
-                "{} → {}: {} ({first})",
-                f.local(),
-                f.far(),
-                f.role.name()
-            ));
+            // "{local} → {far}: {role} ({first})"
+            let mut line = String::with_capacity(64 + first.len());
+            f.local().push_text(&mut line);
+            line.push_str(" → ");
+            f.far().push_text(&mut line);
+            line.push_str(": ");
+            line.push_str(f.role.name());
+            line.push_str(" (");
+            line.push_str(first);
+            line.push(')');
+            evidence.push(line);
         }
     }
     CallRecord {

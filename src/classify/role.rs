@@ -13,7 +13,7 @@ use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures};
 use super::verdict::{FlowVerdict, Role};
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
-use crate::flow::Flow;
+use crate::flow::{Endpoint, Flow};
 use crate::geo::{FarEnd, GeoResolver};
 
 pub struct RoleInputs<'a> {
@@ -273,11 +273,22 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         } else {
             "STUN binding (address discovery / keep-alive)"
         };
-        let mapped = s
-            .mapped
-            .map(|(a, _)| format!("; it told the device its public address {a}"))
-            .unwrap_or_default();
-        return Some(format!("{what} with {}{mapped}", x.sides.far));
+        // "{what} with {far}; it told the device its public address {a}"
+        let mut line = String::with_capacity(128);
+        line.push_str(what);
+        line.push_str(" with ");
+        x.sides.far.push_text(&mut line);
+        if let Some((a, _)) = s.mapped {
+            line.push_str("; it told the device its public address ");
+            match a {
+                std::net::SocketAddr::V4(_) => Endpoint::from(a).push_text(&mut line),
+                std::net::SocketAddr::V6(_) => {
+                    // Writing to a String cannot fail.
+                    let _ = std::fmt::Write::write_fmt(&mut line, format_args!("{a}"));
+                }
+            }
+        }
+        return Some(line);
     }
     if let Some(sg) = &f.signalling {
         return Some(format!("{} ({})", sg.protocol.name(), sg.seen.join(", ")));

@@ -148,6 +148,24 @@ impl PartialOrd for Endpoint {
     }
 }
 
+impl Endpoint {
+    /// Appends the endpoint as `Display` writes it, without the formatting
+    /// machinery (evidence lines name endpoints on every flow).
+    pub fn push_text(&self, out: &mut String) {
+        match self.ip {
+            IpAddr::V4(v4) => {
+                let text = V4Text::new(v4, Some(self.port));
+                out.push_str(std::str::from_utf8(text.as_bytes()).unwrap_or_default());
+            }
+            IpAddr::V6(_) => {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+}
+
 impl From<std::net::SocketAddr> for Endpoint {
     fn from(s: std::net::SocketAddr) -> Endpoint {
         Endpoint {
@@ -341,6 +359,9 @@ mod tests {
             let mut out = Vec::new();
             e.write_text(&mut out);
             assert_eq!(String::from_utf8(out).unwrap(), e.to_string());
+            let mut pushed = String::from("x");
+            e.push_text(&mut pushed);
+            assert_eq!(pushed, format!("x{e}"));
             // std writes IPv4 as `a.b.c.d:port` and IPv6 as `[v6]:port`.
             assert_eq!(e.to_string(), sa.to_string());
             let mut out = Vec::new();
