@@ -37,7 +37,6 @@ pub fn media_evidence(
     if let Some(m) = &f.media {
         let rtp = both(&m.rtp);
         if rtp >= MIN_RTP_PACKETS {
-            let pts: Vec<String> = m.payload_types().iter().map(|p| p.to_string()).collect();
             let [fwd, rev] = m.rtp;
             let how = if m.over_tcp {
                 " over TCP (RFC 4571)"
@@ -46,11 +45,26 @@ pub fn media_evidence(
             } else {
                 ""
             };
-            return Some(format!(
-                "{rtp} RTP/SRTP packets{how} ({fwd} one way, {rev} back), payload type {}{}",
-                pts.join("/"),
-                pacing(median_gap_ms)
-            ));
+            // "{rtp} RTP/SRTP packets{how} ({fwd} one way, {rev} back),
+            // payload type {pt/pt...}{pacing}", appended piece by piece.
+            let mut line = String::with_capacity(112);
+            let mut number = itoa::Buffer::new();
+            line.push_str(number.format(rtp));
+            line.push_str(" RTP/SRTP packets");
+            line.push_str(how);
+            line.push_str(" (");
+            line.push_str(number.format(fwd));
+            line.push_str(" one way, ");
+            line.push_str(number.format(rev));
+            line.push_str(" back), payload type ");
+            for (i, pt) in m.payload_types().into_iter().enumerate() {
+                if i > 0 {
+                    line.push('/');
+                }
+                line.push_str(number.format(pt));
+            }
+            line.push_str(&pacing(median_gap_ms));
+            return Some(line);
         }
         let framed = both(&m.framed);
         if framed >= MIN_FRAMED_PACKETS {

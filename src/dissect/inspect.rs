@@ -394,10 +394,8 @@ fn observe_stun(
         _ => {}
     }
     if s.first.is_none() {
-        s.first = sighting(
-            pkt.frame,
-            format!("STUN {} {:?}", method_name(msg.method), msg.class),
-        );
+        let method = method_name(msg.method);
+        s.first = sighting(pkt.frame, ["STUN ", method, " ", msg.class.name()].concat());
     }
     let mut ice_check = false;
     let mut relayed_media = false;

@@ -56,6 +56,16 @@ pub enum StunClass {
 }
 
 impl StunClass {
+    /// The class's name, as `Debug` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StunClass::Request => "Request",
+            StunClass::Indication => "Indication",
+            StunClass::SuccessResponse => "SuccessResponse",
+            StunClass::ErrorResponse => "ErrorResponse",
+        }
+    }
+
     /// Class from a message type: C0 is bit 4, C1 is bit 8.
     pub fn from_type(msg_type: u16) -> Self {
         match ((msg_type >> 7) & 0b10) | ((msg_type >> 4) & 0b01) {
@@ -655,6 +665,18 @@ fn exact_u64(value: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn class_names_are_debug_names() {
+        for class in [
+            StunClass::Request,
+            StunClass::Indication,
+            StunClass::SuccessResponse,
+            StunClass::ErrorResponse,
+        ] {
+            assert_eq!(class.name(), format!("{class:?}"));
+        }
+    }
+
     use super::*;
     use crate::dissect::test_corpus::hex;
 
