@@ -127,18 +127,14 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
 }
 
 fn media_summary(out: &mut Vec<u8>, m: &MediaSummary) -> serde_json::Result<()> {
-    out.extend_from_slice(b"{\"rtp_packets\":");
-    out.extend_from_slice(itoa::Buffer::new().format(m.rtp_packets).as_bytes());
-    out.extend_from_slice(b",\"rtcp_packets\":");
-    out.extend_from_slice(itoa::Buffer::new().format(m.rtcp_packets).as_bytes());
+    integer(out, b"{\"rtp_packets\":", m.rtp_packets);
+    integer(out, b",\"rtcp_packets\":", m.rtcp_packets);
     out.extend_from_slice(b",\"framing\":");
     optional_string(out, m.framing)?;
     out.extend_from_slice(b",\"streams\":");
     array(out, &m.streams, rtp_stream)?;
-    out.extend_from_slice(b",\"median_payload_bytes\":");
-    serde_json::to_writer(&mut *out, &m.median_payload_bytes)?;
-    out.extend_from_slice(b",\"median_gap_ms\":");
-    serde_json::to_writer(&mut *out, &m.median_gap_ms)?;
+    value(out, b",\"median_payload_bytes\":", &m.median_payload_bytes)?;
+    value(out, b",\"median_gap_ms\":", &m.median_gap_ms)?;
     out.push(b'}');
     Ok(())
 }
@@ -147,39 +143,40 @@ fn rtp_stream(out: &mut Vec<u8>, s: &RtpStreamSummary) -> serde_json::Result<()>
     // The SSRC as `{:#010x}` writes it.
     out.extend_from_slice(b"{\"ssrc\":\"0x");
     for shift in (0..8).rev().map(|i| i * 4) {
-        out.push(
-            b"0123456789abcdef"
-                .get(((s.ssrc >> shift) & 0xf) as usize)
-                .copied()
-                .unwrap_or(b'0'),
-        );
+        let digit = b"0123456789abcdef".get(((s.ssrc >> shift) & 0xf) as usize);
+        out.push(digit.copied().unwrap_or(b'0'));
     }
     out.extend_from_slice(b"\",\"direction\":");
     string(out, s.direction)?;
-    out.extend_from_slice(b",\"payload_type\":");
-    out.extend_from_slice(itoa::Buffer::new().format(s.payload_type).as_bytes());
-    for (key, value) in [
-        (&b",\"packets\":"[..], s.packets),
-        (b",\"expected\":", s.expected),
-    ] {
-        out.extend_from_slice(key);
-        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-    out.extend_from_slice(b",\"lost\":");
-    out.extend_from_slice(itoa::Buffer::new().format(s.lost).as_bytes());
-    out.extend_from_slice(b",\"sequence_errors\":");
-    out.extend_from_slice(itoa::Buffer::new().format(s.sequence_errors).as_bytes());
-    out.extend_from_slice(b",\"jitter_ms\":");
-    serde_json::to_writer(&mut *out, &s.jitter_ms)?;
-    out.extend_from_slice(b",\"max_jitter_ms\":");
-    serde_json::to_writer(&mut *out, &s.max_jitter_ms)?;
+    integer(out, b",\"payload_type\":", s.payload_type);
+    integer(out, b",\"packets\":", s.packets);
+    integer(out, b",\"expected\":", s.expected);
+    integer(out, b",\"lost\":", s.lost);
+    integer(out, b",\"sequence_errors\":", s.sequence_errors);
+    value(out, b",\"jitter_ms\":", &s.jitter_ms)?;
+    value(out, b",\"max_jitter_ms\":", &s.max_jitter_ms)?;
     out.push(b'}');
     Ok(())
 }
 
+/// `key` (with its quotes, colon and any comma before it) and an integer.
+fn integer(out: &mut Vec<u8>, key: &[u8], n: impl itoa::Integer) {
+    out.extend_from_slice(key);
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// `key` and a value as serde_json writes it (fractions, arrays of them).
+fn value<T: serde::Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    v: &T,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(key);
+    serde_json::to_writer(&mut *out, v)
+}
+
 fn evidence_frame(out: &mut Vec<u8>, f: &EvidenceFrame) -> serde_json::Result<()> {
-    out.extend_from_slice(b"{\"frame\":");
-    out.extend_from_slice(itoa::Buffer::new().format(f.frame).as_bytes());
+    integer(out, b"{\"frame\":", f.frame);
     out.extend_from_slice(b",\"what\":");
     string(out, &f.what)?;
     out.push(b'}');
