@@ -77,6 +77,8 @@ impl FlowWorker {
         match item.packet {
             Packet::Decoded(ref view) => self.process_view(view, &item.meta, finished),
             Packet::Raw { link, data } => {
+                // The counters are taken out for the while: the packet
+                // goes on to `self` where it lies, not copied out first.
                 let (mut decoded, mut skipped) = (0, std::mem::take(&mut self.skipped));
                 decode_counted_then(link, data, &mut decoded, &mut skipped, |view| {
                     self.process_view(view, &item.meta, finished);
