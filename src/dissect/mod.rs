@@ -23,6 +23,7 @@ pub mod dns;
 pub mod quic;
 pub mod sdp;
 pub mod sip;
+mod text_lines;
 pub mod tls;
 
 // App framings and legacy VoIP signalling

@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use super::text_lines::{lines, split_at_byte};
 use super::DissectError;
 
 /// Lines kept per body, against crafted input.
@@ -88,9 +89,9 @@ pub fn parse(body: &[u8]) -> Result<SdpSession, DissectError> {
         return Err(DissectError::NotForUs);
     }
     let mut s = SdpSession::default();
-    for line in text.lines().take(MAX_ITEMS * 4) {
-        let line = line.trim_end();
-        let Some((kind, value)) = line.split_once('=') else {
+    for line in lines(text).take(MAX_ITEMS * 4) {
+        let line = line.trim_ascii_end();
+        let Some((kind, value)) = split_at_byte(line, b'=') else {
             continue;
         };
         match kind {

@@ -6,6 +6,7 @@
 //! Over TCP, Content-Length frames messages (§18.3), so several may share a
 //! segment: see [`messages`].
 
+use super::text_lines::{lines, split_at_byte};
 use super::{DissectError, Probe};
 
 /// Methods of RFC 3261 and its extensions (RFC 3262 PRACK, 3265/6665
@@ -142,8 +143,10 @@ fn parse_framed(payload: &[u8]) -> Result<(SipMessage<'_>, usize), DissectError>
         let Some((name, value)) = split_at_byte(line, b':') else {
             continue;
         };
-        let value = value.trim();
-        let slot = match canonical(name.trim()) {
+        // Header whitespace is ASCII (RFC 3261 §25.1); `trim` would test
+        // every end character for Unicode whitespace.
+        let value = value.trim_ascii();
+        let slot = match canonical(name.trim_ascii()) {
             Some(Header::CallId) => &mut msg.call_id,
             Some(Header::From) => &mut msg.from,
             Some(Header::To) => &mut msg.to,
@@ -180,26 +183,6 @@ fn parse_framed(payload: &[u8]) -> Result<(SipMessage<'_>, usize), DissectError>
         }
     };
     Ok((msg, used))
-}
-
-/// The lines of a header block, without their CR LF (or bare LF) ends.
-/// Line ends are found with memchr: `str::split` looks for each with a
-/// searcher that cost ~200 instructions per short header line.
-fn lines(head: &str) -> impl Iterator<Item = &str> {
-    let ends = memchr::memchr_iter(b'\n', head.as_bytes()).chain(std::iter::once(head.len()));
-    let mut start = 0;
-    ends.map(move |end| {
-        // '\n' is ASCII: both ends are character boundaries.
-        let line = head.get(start..end).unwrap_or_default();
-        start = end + 1;
-        line.strip_suffix('\r').unwrap_or(line)
-    })
-}
-
-/// `s` split around the first `byte` (an ASCII byte), as `split_once`.
-fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
-    let i = memchr::memchr(byte, s.as_bytes())?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// End of the header block: (length of the header text, start of the body).
