@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::net::IpAddr;
 
+use super::address_text::AddressText;
 use crate::decode::L4Proto;
 
 /// One end of a flow. Ordered by address (IPv4 before IPv6), then port.
@@ -14,110 +15,15 @@ pub struct Endpoint {
     pub port: u16,
 }
 
-/// The text of an IPv4 address, optionally with a port
-/// ("255.255.255.255:65535" is the longest), built on the stack: endpoints
-/// are written into every record and most evidence lines, and going through
-/// the formatting of the address and then of the port costs ~1,000
-/// instructions each time.
-struct V4Text {
-    /// Room for the longest text and for the three bytes an octet's text
-    /// is copied as, whatever its length.
-    bytes: [u8; 24],
-    len: usize,
-}
-
-/// Each octet's decimal text in three bytes, then its length.
-static OCTET_TEXTS: [[u8; 4]; 256] = octet_texts();
-
-// Evaluated while compiling: an index out of range would fail the build.
-#[allow(clippy::indexing_slicing)]
-const fn octet_texts() -> [[u8; 4]; 256] {
-    let mut table = [[0u8; 4]; 256];
-    let mut n = 0;
-    while n < 256 {
-        let (h, t, u) = ((n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8);
-        table[n] = if n >= 100 {
-            [b'0' + h, b'0' + t, b'0' + u, 3]
-        } else if n >= 10 {
-            [b'0' + t, b'0' + u, 0, 2]
-        } else {
-            [b'0' + u, 0, 0, 1]
-        };
-        n += 1;
-    }
-    table
-}
-
-impl V4Text {
-    fn new(ip: std::net::Ipv4Addr, port: Option<u16>) -> V4Text {
-        let mut t = V4Text {
-            bytes: [0; 24],
-            len: 0,
-        };
-        for (i, octet) in ip.octets().into_iter().enumerate() {
-            if i > 0 {
-                t.push(b'.');
-            }
-            // A table look-up and one copy: digit by digit, with a
-            // division each, was a third of the cost of writing a record's
-            // two endpoints.
-            let text = OCTET_TEXTS.get(usize::from(octet));
-            if let (Some(&[a, b, c, len]), Some(slot)) = (text, t.bytes.get_mut(t.len..t.len + 3)) {
-                slot.copy_from_slice(&[a, b, c]);
-                t.len += usize::from(len);
-            }
-        }
-        if let Some(port) = port {
-            t.push(b':');
-            t.decimal(port);
-        }
-        t
-    }
-
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.bytes.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
-    }
-
-    /// `n` in decimal, without leading zeros.
-    fn decimal(&mut self, n: u16) {
-        let mut started = false;
-        for unit in [10_000, 1_000, 100, 10, 1] {
-            let digit = (n / unit) % 10;
-            if started || digit != 0 || unit == 1 {
-                self.push(b'0' + digit as u8);
-                started = true;
-            }
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
-    }
-}
-
 /// Appends an address as `Display` writes it.
 pub fn write_ip_text(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => out.extend_from_slice(V4Text::new(v4, None).as_bytes()),
-        IpAddr::V6(v6) => {
-            // Writing to a Vec cannot fail.
-            let _ = std::io::Write::write_fmt(out, format_args!("{v6}"));
-        }
-    }
+    out.extend_from_slice(AddressText::new(ip, None).as_bytes());
 }
 
 impl Endpoint {
     /// Appends the endpoint as `Display` writes it.
     pub fn write_text(&self, out: &mut Vec<u8>) {
-        match self.ip {
-            IpAddr::V4(v4) => out.extend_from_slice(V4Text::new(v4, Some(self.port)).as_bytes()),
-            IpAddr::V6(v6) => {
-                let _ = std::io::Write::write_fmt(out, format_args!("[{v6}]:{}", self.port));
-            }
-        }
+        out.extend_from_slice(AddressText::new(self.ip, Some(self.port)).as_bytes());
     }
 }
 
@@ -152,17 +58,7 @@ impl Endpoint {
     /// Appends the endpoint as `Display` writes it, without the formatting
     /// machinery (evidence lines name endpoints on every flow).
     pub fn push_text(&self, out: &mut String) {
-        match self.ip {
-            IpAddr::V4(v4) => {
-                let text = V4Text::new(v4, Some(self.port));
-                out.push_str(std::str::from_utf8(text.as_bytes()).unwrap_or_default());
-            }
-            IpAddr::V6(_) => {
-                use std::fmt::Write;
-                // Writing to a String cannot fail.
-                let _ = write!(out, "{self}");
-            }
-        }
+        out.push_str(AddressText::new(self.ip, Some(self.port)).as_str());
     }
 }
 
@@ -179,10 +75,8 @@ impl fmt::Display for Endpoint {
     /// `1.2.3.4:5`, and `[v6]:port` for IPv6, as URLs and DESIGN.md write them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.ip {
-            IpAddr::V4(ip) => {
-                let text = V4Text::new(ip, Some(self.port));
-                f.write_str(std::str::from_utf8(text.as_bytes()).map_err(|_| fmt::Error)?)
-            }
+            IpAddr::V4(_) => f.write_str(AddressText::new(self.ip, Some(self.port)).as_str()),
+            // std's own text: the reference the tests hold `AddressText` to.
             IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
         }
     }

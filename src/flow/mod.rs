@@ -3,6 +3,7 @@
 //! (for flows that grow) size and inter-arrival histograms; expiry on
 //! packet time; a cap on active flows.
 
+pub mod address_text;
 pub mod chunked_vec;
 pub mod direction_stats;
 pub mod expiry;
