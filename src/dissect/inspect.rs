@@ -13,6 +13,7 @@ use super::facts::{
     bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting, SignallingFacts,
     SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
+use super::hex_text::push_hex;
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, sccp, sdp, sip, stun, telegram, tls,
@@ -308,10 +309,11 @@ fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHead
             s.in_sequence = s.in_sequence.saturating_add(1);
             bump(&mut media.rtp, pkt.dir);
             if media.first.is_none() {
-                media.first = sighting(
-                    pkt.frame,
-                    format!("RTP payload type {} SSRC {:#010x}", h.payload_type, h.ssrc),
-                );
+                let mut what = String::from("RTP payload type ");
+                what.push_str(itoa::Buffer::new().format(h.payload_type));
+                what.push_str(" SSRC ");
+                push_hex(&mut what, u64::from(h.ssrc), 10);
+                media.first = sighting(pkt.frame, what);
             }
         }
         s.last_sequence = h.sequence;
@@ -559,11 +561,19 @@ enum StunClue<'a> {
 impl StunClue<'_> {
     fn evidence(&self, sigs: &Signatures) -> String {
         match self {
-            StunClue::MessageType(t) => format!("STUN message type {t:#06x}"),
-            StunClue::Attribute(t) => format!("STUN attribute {t:#06x}"),
+            StunClue::MessageType(t) => hex_evidence("STUN message type ", *t),
+            StunClue::Attribute(t) => hex_evidence("STUN attribute ", *t),
             StunClue::Pattern(m) => m.evidence(sigs),
         }
     }
+}
+
+/// "STUN attribute 0x8022": `what` and a 16-bit number.
+fn hex_evidence(what: &str, number: u16) -> String {
+    let mut text = String::with_capacity(what.len() + 6);
+    text.push_str(what);
+    push_hex(&mut text, u64::from(number), 6);
+    text
 }
 
 /// Marks what a flow teaches in direction `dir`; true the first time only.
