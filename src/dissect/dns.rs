@@ -98,7 +98,17 @@ pub fn probe(payload: &[u8]) -> Probe {
 /// The first question's name of a query (QR = 0), lowercase.
 pub fn query_name(payload: &[u8]) -> Option<String> {
     let h = header(payload).ok()?;
-    if h.is_response || h.qdcount == 0 {
+    if h.is_response {
+        return None;
+    }
+    question_name(payload)
+}
+
+/// The first question's name of a query or of a response (a response
+/// repeats the question it answers), lowercase.
+pub fn question_name(payload: &[u8]) -> Option<String> {
+    let h = header(payload).ok()?;
+    if h.qdcount == 0 {
         return None;
     }
     read_name(payload, HEADER_LEN).ok().map(|(n, _)| n)
@@ -328,6 +338,7 @@ mod tests {
         );
         assert_eq!(probe(&msg), Probe::Certain);
         assert_eq!(query_name(&msg), None); // a response
+        assert_eq!(question_name(&msg).as_deref(), Some("www.example.com"));
         let mut tcp = vec![0, msg.len() as u8];
         tcp.extend_from_slice(&msg);
         assert_eq!(tcp_message(&tcp), Some(&msg[..]));

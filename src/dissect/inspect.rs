@@ -1055,7 +1055,7 @@ fn learn_dns_answers(payload: &[u8], ts: Timestamp, ctx: &InspectContext<'_>) {
     }
     // The name the device asked for is what a person recognises; the A
     // record's own name is often a CDN alias.
-    let asked: Arc<str> = match dns::query_name(payload) {
+    let asked: Arc<str> = match dns::question_name(payload) {
         Some(q) => q.into(),
         None => return,
     };
