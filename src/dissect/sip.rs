@@ -291,12 +291,8 @@ mod tests {
             }
         }
         for head in &heads {
-            let ours: Vec<&str> = lines(head).collect();
-            let std: Vec<&str> = head
-                .split('\n')
-                .map(|l| l.strip_suffix('\r').unwrap_or(l))
-                .collect();
-            assert_eq!(ours, std, "{head:?}");
+            let std = crate::dissect::text_lines::std_lines(head);
+            assert_eq!(lines(head).collect::<Vec<_>>(), std, "{head:?}");
             for line in std {
                 assert_eq!(split_at_byte(line, b':'), line.split_once(':'), "{line:?}");
             }

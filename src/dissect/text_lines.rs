@@ -22,6 +22,14 @@ pub(crate) fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
+/// What `lines` must give: `str::split` at '\n', a trailing '\r' off each.
+#[cfg(test)]
+pub(crate) fn std_lines(text: &str) -> Vec<&str> {
+    text.split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,12 +46,7 @@ mod tests {
             "x=\r\r\ny",
             "é\nü\r\n",
         ] {
-            let ours: Vec<&str> = lines(text).collect();
-            let std: Vec<&str> = text
-                .split('\n')
-                .map(|l| l.strip_suffix('\r').unwrap_or(l))
-                .collect();
-            assert_eq!(ours, std, "{text:?}");
+            assert_eq!(lines(text).collect::<Vec<_>>(), std_lines(text), "{text:?}");
         }
     }
 
