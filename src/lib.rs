@@ -29,6 +29,7 @@ pub mod dissect;
 pub mod error;
 pub mod flow;
 pub mod geo;
+mod hex_text;
 mod prefetch;
 pub mod report;
 pub mod shared_texts;

@@ -280,13 +280,8 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         x.sides.far.push_text(&mut line);
         if let Some((a, _)) = s.mapped {
             line.push_str("; it told the device its public address ");
-            match a {
-                std::net::SocketAddr::V4(_) => Endpoint::from(a).push_text(&mut line),
-                std::net::SocketAddr::V6(_) => {
-                    // Writing to a String cannot fail.
-                    let _ = std::fmt::Write::write_fmt(&mut line, format_args!("{a}"));
-                }
-            }
+            // As `SocketAddr` writes it: a STUN address has no IPv6 scope.
+            Endpoint::from(a).push_text(&mut line);
         }
         return Some(line);
     }

@@ -9,11 +9,12 @@ use std::sync::{Arc, OnceLock};
 
 use memchr::memmem::Finder;
 
+use crate::hex_text::HexText;
+
 use super::facts::{
     bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting, SignallingFacts,
     SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
-use super::hex_text::push_hex;
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, sccp, sdp, sip, stun, telegram, tls,
@@ -312,7 +313,7 @@ fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHead
                 let mut what = String::from("RTP payload type ");
                 what.push_str(itoa::Buffer::new().format(h.payload_type));
                 what.push_str(" SSRC ");
-                push_hex(&mut what, u64::from(h.ssrc), 10);
+                what.push_str(HexText::new(u64::from(h.ssrc), 10).as_str());
                 media.first = sighting(pkt.frame, what);
             }
         }
@@ -572,7 +573,7 @@ impl StunClue<'_> {
 fn hex_evidence(what: &str, number: u16) -> String {
     let mut text = String::with_capacity(what.len() + 6);
     text.push_str(what);
-    push_hex(&mut text, u64::from(number), 6);
+    text.push_str(HexText::new(u64::from(number), 6).as_str());
     text
 }
 

@@ -12,7 +12,6 @@ pub(crate) mod test_corpus;
 // Media plane
 pub mod demux;
 pub mod dtls;
-mod hex_text;
 pub mod rtcp;
 pub mod rtp;
 pub mod rtp_quality;

@@ -13,6 +13,7 @@ use super::flow_record::{end_reason_text, EvidenceFrame, FlowRecord};
 use super::media_summary::{MediaSummary, RtpStreamSummary};
 use super::remote::Remote;
 use crate::flow::Endpoint;
+use crate::hex_text::HexText;
 
 /// Appends `record` as JSON (no newline) to `out`.
 pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
@@ -141,11 +142,8 @@ fn media_summary(out: &mut Vec<u8>, m: &MediaSummary) -> serde_json::Result<()> 
 
 fn rtp_stream(out: &mut Vec<u8>, s: &RtpStreamSummary) -> serde_json::Result<()> {
     // The SSRC as `{:#010x}` writes it.
-    out.extend_from_slice(b"{\"ssrc\":\"0x");
-    for shift in (0..8).rev().map(|i| i * 4) {
-        let digit = b"0123456789abcdef".get(((s.ssrc >> shift) & 0xf) as usize);
-        out.push(digit.copied().unwrap_or(b'0'));
-    }
+    out.extend_from_slice(b"{\"ssrc\":\"");
+    out.extend_from_slice(HexText::new(u64::from(s.ssrc), 10).as_bytes());
     out.extend_from_slice(b"\",\"direction\":");
     string(out, s.direction)?;
     integer(out, b",\"payload_type\":", s.payload_type);
