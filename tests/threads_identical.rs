@@ -1,8 +1,9 @@
 //! `--threads 2`, 3 and 4 write exactly what `--threads 1` writes: the same
 //! flows, calls and summary, in the same order. Two threads run the output
-//! between reading batches, three give it a thread, four also split the
-//! flows between two workers. Also when facts learned across flows are
-//! forgotten every quarter second (`--knowledge-window 1`).
+//! between reading batches, three give it a thread (with two and three the
+//! one worker classifies flows as they end while it keeps up), four also
+//! split the flows between two workers. Also when facts learned across
+//! flows are forgotten every quarter second (`--knowledge-window 1`).
 
 mod common;
 

@@ -10,7 +10,7 @@ use std::ops::Bound;
 
 use crate::capture::Timestamp;
 use crate::classify::calls::Emitted;
-use crate::classify::{Classifier, FinishedFlow};
+use crate::classify::{Classifier, EndedFlow};
 use crate::flow::FlowKey;
 use crate::report::RecordSink;
 
@@ -26,7 +26,7 @@ pub fn released_by(end: Timestamp, watermark: Timestamp) -> bool {
 pub struct OrderedOutput {
     pub classifier: Classifier,
     sink: Box<dyn RecordSink + Send>,
-    pending: BTreeMap<OrderKey, FinishedFlow>,
+    pending: BTreeMap<OrderKey, EndedFlow>,
     /// Tie-breaker for flows with equal keys (a port pair reused at once).
     sequence: u64,
     pub flows: u64,
@@ -68,11 +68,11 @@ impl OrderedOutput {
         self.pending.keys().map(|k| k.0)
     }
 
-    pub fn accept(&mut self, finished: FinishedFlow) {
+    pub fn accept(&mut self, ended: EndedFlow) {
         self.sequence += 1;
-        let flow = &finished.flow;
-        let key = (flow.end_time, flow.first_seen, flow.key, self.sequence);
-        self.pending.insert(key, finished);
+        let (end_time, first_seen, key) = ended.order();
+        self.pending
+            .insert((end_time, first_seen, key, self.sequence), ended);
     }
 
     /// Classifies and writes every flow `watermark` releases (`released_by`).
@@ -89,7 +89,7 @@ impl OrderedOutput {
     pub fn release_later(&mut self, watermark: Timestamp) {
         // Every packet still to be counted into a flow comes at the
         // watermark or later (each worker has answered its tick).
-        self.classifier.knowledge.forget(watermark);
+        self.classifier.judge.knowledge.forget(watermark);
         self.released_to = self.released_to.max(watermark);
         let to = self.released_to;
         let after = match self.counted_to {
@@ -134,9 +134,13 @@ impl OrderedOutput {
         self.write_ready();
     }
 
-    fn finish(&mut self, flow: FinishedFlow) {
+    fn finish(&mut self, ended: EndedFlow) {
         self.flows += 1;
-        let role = self.classifier.finish_flow(flow, &mut self.ready);
+        let classified = match ended {
+            EndedFlow::Unclassified(flow) => self.classifier.judge.classify(flow),
+            EndedFlow::Classified(c) => *c,
+        };
+        let role = self.classifier.track(classified, &mut self.ready);
         *self.roles.entry(role.name()).or_default() += 1;
         self.write_ready();
     }

@@ -28,7 +28,7 @@ use super::{AnalysisConfig, Input};
 use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
-use crate::classify::{Classifier, FinishedFlow};
+use crate::classify::{Classifier, EndedFlow};
 use crate::decode::PacketView;
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{FlowTableConfig, FlowTableStats};
@@ -68,6 +68,10 @@ const QUEUE_BATCHES: usize = 16;
 /// five runs each).
 const DECODE_ABOVE: usize = QUEUE_BATCHES / 2;
 const DECODE_BELOW: usize = FED;
+/// With one worker on a thread of its own, it classifies the flows that
+/// end while it has at most this many batches queued (the one in hand
+/// included), and leaves them to the output thread when it is behind.
+const JUDGE_UP_TO: usize = 4;
 /// Released flows the reading thread writes at a time between batches,
 /// when it runs the output itself.
 const OUTPUT_SLICE: usize = 8;
@@ -97,7 +101,8 @@ pub struct Analysis {
 /// decoding, flow tracking with the dissectors, and the ordered output are
 /// the three stages; each thread given is one busy thread, never more:
 /// with two, the calling thread reads and writes the output between
-/// batches while one worker tracks flows (on two cores, four busy threads
+/// batches while one worker tracks flows, and classifies them as they end
+/// while it keeps up (`JUDGE_UP_TO`; on two cores, four busy threads
 /// spent their time waiting for each other); from three on, the output
 /// has a thread of its own and the rest are workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,14 +148,14 @@ enum ToWorker<'a> {
 /// What the reader sends the output thread, in the order the calling
 /// thread would apply it to the output itself.
 enum ToOutput {
-    Accept(Vec<FinishedFlow>),
+    Accept(Vec<EndedFlow>),
     Release(Timestamp),
 }
 
 /// What a worker thread sends back.
 struct FromWorker {
     worker: usize,
-    finished: Vec<FinishedFlow>,
+    finished: Vec<EndedFlow>,
     /// The tick this report answers: the worker has read everything sent
     /// before it.
     tick: Option<Timestamp>,
@@ -190,10 +195,13 @@ impl Analysis {
             max_flows: (config.flow_table.max_flows / layout.workers).max(1),
             ..config.flow_table
         };
-        let workers = (0..layout.workers)
+        let mut workers: Vec<FlowWorker> = (0..layout.workers)
             .map(|_| FlowWorker::new(per_worker, signatures.clone(), knowledge.clone()))
             .collect();
         let classifier = Classifier::new(signatures, knowledge, Arc::new(geo));
+        if let ([only], true) = (workers.as_mut_slice(), layout.threads > 1) {
+            only.classify_here(classifier.judge.another());
+        }
         Ok(Analysis {
             workers,
             output: OrderedOutput::new(classifier, sink),
@@ -262,7 +270,7 @@ impl Analysis {
 
     /// The geolocation databases in use, for evidence manifests.
     pub fn geo_sources(&self) -> Vec<crate::geo::DbInfo> {
-        self.output.classifier.geo.db().sources()
+        self.output.classifier.judge.geo.db().sources()
     }
 
     /// Analyses one packet on the calling thread (files with one thread,
@@ -702,7 +710,7 @@ impl Collector<'_> {
             };
             if !report.finished.is_empty() {
                 self.unreleased
-                    .extend(report.finished.iter().map(|f| Reverse(f.flow.end_time)));
+                    .extend(report.finished.iter().map(|f| Reverse(f.end_time())));
                 self.send(ToOutput::Accept(report.finished));
             }
             if let (Some(t), Some(slot)) = (report.tick, self.acked.get_mut(report.worker)) {
@@ -821,6 +829,7 @@ fn worker_loop<'a>(
     for message in rx {
         let tick = match message {
             ToWorker::Packets(mut items) => {
+                worker.judging = queued.load(Ordering::Relaxed) <= JUDGE_UP_TO;
                 for group in items.chunks(WARM_GROUP) {
                     warm_packets(group);
                     for item in group {

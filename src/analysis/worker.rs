@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use crate::capture::LinkType;
 use crate::capture::Timestamp;
+use crate::classify::classifier::FlowJudge;
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
-use crate::classify::FinishedFlow;
+use crate::classify::EndedFlow;
 use crate::decode::{decode, Decoded, PacketView};
 use crate::dissect::inspect::{inspect, InspectContext};
 use crate::flow::{FlowTable, FlowTableConfig};
@@ -24,6 +25,10 @@ pub struct FlowWorker {
     /// skipped by reason; the summary adds them up at the end.
     pub decoded: u64,
     pub skipped: BTreeMap<&'static str, u64>,
+    /// Classifies the flows as they end, when this is the only worker
+    /// (`classify_here`) and while `judging`.
+    judge: Option<FlowJudge>,
+    pub judging: bool,
 }
 
 /// A packet as a worker gets it.
@@ -68,12 +73,30 @@ impl FlowWorker {
             unattributed_fragments: 0,
             decoded: 0,
             skipped: BTreeMap::new(),
+            judge: None,
+            judging: false,
         }
+    }
+
+    /// Classifies flows as they end, on this worker's thread. Only for the
+    /// run's only worker: a verdict sees facts learned before its flow
+    /// ended, and only then has one worker read every packet before that
+    /// moment (it reads them in clock order). Its flows' data are still in
+    /// its cache then; the output thread would fetch them from another
+    /// core, and it has the calls to track and the records to write.
+    pub fn classify_here(&mut self, judge: FlowJudge) {
+        self.judge = Some(judge);
+        self.judging = true;
+    }
+
+    /// The judge, while this worker classifies the flows that end.
+    fn judge(judge: &mut Option<FlowJudge>, judging: bool) -> Option<&mut FlowJudge> {
+        judge.as_mut().filter(|_| judging)
     }
 
     /// Counts the packet into its flow and runs the dissectors on it;
     /// flows that end because of it go to `finished`.
-    pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<FinishedFlow>) {
+    pub fn process(&mut self, item: &WorkItem<'_>, finished: &mut Vec<EndedFlow>) {
         match item.packet {
             Packet::Decoded(ref view) => self.process_view(view, &item.meta, finished),
             Packet::Raw { link, data } => {
@@ -95,16 +118,17 @@ impl FlowWorker {
         &mut self,
         view: &PacketView<'_>,
         meta: &PacketMeta,
-        finished: &mut Vec<FinishedFlow>,
+        finished: &mut Vec<EndedFlow>,
     ) {
         self.table.set_clock(meta.clock);
+        let (judge, judging) = (&mut self.judge, self.judging);
         let tracked = self.table.track(
             view,
             meta.ts,
             meta.wire_len,
             meta.frame,
             meta.file_index,
-            &mut |f| finished.push(FinishedFlow::new(f)),
+            &mut |f| finished.push(EndedFlow::new(f, Self::judge(judge, judging))),
         );
         match tracked {
             Some((flow, dir)) => {
@@ -120,15 +144,18 @@ impl FlowWorker {
     }
 
     /// Ends the flows idle at `now` (packet time).
-    pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<FinishedFlow>) {
-        self.table
-            .expire(now, &mut |f| finished.push(FinishedFlow::new(f)));
+    pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<EndedFlow>) {
+        let (judge, judging) = (&mut self.judge, self.judging);
+        self.table.expire(now, &mut |f| {
+            finished.push(EndedFlow::new(f, Self::judge(judge, judging)))
+        });
     }
 
     /// Ends every flow still open (end of the capture).
-    pub fn drain(&mut self, finished: &mut Vec<FinishedFlow>) {
+    pub fn drain(&mut self, finished: &mut Vec<EndedFlow>) {
+        let (judge, judging) = (&mut self.judge, self.judging);
         self.table
-            .drain(&mut |f| finished.push(FinishedFlow::new(f)));
+            .drain(&mut |f| finished.push(EndedFlow::new(f, Self::judge(judge, judging))));
     }
 }
 

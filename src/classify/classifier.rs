@@ -12,7 +12,7 @@ use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
 use crate::capture::Timestamp;
-use crate::flow::Direction;
+use crate::flow::{Direction, FlowKey};
 use crate::geo::GeoResolver;
 use crate::report::remote::Remote;
 use crate::shared_texts::SharedTexts;
@@ -22,54 +22,57 @@ use crate::shared_texts::SharedTexts;
 /// moment has been read.
 pub const KNOWLEDGE_GRACE_NANOS: i64 = 60 * 1_000_000_000;
 
+/// Gives finished flows their verdicts and tracks calls, in output order.
 pub struct Classifier {
+    pub judge: FlowJudge,
+    calls: CallTracker,
+}
+
+/// Gives finished flows their verdicts (`classify`): what a verdict reads,
+/// shared with every thread that classifies, and texts of its own.
+pub struct FlowJudge {
     pub signatures: Arc<Signatures>,
     pub knowledge: Arc<Knowledge>,
     pub geo: Arc<GeoResolver>,
-    calls: CallTracker,
+    /// Only saves memory: which copy of a text a record holds changes
+    /// nothing written.
     texts: SharedTexts,
 }
 
-impl Classifier {
-    pub fn new(
-        signatures: Arc<Signatures>,
-        knowledge: Arc<Knowledge>,
-        geo: Arc<GeoResolver>,
-    ) -> Self {
-        Classifier {
-            signatures,
-            calls: CallTracker::new(Arc::clone(&knowledge)),
-            knowledge,
-            geo,
+impl FlowJudge {
+    /// A judge for another thread, reading what this one reads.
+    pub fn another(&self) -> FlowJudge {
+        FlowJudge {
+            signatures: Arc::clone(&self.signatures),
+            knowledge: Arc::clone(&self.knowledge),
+            geo: Arc::clone(&self.geo),
             texts: SharedTexts::default(),
         }
     }
 
-    pub fn calls(&self) -> u64 {
-        self.calls.calls
-    }
-
-    /// Classifies a finished flow; records ready for output go to `out`
-    /// (call-related ones once their call is complete). Returns the role.
-    pub fn finish_flow(&mut self, finished: FinishedFlow, out: &mut Vec<Emitted>) -> Role {
+    /// Gives a finished flow its verdict and record. It only reads what
+    /// the run learned (knowledge, signatures, geolocation), as of the
+    /// flow's `AsOf`, so any thread may classify once every fact learned
+    /// before that moment is known, while the output tracks calls in order
+    /// (`Classifier::track`).
+    pub fn classify(&mut self, finished: FinishedFlow) -> ClassifiedFlow {
         let FinishedFlow {
             flow,
             mut record,
             median_gap_ms,
         } = finished;
+        let (sigs, knowledge, geo) = (&*self.signatures, &*self.knowledge, &*self.geo);
         // What other flows taught callpath counts up to a little after this
         // flow's last packet (a call's SDP often follows its first STUN
         // checks), and never past the moment the flow ended, so the answer
         // is the same whatever else had been read by then; and from a
         // window before that packet on (see `Knowledge`).
-        let knowledge = &*self.knowledge;
         let as_of = knowledge.as_of(
             flow.last_clock,
             Timestamp(flow.last_seen.0.saturating_add(KNOWLEDGE_GRACE_NANOS)).min(flow.end_time),
         );
-        let sigs = &*self.signatures;
         let s = sides(&flow, knowledge, as_of);
-        let far = self.geo.resolve(s.far.ip);
+        let far = geo.resolve(s.far.ip);
         let app = identify(
             &flow,
             &AppInputs {
@@ -86,7 +89,7 @@ impl Classifier {
             &RoleInputs {
                 sigs,
                 knowledge,
-                geo: &self.geo,
+                geo,
                 far: &far,
                 sides: &s,
                 as_of,
@@ -112,36 +115,94 @@ impl Classifier {
             .as_deref()
             .map(Arc::from)
             .or_else(|| knowledge.name(s.far.ip, as_of));
-        if verdict.role == Role::Other {
+        ClassifiedFlow {
+            flow: CallFlow {
+                record,
+                role: verdict.role,
+                app: verdict.app,
+                local_is_src: s.local_sends == Direction::FromOrig,
+                first_seen: flow.first_seen,
+                last_seen: flow.last_seen,
+                as_of,
+            },
+            last_clock: flow.last_clock,
+            end_time: flow.end_time,
+            key: flow.key,
+        }
+    }
+}
+
+impl Classifier {
+    pub fn new(
+        signatures: Arc<Signatures>,
+        knowledge: Arc<Knowledge>,
+        geo: Arc<GeoResolver>,
+    ) -> Self {
+        Classifier {
+            calls: CallTracker::new(Arc::clone(&knowledge)),
+            judge: FlowJudge {
+                signatures,
+                knowledge,
+                geo,
+                texts: SharedTexts::default(),
+            },
+        }
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.calls
+    }
+
+    /// Hands a classified flow to the call tracker, in the order of the
+    /// output; records ready for output go to `out` (call-related ones
+    /// once their call is complete). Returns the role.
+    pub fn track(&mut self, classified: ClassifiedFlow, out: &mut Vec<Emitted>) -> Role {
+        let ClassifiedFlow {
+            flow, last_clock, ..
+        } = classified;
+        let (role, last_seen) = (flow.role, flow.last_seen);
+        if role == Role::Other {
             // Nothing more is asked about it (a call-related flow's last
             // question comes when its call is written).
+            let knowledge = &*self.judge.knowledge;
             let outstanding = knowledge.outstanding();
-            outstanding.leave(knowledge.verdict_epoch(flow.last_clock));
-            self.calls.push(None, flow.last_seen, sigs, out);
-            out.push(Emitted::Flow(record));
-            return verdict.role;
+            outstanding.leave(knowledge.verdict_epoch(last_clock));
+            self.calls
+                .push(None, last_seen, &self.judge.signatures, out);
+            out.push(Emitted::Flow(flow.record));
+        } else {
+            self.calls
+                .push(Some(flow), last_seen, &self.judge.signatures, out);
         }
-        let call_flow = CallFlow {
-            record,
-            role: verdict.role,
-            app: verdict.app,
-            local_is_src: s.local_sends == Direction::FromOrig,
-            first_seen: flow.first_seen,
-            last_seen: flow.last_seen,
-            as_of,
-        };
-        self.calls.push(Some(call_flow), flow.last_seen, sigs, out);
-        verdict.role
+        role
     }
 
     /// Moves the call tracker's clock to `now` without a flow (live capture
     /// on a quiet link), so calls idle by then are written.
     pub fn advance(&mut self, now: Timestamp, out: &mut Vec<Emitted>) {
-        self.calls.push(None, now, &self.signatures, out);
+        self.calls.push(None, now, &self.judge.signatures, out);
     }
 
     /// Ends the run: every call still open is written.
     pub fn finish(&mut self, out: &mut Vec<Emitted>) {
-        self.calls.finish(&self.signatures, out);
+        self.calls.finish(&self.judge.signatures, out);
+    }
+}
+
+/// A finished flow with its verdict and record, not yet seen by the call
+/// tracker.
+pub struct ClassifiedFlow {
+    flow: CallFlow,
+    /// The analysis clock of its last packet: the epoch its verdict leaves.
+    last_clock: Timestamp,
+    /// When it ended, and its key: with `flow.first_seen`, its place in
+    /// the output.
+    pub end_time: Timestamp,
+    pub key: FlowKey,
+}
+
+impl ClassifiedFlow {
+    pub fn first_seen(&self) -> Timestamp {
+        self.flow.first_seen
     }
 }

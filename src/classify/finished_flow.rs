@@ -2,10 +2,13 @@
 //! out where it ended: its record's counters and community id, its media
 //! summary and the medians of its histograms. That work is done on the
 //! worker thread that tracked the flow, so the thread that classifies and
-//! writes (the busier one) only adds what needs other flows' knowledge,
-//! and the histograms are freed by the thread that allocated them.
+//! writes only adds what needs other flows' knowledge, and the histograms
+//! are freed by the thread that allocated them. A run's only worker gives
+//! the verdict there too (`EndedFlow`).
 
-use crate::flow::{Direction, Flow};
+use super::classifier::{ClassifiedFlow, FlowJudge};
+use crate::capture::Timestamp;
+use crate::flow::{Direction, Flow, FlowKey};
 use crate::report::media_summary::MediaSummary;
 use crate::report::FlowRecord;
 
@@ -32,6 +35,45 @@ impl FinishedFlow {
             flow,
             record,
             median_gap_ms,
+        }
+    }
+}
+
+/// A flow that ended, as the output receives it.
+pub enum EndedFlow {
+    /// To be classified by the output, in output order: with several flow
+    /// tables, another one may not yet have read a fact its verdict sees.
+    Unclassified(FinishedFlow),
+    /// Classified where it ended: with one flow table, every fact its
+    /// verdict may see (learned before it ended) was known by then, and
+    /// its flow's data were still in that thread's cache.
+    /// Boxed: the output's queue moves these about, and an unclassified
+    /// flow is a third of the size.
+    Classified(Box<ClassifiedFlow>),
+}
+
+impl EndedFlow {
+    /// Ends `flow` on its worker's thread, classified there if `judge`.
+    pub fn new(flow: Box<Flow>, judge: Option<&mut FlowJudge>) -> EndedFlow {
+        let finished = FinishedFlow::new(flow);
+        match judge {
+            Some(judge) => EndedFlow::Classified(Box::new(judge.classify(finished))),
+            None => EndedFlow::Unclassified(finished),
+        }
+    }
+
+    pub fn end_time(&self) -> Timestamp {
+        match self {
+            EndedFlow::Unclassified(f) => f.flow.end_time,
+            EndedFlow::Classified(c) => c.end_time,
+        }
+    }
+
+    /// Its place in the output: when it ended, its first packet, its key.
+    pub fn order(&self) -> (Timestamp, Timestamp, FlowKey) {
+        match self {
+            EndedFlow::Unclassified(f) => (f.flow.end_time, f.flow.first_seen, f.flow.key),
+            EndedFlow::Classified(c) => (c.end_time, c.first_seen(), c.key),
         }
     }
 }

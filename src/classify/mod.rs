@@ -14,5 +14,5 @@ pub mod signatures;
 pub mod verdict;
 
 pub use classifier::Classifier;
-pub use finished_flow::FinishedFlow;
+pub use finished_flow::{EndedFlow, FinishedFlow};
 pub use verdict::{FlowVerdict, Role};
