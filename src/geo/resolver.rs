@@ -45,8 +45,9 @@ pub struct GeoResolver {
     specials: Mutex<Vec<(SpecialRange, Arc<DescribedNetwork>)>>,
     /// The IPv4 networks looked up so far, by first address: every other
     /// address of a network gets the same answer without a database
-    /// lookup. Far ends are resolved where the output is written, one
-    /// thread, so the lock is not contended.
+    /// lookup. Far ends are resolved where flows are classified: the
+    /// output's thread, and a run's only worker while it keeps up; the two
+    /// seldom ask at once, so the lock is hardly contended.
     ranges: Mutex<NetworkRanges>,
     /// One copy of each name the descriptions hold (countries,
     /// organisations, operators, laws): thousands of networks repeat a few
