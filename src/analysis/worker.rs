@@ -81,9 +81,9 @@ impl FlowWorker {
     /// Classifies flows as they end, on this worker's thread. Only for the
     /// run's only worker: a verdict sees facts learned before its flow
     /// ended, and only then has one worker read every packet before that
-    /// moment (it reads them in clock order). Its flows' data are still in
-    /// its cache then; the output thread would fetch them from another
-    /// core, and it has the calls to track and the records to write.
+    /// moment (it reads them in clock order). It takes that work off the
+    /// output thread, which has the calls to track and the records to
+    /// write, while the worker keeps up (`judging`).
     pub fn classify_here(&mut self, judge: FlowJudge) {
         self.judge = Some(judge);
         self.judging = true;

@@ -45,10 +45,9 @@ pub enum EndedFlow {
     /// tables, another one may not yet have read a fact its verdict sees.
     Unclassified(FinishedFlow),
     /// Classified where it ended: with one flow table, every fact its
-    /// verdict may see (learned before it ended) was known by then, and
-    /// its flow's data were still in that thread's cache.
+    /// verdict may see (learned before it ended) was known by then.
     /// Boxed: the output's queue moves these about, and an unclassified
-    /// flow is a third of the size.
+    /// flow is 48 bytes against 112.
     Classified(Box<ClassifiedFlow>),
 }
 
@@ -63,10 +62,7 @@ impl EndedFlow {
     }
 
     pub fn end_time(&self) -> Timestamp {
-        match self {
-            EndedFlow::Unclassified(f) => f.flow.end_time,
-            EndedFlow::Classified(c) => c.end_time,
-        }
+        self.order().0
     }
 
     /// Its place in the output: when it ended, its first packet, its key.
