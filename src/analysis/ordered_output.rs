@@ -4,9 +4,8 @@
 //! read past its end, so its verdict sees exactly the knowledge learned up
 //! to then. One thread or several give the same output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
-use std::ops::Bound;
 
 use crate::capture::Timestamp;
 use crate::classify::calls::Emitted;
@@ -26,7 +25,11 @@ pub fn released_by(end: Timestamp, watermark: Timestamp) -> bool {
 pub struct OrderedOutput {
     pub classifier: Classifier,
     sink: Box<dyn RecordSink + Send>,
-    pending: BTreeMap<OrderKey, EndedFlow>,
+    /// Flows not written yet, in output order. Flows mostly end in that
+    /// order already (expiry hands each check's flows over sorted), so
+    /// nearly every one joins at the back: a sorted deque, where a tree
+    /// map cost a search and node upkeep for each flow in and out.
+    pending: VecDeque<(OrderKey, EndedFlow)>,
     /// Tie-breaker for flows with equal keys (a port pair reused at once).
     sequence: u64,
     pub flows: u64,
@@ -35,10 +38,9 @@ pub struct OrderedOutput {
     pub output_error: Option<io::Error>,
     /// The latest watermark given to `release_later`.
     released_to: Timestamp,
-    /// Flows it released that are not written yet.
+    /// Flows it released that are not written yet: the first `backlog`
+    /// of `pending`.
     backlog: usize,
-    /// The last flow counted into `backlog`: counting goes on after it.
-    counted_to: Option<OrderKey>,
 }
 
 impl OrderedOutput {
@@ -46,7 +48,7 @@ impl OrderedOutput {
         OrderedOutput {
             classifier,
             sink,
-            pending: BTreeMap::new(),
+            pending: VecDeque::new(),
             sequence: 0,
             flows: 0,
             roles: BTreeMap::new(),
@@ -54,7 +56,6 @@ impl OrderedOutput {
             output_error: None,
             released_to: Timestamp(i64::MIN),
             backlog: 0,
-            counted_to: None,
         }
     }
 
@@ -65,14 +66,22 @@ impl OrderedOutput {
 
     /// The end times of the flows waiting to be released.
     pub fn pending_ends(&self) -> impl Iterator<Item = Timestamp> + '_ {
-        self.pending.keys().map(|k| k.0)
+        self.pending.iter().map(|(k, _)| k.0)
     }
 
     pub fn accept(&mut self, ended: EndedFlow) {
         self.sequence += 1;
         let (end_time, first_seen, key) = ended.order();
-        self.pending
-            .insert((end_time, first_seen, key, self.sequence), ended);
+        let order = (end_time, first_seen, key, self.sequence);
+        let at = match self.pending.back() {
+            Some((last, _)) if *last > order => self.pending.partition_point(|(k, _)| *k < order),
+            _ => self.pending.len(),
+        };
+        if at < self.backlog {
+            // Before a released flow, so released too (it ended earlier).
+            self.backlog += 1;
+        }
+        self.pending.insert(at, (order, ended));
     }
 
     /// Classifies and writes every flow `watermark` releases (`released_by`).
@@ -92,19 +101,11 @@ impl OrderedOutput {
         self.classifier.judge.knowledge.forget(watermark);
         self.released_to = self.released_to.max(watermark);
         let to = self.released_to;
-        let after = match self.counted_to {
-            Some(k) => Bound::Excluded(k),
-            None => Bound::Unbounded,
-        };
-        for k in self
+        self.backlog += self
             .pending
-            .range((after, Bound::Unbounded))
-            .map(|(k, _)| k)
-            .take_while(|k| released_by(k.0, to))
-        {
-            self.backlog += 1;
-            self.counted_to = Some(*k);
-        }
+            .range(self.backlog..)
+            .take_while(|(k, _)| released_by(k.0, to))
+            .count();
     }
 
     /// Released flows not written yet.
@@ -115,13 +116,13 @@ impl OrderedOutput {
     /// Classifies and writes up to `most` released flows, oldest first.
     pub fn write_released(&mut self, most: usize) {
         for _ in 0..most {
-            let Some(entry) = self.pending.first_entry() else {
+            match self.pending.front() {
+                Some((k, _)) if released_by(k.0, self.released_to) => {}
+                _ => break,
+            }
+            let Some((_, flow)) = self.pending.pop_front() else {
                 break;
             };
-            if !released_by(entry.key().0, self.released_to) {
-                break;
-            }
-            let flow = entry.remove();
             self.backlog = self.backlog.saturating_sub(1);
             self.finish(flow);
         }
