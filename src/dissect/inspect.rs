@@ -65,6 +65,14 @@ struct Packet<'p> {
 }
 
 fn text(bytes: &[u8]) -> Box<str> {
+    // Printable ASCII (the usual case) is its own text: no decoding,
+    // character by character, into a growing string.
+    let head = bytes.get(..MAX_TEXT).unwrap_or(bytes);
+    if head.iter().all(|b| (0x20..0x7f).contains(b)) {
+        if let Ok(s) = std::str::from_utf8(head) {
+            return Box::from(s);
+        }
+    }
     let s = String::from_utf8_lossy(bytes);
     let mut out: String = s.chars().take(MAX_TEXT).collect();
     out.retain(|c| !c.is_control());
@@ -1048,7 +1056,7 @@ fn note_payload_pattern(
 }
 
 fn learn_dns_answers(payload: &[u8], ts: Timestamp, ctx: &InspectContext<'_>) {
-    let Ok(answers) = dns::parse_response(payload) else {
+    let Ok(answers) = dns::response_addresses(payload) else {
         return;
     };
     if answers.is_empty() {
@@ -1060,12 +1068,8 @@ fn learn_dns_answers(payload: &[u8], ts: Timestamp, ctx: &InspectContext<'_>) {
         Some(q) => q.into(),
         None => return,
     };
-    for a in answers {
-        match a.kind {
-            dns::DnsAnswerKind::A(v4) => ctx.knowledge.learn_name(v4.into(), asked.clone(), ts),
-            dns::DnsAnswerKind::Aaaa(v6) => ctx.knowledge.learn_name(v6.into(), asked.clone(), ts),
-            dns::DnsAnswerKind::Cname(_) => {}
-        }
+    for ip in answers {
+        ctx.knowledge.learn_name(ip, asked.clone(), ts);
     }
 }
 
@@ -1267,6 +1271,48 @@ fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectCon
         facts.hello = None;
         if let Some(name) = sni {
             note_server_name(facts, pkt, name, ctx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::test_corpus::lcg_bytes;
+
+    /// `text` as it reads without its ASCII shortcut.
+    fn text_by_characters(bytes: &[u8]) -> Box<str> {
+        let s = String::from_utf8_lossy(bytes);
+        let mut out: String = s.chars().take(MAX_TEXT).collect();
+        out.retain(|c| !c.is_control());
+        out.into_boxed_str()
+    }
+
+    #[test]
+    fn text_shortcut_gives_the_same_text() {
+        let long = "x".repeat(MAX_TEXT + 5);
+        let mut cases: Vec<Vec<u8>> = [
+            "",
+            "alice:bob",
+            "tab\there",
+            "line\r\n",
+            "del\u{7f}",
+            "é ü",
+            "\u{85}next line",
+            long.as_str(),
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        cases.push(vec![0xff, b'a', 0xc3]);
+        cases.extend((0..500u64).map(|seed| {
+            lcg_bytes(seed, (seed % 120) as usize)
+                .into_iter()
+                .map(|b| if seed % 2 == 0 { b % 0x80 } else { b })
+                .collect()
+        }));
+        for bytes in &cases {
+            assert_eq!(text(bytes), text_by_characters(bytes), "{bytes:02x?}");
         }
     }
 }
