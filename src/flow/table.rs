@@ -182,6 +182,9 @@ impl FlowTable {
             ip: pkt.dst,
             port: pkt.dst_port,
         };
+        // Whether the packet comes from the key's lower endpoint, when its
+        // ports are known: then its direction needs no address compared.
+        let mut src_is_lo = None;
         let key = match pkt.fragment {
             Fragment::Later { id } => {
                 let fid = (pkt.src, pkt.dst, pkt.l4.number(), id);
@@ -197,12 +200,17 @@ impl FlowTable {
                 }
             }
             Fragment::First { id } => {
-                let key = FlowKey::new(pkt.l4, src, dst).0;
+                let (key, lo) = FlowKey::new(pkt.l4, src, dst);
+                src_is_lo = Some(lo);
                 self.fragments
                     .remember((pkt.src, pkt.dst, pkt.l4.number(), id), key);
                 key
             }
-            Fragment::Whole => FlowKey::new(pkt.l4, src, dst).0,
+            Fragment::Whole => {
+                let (key, lo) = FlowKey::new(pkt.l4, src, dst);
+                src_is_lo = Some(lo);
+                key
+            }
         };
 
         self.advance_clock(ts);
@@ -246,15 +254,11 @@ impl FlowTable {
         let histogram_after = self.config.histogram_after_packets;
         let entry = self.slots.get_mut(slot as usize)?;
         let flow = entry.flow.as_mut()?;
-        let dir = if matches!(pkt.fragment, Fragment::Later { .. }) {
+        let dir = match src_is_lo {
+            Some(lo) => flow.direction_from_side(lo),
             // A later fragment travels the same way as its first fragment.
-            if flow.orig().ip == pkt.src {
-                Direction::FromOrig
-            } else {
-                Direction::FromResp
-            }
-        } else {
-            flow.direction_of(&src)
+            None if flow.orig().ip == pkt.src => Direction::FromOrig,
+            None => Direction::FromResp,
         };
         if ts > flow.last_seen {
             flow.last_seen = ts;

@@ -122,6 +122,17 @@ impl Flow {
         }
     }
 
+    /// `direction_of` a packet of this flow's key, from whether its source
+    /// is the key's lower endpoint (`FlowKey::new`): the same answer
+    /// without comparing addresses.
+    pub fn direction_from_side(&self, src_is_lo: bool) -> Direction {
+        if src_is_lo == self.orig_is_lo {
+            Direction::FromOrig
+        } else {
+            Direction::FromResp
+        }
+    }
+
     pub fn packets(&self) -> u64 {
         self.stats.iter().map(|s| s.packets).sum()
     }
@@ -173,6 +184,35 @@ mod tests {
     /// Every active flow costs this much (plus its index entry); the memory
     /// budget is about 1 KB per active flow. Protocol facts are boxed and
     /// allocated only for flows that carry them.
+    #[test]
+    fn direction_from_side_is_direction_of() {
+        let ep = |ip: &str, port| Endpoint {
+            ip: ip.parse().unwrap(),
+            port,
+        };
+        let ends = [
+            ep("10.0.0.1", 5000),
+            ep("10.0.0.1", 5001),
+            ep("10.0.0.2", 80),
+            ep("2001:db8::1", 443),
+        ];
+        for &first_src in &ends {
+            for &first_dst in &ends {
+                let (key, _) = FlowKey::new(L4Proto::Udp, first_src, first_dst);
+                let flow = Flow::new(key, L4Proto::Udp, first_src, Timestamp(0));
+                for (src, dst) in [(first_src, first_dst), (first_dst, first_src)] {
+                    let (again, src_is_lo) = FlowKey::new(L4Proto::Udp, src, dst);
+                    assert_eq!(again, key);
+                    assert_eq!(
+                        flow.direction_from_side(src_is_lo),
+                        flow.direction_of(&src),
+                        "{first_src} → {first_dst}, packet {src} → {dst}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_flow_stays_small() {
         assert!(
