@@ -137,10 +137,7 @@ impl OrderedOutput {
 
     fn finish(&mut self, ended: EndedFlow) {
         self.flows += 1;
-        let classified = match ended {
-            EndedFlow::Unclassified(flow) => self.classifier.judge.classify(flow),
-            EndedFlow::Classified(c) => *c,
-        };
+        let classified = ended.classified(&mut self.classifier.judge);
         let role = self.classifier.track(classified, &mut self.ready);
         *self.roles.entry(role.name()).or_default() += 1;
         self.write_ready();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::capture::LinkType;
 use crate::capture::Timestamp;
 use crate::classify::classifier::FlowJudge;
+use crate::classify::finished_flow::EndWork;
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::EndedFlow;
@@ -89,9 +90,16 @@ impl FlowWorker {
         self.judging = true;
     }
 
-    /// The judge, while this worker classifies the flows that end.
-    fn judge(judge: &mut Option<FlowJudge>, judging: bool) -> Option<&mut FlowJudge> {
-        judge.as_mut().filter(|_| judging)
+    /// What is worked out here for a flow that ends: with several flow
+    /// tables (or one thread) what the flow alone tells; the only worker
+    /// classifies it too while it keeps up, and when behind leaves all of
+    /// it to the output, whose thread then has time to spare.
+    fn end_work(judge: &mut Option<FlowJudge>, judging: bool) -> EndWork<'_> {
+        match judge {
+            None => EndWork::Finish,
+            Some(judge) if judging => EndWork::Classify(judge),
+            Some(_) => EndWork::Leave,
+        }
     }
 
     /// Counts the packet into its flow and runs the dissectors on it;
@@ -128,7 +136,7 @@ impl FlowWorker {
             meta.wire_len,
             meta.frame,
             meta.file_index,
-            &mut |f| finished.push(EndedFlow::new(f, Self::judge(judge, judging))),
+            &mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))),
         );
         match tracked {
             Some((flow, dir)) => {
@@ -147,7 +155,7 @@ impl FlowWorker {
     pub fn tick(&mut self, now: Timestamp, finished: &mut Vec<EndedFlow>) {
         let (judge, judging) = (&mut self.judge, self.judging);
         self.table.expire(now, &mut |f| {
-            finished.push(EndedFlow::new(f, Self::judge(judge, judging)))
+            finished.push(EndedFlow::new(f, Self::end_work(judge, judging)))
         });
     }
 
@@ -155,7 +163,7 @@ impl FlowWorker {
     pub fn drain(&mut self, finished: &mut Vec<EndedFlow>) {
         let (judge, judging) = (&mut self.judge, self.judging);
         self.table
-            .drain(&mut |f| finished.push(EndedFlow::new(f, Self::judge(judge, judging))));
+            .drain(&mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))));
     }
 }
 

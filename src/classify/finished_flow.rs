@@ -39,8 +39,21 @@ impl FinishedFlow {
     }
 }
 
+/// What the thread where a flow ends works out before handing it on.
+pub enum EndWork<'j> {
+    /// What the flow alone tells (`FinishedFlow`).
+    Finish,
+    /// That, and the verdict.
+    Classify(&'j mut FlowJudge),
+    /// Nothing: the output thread does it all (a run's only worker while
+    /// it is behind, so that the thread with time to spare does the work).
+    Leave,
+}
+
 /// A flow that ended, as the output receives it.
 pub enum EndedFlow {
+    /// As the flow table gave it up: nothing worked out yet.
+    AsTracked(Box<Flow>),
     /// To be classified by the output, in output order: with several flow
     /// tables, another one may not yet have read a fact its verdict sees.
     Unclassified(FinishedFlow),
@@ -52,12 +65,23 @@ pub enum EndedFlow {
 }
 
 impl EndedFlow {
-    /// Ends `flow` on its worker's thread, classified there if `judge`.
-    pub fn new(flow: Box<Flow>, judge: Option<&mut FlowJudge>) -> EndedFlow {
-        let finished = FinishedFlow::new(flow);
-        match judge {
-            Some(judge) => EndedFlow::Classified(Box::new(judge.classify(finished))),
-            None => EndedFlow::Unclassified(finished),
+    /// Ends `flow` on its worker's thread, doing `work` there.
+    pub fn new(flow: Box<Flow>, work: EndWork<'_>) -> EndedFlow {
+        match work {
+            EndWork::Finish => EndedFlow::Unclassified(FinishedFlow::new(flow)),
+            EndWork::Classify(judge) => {
+                EndedFlow::Classified(Box::new(judge.classify(FinishedFlow::new(flow))))
+            }
+            EndWork::Leave => EndedFlow::AsTracked(flow),
+        }
+    }
+
+    /// The flow classified: by `judge` now, unless it was already.
+    pub fn classified(self, judge: &mut FlowJudge) -> ClassifiedFlow {
+        match self {
+            EndedFlow::AsTracked(flow) => judge.classify(FinishedFlow::new(flow)),
+            EndedFlow::Unclassified(flow) => judge.classify(flow),
+            EndedFlow::Classified(c) => *c,
         }
     }
 
@@ -68,6 +92,7 @@ impl EndedFlow {
     /// Its place in the output: when it ended, its first packet, its key.
     pub fn order(&self) -> (Timestamp, Timestamp, FlowKey) {
         match self {
+            EndedFlow::AsTracked(f) => (f.end_time, f.first_seen, f.key),
             EndedFlow::Unclassified(f) => (f.flow.end_time, f.flow.first_seen, f.flow.key),
             EndedFlow::Classified(c) => (c.end_time, c.first_seen(), c.key),
         }
