@@ -212,8 +212,9 @@ impl WorkItem<'_> {
 /// The worker a packet belongs to: a hash of the unordered address pair,
 /// so both directions of a flow, and the later fragments of a datagram
 /// (which carry no ports), land on the same worker. Inlined: with one
-/// worker it is a comparison, and it is asked for every packet.
-#[inline]
+/// worker it is a comparison, and it is asked for every packet (a plain
+/// `#[inline]` left it a call).
+#[inline(always)]
 pub fn worker_of(view: &PacketView<'_>, workers: usize) -> usize {
     use std::hash::{Hash, Hasher};
     if workers <= 1 {
