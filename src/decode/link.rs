@@ -71,6 +71,7 @@ const MAX_VLAN_TAGS: usize = 2;
 
 /// An IPv4 or IPv6 datagram of UDP or TCP read in place, behind at most
 /// two VLAN tags; anything else is left to etherparse.
+#[inline(always)]
 fn plain_ether(mut ether_type: u16, mut rest: &[u8]) -> Option<PacketView<'_>> {
     for _ in 0..=MAX_VLAN_TAGS {
         match ether_type {
@@ -93,7 +94,9 @@ fn plain_ether(mut ether_type: u16, mut rest: &[u8]) -> Option<PacketView<'_>> {
 /// and goes through etherparse. For the packets it takes, the answer is the
 /// one etherparse gives (a test checks this on every corpus packet); it
 /// exists because slicing the full `LaxSlicedPacket` per packet was the
-/// largest part of decoding.
+/// largest part of decoding. Inlined with `plain_ether` and
+/// `plain_transport`: as calls, each handed its view back by copy.
+#[inline(always)]
 fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
     let header: &[u8; 20] = ip.first_chunk()?;
     let ihl = usize::from(header[0] & 0x0f) * 4;
@@ -148,6 +151,7 @@ fn plain_ipv6(ip: &[u8]) -> Option<PacketView<'_>> {
 
 /// A whole (unfragmented) UDP or TCP segment in `payload`, as `plain_ipv4`
 /// and `plain_ipv6` take them.
+#[inline(always)]
 fn plain_transport<'a>(
     src: IpAddr,
     dst: IpAddr,
