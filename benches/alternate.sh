@@ -4,8 +4,9 @@
 # reference capture (BENCH_PCAP, default /tmp/bench.pcap), one core each
 # (taskset -c 1), in rounds: every round runs each program once, so a slow
 # spell of a shared machine falls on all of them alike (compare.sh runs each
-# program RUNS times back to back). Prints the medians and, per BIN,
-# ndpiReader's time and the floor's time over BIN's. Also prints the steal
+# program RUNS times back to back), each round starting one program later.
+# Prints the medians and, per BIN, ndpiReader's time and the floor's time
+# over BIN's. Also prints the steal
 # time of processor 1 during each program's runs (/proc/stat): time the
 # host ran something else while the program waited for it, which slows
 # every program here alike and, when high, says the figures are of a busy
@@ -33,11 +34,25 @@ timed() {
   /usr/bin/time -f "%e" -o "$wall" "$@" > /dev/null 2>&1
   echo "$name $(cat "$wall") $(($(steal) - before))" >> "$times"
 }
-for _ in $(seq "$rounds"); do
-  timed floor taskset -c 1 "$floor_dir/release/floor" flows-fx "$pcap"
-  timed ndpiReader taskset -c 1 ndpiReader -q -i "$pcap"
-  for bin in "$@"; do
-    timed "$bin" taskset -c 1 "$bin" analyze --format ndjson --threads 1 "$pcap"
+# run I: the I-th program of a round (0 floor, 1 ndpiReader, then the BINs).
+run() {
+  case $1 in
+    0) timed floor taskset -c 1 "$floor_dir/release/floor" flows-fx "$pcap" ;;
+    1) timed ndpiReader taskset -c 1 ndpiReader -q -i "$pcap" ;;
+    *)
+      local bin=${bins[$1 - 2]}
+      timed "$bin" taskset -c 1 "$bin" analyze --format ndjson --threads 1 "$pcap"
+      ;;
+  esac
+}
+bins=("$@")
+programs=$((2 + ${#bins[@]}))
+# Each round starts one program later, so that no program always runs
+# right after the same one: the one after ndpiReader ran 15-20 % slower
+# (two builds whose order was swapped traded places, 2026-12-03).
+for round in $(seq 0 $((rounds - 1))); do
+  for i in $(seq 0 $((programs - 1))); do
+    run $(((round + i) % programs))
   done
 done
 python3 - "$times" "$@" <<'PY'
