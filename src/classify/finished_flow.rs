@@ -4,7 +4,8 @@
 //! worker thread that tracked the flow, so the thread that classifies and
 //! writes only adds what needs other flows' knowledge, and the histograms
 //! are freed by the thread that allocated them. A run's only worker gives
-//! the verdict there too (`EndedFlow`).
+//! the verdict there too while it keeps up, and leaves everything to the
+//! output thread while it is behind (`EndWork`).
 
 use super::classifier::{ClassifiedFlow, FlowJudge};
 use crate::capture::Timestamp;
