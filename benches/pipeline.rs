@@ -182,7 +182,7 @@ fn bench_dissectors(c: &mut Criterion) {
         quic::initial_server_name(p).is_some()
     });
     bench_dissector(c, "dns_response", udp().collect(), |p| {
-        dns::probe(p) != Probe::NotForUs && dns::parse_response(p).is_ok_and(|a| !a.is_empty())
+        dns::probe(p) != Probe::NotForUs && dns::response_addresses(p).is_ok_and(|a| !a.is_empty())
     });
 }
 
