@@ -539,7 +539,7 @@ impl Analysis {
         }
         self.intake.summary.calls = self.output.classifier.calls();
         self.intake.summary.flows = self.output.flows;
-        self.intake.summary.roles = std::mem::take(&mut self.output.roles);
+        self.intake.summary.roles = self.output.roles();
         stats.max_active_flows = self.peak_active;
         self.intake.summary.flow_table = stats;
         if let Some(e) = self.output.output_error.take() {
