@@ -402,6 +402,11 @@ pub struct Signatures {
     prefixes: PrefixTable<PrefixRef>,
     asns: FxHashMap<u32, AppId>,
     ports: Vec<(AppId, PortRule)>,
+    /// The ports of the narrow rules of vendor apps (see `server_port_app`),
+    /// with their one app, or `None` where two apps' rules share a port:
+    /// asked on the first reply of every flow, where a scan of every rule
+    /// cost cache misses.
+    server_ports: FxHashMap<(L4Kind, u16), Option<AppId>>,
     realms: Vec<(AppId, String)>,
     software: Vec<(AppId, String)>,
     stun_attributes: FxHashMap<u16, AppId>,
@@ -581,7 +586,29 @@ impl Signatures {
             }
             s.apps.push(p.sig);
         }
+        s.server_ports = s.narrow_vendor_ports();
         Ok(s)
+    }
+
+    /// `server_ports`, from the rules.
+    fn narrow_vendor_ports(&self) -> FxHashMap<(L4Kind, u16), Option<AppId>> {
+        let mut ports: FxHashMap<(L4Kind, u16), Option<AppId>> = FxHashMap::default();
+        for (app, rule) in &self.ports {
+            if self.app(*app).generic || rule.high.saturating_sub(rule.low) >= MAX_PORT_RULE_WIDTH {
+                continue;
+            }
+            for port in rule.low..=rule.high {
+                ports
+                    .entry((rule.l4, port))
+                    .and_modify(|known| {
+                        if *known != Some(*app) {
+                            *known = None;
+                        }
+                    })
+                    .or_insert(Some(*app));
+            }
+        }
+        ports
     }
 
     /// Error for a value claimed by two apps (or twice by one).
@@ -690,18 +717,13 @@ impl Signatures {
         if far < 1024 || SHARED_PORTS.contains(&far) || local == far || local < 1024 {
             return None;
         }
-        let mut apps = self
-            .port_rules(l4, far)
-            .filter(|(a, rule)| {
-                !self.app(*a).generic && rule.high.saturating_sub(rule.low) < MAX_PORT_RULE_WIDTH
-            })
-            .map(|(a, _)| a);
-        let app = apps.next()?;
-        apps.all(|other| other == app).then_some(app)
+        self.server_ports.get(&(l4, far)).copied().flatten()
     }
 
-    /// Every port rule covering `port`, with its app.
-    pub fn port_rules(
+    /// Every port rule covering `port`, with its app (the reference for
+    /// `server_ports` in the tests).
+    #[cfg(test)]
+    fn port_rules(
         &self,
         l4: L4Kind,
         port: u16,
@@ -1101,6 +1123,32 @@ mod tests {
         assert_eq!(s.server_port_app(L4Kind::Udp, 7985, 53), None);
         assert_eq!(s.server_port_app(L4Kind::Udp, 3478, 47171), None);
         assert_eq!(s.server_port_app(L4Kind::Tcp, 7985, 47171), None);
+    }
+
+    /// The port map answers as a scan of every rule does, on every port.
+    #[test]
+    fn server_port_map_matches_a_scan_of_the_rules() {
+        let s = sigs();
+        let scan = |l4: L4Kind, far: u16| {
+            let mut apps = s
+                .port_rules(l4, far)
+                .filter(|(a, r)| !s.app(*a).generic && r.high - r.low < MAX_PORT_RULE_WIDTH)
+                .map(|(a, _)| a);
+            let app = apps.next()?;
+            apps.all(|other| other == app).then_some(app)
+        };
+        let mut named = 0;
+        for l4 in [L4Kind::Udp, L4Kind::Tcp] {
+            for far in 1024..=u16::MAX {
+                if SHARED_PORTS.contains(&far) {
+                    continue;
+                }
+                let want = scan(l4, far);
+                named += usize::from(want.is_some());
+                assert_eq!(s.server_port_app(l4, far, 50000), want, "{l4:?} {far}");
+            }
+        }
+        assert!(named > 0, "no vendor server port in the embedded set");
     }
 
     #[test]
