@@ -52,9 +52,6 @@ pub struct OrderedOutput {
     /// Flows it released that are not written yet: the first `backlog`
     /// of `pending`.
     backlog: usize,
-    /// Flows in `pending` as their flow table gave them up
-    /// (`EndedFlow::AsTracked`), which `judge_ahead` may classify early.
-    as_tracked: usize,
 }
 
 impl OrderedOutput {
@@ -71,7 +68,6 @@ impl OrderedOutput {
             output_error: None,
             released_to: Timestamp(i64::MIN),
             backlog: 0,
-            as_tracked: 0,
         }
     }
 
@@ -96,9 +92,6 @@ impl OrderedOutput {
         if at < self.backlog {
             // Before a released flow, so released too (it ended earlier).
             self.backlog += 1;
-        }
-        if matches!(ended, EndedFlow::AsTracked(_)) {
-            self.as_tracked += 1;
         }
         self.pending.insert(at, (order, ended));
     }
@@ -147,9 +140,6 @@ impl OrderedOutput {
                     break;
                 };
                 self.backlog = self.backlog.saturating_sub(1);
-                if matches!(flow, EndedFlow::AsTracked(_)) {
-                    self.as_tracked -= 1;
-                }
                 let classified = flow.classified(&mut self.classifier.judge);
                 self.staged.push(classified);
             }
@@ -160,45 +150,11 @@ impl OrderedOutput {
             for classified in self.staged.drain(..) {
                 self.flows += 1;
                 let role = self.classifier.track(classified, &mut self.ready);
-                let at = Role::ALL.iter().position(|r| *r == role);
-                if let Some(count) = at.and_then(|n| self.roles.get_mut(n)) {
-                    *count += 1;
+                if let Some(n) = Role::ALL.iter().position(|r| *r == role) {
+                    self.roles[n] += 1;
                 }
             }
             self.write_ready();
-        }
-    }
-
-    /// Flows waiting that `judge_ahead` can classify.
-    pub fn can_judge_ahead(&self) -> bool {
-        self.as_tracked > 0
-    }
-
-    /// Classifies up to `most` waiting flows that came as their flow table
-    /// gave them up, released or not, oldest first. Only the run's only
-    /// flow table hands flows on so (`EndWork::Leave`), and it has read
-    /// every packet before a flow it hands on ended: the verdict is the one
-    /// it would have given itself, or the output at release (verdicts see
-    /// the facts learned before their flow ended, whenever they are given).
-    /// For the reading thread, while it would otherwise wait for the worker.
-    pub fn judge_ahead(&mut self, most: usize) {
-        let mut done = 0;
-        let mut at = 0;
-        while done < most && self.as_tracked > 0 && at < self.pending.len() {
-            if let Some((_, EndedFlow::AsTracked(_))) = self.pending.get(at) {
-                // Taken out and put back in its place: the last flow fills
-                // the gap for the while.
-                if let Some((order, ended)) = self.pending.swap_remove_back(at) {
-                    let classified = ended.classified(&mut self.classifier.judge);
-                    self.pending
-                        .push_back((order, EndedFlow::Classified(Box::new(classified))));
-                    let last = self.pending.len() - 1;
-                    self.pending.swap(at, last);
-                }
-                self.as_tracked -= 1;
-                done += 1;
-            }
-            at += 1;
         }
     }
 
@@ -243,105 +199,5 @@ impl OrderedOutput {
 
     pub fn sink(&mut self) -> &mut (dyn RecordSink + Send) {
         self.sink.as_mut()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::analysis::worker::{FlowWorker, PacketMeta};
-    use crate::capture::CaptureFile;
-    use crate::classify::knowledge::{Knowledge, DEFAULT_WINDOW_SECS};
-    use crate::classify::signatures::Signatures;
-    use crate::decode::{decode, Decoded};
-    use crate::flow::FlowTableConfig;
-    use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
-    use crate::report::collect::CollectingSink;
-
-    /// The flow and call records of `capture` run through one flow table
-    /// that leaves every ended flow as tracked (as the only worker does
-    /// while behind), its flows classified by the output at release or,
-    /// with `ahead`, as soon as they arrive; also how many flows were
-    /// written and how many judged ahead.
-    fn records(capture: &Path, ahead: bool) -> (Vec<String>, usize, usize) {
-        let signatures = Arc::new(Signatures::embedded().unwrap());
-        let knowledge = Arc::new(Knowledge::with_window_secs(DEFAULT_WINDOW_SECS));
-        let geo = GeoResolver::new(
-            GeoDb::embedded().unwrap(),
-            Operators::embedded().unwrap(),
-            Jurisdictions::embedded().unwrap(),
-        );
-        let classifier = Classifier::new(signatures.clone(), knowledge.clone(), Arc::new(geo));
-        let mut worker = FlowWorker::new(FlowTableConfig::default(), signatures, knowledge);
-        worker.classify_here(classifier.judge.another());
-        worker.judging = false;
-        let (sink, handle) = CollectingSink::new();
-        let mut output = OrderedOutput::new(classifier, Box::new(sink));
-        let mut judged_ahead = 0;
-        let mut hand_over = |output: &mut OrderedOutput, finished: &mut Vec<EndedFlow>| {
-            for f in finished.drain(..) {
-                output.accept(f);
-            }
-            if ahead {
-                judged_ahead += output.as_tracked;
-                output.judge_ahead(usize::MAX);
-                assert!(!output.can_judge_ahead());
-            }
-        };
-        let file = CaptureFile::open(capture).unwrap();
-        let (mut now, mut next_tick) = (Timestamp(i64::MIN), Timestamp(i64::MIN));
-        let mut finished = Vec::new();
-        file.read(|pkt, _| {
-            now = now.max(pkt.ts);
-            let meta = PacketMeta {
-                ts: pkt.ts,
-                wire_len: pkt.orig_len,
-                frame: pkt.frame,
-                file_index: 0,
-                clock: now,
-            };
-            if let Decoded::Packet(view) = decode(pkt.link, pkt.data) {
-                worker.process_view(&view, &meta, &mut finished);
-            }
-            if now >= next_tick {
-                next_tick = Timestamp(now.0.saturating_add(1_000_000_000));
-                worker.tick(now, &mut finished);
-                hand_over(&mut output, &mut finished);
-                output.release(now);
-            }
-            hand_over(&mut output, &mut finished);
-        });
-        worker.drain(&mut finished);
-        hand_over(&mut output, &mut finished);
-        output.release_all();
-        let collected = handle.take();
-        let mut lines: Vec<String> = (collected.flows.iter())
-            .map(|f| serde_json::to_string(f).unwrap())
-            .collect();
-        lines.extend((collected.calls.iter()).map(|c| serde_json::to_string(c).unwrap()));
-        (lines, collected.flows.len(), judged_ahead)
-    }
-
-    /// Flows the worker leaves get the verdicts they would have got at
-    /// their release when the reading thread classifies them as they come.
-    #[test]
-    fn judging_ahead_of_release_gives_the_same_records() {
-        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-        for name in [
-            "relayed-call.pcap",
-            "webrtc-relayed-call.pcap",
-            "direct-call.pcap",
-        ] {
-            let capture = samples.join(name);
-            let (at_release, flows, none) = records(&capture, false);
-            let (ahead, _, judged) = records(&capture, true);
-            assert_eq!(none, 0);
-            // Every flow was left as tracked and judged ahead.
-            assert!(flows > 0 && judged == flows, "{name}: {judged} of {flows}");
-            assert_eq!(at_release, ahead, "{name}");
-        }
     }
 }

@@ -666,22 +666,6 @@ impl Collector<'_> {
         }
     }
 
-    /// Whether the output, run here, holds flows `judge_ahead` can classify.
-    fn can_judge_ahead(&self) -> bool {
-        match &self.output {
-            Some(OutputPath::Inline(output)) => output.can_judge_ahead(),
-            _ => false,
-        }
-    }
-
-    /// Classifies up to `most` flows the worker left as they ended, before
-    /// their release, when the output runs here.
-    fn judge_ahead(&mut self, most: usize) {
-        if let Some(OutputPath::Inline(output)) = &mut self.output {
-            output.judge_ahead(most);
-        }
-    }
-
     /// Writes up to `most` released flows, when the output runs here.
     fn write_released(&mut self, most: usize) {
         if let Some(OutputPath::Inline(output)) = &mut self.output {
@@ -779,8 +763,8 @@ fn output_loop(output: &mut OrderedOutput, rx: Receiver<ToOutput>) {
 
 /// Hands a batch to a worker. A reading thread that also runs the output
 /// writes released flows while the worker has batches to go on with, and
-/// while the worker's queue is full (then classifies flows the worker left,
-/// ahead of their release); it waits only when it has nothing to do. The output stays in the same order: only its timing moves.
+/// while the worker's queue is full; it waits only when it has nothing to
+/// write. The output stays in the same order: only its timing moves.
 fn feed<'a>(
     tx: &SyncSender<ToWorker<'a>>,
     batch: Vec<WorkItem<'a>>,
@@ -794,12 +778,6 @@ fn feed<'a>(
             Ok(()) => break,
             Err(TrySendError::Full(m)) if collector.backlog() > 0 => {
                 collector.write_released(OUTPUT_SLICE);
-                message = m;
-            }
-            // Nothing released to write: the verdicts of flows the worker
-            // left are worked out now rather than after the wait.
-            Err(TrySendError::Full(m)) if collector.can_judge_ahead() => {
-                collector.judge_ahead(OUTPUT_SLICE);
                 message = m;
             }
             Err(TrySendError::Full(m)) => {
