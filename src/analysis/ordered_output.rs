@@ -150,8 +150,9 @@ impl OrderedOutput {
             for classified in self.staged.drain(..) {
                 self.flows += 1;
                 let role = self.classifier.track(classified, &mut self.ready);
-                if let Some(n) = Role::ALL.iter().position(|r| *r == role) {
-                    self.roles[n] += 1;
+                let at = Role::ALL.iter().position(|r| *r == role);
+                if let Some(count) = at.and_then(|n| self.roles.get_mut(n)) {
+                    *count += 1;
                 }
             }
             self.write_ready();
