@@ -723,11 +723,7 @@ impl Signatures {
     /// Every port rule covering `port`, with its app (the reference for
     /// `server_ports` in the tests).
     #[cfg(test)]
-    fn port_rules(
-        &self,
-        l4: L4Kind,
-        port: u16,
-    ) -> impl Iterator<Item = (AppId, &PortRule)> + '_ {
+    fn port_rules(&self, l4: L4Kind, port: u16) -> impl Iterator<Item = (AppId, &PortRule)> + '_ {
         self.ports
             .iter()
             .filter(move |(_, r)| r.l4 == l4 && (r.low..=r.high).contains(&port))
