@@ -1,5 +1,6 @@
-//! JSON outputs: NDJSON (one record per line, streamed, flushed per line so
-//! `tail -f` and pipes see flows as they end) and one JSON document.
+//! JSON outputs: NDJSON (one record per line, streamed: written a few
+//! kilobytes at a time, and at once at each refresh of a live capture) and
+//! one JSON document.
 
 use std::io::{self, Write};
 
@@ -7,55 +8,85 @@ use super::live_status::LiveStatus;
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
 pub struct NdjsonSink {
-    out: io::BufWriter<Box<dyn Write + Send>>,
-    /// One flow or call line, built whole before it is written.
-    line: Vec<u8>,
+    out: Box<dyn Write + Send>,
+    /// Whole lines not written yet. Records are built right here and
+    /// written from here, a few kilobytes at a time: built apart and
+    /// copied into a 64 KiB `BufWriter`, every line was copied once more,
+    /// into a buffer larger than the first-level data cache (cachegrind,
+    /// bench capture: that copy had 55 % of the run's cache misses on
+    /// writes).
+    pending: Vec<u8>,
 }
+
+/// Bytes of whole lines gathered before they are written.
+const WRITE_AT: usize = 16 * 1024;
 
 impl NdjsonSink {
     pub fn new(out: Box<dyn Write + Send>) -> NdjsonSink {
         NdjsonSink {
-            out: io::BufWriter::with_capacity(1 << 16, out),
-            line: Vec::new(),
+            out,
+            pending: Vec::with_capacity(WRITE_AT + 4096),
         }
     }
 
-    fn flow_line(&mut self, record: &FlowRecord) -> io::Result<()> {
-        self.line.clear();
-        super::ndjson_line::write_flow(&mut self.line, record)?;
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)
+    /// Appends one line made by `build`; a record that fails to build
+    /// leaves nothing of itself behind.
+    fn push_line(
+        &mut self,
+        build: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+    ) -> io::Result<()> {
+        let start = self.pending.len();
+        if let Err(e) = build(&mut self.pending) {
+            self.pending.truncate(start);
+            return Err(e.into());
+        }
+        self.pending.push(b'\n');
+        if self.pending.len() >= WRITE_AT {
+            self.write_pending()?;
+        }
+        Ok(())
     }
 
-    fn line<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value)?;
-        self.out.write_all(b"\n")
+    fn write_pending(&mut self) -> io::Result<()> {
+        let written = self.out.write_all(&self.pending);
+        self.pending.clear();
+        written
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_pending()?;
+        self.out.flush()
+    }
+}
+
+impl Drop for NdjsonSink {
+    /// What was gathered is written even when the run stops early, as a
+    /// `BufWriter` would.
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
 impl RecordSink for NdjsonSink {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
-        self.flow_line(record)
+        self.push_line(|out| super::ndjson_line::write_flow(out, record))
     }
 
     fn call(&mut self, record: &CallRecord) -> io::Result<()> {
-        self.line.clear();
-        super::ndjson_line::write_call(&mut self.line, record)?;
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)
+        self.push_line(|out| super::ndjson_line::write_call(out, record))
     }
 
     fn flow_update(&mut self, record: &FlowRecord) -> io::Result<()> {
-        self.flow_line(record)
+        self.push_line(|out| super::ndjson_line::write_flow(out, record))
     }
 
     fn refresh(&mut self, _status: &LiveStatus) -> io::Result<()> {
-        self.out.flush()
+        self.flush()
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        self.line(summary)?;
-        self.out.flush()
+        self.push_line(|out| serde_json::to_writer(out, summary))?;
+        self.flush()
     }
 }
 
