@@ -6,14 +6,15 @@
 # the host ran something else while a processor of this machine waited for
 # it, /proc/stat, both processors added up) and checks the outputs are
 # identical. Two threads gain little while steal is high: the host is not
-# giving this machine two processors at once.
+# giving this machine two processors at once. CALLPATH_BIN times another
+# build (e.g. benches/pgo.sh's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pcap=${BENCH_PCAP:-/tmp/bench.pcap}
 runs=${1:-5}
 [ -s "$pcap" ] || bash "${BENCH_KIT:-$root/../shared/bench}/build-bench-pcap.sh" "$pcap"
-cargo build --quiet --release --manifest-path "$root/Cargo.toml"
-bin=$root/target/release/callpath
+bin=${CALLPATH_BIN:-$root/target/release/callpath}
+[ -n "${CALLPATH_BIN:-}" ] || cargo build --quiet --release --manifest-path "$root/Cargo.toml"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 steal() { awk '/^cpu / {print $9}' /proc/stat; }
