@@ -13,7 +13,7 @@
 #    figures it gives are not trained on what they measure;
 # 3. rebuilds with the merged profile (target/pgo).
 #
-# The training has to be one long run: a profile of many short runs is
+# The training needs long runs: a profile of many short runs is
 # dominated by start-up (signatures, geolocation) and taught the compiler
 # little (bench capture, paired rounds: 479 corpus captures read one by one
 # gave 0.998 of the plain build's time, 0.927-1.028).
