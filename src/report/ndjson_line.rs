@@ -18,9 +18,9 @@ use crate::hex_text::HexText;
 /// Appends `record` as JSON (no newline) to `out`.
 pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"type\":");
-    string(out, r.record_type.name())?;
+    name(out, r.record_type.name());
     out.extend_from_slice(b",\"l4\":");
-    string(out, r.l4.name())?;
+    name(out, r.l4.name());
     out.extend_from_slice(b",\"src\":");
     endpoint(out, &r.src);
     out.extend_from_slice(b",\"dst\":");
@@ -49,7 +49,10 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     out.extend_from_slice(b",\"app\":");
     optional_string(out, r.app.as_deref())?;
     out.extend_from_slice(b",\"role\":");
-    optional_string(out, r.role)?;
+    match r.role {
+        Some(role) => name(out, role),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"confidence\":");
     serde_json::to_writer(&mut *out, &r.confidence)?;
     out.extend_from_slice(b",\"evidence\":");
@@ -68,7 +71,7 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
         media_summary(out, media)?;
     }
     out.extend_from_slice(b",\"end_reason\":");
-    string(out, end_reason_text(r.end_reason))?;
+    name(out, end_reason_text(r.end_reason));
     out.extend_from_slice(b",\"first_frame\":");
     out.extend_from_slice(itoa::Buffer::new().format(r.first_frame).as_bytes());
     if let Some(file) = &r.file {
@@ -242,6 +245,16 @@ fn string(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     Ok(())
 }
 
+/// One of callpath's own names (a record type, protocol, role or end
+/// reason: lower-case words), which never need escaping: written without
+/// looking for characters to escape, as every record has several.
+fn name(out: &mut Vec<u8>, s: &'static str) {
+    debug_assert!(!s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 fn optional_string(out: &mut Vec<u8>, s: Option<&str>) -> serde_json::Result<()> {
     match s {
         Some(s) => string(out, s),
@@ -310,6 +323,31 @@ mod tests {
             checked > 0 && with_parties > 0,
             "{checked} lines, {with_parties} with parties"
         );
+    }
+
+    /// The names written unescaped (`name`) are all that serde_json
+    /// writes for them.
+    #[test]
+    fn names_need_no_escaping() {
+        use crate::classify::Role;
+        use crate::decode::L4Proto;
+        use crate::flow::EndReason;
+        use crate::report::flow_record::FlowRecordType;
+        let l4 = [6, 17, 1, 58, 47].map(|n| L4Proto::from_number(n).name());
+        let kinds = [FlowRecordType::Flow, FlowRecordType::FlowUpdate].map(FlowRecordType::name);
+        let roles = Role::ALL.map(Role::name);
+        let ends = EndReason::ALL.map(|e| end_reason_text(Some(e)));
+        for text in l4
+            .iter()
+            .chain(&kinds)
+            .chain(&roles)
+            .chain(&ends)
+            .chain(&[end_reason_text(None)])
+        {
+            let mut out = Vec::new();
+            name(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text}");
+        }
     }
 
     /// Every flow record of the bundled samples is written exactly as
