@@ -21,6 +21,15 @@ mod live_command;
 
 /// Many small, short-lived allocations (records, facts, evidence): glibc's
 /// malloc and free took about 15 % of a run on the bench capture (perf).
+///
+/// Its arenas may be backed by 2 MiB transparent huge pages, where the
+/// kernel allows them (mimalloc asks with `madvise`). That covers the flow
+/// table and the knowledge tables with few TLB entries: bench capture,
+/// paired rounds against keeping the heap in 4 KiB pages, one thread 0.910
+/// (11 rounds) and 0.940 (90 %: 0.932-0.961, 21), two threads 0.971. The
+/// price is memory resident in whole huge pages: peak RssAnon one thread
+/// 35 -> 41 MiB, two 39 -> 49 MiB; 300,000 open flows 1.00 -> 1.05 KB
+/// each. `MIMALLOC_ALLOW_THP=0` keeps the heap in small pages.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -48,24 +57,6 @@ fn tune_allocator() {
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS)
     };
-}
-
-/// Keeps the heap in 4 KiB pages. Where the kernel backs anonymous memory
-/// with 2 MiB transparent huge pages (this one did, with its "madvise"
-/// setting, for mimalloc's arena), each such page is resident in full as
-/// soon as one byte of it is written, and a heap of small records spread
-/// over its arena touches many. Bench capture, peak anonymous memory: one
-/// thread 48 → 41 MiB, two threads 60 → 50 MiB, for 10k more page faults
-/// (380 → 10.5k); wall time, medians of 21 alternating rounds, the same:
-/// one thread 1.02 s either way, two 0.73 s (the fastest single runs
-/// favoured huge pages, 0.87 against 0.94 s).
-/// mimalloc's `MIMALLOC_ALLOW_THP`, when set, has the last word.
-fn keep_heap_in_small_pages() {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
-        // Only the process's own flag: nothing to do if the kernel refuses.
-        let _ = nix::sys::prctl::set_thp_disable(true);
-    }
 }
 
 const EXIT_DAMAGED: u8 = 1;
@@ -333,7 +324,6 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
 
 fn main() -> ExitCode {
     tune_allocator();
-    keep_heap_in_small_pages();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
