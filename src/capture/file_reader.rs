@@ -349,7 +349,8 @@ where
     out
 }
 
-/// How far ahead of the record being read `ReadAhead` asks for the file.
+/// How far ahead of the record being read `ReadAhead` asks for the file
+/// (2, 8 or 16 KiB: the same time in paired rounds).
 const READ_AHEAD: usize = 4096;
 
 /// Asks the processor for every cache line a little ahead of the reader.
@@ -357,7 +358,8 @@ const READ_AHEAD: usize = 4096;
 /// headers are read one after another, each a memory stall of its own
 /// when nothing else reads the bytes between them (the reading thread with
 /// workers, which reads only the headers). Prefetches do not wait, and
-/// they bring the headers in before they are needed.
+/// they bring the headers in before they are needed (without them one
+/// thread took 1.10 of the time).
 #[derive(Default)]
 struct ReadAhead {
     /// Asked for up to here.
@@ -366,12 +368,12 @@ struct ReadAhead {
 
 impl ReadAhead {
     /// Keeps what lies up to `READ_AHEAD` past `offset` asked for, each
-    /// line once, half the window at a time: most records cost one
-    /// comparison.
+    /// line once, a record's worth of lines at a time. Half the window at
+    /// once (32 lines) stalled on the processor's few outstanding misses:
+    /// perf put 57 % of the reading loop's own samples on that burst; paired
+    /// rounds ran 0.976 (90 %: 0.953-0.987) of the time on one thread and
+    /// 0.967 on two with the steady trickle.
     fn touch(&mut self, all: &[u8], offset: usize) {
-        if offset + READ_AHEAD / 2 <= self.upto {
-            return;
-        }
         let target = (offset + READ_AHEAD).min(all.len());
         let mut at = self.upto.max(offset);
         while at < target {
