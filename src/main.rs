@@ -300,7 +300,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         }
     }
     let geolocation = analysis.geo_sources();
-    if let Err(e) = analysis.finish() {
+    if let Err(e) = analysis.finish_before_exit() {
         eprintln!("callpath: {e}");
         return ExitCode::from(EXIT_UNUSABLE);
     }
