@@ -28,7 +28,7 @@ mod live_command;
 /// paired rounds against keeping the heap in 4 KiB pages, one thread 0.910
 /// (11 rounds) and 0.940 (90 %: 0.932-0.961, 21), two threads 0.971. The
 /// price is memory resident in whole huge pages: peak RssAnon one thread
-/// 35 -> 41 MiB, two 39 -> 49 MiB; 300,000 open flows 1.00 -> 1.05 KB
+/// 34-35 -> 40 MiB, two 38 -> 48 MiB; 300,000 open flows 1.00 -> 1.05 KB
 /// each. `MIMALLOC_ALLOW_THP=0` keeps the heap in small pages.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
