@@ -238,11 +238,16 @@ fn string(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     if needs_escape {
         return serde_json::to_writer(out, s);
     }
+    quoted(out, s);
+    Ok(())
+}
+
+/// `s` between quotes, as it is: for text known to need no escaping.
+fn quoted(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     out.extend_from_slice(s.as_bytes());
     out.push(b'"');
-    Ok(())
 }
 
 /// One of callpath's own names (a record type, protocol, role or end
@@ -250,9 +255,7 @@ fn string(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
 /// looking for characters to escape, as every record has several.
 fn name(out: &mut Vec<u8>, s: &'static str) {
     debug_assert!(!s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
+    quoted(out, s);
 }
 
 fn optional_string(out: &mut Vec<u8>, s: Option<&str>) -> serde_json::Result<()> {
