@@ -10,6 +10,10 @@
 # the 2-vCPU machines of this project one build's single runs vary by up to
 # 2x within an hour, while the ratio of a round's two runs varies by a few
 # per cent: a change whose interval stays below 1 made B faster.
+# PAUSE=SECONDS waits that long before every run: on a virtual machine
+# whose kernel hands free 2 MiB blocks back to the host (free page
+# reporting, order 9), memory the previous run freed is then no longer
+# backed, as for a single run started from a shell.
 # Needs python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +27,7 @@ times=$(mktemp)
 trap 'rm -f "$times"' EXIT
 run_ms() {
   local start end
+  sleep "${PAUSE:-0}"
   start=$(date +%s%N)
   # shellcheck disable=SC2086 # A and B are command lines, split on purpose
   "${pin[@]}" $1 analyze --format ndjson --threads "$threads" "$pcap" > /dev/null

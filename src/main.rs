@@ -17,6 +17,7 @@ use callpath::report::sink::sink_for;
 use callpath::report::OutputFormat;
 
 mod cli;
+mod heap_pages;
 mod live_command;
 
 /// Many small, short-lived allocations (records, facts, evidence): glibc's
@@ -29,7 +30,9 @@ mod live_command;
 /// (11 rounds) and 0.940 (90 %: 0.932-0.961, 21), two threads 0.971. The
 /// price is memory resident in whole huge pages: peak RssAnon one thread
 /// 34-35 -> 40 MiB, two 38 -> 48 MiB; 300,000 open flows 1.00 -> 1.05 KB
-/// each. `MIMALLOC_ALLOW_THP=0` keeps the heap in small pages.
+/// each. Not on a virtual machine that hands free huge blocks back to its
+/// host (see `heap_pages`). `MIMALLOC_ALLOW_THP=0` keeps the heap in small
+/// pages, `=1` in huge pages wherever the kernel allows.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -324,6 +327,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
 
 fn main() -> ExitCode {
     tune_allocator();
+    heap_pages::keep_heap_in_small_pages_under_reporting();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
