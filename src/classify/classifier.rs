@@ -7,7 +7,7 @@ use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
 use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
-use super::role::{decide, RoleInputs};
+use super::role::{decide, not_call_traffic, RoleInputs};
 use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
@@ -73,29 +73,31 @@ impl FlowJudge {
         );
         let s = sides(&flow, knowledge, as_of);
         let far = geo.resolve(s.far.ip);
-        let app = identify(
-            &flow,
-            &AppInputs {
-                sigs,
-                knowledge,
-                far: &far,
-                sides: &s,
-                as_of,
-            },
-        );
-        let verdict = decide(
-            &flow,
-            app.as_ref(),
-            &RoleInputs {
-                sigs,
-                knowledge,
-                geo,
-                far: &far,
-                sides: &s,
-                as_of,
-                median_gap_ms,
-            },
-        );
+        let verdict = not_call_traffic(&flow).unwrap_or_else(|| {
+            let app = identify(
+                &flow,
+                &AppInputs {
+                    sigs,
+                    knowledge,
+                    far: &far,
+                    sides: &s,
+                    as_of,
+                },
+            );
+            decide(
+                &flow,
+                app.as_ref(),
+                &RoleInputs {
+                    sigs,
+                    knowledge,
+                    geo,
+                    far: &far,
+                    sides: &s,
+                    as_of,
+                    median_gap_ms,
+                },
+            )
+        });
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
