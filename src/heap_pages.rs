@@ -14,7 +14,10 @@
 
 use std::path::Path;
 
-/// Size of the base page the orders count in.
+/// Size of the base page the orders count in: x86-64's. On a kernel with
+/// larger base pages the huge page's order comes out too high by the
+/// difference, so reporting of blocks up to that much larger than a huge
+/// page would also keep the heap in small pages.
 const BASE_PAGE_BYTES: u64 = 4096;
 
 /// The order (a power of two of base pages) from which free blocks are
