@@ -25,6 +25,9 @@ type OrderKey = (Timestamp, Timestamp, FlowKey, u64);
 /// there releases about 70 flows).
 const STAGE: usize = 128;
 
+/// How many flows ahead of the one being classified its memory is asked for.
+const PREFETCH_AHEAD: usize = 8;
+
 /// Whether a flow that ended at `end` is released by `watermark`: strictly
 /// before it (a flow ending exactly at the watermark may still be on its way
 /// from another worker), everything at the end of the run.
@@ -137,6 +140,15 @@ impl OrderedOutput {
                 match self.pending.front() {
                     Some((k, _)) if released_by(k.0, self.released_to) => {}
                     _ => break,
+                }
+                // The flows next in line, whose memory went cold while
+                // they waited: their boxes first, a few later the parts
+                // those point to.
+                if let Some((_, ahead)) = self.pending.get(PREFETCH_AHEAD) {
+                    ahead.prefetch();
+                }
+                if let Some((_, ahead)) = self.pending.get(PREFETCH_AHEAD / 2) {
+                    ahead.prefetch_facts();
                 }
                 let Some((_, flow)) = self.pending.pop_front() else {
                     break;

@@ -86,6 +86,9 @@ pub enum Emitted {
     Call(Box<CallRecord>),
 }
 
+/// How many records ahead of the one it unpacks `close` asks for.
+const UNPACK_AHEAD: usize = 4;
+
 struct Session {
     local_ip: IpAddr,
     last_activity: Timestamp,
@@ -201,9 +204,16 @@ impl CallTracker {
     }
 
     fn close(&mut self, session: Session, sigs: &Signatures, out: &mut Vec<Emitted>) {
-        let mut flows: Vec<CallFlow> = (session.flows.into_iter())
-            .map(|f| f.map_record(PackedRecord::unpack))
-            .collect();
+        // The records waited packed for their call, long enough to leave
+        // the caches: each is asked for a few records before its turn.
+        let mut flows: Vec<CallFlow> = Vec::with_capacity(session.flows.len());
+        let mut packed = session.flows.into_iter();
+        while let Some(f) = packed.next() {
+            if let Some(ahead) = packed.as_slice().get(UNPACK_AHEAD) {
+                ahead.record.prefetch();
+            }
+            flows.push(f.map_record(PackedRecord::unpack));
+        }
         // Media flows in time order, clustered into calls.
         let mut media: Vec<usize> = (0..flows.len())
             .filter(|&i| flows.get(i).is_some_and(|f| f.role.is_media()))

@@ -10,6 +10,7 @@
 use super::classifier::{ClassifiedFlow, FlowJudge};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, Flow, FlowKey};
+use crate::prefetch::prefetch_lines;
 use crate::report::media_summary::MediaSummary;
 use crate::report::FlowRecord;
 
@@ -83,6 +84,40 @@ impl EndedFlow {
             EndedFlow::AsTracked(flow) => judge.classify(FinishedFlow::new(flow)),
             EndedFlow::Unclassified(flow) => judge.classify(flow),
             EndedFlow::Classified(c) => *c,
+        }
+    }
+
+    /// Asks for the flow's own memory (its box, and its record's) ahead
+    /// of its verdict: it ended a minute of packet time or more before its
+    /// release, long enough to leave the caches.
+    pub fn prefetch(&self) {
+        let flow = match self {
+            EndedFlow::AsTracked(f) => f,
+            EndedFlow::Unclassified(f) => {
+                prefetch_lines(&*f.record);
+                &f.flow
+            }
+            EndedFlow::Classified(_) => return,
+        };
+        prefetch_lines(&**flow);
+    }
+
+    /// Asks for the boxed parts of the flow's facts; their addresses are
+    /// in the flow, so this comes after `prefetch` has brought it in.
+    pub fn prefetch_facts(&self) {
+        let facts = match self {
+            EndedFlow::AsTracked(f) => &f.facts,
+            EndedFlow::Unclassified(f) => &f.flow.facts,
+            EndedFlow::Classified(_) => return,
+        };
+        if let Some(stun) = &facts.stun {
+            prefetch_lines(&**stun);
+        }
+        if let Some(media) = &facts.media {
+            prefetch_lines(&**media);
+        }
+        if let Some(signalling) = &facts.signalling {
+            prefetch_lines(&**signalling);
         }
     }
 

@@ -22,6 +22,7 @@ use crate::decode::L4Proto;
 use crate::dissect::facts::MEDIA_FRAMINGS;
 use crate::flow::{EndReason, Endpoint};
 use crate::geo::{DescribedNetwork, FarEnd};
+use crate::prefetch::prefetch_lines;
 
 /// Seconds are rounded to microseconds, milliseconds and confidences to
 /// thousandths (`round6`, `round3`).
@@ -77,6 +78,17 @@ impl PackedRecord {
             bytes: Box::from(scratch.as_slice()),
             texts: texts.into_boxed_slice(),
             network: r.remote.map(|r| r.far_end.described),
+        }
+    }
+
+    /// Asks for the record's memory ahead of `unpack`.
+    pub fn prefetch(&self) {
+        match self {
+            PackedRecord::Packed { bytes, texts, .. } => {
+                prefetch_lines(&**bytes);
+                prefetch_lines(&**texts);
+            }
+            PackedRecord::Whole(record) => prefetch_lines(&**record),
         }
     }
 
