@@ -9,6 +9,7 @@ pub mod input;
 pub mod live;
 pub mod ordered_output;
 pub mod run;
+mod waiting;
 pub mod worker;
 
 pub use config::AnalysisConfig;

@@ -21,6 +21,7 @@ use std::sync::mpsc::{
 use std::sync::Arc;
 
 use super::ordered_output::{released_by, OrderedOutput};
+use super::waiting::Waiting;
 use super::worker::{
     decode_counted, decode_counted_then, worker_of, FlowWorker, Packet, PacketMeta, WorkItem,
 };
@@ -327,18 +328,20 @@ impl Analysis {
         let peak_active = self.peak_active;
         // Batches sent to each worker and not yet processed.
         let queued: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
+        let waiting = Waiting::for_threads(self.layout.threads);
         let (returned, peak_active) = std::thread::scope(|scope| {
             // Flows left waiting by an earlier input.
             let unreleased = output.pending_ends().map(Reverse).collect();
             let output = if output_thread {
                 let (output_tx, output_rx) = sync_channel::<ToOutput>(OUTPUT_QUEUE);
                 // A panic there comes out of the scope, as it would on one thread.
-                scope.spawn(move || output_loop(output, output_rx));
+                scope.spawn(move || output_loop(output, output_rx, waiting));
                 OutputPath::Thread(output_tx)
             } else {
                 OutputPath::Inline(output)
             };
             let mut collector = Collector {
+                waiting,
                 acked: vec![Timestamp(i64::MIN); count],
                 tick_active: BTreeMap::new(),
                 peak_active,
@@ -355,9 +358,9 @@ impl Analysis {
                 senders.push(tx);
                 let reports = report_tx.clone();
                 let spare = spare_tx.clone();
-                handles.push(
-                    scope.spawn(move || worker_loop(index, worker, queued, rx, reports, spare)),
-                );
+                handles.push(scope.spawn(move || {
+                    worker_loop(index, worker, queued, rx, reports, spare, waiting)
+                }));
             }
             drop(report_tx);
             let mut batches: Vec<Vec<WorkItem<'_>>> =
@@ -411,7 +414,7 @@ impl Analysis {
                                 &mut collector,
                             );
                         }
-                        let _ = tx.send(ToWorker::Tick(intake.now));
+                        let _ = collector.waiting.send(tx, ToWorker::Tick(intake.now));
                     }
                     collector.collect(&report_rx, false);
                 }
@@ -635,6 +638,8 @@ impl Intake {
 /// out the watermark and passes flows and watermarks on to the output, in
 /// the order one thread would apply them.
 struct Collector<'o> {
+    /// How the reading thread waits on a full worker queue.
+    waiting: Waiting,
     /// The latest tick each worker has answered.
     acked: Vec<Timestamp>,
     /// Per tick: active flows reported so far and by how many workers.
@@ -760,8 +765,8 @@ impl Collector<'_> {
 }
 
 /// The output thread: applies the reader's messages in the order sent.
-fn output_loop(output: &mut OrderedOutput, rx: Receiver<ToOutput>) {
-    for message in rx {
+fn output_loop(output: &mut OrderedOutput, rx: Receiver<ToOutput>, waiting: Waiting) {
+    while let Ok(message) = waiting.recv(&rx) {
         match message {
             ToOutput::Accept(flows) => {
                 for f in flows {
@@ -793,7 +798,7 @@ fn feed<'a>(
                 message = m;
             }
             Err(TrySendError::Full(m)) => {
-                let _ = tx.send(m);
+                let _ = collector.waiting.send(tx, m);
                 break;
             }
             Err(TrySendError::Disconnected(_)) => return,
@@ -837,9 +842,10 @@ fn worker_loop<'a>(
     rx: Receiver<ToWorker<'a>>,
     reports: SyncSender<FromWorker>,
     spare: Sender<Vec<WorkItem<'a>>>,
+    waiting: Waiting,
 ) -> FlowWorker {
     let mut finished = Vec::new();
-    for message in rx {
+    while let Ok(message) = waiting.recv(&rx) {
         let tick = match message {
             ToWorker::Packets(mut items) => {
                 worker.judging = queued.load(Ordering::Relaxed) <= JUDGE_UP_TO;
