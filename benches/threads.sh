@@ -5,7 +5,9 @@
 # prints every run's wall and CPU seconds, the steal time meanwhile (time
 # the host ran something else while a processor of this machine waited for
 # it, /proc/stat, both processors added up) and checks the outputs are
-# identical. Two threads gain little while steal is high: the host is not
+# identical, and each round's speed-up (one thread's wall time over two
+# threads', run one after the other) with their median: a slow spell of a
+# shared machine moves both runs of a round. Two threads gain little while steal is high: the host is not
 # giving this machine two processors at once. CALLPATH_BIN times another
 # build (e.g. benches/pgo.sh's).
 set -euo pipefail
@@ -24,6 +26,12 @@ for _ in $(seq "$runs"); do
     /usr/bin/time -f "$t %e %U %S" -o "$out/time" "$bin" analyze --format ndjson --threads "$t" "$pcap" > "$out/$t.ndjson"
     echo "$(cat "$out/time") $(($(steal) - before))"
   done
-done | awk '{wall[$1] = wall[$1] " " $2; cpu[$1] = cpu[$1] " " ($3 + $4); st[$1] = st[$1] " " $5 / 100}
-  END {for (t in wall) print "threads " t "  wall:" wall[t] "  cpu:" cpu[t] "  steal:" st[t]}'
+done | awk '{wall[$1] = wall[$1] " " $2; cpu[$1] = cpu[$1] " " ($3 + $4); st[$1] = st[$1] " " $5 / 100
+    if ($1 == 1) one = $2; else { n++; ratio[n] = one / $2 }}
+  END {for (t in wall) print "threads " t "  wall:" wall[t] "  cpu:" cpu[t] "  steal:" st[t]
+    # Each round: one thread over two threads, run back to back.
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (ratio[j] < ratio[i]) { x = ratio[i]; ratio[i] = ratio[j]; ratio[j] = x }
+    line = ""; for (i = 1; i <= n; i++) line = line sprintf(" %.2f", ratio[i])
+    mid = (n % 2) ? ratio[(n + 1) / 2] : (ratio[n / 2] + ratio[n / 2 + 1]) / 2
+    printf "one thread over two, per round:%s  median %.2fx\n", line, mid}'
 cmp "$out/1.ndjson" "$out/2.ndjson" && echo "outputs of --threads 1 and 2 identical"
