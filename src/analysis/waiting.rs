@@ -2,14 +2,16 @@
 //! On two threads the reading thread and the worker take turns waiting for
 //! each other hundreds of times a run (strace, bench capture: about 500
 //! sleeps each). A sleeping thread has to be woken by a system call from
-//! the other and runs again only once the kernel has scheduled it, while
-//! most waits are over sooner than that.
+//! the other and runs again only once the kernel has scheduled it; more
+//! than half of the waits end within the spin below (futex calls in a run
+//! 2,276 -> 990).
 
 use std::sync::mpsc::{Receiver, RecvError, SendError, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant};
 
-/// How long a thread spins on a queue before it sleeps: a few batches'
-/// worth of the other thread's work.
+/// How long a thread spins on a queue before it sleeps: less than the
+/// worker takes for one batch (512 packets, about 0.1 ms). 200 µs took
+/// the same time in paired rounds.
 const SPIN: Duration = Duration::from_micros(50);
 
 /// Spin loop hints between looks at the queue.
