@@ -87,29 +87,34 @@ impl EndedFlow {
         }
     }
 
+    /// The flow, unless it was classified already.
+    fn unclassified_flow(&self) -> Option<&Flow> {
+        match self {
+            EndedFlow::AsTracked(f) => Some(f),
+            EndedFlow::Unclassified(f) => Some(&f.flow),
+            EndedFlow::Classified(_) => None,
+        }
+    }
+
     /// Asks for the flow's own memory (its box, and its record's) ahead
     /// of its verdict: it ended a minute of packet time or more before its
     /// release, long enough to leave the caches.
     pub fn prefetch(&self) {
-        let flow = match self {
-            EndedFlow::AsTracked(f) => f,
-            EndedFlow::Unclassified(f) => {
-                prefetch_lines(&*f.record);
-                &f.flow
-            }
-            EndedFlow::Classified(_) => return,
-        };
-        prefetch_lines(&**flow);
+        if let EndedFlow::Unclassified(f) = self {
+            prefetch_lines(&*f.record);
+        }
+        if let Some(flow) = self.unclassified_flow() {
+            prefetch_lines(flow);
+        }
     }
 
     /// Asks for the boxed parts of the flow's facts; their addresses are
     /// in the flow, so this comes after `prefetch` has brought it in.
     pub fn prefetch_facts(&self) {
-        let facts = match self {
-            EndedFlow::AsTracked(f) => &f.facts,
-            EndedFlow::Unclassified(f) => &f.flow.facts,
-            EndedFlow::Classified(_) => return,
+        let Some(flow) = self.unclassified_flow() else {
+            return;
         };
+        let facts = &flow.facts;
         if let Some(stun) = &facts.stun {
             prefetch_lines(&**stun);
         }
