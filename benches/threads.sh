@@ -7,9 +7,9 @@
 # it, /proc/stat, both processors added up) and checks the outputs are
 # identical, and each round's speed-up (one thread's wall time over two
 # threads', run one after the other) with their median: a slow spell of a
-# shared machine moves both runs of a round. Two threads gain little while steal is high: the host is not
-# giving this machine two processors at once. CALLPATH_BIN times another
-# build (e.g. benches/pgo.sh's).
+# shared machine moves both runs of a round. Two threads gain little while
+# steal is high: the host is not giving this machine two processors at
+# once. CALLPATH_BIN times another build (e.g. benches/pgo.sh's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pcap=${BENCH_PCAP:-/tmp/bench.pcap}
