@@ -464,6 +464,20 @@ mod tests {
         Timestamp(s * 1_000_000_000)
     }
 
+    /// A table whose UDP flows end after 10 s without a packet, and a
+    /// packet of each of two flows.
+    fn short_udp_table() -> (FlowTable, PacketView<'static>, PacketView<'static>) {
+        let cfg = FlowTableConfig {
+            udp_timeout_secs: 10,
+            ..Default::default()
+        };
+        (
+            FlowTable::new(cfg),
+            udp("10.0.0.1", 1000, "10.0.0.2", 2000, b"x"),
+            udp("10.0.0.3", 1000, "10.0.0.4", 2000, b"x"),
+        )
+    }
+
     #[test]
     fn replies_join_the_flow_and_the_initiator_is_remembered() {
         let mut t = FlowTable::new(FlowTableConfig::default());
@@ -489,14 +503,8 @@ mod tests {
     /// keeps its own packets.
     #[test]
     fn the_last_slot_never_answers_for_a_flow_that_left_it() {
-        let cfg = FlowTableConfig {
-            udp_timeout_secs: 10,
-            ..Default::default()
-        };
-        let mut t = FlowTable::new(cfg);
+        let (mut t, a, c) = short_udp_table();
         let mut done = Vec::new();
-        let a = udp("10.0.0.1", 1000, "10.0.0.2", 2000, b"x");
-        let c = udp("10.0.0.3", 1000, "10.0.0.4", 2000, b"x");
         t.track(&a, secs(0), 43, 1, 0, &mut |f| done.push(f));
         t.expire(secs(11), &mut |f| done.push(f));
         assert_eq!(done.len(), 1, "a ended");
@@ -518,14 +526,8 @@ mod tests {
 
     #[test]
     fn idle_flows_expire_on_packet_time() {
-        let cfg = FlowTableConfig {
-            udp_timeout_secs: 10,
-            ..Default::default()
-        };
-        let mut t = FlowTable::new(cfg);
+        let (mut t, a, c) = short_udp_table();
         let mut done = Vec::new();
-        let a = udp("10.0.0.1", 1000, "10.0.0.2", 2000, b"x");
-        let c = udp("10.0.0.3", 1000, "10.0.0.4", 2000, b"x");
         t.track(&a, secs(0), 43, 1, 0, &mut |f| done.push(f));
         t.track(&a, secs(8), 43, 2, 0, &mut |f| done.push(f));
         t.expire(secs(15), &mut |f| done.push(f));
