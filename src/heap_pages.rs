@@ -11,6 +11,15 @@
 //! a run over the bench capture spent 0.16–0.22 s in the kernel with huge
 //! pages and 0.06–0.10 s without. Elsewhere huge pages stay: they cover the
 //! flow and knowledge tables with few TLB entries.
+//!
+//! Only the heap: the process-wide switch (`PR_SET_THP_DISABLE`) would also
+//! keep the kernel from mapping the capture file 2 MiB at a time where its
+//! page cache holds 2 MiB folios (a capture read from disk, not one just
+//! written), and each 2 MiB of the file would take 512 page-table entries
+//! to map ahead and to release behind: bench capture in 2 MiB folios,
+//! paired one-thread rounds 0.975 and 0.952 (90 %: 0.956-0.981 and
+//! 0.928-0.982, 21 each) of the switch's time. So the heap's own mappings are marked instead, where the kernel
+//! gives huge pages only to memory that asks (`madvise` mode).
 
 use std::path::Path;
 
@@ -49,17 +58,98 @@ pub fn huge_pages_come_back_from_host(sys: &Path) -> bool {
     )
 }
 
+/// When the kernel gives anonymous memory transparent huge pages: its
+/// `enabled` setting, the word in brackets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HugePageMode {
+    Always,
+    /// Only to mappings marked with `madvise(MADV_HUGEPAGE)`.
+    Madvise,
+    Never,
+}
+
+/// The kernel's huge page mode, as the kernel under `sys` shows it.
+fn huge_page_mode(sys: &Path) -> Option<HugePageMode> {
+    let text = std::fs::read_to_string(sys.join("kernel/mm/transparent_hugepage/enabled")).ok()?;
+    let chosen = text.split_whitespace().find_map(|word| {
+        word.strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+    })?;
+    match chosen {
+        "always" => Some(HugePageMode::Always),
+        "madvise" => Some(HugePageMode::Madvise),
+        "never" => Some(HugePageMode::Never),
+        _ => None,
+    }
+}
+
 /// Keeps the heap in 4 KiB pages where huge pages would come back from
 /// the host (see the module). mimalloc's own `MIMALLOC_ALLOW_THP`, when
 /// set, has the last word either way.
 pub fn keep_heap_in_small_pages_under_reporting() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none()
-        && huge_pages_come_back_from_host(Path::new("/sys"))
     {
-        // The process's own flag (every later fault of its heap takes a
-        // 4 KiB page); nothing to do if the kernel refuses.
-        let _ = nix::sys::prctl::set_thp_disable(true);
+        let sys = Path::new("/sys");
+        if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() || !huge_pages_come_back_from_host(sys)
+        {
+            return;
+        }
+        match huge_page_mode(sys) {
+            Some(HugePageMode::Madvise | HugePageMode::Never) => heap_mappings_in_small_pages(),
+            // Unmarked memory gets huge pages too (or the mode is unknown):
+            // only the process's own flag covers every later heap mapping
+            // (each later fault takes a 4 KiB page); nothing to do if the
+            // kernel refuses.
+            Some(HugePageMode::Always) | None => {
+                let _ = nix::sys::prctl::set_thp_disable(true);
+            }
+        }
+    }
+}
+
+/// mimalloc's `allow_thp` option: its place in mimalloc's option table
+/// (`mi_option_allow_thp` in mimalloc.h of the v2 sources that
+/// libmimalloc-sys 0.1.49 builds; the sys crate names no constant for it).
+/// Off, mimalloc no longer asks for huge pages for the memory it maps.
+#[cfg(target_os = "linux")]
+const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 37;
+
+#[cfg(target_os = "linux")]
+extern "C" {
+    /// mimalloc's `mi_arena_area` (mimalloc.h): start and size of the arena
+    /// with the given id (ids count from 1), or null where there is none.
+    /// Linked from libmimalloc-sys, which does not declare it.
+    fn mi_arena_area(arena_id: std::os::raw::c_int, size: *mut usize) -> *mut std::ffi::c_void;
+}
+
+/// Stops mimalloc asking for huge pages from now on, and takes the request
+/// back from the arenas it reserved (and asked them for) before `main`.
+/// Pages already faulted in stay as they are (the runtime's first
+/// allocations: at most one huge page).
+#[cfg(target_os = "linux")]
+fn heap_mappings_in_small_pages() {
+    // SAFETY: `mi_option_set` stores a number in mimalloc's option table
+    // and may be called at any time; the index is checked by a test below.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0)
+    };
+    for id in 1.. {
+        let mut size = 0usize;
+        // SAFETY: `mi_arena_area` only reads mimalloc's arena table and
+        // writes the size through the pointer given, a live local.
+        #[allow(unsafe_code)]
+        let start = unsafe { mi_arena_area(id, &mut size) };
+        let Some(start) = std::ptr::NonNull::new(start) else {
+            break;
+        };
+        // SAFETY: MADV_NOHUGEPAGE only changes which page size later faults
+        // of the range take; it neither frees nor moves memory, so every
+        // allocation in the arena keeps its contents.
+        #[allow(unsafe_code)]
+        let _ = unsafe {
+            nix::sys::mman::madvise(start, size, nix::sys::mman::MmapAdvise::MADV_NOHUGEPAGE)
+        };
     }
 }
 
@@ -67,24 +157,30 @@ pub fn keep_heap_in_small_pages_under_reporting() {
 mod tests {
     use super::*;
 
-    /// A `/sys` holding the two files the decision reads.
-    fn sys_with(reporting: Option<&str>, huge: Option<&str>) -> tempfile::TempDir {
+    /// A `/sys` holding the files given (path under `/sys`, text).
+    fn sys_of(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
-        let put = |relative: &str, text: &str| {
+        for (relative, text) in files {
             let path = dir.path().join(relative);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, text).expect("write");
-        };
-        if let Some(text) = reporting {
-            put(
-                "module/page_reporting/parameters/page_reporting_order",
-                text,
-            );
-        }
-        if let Some(text) = huge {
-            put("kernel/mm/transparent_hugepage/hpage_pmd_size", text);
         }
         dir
+    }
+
+    /// A `/sys` holding the two files the reporting decision reads.
+    fn sys_with(reporting: Option<&str>, huge: Option<&str>) -> tempfile::TempDir {
+        let files: Vec<(&str, &str)> = [
+            (
+                "module/page_reporting/parameters/page_reporting_order",
+                reporting,
+            ),
+            ("kernel/mm/transparent_hugepage/hpage_pmd_size", huge),
+        ]
+        .into_iter()
+        .filter_map(|(path, text)| Some((path, text?)))
+        .collect();
+        sys_of(&files)
     }
 
     #[test]
@@ -104,6 +200,61 @@ mod tests {
     fn reporting_only_larger_blocks_keeps_huge_pages() {
         let sys = sys_with(Some("10\n"), Some("2097152\n"));
         assert!(!huge_pages_come_back_from_host(sys.path()));
+    }
+
+    #[test]
+    fn huge_page_mode_is_the_bracketed_word() {
+        for (text, mode) in [
+            ("always [madvise] never\n", Some(HugePageMode::Madvise)),
+            ("[always] madvise never\n", Some(HugePageMode::Always)),
+            ("always madvise [never]\n", Some(HugePageMode::Never)),
+            ("always madvise never\n", None),
+            ("[sometimes]\n", None),
+            ("", None),
+        ] {
+            let sys = sys_of(&[("kernel/mm/transparent_hugepage/enabled", text)]);
+            assert_eq!(huge_page_mode(sys.path()), mode, "{text:?}");
+        }
+        let empty = tempfile::tempdir().expect("temp dir");
+        assert_eq!(huge_page_mode(empty.path()), None);
+    }
+
+    /// The option at `MI_OPTION_ALLOW_THP` is `allow_thp`: the last of
+    /// mimalloc's table, on by default on Linux, after `generic_collect`
+    /// (default 10,000), as in mimalloc.h. Read before any run sets it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn allow_thp_option_is_where_mimalloc_keeps_it() {
+        if std::env::var_os("MIMALLOC_ALLOW_THP").is_some()
+            || std::env::var_os("MIMALLOC_GENERIC_COLLECT").is_some()
+        {
+            eprintln!("skipped: a mimalloc variable is set");
+            return;
+        }
+        // SAFETY: reading options only.
+        #[allow(unsafe_code)]
+        let (before, at) = unsafe {
+            (
+                libmimalloc_sys::mi_option_get(MI_OPTION_ALLOW_THP - 1),
+                libmimalloc_sys::mi_option_get(MI_OPTION_ALLOW_THP),
+            )
+        };
+        assert_eq!((before, at), (10_000, 1));
+    }
+
+    /// mimalloc's first arena is there (the test harness has allocated),
+    /// and the declaration of `mi_arena_area` reads it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn first_arena_has_an_area() {
+        let kept: Vec<u64> = (0..1000).collect();
+        let mut size = 0usize;
+        // SAFETY: as in `heap_mappings_in_small_pages`.
+        #[allow(unsafe_code)]
+        let start = unsafe { mi_arena_area(1, &mut size) };
+        assert!(!start.is_null());
+        assert!(size >= 1 << 20, "{size}");
+        assert_eq!(kept.len(), 1000);
     }
 
     #[test]
