@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::error::GeoError;
 use super::record::GeoRecord;
 use super::special_range::SpecialRange;
+use super::v4_table::V4Table;
 
 /// Built by scripts/build-geo-db.sh from ip-location-db (see data/geo/SOURCES.md).
 static EMBEDDED_DB: &[u8] = include_bytes!("../../data/geo/callpath-geo.mmdb");
@@ -152,6 +153,10 @@ impl OpenDb {
 pub struct GeoDb {
     dbs: Vec<OpenDb>,
     lookups: AtomicU64,
+    /// The embedded database's IPv4 networks as a flat table, when it is
+    /// the only database (user databases are asked first: their networks
+    /// are not in it).
+    v4_table: Option<V4Table>,
 }
 
 impl std::fmt::Debug for GeoDb {
@@ -168,6 +173,7 @@ impl GeoDb {
         Ok(GeoDb {
             dbs: vec![embedded_db()?],
             lookups: AtomicU64::new(0),
+            v4_table: V4Table::embedded(),
         })
     }
 
@@ -180,6 +186,7 @@ impl GeoDb {
         Ok(GeoDb {
             dbs,
             lookups: AtomicU64::new(0),
+            v4_table: None,
         })
     }
 
@@ -280,6 +287,11 @@ impl GeoDb {
         self.lookups.load(Ordering::Relaxed)
     }
 
+    /// The flat IPv4 table, where the embedded database answers alone.
+    pub fn v4_table(&self) -> Option<&V4Table> {
+        self.v4_table.as_ref()
+    }
+
     /// The databases in order of preference.
     pub fn sources(&self) -> Vec<DbInfo> {
         self.dbs.iter().map(|d| d.info.clone()).collect()
@@ -315,6 +327,12 @@ fn merge(answer: &mut GeoAnswer, rec: GeoRecord) -> bool {
         _ => {}
     }
     used
+}
+
+/// The embedded database's bytes, for tests that read it directly.
+#[cfg(test)]
+pub(super) fn embedded_bytes() -> &'static [u8] {
+    EMBEDDED_DB
 }
 
 fn embedded_db() -> Result<OpenDb, GeoError> {

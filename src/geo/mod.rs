@@ -14,6 +14,7 @@ mod operators;
 mod record;
 mod resolver;
 mod special_range;
+mod v4_table;
 
 #[cfg(test)]
 mod test_mmdb;

@@ -43,12 +43,18 @@ pub struct GeoResolver {
     /// range alone: a capture's multicast and broadcast far ends are many
     /// (a sixth of the reference capture's flows) and need no lookup.
     specials: Mutex<Vec<(SpecialRange, Arc<DescribedNetwork>)>>,
-    /// The IPv4 networks looked up so far, by first address: every other
-    /// address of a network gets the same answer without a database
-    /// lookup. Far ends are resolved where flows are classified: the
+    /// The IPv4 networks looked up so far, by first address, where there
+    /// is no flat table (user databases): every other address of a network
+    /// gets the same answer without a database lookup. Far ends are resolved where flows are classified: the
     /// output's thread, and a run's only worker while it keeps up; the two
     /// seldom ask at once, so the lock is hardly contended.
     ranges: Mutex<NetworkRanges>,
+    /// Descriptions by the embedded database's tree record (from its flat
+    /// IPv4 table, `GeoDb::v4_table`): a plain IPv4 far end is described
+    /// by its record's entry, with no lookup and no entry of its own.
+    by_record: DashMap<u32, Arc<DescribedNetwork>, RandomState>,
+    /// Entries in `by_record` (as `cached` for `cache`).
+    record_count: AtomicUsize,
     /// One copy of each name the descriptions hold (countries,
     /// organisations, operators, laws): thousands of networks repeat a few
     /// hundred names.
@@ -89,6 +95,8 @@ impl GeoResolver {
             network_count: AtomicUsize::new(0),
             specials: Mutex::default(),
             ranges: Mutex::new(BTreeMap::new()),
+            by_record: DashMap::default(),
+            record_count: AtomicUsize::new(0),
             names: Mutex::default(),
         }
     }
@@ -105,9 +113,12 @@ impl GeoResolver {
     /// The far end for `ip`; the databases are asked about each network
     /// (IPv4) or address once while it stays cached.
     pub fn resolve(&self, ip: IpAddr) -> FarEnd {
-        // A plain IPv4 address in a network looked up before needs no
-        // entry of its own: most far ends of a capture are found here.
         let v4 = plain_v4(ip);
+        if let Some(far) = v4.and_then(|n| self.table_far_end(ip, n)) {
+            return far;
+        }
+        // With user databases: a plain IPv4 address in a network looked up
+        // before needs no entry of its own either.
         if let Some(known) = v4.and_then(|n| self.known_range(n)) {
             return FarEnd::new(ip, known);
         }
@@ -145,7 +156,11 @@ impl GeoResolver {
 
     /// Uncached description of `ip` (its network's description may be cached).
     pub fn describe(&self, ip: IpAddr) -> FarEnd {
-        if let Some(known) = plain_v4(ip).and_then(|n| self.known_range(n)) {
+        let v4 = plain_v4(ip);
+        if let Some(far) = v4.and_then(|n| self.table_far_end(ip, n)) {
+            return far;
+        }
+        if let Some(known) = v4.and_then(|n| self.known_range(n)) {
             return FarEnd::new(ip, known);
         }
         self.look_up(ip).0
@@ -181,6 +196,34 @@ impl GeoResolver {
             _ => false,
         };
         (FarEnd::new(ip, described), ranged)
+    }
+
+    /// The far end of the plain IPv4 address `ip` (`n` as a number) from
+    /// the embedded database's flat table, if there is one: described once
+    /// per tree record, from a lookup of the first address met in it.
+    fn table_far_end(&self, ip: IpAddr, n: u32) -> Option<FarEnd> {
+        let record = self.db.v4_table()?.record(n)?;
+        if let Some(known) = self.by_record.get(&record) {
+            return Some(FarEnd::new(ip, Arc::clone(known.value())));
+        }
+        if self.record_count.load(Ordering::Relaxed) >= MAX_NETWORKS {
+            self.by_record.clear();
+            self.record_count.store(0, Ordering::Relaxed);
+        }
+        // The entry holds its shard locked while describing (as in
+        // `resolve`): a record is looked up once.
+        let entry = self.by_record.entry(record);
+        if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
+            self.record_count.fetch_add(1, Ordering::Relaxed);
+        }
+        let described = entry
+            .or_insert_with(|| {
+                let (answer, _) = self.db.lookup_network(ip);
+                Arc::new(DescribedNetwork::new(self.network(&answer)))
+            })
+            .value()
+            .clone();
+        Some(FarEnd::new(ip, described))
     }
 
     /// The far end `ip` of the special-purpose `range` (no IPv4 inside).

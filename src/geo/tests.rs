@@ -478,10 +478,57 @@ fn teams_relay_in_the_corpus_with_embedded_and_user_databases() {
 /// lookup of their own would give, and the networks save lookups.
 #[test]
 fn network_cache_answers_as_a_lookup_would() {
-    let cached = resolver();
+    let addresses = cache_test_addresses();
+    // The embedded database alone (its flat IPv4 table), and the same
+    // bytes as a user's file (remembered network ranges).
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_db(
+        &dir,
+        "copy.mmdb",
+        super::database::embedded_bytes().to_vec(),
+    );
+    let from_file = || {
+        GeoResolver::new(
+            GeoDb::open(std::slice::from_ref(&file)).unwrap(),
+            Operators::embedded().unwrap(),
+            Jurisdictions::embedded().unwrap(),
+        )
+    };
+    assert!(resolver().db().v4_table().is_some());
+    assert!(from_file().db().v4_table().is_none());
+    let makers: [&dyn Fn() -> GeoResolver; 2] = [&resolver, &from_file];
+    for make in makers {
+        let cached = make();
+        for &ip in &addresses {
+            let fresh = make().describe(ip);
+            // `describe`: past the per-address cache, to the networks'.
+            let got = cached.describe(ip);
+            assert_eq!(got.described.network, fresh.described.network, "{ip}");
+            assert_eq!(got.summary(), fresh.summary(), "{ip}");
+        }
+        assert!(
+            cached.db().lookups() < addresses.len() as u64,
+            "{} lookups for {} addresses",
+            cached.db().lookups(),
+            addresses.len()
+        );
+    }
+    // Both ways give one answer (but for the database's name).
+    let (table, ranges) = (resolver(), from_file());
+    for &ip in &addresses {
+        let mut a = table.resolve(ip).described.network.clone();
+        let mut b = ranges.resolve(ip).described.network.clone();
+        (a.source, b.source) = (None, None);
+        assert_eq!(a, b, "{ip}");
+    }
+}
+
+/// Blocks inside wide networks, blocks split into small networks, special
+/// ranges inside ordinary /16s (192.0.2.0/24, 198.51.100.0/24); in both
+/// orders: a wide network first, then the narrow ones inside it, and the
+/// other way round.
+fn cache_test_addresses() -> Vec<IpAddr> {
     let mut addresses = Vec::new();
-    // Blocks inside wide networks, blocks split into small networks,
-    // special ranges inside ordinary /16s (192.0.2.0/24, 198.51.100.0/24).
     for (a, b) in [
         (52, 114),
         (8, 8),
@@ -497,21 +544,7 @@ fn network_cache_answers_as_a_lookup_would() {
             }
         }
     }
-    // Both orders: a wide network first, then the narrow ones inside it,
-    // and the other way round.
     let reversed: Vec<IpAddr> = addresses.iter().rev().copied().collect();
     addresses.extend(reversed);
-    for &ip in &addresses {
-        let fresh = resolver().describe(ip);
-        // `describe`: past the per-address cache, to the networks'.
-        let got = cached.describe(ip);
-        assert_eq!(got.described.network, fresh.described.network, "{ip}");
-        assert_eq!(got.summary(), fresh.summary(), "{ip}");
-    }
-    assert!(
-        cached.db().lookups() < addresses.len() as u64,
-        "{} lookups for {} addresses",
-        cached.db().lookups(),
-        addresses.len()
-    );
+    addresses
 }
