@@ -6,6 +6,7 @@
 //! data there; `GeoResolver` combines them into a cached `FarEnd` per address. Nothing here
 //! sends a packet.
 
+mod bounded_cache;
 mod database;
 mod error;
 pub mod far_end;

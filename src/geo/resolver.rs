@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use dashmap::DashMap;
 use foldhash::fast::RandomState;
 
+use super::bounded_cache::BoundedCache;
 use super::database::{GeoAnswer, GeoDb};
 use super::error::GeoError;
 use super::far_end::{DescribedNetwork, FarEnd, Network};
@@ -31,10 +32,7 @@ pub struct GeoResolver {
     jurisdictions: Jurisdictions,
     /// Far ends outside the IPv4 ranges below: IPv6 (NAT64 included) and
     /// addresses in no network of the databases.
-    cache: DashMap<IpAddr, FarEnd, RandomState>,
-    /// Entries in `cache`, kept beside it: asking a `DashMap` its length
-    /// locks every shard, and every finished flow resolves its far end.
-    cached: AtomicUsize,
+    cache: BoundedCache<IpAddr, FarEnd>,
     /// Descriptions by database answer: many addresses share a network.
     networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
     /// Entries in `networks` (as `cached` for `cache`).
@@ -52,9 +50,7 @@ pub struct GeoResolver {
     /// Descriptions by the embedded database's tree record (from its flat
     /// IPv4 table, `GeoDb::v4_table`): a plain IPv4 far end is described
     /// by its record's entry, with no lookup and no entry of its own.
-    by_record: DashMap<u32, Arc<DescribedNetwork>, RandomState>,
-    /// Entries in `by_record` (as `cached` for `cache`).
-    record_count: AtomicUsize,
+    by_record: BoundedCache<u32, Arc<DescribedNetwork>>,
     /// One copy of each name the descriptions hold (countries,
     /// organisations, operators, laws): thousands of networks repeat a few
     /// hundred names.
@@ -89,14 +85,12 @@ impl GeoResolver {
             db,
             operators,
             jurisdictions,
-            cache: DashMap::default(),
-            cached: AtomicUsize::new(0),
+            cache: BoundedCache::new(MAX_CACHED),
             networks: DashMap::default(),
             network_count: AtomicUsize::new(0),
             specials: Mutex::default(),
             ranges: Mutex::new(BTreeMap::new()),
-            by_record: DashMap::default(),
-            record_count: AtomicUsize::new(0),
+            by_record: BoundedCache::new(MAX_NETWORKS),
             names: Mutex::default(),
         }
     }
@@ -131,7 +125,7 @@ impl GeoResolver {
             }
         }
         if let Some(known) = self.cache.get(&ip) {
-            return known.value().clone();
+            return known;
         }
         if v4.is_some() {
             // Its network is remembered as a range now, unless the
@@ -140,18 +134,8 @@ impl GeoResolver {
                 return far;
             }
         }
-        if self.cached.load(Ordering::Relaxed) >= MAX_CACHED {
-            self.cache.clear();
-            self.cached.store(0, Ordering::Relaxed);
-        }
-        // The entry holds its shard locked while describing, so concurrent
-        // callers for the same address wait instead of looking it up twice.
-        let entry = self.cache.entry(ip);
-        if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
-            self.cached.fetch_add(1, Ordering::Relaxed);
-        }
         // No known range held it (above), so this goes to the databases.
-        entry.or_insert_with(|| self.look_up(ip).0).value().clone()
+        self.cache.get_or_insert_with(ip, || self.look_up(ip).0)
     }
 
     /// Uncached description of `ip` (its network's description may be cached).
@@ -203,26 +187,10 @@ impl GeoResolver {
     /// per tree record, from a lookup of the first address met in it.
     fn table_far_end(&self, ip: IpAddr, n: u32) -> Option<FarEnd> {
         let record = self.db.v4_table()?.record(n)?;
-        if let Some(known) = self.by_record.get(&record) {
-            return Some(FarEnd::new(ip, Arc::clone(known.value())));
-        }
-        if self.record_count.load(Ordering::Relaxed) >= MAX_NETWORKS {
-            self.by_record.clear();
-            self.record_count.store(0, Ordering::Relaxed);
-        }
-        // The entry holds its shard locked while describing (as in
-        // `resolve`): a record is looked up once.
-        let entry = self.by_record.entry(record);
-        if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
-            self.record_count.fetch_add(1, Ordering::Relaxed);
-        }
-        let described = entry
-            .or_insert_with(|| {
-                let (answer, _) = self.db.lookup_network(ip);
-                Arc::new(DescribedNetwork::new(self.network(&answer)))
-            })
-            .value()
-            .clone();
+        let described = self.by_record.get_or_insert_with(record, || {
+            let (answer, _) = self.db.lookup_network(ip);
+            Arc::new(DescribedNetwork::new(self.network(&answer)))
+        });
         Some(FarEnd::new(ip, described))
     }
 
@@ -322,6 +290,6 @@ impl GeoResolver {
 
     /// Distinct addresses resolved and cached.
     pub fn cached(&self) -> usize {
-        self.cached.load(Ordering::Relaxed)
+        self.cache.len()
     }
 }
