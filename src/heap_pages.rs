@@ -18,8 +18,9 @@
 //! written), and each 2 MiB of the file would take 512 page-table entries
 //! to map ahead and to release behind: bench capture in 2 MiB folios,
 //! paired one-thread rounds 0.975 and 0.952 (90 %: 0.956-0.981 and
-//! 0.928-0.982, 21 each) of the switch's time. So the heap's own mappings are marked instead, where the kernel
-//! gives huge pages only to memory that asks (`madvise` mode).
+//! 0.928-0.982, 21 each) of the switch's time. So the heap's own mappings
+//! are marked instead where the kernel gives huge pages only to memory
+//! that asks (`madvise` mode).
 
 use std::path::Path;
 

@@ -35,17 +35,19 @@ pub struct GeoResolver {
     cache: BoundedCache<IpAddr, FarEnd>,
     /// Descriptions by database answer: many addresses share a network.
     networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
-    /// Entries in `networks` (as `cached` for `cache`).
+    /// Entries in `networks`, kept beside it (asking a `DashMap` its
+    /// length locks every shard).
     network_count: AtomicUsize,
     /// The description of each special-purpose range, which depends on the
     /// range alone: a capture's multicast and broadcast far ends are many
     /// (a sixth of the reference capture's flows) and need no lookup.
     specials: Mutex<Vec<(SpecialRange, Arc<DescribedNetwork>)>>,
     /// The IPv4 networks looked up so far, by first address, where there
-    /// is no flat table (user databases): every other address of a network
-    /// gets the same answer without a database lookup. Far ends are resolved where flows are classified: the
-    /// output's thread, and a run's only worker while it keeps up; the two
-    /// seldom ask at once, so the lock is hardly contended.
+    /// is no flat table (user databases): every other address of a
+    /// network gets the same answer without a database lookup. Far ends
+    /// are resolved where flows are classified: the output's thread, and a
+    /// run's only worker while it keeps up; the two seldom ask at once, so
+    /// the lock is hardly contended.
     ranges: Mutex<NetworkRanges>,
     /// Descriptions by the embedded database's tree record (from its flat
     /// IPv4 table, `GeoDb::v4_table`): a plain IPv4 far end is described
