@@ -18,6 +18,8 @@ bin=${CALLPATH_BIN:-$root/target/release/callpath}
 # The kit's own directory may be read-only: build its floor program here.
 export FLOOR_TARGET_DIR=${FLOOR_TARGET_DIR:-$root/target/bench-floor}
 bash "$kit/compare.sh" "$pcap" "$bin" "$runs"
+# The page cache's folios move every program's time (see page-cache.sh).
+bash "$root/benches/page-cache.sh" "$pcap"
 # Anonymous memory (heap) of callpath at its peak.
 peak=$(bash "$root/benches/peak-rss.sh" "$bin" analyze --format ndjson --threads 1 "$pcap")
 echo "callpath peak RssAnon: $((peak / 1024)) MiB"
