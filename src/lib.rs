@@ -7,9 +7,9 @@
 //! `report` (table, json, ndjson, csv).
 //!
 //! The library never prints and never exits; it returns typed errors.
-// mmap of capture files (memmap2's API) and the processor's prefetch hint
-// (`prefetch.rs`) are the places that need `unsafe`; it is allowed locally
-// there with the reason beside it.
+// mmap of capture files (memmap2's API), the processor's prefetch hint
+// (`prefetch.rs`) and streaming stores (`streamed_batch.rs`) are the places
+// that need `unsafe`; it is allowed locally there with the reason beside it.
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -33,3 +33,4 @@ mod hex_text;
 mod prefetch;
 pub mod report;
 pub mod shared_texts;
+mod streamed_batch;

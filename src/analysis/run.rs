@@ -38,6 +38,7 @@ use crate::report::flow_record::{FlowRecord, FlowRecordType};
 use crate::report::live_status::LiveStatus;
 use crate::report::summary::InputReport;
 use crate::report::{CaptureStats, RecordSink, Summary};
+use crate::streamed_batch::StreamedBatch;
 
 /// Progress of reading inputs, for a progress bar. The library never draws
 /// anything itself.
@@ -363,8 +364,10 @@ impl Analysis {
                 }));
             }
             drop(report_tx);
-            let mut batches: Vec<Vec<WorkItem<'_>>> =
-                (0..count).map(|_| Vec::with_capacity(BATCH)).collect();
+            // Streamed: see `StreamedBatch`.
+            let mut batches: Vec<StreamedBatch<WorkItem<'_>>> = (0..count)
+                .map(|_| StreamedBatch::new(Vec::with_capacity(BATCH)))
+                .collect();
             let next_batch = || {
                 spare_rx
                     .try_recv()
@@ -387,7 +390,7 @@ impl Analysis {
                     {
                         batch.push(item);
                         if batch.len() >= BATCH {
-                            let full = std::mem::replace(batch, next_batch());
+                            let full = batch.take(next_batch());
                             feed(tx, full, queued, &mut collector);
                             sent = true;
                             if count == 1 {
@@ -407,12 +410,7 @@ impl Analysis {
                 if intake.tick_due(collector.pending()) {
                     for ((batch, tx), queued) in batches.iter_mut().zip(&senders).zip(&queued) {
                         if !batch.is_empty() {
-                            feed(
-                                tx,
-                                std::mem::replace(batch, next_batch()),
-                                queued,
-                                &mut collector,
-                            );
+                            feed(tx, batch.take(next_batch()), queued, &mut collector);
                         }
                         let _ = collector.waiting.send(tx, ToWorker::Tick(intake.now));
                     }
@@ -425,7 +423,7 @@ impl Analysis {
             });
             for (batch, tx) in batches.iter_mut().zip(&senders) {
                 if !batch.is_empty() {
-                    let _ = tx.send(ToWorker::Packets(std::mem::take(batch)));
+                    let _ = tx.send(ToWorker::Packets(batch.take(Vec::new())));
                 }
             }
             drop(senders);
