@@ -51,8 +51,7 @@ impl<T: Copy> StreamedBatch<T> {
 
     #[cfg(target_arch = "x86_64")]
     fn stream(&mut self, item: T) {
-        use std::arch::x86_64::_mm_stream_si64;
-        const WORD: usize = std::mem::size_of::<i64>();
+        const WORD: usize = std::mem::size_of::<u64>();
         let len = self.items.len();
         let words = std::mem::size_of::<T>() / WORD;
         // Whole words only; an item with a tail or a looser alignment is
@@ -61,22 +60,32 @@ impl<T: Copy> StreamedBatch<T> {
             self.items.push(item);
             return;
         }
-        let source = std::ptr::from_ref(&item).cast::<i64>();
+        let source = std::ptr::from_ref(&item).cast::<u64>();
         // SAFETY: `len < capacity` (checked by `push`), so the slot at `len`
         // lies within the allocation and is not yet part of the `Vec`; it
         // is `align_of::<T>() >= 8` aligned and `size_of::<T>()` bytes
         // long, a whole number of words (checked above), so every word
         // written and every word read from `item` is in bounds and
-        // aligned. `T: Copy`, so a bitwise copy is a valid `T` and nothing
-        // needs dropping. `set_len` then covers a slot fully written.
-        // Other threads see the items only after `into_vec`, and the fence
-        // of `drop` orders the streamed stores before the hand-over, as the
-        // intrinsic requires; this thread reads only the length meanwhile.
+        // aligned. The words are copied by the assembly, not read into
+        // Rust integers: an item's padding bytes may be uninitialised, and
+        // the copy keeps them as they are. `T: Copy`, so a bitwise copy is
+        // a valid `T` and nothing needs dropping. `set_len` then covers a
+        // slot fully written. Other threads see the items only after
+        // `into_vec`, and the fence of `drop` orders the streamed stores
+        // before the hand-over; this thread reads only the length
+        // meanwhile.
         #[allow(unsafe_code)]
         unsafe {
-            let slot = self.items.as_mut_ptr().add(len).cast::<i64>();
+            let slot = self.items.as_mut_ptr().add(len).cast::<u64>();
             for word in 0..words {
-                _mm_stream_si64(slot.add(word), source.add(word).read());
+                std::arch::asm!(
+                    "mov {word}, qword ptr [{from}]",
+                    "movnti qword ptr [{to}], {word}",
+                    from = in(reg) source.add(word),
+                    to = in(reg) slot.add(word),
+                    word = out(reg) _,
+                    options(nostack, preserves_flags),
+                );
             }
             self.items.set_len(len + 1);
         }
