@@ -4,7 +4,7 @@
 //! store must first take each line back from that core, a wait of its own
 //! for every line. Where the two cores share no cache (processors on
 //! different dies, as a virtual machine's two processors are from time to
-//! time), those waits took a quarter of a two-thread run. Streaming stores
+//! time), those waits took about a fifth of a two-thread run. Streaming stores
 //! write around the caches without waiting for the line.
 
 /// A `Vec` being filled with streaming stores. Its items cannot be read
