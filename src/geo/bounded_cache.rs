@@ -36,12 +36,24 @@ impl<K: Eq + Hash, V: Clone> BoundedCache<K, V> {
     /// shard locked while `make` runs, so concurrent callers for the same
     /// key wait instead of making it twice.
     pub fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> V) -> V {
+        self.get_or_insert_with_then(key, make, || {})
+    }
+
+    /// `get_or_insert_with` that calls `started_over` when the cache is
+    /// emptied to make room (for what must be forgotten along with it).
+    pub fn get_or_insert_with_then(
+        &self,
+        key: K,
+        make: impl FnOnce() -> V,
+        started_over: impl FnOnce(),
+    ) -> V {
         if let Some(known) = self.get(&key) {
             return known;
         }
         if self.count.load(Ordering::Relaxed) >= self.max {
             self.map.clear();
             self.count.store(0, Ordering::Relaxed);
+            started_over();
         }
         let entry = self.map.entry(key);
         if matches!(entry, dashmap::mapref::entry::Entry::Vacant(_)) {
@@ -76,5 +88,11 @@ mod tests {
         // Full at 3: cleared, then the new key.
         assert_eq!((cache.len(), cache.get(&1)), (1, None));
         assert_eq!(cache.get(&4), Some(40));
+        let mut starts = 0;
+        for key in [4, 5, 6, 7] {
+            cache.get_or_insert_with_then(key, || key * 10, || starts += 1);
+        }
+        // 4 was there; 5 and 6 fill it to 3; 7 starts it over.
+        assert_eq!((starts, cache.len(), cache.get(&7)), (1, 1, Some(70)));
     }
 }

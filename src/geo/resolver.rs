@@ -2,11 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-
-use dashmap::DashMap;
-use foldhash::fast::RandomState;
 
 use super::bounded_cache::BoundedCache;
 use super::database::{GeoAnswer, GeoDb};
@@ -34,10 +30,7 @@ pub struct GeoResolver {
     /// addresses in no network of the databases.
     cache: BoundedCache<IpAddr, FarEnd>,
     /// Descriptions by database answer: many addresses share a network.
-    networks: DashMap<GeoAnswer, Arc<DescribedNetwork>, RandomState>,
-    /// Entries in `networks`, kept beside it (asking a `DashMap` its
-    /// length locks every shard).
-    network_count: AtomicUsize,
+    networks: BoundedCache<GeoAnswer, Arc<DescribedNetwork>>,
     /// The description of each special-purpose range, which depends on the
     /// range alone: a capture's multicast and broadcast far ends are many
     /// (a sixth of the reference capture's flows) and need no lookup.
@@ -88,8 +81,7 @@ impl GeoResolver {
             operators,
             jurisdictions,
             cache: BoundedCache::new(MAX_CACHED),
-            networks: DashMap::default(),
-            network_count: AtomicUsize::new(0),
+            networks: BoundedCache::new(MAX_NETWORKS),
             specials: Mutex::default(),
             ranges: Mutex::new(BTreeMap::new()),
             by_record: BoundedCache::new(MAX_NETWORKS),
@@ -158,25 +150,17 @@ impl GeoResolver {
     fn look_up(&self, ip: IpAddr) -> (FarEnd, bool) {
         let v4 = plain_v4(ip);
         let (answer, prefix) = self.db.lookup_network(ip);
-        if self.network_count.load(Ordering::Relaxed) >= MAX_NETWORKS
-            && !self.networks.contains_key(&answer)
-        {
-            self.networks.clear();
-            self.network_count.store(0, Ordering::Relaxed);
+        let describe = || Arc::new(DescribedNetwork::new(self.network(&answer)));
+        // The ranges hold descriptions too: forgotten with the networks, so
+        // that they stay within this cache's bound.
+        let forget_ranges = || {
             if let Ok(mut ranges) = self.ranges.lock() {
                 ranges.clear();
             }
-        }
-        let described = match self.networks.get(&answer) {
-            Some(d) => Arc::clone(d.value()),
-            None => {
-                let d = Arc::new(DescribedNetwork::new(self.network(&answer)));
-                if self.networks.insert(answer, Arc::clone(&d)).is_none() {
-                    self.network_count.fetch_add(1, Ordering::Relaxed);
-                }
-                d
-            }
         };
+        let described =
+            self.networks
+                .get_or_insert_with_then(answer.clone(), describe, forget_ranges);
         let ranged = match (v4, prefix) {
             (Some(n), Some(p)) => self.remember_range(network_bounds(n, p), &described),
             _ => false,
