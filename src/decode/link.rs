@@ -6,9 +6,11 @@ use std::net::IpAddr;
 use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
+use super::tunnel::{self, Inner};
 use crate::capture::LinkType;
 
-/// How many IP-in-IP layers callpath unwraps (4in4, 6in4, 4in6, 6in6).
+/// How many tunnel layers callpath unwraps (IP in IP: 4in4, 6in4, 4in6,
+/// 6in6; and those of `tunnel`).
 const MAX_TUNNEL_DEPTH: u8 = 2;
 
 /// Decodes one captured frame of the given link type.
@@ -23,12 +25,26 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
         // The 4-byte address family says v4 or v6; the version nibble of the
         // IP header says the same thing in a byte-order-independent way.
         LinkType::Null | LinkType::Loop => return from_ip(data.get(4..).unwrap_or(&[]), 0),
-        LinkType::Ppp => return from_ppp(data),
+        LinkType::Ppp => return from_ppp(data, 0),
         LinkType::Unsupported(_) => return Decoded::Skipped(SkipReason::UnsupportedLinkType),
     };
     match (data.get(type_at..type_at + 2), data.get(payload_at..)) {
-        (Some(&[hi, lo]), Some(rest)) => from_ether_type(u16::from_be_bytes([hi, lo]), rest),
+        (Some(&[hi, lo]), Some(rest)) => from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0),
         _ => Decoded::Skipped(SkipReason::Truncated),
+    }
+}
+
+/// Decodes what a tunnel carries, `depth` tunnels down.
+fn from_inner(inner: Inner<'_>, depth: u8) -> Decoded<'_> {
+    match inner {
+        Inner::Ip(ip) => from_ip(ip, depth),
+        Inner::Ppp(ppp) => from_ppp(ppp, depth),
+        Inner::Ethernet(frame) => match (frame.get(12..14), frame.get(14..)) {
+            (Some(&[hi, lo]), Some(rest)) => {
+                from_ether_type(u16::from_be_bytes([hi, lo]), rest, depth)
+            }
+            _ => Decoded::Skipped(SkipReason::Truncated),
+        },
     }
 }
 
@@ -40,7 +56,7 @@ const MAX_MPLS_LABELS: usize = 8;
 /// Decodes what follows an EtherType: VLAN tags and IP through etherparse,
 /// MPLS label stacks (which etherparse does not know) by popping labels
 /// down to the bottom of the stack and reading IP by its version nibble.
-fn from_ether_type(ether_type: u16, rest: &[u8]) -> Decoded<'_> {
+fn from_ether_type(ether_type: u16, rest: &[u8], depth: u8) -> Decoded<'_> {
     if MPLS.contains(&ether_type) {
         let mut body = rest;
         for _ in 0..MAX_MPLS_LABELS {
@@ -49,7 +65,7 @@ fn from_ether_type(ether_type: u16, rest: &[u8]) -> Decoded<'_> {
             };
             body = after;
             if label[2] & 0x01 != 0 {
-                return from_ip(body, 0);
+                return from_ip(body, depth);
             }
         }
         return Decoded::Skipped(SkipReason::Malformed);
@@ -59,7 +75,7 @@ fn from_ether_type(ether_type: u16, rest: &[u8]) -> Decoded<'_> {
     }
     from_sliced(
         &LaxSlicedPacket::from_ether_type(EtherType(ether_type), rest),
-        0,
+        depth,
     )
 }
 
@@ -177,10 +193,11 @@ fn plain_transport<'a>(
     };
     match protocol {
         17 => {
-            // UDP whose length field matches the datagram exactly, and not GTP-U.
+            // UDP whose length field matches the datagram exactly, and not
+            // a tunnel's.
             if usize::from(port(4)?) != payload.len()
-                || view.src_port == GTP_U_PORT
-                || view.dst_port == GTP_U_PORT
+                || tunnel::is_udp_tunnel_port(view.src_port)
+                || tunnel::is_udp_tunnel_port(view.dst_port)
             {
                 return None;
             }
@@ -202,14 +219,17 @@ fn plain_transport<'a>(
     Some(view)
 }
 
-/// PPP (RFC 1661): optional FF 03 address/control, then a 2-byte protocol.
-fn from_ppp(data: &[u8]) -> Decoded<'_> {
+/// PPP (RFC 1661): optional FF 03 address/control, then the protocol: 2
+/// bytes, or 1 when compressed (an odd first byte; PPTP links negotiate it).
+fn from_ppp(data: &[u8], depth: u8) -> Decoded<'_> {
     let body = match data {
         [0xff, 0x03, rest @ ..] => rest,
         other => other,
     };
     match body {
-        [0x00, 0x21, ip @ ..] | [0x00, 0x57, ip @ ..] => from_ip(ip, 0),
+        [0x00, 0x21, ip @ ..] | [0x00, 0x57, ip @ ..] | [0x21, ip @ ..] | [0x57, ip @ ..] => {
+            from_ip(ip, depth)
+        }
         [] | [_] => Decoded::Skipped(SkipReason::Truncated),
         _ => Decoded::Skipped(SkipReason::NotIp),
     }
@@ -279,12 +299,15 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         }
     };
     let proto = payload.ip_number;
-    // IP-in-IP tunnels: analyse the inner packet, as the flows live there.
-    if (proto == IpNumber::IPV4 || proto == IpNumber::IPV6)
-        && fragment == Fragment::Whole
-        && depth < MAX_TUNNEL_DEPTH
-    {
-        if let Decoded::Packet(inner) = from_ip(payload.payload, depth + 1) {
+    // IP-in-IP and GRE tunnels: analyse the inner packet, as the flows live
+    // there (the outer one stays when the inner one does not decode).
+    if fragment == Fragment::Whole && depth < MAX_TUNNEL_DEPTH {
+        let inner = match proto {
+            IpNumber::IPV4 | IpNumber::IPV6 => Some(Inner::Ip(payload.payload)),
+            IpNumber::GRE => tunnel::inside_gre(payload.payload),
+            _ => None,
+        };
+        if let Some(Decoded::Packet(inner)) = inner.map(|i| from_inner(i, depth + 1)) {
             return Decoded::Packet(inner);
         }
     }
@@ -295,14 +318,14 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             view.src_port = udp.source_port();
             view.dst_port = udp.destination_port();
             view.payload = udp.payload();
-            // Mobile captures: user traffic inside GTP-U (3GPP TS 29.281).
-            if (view.src_port == GTP_U_PORT || view.dst_port == GTP_U_PORT)
-                && depth < MAX_TUNNEL_DEPTH
+            // Mobile cores (GTP-U), cloud mirrors (VXLAN, Geneve), Teredo.
+            if depth < MAX_TUNNEL_DEPTH
+                && (tunnel::is_udp_tunnel_port(view.src_port)
+                    || tunnel::is_udp_tunnel_port(view.dst_port))
             {
-                if let Some(inner) = gtp_u_payload(view.payload) {
-                    if let Decoded::Packet(p) = from_ip(inner, depth + 1) {
-                        return Decoded::Packet(p);
-                    }
+                let inner = tunnel::inside_udp(view.src_port, view.dst_port, view.payload);
+                if let Some(Decoded::Packet(p)) = inner.map(|i| from_inner(i, depth + 1)) {
+                    return Decoded::Packet(p);
                 }
             }
         }
@@ -329,40 +352,6 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         }
     }
     Decoded::Packet(view)
-}
-
-/// GTP-U's registered UDP port (3GPP TS 29.281).
-const GTP_U_PORT: u16 = 2152;
-
-/// The user packet inside a GTPv1-U G-PDU: an 8-byte header, 4 more bytes
-/// when any of the E/S/PN flags is set, then extension headers (each a
-/// length in 4-byte units, content, and the next type; 0 ends the chain).
-fn gtp_u_payload(p: &[u8]) -> Option<&[u8]> {
-    let (&flags, rest) = p.split_first()?;
-    let (&message_type, _) = rest.split_first()?;
-    // Version 1, protocol type GTP, message type 255 (G-PDU).
-    if flags & 0xf0 != 0x30 || message_type != 0xff {
-        return None;
-    }
-    let mut at = 8usize;
-    if flags & 0x07 != 0 {
-        at = 12;
-        if flags & 0x04 != 0 {
-            let mut next = *p.get(11)?;
-            let mut hops = 0;
-            while next != 0 {
-                let units = usize::from(*p.get(at)?);
-                if units == 0 || hops > 8 {
-                    return None;
-                }
-                at += units * 4;
-                next = *p.get(at - 1)?;
-                hops += 1;
-            }
-        }
-    }
-    let inner = p.get(at..)?;
-    matches!(inner.first().map(|b| b >> 4), Some(4) | Some(6)).then_some(inner)
 }
 
 /// Reads ports (and for TCP flags) straight from the first fragment, which

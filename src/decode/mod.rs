@@ -1,9 +1,10 @@
-//! Decoding: link layer → IP (v4/v6, VLAN tags, IP-in-IP) → UDP/TCP, with
+//! Decoding: link layer → IP (v4/v6, VLAN tags, tunnels) → UDP/TCP, with
 //! etherparse's lax slicing so truncated packets still yield what they carry.
 //! The result borrows the frame: no copy, no allocation.
 
 pub mod link;
 pub mod packet;
+pub mod tunnel;
 
 pub use link::decode;
 pub use packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
