@@ -19,6 +19,9 @@ pub enum LinkType {
     LinuxSll,
     /// Linux cooked capture v2 (20-byte header).
     LinuxSll2,
+    /// Apple's PKTAP (macOS `tcpdump -i pktap`, iPhones through `rvictl`):
+    /// a header naming the packet's own link type, then the packet.
+    Pktap,
     Unsupported(i32),
 }
 
@@ -36,6 +39,9 @@ impl LinkType {
             229 => LinkType::RawIpv6,
             113 => LinkType::LinuxSll,
             276 => LinkType::LinuxSll2,
+            // LINKTYPE_PKTAP; 149 is DLT_PKTAP on Darwin (DLT_USER2
+            // elsewhere: its header is checked before it is trusted).
+            258 | 149 => LinkType::Pktap,
             other => LinkType::Unsupported(other),
         }
     }
@@ -52,6 +58,7 @@ impl LinkType {
             LinkType::RawIpv6 => 229,
             LinkType::LinuxSll => 113,
             LinkType::LinuxSll2 => 276,
+            LinkType::Pktap => 258,
             LinkType::Unsupported(c) => c,
         }
     }

@@ -26,11 +26,35 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
         // IP header says the same thing in a byte-order-independent way.
         LinkType::Null | LinkType::Loop => return from_ip(data.get(4..).unwrap_or(&[]), 0),
         LinkType::Ppp => return from_ppp(data, 0),
+        LinkType::Pktap => return from_pktap(data),
         LinkType::Unsupported(_) => return Decoded::Skipped(SkipReason::UnsupportedLinkType),
     };
     match (data.get(type_at..type_at + 2), data.get(payload_at..)) {
         (Some(&[hi, lo]), Some(rest)) => from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0),
         _ => Decoded::Skipped(SkipReason::Truncated),
+    }
+}
+
+/// Apple's PKTAP header (little-endian: its length, at least 108 bytes;
+/// the record type, 1 for a packet; the packet's own link type), then the
+/// packet (tcpdump's print-pktap.c, Wireshark's packet-pktap.c).
+fn from_pktap(data: &[u8]) -> Decoded<'_> {
+    let Some(header) = data.first_chunk::<12>() else {
+        return Decoded::Skipped(SkipReason::Truncated);
+    };
+    let field = |at: usize| {
+        header
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    let (length, record, dlt) = (field(0) as usize, field(4), field(8));
+    let link = i32::try_from(dlt).map_or(LinkType::Unsupported(-1), LinkType::from_code);
+    match data.get(length..) {
+        Some(packet) if length >= 108 && record == 1 && link != LinkType::Pktap => {
+            decode(link, packet)
+        }
+        _ => Decoded::Skipped(SkipReason::UnsupportedLinkType),
     }
 }
 
@@ -644,6 +668,37 @@ mod tests {
             .write(&mut ipip, IpNumber::IPV4, &inner)
             .unwrap();
         expect_udp(decode(LinkType::RawIp, &ipip));
+    }
+
+    #[test]
+    fn pktap_names_the_link_type_of_the_packet_behind_it() {
+        let header = |length: u32, record: u32, dlt: u32| {
+            let mut h = vec![0u8; 108];
+            h[0..4].copy_from_slice(&length.to_le_bytes());
+            h[4..8].copy_from_slice(&record.to_le_bytes());
+            h[8..12].copy_from_slice(&dlt.to_le_bytes());
+            h
+        };
+        let mut raw_ip = header(108, 1, 12);
+        raw_ip.extend_from_slice(&ipv4_udp());
+        expect_udp(decode(LinkType::Pktap, &raw_ip));
+        let mut over_ethernet = header(108, 1, 1);
+        over_ethernet.extend_from_slice(&ethernet(0x0800, &ipv4_udp()));
+        expect_udp(decode(LinkType::Pktap, &over_ethernet));
+        // No packet, a header claiming too little or too much, PKTAP in
+        // PKTAP, a cut header: skipped.
+        for (length, record, dlt) in [(108, 0, 1), (20, 1, 1), (4000, 1, 1), (108, 1, 258)] {
+            let mut frame = header(length, record, dlt);
+            frame.extend_from_slice(&ethernet(0x0800, &ipv4_udp()));
+            assert!(matches!(
+                decode(LinkType::Pktap, &frame),
+                Decoded::Skipped(_)
+            ));
+        }
+        assert!(matches!(
+            decode(LinkType::Pktap, &[108, 0, 0]),
+            Decoded::Skipped(SkipReason::Truncated)
+        ));
     }
 
     #[test]

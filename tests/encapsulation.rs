@@ -1,6 +1,7 @@
 //! Traffic seen through a tunnel (a cloud mirror's VXLAN, GRE, a Teredo
-//! client) is analysed as the flows it carries: the same calls, flows and
-//! verdicts as the traffic without the tunnel.
+//! client) or behind an extra capture header (Apple's PKTAP) is analysed
+//! as the flows it carries: the same calls, flows and verdicts as the
+//! traffic without them.
 
 mod common;
 
@@ -28,9 +29,11 @@ fn records(pcap: &[u8]) -> Vec<(&[u8], &[u8])> {
     out
 }
 
-/// The sample with every frame wrapped by `wrap`, record lengths adjusted.
-fn rewrap(pcap: &[u8], wrap: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
-    let mut out = pcap[..24].to_vec();
+/// The sample with every frame wrapped by `wrap`, record lengths adjusted,
+/// as a capture of link type `link`.
+fn rewrap(pcap: &[u8], link: u32, wrap: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let mut out = pcap[..20].to_vec();
+    out.extend_from_slice(&link.to_le_bytes());
     for (header, frame) in records(pcap) {
         let wrapped = wrap(frame);
         let grown = (wrapped.len() - frame.len()) as u32;
@@ -119,9 +122,44 @@ fn a_call_through_vxlan_or_gre_reads_as_the_call_itself() {
         );
         for (tunnel, wrap) in [("vxlan", vxlan as fn(&[u8]) -> Vec<u8>), ("gre", gre)] {
             let name = format!("{tunnel}-{sample}");
-            let got = essentials(&analyze_bytes(dir.path(), &name, &rewrap(&plain, wrap)));
+            let got = essentials(&analyze_bytes(dir.path(), &name, &rewrap(&plain, 1, wrap)));
             assert_eq!(got, expected, "{name}");
         }
+    }
+}
+
+/// `frame` behind a PKTAP header as macOS writes it (108 bytes, little
+/// endian: length, record type 1, the frame's link type 1, Ethernet; the
+/// interface and the sending process's name).
+fn pktap(frame: &[u8]) -> Vec<u8> {
+    let mut header = vec![0u8; 108];
+    header[0] = 108;
+    header[4] = 1;
+    header[8] = 1;
+    header[12..15].copy_from_slice(b"en0");
+    header[56..64].copy_from_slice(b"WhatsApp");
+    header.extend_from_slice(frame);
+    header
+}
+
+#[test]
+fn a_call_captured_with_pktap_headers_reads_as_the_call_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = std::fs::read(repo().join("samples/direct-call.pcap")).unwrap();
+    let expected = essentials(&analyze_bytes(dir.path(), "plain.pcap", &plain));
+    assert!(
+        expected.iter().any(|l| l.starts_with("call")),
+        "{expected:?}"
+    );
+    // LINKTYPE_PKTAP, and Darwin's own number for it.
+    for link in [258, 149] {
+        let name = format!("pktap-{link}.pcap");
+        let got = essentials(&analyze_bytes(
+            dir.path(),
+            &name,
+            &rewrap(&plain, link, pktap),
+        ));
+        assert_eq!(got, expected, "{name}");
     }
 }
 
