@@ -134,3 +134,38 @@ fn calls_name_their_relay() {
         }
     }
 }
+
+/// A STUN answer names the public address of whoever asked: a server's
+/// answer to the device names the device's own NAT, and the device's answers
+/// to a peer's checks name the peer's. The evidence must say which.
+#[test]
+fn stun_evidence_says_whose_public_address_it_is() {
+    let mut seen = 0;
+    for cap in captures() {
+        let Ok(meta) = std::fs::read_to_string(cap.with_extension("meta.json")) else {
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        let own = meta["roles"]["nat_wan"]["a"].as_str().unwrap().to_string();
+        let (records, _) = analyze_ndjson(&cap);
+        for flow in records.iter().filter(|r| r["type"] == "flow") {
+            for line in flow["evidence"].as_array().unwrap() {
+                let line = line.as_str().unwrap();
+                for (said, of_device) in [
+                    ("it told the device its public address ", true),
+                    ("telling it that its public address is ", false),
+                ] {
+                    if let Some((_, address)) = line.split_once(said) {
+                        seen += 1;
+                        let ip = endpoint(address).ip().to_string();
+                        assert_eq!(ip == own, of_device, "{}: {line}", cap.display());
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 0 || captures().is_empty(),
+        "no STUN answer in the samples"
+    );
+}

@@ -281,13 +281,19 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         } else {
             "STUN binding (address discovery / keep-alive)"
         };
-        // "{what} with {far}; it told the device its public address {a}"
+        // "{what} with {far}; it told the device its public address {a}",
+        // or the other way round when the device answered the far end's
+        // requests (ICE checks from a peer): then the address is the peer's.
         let mut line = String::with_capacity(128);
         line.push_str(what);
         line.push_str(" with ");
         x.sides.far.push_text(&mut line);
-        if let Some((a, _)) = s.mapped {
-            line.push_str("; it told the device its public address ");
+        if let Some((a, requester_sends)) = s.mapped {
+            line.push_str(if requester_sends == x.sides.local_sends {
+                "; it told the device its public address "
+            } else {
+                "; the device answered its requests, telling it that its public address is "
+            });
             // As `SocketAddr` writes it: a STUN address has no IPv6 scope.
             Endpoint::from(a).push_text(&mut line);
         }
