@@ -88,7 +88,6 @@ install_tools() {
     command -v kamailio >/dev/null || need+=(kamailio)
     command -v baresip >/dev/null || need+=(baresip-core)
     command -v sox >/dev/null || need+=(sox)
-    command -v tcprewrite >/dev/null || need+=(tcpreplay)
     [[ $SCENARIOS == *webrtc* ]] && ! command -v chromium >/dev/null && need+=(chromium)
     command -v ethtool >/dev/null || need+=(ethtool)
     [[ -x $PY ]] || need+=(python3)
@@ -731,16 +730,15 @@ PYEOF
 
 # A copy whose data-centre addresses (203.0.113.0/24) are moved into a real
 # cloud provider's published range: Microsoft's Teams/Skype media range
-# 52.112.0.0/14, as 52.114.77.0/24 (registrar .10, TURN .20). Only IP headers
-# are rewritten (checksums fixed); addresses inside STUN attributes
-# (XOR-RELAYED-ADDRESS, XOR-PEER-ADDRESS), SIP headers and SDP keep 203.0.113.x.
+# 52.112.0.0/14, as 52.114.77.0/24 (registrar .10, TURN .20), in IP headers
+# and inside payloads (STUN address attributes, SIP/SDP/HTTP text, ICMP
+# quotes; checksums and STUN FINGERPRINT recomputed): lab/rewrite-range.py.
 CLOUD_NET=52.114.77.0/24 CLOUD_PREFIX=52.114.77.
 rewrite_copy() {
     local name=$1 dir=$OUT/rewritten
     [[ ${NO_REWRITE:-0} == 1 ]] && return 0
     mkdir -p "$dir"
-    tcprewrite --pnat=203.0.113.0/24:$CLOUD_NET --fixcsum \
-        -i "$OUT/$name.pcap" -o "$dir/$name.pcap"
+    $PY "$HERE/lab/rewrite-range.py" "$OUT/$name.pcap" "$dir/$name.pcap" 203.0.113. "$CLOUD_PREFIX"
     sed "s/203\.0\.113\./$CLOUD_PREFIX/g" "$OUT/$name.truth.jsonl" >"$dir/$name.truth.jsonl"
     $PY - "$OUT/$name.meta.json" "$dir/$name.meta.json" "$CLOUD_PREFIX" <<'PYEOF'
 import json, sys
@@ -750,12 +748,12 @@ txt = json.dumps(m).replace("203.0.113.", pfx)
 m = json.loads(txt)
 m["rewritten"] = {
     "from": "203.0.113.0/24", "to": pfx + "0/24",
-    "tool": "tcprewrite --pnat=203.0.113.0/24:" + pfx + "0/24 --fixcsum",
+    "tool": "samples/lab/rewrite-range.py IN OUT 203.0.113. " + pfx,
     "range_owner": "Microsoft (Teams/Skype media range 52.112.0.0/14, Office 365 endpoint list)",
-    "what": "IPv4 source/destination addresses in IP headers only (and IP/UDP checksums)",
-    "not_rewritten": "addresses inside payloads: STUN XOR-RELAYED-ADDRESS / XOR-PEER-ADDRESS / "
-                     "XOR-MAPPED-ADDRESS, SIP Request-URI/Via/Contact/Record-Route, SDP c=/a=candidate "
-                     "still name 203.0.113.x (and 198.51.100.x / 192.168.x.x, which are unchanged anyway)",
+    "what": "IPv4 addresses in IP headers, in STUN address attributes (FINGERPRINT recomputed), "
+            "in SIP/SDP/HTTP text and in the datagrams ICMP errors quote; IP/UDP/TCP/ICMP checksums",
+    "not_rewritten": "WebSocket frames sent by the browser (masked) and STUN MESSAGE-INTEGRITY "
+                     "(an HMAC under the TURN credentials, left as it was)",
     "note": "the application is unchanged (sip_rtp or webrtc_generic, as in the truth file): a classifier "
             "must not call these flows skype_teams from the address range alone",
 }

@@ -169,3 +169,24 @@ fn stun_evidence_says_whose_public_address_it_is() {
         "no STUN answer in the samples"
     );
 }
+
+/// A cloud-range copy names the data centre by its new addresses only, in
+/// every verdict and piece of evidence: the addresses inside its payloads
+/// (STUN attributes, SIP and SDP) moved with its IP headers.
+#[test]
+fn rewritten_copies_name_only_their_new_range() {
+    for cap in captures() {
+        let Ok(meta) = std::fs::read_to_string(cap.with_extension("meta.json")) else {
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        let Some(old) = meta["rewritten"]["from"].as_str() else {
+            continue;
+        };
+        let old_prefix = old.trim_end_matches("0/24");
+        let out = run(&["analyze", "--format", "ndjson", cap.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let stale: Vec<&str> = text.lines().filter(|l| l.contains(old_prefix)).collect();
+        assert!(stale.is_empty(), "{}: {stale:?}", cap.display());
+    }
+}
