@@ -110,3 +110,24 @@ fn a_host_that_answered_on_an_apps_server_port_names_its_other_connections() {
         );
     }
 }
+
+/// Cloud gaming streams over the same protocols as a call (STUN, RTP from
+/// an ICE-lite server): named by its server's DNS name, it is the
+/// service's stream, not a call relayed by NVIDIA.
+#[test]
+fn a_cloud_gaming_stream_is_not_a_call() {
+    let Some(corpus) = corpus() else { return };
+    let (records, out) = analyze_ndjson(&corpus.join("ndpi/geforcenow.pcapng"));
+    assert!(out.status.success(), "{out:?}");
+    assert!(!records.iter().any(|r| r["type"] == "call"), "{records:?}");
+    let flows: Vec<&serde_json::Value> = records.iter().filter(|r| r["type"] == "flow").collect();
+    assert!(!flows.is_empty());
+    for flow in flows {
+        assert_eq!(flow["app"], "game_streaming", "{flow}");
+        assert_eq!(flow["role"], "other", "{flow}");
+        assert!(
+            flow["evidence"].to_string().contains("not a call"),
+            "{flow}"
+        );
+    }
+}

@@ -58,6 +58,18 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
     let Some(app) = app else {
         return other("no call protocol or call app seen");
     };
+    let signature = x.sigs.app(app.app);
+    if !signature.carries_calls {
+        return FlowVerdict {
+            app: Some(app.app),
+            role: Role::Other,
+            confidence: 0.8,
+            evidence: vec![format!(
+                "{}: {} streams from the vendor's servers; its media are not a call",
+                app.evidence, signature.display_name
+            )],
+        };
+    }
     if app.domain_kind == Some(DomainKind::None) && !has_call_protocol(f) {
         return other(format!(
             "{}: the vendor's content, telemetry or web name, not call traffic",

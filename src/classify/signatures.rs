@@ -76,6 +76,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "other_voip.toml",
         include_str!("../../signatures/other_voip.toml"),
     ),
+    (
+        "game_streaming.toml",
+        include_str!("../../signatures/game_streaming.toml"),
+    ),
 ];
 
 /// Files in `signatures/` that are not app files (other tables, read elsewhere).
@@ -275,6 +279,9 @@ pub struct AppSignature {
     pub always_server_routed: bool,
     /// Why `always_server_routed` is what it is (vendor statement, source).
     pub routing_why: String,
+    /// Whether the app's media are calls: `false` for services that stream
+    /// games or desktops over the same protocols (RTP, STUN, WebRTC).
+    pub carries_calls: bool,
     pub operator_asns: Vec<u32>,
     /// The operator's network also serves its other calling apps (Meta:
     /// WhatsApp, Messenger, Instagram), so an address in `operator_asns`
@@ -300,6 +307,7 @@ static UNKNOWN_APP: LazyLock<AppSignature> = LazyLock::new(|| AppSignature {
     notes: None,
     always_server_routed: false,
     routing_why: String::new(),
+    carries_calls: true,
     operator_asns: Vec::new(),
     operator_shared: false,
     generic: false,
@@ -996,6 +1004,7 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
         vendor: raw.vendor,
         notes: raw.notes,
         always_server_routed: raw.media.always_server_routed,
+        carries_calls: raw.media.calls,
         routing_why: raw.media.why,
         operator_shared: raw.operator_shared,
         generic: raw.generic,

@@ -38,12 +38,20 @@ pub(super) struct RawApp {
     pub payload: Vec<RawPayload>,
 }
 
-/// `[media]`: whether the vendor routes every call through its servers.
+/// `[media]`: whether the vendor routes every call through its servers,
+/// and whether its media are calls at all (`calls = false`: game or
+/// desktop streaming, which uses the same protocols).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMedia {
     pub always_server_routed: bool,
     pub why: String,
+    #[serde(default = "yes")]
+    pub calls: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[stun]`: vendor STUN fingerprints.
