@@ -87,7 +87,14 @@ fn pacing(median_gap_ms: [Option<f64>; 2]) -> String {
         .flatten()
         .filter(|g| *g > 0.0)
         .reduce(f64::min)
-        .map(|g| format!(", about one every {g:.0} ms"))
+        .map(|g| {
+            if g < 1.0 {
+                // Packets of a video frame leave back to back.
+                ", in bursts under 1 ms apart".to_string()
+            } else {
+                format!(", about one every {g:.0} ms")
+            }
+        })
         .unwrap_or_default()
 }
 

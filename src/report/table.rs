@@ -78,28 +78,39 @@ fn write_columns(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
     Ok(())
 }
 
+/// The word for `n` things: "flow" for one, "flows" for any other count.
+pub fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
     writeln!(
         out,
-        "Call {} · {} · {} · {} flows ({} media)",
+        "Call {} · {} · {} · {} {} ({} media)",
         c.call,
         c.app.as_deref().unwrap_or("unknown app"),
         human_duration(c.duration),
         c.flows,
+        plural(u64::from(c.flows), "flow", "flows"),
         c.media_flows
     )?;
     writeln!(out, "  Verdict: {}", c.verdict)?;
     if !c.local.is_empty() {
         writeln!(out, "  Your device: {}", c.local.join(", "))?;
     }
-    for p in &c.peers {
-        writeln!(out, "  Peer (direct):  {}  {}", p.endpoint, p.summary)?;
-    }
-    for r in &c.relays {
-        writeln!(out, "  Relay:          {}  {}", r.endpoint, r.summary)?;
-    }
-    for l in &c.lookup_servers {
-        writeln!(out, "  Lookup/signalling: {}  {}", l.endpoint, l.summary)?;
+    // Labels padded to one width, so the addresses line up.
+    for (label, parties) in [
+        ("Peer (direct):", &c.peers),
+        ("Relay:", &c.relays),
+        ("Lookup/signalling:", &c.lookup_servers),
+    ] {
+        for p in parties {
+            writeln!(out, "  {label:<19}{}  {}", p.endpoint, p.summary)?;
+        }
     }
     if !c.public_address_learned_by.is_empty() {
         writeln!(
@@ -117,8 +128,9 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
             .map_or_else(|| "n/a".to_string(), |j| format!("{j:.1} ms"));
         writeln!(
             out,
-            "  Media quality: {} RTP streams, loss {loss}, max jitter {jitter}",
-            q.rtp_streams
+            "  Media quality: {} RTP {}, loss {loss}, max jitter {jitter}",
+            q.rtp_streams,
+            plural(u64::from(q.rtp_streams), "stream", "streams")
         )?;
     }
     writeln!(out)
@@ -178,8 +190,6 @@ impl RecordSink for TableSink {
         write_columns(&mut out, &rows)?;
         writeln!(out)?;
         let skipped: u64 = s.packets_skipped.values().sum();
-        let plural =
-            |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
         writeln!(
             out,
             "SUMMARY: {} packets read, {} decoded, {} skipped; {} {}, {} {}",

@@ -10,6 +10,7 @@ use super::escape::esc;
 use super::packet_rates::PacketRates;
 use super::world_map::{self, CountryMark};
 use crate::geo::DbInfo;
+use crate::report::table::plural;
 use crate::report::{CallRecord, Collected, FlowRecord};
 
 /// One input capture as the report credits it.
@@ -138,8 +139,9 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
     if let Some(q) = &call.quality {
         let _ = write!(
             out,
-            "<p>{} RTP streams · loss {} · max jitter {}</p>",
+            "<p>{} RTP {} · loss {} · max jitter {}</p>",
             q.rtp_streams,
+            plural(u64::from(q.rtp_streams), "stream", "streams"),
             q.loss_percent.map_or("–".into(), |l| format!("{l:.1}%")),
             q.max_jitter_ms.map_or("–".into(), |j| format!("{j:.1} ms"))
         );
@@ -354,11 +356,13 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     };
     let _ = write!(
         out,
-        r#"<header><h1>Where the calls went</h1><p class="sub">{} · {} · {} flows · {} calls</p></header>"#,
+        r#"<header><h1>Where the calls went</h1><p class="sub">{} · {} · {} {} · {} {}</p></header>"#,
         esc(&names.join(", ")),
         esc(&period),
         c.flows.len(),
-        c.calls.len()
+        plural(c.flows.len() as u64, "flow", "flows"),
+        c.calls.len(),
+        plural(c.calls.len() as u64, "call", "calls")
     );
     out.push_str(r#"<section id="summary"><h2>Verdicts</h2>"#);
     if c.calls.is_empty() {
