@@ -205,6 +205,8 @@ fn assert_damaged_at(run: &Run, input: &str, offset: usize, words: &str) {
     let summary = run.summary();
     assert_eq!(summary["truncated"], true);
     assert_eq!(summary["inputs"][0]["damage_offset"], offset as u64);
+    // What was read whole: everything before the damage.
+    assert_eq!(summary["inputs"][0]["bytes"], offset as u64);
 }
 
 /// What a clean capture of the same first `k` records gives, flow lines only.
@@ -512,4 +514,15 @@ fn stdin_reads_a_clean_stream_like_the_file() {
     assert_eq!(from_file.code, EXIT_CLEAN);
     assert_eq!(from_stdin.code, EXIT_CLEAN, "{}", from_stdin.stderr);
     assert_eq!(from_file.flows(), from_stdin.flows());
+}
+
+/// A whole capture, from a file or a pipe, is read to its last byte.
+#[test]
+fn a_whole_capture_counts_every_byte_read() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/direct-call.pcap");
+    let bytes = std::fs::read(path).unwrap();
+    for run in [callpath(&[path], None), callpath(&["-"], Some(&bytes))] {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.summary()["inputs"][0]["bytes"], bytes.len() as u64);
+    }
 }

@@ -883,7 +883,7 @@ fn input_report(input: &Input, outcome: &ReadOutcome) -> InputReport {
     InputReport {
         file: input.to_string(),
         packets: outcome.packets,
-        bytes: 0,
+        bytes: outcome.bytes,
         damaged: outcome
             .damage
             .as_ref()

@@ -346,6 +346,7 @@ where
             }
         }
     }
+    out.bytes = offset_of(all, rest);
     out
 }
 
@@ -544,6 +545,7 @@ where
             }
         }
     }
+    out.bytes = offset_of(all, rest);
     out
 }
 

@@ -33,6 +33,9 @@ pub struct Damage {
 #[derive(Clone, Debug, Default)]
 pub struct ReadOutcome {
     pub packets: u64,
+    /// Bytes of the input read as whole headers and records: its length
+    /// when it is whole, where the damage starts when it is not.
+    pub bytes: u64,
     /// Set when the capture ends in the middle of a record or a record is corrupt.
     pub damage: Option<Damage>,
     /// Link types seen that callpath cannot decode, with their packet counts.

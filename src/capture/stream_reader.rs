@@ -158,6 +158,7 @@ where
             }
         }
     }
+    out.bytes = position;
     Ok(out)
 }
 
