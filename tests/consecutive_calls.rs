@@ -10,9 +10,29 @@ use std::path::Path;
 
 use serde_json::Value;
 
-/// The calls' (path, local sockets) in output order, and every media
-/// flow's call, from `analyze --format ndjson` of `inputs`.
+/// The calls' (path, local sockets) of the two samples, checking that
+/// the direct sample's media is in call 1 and the relayed one's in call 2.
 fn calls(inputs: &[&Path]) -> Vec<(String, Vec<String>)> {
+    let (calls, records) = analyze(inputs);
+    for f in records.iter().filter(|r| r["type"] == "flow") {
+        let want = match f["role"].as_str() {
+            Some("p2p") => 1,
+            Some("relay") => 2,
+            _ => continue,
+        };
+        assert_eq!(f["call"], want, "{f}");
+    }
+    calls
+}
+
+/// The calls' (path, local sockets) in output order.
+fn calls_of(inputs: &[&Path]) -> Vec<(String, Vec<String>)> {
+    analyze(inputs).0
+}
+
+/// `analyze --format ndjson` of `inputs`: the calls' (path, local
+/// sockets) in output order, and every record.
+fn analyze(inputs: &[&Path]) -> (Vec<(String, Vec<String>)>, Vec<Value>) {
     let out = std::process::Command::new(common::bin())
         .args(["analyze", "--format", "ndjson"])
         .args(inputs)
@@ -23,16 +43,7 @@ fn calls(inputs: &[&Path]) -> Vec<(String, Vec<String>)> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
-    // Every media flow is in the call whose path matches its role.
-    for f in records.iter().filter(|r| r["type"] == "flow") {
-        let want = match f["role"].as_str() {
-            Some("p2p") => 1,
-            Some("relay") => 2,
-            _ => continue,
-        };
-        assert_eq!(f["call"], want, "{f}");
-    }
-    records
+    let calls = records
         .iter()
         .filter(|r| r["type"] == "call")
         .map(|c| {
@@ -44,7 +55,8 @@ fn calls(inputs: &[&Path]) -> Vec<(String, Vec<String>)> {
                 .collect();
             (c["path"].as_str().expect("path").to_string(), local)
         })
-        .collect()
+        .collect();
+    (calls, records)
 }
 
 fn assert_two_calls(got: &[(String, Vec<String>)]) {
@@ -101,4 +113,25 @@ fn one_merged_capture_makes_two_calls() {
     std::fs::write(&path, &merged).expect("write merged capture");
     let got = calls(&[&path]);
     assert_two_calls(&got);
+}
+
+/// nDPI's telegram.pcap: a call relayed then direct on one socket, and
+/// 8 s after its media ended a second, relayed call from a new socket.
+/// They were one call "relayed, then direct", though media ended relayed.
+#[test]
+fn telegram_second_call_from_a_new_socket_is_its_own_call() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let got = calls_of(&[&corpus.join("ndpi/telegram.pcap")]);
+    let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["relayed_then_direct", "relayed"], "{got:?}");
+    assert!(
+        got[0].1.contains(&"192.168.1.77:23174".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got[1].1.contains(&"192.168.1.77:28150".to_string()),
+        "{got:?}"
+    );
 }
