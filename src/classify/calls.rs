@@ -21,6 +21,12 @@ use crate::report::{CallParty, CallQuality, CallRecord, FlowRecord};
 
 /// Media flows further apart than this are separate calls.
 const CALL_GAP_NANOS: i64 = 30 * 1_000_000_000;
+/// Media that starts this long after all of a call's media ended, from a
+/// socket none of it used, is the next call: an app switching paths within
+/// a call keeps its socket, or makes the new path before the old one
+/// ends, while a new call opens new sockets after a silence (the SIP
+/// phone's BYE, a new INVITE, ringing).
+const NEW_SOCKET_GAP_NANOS: i64 = 2 * 1_000_000_000;
 /// Lookup flows this close to a call's media belong to the call.
 const LOOKUP_MARGIN_NANOS: i64 = 120 * 1_000_000_000;
 /// A device's session closes once the flows still ending are this far past
@@ -220,14 +226,23 @@ impl CallTracker {
             .collect();
         media.sort_by_key(|&i| flows.get(i).map(|f| (f.first_seen, f.far())));
         let mut windows: Vec<(Timestamp, Timestamp, Vec<usize>)> = Vec::new();
+        // Each window's local sockets, kept as it grows, used for lookups too.
+        let mut window_sockets: Vec<BTreeSet<Endpoint>> = Vec::new();
         for i in media {
             let Some(f) = flows.get(i) else { continue };
-            match windows.last_mut() {
-                Some((_, end, members)) if f.first_seen.nanos_since(*end) <= CALL_GAP_NANOS => {
+            let local = f.local();
+            match (windows.last_mut(), window_sockets.last_mut()) {
+                (Some((_, end, members)), Some(sockets))
+                    if same_call(f.first_seen.nanos_since(*end), sockets.contains(&local)) =>
+                {
                     *end = (*end).max(f.last_seen);
                     members.push(i);
+                    sockets.insert(local);
                 }
-                _ => windows.push((f.first_seen, f.last_seen, vec![i])),
+                _ => {
+                    windows.push((f.first_seen, f.last_seen, vec![i]));
+                    window_sockets.push(BTreeSet::from([local]));
+                }
             }
         }
         let mut call_of: Vec<Option<usize>> = vec![None; flows.len()];
@@ -238,33 +253,39 @@ impl CallTracker {
                 }
             }
         }
-        // Lookups join the call around them (and of the same app family).
-        // Each window's app and local sockets are worked out once, not per
-        // lookup flow: a busy device has many of both.
+        // Lookups join the call whose media used their socket, else the
+        // nearest call in time around them (and of the same app family):
+        // back-to-back calls are both within the margin of a lookup.
+        // Each window's app is worked out once, not per lookup flow: a busy
+        // device has many of both.
         let window_app: Vec<Option<AppId>> = windows
             .iter()
             .map(|(_, _, members)| call_app(&flows, members, sigs))
-            .collect();
-        let window_sockets: Vec<BTreeSet<Endpoint>> = windows
-            .iter()
-            .map(|(_, _, members)| {
-                members
-                    .iter()
-                    .filter_map(|&m| flows.get(m).map(|mf| mf.local()))
-                    .collect()
-            })
             .collect();
         for (i, f) in flows.iter().enumerate() {
             if f.role.is_media() {
                 continue;
             }
-            let near = windows
+            let near = window_sockets
                 .iter()
-                .zip(window_app.iter().zip(&window_sockets))
-                .position(|((start, end, _), (app, sockets))| {
-                    let overlaps = f.last_seen.0.saturating_add(LOOKUP_MARGIN_NANOS) >= start.0
-                        && f.first_seen.0 <= end.0.saturating_add(LOOKUP_MARGIN_NANOS);
-                    sockets.contains(&f.local()) || (overlaps && compatible(sigs, *app, f.app))
+                .position(|sockets| sockets.contains(&f.local()))
+                .or_else(|| {
+                    windows
+                        .iter()
+                        .zip(&window_app)
+                        .enumerate()
+                        .filter_map(|(w, ((start, end, _), app))| {
+                            // How far the lookup is from the call's media.
+                            let apart = start
+                                .0
+                                .saturating_sub(f.last_seen.0)
+                                .max(f.first_seen.0.saturating_sub(end.0))
+                                .max(0);
+                            (apart <= LOOKUP_MARGIN_NANOS && compatible(sigs, *app, f.app))
+                                .then_some((apart, w))
+                        })
+                        .min()
+                        .map(|(_, w)| w)
                 });
             if let (Some(w), Some(slot)) = (near, call_of.get_mut(i)) {
                 *slot = Some(w);
@@ -302,6 +323,12 @@ impl CallTracker {
             out.push(Emitted::Call(Box::new(r)));
         }
     }
+}
+
+/// Whether media starting `gap` after the end of the call's media so far
+/// (negative: while it was still flowing) belongs to that call.
+fn same_call(gap: i64, known_socket: bool) -> bool {
+    gap <= CALL_GAP_NANOS && (known_socket || gap <= NEW_SOCKET_GAP_NANOS)
 }
 
 /// The app most media flows of a call were identified as.
