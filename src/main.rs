@@ -222,6 +222,21 @@ struct Silent;
 impl Progress for Silent {}
 
 fn analyze(args: AnalyzeArgs) -> ExitCode {
+    // Every file read (captures and databases) is safe from -o and --evidence.
+    let read: Vec<PathBuf> = (args.files.iter().filter(|f| *f != "-"))
+        .map(PathBuf::from)
+        .chain(args.geoip.iter().cloned())
+        .collect();
+    let bundle: Vec<PathBuf> = args
+        .evidence
+        .iter()
+        .flat_map(|d| cli::output_paths::bundle_files(d))
+        .collect();
+    let written = args.output.iter().chain(&bundle).map(PathBuf::as_path);
+    if let Err(e) = cli::output_paths::refuse_overwriting_inputs(written, &read) {
+        eprintln!("callpath: {e}");
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
     let config = AnalysisConfig {
         flow_table: FlowTableConfig {
             udp_timeout_secs: args.udp_timeout,

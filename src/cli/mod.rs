@@ -5,4 +5,5 @@
 pub mod check;
 pub mod collect;
 pub mod extract;
+pub mod output_paths;
 pub mod report;

@@ -9,6 +9,7 @@ use callpath::report::evidence::write_bundle;
 use callpath::report::html::{packet_rates, render, ReportInputs};
 
 use super::collect::{input_infos, run, signatures};
+use super::output_paths::{bundle_files, refuse_overwriting_inputs};
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -27,6 +28,12 @@ pub struct ReportArgs {
 }
 
 pub fn report(args: ReportArgs) -> ExitCode {
+    let bundle: Vec<PathBuf> = args.evidence.iter().flat_map(|d| bundle_files(d)).collect();
+    let written = std::iter::once(args.output.as_path()).chain(bundle.iter().map(PathBuf::as_path));
+    if let Err(e) = refuse_overwriting_inputs(written, &args.files) {
+        eprintln!("callpath: {e}");
+        return ExitCode::from(2);
+    }
     let run = match run(&args.files, None) {
         Ok(r) => r,
         Err(e) => {
