@@ -237,6 +237,10 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         eprintln!("callpath: {e}");
         return ExitCode::from(EXIT_UNUSABLE);
     }
+    if args.evidence.is_some() && args.files.iter().any(|f| f == "-") {
+        eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
     let config = AnalysisConfig {
         flow_table: FlowTableConfig {
             udp_timeout_secs: args.udp_timeout,
@@ -255,20 +259,16 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             dbs
         },
     };
-    let out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(f),
+    let (out, created): (Box<dyn Write + Send>, _) = match &args.output {
+        Some(path) => match cli::output_file::open(path) {
+            Ok((f, created)) => (Box::new(f), Some(created)),
             Err(e) => {
                 eprintln!("callpath: {}: cannot create output: {e}", path.display());
                 return ExitCode::from(EXIT_UNUSABLE);
             }
         },
-        None => Box::new(io::stdout()),
+        None => (Box::new(io::stdout()), None),
     };
-    if args.evidence.is_some() && args.files.iter().any(|f| f == "-") {
-        eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
-        return ExitCode::from(EXIT_UNUSABLE);
-    }
     let (sink, collected) = match &args.evidence {
         Some(_) => {
             let (sink, handle) =
@@ -284,6 +284,9 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("callpath: {e}");
+            if let Some(c) = created {
+                c.remove();
+            }
             return ExitCode::from(EXIT_UNUSABLE);
         }
     };
@@ -317,6 +320,14 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             }
         }
     }
+    if readable == 0 {
+        // Nothing was read: an empty report would look like an empty
+        // capture. The errors above are all there is to say.
+        if let Some(c) = created {
+            c.remove();
+        }
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
     let geolocation = analysis.geo_sources();
     if let Err(e) = analysis.finish_before_exit() {
         eprintln!("callpath: {e}");
@@ -331,9 +342,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             return ExitCode::from(EXIT_UNUSABLE);
         }
     }
-    if readable == 0 {
-        ExitCode::from(EXIT_UNUSABLE)
-    } else if problems > 0 {
+    if problems > 0 {
         ExitCode::from(EXIT_DAMAGED)
     } else {
         ExitCode::SUCCESS

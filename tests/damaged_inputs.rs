@@ -450,9 +450,36 @@ fn unreadable_inputs_exit_2_with_one_line() {
             "{}",
             lines[0]
         );
-        // The summary is still written, with nothing in it.
-        assert_eq!(run.summary()["packets_read"], 0);
+        // Nothing was read, so no report: an empty one would read as an
+        // empty capture.
+        assert_eq!(run.stdout, "", "{shown}");
     }
+}
+
+#[test]
+fn nothing_readable_writes_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pcap").display().to_string();
+    let empty = write_temp(&dir, "empty.pcap", b"").display().to_string();
+    let fresh = dir.path().join("new.ndjson");
+    let run = callpath(&[&missing, &empty, "-o", fresh.to_str().unwrap()], None);
+    assert_eq!(run.code, EXIT_UNUSABLE, "{}", run.stderr);
+    assert_eq!(run.stderr_lines().len(), 2, "{}", run.stderr);
+    assert!(!fresh.exists(), "no file created");
+    // An existing file is left as it was, not emptied.
+    let old = write_temp(&dir, "old.txt", b"last week's report\n");
+    let run = callpath(&[&missing, "-o", old.to_str().unwrap()], None);
+    assert_eq!(run.code, EXIT_UNUSABLE);
+    assert_eq!(std::fs::read(&old).unwrap(), b"last week's report\n");
+    // And replaced as a whole when there is something to write.
+    let good = write_temp(&dir, "good.pcap", &sample())
+        .display()
+        .to_string();
+    let run = callpath(&[&good, "-o", old.to_str().unwrap()], None);
+    assert_eq!(run.code, EXIT_CLEAN, "{}", run.stderr);
+    let text = std::fs::read_to_string(&old).unwrap();
+    assert!(text.starts_with(r#"{"type":"flow""#), "{text}");
+    assert!(!text.contains("last week"), "{text}");
 }
 
 #[test]
@@ -497,6 +524,7 @@ fn truncated_stream_on_stdin_reports_like_a_file() {
 
     let run = callpath(&["-"], Some(b""));
     assert_eq!(run.code, EXIT_UNUSABLE);
+    assert_eq!(run.stdout, "", "no report of nothing");
     assert_eq!(
         run.stderr_lines(),
         ["callpath: standard input: file is empty"]

@@ -5,5 +5,6 @@
 pub mod check;
 pub mod collect;
 pub mod extract;
+pub mod output_file;
 pub mod output_paths;
 pub mod report;
