@@ -223,7 +223,7 @@ impl Progress for Silent {}
 
 fn analyze(args: AnalyzeArgs) -> ExitCode {
     // Every file read (captures and databases) is safe from -o and --evidence.
-    let read: Vec<PathBuf> = (args.files.iter().filter(|f| *f != "-"))
+    let sources: Vec<PathBuf> = (args.files.iter().filter(|f| *f != "-"))
         .map(PathBuf::from)
         .chain(args.geoip.iter().cloned())
         .collect();
@@ -233,7 +233,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         .flat_map(|d| cli::output_paths::bundle_files(d))
         .collect();
     let written = args.output.iter().chain(&bundle).map(PathBuf::as_path);
-    if let Err(e) = cli::output_paths::refuse_overwriting_inputs(written, &read) {
+    if let Err(e) = cli::output_paths::refuse_overwriting_inputs(written, &sources) {
         eprintln!("callpath: {e}");
         return ExitCode::from(EXIT_UNUSABLE);
     }
@@ -296,13 +296,15 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         Box::new(Silent)
     };
 
-    let mut readable = 0usize;
+    // The inputs read, in order: they match the summary's `inputs`, and the
+    // evidence bundle reads them again.
+    let mut read: Vec<PathBuf> = Vec::new();
     let mut problems = 0usize;
     for arg in &args.files {
         let input = Input::from_arg(arg);
         match analysis.run_input(&input, progress.as_ref()) {
             Ok(report) => {
-                readable += 1;
+                read.push(PathBuf::from(arg));
                 for w in &report.warnings {
                     eprintln!("callpath: {input}: warning: {w}");
                 }
@@ -320,7 +322,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             }
         }
     }
-    if readable == 0 {
+    if read.is_empty() {
         // Nothing was read: an empty report would look like an empty
         // capture. The errors above are all there is to say.
         if let Some(c) = created {
@@ -334,9 +336,8 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         return ExitCode::from(EXIT_UNUSABLE);
     }
     if let (Some(dir), Some(handle)) = (&args.evidence, collected) {
-        let files: Vec<PathBuf> = args.files.iter().map(PathBuf::from).collect();
         if let Err(e) =
-            callpath::report::evidence::write_bundle(dir, &files, geolocation, &handle.take())
+            callpath::report::evidence::write_bundle(dir, &read, geolocation, &handle.take())
         {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(EXIT_UNUSABLE);

@@ -62,6 +62,15 @@ pub fn check(args: CheckArgs) -> ExitCode {
             println!("         {line}");
         }
     }
+    if run.problems > 0 {
+        // A PASS over part of the traffic is no PASS for the whole.
+        eprintln!(
+            "callpath: {} of {} inputs damaged or unreadable: the verdicts cover only what was read",
+            run.problems,
+            args.files.len()
+        );
+        return ExitCode::from(1);
+    }
     if worst == Outcome::Pass {
         ExitCode::SUCCESS
     } else {

@@ -75,7 +75,7 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         }
     };
     let mut write_error = None;
-    for path in &args.files {
+    for path in &run.read {
         let scanned = frames.scan_file(path, |_, pkt| {
             if write_error.is_none() {
                 if let Err(e) = writer.write(pkt) {

@@ -43,14 +43,14 @@ pub fn report(args: ReportArgs) -> ExitCode {
     };
     let c = &run.collected;
     // Packet rates only for call flows: the charts are per call.
-    let rates = match packet_rates(&args.files, &c.flows, |r| r.call.is_some()) {
+    let rates = match packet_rates(&run.read, &c.flows, |r| r.call.is_some()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
             return ExitCode::from(2);
         }
     };
-    let inputs = input_infos(&args.files, c);
+    let inputs = input_infos(&run.read, c);
     let sig = signatures();
     let html = render(&ReportInputs {
         collected: c,
@@ -67,7 +67,7 @@ pub fn report(args: ReportArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(dir) = &args.evidence {
-        if let Err(e) = write_bundle(dir, &args.files, run.geolocation.clone(), c) {
+        if let Err(e) = write_bundle(dir, &run.read, run.geolocation.clone(), c) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(2);
         }
