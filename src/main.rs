@@ -131,17 +131,20 @@ struct AnalyzeArgs {
     output: Option<PathBuf>,
 
     /// Idle timeout of UDP (and other non-TCP) flows, in seconds of packet time.
-    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    #[arg(long, default_value_t = 120, value_name = "SECS",
+        value_parser = cli::at_least_one::<u64>)]
     udp_timeout: u64,
 
     /// Idle timeout of TCP flows, in seconds of packet time (TCP flows also
     /// end on FIN from both sides or RST).
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    #[arg(long, default_value_t = 300, value_name = "SECS",
+        value_parser = cli::at_least_one::<u64>)]
     tcp_timeout: u64,
 
     /// Most flows tracked at once; beyond it the flow closest to expiry is
     /// written out early and counted as evicted in the summary.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+        value_parser = cli::at_least_one::<usize>)]
     max_flows: usize,
 
     /// How far back, in seconds of packet time before a flow's last packet,
@@ -150,13 +153,14 @@ struct AnalyzeArgs {
     /// verdict. Older facts (by up to a quarter of the window more) are
     /// forgotten, so memory stays flat over long captures.
     #[arg(long, default_value_t = callpath::classify::knowledge::DEFAULT_WINDOW_SECS,
-        value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        value_name = "SECS", value_parser = cli::at_least_one::<u64>)]
     knowledge_window: u64,
 
     /// Threads: 1 does everything; 2 track flows on one and read and write
     /// on the other; from 3, the output gets a thread and the rest track
     /// flows. The output is the same for any number.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N",
+        value_parser = cli::at_least_one::<usize>)]
     threads: usize,
 
     /// A geolocation database (MaxMind GeoLite2/GeoIP2 City, Country or ASN;
@@ -248,7 +252,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             max_flows: args.max_flows,
             ..Default::default()
         },
-        threads: args.threads.max(1),
+        threads: args.threads,
         knowledge_window_secs: Some(args.knowledge_window),
         signatures_dir: args.signatures.clone(),
         geoip: {
