@@ -399,6 +399,45 @@ fn timestamps_going_backwards_are_read_with_a_warning() {
 }
 
 #[test]
+fn inputs_out_of_time_order_get_a_warning() {
+    // The sample split in two rotated files, given in both orders.
+    let cap = Classic::parse(&sample());
+    let half = cap.records.len() / 2;
+    let part = |records: &[Vec<u8>]| Classic {
+        header: cap.header.clone(),
+        records: records.to_vec(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = write_temp(&dir, "rotated-1.pcap", &part(&cap.records[..half]).bytes());
+    let second = write_temp(&dir, "rotated-2.pcap", &part(&cap.records[half..]).bytes());
+    let (first, second) = (first.display().to_string(), second.display().to_string());
+
+    let in_order = callpath(&[&first, &second], None);
+    assert_eq!(in_order.code, EXIT_CLEAN, "{}", in_order.stderr);
+    assert_eq!(in_order.stderr, "");
+
+    let reversed = callpath(&[&second, &first], None);
+    assert_eq!(reversed.code, EXIT_CLEAN, "{}", reversed.stderr);
+    let lines = reversed.stderr_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("callpath: {first}: warning: its first packet is ")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("give the inputs in time order"),
+        "{}",
+        lines[0]
+    );
+    let inputs = reversed.summary()["inputs"].clone();
+    assert_eq!(inputs[0]["warnings"].as_array().unwrap().len(), 0);
+    assert_eq!(inputs[1]["warnings"].as_array().unwrap().len(), 1);
+    // Nothing is lost: every packet is still read.
+    assert_eq!(reversed.summary()["packets_read"], cap.records.len() as u64);
+}
+
+#[test]
 fn unknown_link_type_is_skipped_with_a_warning() {
     let mut cap = Classic::parse(&sample());
     set_u32_le(&mut cap.header, 20, 147);
