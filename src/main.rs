@@ -131,17 +131,20 @@ struct AnalyzeArgs {
     output: Option<PathBuf>,
 
     /// Idle timeout of UDP (and other non-TCP) flows, in seconds of packet time.
-    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    #[arg(long, default_value_t = 120, value_name = "SECS",
+        value_parser = cli::at_least_one::<u64>)]
     udp_timeout: u64,
 
     /// Idle timeout of TCP flows, in seconds of packet time (TCP flows also
     /// end on FIN from both sides or RST).
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    #[arg(long, default_value_t = 300, value_name = "SECS",
+        value_parser = cli::at_least_one::<u64>)]
     tcp_timeout: u64,
 
     /// Most flows tracked at once; beyond it the flow closest to expiry is
     /// written out early and counted as evicted in the summary.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+        value_parser = cli::at_least_one::<usize>)]
     max_flows: usize,
 
     /// How far back, in seconds of packet time before a flow's last packet,
@@ -150,13 +153,14 @@ struct AnalyzeArgs {
     /// verdict. Older facts (by up to a quarter of the window more) are
     /// forgotten, so memory stays flat over long captures.
     #[arg(long, default_value_t = callpath::classify::knowledge::DEFAULT_WINDOW_SECS,
-        value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        value_name = "SECS", value_parser = cli::at_least_one::<u64>)]
     knowledge_window: u64,
 
     /// Threads: 1 does everything; 2 track flows on one and read and write
     /// on the other; from 3, the output gets a thread and the rest track
     /// flows. The output is the same for any number.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N",
+        value_parser = cli::at_least_one::<usize>)]
     threads: usize,
 
     /// A geolocation database (MaxMind GeoLite2/GeoIP2 City, Country or ASN;
@@ -222,6 +226,25 @@ struct Silent;
 impl Progress for Silent {}
 
 fn analyze(args: AnalyzeArgs) -> ExitCode {
+    // Every file read (captures and databases) is safe from -o and --evidence.
+    let sources: Vec<PathBuf> = (args.files.iter().filter(|f| *f != "-"))
+        .map(PathBuf::from)
+        .chain(args.geoip.iter().cloned())
+        .collect();
+    let bundle: Vec<PathBuf> = args
+        .evidence
+        .iter()
+        .flat_map(|d| cli::output_paths::bundle_files(d))
+        .collect();
+    let written = args.output.iter().chain(&bundle).map(PathBuf::as_path);
+    if let Err(e) = cli::output_paths::refuse_overwriting_inputs(written, &sources) {
+        eprintln!("callpath: {e}");
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
+    if args.evidence.is_some() && args.files.iter().any(|f| f == "-") {
+        eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
     let config = AnalysisConfig {
         flow_table: FlowTableConfig {
             udp_timeout_secs: args.udp_timeout,
@@ -229,7 +252,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             max_flows: args.max_flows,
             ..Default::default()
         },
-        threads: args.threads.max(1),
+        threads: args.threads,
         knowledge_window_secs: Some(args.knowledge_window),
         signatures_dir: args.signatures.clone(),
         geoip: {
@@ -240,20 +263,16 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             dbs
         },
     };
-    let out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(f),
+    let (out, created): (Box<dyn Write + Send>, _) = match &args.output {
+        Some(path) => match cli::output_file::open(path) {
+            Ok((f, created)) => (Box::new(f), Some(created)),
             Err(e) => {
                 eprintln!("callpath: {}: cannot create output: {e}", path.display());
                 return ExitCode::from(EXIT_UNUSABLE);
             }
         },
-        None => Box::new(io::stdout()),
+        None => (Box::new(io::stdout()), None),
     };
-    if args.evidence.is_some() && args.files.iter().any(|f| f == "-") {
-        eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
-        return ExitCode::from(EXIT_UNUSABLE);
-    }
     let (sink, collected) = match &args.evidence {
         Some(_) => {
             let (sink, handle) =
@@ -269,6 +288,9 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("callpath: {e}");
+            if let Some(c) = created {
+                c.remove();
+            }
             return ExitCode::from(EXIT_UNUSABLE);
         }
     };
@@ -278,13 +300,15 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         Box::new(Silent)
     };
 
-    let mut readable = 0usize;
+    // The inputs read, in order: they match the summary's `inputs`, and the
+    // evidence bundle reads them again.
+    let mut read: Vec<PathBuf> = Vec::new();
     let mut problems = 0usize;
     for arg in &args.files {
         let input = Input::from_arg(arg);
         match analysis.run_input(&input, progress.as_ref()) {
             Ok(report) => {
-                readable += 1;
+                read.push(PathBuf::from(arg));
                 for w in &report.warnings {
                     eprintln!("callpath: {input}: warning: {w}");
                 }
@@ -302,23 +326,28 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             }
         }
     }
+    if read.is_empty() {
+        // Nothing was read: an empty report would look like an empty
+        // capture. The errors above are all there is to say.
+        if let Some(c) = created {
+            c.remove();
+        }
+        return ExitCode::from(EXIT_UNUSABLE);
+    }
     let geolocation = analysis.geo_sources();
     if let Err(e) = analysis.finish_before_exit() {
         eprintln!("callpath: {e}");
         return ExitCode::from(EXIT_UNUSABLE);
     }
     if let (Some(dir), Some(handle)) = (&args.evidence, collected) {
-        let files: Vec<PathBuf> = args.files.iter().map(PathBuf::from).collect();
         if let Err(e) =
-            callpath::report::evidence::write_bundle(dir, &files, geolocation, &handle.take())
+            callpath::report::evidence::write_bundle(dir, &read, geolocation, &handle.take())
         {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(EXIT_UNUSABLE);
         }
     }
-    if readable == 0 {
-        ExitCode::from(EXIT_UNUSABLE)
-    } else if problems > 0 {
+    if problems > 0 {
         ExitCode::from(EXIT_DAMAGED)
     } else {
         ExitCode::SUCCESS

@@ -105,3 +105,71 @@ fn bad_input_and_usage_exit_2() {
     let o = check(&["Cargo.toml", "--claim", "media-p2p"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn claims_about_media_or_servers_are_untested_without_them() {
+    // Registration and STUN only: no media, so no relay to place either.
+    let o = check(&[
+        "samples/lookups-only.pcap",
+        "--claim",
+        "no-relay-outside:EU",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("UNTESTED"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("no call media"), "{}", stdout(&o));
+
+    // A capture with no packets at all: no server of any kind.
+    let dir = tempfile::tempdir().unwrap();
+    let header = &std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/direct-call.pcap"),
+    )
+    .unwrap()[..24];
+    let empty = dir.path().join("no-packets.pcap");
+    std::fs::write(&empty, header).unwrap();
+    for claim in [
+        "media-p2p",
+        "no-relay-outside:EU",
+        "no-operator:US",
+        "no-lookup-to:US",
+    ] {
+        let o = check(&[empty.to_str().unwrap(), "--claim", claim]);
+        assert_eq!(o.status.code(), Some(1), "{claim}: {}", stdout(&o));
+        assert!(
+            stdout(&o).starts_with("UNTESTED"),
+            "{claim}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn unknown_places_are_usage_errors_naming_the_forms() {
+    for claim in [
+        "no-relay-outside:ZZ",
+        "no-lookup-to:QQ",
+        "no-operator:EU",
+        "no-operator:XX",
+    ] {
+        let o = check(&["samples/direct-call.pcap", "--claim", claim]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{claim}: {err}");
+        assert!(o.stdout.is_empty(), "{claim}: no verdict");
+        assert!(err.contains("is not a country code"), "{claim}: {err}");
+        assert!(err.contains("no-relay-outside:<CC|EU|EEA>"), "{err}");
+    }
+    // Known codes and groups, in any case, are accepted.
+    for claim in [
+        "no-relay-outside:de",
+        "no-relay-outside:EEA",
+        "no-lookup-to:EU",
+        "no-operator:us",
+    ] {
+        let o = check(&["samples/direct-call.pcap", "--claim", claim]);
+        assert_ne!(
+            o.status.code(),
+            Some(2),
+            "{claim}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

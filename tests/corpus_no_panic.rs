@@ -1,18 +1,13 @@
-//! Every capture of the nDPI corpus (../shared/corpus/ndpi, next to the
-//! repository) must be read without a panic and end with exit code 0 or 1.
-//! Skipped, with a message, when the corpus is absent. `CALLPATH_NDPI_CORPUS`
-//! points elsewhere (e.g. from a git worktree).
+//! Every capture of the nDPI corpus (`ndpi/` of ../shared/corpus next to
+//! the repository, or of `CALLPATH_CORPUS`) must be read without a panic and
+//! end with exit code 0 or 1. Skipped, with a message, when the corpus is
+//! absent.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("CALLPATH_NDPI_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ndpi"),
-    }
-}
 
 fn captures(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -49,11 +44,10 @@ fn check(capture: &Path) -> Option<String> {
 
 #[test]
 fn every_corpus_capture_is_read_without_a_panic() {
-    let dir = corpus_dir();
-    if !dir.is_dir() {
-        eprintln!("skipped: corpus not found at {}", dir.display());
+    let Some(corpus) = common::corpus() else {
         return;
-    }
+    };
+    let dir = corpus.join("ndpi");
     let files = captures(&dir);
     assert!(!files.is_empty(), "no captures in {}", dir.display());
     let queue = Mutex::new(files.iter());

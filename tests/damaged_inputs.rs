@@ -401,6 +401,45 @@ fn timestamps_going_backwards_are_read_with_a_warning() {
 }
 
 #[test]
+fn inputs_out_of_time_order_get_a_warning() {
+    // The sample split in two rotated files, given in both orders.
+    let cap = Classic::parse(&sample());
+    let half = cap.records.len() / 2;
+    let part = |records: &[Vec<u8>]| Classic {
+        header: cap.header.clone(),
+        records: records.to_vec(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = write_temp(&dir, "rotated-1.pcap", &part(&cap.records[..half]).bytes());
+    let second = write_temp(&dir, "rotated-2.pcap", &part(&cap.records[half..]).bytes());
+    let (first, second) = (first.display().to_string(), second.display().to_string());
+
+    let in_order = callpath(&[&first, &second], None);
+    assert_eq!(in_order.code, EXIT_CLEAN, "{}", in_order.stderr);
+    assert_eq!(in_order.stderr, "");
+
+    let reversed = callpath(&[&second, &first], None);
+    assert_eq!(reversed.code, EXIT_CLEAN, "{}", reversed.stderr);
+    let lines = reversed.stderr_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("callpath: {first}: warning: its first packet is ")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("give the inputs in time order"),
+        "{}",
+        lines[0]
+    );
+    let inputs = reversed.summary()["inputs"].clone();
+    assert_eq!(inputs[0]["warnings"].as_array().unwrap().len(), 0);
+    assert_eq!(inputs[1]["warnings"].as_array().unwrap().len(), 1);
+    // Nothing is lost: every packet is still read.
+    assert_eq!(reversed.summary()["packets_read"], cap.records.len() as u64);
+}
+
+#[test]
 fn unknown_link_type_is_skipped_with_a_warning() {
     let mut cap = Classic::parse(&sample());
     set_u32_le(&mut cap.header, 20, 147);
@@ -452,9 +491,36 @@ fn unreadable_inputs_exit_2_with_one_line() {
             "{}",
             lines[0]
         );
-        // The summary is still written, with nothing in it.
-        assert_eq!(run.summary()["packets_read"], 0);
+        // Nothing was read, so no report: an empty one would read as an
+        // empty capture.
+        assert_eq!(run.stdout, "", "{shown}");
     }
+}
+
+#[test]
+fn nothing_readable_writes_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pcap").display().to_string();
+    let empty = write_temp(&dir, "empty.pcap", b"").display().to_string();
+    let fresh = dir.path().join("new.ndjson");
+    let run = callpath(&[&missing, &empty, "-o", fresh.to_str().unwrap()], None);
+    assert_eq!(run.code, EXIT_UNUSABLE, "{}", run.stderr);
+    assert_eq!(run.stderr_lines().len(), 2, "{}", run.stderr);
+    assert!(!fresh.exists(), "no file created");
+    // An existing file is left as it was, not emptied.
+    let old = write_temp(&dir, "old.txt", b"last week's report\n");
+    let run = callpath(&[&missing, "-o", old.to_str().unwrap()], None);
+    assert_eq!(run.code, EXIT_UNUSABLE);
+    assert_eq!(std::fs::read(&old).unwrap(), b"last week's report\n");
+    // And replaced as a whole when there is something to write.
+    let good = write_temp(&dir, "good.pcap", &sample())
+        .display()
+        .to_string();
+    let run = callpath(&[&good, "-o", old.to_str().unwrap()], None);
+    assert_eq!(run.code, EXIT_CLEAN, "{}", run.stderr);
+    let text = std::fs::read_to_string(&old).unwrap();
+    assert!(text.starts_with(r#"{"type":"flow""#), "{text}");
+    assert!(!text.contains("last week"), "{text}");
 }
 
 #[test]
@@ -499,6 +565,7 @@ fn truncated_stream_on_stdin_reports_like_a_file() {
 
     let run = callpath(&["-"], Some(b""));
     assert_eq!(run.code, EXIT_UNUSABLE);
+    assert_eq!(run.stdout, "", "no report of nothing");
     assert_eq!(
         run.stderr_lines(),
         ["callpath: standard input: file is empty"]

@@ -230,6 +230,8 @@ impl Analysis {
         input: &Input,
         progress: &dyn Progress,
     ) -> Result<&InputReport, CaptureError> {
+        // The latest packet time of the inputs before this one.
+        let latest_before = self.intake.span.map(|(_, last)| last);
         let outcome = match input {
             Input::File(path) => {
                 let capture = CaptureFile::open(path)?;
@@ -260,7 +262,17 @@ impl Analysis {
         };
         progress.finish_input();
         self.intake.file_index += 1;
-        let report = input_report(input, &outcome);
+        let mut report = input_report(input, &outcome);
+        if let (Some(before), Some(first)) = (latest_before, outcome.anomalies.first_ts()) {
+            if first < before {
+                // One flow table over all inputs: a file from the past
+                // reopens flows already ended and mistimes their expiry.
+                report.warnings.push(format!(
+                    "its first packet is {:.3} s earlier than the last packet of the inputs before it; give the inputs in time order (flows are timed by the latest time seen)",
+                    before.nanos_since(first) as f64 / 1e9
+                ));
+            }
+        }
         self.intake.summary.truncated |= report.damaged.is_some();
         self.intake.summary.inputs.push(report);
         self.intake

@@ -33,6 +33,8 @@ pub struct RecordAnomalies {
     pub time_reversals: Option<Anomaly>,
     pub over_snaplen: Option<Anomaly>,
     pub unsupported_link: Option<Anomaly>,
+    /// The first timed packet's time: whether inputs were given in time order.
+    first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
 }
 
@@ -47,11 +49,24 @@ impl RecordAnomalies {
         }
         // Simple packet blocks carry no time (zero): they say nothing about order.
         if pkt.ts != Timestamp::default() {
-            if self.last_ts.is_some_and(|last| pkt.ts < last) {
-                Anomaly::bump(&mut self.time_reversals, offset);
+            match self.last_ts {
+                Some(last) => {
+                    if pkt.ts < last {
+                        Anomaly::bump(&mut self.time_reversals, offset);
+                    }
+                    self.last_ts = Some(last.max(pkt.ts));
+                }
+                None => {
+                    self.first_ts = Some(pkt.ts);
+                    self.last_ts = Some(pkt.ts);
+                }
             }
-            self.last_ts = Some(self.last_ts.map_or(pkt.ts, |last| last.max(pkt.ts)));
         }
+    }
+
+    /// The time of the first packet that has one.
+    pub fn first_ts(&self) -> Option<Timestamp> {
+        self.first_ts
     }
 
     pub fn note_over_snaplen(&mut self, offset: u64) {

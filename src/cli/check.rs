@@ -18,22 +18,12 @@ pub struct CheckArgs {
 
     /// A claim to check (repeatable): `media-p2p`,
     /// `no-relay-outside:<CC|EU|EEA>`, `no-operator:<CC>`,
-    /// `no-lookup-to:<CC>`.
+    /// `no-lookup-to:<CC|EU|EEA>`; CC is an ISO 3166-1 alpha-2 code.
     #[arg(long = "claim", required = true, value_name = "CLAIM")]
     pub claims: Vec<String>,
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {
-    let mut claims = Vec::new();
-    for text in &args.claims {
-        match text.parse::<Claim>() {
-            Ok(c) => claims.push(c),
-            Err(e) => {
-                eprintln!("callpath: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
     let jurisdictions = match Jurisdictions::embedded() {
         Ok(j) => j,
         Err(e) => {
@@ -41,6 +31,21 @@ pub fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut claims = Vec::new();
+    for text in &args.claims {
+        let parsed = text.parse::<Claim>().map_err(|e| e.to_string());
+        match parsed.and_then(|c| {
+            c.check_place(&jurisdictions)
+                .map(|()| c)
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(c) => claims.push(c),
+            Err(e) => {
+                eprintln!("callpath: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let run = match run(&args.files, None) {
         Ok(r) => r,
         Err(e) => {
@@ -61,6 +66,15 @@ pub fn check(args: CheckArgs) -> ExitCode {
         for line in &result.because {
             println!("         {line}");
         }
+    }
+    if run.problems > 0 {
+        // A PASS over part of the traffic is no PASS for the whole.
+        eprintln!(
+            "callpath: {} of {} inputs damaged or unreadable: the verdicts cover only what was read",
+            run.problems,
+            args.files.len()
+        );
+        return ExitCode::from(1);
     }
     if worst == Outcome::Pass {
         ExitCode::SUCCESS

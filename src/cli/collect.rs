@@ -16,6 +16,9 @@ pub struct Run {
     pub geolocation: Vec<DbInfo>,
     /// Some input was damaged or unreadable (messages already printed).
     pub problems: usize,
+    /// The inputs that could be opened, in order: the ones to read again
+    /// (frames, hashes), matching the summary's `inputs` one to one.
+    pub read: Vec<PathBuf>,
 }
 
 /// Analyses `files` in order; prints warnings about damaged inputs.
@@ -25,12 +28,12 @@ pub fn run(files: &[PathBuf], forward: Option<Box<dyn RecordSink + Send>>) -> Re
     let mut analysis =
         Analysis::new(&AnalysisConfig::default(), Box::new(sink)).map_err(|e| e.to_string())?;
     let geolocation = analysis.geo_sources();
-    let (mut readable, mut problems) = (0usize, 0usize);
+    let (mut read, mut problems) = (Vec::new(), 0usize);
     for path in files {
         let input = Input::File(path.clone());
         match analysis.run_input(&input, &NoProgress) {
             Ok(report) => {
-                readable += 1;
+                read.push(path.clone());
                 if let Some(d) = &report.damaged {
                     eprintln!("callpath: {input}: {d}; the packets before it were analysed");
                     problems += 1;
@@ -43,13 +46,14 @@ pub fn run(files: &[PathBuf], forward: Option<Box<dyn RecordSink + Send>>) -> Re
         }
     }
     analysis.finish().map_err(|e| e.to_string())?;
-    if readable == 0 {
+    if read.is_empty() {
         return Err("no input could be read".into());
     }
     Ok(Run {
         collected: handle.take(),
         geolocation,
         problems,
+        read,
     })
 }
 

@@ -11,6 +11,7 @@ use callpath::analysis::FlowFrames;
 use callpath::capture::PcapngWriter;
 
 use super::collect::run;
+use super::output_paths::refuse_overwriting_inputs;
 
 #[derive(Args)]
 pub struct ExtractArgs {
@@ -28,6 +29,10 @@ pub struct ExtractArgs {
 }
 
 pub fn extract(args: ExtractArgs) -> ExitCode {
+    if let Err(e) = refuse_overwriting_inputs([args.write.as_path()], &args.files) {
+        eprintln!("callpath: {e}");
+        return ExitCode::from(2);
+    }
     let run = match run(&args.files, None) {
         Ok(r) => r,
         Err(e) => {
@@ -70,7 +75,7 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         }
     };
     let mut write_error = None;
-    for path in &args.files {
+    for path in &run.read {
         let scanned = frames.scan_file(path, |_, pkt| {
             if write_error.is_none() {
                 if let Err(e) = writer.write(pkt) {

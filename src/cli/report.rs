@@ -9,6 +9,7 @@ use callpath::report::evidence::write_bundle;
 use callpath::report::html::{packet_rates, render, ReportInputs};
 
 use super::collect::{input_infos, run, signatures};
+use super::output_paths::{bundle_files, refuse_overwriting_inputs};
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -27,6 +28,12 @@ pub struct ReportArgs {
 }
 
 pub fn report(args: ReportArgs) -> ExitCode {
+    let bundle: Vec<PathBuf> = args.evidence.iter().flat_map(|d| bundle_files(d)).collect();
+    let written = std::iter::once(args.output.as_path()).chain(bundle.iter().map(PathBuf::as_path));
+    if let Err(e) = refuse_overwriting_inputs(written, &args.files) {
+        eprintln!("callpath: {e}");
+        return ExitCode::from(2);
+    }
     let run = match run(&args.files, None) {
         Ok(r) => r,
         Err(e) => {
@@ -36,14 +43,14 @@ pub fn report(args: ReportArgs) -> ExitCode {
     };
     let c = &run.collected;
     // Packet rates only for call flows: the charts are per call.
-    let rates = match packet_rates(&args.files, &c.flows, |r| r.call.is_some()) {
+    let rates = match packet_rates(&run.read, &c.flows, |r| r.call.is_some()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
             return ExitCode::from(2);
         }
     };
-    let inputs = input_infos(&args.files, c);
+    let inputs = input_infos(&run.read, c);
     let sig = signatures();
     let html = render(&ReportInputs {
         collected: c,
@@ -60,7 +67,7 @@ pub fn report(args: ReportArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(dir) = &args.evidence {
-        if let Err(e) = write_bundle(dir, &args.files, run.geolocation.clone(), c) {
+        if let Err(e) = write_bundle(dir, &run.read, run.geolocation.clone(), c) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(2);
         }

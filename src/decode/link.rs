@@ -410,7 +410,7 @@ mod tests {
     /// IPv6, behind VLAN tags or not) gets the same view as from etherparse.
     #[test]
     fn plain_ip_agrees_with_etherparse_on_the_corpus() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ndpi");
+        let dir = crate::dissect::test_corpus::ndpi_dir();
         let Ok(entries) = std::fs::read_dir(&dir) else {
             eprintln!("skipping: corpus not found at {}", dir.display());
             return;

@@ -3,8 +3,17 @@
 
 use pcap_parser::{PcapBlockOwned, PcapError};
 
-/// The reference captures, next to the repository.
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/ndpi");
+/// The reference captures: `ndpi/` of the corpus next to the repository
+/// (../shared/corpus), or of `CALLPATH_CORPUS`, as the integration tests
+/// find it.
+pub fn ndpi_dir() -> std::path::PathBuf {
+    std::env::var_os("CALLPATH_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+        })
+        .join("ndpi")
+}
 
 /// One transport payload with its ports; `tcp` tells the transport.
 pub struct Payload {
@@ -19,9 +28,9 @@ pub struct Payload {
 /// All UDP/TCP payloads of a corpus capture, or `None` (with a message)
 /// when the corpus is absent.
 pub fn payloads(file: &str) -> Option<Vec<Payload>> {
-    let path = format!("{DIR}/{file}");
+    let path = ndpi_dir().join(file);
     let Ok(f) = std::fs::File::open(&path) else {
-        eprintln!("skipping: corpus capture {path} not found");
+        eprintln!("skipping: corpus capture {} not found", path.display());
         return None;
     };
     let mut reader = pcap_parser::create_reader(1 << 20, f).ok()?;

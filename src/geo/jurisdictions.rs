@@ -162,6 +162,11 @@ impl Jurisdictions {
         }
     }
 
+    /// The names of the country groups ("EEA", "EU").
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.groups.keys().map(String::as_str)
+    }
+
     /// Members of a named group, if defined.
     pub fn group_members(&self, group: &str) -> Option<&[String]> {
         self.groups.get(group).map(Vec::as_slice)

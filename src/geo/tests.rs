@@ -393,8 +393,7 @@ fn teams_relay_in_the_corpus_with_embedded_and_user_databases() {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
 
-    let capture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/ndpi/skype-conference-call.pcap");
+    let capture = crate::dissect::test_corpus::ndpi_dir().join("skype-conference-call.pcap");
     if !capture.exists() {
         eprintln!("SKIPPED: {} not found", capture.display());
         return;

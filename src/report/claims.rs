@@ -8,13 +8,37 @@
 //! - `no-lookup-to:<CC>`: no lookup/signalling server is located there.
 //!
 //! Each claim passes, fails (with the calls and flows that break it), or
-//! stays untested when the capture cannot decide it (no call media, or a
-//! far end that could not be located).
+//! stays untested when the capture cannot decide it (no call media for the
+//! media claims, no call traffic for the server claims, or a far end that
+//! could not be located).
 
 use std::fmt;
 
 use super::{CallRecord, Collected, FlowRecord};
 use crate::geo::Jurisdictions;
+
+/// ISO 3166-1 alpha-2 country codes (Debian iso-codes 4.15.0), and XK
+/// (Kosovo), which geolocation databases use: the codes a claim may name.
+const COUNTRY_CODES: &str = concat!(
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE ",
+    "BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD ",
+    "CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM ",
+    "DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF ",
+    "GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ",
+    "ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN ",
+    "KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME ",
+    "MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA ",
+    "NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM ",
+    "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI ",
+    "SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK ",
+    "TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI ",
+    "VN VU WF WS YE YT ZA ZM ZW",
+    " XK"
+);
+
+fn is_country_code(code: &str) -> bool {
+    code.len() == 2 && COUNTRY_CODES.split(' ').any(|c| c == code)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
@@ -24,9 +48,22 @@ pub enum Claim {
     NoLookupTo(String),
 }
 
+/// The claim language, for error messages.
+const CLAIM_FORMS: &str = "media-p2p, no-relay-outside:<CC|EU|EEA>, no-operator:<CC> or no-lookup-to:<CC|EU|EEA> (CC: an ISO 3166-1 alpha-2 country code such as US, DE or IE)";
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown claim {0:?}: expected media-p2p, no-relay-outside:<CC|EU|EEA>, no-operator:<CC> or no-lookup-to:<CC>")]
+#[error("unknown claim {0:?}: expected {CLAIM_FORMS}")]
 pub struct ClaimParseError(pub String);
+
+/// A claim naming a place it cannot be about: checking it could only give
+/// a vacuous or undecidable answer.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("claim {claim:?}: {code:?} is not {expected}; expected {CLAIM_FORMS}")]
+pub struct ClaimPlaceError {
+    pub claim: String,
+    pub code: String,
+    expected: String,
+}
 
 impl std::str::FromStr for Claim {
     type Err = ClaimParseError;
@@ -48,6 +85,36 @@ impl std::str::FromStr for Claim {
             Some(("no-lookup-to", v)) => Ok(Claim::NoLookupTo(code(v)?)),
             _ => Err(bad()),
         }
+    }
+}
+
+impl Claim {
+    /// Checks that the claim's place is a country code, or a group of
+    /// `jurisdictions` where the claim compares locations (an operator's
+    /// home is one country).
+    pub fn check_place(&self, jurisdictions: &Jurisdictions) -> Result<(), ClaimPlaceError> {
+        let (code, groups_allowed) = match self {
+            Claim::MediaP2p => return Ok(()),
+            Claim::NoRelayOutside(c) | Claim::NoLookupTo(c) => (c, true),
+            Claim::NoOperator(c) => (c, false),
+        };
+        let group = jurisdictions.group_members(code).is_some();
+        if is_country_code(code) || (groups_allowed && group) {
+            return Ok(());
+        }
+        let expected = if groups_allowed {
+            let groups: Vec<&str> = jurisdictions.group_names().collect();
+            format!("a country code or one of {}", groups.join(", "))
+        } else if group {
+            "a country code (an operator's home is one country)".to_string()
+        } else {
+            "a country code".to_string()
+        };
+        Err(ClaimPlaceError {
+            claim: self.to_string(),
+            code: code.clone(),
+            expected,
+        })
     }
 }
 
@@ -137,10 +204,27 @@ fn is_private(r: &FlowRecord) -> bool {
         })
 }
 
+fn untested(claim: &Claim, meaning: String, because: Vec<String>) -> ClaimResult {
+    ClaimResult {
+        claim: claim.clone(),
+        outcome: Outcome::Untested,
+        meaning,
+        because,
+    }
+}
+
 /// Checks one claim against the records of an analysis.
 pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) -> ClaimResult {
     let flows = &records.flows;
     let with_role = |role: &'static str| flows.iter().filter(move |r| r.role == Some(role));
+    // A capture without call media (or without any call traffic) shows
+    // nothing about where media or servers would be: such claims are
+    // untested, not passed.
+    let has_media = records.calls.iter().any(|c| c.path != "signalling_only")
+        || flows
+            .iter()
+            .any(|r| matches!(r.role, Some("relay" | "p2p")));
+    let has_call_traffic = has_media || with_role("lookup").next().is_some();
     let mut because = Vec::new();
     let (meaning, outcome) = match claim {
         Claim::MediaP2p => {
@@ -170,6 +254,12 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
         }
         Claim::NoRelayOutside(place) => {
             let meaning = format!("every server that relays call media is located in {place}");
+            if !has_media {
+                because.push(
+                    "no call media in the capture: nothing shows where media would go".into(),
+                );
+                return untested(claim, meaning, because);
+            }
             let mut outcome = Outcome::Pass;
             for r in with_role("relay") {
                 match country(r) {
@@ -193,6 +283,10 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
             let meaning = format!(
                 "no relay or lookup server is run by an operator whose home country is {cc}"
             );
+            if !has_call_traffic {
+                because.push("no call traffic in the capture: no server to check".into());
+                return untested(claim, meaning, because);
+            }
             let mut outcome = Outcome::Pass;
             let mut checked = 0usize;
             for r in flows
@@ -221,6 +315,10 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
         }
         Claim::NoLookupTo(cc) => {
             let meaning = format!("no lookup, directory or signalling server is located in {cc}");
+            if !has_call_traffic {
+                because.push("no call traffic in the capture: no server to check".into());
+                return untested(claim, meaning, because);
+            }
             let mut outcome = Outcome::Pass;
             let mut checked = 0usize;
             for r in with_role("lookup").filter(|r| !is_private(r)) {

@@ -241,9 +241,13 @@ pub fn manifest(
         flows: collected.flows.len(),
         calls: collected.calls.len(),
         reproduce: format!("callpath analyze --format json {}", names.join(" ")),
-        files: ["manifest.json", "flows.ndjson", "calls.json"],
+        files: BUNDLE_FILES,
     }
 }
+
+/// The files a bundle writes into its directory (the CLI refuses a bundle
+/// that would overwrite an input).
+pub const BUNDLE_FILES: [&str; 3] = ["manifest.json", "flows.ndjson", "calls.json"];
 
 /// Writes manifest.json, flows.ndjson and calls.json into `dir` (created
 /// when missing). Reads the inputs again for their hashes and frames.
