@@ -191,6 +191,56 @@ struct AnalyzeArgs {
     no_progress: bool,
 }
 
+impl AnalyzeArgs {
+    /// The options given that change what the analysis finds, as they
+    /// would be typed again (the evidence manifest's `reproduce` line):
+    /// values away from their defaults, the databases and signatures.
+    /// Output options and `--threads` (same records for any number) are not.
+    fn options_changing_results(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut valued = |name: &str, value: String, default: String| {
+            if value != default {
+                out.push(name.to_string());
+                out.push(value);
+            }
+        };
+        let table = FlowTableConfig::default();
+        let (udp, tcp) = (table.udp_timeout_secs, table.tcp_timeout_secs);
+        valued(
+            "--udp-timeout",
+            self.udp_timeout.to_string(),
+            udp.to_string(),
+        );
+        valued(
+            "--tcp-timeout",
+            self.tcp_timeout.to_string(),
+            tcp.to_string(),
+        );
+        valued(
+            "--max-flows",
+            self.max_flows.to_string(),
+            table.max_flows.to_string(),
+        );
+        valued(
+            "--knowledge-window",
+            self.knowledge_window.to_string(),
+            callpath::classify::knowledge::DEFAULT_WINDOW_SECS.to_string(),
+        );
+        for db in &self.geoip {
+            out.push("--geoip".into());
+            out.push(db.display().to_string());
+        }
+        if self.system_geoip {
+            out.push("--system-geoip".into());
+        }
+        if let Some(dir) = &self.signatures {
+            out.push("--signatures".into());
+            out.push(dir.display().to_string());
+        }
+        out
+    }
+}
+
 struct Bar(ProgressBar);
 
 impl Progress for Bar {
@@ -245,6 +295,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
         return ExitCode::from(EXIT_UNUSABLE);
     }
+    let analysis_options = args.options_changing_results();
     let config = AnalysisConfig {
         flow_table: FlowTableConfig {
             udp_timeout_secs: args.udp_timeout,
@@ -340,9 +391,13 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         return ExitCode::from(EXIT_UNUSABLE);
     }
     if let (Some(dir), Some(handle)) = (&args.evidence, collected) {
-        if let Err(e) =
-            callpath::report::evidence::write_bundle(dir, &read, geolocation, &handle.take())
-        {
+        if let Err(e) = callpath::report::evidence::write_bundle(
+            dir,
+            &read,
+            &analysis_options,
+            geolocation,
+            &handle.take(),
+        ) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(EXIT_UNUSABLE);
         }

@@ -150,3 +150,44 @@ fn evidence_refuses_standard_input() {
     let o = callpath(&["analyze", "-", "--evidence", tmp.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The manifest's `reproduce` line carries the options that changed the
+/// findings, so running it gives the bundle's flows again.
+#[test]
+fn the_reproduce_line_repeats_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("evidence");
+    let out = tmp.path().join("out.json");
+    let o = callpath(&[
+        "analyze",
+        "samples/relayed-call.pcap",
+        "--udp-timeout",
+        "5",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+        "--evidence",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let m = read_json(&dir.join("manifest.json"));
+    let line = m["reproduce"].as_str().unwrap();
+    assert_eq!(
+        line,
+        "callpath analyze --format json --udp-timeout 5 samples/relayed-call.pcap"
+    );
+    let words: Vec<&str> = line.split(' ').skip(1).collect();
+    let again = callpath(&words);
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    let flows_of = |json: &[u8]| -> Value {
+        let v: Value = serde_json::from_slice(json).unwrap();
+        v["flows"].clone()
+    };
+    assert_eq!(
+        flows_of(&again.stdout),
+        flows_of(&std::fs::read(&out).unwrap())
+    );
+}

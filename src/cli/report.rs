@@ -67,7 +67,7 @@ pub fn report(args: ReportArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(dir) = &args.evidence {
-        if let Err(e) = write_bundle(dir, &run.read, run.geolocation.clone(), c) {
+        if let Err(e) = write_bundle(dir, &run.read, &[], run.geolocation.clone(), c) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(2);
         }

@@ -210,9 +210,12 @@ struct FlowEntry<'a> {
     frames: &'a [FileFrames],
 }
 
-/// Builds the manifest for a run over `inputs` (paths as given).
+/// Builds the manifest for a run over `inputs` (paths as given) with
+/// `options`, the command-line options that changed the analysis (as
+/// given, e.g. `["--udp-timeout", "60"]`), for its `reproduce` line.
 pub fn manifest(
     inputs: &[PathBuf],
+    options: &[String],
     summary: Option<&Summary>,
     geolocation: Vec<DbInfo>,
     collected: &Collected,
@@ -240,8 +243,29 @@ pub fn manifest(
         inputs: entries,
         flows: collected.flows.len(),
         calls: collected.calls.len(),
-        reproduce: format!("callpath analyze --format json {}", names.join(" ")),
+        reproduce: ["callpath", "analyze", "--format", "json"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(options.iter().cloned())
+            .chain(names)
+            .map(|word| shell_word(&word))
+            .collect::<Vec<_>>()
+            .join(" "),
         files: BUNDLE_FILES,
+    }
+}
+
+/// `word` as a POSIX shell reads it back: as it is when it holds only
+/// characters no shell treats specially, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r#"'\''"#))
     }
 }
 
@@ -254,6 +278,7 @@ pub const BUNDLE_FILES: [&str; 3] = ["manifest.json", "flows.ndjson", "calls.jso
 pub fn write_bundle(
     dir: &Path,
     inputs: &[PathBuf],
+    options: &[String],
     geolocation: Vec<DbInfo>,
     collected: &Collected,
 ) -> io::Result<()> {
@@ -262,7 +287,13 @@ pub fn write_bundle(
     let flows = located_flows(&collected.flows, &names);
     let frames = flow_frames(inputs, &flows).map_err(io::Error::other)?;
 
-    let m = manifest(inputs, collected.summary.as_ref(), geolocation, collected);
+    let m = manifest(
+        inputs,
+        options,
+        collected.summary.as_ref(),
+        geolocation,
+        collected,
+    );
     let mut w = BufWriter::new(File::create(dir.join("manifest.json"))?);
     serde_json::to_writer_pretty(&mut w, &m)?;
     w.write_all(b"\n")?;
