@@ -11,8 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use callpath::analysis::{Analysis, AnalysisConfig, Input, Progress};
-use callpath::flow::FlowTableConfig;
+use callpath::analysis::{Analysis, Input, Progress};
 use callpath::report::sink::sink_for;
 use callpath::report::OutputFormat;
 
@@ -130,54 +129,8 @@ struct AnalyzeArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Idle timeout of UDP (and other non-TCP) flows, in seconds of packet time.
-    #[arg(long, default_value_t = 120, value_name = "SECS",
-        value_parser = cli::at_least_one::<u64>)]
-    udp_timeout: u64,
-
-    /// Idle timeout of TCP flows, in seconds of packet time (TCP flows also
-    /// end on FIN from both sides or RST).
-    #[arg(long, default_value_t = 300, value_name = "SECS",
-        value_parser = cli::at_least_one::<u64>)]
-    tcp_timeout: u64,
-
-    /// Most flows tracked at once; beyond it the flow closest to expiry is
-    /// written out early and counted as evicted in the summary.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N",
-        value_parser = cli::at_least_one::<usize>)]
-    max_flows: usize,
-
-    /// How far back, in seconds of packet time before a flow's last packet,
-    /// what other flows taught (DNS names, STUN/TURN and signalling
-    /// servers, app sockets, SDP media endpoints) still counts for its
-    /// verdict. Older facts (by up to a quarter of the window more) are
-    /// forgotten, so memory stays flat over long captures.
-    #[arg(long, default_value_t = callpath::classify::knowledge::DEFAULT_WINDOW_SECS,
-        value_name = "SECS", value_parser = cli::at_least_one::<u64>)]
-    knowledge_window: u64,
-
-    /// Threads: 1 does everything; 2 track flows on one and read and write
-    /// on the other; from 3, the output gets a thread and the rest track
-    /// flows. The output is the same for any number.
-    #[arg(long, default_value_t = 1, value_name = "N",
-        value_parser = cli::at_least_one::<usize>)]
-    threads: usize,
-
-    /// A geolocation database (MaxMind GeoLite2/GeoIP2 City, Country or ASN;
-    /// DB-IP; IPinfo) preferred over the embedded one; repeat for several.
-    /// Each far end's record names the database that answered.
-    #[arg(long, value_name = "FILE")]
-    geoip: Vec<PathBuf>,
-
-    /// Also use the databases found in the usual GeoIP directories
-    /// (/usr/share/GeoIP, /var/lib/GeoIP, /usr/local/share/GeoIP).
-    #[arg(long)]
-    system_geoip: bool,
-
-    /// A directory of app signature files (signatures/README.md) that add
-    /// apps or replace embedded ones with the same id.
-    #[arg(long, value_name = "DIR")]
-    signatures: Option<PathBuf>,
+    #[command(flatten)]
+    analysis: cli::analysis_options::AnalysisOptions,
 
     /// Write an evidence bundle (manifest.json with input SHA-256s and
     /// versions, flows.ndjson, calls.json with the frames behind every
@@ -189,56 +142,6 @@ struct AnalyzeArgs {
     /// that is a terminal).
     #[arg(long)]
     no_progress: bool,
-}
-
-impl AnalyzeArgs {
-    /// The options given that change what the analysis finds, as they
-    /// would be typed again (the evidence manifest's `reproduce` line):
-    /// values away from their defaults, the databases and signatures.
-    /// Output options and `--threads` (same records for any number) are not.
-    fn options_changing_results(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut valued = |name: &str, value: String, default: String| {
-            if value != default {
-                out.push(name.to_string());
-                out.push(value);
-            }
-        };
-        let table = FlowTableConfig::default();
-        let (udp, tcp) = (table.udp_timeout_secs, table.tcp_timeout_secs);
-        valued(
-            "--udp-timeout",
-            self.udp_timeout.to_string(),
-            udp.to_string(),
-        );
-        valued(
-            "--tcp-timeout",
-            self.tcp_timeout.to_string(),
-            tcp.to_string(),
-        );
-        valued(
-            "--max-flows",
-            self.max_flows.to_string(),
-            table.max_flows.to_string(),
-        );
-        valued(
-            "--knowledge-window",
-            self.knowledge_window.to_string(),
-            callpath::classify::knowledge::DEFAULT_WINDOW_SECS.to_string(),
-        );
-        for db in &self.geoip {
-            out.push("--geoip".into());
-            out.push(db.display().to_string());
-        }
-        if self.system_geoip {
-            out.push("--system-geoip".into());
-        }
-        if let Some(dir) = &self.signatures {
-            out.push("--signatures".into());
-            out.push(dir.display().to_string());
-        }
-        out
-    }
 }
 
 struct Bar(ProgressBar);
@@ -279,7 +182,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     // Every file read (captures and databases) is safe from -o and --evidence.
     let sources: Vec<PathBuf> = (args.files.iter().filter(|f| *f != "-"))
         .map(PathBuf::from)
-        .chain(args.geoip.iter().cloned())
+        .chain(args.analysis.geoip.iter().cloned())
         .collect();
     let bundle: Vec<PathBuf> = args
         .evidence
@@ -295,25 +198,8 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
         eprintln!("callpath: --evidence needs capture files (their SHA-256 goes in the manifest), not standard input");
         return ExitCode::from(EXIT_UNUSABLE);
     }
-    let analysis_options = args.options_changing_results();
-    let config = AnalysisConfig {
-        flow_table: FlowTableConfig {
-            udp_timeout_secs: args.udp_timeout,
-            tcp_timeout_secs: args.tcp_timeout,
-            max_flows: args.max_flows,
-            ..Default::default()
-        },
-        threads: args.threads,
-        knowledge_window_secs: Some(args.knowledge_window),
-        signatures_dir: args.signatures.clone(),
-        geoip: {
-            let mut dbs = args.geoip.clone();
-            if args.system_geoip {
-                dbs.extend(callpath::geo::GeoDb::discover_system_databases());
-            }
-            dbs
-        },
-    };
+    let analysis_options = args.analysis.changing_results();
+    let config = args.analysis.config();
     let (out, created): (Box<dyn Write + Send>, _) = match &args.output {
         Some(path) => match cli::output_file::open(path) {
             Ok((f, created)) => (Box::new(f), Some(created)),

@@ -16,6 +16,9 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub analysis: super::analysis_options::AnalysisOptions,
+
     /// A claim to check (repeatable): `media-p2p`,
     /// `no-relay-outside:<CC|EU|EEA>`, `no-operator:<CC>`,
     /// `no-lookup-to:<CC|EU|EEA>`; CC is an ISO 3166-1 alpha-2 code.
@@ -46,7 +49,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let run = match run(&args.files, None) {
+    let run = match run(&args.files, &args.analysis.config(), None) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");

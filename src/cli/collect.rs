@@ -21,12 +21,16 @@ pub struct Run {
     pub read: Vec<PathBuf>,
 }
 
-/// Analyses `files` in order; prints warnings about damaged inputs.
+/// Analyses `files` in order with `config`; prints warnings about damaged
+/// inputs.
 /// `Err` carries the message of a run that produced nothing usable.
-pub fn run(files: &[PathBuf], forward: Option<Box<dyn RecordSink + Send>>) -> Result<Run, String> {
+pub fn run(
+    files: &[PathBuf],
+    config: &AnalysisConfig,
+    forward: Option<Box<dyn RecordSink + Send>>,
+) -> Result<Run, String> {
     let (sink, handle) = CollectingSink::forwarding(forward);
-    let mut analysis =
-        Analysis::new(&AnalysisConfig::default(), Box::new(sink)).map_err(|e| e.to_string())?;
+    let mut analysis = Analysis::new(config, Box::new(sink)).map_err(|e| e.to_string())?;
     let geolocation = analysis.geo_sources();
     let (mut read, mut problems) = (Vec::new(), 0usize);
     for path in files {

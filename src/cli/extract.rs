@@ -19,6 +19,9 @@ pub struct ExtractArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub analysis: super::analysis_options::AnalysisOptions,
+
     /// The call to extract (its number in `analyze` output).
     #[arg(long, value_name = "N")]
     pub call: u32,
@@ -29,11 +32,17 @@ pub struct ExtractArgs {
 }
 
 pub fn extract(args: ExtractArgs) -> ExitCode {
-    if let Err(e) = refuse_overwriting_inputs([args.write.as_path()], &args.files) {
+    let sources: Vec<PathBuf> = args
+        .files
+        .iter()
+        .chain(&args.analysis.geoip)
+        .cloned()
+        .collect();
+    if let Err(e) = refuse_overwriting_inputs([args.write.as_path()], &sources) {
         eprintln!("callpath: {e}");
         return ExitCode::from(2);
     }
-    let run = match run(&args.files, None) {
+    let run = match run(&args.files, &args.analysis.config(), None) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");

@@ -2,6 +2,7 @@
 //! evidence bundle shared with `analyze --evidence`. Each runs the library
 //! and prints; the library itself never prints.
 
+pub mod analysis_options;
 pub mod check;
 pub mod collect;
 pub mod extract;

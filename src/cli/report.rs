@@ -17,6 +17,9 @@ pub struct ReportArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub analysis: super::analysis_options::AnalysisOptions,
+
     /// The HTML file to write.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -30,11 +33,17 @@ pub struct ReportArgs {
 pub fn report(args: ReportArgs) -> ExitCode {
     let bundle: Vec<PathBuf> = args.evidence.iter().flat_map(|d| bundle_files(d)).collect();
     let written = std::iter::once(args.output.as_path()).chain(bundle.iter().map(PathBuf::as_path));
-    if let Err(e) = refuse_overwriting_inputs(written, &args.files) {
+    let sources: Vec<PathBuf> = args
+        .files
+        .iter()
+        .chain(&args.analysis.geoip)
+        .cloned()
+        .collect();
+    if let Err(e) = refuse_overwriting_inputs(written, &sources) {
         eprintln!("callpath: {e}");
         return ExitCode::from(2);
     }
-    let run = match run(&args.files, None) {
+    let run = match run(&args.files, &args.analysis.config(), None) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
@@ -67,7 +76,13 @@ pub fn report(args: ReportArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(dir) = &args.evidence {
-        if let Err(e) = write_bundle(dir, &run.read, &[], run.geolocation.clone(), c) {
+        if let Err(e) = write_bundle(
+            dir,
+            &run.read,
+            &args.analysis.changing_results(),
+            run.geolocation.clone(),
+            c,
+        ) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(2);
         }

@@ -1,0 +1,132 @@
+//! The options that shape an analysis, shared by every subcommand that
+//! runs one (`analyze`, `report`, `check`, `extract`): the same options
+//! give the same flows, calls and call numbers whichever is asked.
+
+use std::path::PathBuf;
+
+use callpath::analysis::AnalysisConfig;
+use callpath::flow::FlowTableConfig;
+use clap::Args;
+
+#[derive(Args, Clone, Debug)]
+pub struct AnalysisOptions {
+    /// Idle timeout of UDP (and other non-TCP) flows, in seconds of packet time.
+    #[arg(long, default_value_t = 120, value_name = "SECS",
+        value_parser = super::at_least_one::<u64>)]
+    pub udp_timeout: u64,
+
+    /// Idle timeout of TCP flows, in seconds of packet time (TCP flows also
+    /// end on FIN from both sides or RST).
+    #[arg(long, default_value_t = 300, value_name = "SECS",
+        value_parser = super::at_least_one::<u64>)]
+    pub tcp_timeout: u64,
+
+    /// Most flows tracked at once; beyond it the flow closest to expiry is
+    /// written out early and counted as evicted in the summary.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+        value_parser = super::at_least_one::<usize>)]
+    pub max_flows: usize,
+
+    /// How far back, in seconds of packet time before a flow's last packet,
+    /// what other flows taught (DNS names, STUN/TURN and signalling
+    /// servers, app sockets, SDP media endpoints) still counts for its
+    /// verdict. Older facts (by up to a quarter of the window more) are
+    /// forgotten, so memory stays flat over long captures.
+    #[arg(long, default_value_t = callpath::classify::knowledge::DEFAULT_WINDOW_SECS,
+        value_name = "SECS", value_parser = super::at_least_one::<u64>)]
+    pub knowledge_window: u64,
+
+    /// Threads: 1 does everything; 2 track flows on one and read and write
+    /// on the other; from 3, the output gets a thread and the rest track
+    /// flows. The output is the same for any number.
+    #[arg(long, default_value_t = 1, value_name = "N",
+        value_parser = super::at_least_one::<usize>)]
+    pub threads: usize,
+
+    /// A geolocation database (MaxMind GeoLite2/GeoIP2 City, Country or ASN;
+    /// DB-IP; IPinfo) preferred over the embedded one; repeat for several.
+    /// Each far end's record names the database that answered.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Vec<PathBuf>,
+
+    /// Also use the databases found in the usual GeoIP directories
+    /// (/usr/share/GeoIP, /var/lib/GeoIP, /usr/local/share/GeoIP).
+    #[arg(long)]
+    pub system_geoip: bool,
+
+    /// A directory of app signature files (signatures/README.md) that add
+    /// apps or replace embedded ones with the same id.
+    #[arg(long, value_name = "DIR")]
+    pub signatures: Option<PathBuf>,
+}
+
+impl AnalysisOptions {
+    pub fn config(&self) -> AnalysisConfig {
+        AnalysisConfig {
+            flow_table: FlowTableConfig {
+                udp_timeout_secs: self.udp_timeout,
+                tcp_timeout_secs: self.tcp_timeout,
+                max_flows: self.max_flows,
+                ..Default::default()
+            },
+            threads: self.threads,
+            knowledge_window_secs: Some(self.knowledge_window),
+            signatures_dir: self.signatures.clone(),
+            geoip: {
+                let mut dbs = self.geoip.clone();
+                if self.system_geoip {
+                    dbs.extend(callpath::geo::GeoDb::discover_system_databases());
+                }
+                dbs
+            },
+        }
+    }
+
+    /// The options given that change what the analysis finds, as they
+    /// would be typed again (the evidence manifest's `reproduce` line):
+    /// values away from their defaults, the databases and signatures.
+    /// `--threads` is not (the same records for any number).
+    pub fn changing_results(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut valued = |name: &str, value: String, default: String| {
+            if value != default {
+                out.push(name.to_string());
+                out.push(value);
+            }
+        };
+        let table = FlowTableConfig::default();
+        let (udp, tcp) = (table.udp_timeout_secs, table.tcp_timeout_secs);
+        valued(
+            "--udp-timeout",
+            self.udp_timeout.to_string(),
+            udp.to_string(),
+        );
+        valued(
+            "--tcp-timeout",
+            self.tcp_timeout.to_string(),
+            tcp.to_string(),
+        );
+        valued(
+            "--max-flows",
+            self.max_flows.to_string(),
+            table.max_flows.to_string(),
+        );
+        valued(
+            "--knowledge-window",
+            self.knowledge_window.to_string(),
+            callpath::classify::knowledge::DEFAULT_WINDOW_SECS.to_string(),
+        );
+        for db in &self.geoip {
+            out.push("--geoip".into());
+            out.push(db.display().to_string());
+        }
+        if self.system_geoip {
+            out.push("--system-geoip".into());
+        }
+        if let Some(dir) = &self.signatures {
+            out.push("--signatures".into());
+            out.push(dir.display().to_string());
+        }
+        out
+    }
+}
