@@ -3,7 +3,8 @@
 and inside the payloads that name them, so the copy stays consistent with
 itself: STUN address attributes (XOR-MAPPED, XOR-RELAYED, XOR-PEER,
 MAPPED, RESPONSE-ORIGIN, OTHER-ADDRESS, ALTERNATE-SERVER; FINGERPRINT
-recomputed), addresses written as text (SIP headers, SDP, HTTP and
+recomputed), also in the STUN messages TURN carries (Send and Data
+indications, ChannelData), addresses written as text (SIP headers, SDP, HTTP and
 unmasked WebSocket signalling) and the datagrams ICMP errors quote. Both prefixes have the same length, so no
 payload changes length and TCP sequence numbers stay valid. Not rewritten:
 WebSocket frames a browser sends (masked), and STUN MESSAGE-INTEGRITY
@@ -23,6 +24,7 @@ MAGIC_COOKIE = 0x2112A442
 XOR_ADDRESS = {0x0020, 0x0012, 0x0016, 0x8020}
 PLAIN_ADDRESS = {0x0001, 0x802B, 0x802C, 0x8023}
 FINGERPRINT = 0x8028
+DATA = 0x0013
 
 
 def checksum(data):
@@ -61,11 +63,29 @@ def rewrite_stun(payload, old, new):
             else:
                 raw = move(raw, old, new)
             out[value + 4:value + 8] = raw
+        elif kind == DATA:
+            # A TURN Send or Data indication carries the peer's datagram,
+            # often a STUN message of its own (an ICE check or its answer).
+            inner = bytes(out[value:value + size])
+            out[value:value + size] = rewrite_stun(inner, old, new) or inner
         elif kind == FINGERPRINT and size == 4:
             crc = zlib.crc32(bytes(out[:at])) ^ 0x5354554E
             out[value:value + 4] = struct.pack("!I", crc & 0xFFFFFFFF)
         at = value + size + (-size % 4)
     return bytes(out)
+
+
+def rewrite_channel_data(payload, old, new):
+    """TURN ChannelData (channel 0x4000-0x7FFF, length, data) whose data is
+    a STUN message, rewritten like one; anything else as it was."""
+    if len(payload) < 4 or not 0x40 <= payload[0] <= 0x7F:
+        return payload
+    length = struct.unpack("!H", payload[2:4])[0]
+    inner = payload[4:4 + length]
+    if len(inner) != length:
+        return payload
+    moved = rewrite_stun(inner, old, new)
+    return payload[:4] + moved + payload[4 + length:] if moved else payload
 
 
 def rewrite_text(payload, old_text, new_text):
@@ -93,7 +113,7 @@ def rewrite_frame(frame, old, new, old_text, new_text):
         header = 8 if proto == 17 else (segment[12] >> 4) * 4
         body = bytes(segment[header:])
         if proto == 17:
-            body = rewrite_stun(body, old, new) or body
+            body = rewrite_stun(body, old, new) or rewrite_channel_data(body, old, new)
         body = rewrite_text(body, old_text, new_text)
         segment[header:] = body
         at = 6 if proto == 17 else 16
