@@ -1,5 +1,7 @@
 //! `callpath check`: claims against the lab samples, and exit codes.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn check(args: &[&str]) -> Output {
@@ -172,4 +174,25 @@ fn unknown_places_are_usage_errors_naming_the_forms() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+}
+
+/// The device's own public address (a party behind the same NAT, tried
+/// for a direct path) is no lookup server: it decides no claim about
+/// where servers are.
+#[test]
+fn checks_to_the_devices_own_public_address_are_no_server() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let capture = corpus.join("ndpi/telegram.pcap");
+    let out = check(&[
+        capture.to_str().unwrap(),
+        "--claim",
+        "no-lookup-to:IT",
+        "--claim",
+        "no-operator:IT",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("87.11.205.195"), "{text}");
 }

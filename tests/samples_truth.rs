@@ -190,3 +190,56 @@ fn rewritten_copies_name_only_their_new_range() {
         assert!(stale.is_empty(), "{}: {stale:?}", cap.display());
     }
 }
+
+/// A call lists as lookup servers only the lab's servers (registrar, STUN
+/// and TURN, signalling), and the other user's addresses its ICE checks
+/// went to apart, as candidates checked (one may be the other user's relay
+/// address on the TURN server, never the registrar or signalling server).
+#[test]
+fn calls_list_servers_apart_from_checked_candidates() {
+    let mut candidates = 0;
+    for cap in captures() {
+        let Ok(meta) = std::fs::read_to_string(cap.with_extension("meta.json")) else {
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        let ips_of = |keys: &[&str]| -> Vec<String> {
+            keys.iter()
+                .flat_map(|k| meta["roles"][*k].as_array().cloned().unwrap_or_default())
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        let servers = ips_of(&["turn_server", "registrar", "signalling_server"]);
+        let signalling = ips_of(&["registrar", "signalling_server"]);
+        let (records, _) = analyze_ndjson(&cap);
+        for call in records.iter().filter(|r| r["type"] == "call") {
+            let ips = |key: &str| -> Vec<String> {
+                call[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| endpoint(p["endpoint"].as_str().unwrap()).ip().to_string())
+                    .collect()
+            };
+            for ip in ips("lookup_servers") {
+                assert!(
+                    servers.contains(&ip),
+                    "{}: lookup server {ip} is not one of {servers:?}",
+                    cap.display()
+                );
+            }
+            for ip in ips("candidates_checked") {
+                candidates += 1;
+                assert!(
+                    !signalling.contains(&ip),
+                    "{}: signalling server {ip} listed as a candidate",
+                    cap.display()
+                );
+            }
+        }
+    }
+    assert!(
+        candidates > 0 || captures().is_empty(),
+        "no checked candidate in the samples"
+    );
+}

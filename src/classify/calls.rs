@@ -40,6 +40,9 @@ pub struct CallFlow<R = Box<FlowRecord>> {
     pub record: R,
     pub role: Role,
     pub app: Option<AppId>,
+    /// A lookup that only checked another party's candidate address (see
+    /// `role::checks_a_candidate`): listed apart from the servers.
+    pub checks_a_candidate: bool,
     /// Whether the device's end is the record's `src` (else its `dst`):
     /// the endpoints are read from the record, not kept twice.
     pub local_is_src: bool,
@@ -57,6 +60,7 @@ impl<R> CallFlow<R> {
             record: f(self.record),
             role: self.role,
             app: self.app,
+            checks_a_candidate: self.checks_a_candidate,
             local_is_src: self.local_is_src,
             first_seen: self.first_seen,
             last_seen: self.last_seen,
@@ -410,7 +414,15 @@ fn call_record(
     let lookups = unique_parties(
         members
             .iter()
-            .filter(|f| f.role == Role::Lookup && !media_ends.contains(&f.far()))
+            .filter(|f| {
+                f.role == Role::Lookup && !f.checks_a_candidate && !media_ends.contains(&f.far())
+            })
+            .copied(),
+    );
+    let candidates = unique_parties(
+        members
+            .iter()
+            .filter(|f| f.checks_a_candidate && !media_ends.contains(&f.far()))
             .copied(),
     );
     let first_relay = media.iter().position(|f| f.role == Role::Relay);
@@ -533,6 +545,7 @@ fn call_record(
         peers,
         relays,
         lookup_servers: lookups,
+        candidates_checked: candidates,
         public_address_learned_by: learned,
         quality,
         flows: members.len() as u32,

@@ -7,7 +7,7 @@ use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
 use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
-use super::role::{decide, not_call_traffic, RoleInputs};
+use super::role::{checks_a_candidate, decide, not_call_traffic, RoleInputs};
 use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
@@ -122,6 +122,8 @@ impl FlowJudge {
                 record,
                 role: verdict.role,
                 app: verdict.app,
+                checks_a_candidate: verdict.role == Role::Lookup
+                    && checks_a_candidate(&flow, knowledge, &s, as_of),
                 local_is_src: s.local_sends == Direction::FromOrig,
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,

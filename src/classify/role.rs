@@ -282,6 +282,30 @@ fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {
     )
 }
 
+/// Whether a flow is connectivity checks with another party's candidate
+/// address rather than traffic with a server: packets to the device's own
+/// public address (a party behind the same NAT), or ICE checks sent or
+/// answered with no TURN allocation, no attribute only servers send, and a
+/// far end no flow has shown to be a server or a relay.
+pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_of: AsOf) -> bool {
+    let far = sides.far;
+    if knowledge.is_own_public_address(far.ip, as_of) {
+        return true;
+    }
+    let Some(s) = &flow.facts.stun else {
+        return false;
+    };
+    if s.allocate_requests + s.allocate_success > 0 || s.server_attributes {
+        return false;
+    }
+    let answered = s
+        .mapped
+        .is_some_and(|(_, requester_sends)| requester_sends != sides.local_sends);
+    (both(&s.ice_checks) > 0 || answered)
+        && knowledge.server(far.ip, as_of).is_none()
+        && knowledge.relay(far, as_of).is_none()
+}
+
 /// Why a non-media flow is part of a call's control plane, if it is.
 fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<String> {
     let f = &flow.facts;

@@ -44,6 +44,11 @@ pub struct CallRecord {
     pub peers: Vec<CallParty>,
     pub relays: Vec<CallParty>,
     pub lookup_servers: Vec<CallParty>,
+    /// Addresses the device only exchanged connectivity checks with, no
+    /// media: the other party's candidate addresses (its host, NAT or
+    /// relay address) or the device's own public address. Not listed
+    /// among `lookup_servers`, and no server claim counts them.
+    pub candidates_checked: Vec<CallParty>,
     /// Who learned the user's public address: STUN servers that reflected
     /// it and peers that received media from it.
     pub public_address_learned_by: Vec<String>,

@@ -12,6 +12,7 @@
 //! media claims, no call traffic for the server claims, or a far end that
 //! could not be located).
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use super::{CallRecord, Collected, FlowRecord};
@@ -192,6 +193,15 @@ fn operator_country(r: &FlowRecord) -> Option<&str> {
         .and_then(|x| x.far_end.operator_country.as_deref())
 }
 
+/// The far end of a flow as "ip:port", as call records write parties.
+fn far_endpoint(r: &FlowRecord) -> Option<String> {
+    let ip = r.remote.as_ref()?.far_end.ip;
+    [r.dst, r.src]
+        .into_iter()
+        .find(|e| e.ip == ip)
+        .map(|e| e.to_string())
+}
+
 fn is_private(r: &FlowRecord) -> bool {
     r.remote
         .as_ref()
@@ -225,6 +235,17 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
             .iter()
             .any(|r| matches!(r.role, Some("relay" | "p2p")));
     let has_call_traffic = has_media || with_role("lookup").next().is_some();
+    // Lookups that only checked another party's address (or the device's
+    // own public one) are no server: they decide no server claim.
+    let candidates: BTreeSet<&str> = records
+        .calls
+        .iter()
+        .flat_map(|c| c.candidates_checked.iter().map(|p| p.endpoint.as_str()))
+        .collect();
+    let server = |r: &&FlowRecord| {
+        r.role != Some("lookup")
+            || !far_endpoint(r).is_some_and(|e| candidates.contains(e.as_str()))
+    };
     let mut because = Vec::new();
     let (meaning, outcome) = match claim {
         Claim::MediaP2p => {
@@ -292,6 +313,7 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
             for r in flows
                 .iter()
                 .filter(|r| matches!(r.role, Some("relay" | "lookup")) && !is_private(r))
+                .filter(server)
             {
                 checked += 1;
                 match operator_country(r) {
@@ -321,7 +343,10 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
             }
             let mut outcome = Outcome::Pass;
             let mut checked = 0usize;
-            for r in with_role("lookup").filter(|r| !is_private(r)) {
+            for r in with_role("lookup")
+                .filter(|r| !is_private(r))
+                .filter(server)
+            {
                 checked += 1;
                 match country(r) {
                     Some(c) if jurisdictions.in_group(c, cc) => {

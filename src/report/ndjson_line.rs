@@ -112,6 +112,7 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
         (&b",\"peers\":"[..], &r.peers),
         (b",\"relays\":", &r.relays),
         (b",\"lookup_servers\":", &r.lookup_servers),
+        (b",\"candidates_checked\":", &r.candidates_checked),
     ] {
         out.extend_from_slice(key);
         array(out, parties, call_party)?;

@@ -112,6 +112,18 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
             writeln!(out, "  {label:<19}{}  {}", p.endpoint, p.summary)?;
         }
     }
+    if !c.candidates_checked.is_empty() {
+        let addresses: Vec<&str> = c
+            .candidates_checked
+            .iter()
+            .map(|p| p.endpoint.as_str())
+            .collect();
+        writeln!(
+            out,
+            "  Connectivity checks only, no media (the other party's candidate addresses, or your own public one): {}",
+            addresses.join(", ")
+        )?;
+    }
     if !c.public_address_learned_by.is_empty() {
         writeln!(
             out,

@@ -111,6 +111,11 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
         ("relay", "Relay", &call.relays),
         ("p2p", "Peer (direct)", &call.peers),
         ("lookup", "Lookup / signalling", &call.lookup_servers),
+        (
+            "other",
+            "Connectivity check only (a candidate address, no media)",
+            &call.candidates_checked,
+        ),
     ] {
         for p in parties {
             let _ = write!(
@@ -416,7 +421,8 @@ mod tests {
             verdict: hostile.into(),
             peers: vec![],
             relays: vec![party.clone()],
-            lookup_servers: vec![party],
+            lookup_servers: vec![party.clone()],
+            candidates_checked: vec![party],
             public_address_learned_by: vec![hostile.into()],
             quality: None,
             flows: 1,
