@@ -158,6 +158,28 @@ impl SkipReason {
             SkipReason::Malformed => "malformed",
         }
     }
+
+    pub const ALL: [SkipReason; 4] = [
+        SkipReason::UnsupportedLinkType,
+        SkipReason::NotIp,
+        SkipReason::Truncated,
+        SkipReason::Malformed,
+    ];
+
+    /// What the reason means, for people (`name` is the machine's word).
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::UnsupportedLinkType => "a link type callpath does not decode",
+            SkipReason::NotIp => "no IP inside (ARP, LLDP, spanning tree and the like)",
+            SkipReason::Truncated => "cut before a whole IP header",
+            SkipReason::Malformed => "headers that contradict themselves",
+        }
+    }
+
+    /// The reason `name` names, as the summary counts them.
+    pub fn named(name: &str) -> Option<SkipReason> {
+        SkipReason::ALL.into_iter().find(|r| r.name() == name)
+    }
 }
 
 /// The decoder's answer for one frame.

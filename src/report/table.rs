@@ -216,8 +216,9 @@ impl RecordSink for TableSink {
         for (reason, n) in &s.packets_skipped {
             writeln!(
                 out,
-                "  skipped {n} {}: {reason}",
-                plural(*n, "packet", "packets")
+                "  skipped {n} {}: {}",
+                plural(*n, "packet", "packets"),
+                crate::decode::SkipReason::named(reason).map_or(*reason, |r| r.describe())
             )?;
         }
         for input in &s.inputs {
