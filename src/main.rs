@@ -180,10 +180,8 @@ impl Progress for Silent {}
 
 fn analyze(args: AnalyzeArgs) -> ExitCode {
     // Every file read (captures and databases) is safe from -o and --evidence.
-    let sources: Vec<PathBuf> = (args.files.iter().filter(|f| *f != "-"))
-        .map(PathBuf::from)
-        .chain(args.analysis.geoip.iter().cloned())
-        .collect();
+    let sources =
+        (args.analysis).files_read(args.files.iter().filter(|f| *f != "-").map(PathBuf::from));
     let bundle: Vec<PathBuf> = args
         .evidence
         .iter()

@@ -61,6 +61,15 @@ pub struct AnalysisOptions {
 }
 
 impl AnalysisOptions {
+    /// Every file the run reads: the captures, then the databases (an
+    /// output must be none of them).
+    pub fn files_read(&self, captures: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
+        captures
+            .into_iter()
+            .chain(self.geoip.iter().cloned())
+            .collect()
+    }
+
     pub fn config(&self) -> AnalysisConfig {
         AnalysisConfig {
             flow_table: FlowTableConfig {

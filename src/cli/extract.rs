@@ -32,12 +32,7 @@ pub struct ExtractArgs {
 }
 
 pub fn extract(args: ExtractArgs) -> ExitCode {
-    let sources: Vec<PathBuf> = args
-        .files
-        .iter()
-        .chain(&args.analysis.geoip)
-        .cloned()
-        .collect();
+    let sources = args.analysis.files_read(args.files.iter().cloned());
     if let Err(e) = refuse_overwriting_inputs([args.write.as_path()], &sources) {
         eprintln!("callpath: {e}");
         return ExitCode::from(2);

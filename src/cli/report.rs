@@ -33,12 +33,7 @@ pub struct ReportArgs {
 pub fn report(args: ReportArgs) -> ExitCode {
     let bundle: Vec<PathBuf> = args.evidence.iter().flat_map(|d| bundle_files(d)).collect();
     let written = std::iter::once(args.output.as_path()).chain(bundle.iter().map(PathBuf::as_path));
-    let sources: Vec<PathBuf> = args
-        .files
-        .iter()
-        .chain(&args.analysis.geoip)
-        .cloned()
-        .collect();
+    let sources = args.analysis.files_read(args.files.iter().cloned());
     if let Err(e) = refuse_overwriting_inputs(written, &sources) {
         eprintln!("callpath: {e}");
         return ExitCode::from(2);
