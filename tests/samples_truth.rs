@@ -15,6 +15,12 @@ fn samples_dirs() -> Vec<PathBuf> {
     }
 }
 
+/// A capture's meta.json (what the lab knew of it), if it has one.
+fn meta_of(cap: &std::path::Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(cap.with_extension("meta.json")).ok()?;
+    Some(serde_json::from_str(&text).unwrap())
+}
+
 fn captures() -> Vec<PathBuf> {
     let mut caps = Vec::new();
     for dir in samples_dirs() {
@@ -92,11 +98,9 @@ fn every_sample_flow_matches_its_truth() {
 #[test]
 fn calls_name_their_relay() {
     for cap in captures() {
-        let meta_path = cap.with_extension("meta.json");
-        let Ok(meta) = std::fs::read_to_string(&meta_path) else {
+        let Some(meta) = meta_of(&cap) else {
             continue;
         };
-        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
         let truth = std::fs::read_to_string(cap.with_extension("truth.jsonl")).unwrap();
         let relayed = truth.contains("\"relay_media\"");
         let direct = truth.contains("\"p2p_media\"");
@@ -142,10 +146,9 @@ fn calls_name_their_relay() {
 fn stun_evidence_says_whose_public_address_it_is() {
     let mut seen = 0;
     for cap in captures() {
-        let Ok(meta) = std::fs::read_to_string(cap.with_extension("meta.json")) else {
+        let Some(meta) = meta_of(&cap) else {
             continue;
         };
-        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
         let own = meta["roles"]["nat_wan"]["a"].as_str().unwrap().to_string();
         let (records, _) = analyze_ndjson(&cap);
         for flow in records.iter().filter(|r| r["type"] == "flow") {
@@ -176,10 +179,9 @@ fn stun_evidence_says_whose_public_address_it_is() {
 #[test]
 fn rewritten_copies_name_only_their_new_range() {
     for cap in captures() {
-        let Ok(meta) = std::fs::read_to_string(cap.with_extension("meta.json")) else {
+        let Some(meta) = meta_of(&cap) else {
             continue;
         };
-        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
         let Some(old) = meta["rewritten"]["from"].as_str() else {
             continue;
         };
@@ -199,10 +201,9 @@ fn rewritten_copies_name_only_their_new_range() {
 fn calls_list_servers_apart_from_checked_candidates() {
     let mut candidates = 0;
     for cap in captures() {
-        let Ok(meta) = std::fs::read_to_string(cap.with_extension("meta.json")) else {
+        let Some(meta) = meta_of(&cap) else {
             continue;
         };
-        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
         let ips_of = |keys: &[&str]| -> Vec<String> {
             keys.iter()
                 .flat_map(|k| meta["roles"][*k].as_array().cloned().unwrap_or_default())
