@@ -273,8 +273,14 @@ fn learned_section(out: &mut String, calls: &[CallRecord]) {
         .flat_map(|c| c.public_address_learned_by.iter())
         .collect();
     out.push_str(r#"<section id="learned"><h2>Who learned your public address</h2>"#);
-    if who.is_empty() {
-        out.push_str(r#"<p class="note">No STUN server or peer was seen learning it.</p>"#);
+    if calls.is_empty() {
+        // The list comes from the calls: without one it says nothing, and
+        // a STUN answer outside a call is in that flow's evidence.
+        out.push_str(r#"<p class="note">No call was found, so no one is listed here; a STUN server's answer outside a call is in that flow's evidence (<code>callpath analyze --format json</code>).</p>"#);
+    } else if who.is_empty() {
+        out.push_str(
+            r#"<p class="note">No STUN server or peer was seen learning it during the calls.</p>"#,
+        );
     } else {
         out.push_str("<ul>");
         for w in who {
