@@ -241,25 +241,12 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     let mut problems = 0usize;
     for arg in &args.files {
         let input = Input::from_arg(arg);
-        match analysis.run_input(&input, progress.as_ref()) {
-            Ok(report) => {
-                read.push(PathBuf::from(arg));
-                for w in &report.warnings {
-                    eprintln!("callpath: {input}: warning: {w}");
-                }
-                if let Some(d) = &report.damaged {
-                    eprintln!(
-                        "callpath: {input}: {d}; the {} packets before it were analysed",
-                        report.packets
-                    );
-                    problems += 1;
-                }
-            }
-            Err(e) => {
-                eprintln!("callpath: {e}");
-                problems += 1;
-            }
+        let (was_read, problem) =
+            cli::collect::tell(&input, analysis.run_input(&input, progress.as_ref()));
+        if was_read {
+            read.push(PathBuf::from(arg));
         }
+        problems += usize::from(problem);
     }
     if read.is_empty() {
         // Nothing was read: an empty report would look like an empty

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use callpath::analysis::run::NoProgress;
 use callpath::analysis::{Analysis, AnalysisConfig, Input};
+use callpath::error::CaptureError;
 use callpath::geo::DbInfo;
 use callpath::report::evidence::{sha256_file, signatures_version};
 use callpath::report::html::InputInfo;
+use callpath::report::summary::InputReport;
 use callpath::report::{Collected, CollectingSink, RecordSink};
 
 /// The records of a run and what produced them.
@@ -35,19 +37,11 @@ pub fn run(
     let (mut read, mut problems) = (Vec::new(), 0usize);
     for path in files {
         let input = Input::File(path.clone());
-        match analysis.run_input(&input, &NoProgress) {
-            Ok(report) => {
-                read.push(path.clone());
-                if let Some(d) = &report.damaged {
-                    eprintln!("callpath: {input}: {d}; the packets before it were analysed");
-                    problems += 1;
-                }
-            }
-            Err(e) => {
-                eprintln!("callpath: {e}");
-                problems += 1;
-            }
+        let (was_read, problem) = tell(&input, analysis.run_input(&input, &NoProgress));
+        if was_read {
+            read.push(path.clone());
         }
+        problems += usize::from(problem);
     }
     analysis.finish().map_err(|e| e.to_string())?;
     if read.is_empty() {
@@ -59,6 +53,30 @@ pub fn run(
         problems,
         read,
     })
+}
+
+/// Prints what reading `input` showed: its warnings, where it is damaged,
+/// or why it could not be read. Returns whether it was read (whole or in
+/// part) and whether it was damaged or unreadable.
+pub fn tell(input: &Input, result: Result<&InputReport, CaptureError>) -> (bool, bool) {
+    match result {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("callpath: {input}: warning: {w}");
+            }
+            if let Some(d) = &report.damaged {
+                eprintln!(
+                    "callpath: {input}: {d}; the {} packets before it were analysed",
+                    report.packets
+                );
+            }
+            (true, report.damaged.is_some())
+        }
+        Err(e) => {
+            eprintln!("callpath: {e}");
+            (false, true)
+        }
+    }
 }
 
 /// The inputs as the report credits them.
