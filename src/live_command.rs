@@ -59,12 +59,12 @@ pub struct LiveArgs {
     pub buffer_mib: u32,
 
     /// Idle timeout of UDP (and other non-TCP) flows, in seconds.
-    #[arg(long, default_value_t = 120, value_name = "SECS",
+    #[arg(long, default_value_t = callpath::flow::FlowTableConfig::default().udp_timeout_secs, value_name = "SECS",
         value_parser = crate::cli::at_least_one::<u64>)]
     pub udp_timeout: u64,
 
     /// Idle timeout of TCP flows, in seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECS",
+    #[arg(long, default_value_t = callpath::flow::FlowTableConfig::default().tcp_timeout_secs, value_name = "SECS",
         value_parser = crate::cli::at_least_one::<u64>)]
     pub tcp_timeout: u64,
 }

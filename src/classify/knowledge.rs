@@ -273,7 +273,8 @@ pub struct Knowledge {
     socket_apps: Table<Endpoint, SocketApp>,
     sdp_media: Table<Endpoint, SdpMedia>,
     reflections: Table<Endpoint, Reflection>,
-    /// Public addresses of the capture's own devices (from reflections).
+    /// Public addresses STUN answers reported to their requesters (see
+    /// `is_reflected_address`).
     public_hosts: Table<IpAddr, Endpoint>,
     /// One copy of each reason a socket was tied to its app: the flows of
     /// one app give the same few reasons for thousands of sockets.
@@ -461,8 +462,10 @@ impl Knowledge {
         self.reflections.learned(&local.into(), as_of)
     }
 
-    /// Whether `ip` is the public address of one of the capture's devices.
-    pub fn is_own_public_address(&self, ip: IpAddr, as_of: AsOf) -> bool {
+    /// Whether a STUN answer in the capture named `ip` as its requester's
+    /// public address: a device of the capture's own network, or a party
+    /// the device answered (a peer's ICE checks), never a server.
+    pub fn is_reflected_address(&self, ip: IpAddr, as_of: AsOf) -> bool {
         self.public_hosts.learned(&ip, as_of).is_some()
     }
 }

@@ -283,13 +283,14 @@ fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {
 }
 
 /// Whether a flow is connectivity checks with another party's candidate
-/// address rather than traffic with a server: packets to the device's own
-/// public address (a party behind the same NAT), or ICE checks sent or
-/// answered with no TURN allocation, no attribute only servers send, and a
-/// far end no flow has shown to be a server or a relay.
+/// address rather than traffic with a server: packets to an address a STUN
+/// answer gave a requester as its public one (the device's own, for a
+/// party behind the same NAT, or a peer's), or ICE checks sent or answered
+/// with no TURN allocation, no attribute only servers send, and a far end
+/// no flow has shown to be a server or a relay.
 pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_of: AsOf) -> bool {
     let far = sides.far;
-    if knowledge.is_own_public_address(far.ip, as_of) {
+    if knowledge.is_reflected_address(far.ip, as_of) {
         return true;
     }
     let Some(s) = &flow.facts.stun else {

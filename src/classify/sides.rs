@@ -70,8 +70,8 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
         return Sides::with_far(flow, o_local);
     }
     let (o_own, r_own) = (
-        knowledge.is_own_public_address(o.ip, as_of),
-        knowledge.is_own_public_address(r.ip, as_of),
+        knowledge.is_reflected_address(o.ip, as_of),
+        knowledge.is_reflected_address(r.ip, as_of),
     );
     if o_own != r_own {
         return Sides::with_far(flow, o_own);

@@ -11,19 +11,19 @@ use clap::Args;
 #[derive(Args, Clone, Debug)]
 pub struct AnalysisOptions {
     /// Idle timeout of UDP (and other non-TCP) flows, in seconds of packet time.
-    #[arg(long, default_value_t = 120, value_name = "SECS",
+    #[arg(long, default_value_t = FlowTableConfig::default().udp_timeout_secs, value_name = "SECS",
         value_parser = super::at_least_one::<u64>)]
     pub udp_timeout: u64,
 
     /// Idle timeout of TCP flows, in seconds of packet time (TCP flows also
     /// end on FIN from both sides or RST).
-    #[arg(long, default_value_t = 300, value_name = "SECS",
+    #[arg(long, default_value_t = FlowTableConfig::default().tcp_timeout_secs, value_name = "SECS",
         value_parser = super::at_least_one::<u64>)]
     pub tcp_timeout: u64,
 
     /// Most flows tracked at once; beyond it the flow closest to expiry is
     /// written out early and counted as evicted in the summary.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N",
+    #[arg(long, default_value_t = FlowTableConfig::default().max_flows, value_name = "N",
         value_parser = super::at_least_one::<usize>)]
     pub max_flows: usize,
 
