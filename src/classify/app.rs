@@ -106,6 +106,7 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
             SignallingProtocol::WhatsAppChat => guess("whatsapp", "WhatsApp chat stream header"),
             SignallingProtocol::MtProto => guess("telegram", "Telegram MTProto"),
             SignallingProtocol::WebRtcSdp => guess("webrtc_generic", "WebRTC SDP offer/answer"),
+            SignallingProtocol::Rtsp => guess("media_streaming", "RTSP stream control"),
             other => guess("other_voip", other.name()),
         };
         return named.map(|mut g| {

@@ -65,8 +65,8 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
             role: Role::Other,
             confidence: 0.8,
             evidence: vec![format!(
-                "{}: {} streams from the vendor's servers; its media are not a call",
-                app.evidence, signature.display_name
+                "{}; {}: {}",
+                app.evidence, signature.display_name, signature.routing_why
             )],
         };
     }

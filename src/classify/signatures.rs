@@ -80,6 +80,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "game_streaming.toml",
         include_str!("../../signatures/game_streaming.toml"),
     ),
+    (
+        "media_streaming.toml",
+        include_str!("../../signatures/media_streaming.toml"),
+    ),
 ];
 
 /// Files in `signatures/` that are not app files (other tables, read elsewhere).

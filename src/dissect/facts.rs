@@ -190,6 +190,8 @@ pub enum SignallingProtocol {
     MtProto,
     /// SDP offers/answers carried in an app's own HTTP/WebSocket signalling.
     WebRtcSdp,
+    /// RTSP: a camera's or media server's stream control, not a call.
+    Rtsp,
 }
 
 impl SignallingProtocol {
@@ -205,6 +207,7 @@ impl SignallingProtocol {
             SignallingProtocol::WhatsAppChat => "WhatsApp chat protocol",
             SignallingProtocol::MtProto => "Telegram MTProto",
             SignallingProtocol::WebRtcSdp => "WebRTC signalling (SDP over HTTP/WebSocket)",
+            SignallingProtocol::Rtsp => "RTSP stream control",
         }
     }
 }

@@ -17,8 +17,8 @@ use super::facts::{
 };
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
-    demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, sccp, sdp, sip, stun, telegram, tls,
-    turn_channel, whatsapp, zoom, Probe,
+    demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip, stun, telegram,
+    tls, turn_channel, whatsapp, zoom, Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
@@ -1121,6 +1121,10 @@ fn inspect_tcp(
             observe_sip(facts, pkt, p, ctx);
             return;
         }
+        if let Some(message) = rtsp::parse(p) {
+            observe_rtsp(facts, pkt, &message, ctx);
+            return;
+        }
         if stream_start
             && pkt.dir == Direction::FromOrig
             && whatsapp::probe_tcp_stream_start(p) == Probe::Certain
@@ -1173,7 +1177,13 @@ fn inspect_tcp(
             return;
         }
     }
-    if early {
+    // A camera's stream control carries SDP too (DESCRIBE answers, often in
+    // a segment of their own): not a call's offer.
+    let rtsp = facts
+        .signalling
+        .as_ref()
+        .is_some_and(|s| s.protocol == SignallingProtocol::Rtsp);
+    if early && !rtsp {
         let trickled = trickled_candidates(p);
         if !trickled.is_empty() {
             if let Some(app) = ctx.signatures.app_id("webrtc_generic") {
@@ -1211,6 +1221,57 @@ fn inspect_tcp(
         note_payload_pattern(facts, pkt, L4Kind::Tcp, ctx);
     }
     bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// An RTSP message: the flow is a stream's control, and the UDP sockets
+/// its SETUPs name carry that stream, not a call.
+fn observe_rtsp(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    message: &rtsp::RtspMessage<'_>,
+    ctx: &InspectContext<'_>,
+) {
+    note_signalling(
+        facts,
+        pkt,
+        SignallingProtocol::Rtsp,
+        message.method.unwrap_or("RTSP response"),
+    );
+    let transports = message.transports();
+    let Some(app) = ctx.signatures.app_id("media_streaming") else {
+        return;
+    };
+    if transports.is_empty() {
+        return;
+    }
+    // Requests go from the RTSP client to the server, answers back.
+    let (client, server) = if message.method.is_some() {
+        (pkt.src.ip, pkt.dst.ip)
+    } else {
+        (pkt.dst.ip, pkt.src.ip)
+    };
+    let evidence: Arc<str> = "stream set up by RTSP (a camera or media server)".into();
+    for t in transports {
+        let ends = [
+            (t.destination.unwrap_or(client), t.client_ports),
+            (t.source.unwrap_or(server), t.server_ports),
+        ];
+        for (ip, ports) in ends {
+            let Some((rtp, rtcp)) = ports else {
+                continue;
+            };
+            for port in [rtp, rtcp] {
+                ctx.knowledge.learn_socket_app(
+                    SocketAddr::new(ip, port),
+                    SocketApp {
+                        app,
+                        evidence: evidence.clone(),
+                    },
+                    pkt.clock,
+                );
+            }
+        }
+    }
 }
 
 /// Whether the packet goes to the server end: the lower port listens.

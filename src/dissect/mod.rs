@@ -31,6 +31,7 @@ pub mod discord;
 pub mod h225;
 pub mod iax2;
 pub mod mgcp;
+pub mod rtsp;
 pub mod sccp;
 pub mod skype;
 pub mod telegram;
