@@ -18,8 +18,8 @@ use callpath::decode::{self, Decoded, L4Proto};
 use callpath::dissect::probe::Probe;
 use callpath::dissect::rtp_quality::RtpStreamQuality;
 use callpath::dissect::{
-    discord, dns, dtls, h225, iax2, mgcp, quic, rtcp, rtp, sccp, sdp, sip, skype, stun, telegram,
-    tls, turn_channel, whatsapp, zoom,
+    discord, dns, dtls, h225, iax2, mgcp, quic, rtcp, rtp, rtsp, sccp, sdp, sip, skype, stun,
+    telegram, tls, turn_channel, whatsapp, zoom,
 };
 use callpath::flow::{FlowTable, FlowTableConfig};
 use callpath::report::json::NdjsonSink;
@@ -67,6 +67,7 @@ fn payload_sources() -> Vec<PathBuf> {
         "iax.pcap",
         "mgcp.pcap",
         "sccp_hw_conf_register.pcapng",
+        "rtsp.pcap",
     ] {
         v.push(corpus().join(f));
     }
@@ -259,6 +260,10 @@ fn bench_dissectors(c: &mut Criterion) {
     });
     bench_dissector(c, "mgcp", udp().collect(), |p| {
         mgcp::probe(p) != Probe::NotForUs && mgcp::parse(p).is_some()
+    });
+    // Every early TCP payload is asked whether it starts an RTSP message.
+    bench_dissector(c, "rtsp", tcp().collect(), |p| {
+        rtsp::parse(p).is_some_and(|m| m.transports().len() <= 8)
     });
     bench_dissector(c, "sccp", on(sccp::PORT..=sccp::PORT), |p| {
         sccp::probe(p) != Probe::NotForUs && !sccp::parse_all(p).is_empty()
