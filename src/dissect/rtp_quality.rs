@@ -85,8 +85,9 @@ impl RtpStreamQuality {
         let udelta = seq.wrapping_sub(self.max_seq);
         let in_order;
         if udelta < MAX_DROPOUT {
-            // In order, possibly with a gap.
-            if seq < self.max_seq {
+            // In order, possibly with a gap. The first packet only sets
+            // the start: a stream starting at 0 has not wrapped.
+            if seq < self.max_seq && self.received > 0 {
                 self.cycles += SEQ_MOD;
             }
             self.max_seq = seq;
@@ -282,6 +283,19 @@ mod tests {
         q.update(65534, 0, 0);
         assert_eq!(q.extended_max_seq(), 65536 + 5);
         assert_eq!(q.sequence_errors(), 1);
+    }
+
+    /// A stream whose first sequence number is 0 (IP cameras, IPTV
+    /// heads and test tools start there) lost nothing (it was read as a
+    /// wrap: 99 % loss).
+    #[test]
+    fn stream_starting_at_zero() {
+        let mut q = RtpStreamQuality::new(1, 0, Some(8000));
+        for s in 0..500u16 {
+            q.update(s, u32::from(s) * 160, i64::from(s) * 20_000_000);
+        }
+        assert_eq!((q.expected(), q.received(), q.lost()), (500, 500, 0));
+        assert_eq!(q.extended_max_seq(), 499);
     }
 
     #[test]
