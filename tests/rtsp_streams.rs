@@ -14,30 +14,6 @@ const VIEWER_RTSP_PORT: u16 = 50_000;
 const VIEWER_RTP_PORT: u16 = 55_664;
 const CAMERA_RTP_PORT: u16 = 6_970;
 
-/// A classic pcap (Ethernet, microseconds) of `frames` at their times.
-fn pcap(frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    for word in [0u32, 0, 65_535, 1] {
-        out.extend_from_slice(&word.to_le_bytes());
-    }
-    for (micros, frame) in frames {
-        let len = frame.len() as u32;
-        for word in [
-            (micros / 1_000_000) as u32,
-            (micros % 1_000_000) as u32,
-            len,
-            len,
-        ] {
-            out.extend_from_slice(&word.to_le_bytes());
-        }
-        out.extend_from_slice(frame);
-    }
-    out
-}
-
 fn tcp(from_viewer: bool, seq: u32, payload: &[u8]) -> Vec<u8> {
     let (src, dst, sport, dport) = if from_viewer {
         (VIEWER, CAMERA, VIEWER_RTSP_PORT, 554)
@@ -94,18 +70,7 @@ fn camera_session(payload_type: u8) -> Vec<u8> {
     for i in 0..500u16 {
         frames.push((start + 10_000 + u64::from(i) * 40_000, rtp(i, payload_type)));
     }
-    pcap(&frames)
-}
-
-fn analyze(capture: &[u8], name: &str) -> Vec<Value> {
-    let dir = std::env::temp_dir().join(format!("callpath-rtsp-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("camera.pcap");
-    std::fs::write(&path, capture).unwrap();
-    let (records, out) = analyze_ndjson(&path);
-    assert!(out.status.success(), "{out:?}");
-    std::fs::remove_dir_all(&dir).ok();
-    records
+    classic_pcap(&frames)
 }
 
 #[test]
@@ -113,7 +78,10 @@ fn a_camera_stream_is_not_a_call() {
     // Dynamic (H.264-like) and static (G.711-like) payload types: neither
     // makes the stream a call once RTSP set it up.
     for payload_type in [96u8, 0] {
-        let records = analyze(&camera_session(payload_type), &payload_type.to_string());
+        let records = analyze_bytes(
+            &camera_session(payload_type),
+            &format!("rtsp-{payload_type}"),
+        );
         assert!(
             !records.iter().any(|r| r["type"] == "call"),
             "payload type {payload_type}: {records:?}"

@@ -48,7 +48,24 @@ pub fn not_call_traffic(flow: &Flow) -> Option<FlowVerdict> {
             "DNS: name lookups are not call traffic (their answers name other flows' far ends)",
         ));
     }
+    if [flow.orig().ip, flow.resp().ip]
+        .into_iter()
+        .any(is_group_address)
+    {
+        return Some(other(
+            "sent to a multicast or broadcast group: one-to-many traffic on the local network (discovery, IPTV, paging), not a call between parties",
+        ));
+    }
     None
+}
+
+/// A multicast group or the limited broadcast address: many receivers,
+/// none of them a party that answers.
+fn is_group_address(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast(),
+        IpAddr::V6(v6) => v6.is_multicast(),
+    }
 }
 
 /// Decides the role of a finished flow that may be call traffic (see

@@ -110,3 +110,42 @@ pub fn role_of_label(label: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// A classic pcap (Ethernet, microseconds) of `frames` at their times,
+/// for tests that build their traffic.
+pub fn classic_pcap(frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    for word in [0u32, 0, 65_535, 1] {
+        out.extend_from_slice(&word.to_le_bytes());
+    }
+    for (micros, frame) in frames {
+        let len = frame.len() as u32;
+        for word in [
+            (micros / 1_000_000) as u32,
+            (micros % 1_000_000) as u32,
+            len,
+            len,
+        ] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.extend_from_slice(frame);
+    }
+    out
+}
+
+/// Runs `analyze --format ndjson` on a capture built in memory (written
+/// to a file of the test's own) and returns the records; the run must
+/// succeed.
+pub fn analyze_bytes(capture: &[u8], name: &str) -> Vec<Value> {
+    let dir = std::env::temp_dir().join(format!("callpath-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("capture.pcap");
+    std::fs::write(&path, capture).unwrap();
+    let (records, out) = analyze_ndjson(&path);
+    assert!(out.status.success(), "{out:?}");
+    std::fs::remove_dir_all(&dir).ok();
+    records
+}
