@@ -1,8 +1,9 @@
-//! A far end that learned the device's public address outside any call
-//! (STUN discovery with no call, keep-alives before or after one) is named
-//! by every output: the table's "OUTSIDE CALLS" section, the HTML report's
-//! "Who learned your public address", and the flow records'
-//! `public_address_learned` (JSON and NDJSON, the same on any thread count).
+//! Who learned the device's public address. A far end that learned it
+//! outside any call (STUN discovery with no call, keep-alives before or
+//! after one) is named by every output: the table's "OUTSIDE CALLS"
+//! section, the HTML report's "Who learned your public address", and the
+//! flow records' `public_address_learned` (JSON and NDJSON, the same on any
+//! thread count). A call names every server that told one of its sockets.
 
 mod common;
 
@@ -149,7 +150,7 @@ fn a_call_flow_that_told_the_device_is_in_its_call() {
 
 #[test]
 fn the_html_report_lists_them_as_outside_calls() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("learned_outside_calls");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("who_learned_public_address");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("lookups-only.html");
     let out = run(&["report", &lookups_only(), "-o", path.to_str().unwrap()]);
@@ -178,7 +179,7 @@ fn the_html_report_lists_them_as_outside_calls() {
 #[test]
 fn the_html_report_says_no_one_only_when_no_one_did() {
     // With a call, every learner in it: the outside part says none.
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("learned_outside_calls");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("who_learned_public_address");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("relayed-call.html");
     let capture = sample("samples/rewritten/relayed-call.pcap");
@@ -263,4 +264,39 @@ fn corpus_stun_captures_name_their_learners_outside_calls() {
         section.contains("told the device it is 93.33.105.111:8466 (zoom, 2 flows)"),
         "{section}"
     );
+}
+
+/// nDPI's Signal call: each of the call's sockets asked Google's STUN
+/// server and Signal's TURN server, and both told it its public address.
+#[test]
+fn a_call_names_every_server_that_told_one_of_its_sockets() {
+    let Some(corpus) = corpus() else {
+        eprintln!(
+            "SKIPPED: a_call_names_every_server_that_told_one_of_its_sockets needs the corpus"
+        );
+        return;
+    };
+    let (records, _) = analyze_ndjson(&corpus.join("ndpi").join("stun_signal.pcapng"));
+    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
+    assert_eq!(calls.len(), 2);
+    for (call, turn) in calls
+        .iter()
+        .zip(["35.158.183.167:3478", "35.158.122.211:3478"])
+    {
+        let learned: Vec<&str> = call["public_address_learned_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        for server in [turn, "172.253.121.127:19302"] {
+            assert!(
+                learned.iter().any(|l| l.starts_with(&format!(
+                    "{server} (STUN server, told the device it is 93.47.225.19:"
+                ))),
+                "call {}: {server} missing from {learned:?}",
+                call["call"]
+            );
+        }
+    }
 }
