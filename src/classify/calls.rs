@@ -474,16 +474,32 @@ fn call_record(
     let mut local: Vec<String> = sockets.iter().map(Endpoint::to_string).collect();
     local.sort();
     let mut learned: Vec<String> = Vec::new();
+    let mut told_by_server = |reflector: Endpoint, public: Endpoint| {
+        let mut line = String::with_capacity(80);
+        reflector.push_text(&mut line);
+        line.push_str(" (STUN server, told the device it is ");
+        public.push_text(&mut line);
+        line.push(')');
+        if !learned.contains(&line) {
+            learned.push(line);
+        }
+    };
     for f in members {
+        // The first server that told the flow's socket (knowledge keeps
+        // one per socket), then the flow's own far end when it is a server
+        // that told it too: a socket may ask an app's STUN server and its
+        // TURN server, and both learn the address.
         if let Some(r) = knowledge.reflection(f.local(), f.as_of) {
-            let mut line = String::with_capacity(80);
-            r.reflector.push_text(&mut line);
-            line.push_str(" (STUN server, told the device it is ");
-            r.public.push_text(&mut line);
-            line.push(')');
-            if !learned.contains(&line) {
-                learned.push(line);
-            }
+            told_by_server(r.reflector, r.public);
+        }
+        let server = f.role == Role::Relay || (f.role == Role::Lookup && !f.checks_a_candidate);
+        if let Some(l) = f
+            .record
+            .public_address_learned
+            .as_deref()
+            .filter(|_| server)
+        {
+            told_by_server(l.by, l.address);
         }
     }
     for p in &peers {

@@ -7,6 +7,7 @@ use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
 use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
+use super::learned_address::learned_by_far_end;
 use super::role::{checks_a_candidate, decide, not_call_traffic, RoleInputs};
 use super::sides::sides;
 use super::signatures::Signatures;
@@ -14,6 +15,7 @@ use super::verdict::Role;
 use crate::capture::Timestamp;
 use crate::flow::{Direction, FlowKey};
 use crate::geo::GeoResolver;
+use crate::report::flow_record::LearnedAddress;
 use crate::report::remote::Remote;
 use crate::shared_texts::SharedTexts;
 
@@ -117,6 +119,12 @@ impl FlowJudge {
             .as_deref()
             .map(Arc::from)
             .or_else(|| knowledge.name(s.far.ip, as_of));
+        record.public_address_learned = learned_by_far_end(&flow, knowledge, &s, as_of).map(|r| {
+            Box::new(LearnedAddress {
+                by: r.reflector,
+                address: r.public,
+            })
+        });
         ClassifiedFlow {
             flow: CallFlow {
                 record,

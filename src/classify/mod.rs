@@ -6,6 +6,7 @@ pub mod calls;
 pub mod classifier;
 pub mod finished_flow;
 pub mod knowledge;
+pub mod learned_address;
 pub mod media;
 pub mod network;
 pub mod role;

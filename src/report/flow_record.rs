@@ -46,6 +46,11 @@ pub struct FlowRecord {
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
     /// device resolved the far end with.
     pub server_name: Option<Arc<str>>,
+    /// The far end answered the device's STUN request on this flow and told
+    /// it its public address: it learned that address. Boxed: few flows
+    /// have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_address_learned: Option<Box<LearnedAddress>>,
     /// Per-direction media facts when the flow carries RTP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Box<MediaSummary>>,
@@ -96,6 +101,16 @@ pub fn end_reason_text(reason: Option<EndReason>) -> &'static str {
 
 fn end_reason_name<S: Serializer>(reason: &Option<EndReason>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(end_reason_text(*reason))
+}
+
+/// A far end that learned the device's public address, and the address it
+/// told the device.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct LearnedAddress {
+    #[serde(serialize_with = "as_text")]
+    pub by: Endpoint,
+    #[serde(serialize_with = "as_text")]
+    pub address: Endpoint,
 }
 
 /// One frame that supports a verdict, and what it shows.
@@ -150,6 +165,7 @@ impl FlowRecord {
             remote: None,
             call: None,
             server_name: None,
+            public_address_learned: None,
             media: None,
             end_reason: flow.end_reason,
             first_frame: flow.first_frame,

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod flow_record;
 pub mod html;
 pub mod json;
+pub mod learned_outside_calls;
 pub mod live_status;
 pub mod live_table;
 pub mod media_summary;

@@ -66,6 +66,13 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     }
     out.extend_from_slice(b",\"server_name\":");
     optional_string(out, r.server_name.as_deref())?;
+    if let Some(learned) = &r.public_address_learned {
+        out.extend_from_slice(b",\"public_address_learned\":{\"by\":");
+        endpoint(out, &learned.by);
+        out.extend_from_slice(b",\"address\":");
+        endpoint(out, &learned.address);
+        out.push(b'}');
+    }
     if let Some(media) = &r.media {
         out.extend_from_slice(b",\"media\":");
         media_summary(out, media)?;
@@ -361,6 +368,7 @@ mod tests {
         let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
         let mut checked = 0;
         let mut with_media = 0;
+        let mut with_learned = 0;
         for entry in std::fs::read_dir(samples.join("rewritten")).expect("samples/rewritten") {
             let path = entry.expect("sample").path();
             if path.extension().is_none_or(|e| e != "pcap") {
@@ -376,6 +384,7 @@ mod tests {
                     checked += 1;
                 }
                 with_media += usize::from(record.media.is_some());
+                with_learned += usize::from(record.public_address_learned.is_some());
                 // And the rarer values of a media summary.
                 if let Some(media) = record.media.as_deref_mut() {
                     media.framing = Some("TURN \"channel\"");
@@ -392,5 +401,6 @@ mod tests {
         }
         assert!(checked > 50, "only {checked} records checked");
         assert!(with_media > 0, "no record with media checked");
+        assert!(with_learned > 0, "no record with a learned address checked");
     }
 }

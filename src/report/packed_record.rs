@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::community_id::CommunityId;
-use super::flow_record::{EvidenceFrame, FlowRecord, FlowRecordType};
+use super::flow_record::{EvidenceFrame, FlowRecord, FlowRecordType, LearnedAddress};
 use super::media_summary::{MediaSummary, RtpStreamSummary, STREAM_DIRECTIONS};
 use super::remote::Remote;
 use crate::classify::verdict::Role;
@@ -37,6 +37,7 @@ const HAS_FILE: u8 = 1 << 3;
 const HAS_REMOTE: u8 = 1 << 4;
 const HAS_MEDIA: u8 = 1 << 5;
 const HAS_CALL: u8 = 1 << 6;
+const HAS_LEARNED: u8 = 1 << 7;
 
 #[derive(Debug)]
 pub enum PackedRecord {
@@ -116,6 +117,7 @@ fn write_numbers(w: &mut Writer, r: &FlowRecord) -> Option<()> {
         (r.remote.is_some(), HAS_REMOTE),
         (r.media.is_some(), HAS_MEDIA),
         (r.call.is_some(), HAS_CALL),
+        (r.public_address_learned.is_some(), HAS_LEARNED),
     ] {
         if present {
             flags |= bit;
@@ -153,6 +155,10 @@ fn write_numbers(w: &mut Writer, r: &FlowRecord) -> Option<()> {
     }
     if let Some(call) = r.call {
         w.uint(u64::from(call));
+    }
+    if let Some(learned) = &r.public_address_learned {
+        w.endpoint(&learned.by);
+        w.endpoint(&learned.address);
     }
     w.byte(match r.end_reason {
         None => 0,
@@ -248,6 +254,12 @@ fn unpack_parts(
         .zip(network)
         .map(|(ip, described)| Remote::new(FarEnd::new(ip, described)));
     let call = has(HAS_CALL).then(|| u32::try_from(r.uint()).unwrap_or(u32::MAX));
+    let public_address_learned = has(HAS_LEARNED).then(|| {
+        Box::new(LearnedAddress {
+            by: r.endpoint(),
+            address: r.endpoint(),
+        })
+    });
     let end_reason = at_index(r.byte(), &EndReason::ALL);
     let first_frame = r.uint();
     let file_index = u32::try_from(r.uint()).unwrap_or(u32::MAX);
@@ -287,6 +299,7 @@ fn unpack_parts(
         remote,
         call,
         server_name,
+        public_address_learned,
         media,
         end_reason,
         first_frame,
@@ -532,6 +545,10 @@ mod tests {
             ))),
             call: None,
             server_name: Some(Arc::from("relay.teams.microsoft.com")),
+            public_address_learned: Some(Box::new(LearnedAddress {
+                by: dst,
+                address: ep("198.51.100.11:50308"),
+            })),
             media: Some(Box::new(MediaSummary {
                 rtp_packets: 2_900,
                 rtcp_packets: 40,
@@ -617,6 +634,7 @@ mod tests {
         r.server_name = None;
         r.file = None;
         r.remote = None;
+        r.public_address_learned = None;
         r.media = None;
         r.evidence = Box::default();
         r.evidence_frames = Box::default();
@@ -644,6 +662,7 @@ mod tests {
             (u64::MAX, Some(u32::MAX), u32::MAX)
         );
         assert!(back.remote.is_none() && back.media.is_none() && back.role.is_none());
+        assert!(back.public_address_learned.is_none());
     }
 
     #[test]

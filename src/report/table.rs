@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::learned_outside_calls::{learned_outside_calls, OutsideLearner};
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
 pub struct TableSink {
@@ -148,6 +149,36 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
     writeln!(out)
 }
 
+/// The far ends that learned the device's public address outside calls;
+/// nothing when there are none.
+fn write_learned_outside_calls(out: &mut dyn Write, learners: &[OutsideLearner]) -> io::Result<()> {
+    if learners.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "OUTSIDE CALLS: who learned your public address\n")?;
+    for l in learners {
+        if l.summary.is_empty() {
+            writeln!(out, "  {}", l.by)?;
+        } else {
+            writeln!(out, "  {}  {}", l.by, l.summary)?;
+        }
+        let apps: Vec<&str> = l.apps.iter().map(|a| &**a).collect();
+        let app = if apps.is_empty() {
+            String::new()
+        } else {
+            format!("{}, ", apps.join(", "))
+        };
+        writeln!(
+            out,
+            "    told the device it is {} ({app}{} {})",
+            l.told_text(),
+            l.flows,
+            plural(u64::from(l.flows), "flow", "flows")
+        )?;
+    }
+    writeln!(out)
+}
+
 impl RecordSink for TableSink {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
         self.flows.push(record.clone());
@@ -169,6 +200,7 @@ impl RecordSink for TableSink {
                 write_call(&mut out, c)?;
             }
         }
+        write_learned_outside_calls(&mut out, &learned_outside_calls(&self.flows))?;
         writeln!(out, "FLOWS ({})", self.flows.len())?;
         let mut rows = vec![[
             "L4",

@@ -10,6 +10,7 @@ use super::escape::esc;
 use super::packet_rates::PacketRates;
 use super::world_map::{self, CountryMark};
 use crate::geo::DbInfo;
+use crate::report::learned_outside_calls::learned_outside_calls;
 use crate::report::table::plural;
 use crate::report::{CallRecord, Collected, FlowRecord};
 
@@ -267,24 +268,56 @@ fn lookup_section(out: &mut String, flows: &[FlowRecord]) {
     out.push_str("</tbody></table></div></section>");
 }
 
-fn learned_section(out: &mut String, calls: &[CallRecord]) {
-    let who: BTreeSet<&String> = calls
+fn learned_section(out: &mut String, calls: &[CallRecord], flows: &[FlowRecord]) {
+    let during: BTreeSet<&String> = calls
         .iter()
         .flat_map(|c| c.public_address_learned_by.iter())
         .collect();
+    let outside = learned_outside_calls(flows);
     out.push_str(r#"<section id="learned"><h2>Who learned your public address</h2>"#);
-    if calls.is_empty() {
-        // The list comes from the calls: without one it says nothing, and
-        // a STUN answer outside a call is in that flow's evidence.
-        out.push_str(r#"<p class="note">No call was found, so no one is listed here; a STUN server's answer outside a call is in that flow's evidence (<code>callpath analyze --format json</code>).</p>"#);
-    } else if who.is_empty() {
-        out.push_str(
-            r#"<p class="note">No STUN server or peer was seen learning it during the calls.</p>"#,
-        );
+    if !calls.is_empty() {
+        if !outside.is_empty() {
+            out.push_str("<h3>During calls</h3>");
+        }
+        if during.is_empty() {
+            out.push_str(r#"<p class="note">No STUN server or peer was seen learning it during the calls.</p>"#);
+        } else {
+            out.push_str("<ul>");
+            for w in during {
+                let _ = write!(out, "<li>{}</li>", esc(w));
+            }
+            out.push_str("</ul>");
+        }
+    }
+    if outside.is_empty() {
+        let note = if calls.is_empty() {
+            "No call was found, and no STUN answer told the device its public address."
+        } else {
+            "Outside the calls, no STUN answer told the device its public address."
+        };
+        let _ = write!(out, r#"<p class="note">{note}</p>"#);
     } else {
-        out.push_str("<ul>");
-        for w in who {
-            let _ = write!(out, "<li>{}</li>", esc(w));
+        // Discovery with no call, keep-alives before or after one: no call
+        // lists these far ends, yet they learned the address all the same.
+        out.push_str(r#"<h3>Outside calls</h3><p class="note">These answered the device's STUN requests when it was not in a call, and so learned its public address.</p><ul class="parties">"#);
+        for l in &outside {
+            let _ = write!(
+                out,
+                r#"<li><span class="role lookup">Outside calls</span> <code>{}</code>"#,
+                esc(&l.by.to_string())
+            );
+            if !l.summary.is_empty() {
+                let _ = write!(out, ": {}", esc(&l.summary));
+            }
+            let apps: Vec<&str> = l.apps.iter().map(|a| &**a).collect();
+            let _ = write!(
+                out,
+                r#"<br>told the device it is <code>{}</code> <span class="note">({}{} {})</span></li>"#,
+                esc(&l.told_text()),
+                esc(&apps.iter().map(|a| format!("{a}, ")).collect::<String>()),
+                l.flows,
+                plural(u64::from(l.flows), "flow", "flows")
+            );
         }
         out.push_str("</ul>");
     }
@@ -395,7 +428,7 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     }
     map_section(&mut out, &c.flows);
     lookup_section(&mut out, &c.flows);
-    learned_section(&mut out, &c.calls);
+    learned_section(&mut out, &c.calls, &c.flows);
     flows_section(&mut out, &c.flows);
     about_section(&mut out, inputs);
     out.push_str("</main></body></html>\n");
@@ -435,8 +468,36 @@ mod tests {
             media_flows: 1,
             evidence: vec![hostile.into()],
         };
+        // A flow outside the call whose far end learned the address.
+        let (device, server): (crate::flow::Endpoint, crate::flow::Endpoint) = (
+            "192.168.1.10:10006"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+            "52.114.77.20:3478"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        );
+        let (key, _) = crate::flow::FlowKey::new(crate::decode::L4Proto::Udp, device, server);
+        let flow = crate::flow::Flow::new(
+            key,
+            crate::decode::L4Proto::Udp,
+            device,
+            crate::capture::Timestamp(0),
+        );
+        let mut outside = FlowRecord::from_flow(&flow);
+        outside.app = Some("<b>app</b>".into());
+        outside.public_address_learned =
+            Some(Box::new(crate::report::flow_record::LearnedAddress {
+                by: server,
+                address: "198.51.100.11:10006"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            }));
         let collected = Collected {
-            flows: vec![],
+            flows: vec![outside],
             calls: vec![call],
             summary: None,
         };
@@ -465,6 +526,8 @@ mod tests {
         }
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;:1"));
+        assert!(html.contains("<h3>Outside calls</h3>"));
+        assert!(html.contains("(&lt;b&gt;app&lt;/b&gt;, 1 flow)"));
     }
 
     #[test]
