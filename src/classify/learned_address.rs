@@ -4,6 +4,7 @@
 //! Written on every flow record, in a call or not, so that "who learned my
 //! public address" has an answer outside calls too.
 
+use super::app::has_call_protocol;
 use super::knowledge::{AsOf, Knowledge, Reflection};
 use super::sides::{is_site_local, Sides};
 use crate::flow::{Endpoint, Flow};
@@ -30,7 +31,10 @@ pub fn learned_by_far_end(
         .and_then(|s| s.mapped)
         .filter(|(_, requester_sends)| *requester_sends == sides.local_sends)
         .map(|(public, _)| Endpoint::from(public));
+    // Only a flow with a call protocol (a Telegram reflector's framing)
+    // can have told the device without STUN: the others skip the lookup.
     let public = answered_the_device.or_else(|| {
+        has_call_protocol(&flow.facts).then_some(())?;
         knowledge
             .reflection(sides.local, as_of)
             .filter(|r| r.reflector == sides.far)
@@ -106,7 +110,9 @@ mod tests {
     #[test]
     fn the_knowledge_counts_only_when_this_far_end_told_it() {
         let k = Knowledge::default();
-        let (flow, sides) = device_to_server();
+        let (mut flow, sides) = device_to_server();
+        // Telegram reflector packets: a call protocol without STUN.
+        flow.facts.frames_mut().telegram_special = [1, 1];
         assert!(learned_by_far_end(&flow, &k, &sides, asked_late(&k)).is_none());
         // Another server told the device's socket: not this flow's far end.
         k.learn_reflection(
@@ -133,5 +139,8 @@ mod tests {
         // Not before it was learned.
         let early = other.as_of(Timestamp(2_000), Timestamp(2_000));
         assert!(learned_by_far_end(&flow, &other, &sides, early).is_none());
+        // Nor on a flow with no call protocol (never asked).
+        flow.facts.frames_mut().telegram_special = [0, 0];
+        assert!(learned_by_far_end(&flow, &other, &sides, asked_late(&other)).is_none());
     }
 }
