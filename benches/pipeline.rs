@@ -261,7 +261,7 @@ fn bench_dissectors(c: &mut Criterion) {
     bench_dissector(c, "mgcp", udp().collect(), |p| {
         mgcp::probe(p) != Probe::NotForUs && mgcp::parse(p).is_some()
     });
-    // Every early TCP payload is asked whether it starts an RTSP message.
+    // RTSP messages (rtsp.pcap) with their Transport headers read.
     bench_dissector(c, "rtsp", tcp().collect(), |p| {
         rtsp::parse(p).is_some_and(|m| m.transports().len() <= 8)
     });
