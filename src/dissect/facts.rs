@@ -5,7 +5,10 @@
 
 use std::net::SocketAddr;
 
+use super::ice_session::IceSession;
 use super::rtp_quality::RtpStreamQuality;
+use super::sip_dialogs::SipDialog;
+use crate::capture::Timestamp;
 use crate::classify::signatures::{AppId, PayloadKind};
 use crate::flow::Direction;
 
@@ -49,6 +52,9 @@ pub struct StunFacts {
     pub use_candidate: bool,
     pub allocate_requests: u32,
     pub allocate_success: u32,
+    /// A Refresh with LIFETIME 0 released the last allocation that
+    /// succeeded (RFC 8656 §7.2).
+    pub released: bool,
     pub refreshes: u32,
     pub permissions: u32,
     pub channel_binds: u32,
@@ -75,6 +81,8 @@ pub struct StunFacts {
     /// RESPONSE-ORIGIN / OTHER-ADDRESS seen: attributes only servers send.
     pub server_attributes: bool,
     pub username: Option<Box<str>>,
+    /// The ICE session (ufrag pair) of the flow's first connectivity check.
+    pub ice_session: Option<IceSession>,
     pub realm: Option<Box<str>>,
     pub software: Option<Box<str>>,
     /// First vendor fingerprint (attribute, message type, REALM, SOFTWARE).
@@ -151,6 +159,8 @@ pub struct MediaFacts {
     /// RTP over TCP with RFC 4571 framing.
     pub over_tcp: bool,
     pub first: Option<Sighting>,
+    /// When the flow's last media packet (RTP, RTCP, framed) was seen.
+    pub last_seen: Option<Timestamp>,
 }
 
 impl MediaFacts {
@@ -224,6 +234,8 @@ pub struct SignallingFacts {
     pub seen: Vec<&'static str>,
     /// Media endpoints announced in SDP bodies.
     pub sdp_media: Vec<SocketAddr>,
+    /// SIP: the calls (dialogs) the flow carried.
+    pub dialogs: Vec<SipDialog>,
     pub first: Option<Sighting>,
 }
 
@@ -304,6 +316,13 @@ impl FlowFacts {
 
     pub fn media_mut(&mut self) -> &mut MediaFacts {
         self.media.get_or_insert_with(Default::default)
+    }
+
+    /// The media facts, for a media packet seen at `ts`.
+    pub fn media_seen_at(&mut self, ts: Timestamp) -> &mut MediaFacts {
+        let media = self.media_mut();
+        media.last_seen = media.last_seen.max(Some(ts));
+        media
     }
 
     pub fn frames(&self) -> &AppFrames {

@@ -15,10 +15,11 @@ use super::facts::{
     bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting, SignallingFacts,
     SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
+use super::ice_session::IceSession;
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
-    demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip, stun, telegram,
-    tls, turn_channel, whatsapp, zoom, Probe,
+    demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip, sip_dialogs,
+    stun, telegram, tls, turn_channel, whatsapp, zoom, Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
@@ -289,13 +290,13 @@ fn observe_rtp_or_rtcp(
             Probe::Unsure if call_context => {}
             _ => return false,
         }
-        bump(&mut facts.media_mut().rtcp, pkt.dir);
+        bump(&mut facts.media_seen_at(pkt.ts).rtcp, pkt.dir);
         return true;
     }
     let Some(h) = rtp::parse(payload) else {
         return false;
     };
-    let media = facts.media_mut();
+    let media = facts.media_seen_at(pkt.ts);
     if inside_turn {
         media.inside_turn = media.inside_turn.saturating_add(1);
     }
@@ -396,7 +397,10 @@ fn observe_stun(
     match msg.method {
         stun::BINDING if request => s.binding_requests = s.binding_requests.saturating_add(1),
         stun::ALLOCATE if request => s.allocate_requests = s.allocate_requests.saturating_add(1),
-        stun::ALLOCATE if success => s.allocate_success = s.allocate_success.saturating_add(1),
+        stun::ALLOCATE if success => {
+            s.allocate_success = s.allocate_success.saturating_add(1);
+            s.released = false;
+        }
         stun::REFRESH if request => s.refreshes = s.refreshes.saturating_add(1),
         stun::CREATE_PERMISSION if request => s.permissions = s.permissions.saturating_add(1),
         stun::CHANNEL_BIND if request => s.channel_binds = s.channel_binds.saturating_add(1),
@@ -410,6 +414,7 @@ fn observe_stun(
     }
     let mut ice_check = false;
     let mut relayed_media = false;
+    let mut username: Option<&[u8]> = None;
     for attr in msg.attributes() {
         match attr {
             StunAttr::XorMappedAddress(a) | StunAttr::MappedAddress(a) if success => {
@@ -453,6 +458,7 @@ fn observe_stun(
             }
             StunAttr::Username(u) => {
                 s.username.get_or_insert_with(|| text(u));
+                username = Some(u);
             }
             StunAttr::Realm(r) => {
                 if s.realm.is_none() {
@@ -477,6 +483,7 @@ fn observe_stun(
                 }
             }
             StunAttr::Data(inner) => relayed_media |= is_media_payload(inner),
+            StunAttr::Lifetime(0) if request && msg.method == stun::REFRESH => s.released = true,
             other => {
                 if !settled {
                     let t = other.attr_type();
@@ -490,6 +497,9 @@ fn observe_stun(
     }
     if ice_check && msg.method == stun::BINDING {
         bump(&mut s.ice_checks, pkt.dir);
+        if s.ice_session.is_none() {
+            s.ice_session = username.and_then(IceSession::from_username);
+        }
     }
     if relayed_media {
         bump(&mut s.relayed_media, pkt.dir);
@@ -712,7 +722,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             };
             if voice {
                 bump(&mut facts.frames_mut().iax2_voice, pkt.dir);
-                let media = facts.media_mut();
+                let media = facts.media_seen_at(pkt.ts);
                 bump(&mut media.framed, pkt.dir);
                 media.framing = Some(super::facts::IAX2_VOICE_FRAMING);
             }
@@ -761,7 +771,7 @@ fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<
     use zoom::ZoomMediaKind as K;
     if matches!(m.kind, K::Audio | K::Video | K::ScreenShare) {
         bump(&mut facts.frames_mut().zoom_media, pkt.dir);
-        let media = facts.media_mut();
+        let media = facts.media_seen_at(pkt.ts);
         bump(&mut media.framed, pkt.dir);
         media.framing = Some(super::facts::ZOOM_MEDIA_FRAMING);
         if let Some(h) = rtp::parse(m.inner) {
@@ -785,6 +795,7 @@ fn note_signalling<'f>(
             user_agent: None,
             seen: Vec::new(),
             sdp_media: Vec::new(),
+            dialogs: Vec::new(),
             first: sighting(pkt.frame, what),
         })
     });
@@ -829,6 +840,7 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
         if what == "REGISTER" {
             s.register_from.get_or_insert(pkt.dir);
         }
+        sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts);
         if s.call_id.is_none() {
             s.call_id = msg.call_id.map(|c| text(c.as_bytes()));
         }

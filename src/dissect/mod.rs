@@ -12,6 +12,7 @@ pub(crate) mod test_corpus;
 // Media plane
 pub mod demux;
 pub mod dtls;
+pub mod ice_session;
 pub mod rtcp;
 pub mod rtp;
 pub mod rtp_quality;
@@ -23,6 +24,7 @@ pub mod dns;
 pub mod quic;
 pub mod sdp;
 pub mod sip;
+pub mod sip_dialogs;
 mod text_lines;
 pub mod tls;
 

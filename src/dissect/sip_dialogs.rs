@@ -1,0 +1,149 @@
+//! SIP dialogs (calls) as a signalling flow carries them, each from its
+//! INVITE to its last message. A device's flow to its registrar or proxy
+//! lives across all its calls; its dialogs tell which part of it belongs
+//! to which call, and that a new call began (a new INVITE after the last
+//! one's BYE).
+
+use std::hash::{Hash, Hasher};
+
+use super::sip::{SipMessage, SipStart};
+use crate::capture::Timestamp;
+
+/// Most dialogs remembered per flow: beyond it a trunk's later calls go
+/// without (their calls' times then come from their media alone).
+pub const MAX_DIALOGS: usize = 64;
+
+/// One dialog seen on a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SipDialog {
+    /// Its Call-ID, hashed: only compared.
+    call_id: u64,
+    /// Its INVITE.
+    pub start: Timestamp,
+    /// Its last message so far (the answer to its BYE, say).
+    pub end: Timestamp,
+    /// A 2xx answered its INVITE: a call, not an attempt.
+    pub answered: bool,
+    /// BYE, CANCEL or a failure answer ended it: a later INVITE with the
+    /// same Call-ID is a new dialog.
+    pub ended: bool,
+}
+
+fn call_id_hash(call_id: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    call_id.hash(&mut h);
+    h.finish()
+}
+
+/// The method a CSeq header names ("1 INVITE" → "INVITE").
+fn cseq_method(cseq: Option<&str>) -> Option<&str> {
+    cseq?.split_ascii_whitespace().nth(1)
+}
+
+/// Counts a SIP message at `ts` into a flow's dialogs.
+pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp) {
+    let Some(call_id) = msg.call_id.map(call_id_hash) else {
+        return;
+    };
+    let current = dialogs.iter().rposition(|d| d.call_id == call_id);
+    let starts = matches!(msg.start, SipStart::Request { method, .. } if method == "INVITE")
+        && current.and_then(|i| dialogs.get(i)).is_none_or(|d| d.ended);
+    if starts {
+        if dialogs.len() < MAX_DIALOGS {
+            // One at a time: most signalling flows carry one or two calls.
+            dialogs.reserve_exact(1);
+            dialogs.push(SipDialog {
+                call_id,
+                start: ts,
+                end: ts,
+                answered: false,
+                ended: false,
+            });
+        }
+        return;
+    }
+    // Messages of other Call-IDs (REGISTER, OPTIONS, ...) are no call's.
+    let Some(d) = current.and_then(|i| dialogs.get_mut(i)) else {
+        return;
+    };
+    d.end = d.end.max(ts);
+    match msg.start {
+        SipStart::Request { method, .. } if method == "BYE" || method == "CANCEL" => {
+            d.ended = true;
+        }
+        SipStart::Response { code, .. } if cseq_method(msg.cseq) == Some("INVITE") => {
+            if (200..300).contains(&code) {
+                d.answered = true;
+            } else if code >= 300 {
+                d.ended = true;
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::sip::parse;
+
+    fn message(start: &str, call_id: &str, cseq: &str) -> Vec<u8> {
+        format!("{start}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes()
+    }
+
+    fn feed(dialogs: &mut Vec<SipDialog>, at: i64, start: &str, call_id: &str, cseq: &str) {
+        let bytes = message(start, call_id, cseq);
+        let msg = parse(&bytes).expect("SIP message");
+        note(dialogs, &msg, Timestamp(at));
+    }
+
+    const INVITE: &str = "INVITE sip:b@example.test SIP/2.0";
+    const BYE: &str = "BYE sip:b@example.test SIP/2.0";
+    const REGISTER: &str = "REGISTER sip:example.test SIP/2.0";
+    const OK: &str = "SIP/2.0 200 OK";
+    const BUSY: &str = "SIP/2.0 486 Busy Here";
+
+    #[test]
+    fn a_call_from_invite_to_the_answer_of_its_bye() {
+        let mut d = Vec::new();
+        feed(&mut d, 1, REGISTER, "reg", "1 REGISTER");
+        feed(&mut d, 2, INVITE, "a", "1 INVITE");
+        feed(&mut d, 3, OK, "a", "1 INVITE");
+        // A re-INVITE (hold) is the same dialog.
+        feed(&mut d, 5, INVITE, "a", "2 INVITE");
+        feed(&mut d, 6, OK, "a", "2 INVITE");
+        feed(&mut d, 9, BYE, "a", "3 BYE");
+        feed(&mut d, 10, OK, "a", "3 BYE");
+        feed(&mut d, 11, REGISTER, "reg", "2 REGISTER");
+        assert_eq!(d.len(), 1);
+        let call = d[0];
+        assert_eq!((call.start, call.end), (Timestamp(2), Timestamp(10)));
+        assert!(call.answered && call.ended);
+    }
+
+    #[test]
+    fn an_invite_after_the_bye_is_a_new_dialog_even_with_the_same_call_id() {
+        let mut d = Vec::new();
+        feed(&mut d, 1, INVITE, "a", "1 INVITE");
+        feed(&mut d, 2, BUSY, "a", "1 INVITE");
+        feed(&mut d, 3, INVITE, "a", "2 INVITE");
+        feed(&mut d, 4, OK, "a", "2 INVITE");
+        feed(&mut d, 5, INVITE, "b", "1 INVITE");
+        assert_eq!(d.len(), 3);
+        assert!(!d[0].answered && d[0].ended);
+        assert!(d[1].answered && !d[1].ended);
+        assert_eq!(d[2].start, Timestamp(5));
+    }
+
+    #[test]
+    fn messages_without_a_dialog_are_ignored_and_the_list_is_capped() {
+        let mut d = Vec::new();
+        feed(&mut d, 1, BYE, "stray", "1 BYE");
+        assert!(d.is_empty());
+        for i in 0..(MAX_DIALOGS as i64 + 5) {
+            feed(&mut d, i, INVITE, &format!("call-{i}"), "1 INVITE");
+        }
+        assert_eq!(d.len(), MAX_DIALOGS);
+    }
+}
