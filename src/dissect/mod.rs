@@ -16,6 +16,7 @@ pub mod ice_session;
 pub mod rtcp;
 pub mod rtp;
 pub mod rtp_quality;
+pub mod session_start;
 pub mod stun;
 pub mod turn_channel;
 

@@ -12,6 +12,7 @@ use super::outstanding::Outstanding;
 use super::{Direction, EndReason, Endpoint, Flow, FlowKey};
 use crate::capture::Timestamp;
 use crate::decode::{Fragment, L4Proto, PacketView};
+use crate::dissect::session_start::{self, SessionStart};
 
 #[derive(Clone, Copy, Debug)]
 pub struct FlowTableConfig {
@@ -236,7 +237,18 @@ impl FlowTable {
         }
 
         let last = Some(self.last_slot).filter(|&s| key_in(&self.slots, s) == Some(&key));
-        let slot = match last.or_else(|| self.index.find(&key, |s| key_in(&self.slots, s))) {
+        let mut found = last.or_else(|| self.index.find(&key, |s| key_in(&self.slots, s)));
+        // A packet that opens a new session on the flow's endpoint pair
+        // (the next call on a reused socket) begins a new flow.
+        let new_session = found.and_then(|s| self.session_opened(s, pkt, src_is_lo, ts));
+        if new_session.is_some() {
+            if let Some(mut flow) = self.remove(&key, EndReason::NewSession) {
+                flow.end_time = self.clock;
+                finished(flow);
+            }
+            found = None;
+        }
+        let slot = match found {
             Some(s) => s,
             None => {
                 if self.index.len() >= self.config.max_flows.max(1) {
@@ -250,6 +262,7 @@ impl FlowTable {
                 flow.first_frame = frame;
                 flow.file_index = file_index;
                 flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
+                flow.new_session = new_session;
                 let s = self.insert(flow, ts);
                 self.stats.flows_created += 1;
                 self.stats.max_active_flows =
@@ -318,6 +331,24 @@ impl FlowTable {
             }
         }
         Some((flow, dir))
+    }
+
+    /// What `pkt` opens on the UDP flow in `slot`, if it begins a new
+    /// session there (`session_start`). Later fragments carry no header
+    /// to tell.
+    fn session_opened(
+        &self,
+        slot: u32,
+        pkt: &PacketView<'_>,
+        src_is_lo: Option<bool>,
+        ts: Timestamp,
+    ) -> Option<SessionStart> {
+        if pkt.l4 != L4Proto::Udp {
+            return None;
+        }
+        let flow = self.slots.get(slot as usize)?.flow.as_ref()?;
+        let dir = flow.direction_from_side(src_is_lo?);
+        session_start::opened_by(&flow.facts, flow.last_seen, dir, pkt.payload, ts)
     }
 
     fn insert(&mut self, flow: Flow, now: Timestamp) -> u32 {
@@ -521,6 +552,37 @@ mod tests {
         assert_eq!(
             (packets(1), packets(2), packets(3)),
             (Some(1), Some(1), Some(2))
+        );
+    }
+
+    /// A packet that opens a new session on a UDP flow (here a TURN
+    /// Allocate after the flow's allocation was released) ends the flow
+    /// and begins the next; before that, a pause alone changes nothing.
+    #[test]
+    fn a_new_session_on_a_flow_begins_the_next_flow() {
+        // Allocate request, no attributes.
+        let allocate = [
+            0, 3, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        ];
+        let (mut t, a, _) = short_udp_table();
+        let again = udp("10.0.0.1", 1000, "10.0.0.2", 2000, &allocate);
+        let mut done = Vec::new();
+        if let Some((flow, _)) = t.track(&a, secs(0), 60, 1, 0, &mut |f| done.push(f)) {
+            let stun = flow.facts.stun_mut();
+            stun.allocate_success = 1;
+            stun.released = true;
+        }
+        t.track(&a, secs(5), 60, 2, 0, &mut |f| done.push(f));
+        assert!(done.is_empty(), "a pause");
+        t.track(&again, secs(9), 60, 3, 0, &mut |f| done.push(f));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].end_reason, Some(EndReason::NewSession));
+        assert_eq!(done[0].packets(), 2);
+        t.drain(&mut |f| done.push(f));
+        assert_eq!(done[1].first_frame, 3);
+        assert_eq!(
+            done[1].new_session,
+            Some(crate::dissect::session_start::SessionStart::TurnAllocate)
         );
     }
 

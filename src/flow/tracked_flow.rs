@@ -4,6 +4,7 @@ use super::{Direction, DirectionStats, Endpoint, FlowHistograms, FlowKey};
 use crate::capture::Timestamp;
 use crate::decode::{L4Proto, TcpFlags};
 use crate::dissect::facts::FlowFacts;
+use crate::dissect::session_start::SessionStart;
 
 /// Why a flow was written out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,14 +17,18 @@ pub enum EndReason {
     Evicted,
     /// Still open when the capture ended.
     CaptureEnd,
+    /// A packet opened a new session on its endpoint pair (UDP: the next
+    /// call on a reused socket); that packet begins the next flow.
+    NewSession,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 4] = [
+    pub const ALL: [EndReason; 5] = [
         EndReason::Idle,
         EndReason::TcpClosed,
         EndReason::Evicted,
         EndReason::CaptureEnd,
+        EndReason::NewSession,
     ];
 
     pub fn name(self) -> &'static str {
@@ -32,6 +37,7 @@ impl EndReason {
             EndReason::TcpClosed => "tcp_closed",
             EndReason::Evicted => "evicted",
             EndReason::CaptureEnd => "capture_end",
+            EndReason::NewSession => "new_session",
         }
     }
 }
@@ -58,6 +64,9 @@ pub struct Flow {
     pub saw_syn: bool,
     fin_seen: [bool; 2],
     pub rst_seen: bool,
+    /// The flow began with a packet that opened a new session on the
+    /// endpoint pair of an earlier flow (`EndReason::NewSession`).
+    pub new_session: Option<SessionStart>,
     pub end_reason: Option<EndReason>,
     /// Packet time at which the flow ended: its idle deadline, close linger,
     /// eviction or the capture's end. Flows are written in this order, which
@@ -89,6 +98,7 @@ impl Flow {
             saw_syn: false,
             fin_seen: [false; 2],
             rst_seen: false,
+            new_session: None,
             end_reason: None,
             end_time: Timestamp(i64::MAX),
             last_clock: ts,
