@@ -11,22 +11,18 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::call_times::call_times;
+use super::call_window::CallWindow;
 use super::knowledge::{AsOf, Knowledge};
+use super::session_marks::SessionMarks;
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
-use crate::flow::Endpoint;
+use crate::dissect::sip_dialogs::SipDialog;
+use crate::flow::{EndReason, Endpoint};
 use crate::report::packed_record::PackedRecord;
 use crate::report::{CallParty, CallQuality, CallRecord, FlowRecord};
 
-/// Media flows further apart than this are separate calls.
-const CALL_GAP_NANOS: i64 = 30 * 1_000_000_000;
-/// Media that starts this long after all of a call's media ended, from a
-/// socket none of it used, is the next call: an app switching paths within
-/// a call keeps its socket, or makes the new path before the old one
-/// ends, while a new call opens new sockets after a silence (the SIP
-/// phone's BYE, a new INVITE, ringing).
-const NEW_SOCKET_GAP_NANOS: i64 = 2 * 1_000_000_000;
 /// Lookup flows this close to a call's media belong to the call.
 const LOOKUP_MARGIN_NANOS: i64 = 120 * 1_000_000_000;
 /// A device's session closes once the flows still ending are this far past
@@ -52,6 +48,8 @@ pub struct CallFlow<R = Box<FlowRecord>> {
     /// the device its public address is asked again when the call is
     /// written, with the same answer, instead of being kept here.
     pub as_of: AsOf,
+    /// What it tells of the call session it belongs to.
+    pub marks: SessionMarks,
 }
 
 impl<R> CallFlow<R> {
@@ -65,6 +63,7 @@ impl<R> CallFlow<R> {
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             as_of: self.as_of,
+            marks: self.marks,
         }
     }
 }
@@ -85,6 +84,16 @@ impl CallFlow {
             self.record.dst
         } else {
             self.record.src
+        }
+    }
+
+    /// Its last packet of its own. A flow ended because a new session
+    /// began on its endpoint pair may already hold that session's first
+    /// checks after its media: it ends with its media.
+    pub fn own_end(&self) -> Timestamp {
+        match self.record.end_reason {
+            Some(EndReason::NewSession) => self.marks.media_end.unwrap_or(self.last_seen),
+            _ => self.last_seen,
         }
     }
 }
@@ -229,68 +238,69 @@ impl CallTracker {
             .filter(|&i| flows.get(i).is_some_and(|f| f.role.is_media()))
             .collect();
         media.sort_by_key(|&i| flows.get(i).map(|f| (f.first_seen, f.far())));
-        let mut windows: Vec<(Timestamp, Timestamp, Vec<usize>)> = Vec::new();
-        // Each window's local sockets, kept as it grows, used for lookups too.
-        let mut window_sockets: Vec<BTreeSet<Endpoint>> = Vec::new();
+        let dialogs: Vec<SipDialog> = flows
+            .iter()
+            .flat_map(|f| f.marks.dialogs.iter().copied())
+            .collect();
+        let dialogs_begun = answered_dialogs_begun(&dialogs);
+        let mut windows: Vec<CallWindow> = Vec::new();
         for i in media {
             let Some(f) = flows.get(i) else { continue };
-            let local = f.local();
-            match (windows.last_mut(), window_sockets.last_mut()) {
-                (Some((_, end, members)), Some(sockets))
-                    if same_call(f.first_seen.nanos_since(*end), sockets.contains(&local)) =>
-                {
-                    *end = (*end).max(f.last_seen);
-                    members.push(i);
-                    sockets.insert(local);
-                }
-                _ => {
-                    windows.push((f.first_seen, f.last_seen, vec![i]));
-                    window_sockets.push(BTreeSet::from([local]));
-                }
+            match windows.last_mut() {
+                Some(w) if w.continued_by(f, &dialogs_begun) => w.add(i, f),
+                _ => windows.push(CallWindow::new(i, f)),
             }
         }
         let mut call_of: Vec<Option<usize>> = vec![None; flows.len()];
-        for (w, (_, _, members)) in windows.iter().enumerate() {
-            for &i in members {
+        for (w, window) in windows.iter().enumerate() {
+            for &i in &window.members {
                 if let Some(slot) = call_of.get_mut(i) {
                     *slot = Some(w);
                 }
             }
         }
-        // Lookups join the call whose media used their socket, else the
-        // nearest call in time around them (and of the same app family):
-        // back-to-back calls are both within the margin of a lookup.
+        // Lookups join the nearest call in time around them among those
+        // whose media used their socket, else among all (of the same app
+        // family): back-to-back calls are both within the margin of a
+        // lookup, and consecutive calls may share a socket.
         // Each window's app is worked out once, not per lookup flow: a busy
         // device has many of both.
         let window_app: Vec<Option<AppId>> = windows
             .iter()
-            .map(|(_, _, members)| call_app(&flows, members, sigs))
+            .map(|w| call_app(&flows, &w.members, sigs))
             .collect();
         for (i, f) in flows.iter().enumerate() {
             if f.role.is_media() {
                 continue;
             }
-            let near = window_sockets
+            // How far the lookup is from a call's media.
+            let apart = |w: &CallWindow| {
+                w.start
+                    .0
+                    .saturating_sub(f.last_seen.0)
+                    .max(f.first_seen.0.saturating_sub(w.end.0))
+                    .max(0)
+            };
+            let local = f.local();
+            let near = windows
                 .iter()
-                .position(|sockets| sockets.contains(&f.local()))
+                .enumerate()
+                .filter(|(_, w)| w.sockets.contains(&local))
+                .map(|(w, window)| (apart(window), w))
+                .min()
                 .or_else(|| {
                     windows
                         .iter()
                         .zip(&window_app)
                         .enumerate()
-                        .filter_map(|(w, ((start, end, _), app))| {
-                            // How far the lookup is from the call's media.
-                            let apart = start
-                                .0
-                                .saturating_sub(f.last_seen.0)
-                                .max(f.first_seen.0.saturating_sub(end.0))
-                                .max(0);
+                        .filter_map(|(w, (window, app))| {
+                            let apart = apart(window);
                             (apart <= LOOKUP_MARGIN_NANOS && compatible(sigs, *app, f.app))
                                 .then_some((apart, w))
                         })
                         .min()
-                        .map(|(_, w)| w)
-                });
+                })
+                .map(|(_, w)| w);
             if let (Some(w), Some(slot)) = (near, call_of.get_mut(i)) {
                 *slot = Some(w);
             }
@@ -312,10 +322,12 @@ impl CallTracker {
                 members.push(f);
             }
         }
+        let times = call_times(&windows, &members_of, &dialogs);
         let records: Vec<CallRecord> = members_of
             .iter()
             .zip(&ids)
-            .map(|(members, &id)| call_record(id, members, sigs, &self.knowledge))
+            .zip(times)
+            .map(|((members, &id), times)| call_record(id, times, members, sigs, &self.knowledge))
             .collect();
         for f in flows {
             // Its verdict is complete: no fact is asked for it any more.
@@ -329,10 +341,13 @@ impl CallTracker {
     }
 }
 
-/// Whether media starting `gap` after the end of the call's media so far
-/// (negative: while it was still flowing) belongs to that call.
-fn same_call(gap: i64, known_socket: bool) -> bool {
-    gap <= CALL_GAP_NANOS && (known_socket || gap <= NEW_SOCKET_GAP_NANOS)
+/// When the answered SIP dialogs (calls) among `dialogs` began.
+fn answered_dialogs_begun(dialogs: &[SipDialog]) -> Vec<Timestamp> {
+    dialogs
+        .iter()
+        .filter(|d| d.answered)
+        .map(|d| d.start)
+        .collect()
 }
 
 /// The app most media flows of a call were identified as.
@@ -386,20 +401,11 @@ fn unique_parties<'a>(flows: impl Iterator<Item = &'a CallFlow>) -> Vec<CallPart
 
 fn call_record(
     id: u32,
+    (start, end): (Timestamp, Timestamp),
     members: &[&CallFlow],
     sigs: &Signatures,
     knowledge: &Knowledge,
 ) -> CallRecord {
-    let start = members
-        .iter()
-        .map(|f| f.first_seen)
-        .min()
-        .unwrap_or_default();
-    let end = members
-        .iter()
-        .map(|f| f.last_seen)
-        .max()
-        .unwrap_or_default();
     let mut media: Vec<&&CallFlow> = members.iter().filter(|f| f.role.is_media()).collect();
     media.sort_by_key(|f| f.first_seen);
     let app = {

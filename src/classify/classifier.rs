@@ -9,6 +9,7 @@ use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
 use super::learned_address::learned_by_far_end;
 use super::role::{checks_a_candidate, decide, not_call_traffic, RoleInputs};
+use super::session_marks::SessionMarks;
 use super::sides::sides;
 use super::signatures::Signatures;
 use super::verdict::Role;
@@ -136,6 +137,7 @@ impl FlowJudge {
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,
                 as_of,
+                marks: SessionMarks::of(&flow),
             },
             last_clock: flow.last_clock,
             end_time: flow.end_time,

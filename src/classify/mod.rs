@@ -2,6 +2,8 @@
 //! (p2p, relay, lookup, other) and which flows form one call.
 
 pub mod app;
+pub mod call_times;
+pub mod call_window;
 pub mod calls;
 pub mod classifier;
 pub mod finished_flow;
@@ -10,6 +12,7 @@ pub mod learned_address;
 pub mod media;
 pub mod network;
 pub mod role;
+pub mod session_marks;
 pub mod sides;
 pub mod signatures;
 pub mod verdict;

@@ -1,0 +1,42 @@
+//! What a call-related flow tells about the call session it belongs to:
+//! how consecutive calls of a device that reused its sockets are told
+//! apart (`call_window`), and which part of a signalling flow that lived
+//! across several calls belongs to each (`calls`).
+
+use crate::capture::Timestamp;
+use crate::dissect::ice_session::IceSession;
+use crate::dissect::sip_dialogs::SipDialog;
+use crate::flow::Flow;
+
+#[derive(Clone, Debug, Default)]
+pub struct SessionMarks {
+    /// The flow began with a packet that opened a new session on an
+    /// earlier flow's endpoint pair (the flow table split it off there).
+    pub new_session: bool,
+    /// Its first DTLS handshake: a WebRTC call keys its media once, and a
+    /// path switch keeps the association.
+    pub dtls_handshake: bool,
+    /// Its last media packet (RTP, RTCP, framed media), if it carried any.
+    pub media_end: Option<Timestamp>,
+    /// The ICE session of its connectivity checks.
+    pub ice: Option<IceSession>,
+    /// The SIP dialogs (calls) it carried, for signalling flows.
+    pub dialogs: Box<[SipDialog]>,
+}
+
+impl SessionMarks {
+    pub fn of(flow: &Flow) -> SessionMarks {
+        let facts = &flow.facts;
+        SessionMarks {
+            new_session: flow.new_session.is_some(),
+            dtls_handshake: facts.dtls.as_deref().is_some_and(|d| d.client_hello),
+            media_end: facts.media.as_deref().and_then(|m| m.last_seen),
+            ice: facts.stun.as_deref().and_then(|s| s.ice_session),
+            dialogs: facts
+                .signalling
+                .as_deref()
+                .map(|s| s.dialogs.as_slice().into())
+                .unwrap_or_default(),
+        }
+    }
+}
