@@ -2,6 +2,8 @@
 //! NDJSON, find the reference corpus.
 #![allow(dead_code)]
 
+pub mod capture_edit;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
