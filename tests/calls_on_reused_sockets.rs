@@ -228,6 +228,26 @@ fn a_pause_then_media_from_a_new_peer_port_is_not_a_new_call() {
     assert_eq!(got[0]["media_flows"], 2, "{got:#?}");
 }
 
+/// The same pause, after which both phones' RTP comes from new sources
+/// (a phone resuming from hold may restart its stream), within the one SIP
+/// call, which no BYE ended: the SIP dialog says it is one call.
+#[test]
+fn a_pause_then_new_rtp_sources_within_one_sip_call_is_not_a_new_call() {
+    let mut capture = sample("direct-call.pcap").paused(5.0, 8.0);
+    for (old, new) in [
+        ([0x8c, 0xba, 0x94, 0x81], [0x8c, 0xba, 0x94, 0x82]),
+        ([0x77, 0x8c, 0xbf, 0xb9], [0x77, 0x8c, 0xbf, 0xba]),
+    ] {
+        assert!(
+            capture.replace_bytes_after(5.0, &old, &new) > 100,
+            "an SSRC of the sample"
+        );
+    }
+    let records = analyze(&capture);
+    let got = calls(&records);
+    assert_eq!(got.len(), 1, "{got:#?}");
+}
+
 /// nDPI's sip.pcap: 25 minutes of registrations and call attempts to two
 /// providers; the one call with media (early media after its second
 /// INVITE) lasted a few seconds, not as long as the registrar flow.

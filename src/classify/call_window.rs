@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use super::calls::CallFlow;
 use crate::capture::Timestamp;
 use crate::dissect::ice_session::IceSession;
+use crate::dissect::sip_dialogs::SipDialog;
 use crate::flow::Endpoint;
 
 /// Media flows further apart than this are separate calls.
@@ -62,15 +63,26 @@ impl CallWindow {
     }
 
     /// Whether media flow `f`, which began no earlier than any of this
-    /// call's, continues it. `dialogs_begun`: when the device's answered
-    /// SIP dialogs began.
-    pub fn continued_by(&self, f: &CallFlow, dialogs_begun: &[Timestamp]) -> bool {
+    /// call's, continues it. `dialogs`: the device's SIP dialogs.
+    pub fn continued_by(&self, f: &CallFlow, dialogs: &[SipDialog]) -> bool {
         // How long after the end of the call's media so far (negative:
         // while it was still flowing).
         let gap = f.first_seen.nanos_since(self.end);
         let known_socket = self.sockets.contains(&f.local());
         if gap > CALL_GAP_NANOS || (!known_socket && gap > NEW_SOCKET_GAP_NANOS) {
             return false;
+        }
+        let new_dialog = dialogs
+            .iter()
+            .any(|d| d.answered && d.start > self.media_end && d.start < f.last_seen);
+        // A SIP call answered before the silence and not ended before `f`
+        // began is this call going on: phones may restart their RTP
+        // sources when a call resumes from hold.
+        let open_dialog = dialogs.iter().any(|d| {
+            d.answered && d.start <= self.media_end && (!d.ended || d.end >= f.first_seen)
+        });
+        if open_dialog && !new_dialog {
+            return true;
         }
         // A new session on a socket pair of the call, once all its media
         // had ended: the next call on the same sockets.
@@ -80,14 +92,13 @@ impl CallWindow {
         // Media again from a socket of the call after a silence is a pause
         // (hold, mute, silence suppression) unless its packets say
         // otherwise: a gap alone tells nothing.
-        gap <= NEW_SOCKET_GAP_NANOS || !self.next_call_shown_by(f, dialogs_begun)
+        gap <= NEW_SOCKET_GAP_NANOS || !(new_dialog || self.next_call_shown_by(f))
     }
 
     /// Whether `f` shows a session other than this call's: a DTLS
     /// handshake of its own (a path switch keeps the association), other
-    /// ICE ufrags, only new RTP sources, or a new SIP call answered after
-    /// this call's media ended.
-    fn next_call_shown_by(&self, f: &CallFlow, dialogs_begun: &[Timestamp]) -> bool {
+    /// ICE ufrags, or only new RTP sources.
+    fn next_call_shown_by(&self, f: &CallFlow) -> bool {
         let other_ice = f
             .marks
             .ice
@@ -95,10 +106,7 @@ impl CallWindow {
         let sources: BTreeSet<u32> = ssrcs(f).collect();
         let other_sources =
             !sources.is_empty() && !self.ssrcs.is_empty() && sources.is_disjoint(&self.ssrcs);
-        let new_dialog = dialogs_begun
-            .iter()
-            .any(|&t| t > self.media_end && t < f.last_seen);
-        f.marks.dtls_handshake || other_ice || other_sources || new_dialog
+        f.marks.dtls_handshake || other_ice || other_sources
     }
 }
 

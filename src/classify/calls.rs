@@ -242,12 +242,11 @@ impl CallTracker {
             .iter()
             .flat_map(|f| f.marks.dialogs.iter().copied())
             .collect();
-        let dialogs_begun = answered_dialogs_begun(&dialogs);
         let mut windows: Vec<CallWindow> = Vec::new();
         for i in media {
             let Some(f) = flows.get(i) else { continue };
             match windows.last_mut() {
-                Some(w) if w.continued_by(f, &dialogs_begun) => w.add(i, f),
+                Some(w) if w.continued_by(f, &dialogs) => w.add(i, f),
                 _ => windows.push(CallWindow::new(i, f)),
             }
         }
@@ -339,15 +338,6 @@ impl CallTracker {
             out.push(Emitted::Call(Box::new(r)));
         }
     }
-}
-
-/// When the answered SIP dialogs (calls) among `dialogs` began.
-fn answered_dialogs_begun(dialogs: &[SipDialog]) -> Vec<Timestamp> {
-    dialogs
-        .iter()
-        .filter(|d| d.answered)
-        .map(|d| d.start)
-        .collect()
 }
 
 /// The app most media flows of a call were identified as.

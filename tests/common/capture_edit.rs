@@ -106,9 +106,15 @@ impl Capture {
     /// Every occurrence of `from` in the packets becomes `to` (of the same
     /// length, so nothing moves); returns how many there were.
     pub fn replace_bytes(&mut self, from: &[u8], to: &[u8]) -> usize {
+        self.replace_bytes_after(0.0, from, to)
+    }
+
+    /// `replace_bytes` in the records from `at_secs` after the first one on.
+    pub fn replace_bytes_after(&mut self, at_secs: f64, from: &[u8], to: &[u8]) -> usize {
         assert_eq!(from.len(), to.len(), "same length");
+        let start = self.first_micros() + (at_secs * 1e6) as i64;
         let mut count = 0;
-        for r in &mut self.records {
+        for r in self.records.iter_mut().filter(|r| r.micros >= start) {
             let mut at = 0;
             while let Some(i) = r.data[at..].windows(from.len()).position(|w| w == from) {
                 r.data[at + i..at + i + to.len()].copy_from_slice(to);
