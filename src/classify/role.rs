@@ -13,7 +13,7 @@ use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures};
 use super::verdict::{FlowVerdict, Role};
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
-use crate::flow::{Endpoint, Flow};
+use crate::flow::{Direction, Endpoint, Flow};
 use crate::geo::{FarEnd, GeoResolver};
 
 pub struct RoleInputs<'a> {
@@ -48,10 +48,15 @@ pub fn not_call_traffic(flow: &Flow) -> Option<FlowVerdict> {
             "DNS: name lookups are not call traffic (their answers name other flows' far ends)",
         ));
     }
-    if [flow.orig().ip, flow.resp().ip]
-        .into_iter()
-        .any(is_group_address)
-    {
+    // A group address never sends: a flow with packets from one is not
+    // group traffic, whatever its addresses say.
+    let sent_to_group = [
+        (flow.orig().ip, Direction::FromOrig),
+        (flow.resp().ip, Direction::FromResp),
+    ]
+    .into_iter()
+    .any(|(ip, from)| is_group_address(ip) && flow.dir(from).packets == 0);
+    if sent_to_group {
         return Some(other(
             "sent to a multicast or broadcast group: one-to-many traffic on the local network (discovery, IPTV, paging), not a call between parties",
         ));
