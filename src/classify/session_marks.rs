@@ -30,7 +30,7 @@ impl SessionMarks {
         SessionMarks {
             new_session: flow.new_session.is_some(),
             dtls_handshake: facts.dtls.as_deref().is_some_and(|d| d.client_hello),
-            media_end: facts.media.as_deref().and_then(|m| m.last_seen),
+            media_end: facts.media_last_seen(),
             ice: facts.stun.as_deref().and_then(|s| s.ice_session),
             dialogs: facts
                 .signalling

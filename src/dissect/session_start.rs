@@ -56,23 +56,18 @@ impl SessionStart {
     }
 }
 
-/// Whether `payload`, travelling in `dir` at `ts` on a flow with `facts`
-/// whose last packet was at `last_seen`, opens a new session.
-pub fn opened_by(
-    facts: &FlowFacts,
-    last_seen: Timestamp,
-    dir: Direction,
-    payload: &[u8],
-    ts: Timestamp,
-) -> Option<SessionStart> {
-    let quiet_since = facts
-        .media
-        .as_deref()
-        .and_then(|m| m.last_seen)
-        .unwrap_or(last_seen);
-    if ts.nanos_since(quiet_since) < QUIET_NANOS {
-        return None;
-    }
+/// Whether a packet at `ts`, on a flow with `facts` whose last packet was
+/// at `last_seen`, comes late enough to open a new session: asked first,
+/// of every UDP packet of a known flow, so it reads nothing but the two
+/// times.
+pub fn quiet_long_enough(facts: &FlowFacts, last_seen: Timestamp, ts: Timestamp) -> bool {
+    let quiet_since = facts.media_last_seen().unwrap_or(last_seen);
+    ts.nanos_since(quiet_since) >= QUIET_NANOS
+}
+
+/// Whether `payload`, travelling in `dir` on a flow with `facts` that has
+/// been quiet long enough (`quiet_long_enough`), opens a new session.
+pub fn opened_by(facts: &FlowFacts, dir: Direction, payload: &[u8]) -> Option<SessionStart> {
     opens(facts, dir, payload, true)
 }
 
@@ -211,15 +206,16 @@ mod tests {
     fn flow_with(stun: Option<StunFacts>, media: Option<MediaFacts>) -> FlowFacts {
         let mut facts = FlowFacts::default();
         facts.stun = stun.map(Box::new);
-        facts.media = media.map(|mut m| {
-            m.last_seen = Some(secs(10));
-            Box::new(m)
-        });
+        if let Some(m) = media {
+            *facts.media_seen_at(secs(10)) = m;
+        }
         facts
     }
 
     fn opened(facts: &FlowFacts, payload: &[u8], at: i64) -> Option<SessionStart> {
-        opened_by(facts, secs(10), Direction::FromOrig, payload, secs(at))
+        quiet_long_enough(facts, secs(10), secs(at))
+            .then(|| opened_by(facts, Direction::FromOrig, payload))
+            .flatten()
     }
 
     fn allocated() -> StunFacts {

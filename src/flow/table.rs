@@ -65,6 +65,34 @@ struct Slot {
 }
 
 /// The key of the flow in a slot (the index keeps slot numbers only).
+/// What `pkt` opens on the UDP `flow`, if it begins a new session there
+/// (`session_start`). Later fragments carry no header to tell.
+fn session_opened(
+    flow: &Flow,
+    pkt: &PacketView<'_>,
+    src_is_lo: Option<bool>,
+    ts: Timestamp,
+) -> Option<SessionStart> {
+    if pkt.l4 != L4Proto::Udp || !session_start::quiet_long_enough(&flow.facts, flow.last_seen, ts)
+    {
+        return None;
+    }
+    session_opened_after_quiet(flow, pkt, src_is_lo?)
+}
+
+/// The rest of `session_opened`, for the few packets that come after a
+/// quiet spell: kept out of the per-packet path.
+#[cold]
+#[inline(never)]
+fn session_opened_after_quiet(
+    flow: &Flow,
+    pkt: &PacketView<'_>,
+    src_is_lo: bool,
+) -> Option<SessionStart> {
+    let dir = flow.direction_from_side(src_is_lo);
+    session_start::opened_by(&flow.facts, dir, pkt.payload)
+}
+
 fn key_in(slots: &ChunkedVec<Slot>, slot: u32) -> Option<&FlowKey> {
     slots
         .get(slot as usize)
@@ -236,11 +264,24 @@ impl FlowTable {
             }
         }
 
-        let last = Some(self.last_slot).filter(|&s| key_in(&self.slots, s) == Some(&key));
-        let mut found = last.or_else(|| self.index.find(&key, |s| key_in(&self.slots, s)));
-        // A packet that opens a new session on the flow's endpoint pair
-        // (the next call on a reused socket) begins a new flow.
-        let new_session = found.and_then(|s| self.session_opened(s, pkt, src_is_lo, ts));
+        let (mut found, new_session) = {
+            let flow_in = |s: u32| {
+                self.slots
+                    .get(s as usize)
+                    .and_then(|e| e.flow.as_ref())
+                    .filter(|f| f.key == key)
+                    .map(|f| (s, f))
+            };
+            let existing = flow_in(self.last_slot).or_else(|| {
+                self.index
+                    .find(&key, |s| key_in(&self.slots, s))
+                    .and_then(flow_in)
+            });
+            // A packet that opens a new session on the flow's endpoint
+            // pair (the next call on a reused socket) begins a new flow.
+            let new_session = existing.and_then(|(_, f)| session_opened(f, pkt, src_is_lo, ts));
+            (existing.map(|(s, _)| s), new_session)
+        };
         if new_session.is_some() {
             if let Some(mut flow) = self.remove(&key, EndReason::NewSession) {
                 flow.end_time = self.clock;
@@ -331,24 +372,6 @@ impl FlowTable {
             }
         }
         Some((flow, dir))
-    }
-
-    /// What `pkt` opens on the UDP flow in `slot`, if it begins a new
-    /// session there (`session_start`). Later fragments carry no header
-    /// to tell.
-    fn session_opened(
-        &self,
-        slot: u32,
-        pkt: &PacketView<'_>,
-        src_is_lo: Option<bool>,
-        ts: Timestamp,
-    ) -> Option<SessionStart> {
-        if pkt.l4 != L4Proto::Udp {
-            return None;
-        }
-        let flow = self.slots.get(slot as usize)?.flow.as_ref()?;
-        let dir = flow.direction_from_side(src_is_lo?);
-        session_start::opened_by(&flow.facts, flow.last_seen, dir, pkt.payload, ts)
     }
 
     fn insert(&mut self, flow: Flow, now: Timestamp) -> u32 {
