@@ -129,6 +129,33 @@ fn flow_records_name_who_learned_it_in_json_and_ndjson() {
     assert!(sip.get("public_address_learned").is_none(), "{sip}");
 }
 
+/// CSV has a column for it: the address each STUN server told the device,
+/// empty on the registration flow.
+#[test]
+fn csv_has_a_column_for_it() {
+    let out = run(&["analyze", "--format", "csv", &lookups_only()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (dst, told) = (at("dst"), at("public_address_learned"));
+    assert_eq!(header.last(), Some(&"evidence"));
+    let mut found: Vec<(String, String)> = lines
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .map(|cols| (cols[dst].clone(), cols[told].clone()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("52.114.77.10:5060".to_string(), String::new()),
+            (STUN_SERVER.to_string(), TOLD[0].to_string()),
+            (STUN_SERVER.to_string(), TOLD[1].to_string()),
+        ]
+    );
+}
+
 #[test]
 fn a_call_flow_that_told_the_device_is_in_its_call() {
     // The relay's TURN answer told the device its address; the call lists it.
