@@ -9,7 +9,7 @@ use super::knowledge::{AsOf, Knowledge, ServerRole};
 use super::media::media_evidence;
 use super::network::data_centre_reason;
 use super::sides::{is_site_local, Sides};
-use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures};
+use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures, TrafficKind};
 use super::verdict::{FlowVerdict, Role};
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
@@ -98,7 +98,15 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
             app.evidence
         ));
     }
-    let opaque_media_ok = app.strength >= AppStrength::Prefix && flow.l4 == L4Proto::Udp;
+    // Media callpath cannot parse counts by its shape on UDP to a vendor's
+    // address, and on TCP only to the vendor's media relays by their
+    // published ranges or names: a call forced onto TCP 443 (a firewall
+    // that drops UDP) runs TURN inside TLS there, while a vendor's other
+    // TCP connections (chat, file transfer) can look as steady.
+    let media_relay =
+        app.prefix_kind == Some(TrafficKind::Media) || app.domain_kind == Some(DomainKind::Media);
+    let opaque_media_ok = app.strength >= AppStrength::Prefix
+        && (flow.l4 == L4Proto::Udp || (flow.l4 == L4Proto::Tcp && media_relay));
     if let Some(why_media) = media_evidence(flow, x.median_gap_ms, opaque_media_ok) {
         let mut evidence = vec![why_media];
         if let Some((role, conf, why)) = relay_evidence(flow, app, x) {
