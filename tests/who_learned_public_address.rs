@@ -142,7 +142,8 @@ fn csv_has_a_column_for_it() {
     let (dst, told) = (at("dst"), at("public_address_learned"));
     assert_eq!(header.last(), Some(&"evidence"));
     let mut found: Vec<(String, String)> = lines
-        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .map(csv_fields)
+        .inspect(|cols| assert_eq!(cols.len(), header.len(), "{cols:?}"))
         .map(|cols| (cols[dst].clone(), cols[told].clone()))
         .collect();
     found.sort();
@@ -154,6 +155,25 @@ fn csv_has_a_column_for_it() {
             (STUN_SERVER.to_string(), TOLD[1].to_string()),
         ]
     );
+}
+
+/// The fields of one CSV line (RFC 4180 quoting, as callpath writes it).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }
 
 #[test]
