@@ -14,7 +14,7 @@ use super::verdict::{FlowVerdict, Role};
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
 use crate::flow::{Direction, Endpoint, Flow};
-use crate::geo::{FarEnd, GeoResolver};
+use crate::geo::{FarEnd, GeoResolver, SpecialRange};
 
 pub struct RoleInputs<'a> {
     pub sigs: &'a Signatures,
@@ -67,10 +67,10 @@ pub fn not_call_traffic(flow: &Flow) -> Option<FlowVerdict> {
 /// A multicast group or the limited broadcast address: many receivers,
 /// none of them a party that answers.
 fn is_group_address(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast(),
-        IpAddr::V6(v6) => v6.is_multicast(),
-    }
+    matches!(
+        SpecialRange::of(ip),
+        Some(SpecialRange::Multicast | SpecialRange::Broadcast)
+    )
 }
 
 /// Decides the role of a finished flow that may be call traffic (see

@@ -1191,11 +1191,11 @@ fn inspect_tcp(
     }
     // A camera's stream control carries SDP too (DESCRIBE answers, often in
     // a segment of their own): not a call's offer.
-    let rtsp = facts
+    let stream_control = facts
         .signalling
         .as_ref()
         .is_some_and(|s| s.protocol == SignallingProtocol::Rtsp);
-    if early && !rtsp {
+    if early && !stream_control {
         let trickled = trickled_candidates(p);
         if !trickled.is_empty() {
             if let Some(app) = ctx.signatures.app_id("webrtc_generic") {

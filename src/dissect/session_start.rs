@@ -10,6 +10,9 @@
 use super::demux::{self, FirstByteKind};
 use super::facts::FlowFacts;
 use super::ice_session::IceSession;
+// RFC 3550 A.1: a sequence number MAX_DROPOUT ahead of the last, or more
+// than MAX_MISORDER behind it, means the source restarted.
+use super::rtp_quality::{MAX_DROPOUT, MAX_MISORDER};
 use super::stun::{self, StunAttr, StunClass};
 use super::{dtls, rtp, turn_channel};
 use crate::capture::Timestamp;
@@ -18,11 +21,6 @@ use crate::flow::Direction;
 /// A new session only starts after the flow's media (or, on a flow without
 /// media, the flow itself) has been quiet this long.
 pub const QUIET_NANOS: i64 = 2 * 1_000_000_000;
-
-/// RFC 3550 A.1: a sequence number this far ahead of the last, or more
-/// than `MAX_MISORDER` behind it, means the source restarted.
-const MAX_DROPOUT: u16 = 3000;
-const MAX_MISORDER: u16 = 100;
 
 /// What opened the new session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

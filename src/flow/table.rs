@@ -65,6 +65,13 @@ struct Slot {
 }
 
 /// The key of the flow in a slot (the index keeps slot numbers only).
+fn key_in(slots: &ChunkedVec<Slot>, slot: u32) -> Option<&FlowKey> {
+    slots
+        .get(slot as usize)
+        .and_then(|s| s.flow.as_ref())
+        .map(|f| &f.key)
+}
+
 /// What `pkt` opens on the UDP `flow`, if it begins a new session there
 /// (`session_start`). Later fragments carry no header to tell.
 fn session_opened(
@@ -91,13 +98,6 @@ fn session_opened_after_quiet(
 ) -> Option<SessionStart> {
     let dir = flow.direction_from_side(src_is_lo);
     session_start::opened_by(&flow.facts, dir, pkt.payload)
-}
-
-fn key_in(slots: &ChunkedVec<Slot>, slot: u32) -> Option<&FlowKey> {
-    slots
-        .get(slot as usize)
-        .and_then(|s| s.flow.as_ref())
-        .map(|f| &f.key)
 }
 
 pub struct FlowTable {

@@ -4,8 +4,10 @@
 //! list them, so the table and the HTML report name them apart, from the
 //! flow records' `public_address_learned`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::table::plural;
 use super::FlowRecord;
 use crate::flow::Endpoint;
 
@@ -15,7 +17,7 @@ pub struct OutsideLearner {
     pub by: Endpoint,
     /// The far end's one line (country, operator, whose law), or empty.
     pub summary: String,
-    /// The public addresses it told the device, each once, in order.
+    /// The public addresses it told the device, each once, sorted.
     pub told: Vec<Endpoint>,
     /// The apps its flows were identified as, each once.
     pub apps: Vec<Arc<str>>,
@@ -30,33 +32,37 @@ impl OutsideLearner {
         let told: Vec<String> = self.told.iter().map(Endpoint::to_string).collect();
         told.join(", ")
     }
+
+    /// "sip_rtp, 2 flows": the apps of its flows, then how many.
+    pub fn apps_and_flows(&self) -> String {
+        let mut parts: Vec<String> = self.apps.iter().map(|a| a.to_string()).collect();
+        parts.push(format!(
+            "{} {}",
+            self.flows,
+            plural(u64::from(self.flows), "flow", "flows")
+        ));
+        parts.join(", ")
+    }
 }
 
 /// The far ends of flows in no call that learned the device's public
 /// address, the earliest first.
 pub fn learned_outside_calls(flows: &[FlowRecord]) -> Vec<OutsideLearner> {
-    let mut learners: Vec<OutsideLearner> = Vec::new();
+    let mut by_far_end: BTreeMap<Endpoint, OutsideLearner> = BTreeMap::new();
     for f in flows.iter().filter(|f| f.call.is_none()) {
         let Some(learned) = f.public_address_learned.as_deref() else {
             continue;
         };
-        let at = match learners.iter().position(|l| l.by == learned.by) {
-            Some(at) => at,
-            None => {
-                learners.push(OutsideLearner {
-                    by: learned.by,
-                    summary: String::new(),
-                    told: Vec::new(),
-                    apps: Vec::new(),
-                    flows: 0,
-                    first_seen: f.first_seen,
-                });
-                learners.len() - 1
-            }
-        };
-        let Some(l) = learners.get_mut(at) else {
-            continue;
-        };
+        let l = by_far_end
+            .entry(learned.by)
+            .or_insert_with(|| OutsideLearner {
+                by: learned.by,
+                summary: String::new(),
+                told: Vec::new(),
+                apps: Vec::new(),
+                flows: 0,
+                first_seen: f.first_seen,
+            });
         l.flows = l.flows.saturating_add(1);
         l.first_seen = l.first_seen.min(f.first_seen);
         if !l.told.contains(&learned.address) {
@@ -71,6 +77,7 @@ pub fn learned_outside_calls(flows: &[FlowRecord]) -> Vec<OutsideLearner> {
             }
         }
     }
+    let mut learners: Vec<OutsideLearner> = by_far_end.into_values().collect();
     for l in &mut learners {
         l.told.sort();
     }

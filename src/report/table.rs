@@ -162,18 +162,11 @@ fn write_learned_outside_calls(out: &mut dyn Write, learners: &[OutsideLearner])
         } else {
             writeln!(out, "  {}  {}", l.by, l.summary)?;
         }
-        let apps: Vec<&str> = l.apps.iter().map(|a| &**a).collect();
-        let app = if apps.is_empty() {
-            String::new()
-        } else {
-            format!("{}, ", apps.join(", "))
-        };
         writeln!(
             out,
-            "    told the device it is {} ({app}{} {})",
+            "    told the device it is {} ({})",
             l.told_text(),
-            l.flows,
-            plural(u64::from(l.flows), "flow", "flows")
+            l.apps_and_flows()
         )?;
     }
     writeln!(out)

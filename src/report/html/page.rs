@@ -309,14 +309,11 @@ fn learned_section(out: &mut String, calls: &[CallRecord], flows: &[FlowRecord])
             if !l.summary.is_empty() {
                 let _ = write!(out, ": {}", esc(&l.summary));
             }
-            let apps: Vec<&str> = l.apps.iter().map(|a| &**a).collect();
             let _ = write!(
                 out,
-                r#"<br>told the device it is <code>{}</code> <span class="note">({}{} {})</span></li>"#,
+                r#"<br>told the device it is <code>{}</code> <span class="note">({})</span></li>"#,
                 esc(&l.told_text()),
-                esc(&apps.iter().map(|a| format!("{a}, ")).collect::<String>()),
-                l.flows,
-                plural(u64::from(l.flows), "flow", "flows")
+                esc(&l.apps_and_flows())
             );
         }
         out.push_str("</ul>");
