@@ -166,6 +166,11 @@ fn cloud_range_report_names_country_operator_and_law() {
         html.contains(r#"<g class="pin relay"><title>IE:"#),
         "no IE relay pin"
     );
+    // What "IE" rests on: the network's registration, not a measurement.
+    assert!(
+        html.contains("countries as each network registered or declared them"),
+        "the geolocation data's basis is not said"
+    );
     screenshot(
         &path,
         &out_dir().join("rewritten-relayed-call-phone.png"),

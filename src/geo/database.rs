@@ -93,6 +93,20 @@ pub struct DbInfo {
 }
 
 impl DbInfo {
+    /// What the database's countries are, for readers who would take them
+    /// for measured locations.
+    pub fn country_basis(&self) -> &'static str {
+        match self.schema {
+            DbSchema::IpLocationDb => {
+                "countries as each network registered or declared them (GeoFeed, RIR whois), not measured"
+            }
+            DbSchema::MaxMind | DbSchema::DbIp | DbSchema::IpInfo => {
+                "countries as the vendor estimates them"
+            }
+            DbSchema::Other => "countries as the database gives them",
+        }
+    }
+
     /// "GeoLite2-City.mmdb (GeoLite2-City, 2024-05-01)".
     pub fn label(&self) -> String {
         format!(
@@ -116,6 +130,11 @@ pub struct GeoAnswer {
     pub asn_country: Option<String>,
     /// Labels of the databases that answered, joined by " + ".
     pub source: Option<String>,
+    /// Countries other databases give for the address, with the name of
+    /// the database that says so (first of each country): locations from
+    /// registrations and vendors' estimates often differ for cloud and
+    /// anycast addresses, and a reader should see when they do.
+    pub other_countries: Vec<(String, String)>,
 }
 
 struct OpenDb {
@@ -269,11 +288,11 @@ impl GeoDb {
             let Some(rec) = rec else {
                 continue;
             };
+            // Every database is asked, even once the answer is complete:
+            // a later one may place the address elsewhere.
+            note_other_country(&mut answer, rec.country.as_deref(), &db.info.name);
             if merge(&mut answer, rec) {
                 sources.push(&db.label);
-            }
-            if answer.country.is_some() && answer.org.is_some() && answer.asn_country.is_some() {
-                break;
             }
         }
         if !sources.is_empty() {
@@ -295,6 +314,24 @@ impl GeoDb {
     /// The databases in order of preference.
     pub fn sources(&self) -> Vec<DbInfo> {
         self.dbs.iter().map(|d| d.info.clone()).collect()
+    }
+}
+
+/// Remembers `country` from database `db` when it differs from the
+/// answer's (and from those already noted).
+fn note_other_country(answer: &mut GeoAnswer, country: Option<&str>, db: &str) {
+    let (Some(have), Some(other)) = (answer.country.as_deref(), country) else {
+        return;
+    };
+    if !have.eq_ignore_ascii_case(other)
+        && !answer
+            .other_countries
+            .iter()
+            .any(|(c, _)| c.eq_ignore_ascii_case(other))
+    {
+        answer
+            .other_countries
+            .push((other.to_string(), db.to_string()));
     }
 }
 

@@ -33,6 +33,10 @@ pub struct Network {
     pub alliances: Vec<Arc<str>>,
     /// The database(s) that answered.
     pub source: Option<Arc<str>>,
+    /// Where other databases place the address, when they disagree with
+    /// `country` (only present then).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_countries: Vec<OtherCountry>,
     /// Human name of the special range, for summaries.
     #[serde(skip)]
     pub special_name: Option<&'static str>,
@@ -42,6 +46,19 @@ pub struct Network {
     /// Short names matching `operator_jurisdiction`, for summaries.
     #[serde(skip)]
     pub operator_jurisdiction_short: Vec<Arc<str>>,
+}
+
+/// A country another database gives for a network, and the regimes
+/// reaching it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherCountry {
+    pub country: Arc<str>,
+    /// The database's file name.
+    pub source: Arc<str>,
+    pub jurisdiction: Vec<Arc<str>>,
+    /// Short names matching `jurisdiction`, for summaries.
+    #[serde(skip)]
+    pub jurisdiction_short: Vec<Arc<str>>,
 }
 
 /// A network with its summary line and the text of its `remote` JSON
@@ -176,6 +193,10 @@ impl Network {
             Some(c) => with_laws(c, &self.jurisdiction_short),
             None => "country unknown".to_string(),
         });
+        for other in &self.other_countries {
+            let place = with_laws(&other.country, &other.jurisdiction_short);
+            parts.push(format!("{} says {place}", other.source));
+        }
         match (self.asn, &self.org) {
             (Some(asn), Some(org)) => parts.push(format!("AS{asn} {org}")),
             (Some(asn), None) => parts.push(format!("AS{asn}")),

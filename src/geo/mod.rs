@@ -24,7 +24,7 @@ mod tests;
 
 pub use database::{DbInfo, DbSchema, GeoAnswer, GeoDb, SYSTEM_GEOIP_DIRS};
 pub use error::GeoError;
-pub use far_end::{DescribedNetwork, FarEnd};
+pub use far_end::{DescribedNetwork, FarEnd, OtherCountry};
 pub use jurisdictions::{Alliance, Jurisdictions, Regime};
 pub use operators::{Operator, Operators};
 pub use resolver::GeoResolver;

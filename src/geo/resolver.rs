@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use super::bounded_cache::BoundedCache;
 use super::database::{GeoAnswer, GeoDb};
 use super::error::GeoError;
-use super::far_end::{DescribedNetwork, FarEnd, Network};
+use super::far_end::{DescribedNetwork, FarEnd, Network, OtherCountry};
 use super::jurisdictions::Jurisdictions;
 use super::operators::Operators;
 use super::special_range::SpecialRange;
@@ -256,6 +256,19 @@ impl GeoResolver {
             operator_jurisdiction: home.iter().map(|r| share(&r.id)).collect(),
             alliances: alliances.into_iter().map(&mut share).collect(),
             source: answer.source.as_deref().map(&mut share),
+            other_countries: answer
+                .other_countries
+                .iter()
+                .map(|(country, db)| {
+                    let regimes = self.jurisdictions.regimes_for(country);
+                    OtherCountry {
+                        country: share(country),
+                        source: share(db),
+                        jurisdiction: regimes.iter().map(|r| share(&r.id)).collect(),
+                        jurisdiction_short: regimes.iter().map(|r| share(&r.short)).collect(),
+                    }
+                })
+                .collect(),
             special_name: answer.special.map(|s| s.name()),
             jurisdiction_short: here.iter().map(|r| share(&r.short)).collect(),
             operator_jurisdiction_short: home.iter().map(|r| share(&r.short)).collect(),

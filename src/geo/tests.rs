@@ -173,6 +173,7 @@ fn summary_line() {
         operator_jurisdiction: vec!["us-cloud-act".into(), "us-fisa-702".into()],
         alliances: vec![],
         source: None,
+        other_countries: vec![],
         special_name: None,
         jurisdiction_short: vec!["GDPR".into()],
         operator_jurisdiction_short: vec!["CLOUD Act".into(), "FISA 702".into()],
@@ -298,6 +299,36 @@ fn user_maxmind_db_overrides_embedded_and_is_named() {
     // User DBs alone answer nothing outside their blocks.
     let only = GeoDb::open(&paths).unwrap();
     assert_eq!(only.lookup(ip("8.8.8.8")).source, None);
+
+    // The embedded DB places 52.114.0.0/16 in IE (Microsoft's GeoFeed):
+    // the City DB's SE is the answer, and the disagreement is kept with the
+    // database that has it. Where nothing disagrees, nothing is kept.
+    assert_eq!(
+        a.other_countries,
+        [("IE".to_string(), "callpath-geo.mmdb (embedded)".to_string())]
+    );
+    assert!(c.other_countries.is_empty());
+    let resolver = GeoResolver::new(
+        GeoDb::with_user_databases(&paths).unwrap(),
+        Operators::embedded().unwrap(),
+        Jurisdictions::embedded().unwrap(),
+    );
+    let far = resolver.resolve(ip("52.114.77.136"));
+    assert_eq!(
+        far.summary(),
+        "SE (GDPR, e-Evidence) · callpath-geo.mmdb (embedded) says IE (GDPR, e-Evidence) · AS64500 Test Carrier AB"
+    );
+    let json = serde_json::to_value(crate::report::remote::Remote::new(far)).unwrap();
+    assert_eq!(json["other_countries"][0]["country"], "IE", "{json}");
+    assert_eq!(
+        json["other_countries"][0]["jurisdiction"][0], "eu-gdpr",
+        "{json}"
+    );
+    let json = serde_json::to_value(crate::report::remote::Remote::new(
+        resolver.resolve(ip("8.8.8.8")),
+    ))
+    .unwrap();
+    assert!(json.get("other_countries").is_none(), "{json}");
 }
 
 #[test]
@@ -471,6 +502,25 @@ fn teams_relay_in_the_corpus_with_embedded_and_user_databases() {
         user["asn"], 8075,
         "the embedded database still fills the ASN"
     );
+    // Where the embedded database placed it is still shown, and named.
+    assert!(embedded.get("other_countries").is_none(), "{embedded}");
+    if embedded["country"] != "SE" {
+        assert_eq!(
+            user["other_countries"][0]["country"], embedded["country"],
+            "{user}"
+        );
+        assert_eq!(
+            user["other_countries"][0]["source"], "callpath-geo.mmdb (embedded)",
+            "{user}"
+        );
+        assert!(
+            user["summary"]
+                .as_str()
+                .unwrap()
+                .contains("callpath-geo.mmdb (embedded) says"),
+            "{user}"
+        );
+    }
 }
 
 /// Addresses answered from a network looked up before get exactly what a

@@ -10,7 +10,8 @@
 //! Each claim passes, fails (with the calls and flows that break it), or
 //! stays untested when the capture cannot decide it (no call media for the
 //! media claims, no call traffic for the server claims, or a far end that
-//! could not be located).
+//! could not be located or that two geolocation databases place on both
+//! sides of the claim's border).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -133,7 +134,8 @@ impl fmt::Display for Claim {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     Pass,
-    /// The capture holds nothing that could decide the claim.
+    /// The capture holds nothing that could decide the claim, or the data
+    /// cannot (the far end's location unknown, or databases disagreeing on it).
     Untested,
     Fail,
 }
@@ -185,6 +187,15 @@ fn call_line(c: &CallRecord) -> String {
 /// and documentation ranges are never placed.
 fn country(r: &FlowRecord) -> Option<&str> {
     r.remote.as_ref().and_then(|x| x.far_end.country.as_deref())
+}
+
+/// Where other databases place the far end, when they disagree with
+/// `country`: a claim about location cannot pass on one database's word.
+fn other_countries(r: &FlowRecord) -> impl Iterator<Item = &str> {
+    r.remote
+        .iter()
+        .flat_map(|x| x.far_end.other_countries.iter())
+        .map(|o| &*o.country)
 }
 
 fn operator_country(r: &FlowRecord) -> Option<&str> {
@@ -283,8 +294,16 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
             }
             let mut outcome = Outcome::Pass;
             for r in with_role("relay") {
+                let inside = |cc: &str| jurisdictions.in_group(cc, place);
                 match country(r) {
-                    Some(cc) if jurisdictions.in_group(cc, place) => because.push(flow_line(r)),
+                    Some(cc) if other_countries(r).any(|o| inside(o) != inside(cc)) => {
+                        outcome = outcome.max(Outcome::Untested);
+                        because.push(format!(
+                            "databases disagree on its location: {}",
+                            flow_line(r)
+                        ));
+                    }
+                    Some(cc) if inside(cc) => because.push(flow_line(r)),
                     Some(_) => {
                         outcome = outcome.max(Outcome::Fail);
                         because.push(format!("outside {place}: {}", flow_line(r)));
@@ -348,8 +367,16 @@ pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) 
                 .filter(server)
             {
                 checked += 1;
+                let inside = |c: &str| jurisdictions.in_group(c, cc);
                 match country(r) {
-                    Some(c) if jurisdictions.in_group(c, cc) => {
+                    Some(c) if other_countries(r).any(|o| inside(o) != inside(c)) => {
+                        outcome = outcome.max(Outcome::Untested);
+                        because.push(format!(
+                            "databases disagree on whether it is in {cc}: {}",
+                            flow_line(r)
+                        ));
+                    }
+                    Some(c) if inside(c) => {
                         outcome = outcome.max(Outcome::Fail);
                         because.push(format!("lookup in {cc}: {}", flow_line(r)));
                     }
@@ -397,5 +424,100 @@ mod tests {
         assert!("no-operator:U5".parse::<Claim>().is_err());
         assert!("media-p2p:US".parse::<Claim>().is_err());
         assert!("p2p".parse::<Claim>().is_err());
+    }
+
+    /// A flow of `role` to a far end that the databases place in
+    /// `country`, and (when they disagree) in `others`.
+    fn flow_to(role: &'static str, country: &str, others: &[&str]) -> FlowRecord {
+        use crate::capture::Timestamp;
+        use crate::decode::L4Proto;
+        use crate::flow::{Endpoint, Flow, FlowKey};
+        use crate::geo::{DescribedNetwork, FarEnd, OtherCountry};
+        use crate::report::remote::Remote;
+        use std::sync::Arc;
+
+        let ep = |t: &str| Endpoint::from(t.parse::<std::net::SocketAddr>().unwrap());
+        let (local, far) = (ep("192.168.1.10:10014"), ep("52.114.77.20:3478"));
+        let (key, _) = FlowKey::new(L4Proto::Udp, local, far);
+        let mut r = FlowRecord::from_flow(&Flow::new(key, L4Proto::Udp, local, Timestamp(0)));
+        r.role = Some(role);
+        let network = crate::geo::far_end::Network {
+            country: Some(Arc::from(country)),
+            other_countries: others
+                .iter()
+                .map(|c| OtherCountry {
+                    country: Arc::from(*c),
+                    source: Arc::from("GeoLite2-City.mmdb"),
+                    jurisdiction: Vec::new(),
+                    jurisdiction_short: Vec::new(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        r.remote = Some(Remote::new(FarEnd::new(
+            far.ip,
+            Arc::new(DescribedNetwork::new(network)),
+        )));
+        r
+    }
+
+    fn outcome(claim: &str, flows: Vec<FlowRecord>) -> (Outcome, Vec<String>) {
+        let records = Collected {
+            flows,
+            calls: Vec::new(),
+            summary: None,
+        };
+        let jurisdictions = Jurisdictions::embedded().unwrap();
+        let result = check(&claim.parse().unwrap(), &records, &jurisdictions);
+        (result.outcome, result.because)
+    }
+
+    /// A location claim passes or fails on the databases' agreement only:
+    /// one placing the far end inside the claim's border and another
+    /// outside it leave the claim untested, whichever database is preferred.
+    #[test]
+    fn databases_that_disagree_across_the_border_decide_nothing() {
+        let relay = |country, others| vec![flow_to("relay", country, others)];
+        assert_eq!(
+            outcome("no-relay-outside:EU", relay("IE", &[])).0,
+            Outcome::Pass
+        );
+        assert_eq!(
+            outcome("no-relay-outside:EU", relay("IE", &["NL"])).0,
+            Outcome::Pass
+        );
+        assert_eq!(
+            outcome("no-relay-outside:EU", relay("US", &[])).0,
+            Outcome::Fail
+        );
+        let (o, because) = outcome("no-relay-outside:EU", relay("IE", &["US"]));
+        assert_eq!(o, Outcome::Untested);
+        assert!(because[0].starts_with("databases disagree"), "{because:?}");
+        assert!(
+            because[0].contains("GeoLite2-City.mmdb says US"),
+            "{because:?}"
+        );
+        assert_eq!(
+            outcome("no-relay-outside:EU", relay("US", &["IE"])).0,
+            Outcome::Untested
+        );
+
+        let lookup = |country, others| vec![flow_to("lookup", country, others)];
+        assert_eq!(
+            outcome("no-lookup-to:US", lookup("IE", &[])).0,
+            Outcome::Pass
+        );
+        assert_eq!(
+            outcome("no-lookup-to:US", lookup("US", &["US"])).0,
+            Outcome::Fail
+        );
+        assert_eq!(
+            outcome("no-lookup-to:US", lookup("IE", &["US"])).0,
+            Outcome::Untested
+        );
+        assert_eq!(
+            outcome("no-lookup-to:US", lookup("US", &["IE"])).0,
+            Outcome::Untested
+        );
     }
 }

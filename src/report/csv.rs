@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
-const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_asn,remote_org,operator_country,server_name,public_address_learned,evidence";
+const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_other_countries,remote_asn,remote_org,operator_country,server_name,public_address_learned,evidence";
 
 pub struct CsvSink {
     out: io::BufWriter<Box<dyn Write + Send>>,
@@ -62,6 +62,15 @@ impl RecordSink for CsvSink {
             r.confidence.map(|c| format!("{c:.2}")).unwrap_or_default(),
             r.call.map(|c| c.to_string()).unwrap_or_default(),
             remote_field(r, |f| f.country.as_deref().map(str::to_string)),
+            // "US per callpath-geo.mmdb (embedded); …": databases that disagree.
+            remote_field(r, |f| {
+                let others: Vec<String> = f
+                    .other_countries
+                    .iter()
+                    .map(|o| format!("{} per {}", o.country, o.source))
+                    .collect();
+                (!others.is_empty()).then(|| others.join("; "))
+            }),
             remote_field(r, |f| f.asn.map(|a| a.to_string())),
             remote_field(r, |f| f.org.as_deref().map(str::to_string)),
             remote_field(r, |f| f.operator_country.as_deref().map(str::to_string)),

@@ -371,7 +371,15 @@ fn about_section(out: &mut String, inputs: &ReportInputs<'_>) {
         esc(inputs.signatures_version)
     );
     for db in inputs.geolocation {
-        let _ = write!(out, "<li>Geolocation: {}</li>", esc(&db.label()));
+        let _ = write!(
+            out,
+            "<li>Geolocation: {}: {}</li>",
+            esc(&db.label()),
+            esc(db.country_basis())
+        );
+    }
+    if inputs.geolocation.len() > 1 {
+        out.push_str("<li>Where the geolocation databases place a far end in different countries, each is shown; a claim about location across that border stays untested.</li>");
     }
     out.push_str("<li>Map: Natural Earth 1:110m Admin 0 countries, public domain (naturalearthdata.com), TopoJSON from the world-atlas package (ISC licence).</li></ul>");
     out.push_str(r#"<p class="note">Reproduce: run <code>callpath analyze --format json</code> on the same captures (check their SHA-256 first), or <code>callpath analyze --evidence DIR</code> for the frames behind every verdict.</p></section>"#);
