@@ -6,8 +6,10 @@ use callpath::capture::LinkType;
 use callpath::decode::decode;
 use libfuzzer_sys::fuzz_target;
 
-/// tcpdump.org link type codes callpath decodes, plus one it does not.
-const CODES: [i32; 11] = [0, 1, 9, 12, 101, 104, 108, 113, 228, 229, 276];
+/// tcpdump.org link type codes callpath decodes, plus one it does not (147).
+const CODES: [i32; 16] = [
+    0, 1, 9, 12, 101, 104, 105, 108, 113, 127, 147, 192, 228, 229, 258, 276,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {

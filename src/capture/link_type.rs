@@ -22,6 +22,12 @@ pub enum LinkType {
     /// Apple's PKTAP (macOS `tcpdump -i pktap`, iPhones through `rvictl`):
     /// a header naming the packet's own link type, then the packet.
     Pktap,
+    /// IEEE 802.11 frames (decrypted captures, e.g. airdecap-ng's output).
+    Ieee80211,
+    /// 802.11 frames behind a radiotap header (monitor mode).
+    Radiotap,
+    /// Per-Packet Information header naming the link type that follows.
+    Ppi,
     Unsupported(i32),
 }
 
@@ -42,6 +48,9 @@ impl LinkType {
             // LINKTYPE_PKTAP; 149 is DLT_PKTAP on Darwin (DLT_USER2
             // elsewhere: its header is checked before it is trusted).
             258 | 149 => LinkType::Pktap,
+            105 => LinkType::Ieee80211,
+            127 => LinkType::Radiotap,
+            192 => LinkType::Ppi,
             other => LinkType::Unsupported(other),
         }
     }
@@ -59,6 +68,9 @@ impl LinkType {
             LinkType::LinuxSll => 113,
             LinkType::LinuxSll2 => 276,
             LinkType::Pktap => 258,
+            LinkType::Ieee80211 => 105,
+            LinkType::Radiotap => 127,
+            LinkType::Ppi => 192,
             LinkType::Unsupported(c) => c,
         }
     }

@@ -7,6 +7,7 @@ use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TransportSli
 
 use super::packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
 use super::tunnel::{self, Inner};
+use super::wifi::{self, WifiPayload};
 use crate::capture::LinkType;
 
 /// How many tunnel layers callpath unwraps (IP in IP: 4in4, 6in4, 4in6,
@@ -27,6 +28,9 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
         LinkType::Null | LinkType::Loop => return from_ip(data.get(4..).unwrap_or(&[]), 0),
         LinkType::Ppp => return from_ppp(data, 0),
         LinkType::Pktap => return from_pktap(data),
+        LinkType::Ieee80211 => return from_wifi(wifi::ieee80211(data)),
+        LinkType::Radiotap => return from_wifi(wifi::radiotap(data)),
+        LinkType::Ppi => return from_ppi(data),
         LinkType::Unsupported(_) => return Decoded::Skipped(SkipReason::UnsupportedLinkType),
     };
     match (data.get(type_at..type_at + 2), data.get(payload_at..)) {
@@ -51,10 +55,39 @@ fn from_pktap(data: &[u8]) -> Decoded<'_> {
     let (length, record, dlt) = (field(0) as usize, field(4), field(8));
     let link = i32::try_from(dlt).map_or(LinkType::Unsupported(-1), LinkType::from_code);
     match data.get(length..) {
-        Some(packet) if length >= 108 && record == 1 && link != LinkType::Pktap => {
-            decode(link, packet)
-        }
+        Some(packet) if length >= 108 && record == 1 && !is_wrapper(link) => decode(link, packet),
         _ => Decoded::Skipped(SkipReason::UnsupportedLinkType),
+    }
+}
+
+/// Decodes what a Wi-Fi data frame carries as an Ethernet frame's payload.
+fn from_wifi(payload: WifiPayload<'_>) -> Decoded<'_> {
+    match payload {
+        WifiPayload::EtherType(ether_type, rest) => from_ether_type(ether_type, rest, 0),
+        WifiPayload::NotIp => Decoded::Skipped(SkipReason::NotIp),
+        WifiPayload::Encrypted => Decoded::Skipped(SkipReason::Encrypted),
+        WifiPayload::Aggregated => Decoded::Skipped(SkipReason::Aggregated),
+        WifiPayload::BadFcs => Decoded::Skipped(SkipReason::BadFcs),
+        WifiPayload::Truncated => Decoded::Skipped(SkipReason::Truncated),
+    }
+}
+
+/// Link headers that name the link type of what follows: one never wraps
+/// another (a frame of them nested could recurse as deep as it is long).
+fn is_wrapper(link: LinkType) -> bool {
+    matches!(link, LinkType::Pktap | LinkType::Ppi)
+}
+
+/// A PPI header, then a packet of the link type it names (802.11 in
+/// practice).
+fn from_ppi(data: &[u8]) -> Decoded<'_> {
+    match wifi::ppi(data) {
+        Some((code, packet)) => match LinkType::from_code(code) {
+            link if is_wrapper(link) => Decoded::Skipped(SkipReason::Malformed),
+            link => decode(link, packet),
+        },
+        None if data.len() < 8 => Decoded::Skipped(SkipReason::Truncated),
+        None => Decoded::Skipped(SkipReason::Malformed),
     }
 }
 
@@ -699,6 +732,42 @@ mod tests {
             decode(LinkType::Pktap, &[108, 0, 0]),
             Decoded::Skipped(SkipReason::Truncated)
         ));
+    }
+
+    #[test]
+    fn wifi_frames_in_monitor_mode_and_decrypted_captures() {
+        // A QoS data frame from a station (ToDS), LLC/SNAP, IPv4.
+        let wifi = |flags: u8| {
+            let mut f = vec![0x88, 0x01 | flags, 0, 0];
+            f.extend_from_slice(&[0x02; 20]);
+            f.extend_from_slice(&[0, 0]);
+            f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+            f.extend_from_slice(&ipv4_udp());
+            f
+        };
+        expect_udp(decode(LinkType::Ieee80211, &wifi(0)));
+        // Radiotap with only a Flags field saying the FCS follows the frame.
+        let mut tapped = vec![0, 0, 10, 0, 0x02, 0, 0, 0, 0x10, 0];
+        tapped.extend_from_slice(&wifi(0));
+        tapped.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        expect_udp(decode(LinkType::Radiotap, &tapped));
+        // PPI naming 802.11 inside.
+        let mut ppi = vec![0, 0, 8, 0, 105, 0, 0, 0];
+        ppi.extend_from_slice(&wifi(0));
+        expect_udp(decode(LinkType::Ppi, &ppi));
+        assert!(matches!(
+            decode(LinkType::Ieee80211, &wifi(0x40)),
+            Decoded::Skipped(SkipReason::Encrypted)
+        ));
+        // PPI inside PPI, or PKTAP inside PPI: not followed.
+        let mut nested = vec![0, 0, 8, 0, 192, 0, 0, 0];
+        nested.extend_from_slice(&ppi);
+        assert!(matches!(
+            decode(LinkType::Ppi, &nested),
+            Decoded::Skipped(SkipReason::Malformed)
+        ));
+        assert_eq!(LinkType::from_code(127), LinkType::Radiotap);
+        assert_eq!(LinkType::Radiotap.code(), 127);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod link;
 pub mod packet;
 pub mod tunnel;
+pub mod wifi;
 
 pub use link::decode;
 pub use packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};

@@ -147,6 +147,12 @@ pub enum SkipReason {
     Truncated,
     /// Headers that contradict themselves.
     Malformed,
+    /// 802.11 frames whose body is still encrypted (WEP, WPA).
+    Encrypted,
+    /// 802.11 A-MSDUs: several packets in one frame, not split.
+    Aggregated,
+    /// Frames the radio received with a bad checksum (radiotap's flag).
+    BadFcs,
 }
 
 impl SkipReason {
@@ -156,14 +162,20 @@ impl SkipReason {
             SkipReason::NotIp => "not_ip",
             SkipReason::Truncated => "truncated",
             SkipReason::Malformed => "malformed",
+            SkipReason::Encrypted => "encrypted_wifi",
+            SkipReason::Aggregated => "aggregated_wifi",
+            SkipReason::BadFcs => "bad_fcs",
         }
     }
 
-    pub const ALL: [SkipReason; 4] = [
+    pub const ALL: [SkipReason; 7] = [
         SkipReason::UnsupportedLinkType,
         SkipReason::NotIp,
         SkipReason::Truncated,
         SkipReason::Malformed,
+        SkipReason::Encrypted,
+        SkipReason::Aggregated,
+        SkipReason::BadFcs,
     ];
 
     /// What the reason means, for people (`name` is the machine's word).
@@ -173,6 +185,11 @@ impl SkipReason {
             SkipReason::NotIp => "no IP inside (ARP, LLDP, spanning tree and the like)",
             SkipReason::Truncated => "cut before a whole IP header",
             SkipReason::Malformed => "headers that contradict themselves",
+            SkipReason::Encrypted => {
+                "encrypted Wi-Fi frames: decrypt the capture first (Wireshark with the network's key, or airdecap-ng)"
+            }
+            SkipReason::Aggregated => "Wi-Fi A-MSDU frames (several packets in one frame), not split",
+            SkipReason::BadFcs => "Wi-Fi frames the radio received with a bad checksum",
         }
     }
 

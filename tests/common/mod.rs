@@ -116,11 +116,16 @@ pub fn role_of_label(label: &str) -> Option<&'static str> {
 /// A classic pcap (Ethernet, microseconds) of `frames` at their times,
 /// for tests that build their traffic.
 pub fn classic_pcap(frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    classic_pcap_of(1, frames)
+}
+
+/// `classic_pcap` with another link type.
+pub fn classic_pcap_of(link_type: u32, frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
-    for word in [0u32, 0, 65_535, 1] {
+    for word in [0u32, 0, 65_535, link_type] {
         out.extend_from_slice(&word.to_le_bytes());
     }
     for (micros, frame) in frames {

@@ -1,0 +1,149 @@
+//! Captures taken on Wi-Fi: monitor mode (radiotap), PPI, and decrypted
+//! 802.11 (airdecap-ng's output). The lab's direct call, re-framed as the
+//! frames a radio would have carried, gives the same flows, roles and call
+//! as the Ethernet original; frames that carry no readable packet are
+//! counted by why.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use common::capture_edit::Capture;
+use common::{analyze_bytes, classic_pcap_of, repo};
+use serde_json::Value;
+
+/// An Ethernet frame as an 802.11 QoS data frame from a station (ToDS),
+/// with the LLC/SNAP header that carries its EtherType.
+fn as_wifi(ethernet: &[u8], protected: bool) -> Vec<u8> {
+    let flags = 0x01 | if protected { 0x40 } else { 0 };
+    let mut f = vec![0x88, flags, 0x2c, 0x00];
+    f.extend_from_slice(&ethernet[0..6]); // receiver: the access point
+    f.extend_from_slice(&ethernet[6..12]); // transmitter: the station
+    f.extend_from_slice(&ethernet[0..6]); // destination
+    f.extend_from_slice(&[0x00, 0x00, 0x00, 0x00]); // sequence, QoS control
+    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00]);
+    f.extend_from_slice(&ethernet[12..]);
+    f
+}
+
+/// A radiotap header with TSFT and Flags (FCS at the end, and a bad FCS
+/// when `bad_fcs`), then the frame and a checksum.
+fn radiotap(frame: &[u8], bad_fcs: bool) -> Vec<u8> {
+    let mut h = vec![0, 0, 18, 0, 0x03, 0, 0, 0];
+    h.extend_from_slice(&[0; 8]);
+    h.extend_from_slice(&[if bad_fcs { 0x50 } else { 0x10 }, 0]);
+    h.extend_from_slice(frame);
+    h.extend_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+    h
+}
+
+fn ppi(frame: &[u8]) -> Vec<u8> {
+    let mut h = vec![0, 0, 8, 0, 105, 0, 0, 0];
+    h.extend_from_slice(frame);
+    h
+}
+
+/// What must not change with the framing: each flow's ends, packets,
+/// role and app, and each call's path and parties.
+fn verdicts(records: &[Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter_map(|r| match r["type"].as_str() {
+            Some("flow") => Some(format!(
+                "flow {} {} {} {} {} {}",
+                r["l4"], r["src"], r["dst"], r["packets"], r["role"], r["app"]
+            )),
+            Some("call") => Some(format!(
+                "call {} {} {} {}",
+                r["app"], r["path"], r["peers"], r["relays"]
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn summary(records: &[Value]) -> &Value {
+    records
+        .iter()
+        .find(|r| r["type"] == "summary")
+        .expect("a summary")
+}
+
+#[test]
+fn a_call_captured_on_wifi_reads_as_on_ethernet() {
+    let sample = repo().join("samples/direct-call.pcap");
+    let original = Capture::read(&sample);
+    let expected = verdicts(&analyze_bytes(&original.bytes(), "wifi-ethernet"));
+    assert!(
+        expected.iter().any(|v| v.contains("\"p2p\"")),
+        "{expected:?}"
+    );
+    let last = original.records.last().unwrap().micros as u64;
+    let first = &original.records[0].data;
+
+    for (link, name) in [(127u32, "radiotap"), (192, "ppi"), (105, "ieee80211")] {
+        let frame = |wifi: Vec<u8>| match link {
+            127 => radiotap(&wifi, false),
+            192 => ppi(&wifi),
+            _ => wifi,
+        };
+        let mut frames: Vec<(u64, Vec<u8>)> = original
+            .records
+            .iter()
+            .map(|r| (r.micros as u64, frame(as_wifi(&r.data, false))))
+            .collect();
+        // A beacon and a frame still encrypted, after the call.
+        frames.push((last + 1, frame(vec![0x80, 0x00, 0x00, 0x00])));
+        frames.push((last + 2, frame(as_wifi(first, true))));
+        let records = analyze_bytes(&classic_pcap_of(link, &frames), &format!("wifi-{name}"));
+        assert_eq!(verdicts(&records), expected, "{name}");
+        let skipped = &summary(&records)["packets_skipped"];
+        assert_eq!(skipped["not_ip"], 1, "{name}: {skipped}");
+        assert_eq!(skipped["encrypted_wifi"], 1, "{name}: {skipped}");
+    }
+
+    // A frame the radio flagged with a bad checksum is not decoded.
+    let mut frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| (r.micros as u64, radiotap(&as_wifi(&r.data, false), false)))
+        .collect();
+    frames.push((last + 1, radiotap(&as_wifi(first, false), true)));
+    let records = analyze_bytes(&classic_pcap_of(127, &frames), "wifi-bad-fcs");
+    assert_eq!(verdicts(&records), expected);
+    assert_eq!(summary(&records)["packets_skipped"]["bad_fcs"], 1);
+}
+
+/// The re-framed capture is what Wireshark reads as Wi-Fi: tshark finds
+/// every IP packet of the original in it (skipped without tshark).
+#[test]
+fn tshark_reads_the_reframed_capture_as_wifi() {
+    let sample = repo().join("samples/direct-call.pcap");
+    let original = Capture::read(&sample);
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| (r.micros as u64, radiotap(&as_wifi(&r.data, false), false)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wifi.pcap");
+    std::fs::write(&path, classic_pcap_of(127, &frames)).unwrap();
+    let count = |file: &std::path::Path, filter: &str| -> Option<usize> {
+        let out = Command::new("tshark")
+            .args(["-r"])
+            .arg(file)
+            .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).lines().count())
+    };
+    let Some(ip_in_original) = count(&sample, "ip") else {
+        eprintln!("SKIPPED: tshark not available");
+        return;
+    };
+    assert!(ip_in_original > 0);
+    assert_eq!(count(&path, "wlan && ip"), Some(ip_in_original));
+}
