@@ -36,7 +36,7 @@ use crate::flow::{FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
 use crate::report::flow_record::{FlowRecord, FlowRecordType};
 use crate::report::live_status::LiveStatus;
-use crate::report::summary::InputReport;
+use crate::report::summary::{GeolocationSource, InputReport};
 use crate::report::{CaptureStats, RecordSink, Summary};
 use crate::streamed_batch::StreamedBatch;
 
@@ -200,6 +200,15 @@ impl Analysis {
         let mut workers: Vec<FlowWorker> = (0..layout.workers)
             .map(|_| FlowWorker::new(per_worker, signatures.clone(), knowledge.clone()))
             .collect();
+        let geolocation = geo
+            .db()
+            .sources()
+            .iter()
+            .map(|db| GeolocationSource {
+                database: db.label(),
+                countries: db.country_basis(),
+            })
+            .collect();
         let classifier = Classifier::new(signatures, knowledge, Arc::new(geo));
         if let ([only], true) = (workers.as_mut_slice(), layout.threads > 1) {
             only.classify_here(classifier.judge.another());
@@ -210,6 +219,7 @@ impl Analysis {
             intake: Intake {
                 summary: Summary {
                     record_type: "summary",
+                    geolocation,
                     ..Default::default()
                 },
                 now: Timestamp(i64::MIN),

@@ -44,6 +44,18 @@ pub struct Summary {
     /// Counters of a live capture; absent when reading files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureStats>,
+    /// The geolocation databases far ends were looked up in, in order of
+    /// preference.
+    pub geolocation: Vec<GeolocationSource>,
+}
+
+/// One geolocation database and what its countries rest on.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GeolocationSource {
+    /// "callpath-geo.mmdb (embedded) (callpath-geo-asn-country, 2026-06-17)".
+    pub database: String,
+    /// "countries as each network registered or declared them (…), not measured".
+    pub countries: &'static str,
 }
 
 /// What happened to packets on their way from a live interface to callpath.

@@ -265,6 +265,9 @@ impl RecordSink for TableSink {
                 s.flow_table.flows_evicted
             )?;
         }
+        for g in &s.geolocation {
+            writeln!(out, "  geolocation: {}: {}", g.database, g.countries)?;
+        }
         out.flush()
     }
 }
