@@ -118,7 +118,8 @@ fn radiotap_flags(header: &[u8]) -> Option<u8> {
     let word = |at: usize| {
         header
             .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
     };
     let present = word(4)?;
     if present & 0b10 == 0 {
