@@ -1,7 +1,7 @@
 //! Per-flow packet and byte counts equal tshark's conversation statistics
 //! (`-z conv,udp` / `-z conv,tcp`) on a set of reference captures covering
 //! Ethernet, VLAN, Linux cooked (SLL), raw IP, BSD loopback, PPP, Cisco
-//! HDLC with MPLS, and pcapng. Expectations were computed once with tshark
+//! HDLC with MPLS, PPI, and pcapng. Expectations were computed once with tshark
 //! by tests/data/make-tshark-conv.py and are kept in tests/data.
 
 mod common;
