@@ -16,6 +16,13 @@ pub enum CaptureError {
     Empty(PathBuf),
     #[error("{}: not a pcap or pcapng capture (unknown magic number at offset 0)", .0.display())]
     NotACapture(PathBuf),
+    /// Compressed with a tool callpath does not read (gzip it does).
+    #[error("{}: compressed with {format}, which callpath does not read: decompress it first ({command})", path.display())]
+    Compressed {
+        path: PathBuf,
+        format: &'static str,
+        command: &'static str,
+    },
     /// The magic number is right but the file or section header after it
     /// is cut short or corrupt, so not one packet can be read.
     #[error("{}: at byte offset {offset}: {reason}", path.display())]

@@ -243,6 +243,20 @@ impl Analysis {
         // The latest packet time of the inputs before this one.
         let latest_before = self.intake.span.map(|(_, last)| last);
         let outcome = match input {
+            Input::File(path) if gzip_file(path)? => {
+                // Decompressed as it is read, through the stream reader
+                // (one reading thread; the output is the same).
+                progress.start_input(&input.to_string(), None);
+                let file = std::fs::File::open(path).map_err(|source| CaptureError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                let name = path.display().to_string();
+                stream_reader::read_stream(&name, file, |pkt, pos| {
+                    self.packet(pkt);
+                    progress.advance(pos);
+                })?
+            }
             Input::File(path) => {
                 let capture = CaptureFile::open(path)?;
                 progress.start_input(&input.to_string(), Some(capture.len()));
@@ -914,4 +928,16 @@ fn input_report(input: &Input, outcome: &ReadOutcome) -> InputReport {
         unsupported_link_types: outcome.unsupported_link_types.iter().copied().collect(),
         warnings: outcome.anomalies.warnings(&outcome.unsupported_link_types),
     }
+}
+
+/// Whether the capture file at `path` is gzip-compressed (a directory or
+/// an unreadable file is left to the capture reader to report).
+fn gzip_file(path: &std::path::Path) -> Result<bool, CaptureError> {
+    if path.is_dir() {
+        return Ok(false);
+    }
+    crate::capture::compression::file_is_gzip(path).map_err(|source| CaptureError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }

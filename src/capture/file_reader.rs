@@ -13,6 +13,7 @@ use pcap_parser::{
 };
 
 use super::block_decoder::BlockDecoder;
+use super::compression;
 use super::{CaptureFormat, Damage, RawPacket, ReadOutcome};
 use crate::error::CaptureError;
 
@@ -97,7 +98,18 @@ impl CaptureFile {
             Backing::Owned(v) => v,
         };
         let Some(format) = CaptureFormat::detect(bytes) else {
-            return Err(CaptureError::NotACapture(path));
+            if compression::is_gzip(bytes) {
+                // Held decompressed in memory: the analysis streams gzip
+                // files instead (`Analysis::run_input`); this serves
+                // `extract` and callers of the library.
+                let whole = compression::gunzip_all(bytes);
+                return match CaptureFormat::detect(&whole) {
+                    Some(_) => CaptureFile::checked(path, Backing::Owned(whole)),
+                    None if whole.is_empty() => Err(CaptureError::Empty(path)),
+                    None => Err(CaptureError::NotACapture(path)),
+                };
+            }
+            return Err(not_a_capture(path, bytes));
         };
         if let Err(reason) = check_header(bytes, format) {
             return Err(CaptureError::BadHeader {
@@ -238,6 +250,19 @@ impl CaptureFile {
             };
         }
         upto
+    }
+}
+
+/// The error for bytes that start as no capture: named after their
+/// compressor when they are compressed data.
+pub(crate) fn not_a_capture(path: PathBuf, head: &[u8]) -> CaptureError {
+    match compression::other_compressor(head) {
+        Some((format, command)) => CaptureError::Compressed {
+            path,
+            format,
+            command,
+        },
+        None => CaptureError::NotACapture(path),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Every source hands out [`RawPacket`]s that borrow their bytes.
 
 pub mod block_decoder;
+pub mod compression;
 pub mod file_reader;
 pub mod link_type;
 #[cfg(feature = "live")]

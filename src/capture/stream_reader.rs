@@ -3,13 +3,15 @@
 //! stream runs. Packets borrow the reader's buffer until the next record.
 
 use std::io::{Cursor, ErrorKind, Read};
+use std::sync::{Arc, Mutex};
 
 use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
 
 use super::block_decoder::BlockDecoder;
+use super::compression;
 use super::file_reader::{
-    check_header, impossible_block_len, section_byte_order, RecordFit, RecordLayout, RecordProblem,
-    MAX_RECORD_LEN,
+    check_header, impossible_block_len, not_a_capture, section_byte_order, RecordFit, RecordLayout,
+    RecordProblem, MAX_RECORD_LEN,
 };
 use super::{CaptureFormat, Damage, RawPacket, ReadOutcome};
 use crate::error::CaptureError;
@@ -22,35 +24,69 @@ const BUFFER_BYTES: usize = 1 << 20;
 const PREFIX_BYTES: usize = 64 * 1024;
 
 /// Reads a whole capture stream, handing each packet to `visit`. `name` is
-/// how errors refer to the stream (e.g. "standard input").
-pub fn read_stream<R, F>(
-    name: &str,
-    mut input: R,
-    mut visit: F,
-) -> Result<ReadOutcome, CaptureError>
+/// how errors refer to the stream (e.g. "standard input"). A gzip stream
+/// is decompressed as it is read.
+pub fn read_stream<R, F>(name: &str, input: R, visit: F) -> Result<ReadOutcome, CaptureError>
 where
     R: Read + Send,
+    F: FnMut(RawPacket<'_>, u64),
+{
+    read_boxed(name, Box::new(input), visit, true)
+}
+
+/// `read_stream` over a boxed reader (a decompressor wraps the stream it
+/// was given: one more generic layer per call would never end).
+fn read_boxed<F>(
+    name: &str,
+    mut input: Box<dyn Read + Send + '_>,
+    mut visit: F,
+    gzip_allowed: bool,
+) -> Result<ReadOutcome, CaptureError>
+where
     F: FnMut(RawPacket<'_>, u64),
 {
     // A pipe hands over data in pieces of any size: gather the head of the
     // stream before judging it, so a header split across reads is not
     // mistaken for a damaged one.
-    let prefix = read_prefix(&mut input).map_err(|source| CaptureError::Io {
+    let (prefix, prefix_error) = read_prefix(&mut input).map_err(|source| CaptureError::Io {
         path: name.into(),
         source,
     })?;
     if prefix.is_empty() {
         return Err(CaptureError::Empty(name.into()));
     }
-    let format =
-        CaptureFormat::detect(&prefix).ok_or_else(|| CaptureError::NotACapture(name.into()))?;
+    if gzip_allowed && compression::is_gzip(&prefix) {
+        let decompressed = compression::gunzip(Cursor::new(prefix).chain(input));
+        return read_boxed(name, Box::new(decompressed), visit, false);
+    }
+    // Read errors (a corrupt or cut gzip stream, a failing disk) are kept
+    // to name them in the damage they cause. A stream that failed within
+    // its head is read no further: the head is all there is.
+    let last_error = Arc::new(Mutex::new(None));
+    let rest: Box<dyn Read + Send + '_> = match prefix_error {
+        Some(_) => Box::new(std::io::empty()),
+        None => Box::new(NotingErrors {
+            inner: input,
+            last: Arc::clone(&last_error),
+        }),
+    };
+    let read_error = || {
+        let noted = last_error.lock().ok().and_then(|e| e.clone());
+        match noted {
+            Some(e) => format!("read error: {e}"),
+            None => "read error".to_string(),
+        }
+    };
+    let Some(format) = CaptureFormat::detect(&prefix) else {
+        return Err(not_a_capture(name.into(), &prefix));
+    };
     check_header(&prefix, format).map_err(|reason| CaptureError::BadHeader {
         path: name.into(),
         offset: 0,
         reason,
     })?;
     let mut reader =
-        create_reader(BUFFER_BYTES, Cursor::new(prefix).chain(input)).map_err(|_| {
+        create_reader(BUFFER_BYTES, Cursor::new(prefix).chain(rest)).map_err(|_| {
             CaptureError::BadHeader {
                 path: name.into(),
                 offset: 0,
@@ -88,7 +124,7 @@ where
                 Ok(RecordFit::OverSnaplen) => out.anomalies.note_over_snaplen(position),
                 Err(RecordProblem::CutShort { .. }) if !reader.reader_exhausted() => {
                     if reader.refill().is_err() {
-                        out.damage = Some(damage(position, "read error".into()));
+                        out.damage = Some(damage(position, read_error()));
                         break;
                     }
                     continue;
@@ -137,7 +173,7 @@ where
                     break;
                 }
                 if reader.refill().is_err() {
-                    out.damage = Some(damage(position, "read error".into()));
+                    out.damage = Some(damage(position, read_error()));
                     break;
                 }
             }
@@ -158,26 +194,58 @@ where
             }
         }
     }
+    if let Some(e) = prefix_error {
+        // The stream failed where the reader stopped, whether or not a
+        // record was left half read there.
+        let at = out.damage.as_ref().map_or(position, |d| d.offset);
+        out.damage = Some(damage(at, format!("read error: {e}")));
+    }
     out.bytes = position;
     Ok(out)
+}
+
+/// A reader that remembers the text of the last error it returned.
+struct NotingErrors<R> {
+    inner: R,
+    last: Arc<Mutex<Option<String>>>,
+}
+
+impl<R: Read> Read for NotingErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if let Ok(mut last) = self.last.lock() {
+                *last = Some(e.to_string());
+            }
+        })
+    }
 }
 
 fn cut_short(remaining: usize) -> String {
     format!("stream ends in the middle of a record ({remaining} bytes left, the record needs more)")
 }
 
-/// Reads up to [`PREFIX_BYTES`], stopping early only at the end of the stream.
-fn read_prefix<R: Read>(input: &mut R) -> std::io::Result<Vec<u8>> {
+/// Reads up to [`PREFIX_BYTES`], stopping early at the end of the stream,
+/// or at an error once something was read (a short, cut gzip capture),
+/// which is returned beside what was read to be reported as damage after
+/// the packets before it.
+type Prefix = (Vec<u8>, Option<std::io::Error>);
+
+fn read_prefix<R: Read>(input: &mut R) -> std::io::Result<Prefix> {
     let mut prefix = vec![0u8; PREFIX_BYTES];
     let mut filled = 0;
+    let mut failed = None;
     while let Some(space) = prefix.get_mut(filled..).filter(|s| !s.is_empty()) {
         match input.read(space) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if filled > 0 => {
+                failed = Some(e);
+                break;
+            }
             Err(e) => return Err(e),
         }
     }
     prefix.truncate(filled);
-    Ok(prefix)
+    Ok((prefix, failed))
 }
