@@ -1,14 +1,15 @@
 """Seeds capture_reader with the heads of real captures (first 8 KiB, so
-libFuzzer can mutate them) and decode with whole frames of classic pcap
-files, prefixed by the byte that makes the decode target pick their link
-type."""
+libFuzzer can mutate them, and the same heads gzip-compressed) and decode
+with whole frames of classic pcap files, prefixed by the byte that makes
+the decode target pick their link type."""
+import gzip
 import hashlib
 import os
 import struct
 import sys
 
 # Must match CODES in fuzz_targets/decode.rs.
-CODES = [0, 1, 9, 12, 101, 104, 108, 113, 228, 229, 276]
+CODES = [0, 1, 9, 12, 101, 104, 105, 108, 113, 127, 147, 192, 228, 229, 258, 276]
 out = sys.argv[1]
 files = sys.argv[2:]
 
@@ -26,6 +27,7 @@ for path in files:
     with open(path, "rb") as f:
         data = f.read()
     save("capture_reader", data[:8192], 600)
+    save("capture_reader", gzip.compress(data[:8192], mtime=0), 700)
     magic = data[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
         e = "<"
