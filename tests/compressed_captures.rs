@@ -1,7 +1,8 @@
 //! Compressed captures, as archives and Wireshark's "compress with gzip"
 //! keep them: gzip is read as the capture inside it (from a file or a
 //! pipe), a cut gzip keeps what came before the cut, and other
-//! compressors are named with the command that undoes them.
+//! compressors are named with the command that undoes them. Named pipes
+//! are read as streams.
 
 mod common;
 
@@ -109,5 +110,29 @@ fn other_compressors_are_named_with_their_command() {
             stderr.contains(&format!("compressed with {name}")) && stderr.contains(command),
             "{stderr}"
         );
+    }
+}
+
+/// A named pipe (or `<(…)` in a shell) cannot be mapped: it is read as a
+/// stream, gzip or not.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_as_a_stream() {
+    let plain = repo().join("samples/direct-call.pcap");
+    let expected = run(&["analyze", "--format", "ndjson", plain.to_str().unwrap()]);
+    let bytes = std::fs::read(&plain).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, data) in [("plain", bytes.clone()), ("gzip", gzip(&bytes))] {
+        let fifo = dir.path().join(name);
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, data))
+        };
+        let out = run(&["analyze", "--format", "ndjson", fifo.to_str().unwrap()]);
+        writer.join().unwrap().unwrap();
+        assert!(out.status.success(), "{name}: {out:?}");
+        assert_eq!(records(&out.stdout), records(&expected.stdout), "{name}");
     }
 }

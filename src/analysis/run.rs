@@ -243,9 +243,9 @@ impl Analysis {
         // The latest packet time of the inputs before this one.
         let latest_before = self.intake.span.map(|(_, last)| last);
         let outcome = match input {
-            Input::File(path) if gzip_file(path)? => {
-                // Decompressed as it is read, through the stream reader
-                // (one reading thread; the output is the same).
+            Input::File(path) if read_as_stream(path)? => {
+                // Through the stream reader, which decompresses gzip as it
+                // reads (one reading thread; the output is the same).
                 progress.start_input(&input.to_string(), None);
                 let file = std::fs::File::open(path).map_err(|source| CaptureError::Io {
                     path: path.clone(),
@@ -930,14 +930,21 @@ fn input_report(input: &Input, outcome: &ReadOutcome) -> InputReport {
     }
 }
 
-/// Whether the capture file at `path` is gzip-compressed (a directory or
-/// an unreadable file is left to the capture reader to report).
-fn gzip_file(path: &std::path::Path) -> Result<bool, CaptureError> {
-    if path.is_dir() {
-        return Ok(false);
-    }
-    crate::capture::compression::file_is_gzip(path).map_err(|source| CaptureError::Io {
+/// Whether the capture at `path` is read as a stream rather than mapped:
+/// a pipe (`<(tcpdump -w -)`, a FIFO), which cannot be mapped, or a
+/// gzip-compressed file. A directory or an unreadable file is left to the
+/// capture reader to report.
+fn read_as_stream(path: &std::path::Path) -> Result<bool, CaptureError> {
+    let io = |source| CaptureError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let kind = std::fs::metadata(path).map_err(io)?.file_type();
+    if kind.is_dir() {
+        return Ok(false);
+    }
+    if !kind.is_file() {
+        return Ok(true);
+    }
+    crate::capture::compression::file_is_gzip(path).map_err(io)
 }

@@ -270,7 +270,7 @@ impl GeoDb {
             ..GeoAnswer::default()
         };
         // The answer holds for the smallest of the networks the databases
-        // asked matched (the longest prefix); the ones not asked do not count.
+        // matched (the longest prefix).
         let mut prefix = (special.is_none() && target.is_ipv4()).then_some(0u8);
         let mut sources: Vec<&str> = Vec::new();
         for db in &self.dbs {

@@ -485,7 +485,7 @@ mod tests {
             ("no-relay-outside:EU", "relay", "IE", &["US"][..], Untested),
             ("no-relay-outside:EU", "relay", "US", &["IE"][..], Untested),
             ("no-lookup-to:US", "lookup", "IE", &[][..], Pass),
-            ("no-lookup-to:US", "lookup", "US", &["US"][..], Fail),
+            ("no-lookup-to:US", "lookup", "US", &[][..], Fail),
             ("no-lookup-to:US", "lookup", "IE", &["US"][..], Untested),
             ("no-lookup-to:US", "lookup", "US", &["IE"][..], Untested),
         ] {
