@@ -9,7 +9,7 @@ import struct
 import sys
 
 # Must match CODES in fuzz_targets/decode.rs.
-CODES = [0, 1, 9, 12, 101, 104, 105, 108, 113, 127, 147, 192, 228, 229, 258, 276]
+CODES = [0, 1, 9, 12, 101, 104, 105, 108, 113, 127, 147, 192, 228, 229, 239, 258, 276]
 out = sys.argv[1]
 files = sys.argv[2:]
 

@@ -28,6 +28,8 @@ pub enum LinkType {
     Radiotap,
     /// Per-Packet Information header naming the link type that follows.
     Ppi,
+    /// Linux NFLOG: packets an iptables/nftables rule logged.
+    Nflog,
     Unsupported(i32),
 }
 
@@ -51,6 +53,7 @@ impl LinkType {
             105 => LinkType::Ieee80211,
             127 => LinkType::Radiotap,
             192 => LinkType::Ppi,
+            239 => LinkType::Nflog,
             other => LinkType::Unsupported(other),
         }
     }
@@ -71,6 +74,7 @@ impl LinkType {
             LinkType::Ieee80211 => 105,
             LinkType::Radiotap => 127,
             LinkType::Ppi => 192,
+            LinkType::Nflog => 239,
             LinkType::Unsupported(c) => c,
         }
     }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
+use super::nflog;
 use super::packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
 use super::tunnel::{self, Inner};
 use super::wifi::{self, WifiPayload};
@@ -31,6 +32,13 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
         LinkType::Ieee80211 => return from_wifi(wifi::ieee80211(data)),
         LinkType::Radiotap => return from_wifi(wifi::radiotap(data)),
         LinkType::Ppi => return from_ppi(data),
+        LinkType::Nflog => {
+            return match nflog::payload(data) {
+                Some(ip) => from_ip(ip, 0),
+                None if data.len() < 4 => Decoded::Skipped(SkipReason::Truncated),
+                None => Decoded::Skipped(SkipReason::NotIp),
+            }
+        }
         LinkType::Unsupported(_) => return Decoded::Skipped(SkipReason::UnsupportedLinkType),
     };
     match (data.get(type_at..type_at + 2), data.get(payload_at..)) {
@@ -735,7 +743,7 @@ mod tests {
     }
 
     #[test]
-    fn wifi_frames_in_monitor_mode_and_decrypted_captures() {
+    fn wifi_frames_in_monitor_mode_and_decrypted_captures_and_nflog() {
         // A QoS data frame from a station (ToDS), LLC/SNAP, IPv4.
         let wifi = |flags: u8| {
             let mut f = vec![0x88, 0x01 | flags, 0, 0];
@@ -766,6 +774,14 @@ mod tests {
             decode(LinkType::Ppi, &nested),
             Decoded::Skipped(SkipReason::Malformed)
         ));
+        // NFLOG: header, then the payload attribute (type 9) holding IP.
+        let mut nflog = vec![2, 0, 0, 1];
+        let ip = ipv4_udp();
+        nflog.extend_from_slice(&((4 + ip.len()) as u16).to_le_bytes());
+        nflog.extend_from_slice(&9u16.to_le_bytes());
+        nflog.extend_from_slice(&ip);
+        expect_udp(decode(LinkType::Nflog, &nflog));
+        assert_eq!(LinkType::from_code(239), LinkType::Nflog);
         assert_eq!(LinkType::from_code(127), LinkType::Radiotap);
         assert_eq!(LinkType::Radiotap.code(), 127);
     }

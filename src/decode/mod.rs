@@ -3,6 +3,7 @@
 //! The result borrows the frame: no copy, no allocation.
 
 pub mod link;
+pub mod nflog;
 pub mod packet;
 pub mod tunnel;
 pub mod wifi;

@@ -1,8 +1,8 @@
-//! Captures taken on Wi-Fi: monitor mode (radiotap), PPI, and decrypted
-//! 802.11 (airdecap-ng's output). The lab's direct call, re-framed as the
-//! frames a radio would have carried, gives the same flows, roles and call
-//! as the Ethernet original; frames that carry no readable packet are
-//! counted by why.
+//! Captures taken on other links than Ethernet: Wi-Fi in monitor mode
+//! (radiotap), PPI, decrypted 802.11 (airdecap-ng's output), and Linux
+//! NFLOG. The lab's direct call, re-framed as those links would have
+//! carried it, gives the same flows, roles and call as the Ethernet
+//! original; frames that carry no readable packet are counted by why.
 
 mod common;
 
@@ -115,10 +115,42 @@ fn a_call_captured_on_wifi_reads_as_on_ethernet() {
     assert_eq!(summary(&records)["packets_skipped"]["bad_fcs"], 1);
 }
 
-/// The re-framed capture is what Wireshark reads as Wi-Fi: tshark finds
-/// every IP packet of the original in it (skipped without tshark).
+/// The frame as NFLOG would log it: header (IPv4, version 0, group 5),
+/// a packet-header attribute, then the payload attribute with the IP
+/// packet (lengths and types little-endian, padded to four bytes).
+fn nflog(ethernet: &[u8]) -> Vec<u8> {
+    let ip = &ethernet[14..];
+    let mut f = vec![2, 0, 0, 5];
+    f.extend_from_slice(&8u16.to_le_bytes());
+    f.extend_from_slice(&1u16.to_le_bytes());
+    f.extend_from_slice(&[0x08, 0x00, 0x03, 0x00]);
+    f.extend_from_slice(&((4 + ip.len()) as u16).to_le_bytes());
+    f.extend_from_slice(&9u16.to_le_bytes());
+    f.extend_from_slice(ip);
+    f.resize(f.len().next_multiple_of(4), 0);
+    f
+}
+
 #[test]
-fn tshark_reads_the_reframed_capture_as_wifi() {
+fn a_call_logged_through_nflog_reads_as_on_ethernet() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let expected = verdicts(&analyze_bytes(&original.bytes(), "nflog-ethernet"));
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .filter(|r| r.data[12..14] == [0x08, 0x00])
+        .map(|r| (r.micros as u64, nflog(&r.data)))
+        .collect();
+    assert_eq!(frames.len(), original.records.len(), "all IPv4");
+    let records = analyze_bytes(&classic_pcap_of(239, &frames), "nflog");
+    assert_eq!(verdicts(&records), expected);
+}
+
+/// The re-framed captures are what Wireshark reads as Wi-Fi and NFLOG:
+/// tshark finds every IP packet of the original in them (skipped without
+/// tshark).
+#[test]
+fn tshark_reads_the_reframed_captures_as_wifi_and_nflog() {
     let sample = repo().join("samples/direct-call.pcap");
     let original = Capture::read(&sample);
     let frames: Vec<(u64, Vec<u8>)> = original
@@ -146,4 +178,13 @@ fn tshark_reads_the_reframed_capture_as_wifi() {
     };
     assert!(ip_in_original > 0);
     assert_eq!(count(&path, "wlan && ip"), Some(ip_in_original));
+    // And the NFLOG one as NFLOG.
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| (r.micros as u64, nflog(&r.data)))
+        .collect();
+    let path = dir.path().join("nflog.pcap");
+    std::fs::write(&path, classic_pcap_of(239, &frames)).unwrap();
+    assert_eq!(count(&path, "nflog && ip"), Some(ip_in_original));
 }
