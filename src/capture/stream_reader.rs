@@ -224,12 +224,13 @@ fn cut_short(remaining: usize) -> String {
     format!("stream ends in the middle of a record ({remaining} bytes left, the record needs more)")
 }
 
+/// The head of a stream, and the error that ended it early, if one did.
+type Prefix = (Vec<u8>, Option<std::io::Error>);
+
 /// Reads up to [`PREFIX_BYTES`], stopping early at the end of the stream,
 /// or at an error once something was read (a short, cut gzip capture),
 /// which is returned beside what was read to be reported as damage after
 /// the packets before it.
-type Prefix = (Vec<u8>, Option<std::io::Error>);
-
 fn read_prefix<R: Read>(input: &mut R) -> std::io::Result<Prefix> {
     let mut prefix = vec![0u8; PREFIX_BYTES];
     let mut filled = 0;

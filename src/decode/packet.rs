@@ -182,7 +182,9 @@ impl SkipReason {
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::UnsupportedLinkType => "a link type callpath does not decode",
-            SkipReason::NotIp => "no IP inside (ARP, LLDP, spanning tree and the like)",
+            SkipReason::NotIp => {
+                "no IP inside (ARP, LLDP, spanning tree, Wi-Fi management and control frames and the like)"
+            }
             SkipReason::Truncated => "cut before a whole IP header",
             SkipReason::Malformed => "headers that contradict themselves",
             SkipReason::Encrypted => {
