@@ -101,7 +101,7 @@ fn the_table_has_no_such_section_when_nothing_learned_it_outside_calls() {
     ] {
         let text = table(&sample(name));
         assert!(!text.contains("OUTSIDE CALLS"), "{name}:\n{text}");
-        assert!(text.contains("Learned your public address:"), "{name}");
+        assert!(text.contains("Who learned your public address:"), "{name}");
     }
 }
 

@@ -128,7 +128,7 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
     if !c.public_address_learned_by.is_empty() {
         writeln!(
             out,
-            "  Learned your public address: {}",
+            "  Who learned your public address: {}",
             c.public_address_learned_by.join(", ")
         )?;
     }
