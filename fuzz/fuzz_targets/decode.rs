@@ -1,7 +1,9 @@
 //! Link, IP and transport decoding for every link type callpath knows
-//! (the first byte picks one).
+//! (the first byte picks one), and the PCAPdroid trailer an Ethernet
+//! frame may end with.
 #![no_main]
 
+use callpath::capture::pcapdroid::trailer;
 use callpath::capture::LinkType;
 use callpath::decode::decode;
 use libfuzzer_sys::fuzz_target;
@@ -20,4 +22,5 @@ fuzz_target!(|data: &[u8]| {
         .copied()
         .unwrap_or(1);
     let _ = std::hint::black_box(decode(LinkType::from_code(code), rest));
+    let _ = std::hint::black_box(trailer(rest).map(|t| t.name_text()));
 });

@@ -3,6 +3,7 @@
 //! files, standard input and live capture.
 
 pub mod config;
+mod device_tags;
 pub mod flow_frames;
 pub mod input;
 #[cfg(feature = "live")]

@@ -20,6 +20,7 @@ use std::sync::mpsc::{
 };
 use std::sync::Arc;
 
+use super::device_tags::DeviceTags;
 use super::ordered_output::{released_by, OrderedOutput};
 use super::waiting::Waiting;
 use super::worker::{
@@ -138,6 +139,8 @@ struct Intake {
     /// Earliest and latest packet time read (the summary's first and last
     /// packet, converted once at the end).
     span: Option<(Timestamp, Timestamp)>,
+    /// The capturing phone's app tags, when the input has them.
+    device_tags: DeviceTags,
 }
 
 /// What the reader sends a worker thread.
@@ -209,6 +212,7 @@ impl Analysis {
                 countries: db.country_basis(),
             })
             .collect();
+        let device_tags = DeviceTags::new(Arc::clone(&knowledge));
         let classifier = Classifier::new(signatures, knowledge, Arc::new(geo));
         if let ([only], true) = (workers.as_mut_slice(), layout.threads > 1) {
             only.classify_here(classifier.judge.another());
@@ -226,6 +230,7 @@ impl Analysis {
                 next_tick: Timestamp(i64::MIN),
                 file_index: 0,
                 span: None,
+                device_tags,
             },
             layout,
             peak_active: 0,
@@ -286,6 +291,7 @@ impl Analysis {
         };
         progress.finish_input();
         self.intake.file_index += 1;
+        self.intake.device_tags.new_input();
         let mut report = input_report(input, &outcome);
         if let (Some(before), Some(first)) = (latest_before, outcome.anomalies.first_ts()) {
             if first < before {
@@ -624,6 +630,7 @@ impl Intake {
     /// needs to know of it besides its bytes.
     fn note_read(&mut self, pkt: &RawPacket<'_>) -> PacketMeta {
         self.summary.packets_read += 1;
+        self.device_tags.note(pkt);
         let ts = pkt.ts;
         if ts > self.now {
             self.now = ts;

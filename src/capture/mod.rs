@@ -8,6 +8,7 @@ pub mod file_reader;
 pub mod link_type;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod pcapdroid;
 pub mod pcapng_writer;
 pub mod raw_packet;
 pub mod record_anomalies;

@@ -544,10 +544,20 @@ fn call_record(
             evidence.push(line);
         }
     }
+    let mut device_apps: Vec<String> = Vec::new();
+    for f in members {
+        if let Some(named) = &f.record.device_app {
+            let line = named.describe();
+            if !device_apps.contains(&line) {
+                device_apps.push(line);
+            }
+        }
+    }
     CallRecord {
         record_type: "call",
         call: id,
         app: app.map(|a| sigs.app(a).id.clone()),
+        device_apps,
         start: crate::report::flow_record::round6(start.as_secs_f64()),
         end: crate::report::flow_record::round6(end.as_secs_f64()),
         duration: crate::report::flow_record::round6(end.nanos_since(start) as f64 / 1e9),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::app::{identify, AppInputs};
 use super::calls::{CallFlow, CallTracker, Emitted};
+use super::device_apps::DeviceApp;
 use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
 use super::learned_address::learned_by_far_end;
@@ -12,7 +13,7 @@ use super::role::{checks_a_candidate, decide, not_call_traffic, RoleInputs};
 use super::session_marks::SessionMarks;
 use super::sides::sides;
 use super::signatures::Signatures;
-use super::verdict::Role;
+use super::verdict::{FlowVerdict, Role};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, FlowKey};
 use crate::geo::GeoResolver;
@@ -76,7 +77,7 @@ impl FlowJudge {
         );
         let s = sides(&flow, knowledge, as_of);
         let far = geo.resolve(s.far.ip);
-        let verdict = not_call_traffic(&flow).unwrap_or_else(|| {
+        let mut verdict = not_call_traffic(&flow).unwrap_or_else(|| {
             let app = identify(
                 &flow,
                 &AppInputs {
@@ -101,6 +102,11 @@ impl FlowJudge {
                 },
             )
         });
+        let device_app = knowledge.device_apps().of(&flow.key);
+        if let Some(named) = &device_app {
+            note_device_app(&mut verdict, named, sigs);
+        }
+        record.device_app = device_app;
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
@@ -144,6 +150,33 @@ impl FlowJudge {
             key: flow.key,
         }
     }
+}
+
+/// The capturing phone named the app that owns the flow (PCAPdroid): its
+/// word goes into the evidence, and names the app of call traffic when a
+/// signature knows the name. The phone knows which app opened the socket;
+/// callpath's own guess (a STUN fingerprint several apps share, a generic
+/// protocol family) gives way to it. Traffic that is not part of a call
+/// keeps its verdict: the phone says whose it is, not what it is.
+fn note_device_app(verdict: &mut FlowVerdict, named: &DeviceApp, sigs: &Signatures) {
+    let phone_says = named
+        .name
+        .as_deref()
+        .and_then(|n| sigs.app_by_device_name(n));
+    let mut line = format!(
+        "the capturing phone names the app that owns this flow: {}, in each packet's {}",
+        named.describe(),
+        named.source
+    );
+    match (verdict.app, phone_says) {
+        (Some(ours), Some(theirs)) if ours != theirs && verdict.role != Role::Other => {
+            line.push_str("; the traffic alone suggested ");
+            line.push_str(&sigs.app(ours).display_name);
+            verdict.app = Some(theirs);
+        }
+        _ => {}
+    }
+    verdict.evidence.push(line);
 }
 
 impl Classifier {

@@ -279,6 +279,8 @@ pub struct Knowledge {
     /// One copy of each reason a socket was tied to its app: the flows of
     /// one app give the same few reasons for thousands of sockets.
     socket_reasons: std::sync::Mutex<SharedTexts>,
+    /// The app the capturing device named for each flow, when it did.
+    device_apps: super::device_apps::DeviceApps,
 }
 
 impl Default for Knowledge {
@@ -307,6 +309,7 @@ impl Knowledge {
             reflections: Table::default(),
             public_hosts: Table::default(),
             socket_reasons: std::sync::Mutex::default(),
+            device_apps: super::device_apps::DeviceApps::default(),
         }
     }
 
@@ -435,6 +438,11 @@ impl Knowledge {
     pub fn learn_socket_app(&self, socket: impl Into<Endpoint>, app: SocketApp, at: Timestamp) {
         self.socket_apps
             .learn(socket.into(), app, at, self.epoch_of());
+    }
+
+    /// Which app on the capturing device owns each flow (PCAPdroid).
+    pub fn device_apps(&self) -> &super::device_apps::DeviceApps {
+        &self.device_apps
     }
 
     pub fn socket_app(&self, socket: impl Into<Endpoint>, as_of: AsOf) -> Option<SocketApp> {

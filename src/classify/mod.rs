@@ -6,6 +6,7 @@ pub mod call_times;
 pub mod call_window;
 pub mod calls;
 pub mod classifier;
+pub mod device_apps;
 pub mod finished_flow;
 pub mod knowledge;
 pub mod learned_address;

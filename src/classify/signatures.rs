@@ -294,6 +294,8 @@ pub struct AppSignature {
     /// A protocol family rather than one vendor's app (SIP/RTP, generic
     /// WebRTC, other VoIP): any more specific app's evidence wins over it.
     pub generic: bool,
+    /// Names the capturing phone gives the app (`device_names`), lower-cased.
+    pub device_names: Vec<String>,
     pub domains: Vec<DomainRule>,
     pub prefixes: Vec<PrefixRule>,
     pub ports: Vec<PortRule>,
@@ -315,6 +317,7 @@ static UNKNOWN_APP: LazyLock<AppSignature> = LazyLock::new(|| AppSignature {
     operator_asns: Vec::new(),
     operator_shared: false,
     generic: false,
+    device_names: Vec::new(),
     domains: Vec::new(),
     prefixes: Vec::new(),
     ports: Vec::new(),
@@ -410,6 +413,8 @@ struct PrefixRef {
 pub struct Signatures {
     apps: Vec<AppSignature>,
     by_name: FxHashMap<String, AppId>,
+    /// Lower-cased `device_names`.
+    device_names: FxHashMap<String, AppId>,
     domains: FxHashMap<String, (AppId, DomainKind)>,
     prefixes: PrefixTable<PrefixRef>,
     asns: FxHashMap<u32, AppId>,
@@ -433,6 +438,7 @@ pub struct Signatures {
 struct ParsedApp {
     sig: AppSignature,
     id_line: usize,
+    device_name_lines: Vec<usize>,
     domain_lines: Vec<usize>,
     prefix_lines: Vec<usize>,
     asn_lines: Vec<usize>,
@@ -515,6 +521,12 @@ impl Signatures {
                     .map_err(|_| invalid(&file, p.id_line, "more than 65535 apps".to_owned()))?,
             );
             s.by_name.insert(p.sig.id.to_string(), app);
+            for (name, line) in p.sig.device_names.iter().zip(&p.device_name_lines) {
+                if let Some(other) = s.device_names.get(name) {
+                    return Err(s.duplicate(&file, *line, "device name", name, *other, &p.sig));
+                }
+                s.device_names.insert(name.clone(), app);
+            }
             for (rule, line) in p.sig.domains.iter().zip(&p.domain_lines) {
                 if let Some((other, _)) = s.domains.get(&rule.suffix) {
                     return Err(s.duplicate(
@@ -652,6 +664,11 @@ impl Signatures {
     /// The id of the app named `name` (its `id` key, e.g. "skype_teams").
     pub fn app_id(&self, name: &str) -> Option<AppId> {
         self.by_name.get(name).copied()
+    }
+
+    /// The app the capturing phone names `name` (`device_names`).
+    pub fn app_by_device_name(&self, name: &str) -> Option<AppId> {
+        self.device_names.get(&name.trim().to_lowercase()).copied()
     }
 
     /// All apps in id order.
@@ -996,6 +1013,16 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
             return Err(err(span_line(text, s), "empty STUN pattern".to_owned()));
         }
     }
+    let device_name_lines = raw
+        .device_names
+        .iter()
+        .map(|n| span_line(text, n))
+        .collect();
+    for n in &raw.device_names {
+        if n.get_ref().trim().is_empty() {
+            return Err(err(span_line(text, n), "empty device name".to_owned()));
+        }
+    }
     let asn_lines = raw
         .operator_asns
         .iter()
@@ -1012,6 +1039,11 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
         routing_why: raw.media.why,
         operator_shared: raw.operator_shared,
         generic: raw.generic,
+        device_names: raw
+            .device_names
+            .into_iter()
+            .map(|n| n.into_inner().trim().to_lowercase())
+            .collect(),
         operator_asns: raw
             .operator_asns
             .into_iter()
@@ -1053,6 +1085,7 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
     Ok(ParsedApp {
         sig,
         id_line,
+        device_name_lines,
         domain_lines,
         prefix_lines,
         asn_lines,
@@ -1528,12 +1561,37 @@ kind = "signalling"
         assert_eq!(line, 6, "{msg}");
         assert!(msg.contains("already claimed by app \"zoom\""), "{msg}");
 
+        let (_, line, msg) = load_error(
+            "fakecall.toml",
+            &MADE_UP.replace("operator_asns", "device_names = [\"ZOOM\"]\noperator_asns"),
+        );
+        assert_eq!(line, 5, "{msg}");
+        assert!(
+            msg.contains("device name zoom is already claimed by app \"zoom\""),
+            "{msg}"
+        );
+
         let (_, line, msg) = load_error("other.toml", MADE_UP);
         assert_eq!(line, 2, "{msg}");
         assert!(msg.contains("file name"), "{msg}");
 
         let (_, line, _) = load_error("fakecall.toml", &MADE_UP.replace("[stun]", "[stun"));
         assert_eq!(line, 12);
+    }
+
+    #[test]
+    fn apps_by_the_name_a_phone_gives_them() {
+        let s = Signatures::embedded().unwrap();
+        for (name, id) in [
+            ("WhatsApp", "whatsapp"),
+            ("whatsapp business", "whatsapp"),
+            (" Meet ", "google_meet"),
+            ("Teams", "skype_teams"),
+        ] {
+            assert_eq!(s.app_by_device_name(name), s.app_id(id), "{name}");
+        }
+        assert_eq!(s.app_by_device_name("Chrome"), None);
+        assert_eq!(s.app_by_device_name(""), None);
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub struct CallRecord {
     pub call: u32,
     /// Shared with the app's signature, as in the flow record.
     pub app: Option<std::sync::Arc<str>>,
+    /// The apps the capturing phone tagged the call's flows with
+    /// (PCAPdroid), e.g. "WhatsApp (Android uid 10123)".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_apps: Vec<String>,
     pub start: f64,
     pub end: f64,
     pub duration: f64,

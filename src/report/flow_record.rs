@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use super::community_id::{community_id, CommunityId};
 use super::media_summary::MediaSummary;
 use super::remote::Remote;
+use crate::classify::device_apps::DeviceApp;
 use crate::decode::L4Proto;
 use crate::flow::{Direction, EndReason, Endpoint, Flow};
 
@@ -46,6 +47,10 @@ pub struct FlowRecord {
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
     /// device resolved the far end with.
     pub server_name: Option<Arc<str>>,
+    /// The app on the capturing device that owns the flow, as the capture
+    /// itself says (PCAPdroid's trailer); absent from other captures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_app: Option<Arc<DeviceApp>>,
     /// The far end answered the device's STUN request on this flow and told
     /// it its public address: it learned that address. Boxed: few flows
     /// have one.
@@ -165,6 +170,7 @@ impl FlowRecord {
             remote: None,
             call: None,
             server_name: None,
+            device_app: None,
             public_address_learned: None,
             media: None,
             end_reason: flow.end_reason,

@@ -66,6 +66,11 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     }
     out.extend_from_slice(b",\"server_name\":");
     optional_string(out, r.server_name.as_deref())?;
+    if let Some(app) = &r.device_app {
+        // Rare (PCAPdroid captures): serde's own writer.
+        out.extend_from_slice(b",\"device_app\":");
+        serde_json::to_writer(&mut *out, &**app)?;
+    }
     if let Some(learned) = &r.public_address_learned {
         out.extend_from_slice(b",\"public_address_learned\":{\"by\":");
         endpoint(out, &learned.by);
@@ -101,6 +106,10 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
     out.extend_from_slice(itoa::Buffer::new().format(r.call).as_bytes());
     out.extend_from_slice(b",\"app\":");
     optional_string(out, r.app.as_deref())?;
+    if !r.device_apps.is_empty() {
+        out.extend_from_slice(b",\"device_apps\":");
+        strings(out, &r.device_apps)?;
+    }
     for (key, value) in [
         (&b",\"start\":"[..], r.start),
         (b",\"end\":", r.end),
@@ -325,6 +334,7 @@ mod tests {
                     checked += 1;
                     call.verdict.push_str(" \"quoted\"\n\u{1}");
                     call.evidence.push("a\\b".to_string());
+                    call.device_apps = vec!["W\"hats\"App (Android uid 10123)".into()];
                     call.app = None;
                     call.quality = None;
                 }
@@ -385,6 +395,21 @@ mod tests {
                 }
                 with_media += usize::from(record.media.is_some());
                 with_learned += usize::from(record.public_address_learned.is_some());
+                // A flow the capturing phone tagged with its app.
+                for name in [Some("Signal \"beta\""), None] {
+                    record.device_app = Some(std::sync::Arc::new(
+                        crate::classify::device_apps::DeviceApp {
+                            uid: 10_123,
+                            name: name.map(std::sync::Arc::from),
+                            source: "PCAPdroid trailer",
+                        },
+                    ));
+                    let mut line = Vec::new();
+                    write_flow(&mut line, &record).expect("writes");
+                    let expected = serde_json::to_string(&record).expect("serialises");
+                    assert_eq!(String::from_utf8(line).expect("utf-8"), expected);
+                }
+                record.device_app = None;
                 // And the rarer values of a media summary.
                 if let Some(media) = record.media.as_deref_mut() {
                     media.framing = Some("TURN \"channel\"");

@@ -56,6 +56,10 @@ impl PackedRecord {
     /// `scratch`: a buffer the bytes are written in first, then copied
     /// from at their exact size.
     pub fn pack(record: Box<FlowRecord>, scratch: &mut Vec<u8>) -> PackedRecord {
+        if record.device_app.is_some() {
+            // Only PCAPdroid captures name it, and they are small.
+            return PackedRecord::Whole(record);
+        }
         scratch.clear();
         let mut w = Writer(std::mem::take(scratch));
         let packed = write_numbers(&mut w, &record).is_some();
@@ -299,6 +303,7 @@ fn unpack_parts(
         remote,
         call,
         server_name,
+        device_app: None,
         public_address_learned,
         media,
         end_reason,
@@ -545,6 +550,7 @@ mod tests {
             ))),
             call: None,
             server_name: Some(Arc::from("relay.teams.microsoft.com")),
+            device_app: None,
             public_address_learned: Some(Box::new(LearnedAddress {
                 by: dst,
                 address: ep("198.51.100.11:50308"),

@@ -102,6 +102,13 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
     writeln!(out, "  Verdict: {}", c.verdict)?;
     if !c.local.is_empty() {
         writeln!(out, "  Your device: {}", c.local.join(", "))?;
+        if !c.device_apps.is_empty() {
+            writeln!(
+                out,
+                "  App on the phone (its own capture says): {}",
+                c.device_apps.join(", ")
+            )?;
+        }
     }
     // Labels padded to one width, so the addresses line up.
     for (label, parties) in [

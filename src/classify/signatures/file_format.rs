@@ -25,6 +25,10 @@ pub(super) struct RawApp {
     pub operator_shared: bool,
     #[serde(default)]
     pub generic: bool,
+    /// Names the capturing phone gives the app (PCAPdroid's trailer: the
+    /// app's label, e.g. "WhatsApp"), matched whole, in any case.
+    #[serde(default)]
+    pub device_names: Vec<Spanned<String>>,
     #[serde(default)]
     pub domains: Vec<Spanned<RawDomain>>,
     pub media: RawMedia,

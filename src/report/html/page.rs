@@ -102,6 +102,13 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
         path = esc(call.path),
         verdict = esc(&call.verdict),
     );
+    if !call.device_apps.is_empty() {
+        let _ = write!(
+            out,
+            r#"<p class="sub">App on the phone, as its own capture says: {}</p>"#,
+            esc(&call.device_apps.join(", "))
+        );
+    }
     out.push_str("<h3>Path</h3>");
     out.push_str(legend());
     out.push_str(r#"<div class="scroll">"#);
@@ -457,6 +464,7 @@ mod tests {
             record_type: "call",
             call: 1,
             app: Some("<b>app</b>".into()),
+            device_apps: vec![hostile.into()],
             start: 0.0,
             end: 1.0,
             duration: 1.0,

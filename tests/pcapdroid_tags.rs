@@ -1,0 +1,204 @@
+//! Captures made on an Android phone by PCAPdroid with its trailer on:
+//! every frame says which app owns its socket. The lab's direct call,
+//! re-written as PCAPdroid writes frames, keeps its flows, roles and path;
+//! each flow names its app on the phone, the call lists them, and the
+//! phone's word names the app of the call traffic.
+
+mod common;
+
+use std::process::Command;
+
+use common::capture_edit::Capture;
+use common::{bin, classic_pcap_of, repo};
+use serde_json::Value;
+
+/// The frame as PCAPdroid writes it: a made-up Ethernet header (zero MAC
+/// addresses), the IP packet, padding to four bytes, then the trailer
+/// (magic, UID, 20-byte name, CRC-32 of the frame before it).
+fn pcapdroid_frame(ethernet: &[u8], uid: i32, name: &str) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&ethernet[12..]);
+    f.resize(f.len().next_multiple_of(4), 0);
+    f.extend_from_slice(&0x0107_2021_u32.to_be_bytes());
+    f.extend_from_slice(&uid.to_be_bytes());
+    let mut field = [0u8; 20];
+    field[..name.len()].copy_from_slice(name.as_bytes());
+    f.extend_from_slice(&field);
+    let crc = crc32fast::hash(&f);
+    f.extend_from_slice(&crc.to_be_bytes());
+    f
+}
+
+/// UDP source and destination ports of an Ethernet/IPv4 frame.
+fn udp_ports(ethernet: &[u8]) -> Option<(u16, u16)> {
+    let ip = ethernet.get(14..)?;
+    if ip.first()? >> 4 != 4 || *ip.get(9)? != 17 {
+        return None;
+    }
+    let at = usize::from(ip[0] & 0x0f) * 4;
+    let port = |i: usize| u16::from_be_bytes([ip[at + i], ip[at + i + 1]]);
+    Some((port(0), port(2)))
+}
+
+fn run(capture: &[u8], name: &str, args: &[&str]) -> (Vec<Value>, String) {
+    let dir =
+        std::env::temp_dir().join(format!("callpath-pcapdroid-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("capture.pcap");
+    std::fs::write(&path, capture).unwrap();
+    let mut records = Vec::new();
+    let mut text = String::new();
+    for format in ["ndjson", "table"] {
+        let out = Command::new(bin())
+            .args(["analyze", "--format", format])
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if format == "ndjson" {
+            records = stdout
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        } else {
+            text = stdout;
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    (records, text)
+}
+
+fn of_type<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    records.iter().filter(|r| r["type"] == kind).collect()
+}
+
+#[test]
+fn each_flow_names_its_app_on_the_phone() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    // SIP from a softphone callpath has no signature for; everything else
+    // from Signal.
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| {
+            let sip = udp_ports(&r.data).is_some_and(|(s, d)| s == 5060 || d == 5060);
+            let (uid, name) = if sip {
+                (10_050, "Linphone")
+            } else {
+                (10_123, "Signal")
+            };
+            (r.micros as u64, pcapdroid_frame(&r.data, uid, name))
+        })
+        .collect();
+    let capture = classic_pcap_of(1, &frames);
+    let (records, table) = run(&capture, "tags", &["--threads", "1"]);
+
+    let (plain, _) = run(&original.bytes(), "plain", &[]);
+    let (flows, plain_flows) = (of_type(&records, "flow"), of_type(&plain, "flow"));
+    assert_eq!(flows.len(), plain_flows.len());
+    for (f, p) in flows.iter().zip(&plain_flows) {
+        // Same flows and roles as the Ethernet original.
+        for key in ["src", "dst", "packets", "role", "call"] {
+            assert_eq!(f[key], p[key], "{key}: {f}");
+        }
+        assert!(p.get("device_app").is_none(), "{p}");
+        let app = &f["device_app"];
+        assert_eq!(app["source"], "PCAPdroid trailer", "{f}");
+        let sip = f["src"].as_str().unwrap().ends_with(":5060");
+        let (uid, name) = if sip {
+            (10_050, "Linphone")
+        } else {
+            (10_123, "Signal")
+        };
+        assert_eq!(
+            (app["uid"].as_i64(), app["name"].as_str()),
+            (Some(uid), Some(name)),
+            "{f}"
+        );
+        let said = f["evidence"].as_array().unwrap().iter().any(|e| {
+            e.as_str()
+                .unwrap()
+                .contains(&format!("names the app that owns this flow: {name}"))
+        });
+        assert!(said, "{f}");
+        // The phone names the app of call traffic where a signature knows
+        // the name; the SIP flow stays the protocol family's.
+        let expected_app = match (sip, p["role"].as_str()) {
+            (_, Some("other")) => p["app"].clone(),
+            (true, _) => p["app"].clone(),
+            (false, _) => Value::from("signal"),
+        };
+        assert_eq!(f["app"], expected_app, "{f}");
+    }
+
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    assert_eq!(calls[0]["app"], "signal");
+    assert_eq!(calls[0]["path"], of_type(&plain, "call")[0]["path"]);
+    let mut apps: Vec<&str> = calls[0]["device_apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    apps.sort_unstable();
+    assert_eq!(
+        apps,
+        ["Linphone (Android uid 10050)", "Signal (Android uid 10123)"]
+    );
+    assert!(
+        table.contains("App on the phone (its own capture says): "),
+        "{table}"
+    );
+
+    // Two threads read the tags the same way (the summary names the
+    // input's path, which differs).
+    let (two, _) = run(&capture, "tags-2", &["--threads", "2"]);
+    let without_summary = |r: &[Value]| -> Vec<Value> {
+        r.iter()
+            .filter(|r| r["type"] != "summary")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(without_summary(&two), without_summary(&records));
+}
+
+#[test]
+fn tags_in_a_csv_and_none_from_other_captures() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.micros as u64,
+                pcapdroid_frame(&r.data, 10_123, "WhatsApp"),
+            )
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("callpath-pcapdroid-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("capture.pcap");
+    std::fs::write(&path, classic_pcap_of(1, &frames)).unwrap();
+    let out = Command::new(bin())
+        .args(["analyze", "--format", "csv"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "device_app").unwrap();
+    let mut rows = 0;
+    for line in lines {
+        // No field of these rows is quoted before the device app's.
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[column], "WhatsApp (Android uid 10123)", "{line}");
+        rows += 1;
+    }
+    assert!(rows >= 4, "{text}");
+}
