@@ -135,3 +135,31 @@ fn telegram_second_call_from_a_new_socket_is_its_own_call() {
         "{got:?}"
     );
 }
+
+/// The registrar connection carried both calls' INVITEs: both calls list
+/// it among their servers, though its flow record names one of them.
+#[test]
+fn a_signalling_flow_across_two_calls_is_listed_under_both() {
+    let samples = common::repo().join("samples");
+    let (calls, records) = analyze(&[
+        &samples.join("direct-call.pcap"),
+        &samples.join("relayed-call.pcap"),
+    ]);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let registrar = "203.0.113.10:5060";
+    for call in records.iter().filter(|r| r["type"] == "call") {
+        let servers: Vec<&str> = call["lookup_servers"]
+            .as_array()
+            .expect("lookup_servers")
+            .iter()
+            .filter_map(|p| p["endpoint"].as_str())
+            .collect();
+        assert!(servers.contains(&registrar), "{call}");
+    }
+    let flows: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["type"] == "flow" && r["dst"] == registrar)
+        .collect();
+    assert_eq!(flows.len(), 1, "one registrar flow: {flows:?}");
+    assert!(flows[0]["call"].is_u64(), "{}", flows[0]);
+}

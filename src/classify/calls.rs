@@ -268,6 +268,8 @@ impl CallTracker {
             .iter()
             .map(|w| call_app(&flows, &w.members, sigs))
             .collect();
+        // (call, lookup) pairs beyond each lookup's own call.
+        let mut also_served: Vec<(usize, usize)> = Vec::new();
         for (i, f) in flows.iter().enumerate() {
             if f.role.is_media() {
                 continue;
@@ -303,6 +305,25 @@ impl CallTracker {
             if let (Some(w), Some(slot)) = (near, call_of.get_mut(i)) {
                 *slot = Some(w);
             }
+            // It also served every other call that ran while it was open:
+            // those whose media used its socket (a STUN keep-alive on a
+            // reused socket) or, when no call's media did, those of its own
+            // app, not merely a compatible one (a registrar or signalling
+            // connection across two calls). It is listed under those too,
+            // though its record names one call.
+            if let Some(w) = near {
+                let socket_used = windows.iter().any(|x| x.sockets.contains(&local));
+                for (other, (window, app)) in windows.iter().zip(&window_app).enumerate() {
+                    let related = if socket_used {
+                        window.sockets.contains(&local)
+                    } else {
+                        app.is_some() && *app == f.app
+                    };
+                    if other != w && apart(window) == 0 && related {
+                        also_served.push((other, i));
+                    }
+                }
+            }
         }
         let ids: Vec<u32> = windows
             .iter()
@@ -318,6 +339,11 @@ impl CallTracker {
         let mut members_of: Vec<Vec<&CallFlow>> = windows.iter().map(|_| Vec::new()).collect();
         for (f, call) in flows.iter().zip(&call_of) {
             if let Some(members) = call.and_then(|w| members_of.get_mut(w)) {
+                members.push(f);
+            }
+        }
+        for (w, i) in also_served {
+            if let (Some(members), Some(f)) = (members_of.get_mut(w), flows.get(i)) {
                 members.push(f);
             }
         }
