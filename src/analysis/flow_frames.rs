@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::capture::{CaptureFile, RawPacket, ReadOutcome};
+use crate::capture::{compression, stream_reader, CaptureFile, RawPacket, ReadOutcome};
 use crate::decode::{self, Decoded};
 use crate::error::CaptureError;
 use crate::flow::Endpoint;
@@ -99,12 +99,26 @@ impl FlowFrames {
         })
     }
 
-    /// Opens `path` and scans it (see [`FlowFrames::scan`]).
+    /// Opens `path` and scans it (see [`FlowFrames::scan`]). A gzip file is
+    /// decompressed as it is read, as the analysis read it, rather than
+    /// held decompressed in memory.
     pub fn scan_file(
         &self,
         path: &Path,
-        visit: impl FnMut(usize, &RawPacket<'_>),
+        mut visit: impl FnMut(usize, &RawPacket<'_>),
     ) -> Result<ReadOutcome, CaptureError> {
+        let io = |source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if compression::file_is_gzip(path).map_err(io)? {
+            let file = std::fs::File::open(path).map_err(io)?;
+            return stream_reader::read_stream(&path.display().to_string(), file, |pkt, _| {
+                if let Some(record) = self.record_of(&pkt) {
+                    visit(record, &pkt);
+                }
+            });
+        }
         let capture = CaptureFile::open(path)?;
         Ok(self.scan(&capture, visit))
     }

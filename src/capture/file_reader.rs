@@ -99,9 +99,9 @@ impl CaptureFile {
         };
         let Some(format) = CaptureFormat::detect(bytes) else {
             if compression::is_gzip(bytes) {
-                // Held decompressed in memory: the analysis streams gzip
-                // files instead (`Analysis::run_input`); this serves
-                // `extract` and callers of the library.
+                // Held decompressed in memory: the analysis and the second
+                // reads of `FlowFrames` stream gzip files instead; this
+                // serves callers of the library that want a whole file.
                 let whole = compression::gunzip_all(bytes);
                 return match CaptureFormat::detect(&whole) {
                     Some(_) => CaptureFile::checked(path, Backing::Owned(whole)),
