@@ -1,7 +1,7 @@
 //! Reads the app tags a capturing phone wrote into each packet (PCAPdroid's
 //! trailer) and notes each flow's app for its verdict. Whether an input
-//! carries them is decided by its first Ethernet frame, so inputs without
-//! them pay one branch per packet.
+//! carries them is decided by its first frame, so inputs without them pay
+//! one branch per packet.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +56,8 @@ impl DeviceTags {
     #[inline(never)]
     fn note_tagged(&mut self, pkt: &RawPacket<'_>) {
         if pkt.link != LinkType::Ethernet {
+            // PCAPdroid writes Ethernet frames only.
+            self.tagged = Tagged::No;
             return;
         }
         let tag = pcapdroid::trailer(pkt.data);
