@@ -16,7 +16,7 @@ use crate::flow::{Endpoint, FlowKey};
 /// Whether the input being read carries tags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tagged {
-    /// No Ethernet frame read yet.
+    /// No frame of the input read yet.
     Unknown,
     Yes,
     No,
