@@ -71,14 +71,7 @@ impl DeviceTags {
         let (Some(tag), Decoded::Packet(view)) = (tag, decode(pkt.link, pkt.data)) else {
             return;
         };
-        let src = Endpoint {
-            ip: view.src,
-            port: view.src_port,
-        };
-        let dst = Endpoint {
-            ip: view.dst,
-            port: view.dst_port,
-        };
+        let (src, dst) = Endpoint::ends_of(&view);
         let (key, _) = FlowKey::new(view.l4, src, dst);
         let app = self.app_of(tag);
         self.knowledge.device_apps().note(key, &app);

@@ -69,14 +69,7 @@ impl FlowFrames {
         let Decoded::Packet(view) = decode::decode(pkt.link, pkt.data) else {
             return None;
         };
-        let src = Endpoint {
-            ip: view.src,
-            port: view.src_port,
-        };
-        let dst = Endpoint {
-            ip: view.dst,
-            port: view.dst_port,
-        };
+        let (src, dst) = Endpoint::ends_of(&view);
         let ts = pkt.ts.0;
         self.windows
             .get(&key(view.l4.name(), src, dst))?

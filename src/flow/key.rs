@@ -62,6 +62,23 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// A packet's source and destination endpoints.
+    #[inline]
+    pub fn ends_of(pkt: &crate::decode::PacketView<'_>) -> (Endpoint, Endpoint) {
+        (
+            Endpoint {
+                ip: pkt.src,
+                port: pkt.src_port,
+            },
+            Endpoint {
+                ip: pkt.dst,
+                port: pkt.dst_port,
+            },
+        )
+    }
+}
+
 impl From<std::net::SocketAddr> for Endpoint {
     fn from(s: std::net::SocketAddr) -> Endpoint {
         Endpoint {

@@ -209,14 +209,7 @@ impl FlowTable {
         file_index: u32,
         finished: &mut dyn FnMut(Box<Flow>),
     ) -> Option<(&mut Flow, Direction)> {
-        let src = Endpoint {
-            ip: pkt.src,
-            port: pkt.src_port,
-        };
-        let dst = Endpoint {
-            ip: pkt.dst,
-            port: pkt.dst_port,
-        };
+        let (src, dst) = Endpoint::ends_of(pkt);
         // Whether the packet comes from the key's lower endpoint, when its
         // ports are known: then its direction needs no address compared.
         let mut src_is_lo = None;
