@@ -1,7 +1,9 @@
 //! Reads the app tags a capturing phone wrote into each packet (PCAPdroid's
 //! trailer) and notes each flow's app for its verdict. Whether an input
 //! carries them is decided by its first frame, so inputs without them pay
-//! one branch per packet.
+//! one branch per packet; a tagged input's packets are decoded once more
+//! here to find their flow (phone captures are small, and the reading
+//! stage stays free of the flow table).
 
 use std::collections::HashMap;
 use std::sync::Arc;
