@@ -35,11 +35,13 @@ pub struct AppTag<'a> {
 
 impl AppTag<'_> {
     /// The name as text (invalid UTF-8 replaced, e.g. a multi-byte name cut
-    /// at 20 bytes), or `None` when there is none.
+    /// at 20 bytes), or `None` when there is none. PCAPdroid writes "???"
+    /// for a UID it could not name.
     pub fn name_text(&self) -> Option<String> {
         let text = String::from_utf8_lossy(self.name);
         let trimmed = text.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_string())
+        let unnamed = trimmed.is_empty() || trimmed == "???";
+        (!unnamed).then(|| trimmed.to_string())
     }
 }
 
@@ -113,6 +115,8 @@ mod tests {
         let f = frame(&udp_packet(), -1, b"");
         let tag = trailer(&f).expect("trailer");
         assert_eq!((tag.uid, tag.name_text()), (-1, None));
+        let f = frame(&udp_packet(), 1051, b"???");
+        assert_eq!(trailer(&f).and_then(|t| t.name_text()), None);
     }
 
     #[test]
