@@ -48,6 +48,8 @@ pub struct OrderedOutput {
     pub flows: u64,
     /// Flows written per role, in `Role::ALL` order.
     roles: [u64; Role::ALL.len()],
+    /// Flows written per VPN tunnel protocol.
+    tunnels: BTreeMap<&'static str, u64>,
     /// Released flows classified, waiting for the call tracker (`STAGE`).
     staged: Vec<ClassifiedFlow>,
     ready: Vec<Emitted>,
@@ -68,6 +70,7 @@ impl OrderedOutput {
             sequence: 0,
             flows: 0,
             roles: [0; Role::ALL.len()],
+            tunnels: BTreeMap::new(),
             staged: Vec::with_capacity(STAGE),
             ready: Vec::new(),
             output_error: None,
@@ -163,6 +166,9 @@ impl OrderedOutput {
             left -= self.staged.len();
             for classified in self.staged.drain(..) {
                 self.flows += 1;
+                if let Some(tunnel) = classified.tunnel() {
+                    *self.tunnels.entry(tunnel).or_default() += 1;
+                }
                 let role = self.classifier.track(classified, &mut self.ready);
                 let at = Role::ALL.iter().position(|r| *r == role);
                 if let Some(count) = at.and_then(|n| self.roles.get_mut(n)) {
@@ -181,6 +187,11 @@ impl OrderedOutput {
             .filter(|(_, n)| *n > 0)
             .map(|(role, n)| (role.name(), n))
             .collect()
+    }
+
+    /// Flows written per VPN tunnel protocol, by its name.
+    pub fn tunnels(&self) -> BTreeMap<&'static str, u64> {
+        self.tunnels.clone()
     }
 
     /// Releases everything (end of the run) and closes the open calls.

@@ -595,6 +595,7 @@ impl Analysis {
         self.intake.summary.calls = self.output.classifier.calls();
         self.intake.summary.flows = self.output.flows;
         self.intake.summary.roles = self.output.roles();
+        self.intake.summary.tunnels = self.output.tunnels();
         stats.max_active_flows = self.peak_active;
         self.intake.summary.flow_table = stats;
         if let Some(e) = self.output.output_error.take() {

@@ -249,6 +249,11 @@ pub struct ClassifiedFlow {
 }
 
 impl ClassifiedFlow {
+    /// The VPN tunnel the flow is, if it is one.
+    pub fn tunnel(&self) -> Option<&'static str> {
+        self.flow.record.tunnel
+    }
+
     pub fn first_seen(&self) -> Timestamp {
         self.flow.first_seen
     }

@@ -16,6 +16,7 @@ pub mod role;
 pub mod session_marks;
 pub mod sides;
 pub mod signatures;
+pub mod tunnel;
 pub mod verdict;
 
 pub use classifier::Classifier;

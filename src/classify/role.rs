@@ -10,6 +10,7 @@ use super::media::media_evidence;
 use super::network::data_centre_reason;
 use super::sides::{is_site_local, Sides};
 use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures, TrafficKind};
+use super::tunnel::{tunnel_evidence, tunnel_of};
 use super::verdict::{FlowVerdict, Role};
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
@@ -40,6 +41,9 @@ fn other(evidence: impl Into<String>) -> FlowVerdict {
 /// belongs to (a third of the reference capture's flows): known without
 /// identifying the app, which asks the shared knowledge half a dozen times.
 pub fn not_call_traffic(flow: &Flow) -> Option<FlowVerdict> {
+    if let Some(t) = tunnel_of(flow) {
+        return Some(other(tunnel_evidence(&t)));
+    }
     if !matches!(flow.l4, L4Proto::Udp | L4Proto::Tcp) {
         return Some(other("not UDP or TCP (ICMP and others carry no call)"));
     }

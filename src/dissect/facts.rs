@@ -9,6 +9,7 @@ use std::num::NonZeroI64;
 use super::ice_session::IceSession;
 use super::rtp_quality::RtpStreamQuality;
 use super::sip_dialogs::SipDialog;
+use super::vpn_tunnel::TunnelFacts;
 use crate::capture::Timestamp;
 use crate::classify::signatures::{AppId, PayloadKind};
 use crate::flow::Direction;
@@ -306,11 +307,11 @@ pub struct FlowFacts {
     /// A ClientHello being put together from several packets; dropped once
     /// the name is read or the attempt gives up.
     pub hello: Option<Box<HelloReassembly>>,
-    /// Legacy Skype UDP frames (weak: random bytes match often).
-    pub skype_udp: u32,
     /// The responder's first payload was looked at for an app's server
     /// port (`inspect::learn_app_host`).
     pub answer_port_checked: bool,
+    /// A VPN tunnel's packets (boxed: rare; see `vpn_tunnel`).
+    pub tunnel: Option<Box<TunnelFacts>>,
 }
 
 impl FlowFacts {

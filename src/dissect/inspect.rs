@@ -19,7 +19,7 @@ use super::ice_session::IceSession;
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip, sip_dialogs,
-    stun, telegram, tls, turn_channel, whatsapp, zoom, Probe,
+    stun, telegram, tls, turn_channel, vpn_tunnel, whatsapp, zoom, Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
@@ -114,18 +114,51 @@ pub fn inspect(
     };
     let facts = &mut flow.facts;
     facts.inspected = facts.inspected.saturating_add(1);
+    // A VPN tunnel's later packets are its encrypted contents.
+    if facts.tunnel.as_deref().is_some_and(|t| t.found().is_some()) {
+        return;
+    }
+    // The first payload its sender sent on the flow.
+    let side_start = |flow: &Flow| {
+        flow.stats.get(dir.index()).map_or(0, |s| s.payload_bytes) == view.payload.len() as u64
+    };
     match flow.l4 {
-        L4Proto::Udp => inspect_udp(facts, &pkt, ctx),
+        L4Proto::Udp => {
+            let side_start = facts.inspected <= EARLY_PACKETS && side_start(flow);
+            inspect_udp(&mut flow.facts, &pkt, side_start, ctx);
+        }
         L4Proto::Tcp => {
-            let stream_start = flow.stats.get(dir.index()).map_or(0, |s| s.payload_bytes)
-                == view.payload.len() as u64;
-            inspect_tcp(facts, &pkt, stream_start, ctx);
+            let stream_start = side_start(flow);
+            inspect_tcp(&mut flow.facts, &pkt, stream_start, ctx);
         }
         _ => {}
     }
     if dir == Direction::FromResp && !flow.facts.answer_port_checked {
         flow.facts.answer_port_checked = true;
         learn_app_host(flow.l4, &pkt, ctx);
+    }
+}
+
+/// Whether an early packet that no other dissector recognised belongs to
+/// a VPN tunnel (see `vpn_tunnel`); the flow keeps tunnel facts only once
+/// one may begin. `side_start`: the first payload its sender sent.
+fn tunnel_packet(facts: &mut FlowFacts, pkt: &Packet<'_>, side_start: bool, tcp: bool) -> bool {
+    let ports = (pkt.src.port, pkt.dst.port);
+    if facts.tunnel.is_none() {
+        let may = if tcp {
+            vpn_tunnel::may_start_tcp(pkt.payload, side_start)
+        } else {
+            vpn_tunnel::may_start_udp(ports, pkt.payload, side_start)
+        };
+        if !may {
+            return false;
+        }
+    }
+    let t = facts.tunnel.get_or_insert_with(Default::default);
+    if tcp {
+        t.observe_tcp(pkt.dir, pkt.payload, side_start, pkt.frame)
+    } else {
+        t.observe_udp(pkt.dir, ports, pkt.payload, side_start, pkt.frame)
     }
 }
 
@@ -153,7 +186,14 @@ fn is_dns_port(p: u16) -> bool {
     matches!(p, 53 | 5353 | 5355)
 }
 
-fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+/// `side_start`: an early packet that is the first payload its sender
+/// sent on the flow (false after the early packets).
+fn inspect_udp(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    side_start: bool,
+    ctx: &InspectContext<'_>,
+) {
     let early = facts.inspected <= EARLY_PACKETS;
     if (facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))))
         && dns::probe(pkt.payload) != Probe::NotForUs
@@ -177,6 +217,9 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         return;
     }
     if early {
+        if tunnel_packet(facts, pkt, side_start, false) {
+            return;
+        }
         note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);
     }
     bump(&mut facts.unrecognised, pkt.dir);
@@ -1228,6 +1271,9 @@ fn inspect_tcp(
             );
             return;
         }
+    }
+    if early && tunnel_packet(facts, pkt, stream_start, true) {
+        return;
     }
     if early && stream_start {
         note_payload_pattern(facts, pkt, L4Kind::Tcp, ctx);

@@ -41,4 +41,7 @@ pub mod telegram;
 pub mod whatsapp;
 pub mod zoom;
 
+// Tunnels that hide calls
+pub mod vpn_tunnel;
+
 pub use probe::{DissectError, Probe};

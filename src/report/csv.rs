@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
-const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_other_countries,remote_asn,remote_org,operator_country,server_name,device_app,public_address_learned,evidence";
+const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_other_countries,remote_asn,remote_org,operator_country,server_name,device_app,tunnel,public_address_learned,evidence";
 
 pub struct CsvSink {
     out: io::BufWriter<Box<dyn Write + Send>>,
@@ -80,6 +80,8 @@ impl RecordSink for CsvSink {
                 .as_ref()
                 .map(|a| a.describe())
                 .unwrap_or_default(),
+            // A VPN tunnel hides what it carries.
+            r.tunnel.unwrap_or_default().to_string(),
             // What the far end told the device its public address is.
             r.public_address_learned
                 .as_ref()

@@ -9,6 +9,7 @@ use super::community_id::{community_id, CommunityId};
 use super::media_summary::MediaSummary;
 use super::remote::Remote;
 use crate::classify::device_apps::DeviceApp;
+use crate::classify::tunnel::tunnel_of;
 use crate::decode::L4Proto;
 use crate::flow::{Direction, EndReason, Endpoint, Flow};
 
@@ -51,6 +52,10 @@ pub struct FlowRecord {
     /// itself says (PCAPdroid's trailer); absent from other captures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_app: Option<Arc<DeviceApp>>,
+    /// The VPN tunnel the flow is (`wireguard`, `openvpn`, `ipsec`...): what
+    /// it carries cannot be seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<&'static str>,
     /// The far end answered the device's STUN request on this flow and told
     /// it its public address: it learned that address. Boxed: few flows
     /// have one.
@@ -133,12 +138,18 @@ fn evidence_frames(flow: &Flow) -> Box<[EvidenceFrame]> {
         facts.media.as_ref().and_then(|m| m.first.as_ref()),
         facts.signalling.as_ref().and_then(|s| s.first.as_ref()),
     ];
+    let tunnel = tunnel_of(flow).map(|t| EvidenceFrame {
+        frame: t.frame,
+        what: Arc::from(t.why),
+    });
     // Sized exactly: a record can wait a long time for its call.
-    let mut out = Vec::with_capacity(sightings.iter().flatten().count());
+    let mut out =
+        Vec::with_capacity(sightings.iter().flatten().count() + usize::from(tunnel.is_some()));
     out.extend(sightings.into_iter().flatten().map(|s| EvidenceFrame {
         frame: s.frame,
         what: Arc::from(&*s.what),
     }));
+    out.extend(tunnel);
     out.sort_by_key(|e| e.frame);
     out.into_boxed_slice()
 }
@@ -171,6 +182,7 @@ impl FlowRecord {
             call: None,
             server_name: None,
             device_app: None,
+            tunnel: tunnel_of(flow).map(|t| t.protocol.name()),
             public_address_learned: None,
             media: None,
             end_reason: flow.end_reason,

@@ -71,6 +71,10 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
         out.extend_from_slice(b",\"device_app\":");
         serde_json::to_writer(&mut *out, &**app)?;
     }
+    if let Some(tunnel) = r.tunnel {
+        out.extend_from_slice(b",\"tunnel\":");
+        name(out, tunnel);
+    }
     if let Some(learned) = &r.public_address_learned {
         out.extend_from_slice(b",\"public_address_learned\":{\"by\":");
         endpoint(out, &learned.by);

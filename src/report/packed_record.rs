@@ -56,8 +56,9 @@ impl PackedRecord {
     /// `scratch`: a buffer the bytes are written in first, then copied
     /// from at their exact size.
     pub fn pack(record: Box<FlowRecord>, scratch: &mut Vec<u8>) -> PackedRecord {
-        if record.device_app.is_some() {
-            // Only PCAPdroid captures name it, and they are small.
+        if record.device_app.is_some() || record.tunnel.is_some() {
+            // Only PCAPdroid captures name an app, a tunnel is no call's
+            // flow, and both are rare.
             return PackedRecord::Whole(record);
         }
         scratch.clear();
@@ -304,6 +305,7 @@ fn unpack_parts(
         call,
         server_name,
         device_app: None,
+        tunnel: None,
         public_address_learned,
         media,
         end_reason,
@@ -551,6 +553,7 @@ mod tests {
             call: None,
             server_name: Some(Arc::from("relay.teams.microsoft.com")),
             device_app: None,
+            tunnel: None,
             public_address_learned: Some(Box::new(LearnedAddress {
                 by: dst,
                 address: ep("198.51.100.11:50308"),

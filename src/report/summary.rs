@@ -35,6 +35,10 @@ pub struct Summary {
     pub calls: u64,
     /// Flows by role.
     pub roles: BTreeMap<&'static str, u64>,
+    /// Flows that are VPN tunnels, by protocol: what they carry, calls
+    /// included, cannot be seen.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tunnels: BTreeMap<&'static str, u64>,
     pub flow_table: FlowTableStats,
     pub inputs: Vec<InputReport>,
     /// True when any input was truncated or corrupt.

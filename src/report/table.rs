@@ -179,6 +179,35 @@ fn write_learned_outside_calls(out: &mut dyn Write, learners: &[OutsideLearner])
     writeln!(out)
 }
 
+/// The flows that are VPN tunnels, and what that hides; nothing when
+/// there are none.
+fn write_tunnels(out: &mut dyn Write, flows: &[FlowRecord]) -> io::Result<()> {
+    let tunnels: Vec<&FlowRecord> = flows.iter().filter(|f| f.tunnel.is_some()).collect();
+    if tunnels.is_empty() {
+        return Ok(());
+    }
+    let n = tunnels.len() as u64;
+    writeln!(out, "VPN TUNNELS ({n} {})", plural(n, "flow", "flows"))?;
+    writeln!(
+        out,
+        "  What travels inside a tunnel, calls included, cannot be seen in this capture: it\n  leaves the tunnel at the far end, under that network's operator and laws. To see\n  the calls, capture on the tunnel's own interface too (wg0, tun0, utun…).\n"
+    )?;
+    let rows: Vec<Vec<String>> = tunnels
+        .iter()
+        .map(|f| {
+            vec![
+                format!("  {}", f.tunnel.unwrap_or_default()),
+                format!("{} ↔ {}", f.src, f.dst),
+                format!("{} pkts", f.packets),
+                human_duration(f.duration),
+                remote_line(f),
+            ]
+        })
+        .collect();
+    write_columns(out, &rows)?;
+    writeln!(out)
+}
+
 impl RecordSink for TableSink {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
         self.flows.push(record.clone());
@@ -193,7 +222,16 @@ impl RecordSink for TableSink {
     fn finish(&mut self, s: &Summary) -> io::Result<()> {
         let mut out = io::BufWriter::new(&mut self.out);
         if self.calls.is_empty() {
-            writeln!(out, "CALLS: none found\n")?;
+            let tunnels = self.flows.iter().filter(|f| f.tunnel.is_some()).count() as u64;
+            if tunnels == 0 {
+                writeln!(out, "CALLS: none found\n")?;
+            } else {
+                writeln!(
+                    out,
+                    "CALLS: none found outside VPN tunnels ({tunnels} {}, listed below: calls inside cannot be seen)\n",
+                    plural(tunnels, "flow is a tunnel", "flows are tunnels")
+                )?;
+            }
         } else {
             writeln!(out, "CALLS ({})\n", self.calls.len())?;
             for c in &self.calls {
@@ -201,6 +239,7 @@ impl RecordSink for TableSink {
             }
         }
         write_learned_outside_calls(&mut out, &learned_outside_calls(&self.flows))?;
+        write_tunnels(&mut out, &self.flows)?;
         writeln!(out, "FLOWS ({})", self.flows.len())?;
         let mut rows = vec![[
             "L4",

@@ -275,6 +275,27 @@ fn lookup_section(out: &mut String, flows: &[FlowRecord]) {
     out.push_str("</tbody></table></div></section>");
 }
 
+/// The flows that are VPN tunnels and what that hides; nothing when none.
+fn tunnels_section(out: &mut String, flows: &[FlowRecord]) {
+    let tunnels: Vec<&FlowRecord> = flows.iter().filter(|r| r.tunnel.is_some()).collect();
+    if tunnels.is_empty() {
+        return;
+    }
+    out.push_str(r#"<section id="tunnels"><h2>VPN tunnels</h2><p class="note">What travels inside a tunnel, calls included, cannot be seen in this capture: it leaves the tunnel at the far end, under that network's operator and laws. To see the calls, capture on the tunnel's own interface too (wg0, tun0, utun…).</p><div class="scroll"><table><thead><tr><th>Tunnel</th><th>Between</th><th class="r">Packets</th><th>Far end: where, who, whose law</th></tr></thead><tbody>"#);
+    for r in tunnels {
+        let _ = write!(
+            out,
+            r#"<tr><td>{}</td><td class="mono">{} ↔ {}</td><td class="r">{}</td><td>{}</td></tr>"#,
+            esc(r.tunnel.unwrap_or_default()),
+            esc(&r.src.to_string()),
+            esc(&r.dst.to_string()),
+            r.packets,
+            esc(&far_summary(r)),
+        );
+    }
+    out.push_str("</tbody></table></div></section>");
+}
+
 fn learned_section(out: &mut String, calls: &[CallRecord], flows: &[FlowRecord]) {
     let during: BTreeSet<&String> = calls
         .iter()
@@ -422,7 +443,11 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     );
     out.push_str(r#"<section id="summary"><h2>Verdicts</h2>"#);
     if c.calls.is_empty() {
-        out.push_str(r#"<p class="note">No call was found in this capture.</p>"#);
+        if c.flows.iter().any(|r| r.tunnel.is_some()) {
+            out.push_str(r##"<p class="note">No call was found outside VPN tunnels; calls inside a tunnel cannot be seen (see <a href="#tunnels">VPN tunnels</a>).</p>"##);
+        } else {
+            out.push_str(r#"<p class="note">No call was found in this capture.</p>"#);
+        }
     }
     for call in &c.calls {
         let _ = write!(
@@ -440,6 +465,7 @@ pub fn render(inputs: &ReportInputs<'_>) -> String {
     }
     map_section(&mut out, &c.flows);
     lookup_section(&mut out, &c.flows);
+    tunnels_section(&mut out, &c.flows);
     learned_section(&mut out, &c.calls, &c.flows);
     flows_section(&mut out, &c.flows);
     about_section(&mut out, inputs);

@@ -1,0 +1,718 @@
+//! VPN tunnels: WireGuard (and Tailscale's mesh over it), OpenVPN, IPsec
+//! (IKE, ESP in UDP) and PPTP's control connection.
+//!
+//! A call made inside a tunnel cannot be seen in a capture of the tunnel:
+//! its media leave the tunnel at the far end (the VPN provider's server,
+//! or another node of a mesh), and that network's operator and laws are
+//! the first to reach them. So a tunnel is worth naming even though
+//! nothing inside it can be read.
+//!
+//! Each protocol is told by header fields that random bytes match with a
+//! chance of about 2^-32 or less, and, where one packet is not enough,
+//! by the same identifier coming back on several packets:
+//! - WireGuard (whitepaper §5.4, "Messages"): a 4-byte type word (1..=4
+//!   followed by three zero bytes) and fixed lengths: initiation 148 bytes,
+//!   response 92 (its receiver index is the initiation's sender index),
+//!   cookie reply 64, transport data 32 + a multiple of 16 with the
+//!   peer's receiver index.
+//! - Tailscale's discovery messages start with the magic `TS💬` (6 bytes,
+//!   tailscale `disco/disco.go`) and travel beside its WireGuard packets.
+//! - OpenVPN (OpenVPN's `ssl_pkt.h`): opcode (high 5 bits) and key id (low
+//!   3) in the first byte, then, on control packets, the sender's 8-byte
+//!   session ID; a session begins with a hard-reset opcode. Over TCP each
+//!   packet has a 2-byte length before it.
+//! - IKE (RFC 7296 §3.1, RFC 2408 §3.1 for IKEv1): a 28-byte header whose
+//!   length field is the message's length; on UDP 4500 after a 4-byte zero
+//!   "non-ESP marker" (RFC 3948 §2.2), where ESP packets instead start
+//!   with their nonzero SPI.
+//! - PPTP control (RFC 2637 §2): a message type 1 and the magic cookie
+//!   0x1A2B3C4D in every control message.
+
+use crate::flow::Direction;
+
+/// A tunnel protocol, as flow records name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TunnelProtocol {
+    WireGuard,
+    Tailscale,
+    OpenVpn,
+    Ipsec,
+    Pptp,
+    Gre,
+}
+
+impl TunnelProtocol {
+    /// The name in records (`tunnel`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TunnelProtocol::WireGuard => "wireguard",
+            TunnelProtocol::Tailscale => "tailscale",
+            TunnelProtocol::OpenVpn => "openvpn",
+            TunnelProtocol::Ipsec => "ipsec",
+            TunnelProtocol::Pptp => "pptp",
+            TunnelProtocol::Gre => "gre",
+        }
+    }
+}
+
+/// A tunnel recognised on a flow, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelSighting {
+    pub protocol: TunnelProtocol,
+    /// What was seen, for the evidence.
+    pub why: &'static str,
+    /// The frame that settled it.
+    pub frame: u64,
+}
+
+/// WireGuard's message types (whitepaper §5.4).
+const WG_INITIATION: u8 = 1;
+const WG_RESPONSE: u8 = 2;
+const WG_COOKIE_REPLY: u8 = 3;
+const WG_TRANSPORT: u8 = 4;
+const WG_INITIATION_LEN: usize = 148;
+const WG_RESPONSE_LEN: usize = 92;
+const WG_COOKIE_REPLY_LEN: usize = 64;
+/// Header (16) and authentication tag (16) of a transport message; the
+/// encrypted packet inside is padded to a multiple of 16.
+const WG_TRANSPORT_MIN_LEN: usize = 32;
+
+/// Tailscale's discovery magic, "TS" and the speech-balloon emoji in UTF-8.
+const TAILSCALE_DISCO_MAGIC: &[u8] = b"TS\xf0\x9f\x92\xac";
+/// Magic, the sender's 32-byte disco key and a 24-byte nonce.
+const TAILSCALE_DISCO_MIN_LEN: usize = 6 + 32 + 24;
+
+/// OpenVPN opcodes (`ssl_pkt.h`).
+mod ovpn {
+    pub const HARD_RESET_CLIENT_V1: u8 = 1;
+    pub const HARD_RESET_SERVER_V1: u8 = 2;
+    pub const SOFT_RESET_V1: u8 = 3;
+    pub const CONTROL_V1: u8 = 4;
+    pub const ACK_V1: u8 = 5;
+    pub const HARD_RESET_CLIENT_V2: u8 = 7;
+    pub const HARD_RESET_SERVER_V2: u8 = 8;
+    pub const HARD_RESET_CLIENT_V3: u8 = 10;
+    pub const CONTROL_WKC_V1: u8 = 11;
+}
+/// Opcode byte, session ID, and at least an ack count and packet ID.
+const OVPN_MIN_CONTROL_LEN: usize = 1 + 8 + 1 + 4;
+
+/// IKE's header length (RFC 7296 §3.1).
+const IKE_HEADER_LEN: usize = 28;
+/// IPsec NAT traversal's UDP port (RFC 3948).
+const NAT_T_PORT: u16 = 4500;
+/// IKE's UDP port (RFC 7296 §2).
+const IKE_PORT: u16 = 500;
+/// SPI and sequence number, then at least an 8-byte IV or payload.
+const ESP_MIN_LEN: usize = 16;
+
+/// PPTP's magic cookie (RFC 2637 §2.1).
+const PPTP_MAGIC: [u8; 4] = [0x1a, 0x2b, 0x3c, 0x4d];
+
+/// Packets from one side carrying the same identifier that settle a
+/// protocol whose single packet says too little.
+const REPEATS_ONE_SIDE: u8 = 4;
+const REPEATS_BOTH_SIDES: u8 = 2;
+
+/// What one side of a flow has shown.
+#[derive(Clone, Copy, Debug, Default)]
+struct Side {
+    /// WireGuard: the receiver index of its transport messages.
+    wg_receiver: Option<u32>,
+    wg_repeats: u8,
+    /// OpenVPN: the session ID of its first (hard-reset) packet, and
+    /// whether that reset was a client's.
+    ovpn_session: Option<[u8; 8]>,
+    ovpn_client: bool,
+    ovpn_repeats: u8,
+    /// ESP in UDP: the SPI of its packets.
+    esp_spi: Option<u32>,
+    esp_repeats: u8,
+}
+
+/// What a flow has shown of a tunnel so far; boxed on the flow once a
+/// packet looks like one.
+#[derive(Clone, Debug, Default)]
+pub struct TunnelFacts {
+    pub found: Option<TunnelSighting>,
+    sides: [Side; 2],
+    /// WireGuard: the sender index of the last handshake initiation.
+    wg_initiator: Option<u32>,
+}
+
+impl TunnelFacts {
+    /// Looks at one UDP payload; returns whether it is a tunnel's packet.
+    /// `first_of_side`: the first payload its sender sent on the flow.
+    pub fn observe_udp(
+        &mut self,
+        dir: Direction,
+        ports: (u16, u16),
+        payload: &[u8],
+        first_of_side: bool,
+        frame: u64,
+    ) -> bool {
+        let i = dir.index();
+        if let Some(m) = wireguard_message(payload) {
+            self.wireguard(i, m, frame);
+            return true;
+        }
+        if is_tailscale_disco(payload) {
+            self.settle(
+                TunnelProtocol::Tailscale,
+                "Tailscale discovery message (its \"TS💬\" magic), beside WireGuard",
+                frame,
+            );
+            return true;
+        }
+        if ike_body(ports, payload).is_some_and(is_ike_message) {
+            self.settle(
+                TunnelProtocol::Ipsec,
+                "IKE message (IPsec key exchange; its header's length is the datagram's)",
+                frame,
+            );
+            return true;
+        }
+        if is_nat_t(ports) {
+            if payload == [0xff] {
+                // NAT-T keep-alive (RFC 3948 §2.3).
+                return true;
+            }
+            if let Some(spi) = esp_spi(payload) {
+                let side = self.side_mut(i);
+                count_repeat(&mut side.esp_spi, &mut side.esp_repeats, spi);
+                if self.repeated(|s| s.esp_repeats) {
+                    self.settle(
+                        TunnelProtocol::Ipsec,
+                        "ESP in UDP port 4500 (IPsec through NAT; one SPI per direction)",
+                        frame,
+                    );
+                }
+                return true;
+            }
+        }
+        self.openvpn(i, first_of_side, payload, frame)
+    }
+
+    /// Looks at one TCP segment; returns whether it is a tunnel's.
+    pub fn observe_tcp(
+        &mut self,
+        dir: Direction,
+        payload: &[u8],
+        first_of_side: bool,
+        frame: u64,
+    ) -> bool {
+        if is_pptp_control(payload) {
+            self.settle(
+                TunnelProtocol::Pptp,
+                "PPTP control message (magic cookie 0x1A2B3C4D): it sets up a PPTP VPN, whose data travel in GRE",
+                frame,
+            );
+            return true;
+        }
+        // OpenVPN over TCP: a 2-byte length, then the packet.
+        let Some(packet) = length_prefixed(payload) else {
+            return false;
+        };
+        self.openvpn(dir.index(), first_of_side, packet, frame)
+    }
+
+    pub fn found(&self) -> Option<TunnelSighting> {
+        self.found
+    }
+
+    fn side_mut(&mut self, i: usize) -> &mut Side {
+        let [a, b] = &mut self.sides;
+        if i == 0 {
+            a
+        } else {
+            b
+        }
+    }
+
+    fn settle(&mut self, protocol: TunnelProtocol, why: &'static str, frame: u64) {
+        // The first sighting stands; Tailscale names WireGuard more
+        // precisely, so it may replace it.
+        match self.found {
+            Some(f)
+                if !(f.protocol == TunnelProtocol::WireGuard
+                    && protocol == TunnelProtocol::Tailscale) => {}
+            _ => {
+                self.found = Some(TunnelSighting {
+                    protocol,
+                    why,
+                    frame,
+                })
+            }
+        }
+    }
+
+    /// Whether an identifier came back often enough: on both sides, or
+    /// many times on one (a capture that saw one direction).
+    fn repeated(&self, count: impl Fn(&Side) -> u8) -> bool {
+        let [a, b] = self.sides.map(|s| count(&s));
+        (a >= REPEATS_BOTH_SIDES && b >= REPEATS_BOTH_SIDES)
+            || a >= REPEATS_ONE_SIDE
+            || b >= REPEATS_ONE_SIDE
+    }
+
+    fn wireguard(&mut self, i: usize, m: WireGuardMessage, frame: u64) {
+        match m {
+            WireGuardMessage::Initiation { sender } => self.wg_initiator = Some(sender),
+            WireGuardMessage::Response { receiver } => {
+                if self.wg_initiator == Some(receiver) {
+                    self.settle(
+                        TunnelProtocol::WireGuard,
+                        "WireGuard handshake (a 148-byte initiation answered by a 92-byte response naming it)",
+                        frame,
+                    );
+                }
+            }
+            WireGuardMessage::CookieReply => {}
+            WireGuardMessage::Transport { receiver } => {
+                let side = self.side_mut(i);
+                count_repeat(&mut side.wg_receiver, &mut side.wg_repeats, receiver);
+                if self.repeated(|s| s.wg_repeats) {
+                    self.settle(
+                        TunnelProtocol::WireGuard,
+                        "WireGuard transport messages (type 4, the same receiver index on every packet of a direction)",
+                        frame,
+                    );
+                }
+            }
+        }
+    }
+
+    fn openvpn(&mut self, i: usize, first_of_side: bool, packet: &[u8], frame: u64) -> bool {
+        let Some((opcode, key_id, session)) = openvpn_control(packet) else {
+            return false;
+        };
+        let side = self.side_mut(i);
+        match side.ovpn_session {
+            None if first_of_side
+                && key_id == 0
+                && is_hard_reset(opcode)
+                && looks_random(&session) =>
+            {
+                side.ovpn_session = Some(session);
+                side.ovpn_client = is_client_reset(opcode);
+            }
+            Some(s) if s == session => side.ovpn_repeats = side.ovpn_repeats.saturating_add(1),
+            _ => return false,
+        }
+        let [a, b] = self.sides;
+        let handshake =
+            a.ovpn_session.is_some() && b.ovpn_session.is_some() && a.ovpn_client != b.ovpn_client;
+        if handshake {
+            self.settle(
+                TunnelProtocol::OpenVpn,
+                "OpenVPN handshake (a client's hard reset answered by a server's)",
+                frame,
+            );
+        } else if a.ovpn_repeats >= REPEATS_BOTH_SIDES || b.ovpn_repeats >= REPEATS_BOTH_SIDES {
+            self.settle(
+                TunnelProtocol::OpenVpn,
+                "OpenVPN control packets (a hard reset, then the same 8-byte session ID on the next)",
+                frame,
+            );
+        }
+        true
+    }
+}
+
+/// Whether a flow's UDP payload may begin a tunnel: checked before any
+/// state is kept for the flow, so that other flows cost a few comparisons.
+pub fn may_start_udp(ports: (u16, u16), payload: &[u8], first_of_side: bool) -> bool {
+    wireguard_message(payload).is_some()
+        || is_tailscale_disco(payload)
+        || ports.0 == IKE_PORT
+        || ports.1 == IKE_PORT
+        || is_nat_t(ports)
+        || (first_of_side && is_openvpn_reset(payload))
+}
+
+/// `may_start_udp` for a TCP segment.
+pub fn may_start_tcp(payload: &[u8], first_of_side: bool) -> bool {
+    is_pptp_control(payload)
+        || (first_of_side && length_prefixed(payload).is_some_and(is_openvpn_reset))
+}
+
+fn is_openvpn_reset(packet: &[u8]) -> bool {
+    openvpn_control(packet).is_some_and(|(opcode, key_id, session)| {
+        key_id == 0 && is_hard_reset(opcode) && looks_random(&session)
+    })
+}
+
+/// Whether a session ID looks drawn at random, as OpenVPN draws it: at
+/// least 6 different byte values among 8 (random bytes fall short about
+/// once in 10,000). Protocols with a constant header where OpenVPN has its
+/// session ID (FLUTE's, RakNet's offline magic) repeat bytes.
+fn looks_random(id: &[u8; 8]) -> bool {
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for b in id {
+        if let Some(s) = seen.get_mut(usize::from(*b)) {
+            if !*s {
+                *s = true;
+                distinct += 1;
+            }
+        }
+    }
+    distinct >= 6
+}
+
+fn is_tailscale_disco(payload: &[u8]) -> bool {
+    payload.starts_with(TAILSCALE_DISCO_MAGIC) && payload.len() >= TAILSCALE_DISCO_MIN_LEN
+}
+
+fn is_nat_t(ports: (u16, u16)) -> bool {
+    ports.0 == NAT_T_PORT || ports.1 == NAT_T_PORT
+}
+
+/// Where an IKE message would start: after the non-ESP marker on the NAT
+/// traversal port, at once on IKE's own.
+fn ike_body(ports: (u16, u16), payload: &[u8]) -> Option<&[u8]> {
+    if is_nat_t(ports) {
+        payload.strip_prefix(&[0, 0, 0, 0][..])
+    } else if ports.0 == IKE_PORT || ports.1 == IKE_PORT {
+        Some(payload)
+    } else {
+        None
+    }
+}
+
+/// Counts `value` as a repeat of the side's identifier, or starts over
+/// with it.
+fn count_repeat(kept: &mut Option<u32>, repeats: &mut u8, value: u32) {
+    if *kept == Some(value) {
+        *repeats = repeats.saturating_add(1);
+    } else {
+        *kept = Some(value);
+        *repeats = 1;
+    }
+}
+
+/// One WireGuard message, as far as telling the protocol needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireGuardMessage {
+    Initiation { sender: u32 },
+    Response { receiver: u32 },
+    CookieReply,
+    Transport { receiver: u32 },
+}
+
+/// `payload` as a WireGuard message: the type word and the type's length.
+pub fn wireguard_message(payload: &[u8]) -> Option<WireGuardMessage> {
+    let [kind, 0, 0, 0] = *payload.first_chunk::<4>()? else {
+        return None;
+    };
+    let len = payload.len();
+    let index_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(
+            payload.get(at..at + 4)?.try_into().ok()?,
+        ))
+    };
+    match kind {
+        WG_INITIATION if len == WG_INITIATION_LEN => Some(WireGuardMessage::Initiation {
+            sender: index_at(4)?,
+        }),
+        WG_RESPONSE if len == WG_RESPONSE_LEN => Some(WireGuardMessage::Response {
+            receiver: index_at(8)?,
+        }),
+        WG_COOKIE_REPLY if len == WG_COOKIE_REPLY_LEN => Some(WireGuardMessage::CookieReply),
+        WG_TRANSPORT if len >= WG_TRANSPORT_MIN_LEN && (len - 16) % 16 == 0 => {
+            Some(WireGuardMessage::Transport {
+                receiver: index_at(4)?,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `m` is an IKE message: a nonzero initiator SPI, IKEv1 or
+/// IKEv2's version byte, a known exchange type and a length field equal
+/// to the message's length.
+pub fn is_ike_message(m: &[u8]) -> bool {
+    let Some(h) = m.first_chunk::<IKE_HEADER_LEN>() else {
+        return false;
+    };
+    let initiator_spi_set = h.get(..8).is_some_and(|s| s.iter().any(|b| *b != 0));
+    let version = h.get(17).copied().unwrap_or(0);
+    let exchange = h.get(18).copied().unwrap_or(0);
+    let length = h
+        .get(24..28)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes);
+    // IKEv1 exchanges (RFC 2408 §3.1, RFC 2409 §5.5: Quick Mode 32, New
+    // Group 33); IKEv2 exchanges 34..=37 (RFC 7296), 43 and 44 (RFC 9242,
+    // RFC 9370).
+    let known_exchange = match version {
+        0x10 => matches!(exchange, 1..=5 | 32 | 33),
+        0x20 => matches!(exchange, 34..=37 | 43 | 44),
+        _ => false,
+    };
+    initiator_spi_set && known_exchange && length == Some(m.len() as u32)
+}
+
+/// The SPI of an ESP packet in UDP (RFC 3948 §2.1): nonzero, which also
+/// tells it from IKE's non-ESP marker.
+fn esp_spi(payload: &[u8]) -> Option<u32> {
+    if payload.len() < ESP_MIN_LEN {
+        return None;
+    }
+    let spi = u32::from_be_bytes(*payload.first_chunk::<4>()?);
+    (spi != 0).then_some(spi)
+}
+
+/// An OpenVPN control packet's opcode, key id and session ID.
+fn openvpn_control(packet: &[u8]) -> Option<(u8, u8, [u8; 8])> {
+    if packet.len() < OVPN_MIN_CONTROL_LEN {
+        return None;
+    }
+    let first = *packet.first()?;
+    let (opcode, key_id) = (first >> 3, first & 0x07);
+    let control = matches!(
+        opcode,
+        ovpn::HARD_RESET_CLIENT_V1
+            | ovpn::HARD_RESET_SERVER_V1
+            | ovpn::SOFT_RESET_V1
+            | ovpn::CONTROL_V1
+            | ovpn::ACK_V1
+            | ovpn::HARD_RESET_CLIENT_V2
+            | ovpn::HARD_RESET_SERVER_V2
+            | ovpn::HARD_RESET_CLIENT_V3
+            | ovpn::CONTROL_WKC_V1
+    );
+    let session: [u8; 8] = packet.get(1..9)?.try_into().ok()?;
+    (control && session != [0; 8]).then_some((opcode, key_id, session))
+}
+
+fn is_hard_reset(opcode: u8) -> bool {
+    is_client_reset(opcode)
+        || matches!(
+            opcode,
+            ovpn::HARD_RESET_SERVER_V1 | ovpn::HARD_RESET_SERVER_V2
+        )
+}
+
+fn is_client_reset(opcode: u8) -> bool {
+    matches!(
+        opcode,
+        ovpn::HARD_RESET_CLIENT_V1 | ovpn::HARD_RESET_CLIENT_V2 | ovpn::HARD_RESET_CLIENT_V3
+    )
+}
+
+/// The packet after a 2-byte length, when the segment holds all of it.
+fn length_prefixed(segment: &[u8]) -> Option<&[u8]> {
+    let (len, rest) = segment.split_first_chunk::<2>()?;
+    rest.get(..usize::from(u16::from_be_bytes(*len)))
+}
+
+/// A PPTP control message: length, message type 1, the magic cookie.
+pub fn is_pptp_control(segment: &[u8]) -> bool {
+    segment.get(2..4) == Some(&[0, 1][..]) && segment.get(4..8) == Some(&PPTP_MAGIC[..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::test_corpus::{hex, payloads, Payload};
+
+    /// Feeds a corpus capture's payloads to one `TunnelFacts` per
+    /// flow, and returns what each found.
+    fn tunnels_in(file: &str) -> Option<Vec<Option<TunnelProtocol>>> {
+        // Per flow: its ports and transport, packets per side, its facts
+        // once a packet may start a tunnel.
+        type Seen = ((u16, u16, bool), [u32; 2], Option<TunnelFacts>);
+        let mut flows: Vec<Seen> = Vec::new();
+        for (
+            frame,
+            Payload {
+                tcp,
+                src_port,
+                dst_port,
+                data,
+                ..
+            },
+        ) in payloads(file)?.into_iter().enumerate()
+        {
+            if data.is_empty() {
+                continue;
+            }
+            let (lo, hi) = (src_port.min(dst_port), src_port.max(dst_port));
+            let dir = if src_port == lo && src_port != dst_port {
+                Direction::FromOrig
+            } else {
+                Direction::FromResp
+            };
+            let at = match flows.iter().position(|(k, _, _)| *k == (lo, hi, tcp)) {
+                Some(at) => at,
+                None => {
+                    flows.push(((lo, hi, tcp), [0; 2], None));
+                    flows.len() - 1
+                }
+            };
+            let (_, sent, facts) = flows.get_mut(at)?;
+            let first = sent[dir.index()] == 0;
+            sent[dir.index()] += 1;
+            let ports = (src_port, dst_port);
+            let may = if tcp {
+                may_start_tcp(&data, first)
+            } else {
+                may_start_udp(ports, &data, first)
+            };
+            if facts.is_none() && may {
+                *facts = Some(TunnelFacts::default());
+            }
+            if let Some(f) = facts {
+                if tcp {
+                    f.observe_tcp(dir, &data, first, frame as u64);
+                } else {
+                    f.observe_udp(dir, ports, &data, first, frame as u64);
+                }
+            }
+        }
+        Some(
+            flows
+                .iter()
+                .map(|(_, _, f)| f.as_ref().and_then(|f| f.found()).map(|s| s.protocol))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn wireguard_captures_are_wireguard() {
+        for file in ["wireguard.pcap", "mullvad_wireguard.pcap"] {
+            let Some(found) = tunnels_in(file) else {
+                return;
+            };
+            assert!(!found.is_empty(), "{file}");
+            assert!(
+                found.iter().all(|f| *f == Some(TunnelProtocol::WireGuard)),
+                "{file}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tailscale_is_named() {
+        let Some(found) = tunnels_in("tailscale.pcap") else {
+            return;
+        };
+        assert_eq!(found, vec![Some(TunnelProtocol::Tailscale)]);
+    }
+
+    #[test]
+    fn openvpn_over_udp_and_tcp_and_one_sided() {
+        // Ten flows on nine port pairs (a client's and a server's half,
+        // seen apart, share theirs): UDP and TCP, 1194 and 443, with and
+        // without HMAC.
+        let Some(found) = tunnels_in("openvpn.pcap") else {
+            return;
+        };
+        assert_eq!(found.len(), 9, "{found:?}");
+        assert!(
+            found.iter().all(|f| *f == Some(TunnelProtocol::OpenVpn)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn ipsec_ike_and_nat_traversal() {
+        let Some(found) = tunnels_in("ipsec_isakmp_esp.pcap") else {
+            return;
+        };
+        assert!(!found.is_empty());
+        assert!(
+            found.iter().all(|f| *f == Some(TunnelProtocol::Ipsec)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn pptp_control_connection() {
+        let Some(found) = tunnels_in("pptp.pcap") else {
+            return;
+        };
+        assert!(found.contains(&Some(TunnelProtocol::Pptp)), "{found:?}");
+    }
+
+    #[test]
+    fn call_captures_hold_no_tunnel() {
+        // STUN, RTP, DTLS and app framings share none of these headers.
+        for file in [
+            "skype-conference-call.pcap",
+            "zoom.pcap",
+            "stun_zoom.pcapng",
+            "whatsapp_voice_and_message.pcap",
+            "stun_wa_call.pcapng",
+            "stun_signal.pcapng",
+            "telegram.pcap",
+            "discord.pcap",
+            "google_meet.pcapng",
+            "snapchat_call.pcapng",
+            "viber.pcap",
+            "line.pcap",
+            "sip.pcap",
+            "rtp.pcapng",
+            "iax.pcap",
+            "h323.pcap",
+        ] {
+            let Some(found) = tunnels_in(file) else {
+                continue;
+            };
+            assert!(found.iter().all(Option::is_none), "{file}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn constant_headers_are_not_openvpn_sessions() {
+        // FLUTE (one-way multicast) and RakNet's offline messages put
+        // constant bytes where OpenVPN has its session ID.
+        for file in ["flute.pcapng", "raknet.pcap"] {
+            let Some(found) = tunnels_in(file) else {
+                continue;
+            };
+            assert!(found.iter().all(Option::is_none), "{file}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn wireguard_message_lengths_and_type_word() {
+        let mut init = vec![0u8; WG_INITIATION_LEN];
+        init[0] = 1;
+        init[4..8].copy_from_slice(&7u32.to_le_bytes());
+        assert_eq!(
+            wireguard_message(&init),
+            Some(WireGuardMessage::Initiation { sender: 7 })
+        );
+        init.push(0);
+        assert_eq!(wireguard_message(&init), None);
+        let keepalive = hex("04000000d837d0300000000000000000 6f4f080e9f52691bbe948535f7000000");
+        assert_eq!(
+            wireguard_message(&keepalive),
+            Some(WireGuardMessage::Transport {
+                receiver: u32::from_le_bytes([0xd8, 0x37, 0xd0, 0x30])
+            })
+        );
+        assert_eq!(wireguard_message(&keepalive[..31]), None);
+        let mut reserved = keepalive.clone();
+        reserved[2] = 1;
+        assert_eq!(wireguard_message(&reserved), None);
+    }
+
+    #[test]
+    fn garbage_is_no_tunnel() {
+        let mut facts = TunnelFacts::default();
+        for n in 0..4000u64 {
+            let data = crate::dissect::test_corpus::lcg_bytes(n, (n % 700) as usize);
+            let dir = if n % 2 == 0 {
+                Direction::FromOrig
+            } else {
+                Direction::FromResp
+            };
+            facts.observe_udp(dir, (40000, 50000), &data, n < 2, n);
+            facts.observe_tcp(dir, &data, n < 2, n);
+        }
+        assert_eq!(facts.found(), None);
+    }
+}

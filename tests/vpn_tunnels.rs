@@ -1,0 +1,137 @@
+//! A capture taken outside a VPN shows the tunnel, not the calls in it.
+//! On the reference captures of WireGuard, Tailscale, OpenVPN, IPsec and
+//! PPTP, every tunnel flow is named (as nDPI names them), is no call's
+//! flow, and the summary, table and CSV say that calls inside cannot be
+//! seen; on the hand-labelled call captures no flow is called a tunnel.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use serde_json::Value;
+
+/// Per capture: how many flows of each tunnel protocol.
+const TUNNELS: &[(&str, &[(&str, u64)])] = &[
+    ("wireguard.pcap", &[("wireguard", 2)]),
+    // WireGuard on port 5060, caught mid-stream (no handshake).
+    ("mullvad_wireguard.pcap", &[("wireguard", 1)]),
+    ("protonvpn.pcap", &[("wireguard", 1)]),
+    ("tailscale.pcap", &[("tailscale", 1)]),
+    // UDP and TCP, ports 1194 and 443, client and server halves seen
+    // apart, with and without HMAC.
+    ("openvpn.pcap", &[("openvpn", 10)]),
+    ("openvpn-tlscrypt.pcap", &[("openvpn", 1)]),
+    ("openvpn_nohmac_tcp.pcapng", &[("openvpn", 1)]),
+    ("ipsec_isakmp_esp.pcap", &[("ipsec", 41)]),
+    // IKE on UDP 500 and ESP as IP protocol 50.
+    ("esp.pcapng", &[("ipsec", 2)]),
+    ("pptp.pcap", &[("pptp", 1)]),
+];
+
+fn tunnels(records: &[Value]) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for r in records.iter().filter(|r| r["type"] == "flow") {
+        if let Some(t) = r["tunnel"].as_str() {
+            *out.entry(t.to_string()).or_default() += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn vpn_captures_name_their_tunnels() {
+    let Some(corpus) = corpus() else { return };
+    for (capture, want) in TUNNELS {
+        let (records, out) = analyze_ndjson(&corpus.join("ndpi").join(capture));
+        assert!(out.status.success(), "{capture}: {out:?}");
+        let want: BTreeMap<String, u64> = want.iter().map(|(t, n)| (t.to_string(), *n)).collect();
+        assert_eq!(tunnels(&records), want, "{capture}");
+        let summary = records.last().unwrap();
+        assert_eq!(summary["type"], "summary");
+        let counted: BTreeMap<String, u64> =
+            serde_json::from_value(summary["tunnels"].clone()).unwrap();
+        assert_eq!(counted, want, "{capture}: summary");
+        for r in records.iter().filter(|r| r["tunnel"].is_string()) {
+            assert_eq!(r["role"], "other", "{capture}: {r}");
+            assert!(r["call"].is_null(), "{capture}: {r}");
+            let evidence = r["evidence"][0].as_str().unwrap();
+            assert!(
+                evidence.contains("VPN tunnel") && evidence.contains("cannot be seen"),
+                "{capture}: {evidence}"
+            );
+            // The frame that settled it, to open in Wireshark.
+            assert!(
+                r["evidence_frames"]
+                    .as_array()
+                    .is_some_and(|f| !f.is_empty()),
+                "{capture}: {r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn table_and_csv_say_calls_inside_cannot_be_seen() {
+    let Some(corpus) = corpus() else { return };
+    let capture = corpus.join("ndpi").join("wireguard.pcap");
+    let capture = capture.to_str().unwrap();
+    let table = run(&["analyze", capture]);
+    assert!(table.status.success(), "{table:?}");
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.starts_with("CALLS: none found outside VPN tunnels (2 flows are tunnels"),
+        "{text}"
+    );
+    assert!(text.contains("VPN TUNNELS (2 flows)"), "{text}");
+    assert!(
+        text.contains("wireguard  139.162.192.157:51820 ↔ 192.168.0.14:36116"),
+        "{text}"
+    );
+    let csv = run(&["analyze", "--format", "csv", capture]);
+    assert!(csv.status.success(), "{csv:?}");
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "tunnel").unwrap();
+    let values: Vec<String> = lines.map(|l| csv_fields(l).swap_remove(column)).collect();
+    assert_eq!(values, ["wireguard", "wireguard"]);
+}
+
+/// The fields of one CSV line (RFC 4180 quoting).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+#[test]
+fn call_captures_have_no_tunnel() {
+    let Some(corpus) = corpus() else { return };
+    let labels = std::fs::read_to_string(corpus.join("labels.jsonl")).unwrap();
+    let mut captures: Vec<String> = labels
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|l| l["pcap"].as_str().unwrap().to_string())
+        .filter(|c| c != "wireguard.pcap")
+        .collect();
+    captures.sort();
+    captures.dedup();
+    assert!(captures.len() > 30);
+    for capture in &captures {
+        let (records, _) = analyze_ndjson(&corpus.join("ndpi").join(capture));
+        assert!(tunnels(&records).is_empty(), "{capture}");
+    }
+}
