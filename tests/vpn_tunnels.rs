@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
+use etherparse::PacketBuilder;
 use serde_json::Value;
 
 /// Per capture: how many flows of each tunnel protocol.
@@ -133,5 +134,96 @@ fn call_captures_have_no_tunnel() {
     for capture in &captures {
         let (records, _) = analyze_ndjson(&corpus.join("ndpi").join(capture));
         assert!(tunnels(&records).is_empty(), "{capture}");
+    }
+}
+
+/// A WireGuard tunnel between a device and a VPN server: the handshake,
+/// then `packets` transport messages each way as `shape` sets their time
+/// (µs after the start) and length for the n-th packet of a direction.
+fn wireguard_tunnel(packets: u32, shape: impl Fn(bool, u32) -> (u64, usize)) -> Vec<u8> {
+    let (device, server) = ([192, 168, 1, 10], [185, 65, 134, 1]);
+    let frame = |from_device: bool, payload: &[u8]| {
+        let (src, dst, sport, dport) = if from_device {
+            (device, server, 40_000, 51_820)
+        } else {
+            (server, device, 51_820, 40_000)
+        };
+        let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src, dst, 64)
+            .udp(sport, dport);
+        let mut f = Vec::new();
+        builder.write(&mut f, payload).unwrap();
+        f
+    };
+    let start = 1_700_000_000_000_000u64;
+    let mut initiation = vec![1, 0, 0, 0, 0x11, 0x22, 0x33, 0x44];
+    initiation.resize(148, 0x5a);
+    let mut response = vec![2, 0, 0, 0, 0x99, 0x88, 0x77, 0x66, 0x11, 0x22, 0x33, 0x44];
+    response.resize(92, 0xa5);
+    let mut frames = vec![
+        (start, frame(true, &initiation)),
+        (start + 30_000, frame(false, &response)),
+    ];
+    for n in 0..packets {
+        for from_device in [true, false] {
+            let (at, len) = shape(from_device, n);
+            let receiver: [u8; 4] = if from_device {
+                [0x99, 0x88, 0x77, 0x66]
+            } else {
+                [0x11, 0x22, 0x33, 0x44]
+            };
+            let mut m = vec![4, 0, 0, 0];
+            m.extend_from_slice(&receiver);
+            m.extend_from_slice(&u64::from(n).to_le_bytes());
+            m.resize(len, 0x3c);
+            frames.push((start + 100_000 + at, frame(from_device, &m)));
+        }
+    }
+    frames.sort_by_key(|(t, _)| *t);
+    classic_pcap(&frames)
+}
+
+#[test]
+fn a_call_shaped_stream_inside_a_tunnel_is_described() {
+    // Voice: a packet every 20 ms each way for 40 s, 160 and 176 bytes.
+    let voice = wireguard_tunnel(2_000, |from_device, n| {
+        let jitter = u64::from(n % 3) * 700;
+        let len = if from_device { 160 } else { 176 };
+        (u64::from(n) * 20_000 + jitter, len)
+    });
+    let records = analyze_bytes(&voice, "vpn-voice");
+    let flows: Vec<&Value> = records.iter().filter(|r| r["type"] == "flow").collect();
+    assert_eq!(flows.len(), 1, "{records:?}");
+    let tunnel = flows[0];
+    assert_eq!(tunnel["tunnel"], "wireguard");
+    assert_eq!(tunnel["role"], "other");
+    let stream = tunnel["tunnel_stream"].as_str().unwrap();
+    // Sizes and gaps as hdrhistogram's buckets (one significant figure)
+    // give their medians.
+    assert!(
+        stream.contains("the shape of a voice call") && stream.contains("for 40 s"),
+        "{stream}"
+    );
+    assert!(stream.contains("one every 21 and 21 ms"), "{stream}");
+    assert!(records.iter().all(|r| r["type"] != "call"));
+}
+
+#[test]
+fn bulk_and_bursty_tunnels_are_not_call_shaped() {
+    // A download: full packets every millisecond one way, acks the other.
+    let bulk = wireguard_tunnel(20_000, |from_device, n| {
+        let at = u64::from(n) * 1_000;
+        (at, if from_device { 64 } else { 1_424 })
+    });
+    // Browsing: bursts of 40 packets each way every 3 s.
+    let bursty = wireguard_tunnel(800, |from_device, n| {
+        let at = u64::from(n / 40) * 3_000_000 + u64::from(n % 40) * 2_000;
+        (at, if from_device { 128 } else { 1_024 })
+    });
+    for (capture, name) in [(bulk, "vpn-bulk"), (bursty, "vpn-bursty")] {
+        let records = analyze_bytes(&capture, name);
+        let tunnel = records.iter().find(|r| r["type"] == "flow").unwrap();
+        assert_eq!(tunnel["tunnel"], "wireguard", "{name}");
+        assert!(tunnel.get("tunnel_stream").is_none(), "{name}: {tunnel}");
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::decode::L4Proto;
 use crate::dissect::vpn_tunnel::{TunnelProtocol, TunnelSighting};
-use crate::flow::Flow;
+use crate::flow::{Direction, Flow};
 
 /// IPsec's Encapsulating Security Payload (IANA protocol numbers).
 const IP_PROTO_ESP: u8 = 50;
@@ -43,4 +43,49 @@ pub fn tunnel_evidence(t: &TunnelSighting) -> String {
         "{}: a VPN tunnel. What travels inside it, calls included, cannot be seen in this capture; it leaves the tunnel at the far end, on that network",
         t.why
     )
+}
+
+/// A call through a tunnel is a steady two-way stream of small packets:
+/// voice codecs send a frame every 10 to 60 ms each way, 60 to 300 bytes
+/// once wrapped. Bulk transfers fill packets one way; browsing comes in
+/// bursts with long gaps.
+const STREAM_MIN_SECS: f64 = 10.0;
+const STREAM_MAX_GAP_MS: f64 = 70.0;
+const STREAM_MIN_GAP_MS: f64 = 5.0;
+const STREAM_MAX_SIZE: u64 = 400;
+/// Packets per second each way, on average over the flow.
+const STREAM_MIN_RATE: f64 = 8.0;
+
+/// A sentence on the real-time stream a tunnel carried, when its shape
+/// is a call's: the only thing a capture outside the tunnel can say of it.
+pub fn stream_inside(flow: &Flow) -> Option<String> {
+    let h = flow.histograms.as_deref()?;
+    let secs = flow.duration_secs();
+    if secs < STREAM_MIN_SECS {
+        return None;
+    }
+    let dirs = [Direction::FromOrig, Direction::FromResp];
+    let gaps = dirs.map(|d| h.median_gap_ms(d));
+    let sizes = dirs.map(|d| h.median_size(d));
+    let steady = dirs
+        .iter()
+        .zip(gaps.iter().zip(&sizes))
+        .all(|(d, (gap, size))| {
+            let rate = flow.dir(*d).packets as f64 / secs;
+            gap.is_some_and(|g| (STREAM_MIN_GAP_MS..=STREAM_MAX_GAP_MS).contains(&g))
+                && size.is_some_and(|s| s <= STREAM_MAX_SIZE)
+                && rate >= STREAM_MIN_RATE
+        });
+    if !steady {
+        return None;
+    }
+    let [Some(gap_a), Some(gap_b)] = gaps else {
+        return None;
+    };
+    let [Some(size_a), Some(size_b)] = sizes else {
+        return None;
+    };
+    Some(format!(
+        "a steady two-way stream of small packets for {secs:.0} s (each way, about {size_a} and {size_b} bytes a packet, one every {gap_a:.0} and {gap_b:.0} ms): the shape of a voice call, or of another real-time stream such as a game; which app, and where it went past the tunnel, cannot be seen"
+    ))
 }

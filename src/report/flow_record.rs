@@ -9,7 +9,7 @@ use super::community_id::{community_id, CommunityId};
 use super::media_summary::MediaSummary;
 use super::remote::Remote;
 use crate::classify::device_apps::DeviceApp;
-use crate::classify::tunnel::tunnel_of;
+use crate::classify::tunnel::{stream_inside, tunnel_of};
 use crate::decode::L4Proto;
 use crate::flow::{Direction, EndReason, Endpoint, Flow};
 
@@ -56,6 +56,10 @@ pub struct FlowRecord {
     /// it carries cannot be seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<&'static str>,
+    /// What the tunnel's packets looked like when they had a call's shape
+    /// (`classify::tunnel::stream_inside`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel_stream: Option<Box<str>>,
     /// The far end answered the device's STUN request on this flow and told
     /// it its public address: it learned that address. Boxed: few flows
     /// have one.
@@ -183,6 +187,7 @@ impl FlowRecord {
             server_name: None,
             device_app: None,
             tunnel: tunnel_of(flow).map(|t| t.protocol.name()),
+            tunnel_stream: stream_inside(flow).map(String::into_boxed_str),
             public_address_learned: None,
             media: None,
             end_reason: flow.end_reason,

@@ -75,6 +75,10 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
         out.extend_from_slice(b",\"tunnel\":");
         name(out, tunnel);
     }
+    if let Some(stream) = &r.tunnel_stream {
+        out.extend_from_slice(b",\"tunnel_stream\":");
+        string(out, stream)?;
+    }
     if let Some(learned) = &r.public_address_learned {
         out.extend_from_slice(b",\"public_address_learned\":{\"by\":");
         endpoint(out, &learned.by);

@@ -306,6 +306,7 @@ fn unpack_parts(
         server_name,
         device_app: None,
         tunnel: None,
+        tunnel_stream: None,
         public_address_learned,
         media,
         end_reason,
@@ -554,6 +555,7 @@ mod tests {
             server_name: Some(Arc::from("relay.teams.microsoft.com")),
             device_app: None,
             tunnel: None,
+            tunnel_stream: None,
             public_address_learned: Some(Box::new(LearnedAddress {
                 by: dst,
                 address: ep("198.51.100.11:50308"),

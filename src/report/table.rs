@@ -205,6 +205,11 @@ fn write_tunnels(out: &mut dyn Write, flows: &[FlowRecord]) -> io::Result<()> {
         })
         .collect();
     write_columns(out, &rows)?;
+    for f in tunnels {
+        if let Some(stream) = &f.tunnel_stream {
+            writeln!(out, "  {} ↔ {} carried {stream}", f.src, f.dst)?;
+        }
+    }
     writeln!(out)
 }
 

@@ -292,6 +292,13 @@ fn tunnels_section(out: &mut String, flows: &[FlowRecord]) {
             r.packets,
             esc(&far_summary(r)),
         );
+        if let Some(stream) = &r.tunnel_stream {
+            let _ = write!(
+                out,
+                r#"<tr><td></td><td colspan="3" class="note">Carried {}</td></tr>"#,
+                esc(stream)
+            );
+        }
     }
     out.push_str("</tbody></table></div></section>");
 }
