@@ -227,3 +227,19 @@ fn bulk_and_bursty_tunnels_are_not_call_shaped() {
         assert!(tunnel.get("tunnel_stream").is_none(), "{name}: {tunnel}");
     }
 }
+
+#[test]
+fn claim_checks_say_tunnels_were_not_checked() {
+    let Some(corpus) = corpus() else { return };
+    let capture = corpus.join("ndpi").join("openvpn.pcap");
+    let out = run(&["check", "--claim", "media-p2p", capture.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.starts_with("UNTESTED media-p2p"), "{text}");
+    assert!(
+        text.contains(
+            "10 flows are VPN tunnels (openvpn): calls inside cannot be seen and were not checked"
+        ),
+        "{text}"
+    );
+}

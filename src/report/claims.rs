@@ -234,8 +234,27 @@ fn untested(claim: &Claim, meaning: String, because: Vec<String>) -> ClaimResult
     }
 }
 
-/// Checks one claim against the records of an analysis.
+/// Checks one claim against the records of an analysis. Calls inside VPN
+/// tunnels cannot be seen: when the capture has tunnels, the result says
+/// so, whatever the visible traffic decided.
 pub fn check(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) -> ClaimResult {
+    let mut result = check_visible(claim, records, jurisdictions);
+    let tunnels: BTreeSet<&str> = records.flows.iter().filter_map(|r| r.tunnel).collect();
+    if !tunnels.is_empty() {
+        let n = records.flows.iter().filter(|r| r.tunnel.is_some()).count();
+        let names: Vec<&str> = tunnels.into_iter().collect();
+        result.because.push(format!(
+            "{n} {} VPN {} ({}): calls inside cannot be seen and were not checked",
+            if n == 1 { "flow is a" } else { "flows are" },
+            if n == 1 { "tunnel" } else { "tunnels" },
+            names.join(", ")
+        ));
+    }
+    result
+}
+
+/// `check` on what the capture shows outside tunnels.
+fn check_visible(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictions) -> ClaimResult {
     let flows = &records.flows;
     let with_role = |role: &'static str| flows.iter().filter(move |r| r.role == Some(role));
     // A capture without call media (or without any call traffic) shows
