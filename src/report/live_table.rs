@@ -70,7 +70,8 @@ impl LiveTableSink {
                 f.src,
                 f.dst,
                 f.packets,
-                f.app.as_deref().unwrap_or("-"),
+                // A VPN tunnel has no app, and says what it is.
+                f.app.as_deref().or(f.tunnel).unwrap_or("-"),
                 f.role.unwrap_or("-")
             )?;
         }
