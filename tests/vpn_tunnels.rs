@@ -99,25 +99,6 @@ fn table_and_csv_say_calls_inside_cannot_be_seen() {
     assert_eq!(values, ["wireguard", "wireguard"]);
 }
 
-/// The fields of one CSV line (RFC 4180 quoting).
-fn csv_fields(line: &str) -> Vec<String> {
-    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 #[test]
 fn call_captures_have_no_tunnel() {
     let Some(corpus) = corpus() else { return };

@@ -157,25 +157,6 @@ fn csv_has_a_column_for_it() {
     );
 }
 
-/// The fields of one CSV line (RFC 4180 quoting, as callpath writes it).
-fn csv_fields(line: &str) -> Vec<String> {
-    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
 #[test]
 fn a_call_flow_that_told_the_device_is_in_its_call() {
     // The relay's TURN answer told the device its address; the call lists it.

@@ -156,3 +156,22 @@ pub fn analyze_bytes(capture: &[u8], name: &str) -> Vec<Value> {
     std::fs::remove_dir_all(&dir).ok();
     records
 }
+
+/// The fields of one CSV line (RFC 4180 quoting, as callpath writes it).
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
