@@ -224,3 +224,96 @@ fn claim_checks_say_tunnels_were_not_checked() {
         "{text}"
     );
 }
+
+/// One Ethernet/IPv4/UDP frame between `a` and `b`.
+fn udp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(a.0, b.0, 64)
+        .udp(a.1, b.1);
+    let mut f = Vec::new();
+    builder.write(&mut f, payload).unwrap();
+    f
+}
+
+#[test]
+fn wifi_calling_to_the_operator_is_named() {
+    // A phone on Wi-Fi resolves its operator's ePDG, sets up IKEv2 on
+    // UDP 4500 and sends a call's voice in ESP: the tunnel's far end is
+    // named as the operator's Wi-Fi calling gateway.
+    let (phone, resolver, epdg) = ([192, 168, 1, 20], [192, 168, 1, 1], [203, 0, 113, 40]);
+    let name = "epdg.epc.mnc260.mcc310.pub.3gppnetwork.org";
+    let mut dns = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    for label in name.split('.') {
+        dns.push(label.len() as u8);
+        dns.extend_from_slice(label.as_bytes());
+    }
+    dns.extend_from_slice(&[0, 0, 1, 0, 1]);
+    dns.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4]);
+    dns.extend_from_slice(&epdg);
+    let start = 1_700_000_000_000_000u64;
+    let mut frames = vec![(start, udp_frame((resolver, 53), (phone, 40_001), &dns))];
+    // IKE_SA_INIT both ways, after the non-ESP marker.
+    for (at, from_phone) in [(10_000, true), (40_000, false)] {
+        let mut ike = vec![0, 0, 0, 0];
+        ike.extend_from_slice(&[0x5a; 8]);
+        ike.extend_from_slice(&if from_phone { [0; 8] } else { [0xa5; 8] });
+        ike.extend_from_slice(&[0, 0x20, 34, 0x08, 0, 0, 0, 0, 0, 0, 0, 28]);
+        let (a, b) = if from_phone {
+            ((phone, 4500), (epdg, 4500))
+        } else {
+            ((epdg, 4500), (phone, 4500))
+        };
+        frames.push((start + at, udp_frame(a, b, &ike)));
+    }
+    // Then a voice call: ESP every 20 ms each way for 30 s.
+    for n in 0..1_500u32 {
+        for (from_phone, spi) in [(true, 0xc001_d00d_u32), (false, 0x0bad_cafe)] {
+            let mut esp = spi.to_be_bytes().to_vec();
+            esp.extend_from_slice(&(n + 1).to_be_bytes());
+            esp.resize(172, 0x77);
+            let (a, b) = if from_phone {
+                ((phone, 4500), (epdg, 4500))
+            } else {
+                ((epdg, 4500), (phone, 4500))
+            };
+            let at = 100_000 + u64::from(n) * 20_000 + u64::from(!from_phone) * 7_000;
+            frames.push((start + at, udp_frame(a, b, &esp)));
+        }
+    }
+    let capture = classic_pcap(&frames);
+    let records = analyze_bytes(&capture, "vowifi");
+    let tunnel = records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["tunnel"].is_string())
+        .unwrap();
+    assert_eq!(tunnel["tunnel"], "ipsec", "{tunnel}");
+    assert_eq!(tunnel["server_name"], name);
+    let evidence: Vec<&str> = tunnel["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(evidence[0].starts_with("IKE message"), "{evidence:?}");
+    assert!(
+        evidence[1].contains("Wi-Fi calling gateway (ePDG, mobile network MCC 310 MNC 260)"),
+        "{evidence:?}"
+    );
+    assert!(tunnel["tunnel_stream"]
+        .as_str()
+        .unwrap()
+        .contains("the shape of a voice call"));
+
+    // The table says it under the tunnel.
+    let dir = std::env::temp_dir().join(format!("callpath-vowifi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("capture.pcap");
+    std::fs::write(&path, &capture).unwrap();
+    let out = run(&["analyze", path.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("192.168.1.20:4500 ↔ 203.0.113.40:4500: its far end, {name}, is a mobile operator's Wi-Fi calling gateway")),
+        "{text}"
+    );
+}

@@ -13,6 +13,7 @@ use super::role::{checks_a_candidate, decide, not_call_traffic, RoleInputs};
 use super::session_marks::SessionMarks;
 use super::sides::sides;
 use super::signatures::Signatures;
+use super::tunnel::wifi_calling_gateway;
 use super::verdict::{FlowVerdict, Role};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, FlowKey};
@@ -107,6 +108,19 @@ impl FlowJudge {
             note_device_app(&mut verdict, named, sigs);
         }
         record.device_app = device_app;
+        // The name the device resolved the far end with, or the one its
+        // TLS/QUIC ClientHello asked for.
+        let server_name = flow
+            .facts
+            .server_name
+            .as_deref()
+            .map(Arc::from)
+            .or_else(|| knowledge.name(s.far.ip, as_of));
+        if record.tunnel.is_some() {
+            verdict
+                .evidence
+                .extend(server_name.as_deref().and_then(wifi_calling_gateway));
+        }
         record.app = verdict.app.map(|a| sigs.app(a).id.clone());
         record.role = Some(verdict.role.name());
         record.confidence = Some(verdict.confidence);
@@ -120,12 +134,7 @@ impl FlowJudge {
             frame.what = texts.share(Arc::clone(&frame.what));
         }
         record.remote = Some(Remote::new(far));
-        record.server_name = flow
-            .facts
-            .server_name
-            .as_deref()
-            .map(Arc::from)
-            .or_else(|| knowledge.name(s.far.ip, as_of));
+        record.server_name = server_name;
         record.public_address_learned = learned_by_far_end(&flow, knowledge, &s, as_of).map(|r| {
             Box::new(LearnedAddress {
                 by: r.reflector,

@@ -89,3 +89,63 @@ pub fn stream_inside(flow: &Flow) -> Option<String> {
         "a steady two-way stream of small packets for {secs:.0} s (each way, about {size_a} and {size_b} bytes a packet, one every {gap_a:.0} and {gap_b:.0} ms): the shape of a voice call, or of another real-time stream such as a game; which app, and where it went past the tunnel, cannot be seen"
     ))
 }
+
+/// A mobile operator's Wi-Fi calling gateway, from the name the device
+/// resolved the tunnel's far end with: an ePDG (evolved Packet Data
+/// Gateway), which 3GPP TS 23.003 §19.4.2.9 names
+/// `epdg.epc.mnc<MNC>.mcc<MCC>.pub.3gppnetwork.org` (operators may use
+/// names of their own with an `epdg` label). Phones reach it over IPsec
+/// (IKEv2, ESP in UDP 4500) and send their carrier calls and texts over
+/// Wi-Fi (VoWiFi) through it. Returns the evidence sentence.
+pub fn wifi_calling_gateway(name: &str) -> Option<String> {
+    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    if !labels.iter().any(|l| l.eq_ignore_ascii_case("epdg")) {
+        return None;
+    }
+    let code = |prefix: &str| {
+        labels.iter().find_map(|l| {
+            let digits = l
+                .get(..prefix.len())?
+                .eq_ignore_ascii_case(prefix)
+                .then(|| l.get(prefix.len()..))??;
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+        })
+    };
+    let network = match (code("mcc"), code("mnc")) {
+        (Some(mcc), Some(mnc)) => format!(", mobile network MCC {mcc} MNC {mnc}"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "its far end, {name}, is a mobile operator's Wi-Fi calling gateway (ePDG{network}): the phone's carrier calls and texts over Wi-Fi travel in this tunnel to the operator, and on from there"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epdg_names() {
+        let standard = wifi_calling_gateway("epdg.epc.mnc260.mcc310.pub.3gppnetwork.org").unwrap();
+        assert!(
+            standard.contains("(ePDG, mobile network MCC 310 MNC 260)"),
+            "{standard}"
+        );
+        let own = wifi_calling_gateway("epdg.epc.att.net").unwrap();
+        assert!(
+            own.contains(
+                "epdg.epc.att.net, is a mobile operator's Wi-Fi calling gateway (ePDG):"
+            ),
+            "{own}"
+        );
+        assert!(wifi_calling_gateway("ss.epdg.epc.mnc260.mcc310.pub.3gppnetwork.org.").is_some());
+        for other in [
+            "epdgx.example.com",
+            "vpn.example.com",
+            "",
+            "mcc310.mnc260.example",
+        ] {
+            assert_eq!(wifi_calling_gateway(other), None, "{other}");
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::learned_outside_calls::{learned_outside_calls, OutsideLearner};
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
+use crate::classify::tunnel::wifi_calling_gateway;
 
 pub struct TableSink {
     out: Box<dyn Write + Send>,
@@ -206,6 +207,9 @@ fn write_tunnels(out: &mut dyn Write, flows: &[FlowRecord]) -> io::Result<()> {
         .collect();
     write_columns(out, &rows)?;
     for f in tunnels {
+        if let Some(gateway) = f.server_name.as_deref().and_then(wifi_calling_gateway) {
+            writeln!(out, "  {} ↔ {}: {gateway}", f.src, f.dst)?;
+        }
         if let Some(stream) = &f.tunnel_stream {
             writeln!(out, "  {} ↔ {} carried {stream}", f.src, f.dst)?;
         }

@@ -9,6 +9,7 @@ use super::call_view::{path_diagram, quality_table, rate_chart, role_class, time
 use super::escape::esc;
 use super::packet_rates::PacketRates;
 use super::world_map::{self, CountryMark};
+use crate::classify::tunnel::wifi_calling_gateway;
 use crate::geo::DbInfo;
 use crate::report::learned_outside_calls::learned_outside_calls;
 use crate::report::table::plural;
@@ -275,6 +276,14 @@ fn lookup_section(out: &mut String, flows: &[FlowRecord]) {
     out.push_str("</tbody></table></div></section>");
 }
 
+/// `s` with its first letter in capitals.
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// The flows that are VPN tunnels and what that hides; nothing when none.
 fn tunnels_section(out: &mut String, flows: &[FlowRecord]) {
     let tunnels: Vec<&FlowRecord> = flows.iter().filter(|r| r.tunnel.is_some()).collect();
@@ -292,6 +301,13 @@ fn tunnels_section(out: &mut String, flows: &[FlowRecord]) {
             r.packets,
             esc(&far_summary(r)),
         );
+        if let Some(gateway) = r.server_name.as_deref().and_then(wifi_calling_gateway) {
+            let _ = write!(
+                out,
+                r#"<tr><td></td><td colspan="3" class="note">{}</td></tr>"#,
+                esc(&capitalised(&gateway))
+            );
+        }
         if let Some(stream) = &r.tunnel_stream {
             let _ = write!(
                 out,
