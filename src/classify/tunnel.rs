@@ -133,9 +133,7 @@ mod tests {
         );
         let own = wifi_calling_gateway("epdg.epc.att.net").unwrap();
         assert!(
-            own.contains(
-                "epdg.epc.att.net, is a mobile operator's Wi-Fi calling gateway (ePDG):"
-            ),
+            own.contains("epdg.epc.att.net, is a mobile operator's Wi-Fi calling gateway (ePDG):"),
             "{own}"
         );
         assert!(wifi_calling_gateway("ss.epdg.epc.mnc260.mcc310.pub.3gppnetwork.org.").is_some());

@@ -118,17 +118,13 @@ pub fn inspect(
     if facts.tunnel.as_deref().is_some_and(|t| t.found().is_some()) {
         return;
     }
-    // The first payload its sender sent on the flow.
-    let side_start = |flow: &Flow| {
-        flow.stats.get(dir.index()).map_or(0, |s| s.payload_bytes) == view.payload.len() as u64
-    };
+    // Payload bytes its sender sent on the flow, this packet's included:
+    // its length when this is the first.
+    let side_bytes = flow.stats.get(dir.index()).map_or(0, |s| s.payload_bytes);
     match flow.l4 {
-        L4Proto::Udp => {
-            let side_start = facts.inspected <= EARLY_PACKETS && side_start(flow);
-            inspect_udp(&mut flow.facts, &pkt, side_start, ctx);
-        }
+        L4Proto::Udp => inspect_udp(&mut flow.facts, &pkt, side_bytes, ctx),
         L4Proto::Tcp => {
-            let stream_start = side_start(flow);
+            let stream_start = side_bytes == view.payload.len() as u64;
             inspect_tcp(&mut flow.facts, &pkt, stream_start, ctx);
         }
         _ => {}
@@ -186,14 +182,9 @@ fn is_dns_port(p: u16) -> bool {
     matches!(p, 53 | 5353 | 5355)
 }
 
-/// `side_start`: an early packet that is the first payload its sender
-/// sent on the flow (false after the early packets).
-fn inspect_udp(
-    facts: &mut FlowFacts,
-    pkt: &Packet<'_>,
-    side_start: bool,
-    ctx: &InspectContext<'_>,
-) {
+/// `side_bytes`: payload bytes the packet's sender sent on the flow, this
+/// packet's included.
+fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &InspectContext<'_>) {
     let early = facts.inspected <= EARLY_PACKETS;
     if (facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))))
         && dns::probe(pkt.payload) != Probe::NotForUs
@@ -217,6 +208,7 @@ fn inspect_udp(
         return;
     }
     if early {
+        let side_start = side_bytes == pkt.payload.len() as u64;
         if tunnel_packet(facts, pkt, side_start, false) {
             return;
         }

@@ -321,13 +321,17 @@ impl TunnelFacts {
 
 /// Whether a flow's UDP payload may begin a tunnel: checked before any
 /// state is kept for the flow, so that other flows cost a few comparisons.
+/// Most payloads are told apart by their first byte alone.
 pub fn may_start_udp(ports: (u16, u16), payload: &[u8], first_of_side: bool) -> bool {
-    wireguard_message(payload).is_some()
-        || is_tailscale_disco(payload)
-        || ports.0 == IKE_PORT
-        || ports.1 == IKE_PORT
-        || is_nat_t(ports)
-        || (first_of_side && is_openvpn_reset(payload))
+    let by_first_byte = match payload.first() {
+        Some(WG_INITIATION..=WG_TRANSPORT) => wireguard_message(payload).is_some(),
+        Some(b'T') => is_tailscale_disco(payload),
+        Some(&b) if first_of_side && b & 0x07 == 0 && is_hard_reset(b >> 3) => {
+            is_openvpn_reset(payload)
+        }
+        _ => false,
+    };
+    by_first_byte || ports.0 == IKE_PORT || ports.1 == IKE_PORT || is_nat_t(ports)
 }
 
 /// `may_start_udp` for a TCP segment.

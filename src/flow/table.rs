@@ -335,19 +335,20 @@ impl FlowTable {
         }
         // Only flows whose packets look like media get histograms, and
         // VPN tunnels, whose shape is all that tells what they carry.
-        let looks_like_media = flow
-            .facts
-            .media
-            .as_ref()
-            .is_some_and(|m| m.media_packets() > 0)
-            || flow
-                .facts
-                .tunnel
-                .as_deref()
-                .is_some_and(|t| t.found().is_some());
+        let looks_like_media = |flow: &Flow| {
+            flow.facts
+                .media
+                .as_ref()
+                .is_some_and(|m| m.media_packets() > 0)
+                || flow
+                    .facts
+                    .tunnel
+                    .as_deref()
+                    .is_some_and(|t| t.found().is_some())
+        };
         if histogram_after > 0
             && flow.histograms.is_none()
-            && looks_like_media
+            && looks_like_media(flow)
             && flow.packets() >= histogram_after
         {
             flow.histograms = Some(Box::default());

@@ -11,6 +11,7 @@ use super::remote::Remote;
 use crate::classify::device_apps::DeviceApp;
 use crate::classify::tunnel::{stream_inside, tunnel_of};
 use crate::decode::L4Proto;
+use crate::dissect::vpn_tunnel::TunnelSighting;
 use crate::flow::{Direction, EndReason, Endpoint, Flow};
 
 /// One flow as written in every output format.
@@ -135,14 +136,14 @@ pub struct EvidenceFrame {
     pub what: Arc<str>,
 }
 
-fn evidence_frames(flow: &Flow) -> Box<[EvidenceFrame]> {
+fn evidence_frames(flow: &Flow, tunnel: Option<TunnelSighting>) -> Box<[EvidenceFrame]> {
     let facts = &flow.facts;
     let sightings = [
         facts.stun.as_ref().and_then(|s| s.first.as_ref()),
         facts.media.as_ref().and_then(|m| m.first.as_ref()),
         facts.signalling.as_ref().and_then(|s| s.first.as_ref()),
     ];
-    let tunnel = tunnel_of(flow).map(|t| EvidenceFrame {
+    let tunnel = tunnel.map(|t| EvidenceFrame {
         frame: t.frame,
         what: Arc::from(t.why),
     });
@@ -163,6 +164,7 @@ impl FlowRecord {
     pub fn from_flow(flow: &Flow) -> FlowRecord {
         let fwd = flow.dir(Direction::FromOrig);
         let rev = flow.dir(Direction::FromResp);
+        let tunnel = tunnel_of(flow);
         FlowRecord {
             record_type: FlowRecordType::Flow,
             l4: flow.l4,
@@ -186,14 +188,17 @@ impl FlowRecord {
             call: None,
             server_name: None,
             device_app: None,
-            tunnel: tunnel_of(flow).map(|t| t.protocol.name()),
-            tunnel_stream: stream_inside(flow).map(String::into_boxed_str),
+            tunnel: tunnel.map(|t| t.protocol.name()),
+            // Only a tunnel's shape is asked for: a media flow's is its own.
+            tunnel_stream: tunnel
+                .and_then(|_| stream_inside(flow))
+                .map(String::into_boxed_str),
             public_address_learned: None,
             media: None,
             end_reason: flow.end_reason,
             first_frame: flow.first_frame,
             file: None,
-            evidence_frames: evidence_frames(flow),
+            evidence_frames: evidence_frames(flow, tunnel),
             file_index: flow.file_index,
         }
     }
