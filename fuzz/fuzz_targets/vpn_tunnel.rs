@@ -1,11 +1,12 @@
+//! The VPN tunnel dissector over one flow's worth of packets: each input
+//! is split at 0xff bytes into payloads sent alternately by the two sides,
+//! on IKE's ports and others.
 #![no_main]
 
 use callpath::dissect::vpn_tunnel::{self, TunnelFacts};
 use callpath::flow::Direction;
 use libfuzzer_sys::fuzz_target;
 
-/// One flow's worth of packets: each input is split at 0xff bytes into
-/// payloads sent alternately by the two sides, on IKE's ports and others.
 fuzz_target!(|data: &[u8]| {
     let mut udp = TunnelFacts::default();
     let mut nat_t = TunnelFacts::default();
