@@ -110,9 +110,14 @@ const ESP_MIN_LEN: usize = 16;
 const PPTP_MAGIC: [u8; 4] = [0x1a, 0x2b, 0x3c, 0x4d];
 
 /// Packets from one side carrying the same identifier that settle a
-/// protocol whose single packet says too little.
+/// protocol whose single packet says too little (WireGuard's receiver
+/// index, ESP's SPI: 4 bytes): twice from each side, or four times from
+/// one (a capture that saw one direction).
 const REPEATS_ONE_SIDE: u8 = 4;
 const REPEATS_BOTH_SIDES: u8 = 2;
+/// Control packets repeating an OpenVPN hard reset's session ID (8
+/// random-looking bytes) that settle it from one side.
+const OVPN_SESSION_REPEATS: u8 = 2;
 
 /// What one side of a flow has shown.
 #[derive(Clone, Copy, Debug, Default)]
@@ -134,7 +139,7 @@ struct Side {
 /// packet looks like one.
 #[derive(Clone, Debug, Default)]
 pub struct TunnelFacts {
-    pub found: Option<TunnelSighting>,
+    found: Option<TunnelSighting>,
     sides: [Side; 2],
     /// WireGuard: the sender index of the last handshake initiation.
     wg_initiator: Option<u32>,
@@ -246,8 +251,7 @@ impl TunnelFacts {
         }
     }
 
-    /// Whether an identifier came back often enough: on both sides, or
-    /// many times on one (a capture that saw one direction).
+    /// Whether a 4-byte identifier came back often enough.
     fn repeated(&self, count: impl Fn(&Side) -> u8) -> bool {
         let [a, b] = self.sides.map(|s| count(&s));
         (a >= REPEATS_BOTH_SIDES && b >= REPEATS_BOTH_SIDES)
@@ -308,7 +312,7 @@ impl TunnelFacts {
                 "OpenVPN handshake (a client's hard reset answered by a server's)",
                 frame,
             );
-        } else if a.ovpn_repeats >= REPEATS_BOTH_SIDES || b.ovpn_repeats >= REPEATS_BOTH_SIDES {
+        } else if a.ovpn_repeats >= OVPN_SESSION_REPEATS || b.ovpn_repeats >= OVPN_SESSION_REPEATS {
             self.settle(
                 TunnelProtocol::OpenVpn,
                 "OpenVPN control packets (a hard reset, then the same 8-byte session ID on the next)",
