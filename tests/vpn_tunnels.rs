@@ -1,8 +1,9 @@
 //! A capture taken outside a VPN shows the tunnel, not the calls in it.
-//! On the reference captures of WireGuard, Tailscale, OpenVPN, IPsec and
-//! PPTP, every tunnel flow is named (as nDPI names them), is no call's
-//! flow, and the summary, table and CSV say that calls inside cannot be
-//! seen; on the hand-labelled call captures no flow is called a tunnel.
+//! On the reference captures of WireGuard, Tailscale, OpenVPN, IPsec,
+//! PPTP and Cloudflare WARP, every tunnel flow is named (as nDPI names
+//! them), is no call's flow, and the summary, table and CSV say that
+//! calls inside cannot be seen; on the hand-labelled call captures no flow
+//! is called a tunnel.
 
 mod common;
 
@@ -28,6 +29,8 @@ const TUNNELS: &[(&str, &[(&str, u64)])] = &[
     // IKE on UDP 500 and ESP as IP protocol 50.
     ("esp.pcapng", &[("ipsec", 2)]),
     ("pptp.pcap", &[("pptp", 1)]),
+    // Told by Cloudflare's published WARP ingress addresses and port.
+    ("cloudflare-warp.pcap", &[("cloudflare_warp", 1)]),
 ];
 
 fn tunnels(records: &[Value]) -> BTreeMap<String, u64> {

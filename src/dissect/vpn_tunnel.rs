@@ -39,6 +39,7 @@ pub enum TunnelProtocol {
     Ipsec,
     Pptp,
     Gre,
+    CloudflareWarp,
 }
 
 impl TunnelProtocol {
@@ -51,6 +52,7 @@ impl TunnelProtocol {
             TunnelProtocol::Ipsec => "ipsec",
             TunnelProtocol::Pptp => "pptp",
             TunnelProtocol::Gre => "gre",
+            TunnelProtocol::CloudflareWarp => "cloudflare_warp",
         }
     }
 }
