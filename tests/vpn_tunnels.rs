@@ -320,3 +320,28 @@ fn wifi_calling_to_the_operator_is_named() {
         "{text}"
     );
 }
+
+#[test]
+fn the_html_report_lists_the_tunnels() {
+    let Some(corpus) = corpus() else { return };
+    let capture = corpus.join("ndpi").join("tailscale.pcap");
+    let html =
+        std::env::temp_dir().join(format!("callpath-vpn-report-{}.html", std::process::id()));
+    let out = run(&[
+        "report",
+        capture.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    std::fs::remove_file(&html).ok();
+    assert!(
+        page.contains("No call was found outside VPN tunnels"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<section id="tunnels"><h2>VPN tunnels</h2>"#));
+    assert!(page.contains(
+        "<tr><td>tailscale</td><td class=\"mono\">192.168.88.3:41641 ↔ 18.196.71.179:41641</td>"
+    ));
+}
