@@ -5,31 +5,12 @@
 
 use crate::decode::L4Proto;
 use crate::dissect::vpn_tunnel::{TunnelProtocol, TunnelSighting};
-use std::net::IpAddr;
-
-use crate::flow::{Direction, Endpoint, Flow};
+use crate::flow::{Direction, Flow};
 
 /// IPsec's Encapsulating Security Payload (IANA protocol numbers).
 const IP_PROTO_ESP: u8 = 50;
 /// Generic Routing Encapsulation.
 const IP_PROTO_GRE: u8 = 47;
-
-/// Cloudflare WARP's ingress (engage.cloudflareclient.com), as Cloudflare's
-/// WARP firewall documentation lists it: 162.159.192.0/22 and
-/// 2606:4700:d0::/48, UDP port 2408. WARP's framing there is its own
-/// (WireGuard's message types with other type bytes and lengths), so the
-/// published address and port tell it.
-fn is_warp_ingress(e: Endpoint) -> bool {
-    const WARP_PORT: u16 = 2408;
-    e.port == WARP_PORT
-        && match e.ip {
-            IpAddr::V4(v4) => {
-                let [a, b, c, _] = v4.octets();
-                a == 162 && b == 159 && (192..=195).contains(&c)
-            }
-            IpAddr::V6(v6) => v6.segments().get(..3) == Some(&[0x2606, 0x4700, 0x00d0][..]),
-        }
-}
 
 /// The tunnel `flow` is, if it is one.
 pub fn tunnel_of(flow: &Flow) -> Option<TunnelSighting> {
@@ -50,10 +31,6 @@ pub fn tunnel_of(flow: &Flow) -> Option<TunnelSighting> {
         L4Proto::Other(IP_PROTO_GRE) => sighting(
             TunnelProtocol::Gre,
             "GRE whose contents could not be read (PPTP's encrypted PPP, for one)",
-        ),
-        L4Proto::Udp if is_warp_ingress(flow.resp()) || is_warp_ingress(flow.orig()) => sighting(
-            TunnelProtocol::CloudflareWarp,
-            "UDP port 2408 of Cloudflare WARP's published ingress addresses (162.159.192.0/22, 2606:4700:d0::/48)",
         ),
         L4Proto::Udp | L4Proto::Tcp => flow.facts.tunnel.as_deref()?.found(),
         _ => None,

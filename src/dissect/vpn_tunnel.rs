@@ -1,5 +1,5 @@
 //! VPN tunnels: WireGuard (and Tailscale's mesh over it), OpenVPN, IPsec
-//! (IKE, ESP in UDP) and PPTP's control connection.
+//! (IKE, ESP in UDP), PPTP's control connection and Cloudflare WARP.
 //!
 //! A call made inside a tunnel cannot be seen in a capture of the tunnel:
 //! its media leave the tunnel at the far end (the VPN provider's server,
@@ -27,8 +27,12 @@
 //!   with their nonzero SPI.
 //! - PPTP control (RFC 2637 §2): a message type 1 and the magic cookie
 //!   0x1A2B3C4D in every control message.
+//! - Cloudflare WARP: by its published ingress addresses and port
+//!   (`is_warp_ingress`), its framing being its own.
 
-use crate::flow::Direction;
+use std::net::IpAddr;
+
+use crate::flow::{Direction, Endpoint};
 
 /// A tunnel protocol, as flow records name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +152,19 @@ pub struct TunnelFacts {
 }
 
 impl TunnelFacts {
+    /// The facts of a flow whose endpoint alone tells its tunnel (Cloudflare
+    /// WARP's published ingress, `is_warp_ingress`).
+    pub fn warp(frame: u64) -> TunnelFacts {
+        TunnelFacts {
+            found: Some(TunnelSighting {
+                protocol: TunnelProtocol::CloudflareWarp,
+                why: "UDP port 2408 of Cloudflare WARP's published ingress addresses (162.159.192.0/22, 2606:4700:d0::/48)",
+                frame,
+            }),
+            ..TunnelFacts::default()
+        }
+    }
+
     /// Looks at one UDP payload; returns whether it is a tunnel's packet.
     /// `first_of_side`: the first payload its sender sent on the flow.
     pub fn observe_udp(
@@ -388,6 +405,23 @@ fn ike_body(ports: (u16, u16), payload: &[u8]) -> Option<&[u8]> {
     } else {
         None
     }
+}
+
+/// Cloudflare WARP's ingress (engage.cloudflareclient.com), as Cloudflare's
+/// WARP firewall documentation lists it: 162.159.192.0/22 and
+/// 2606:4700:d0::/48, UDP port 2408. WARP's framing there is its own
+/// (WireGuard's message types with other type bytes and lengths), so the
+/// published address and port tell it.
+pub fn is_warp_ingress(e: Endpoint) -> bool {
+    const WARP_PORT: u16 = 2408;
+    e.port == WARP_PORT
+        && match e.ip {
+            IpAddr::V4(v4) => {
+                let [a, b, c, _] = v4.octets();
+                a == 162 && b == 159 && (192..=195).contains(&c)
+            }
+            IpAddr::V6(v6) => v6.segments().get(..3) == Some(&[0x2606, 0x4700, 0x00d0][..]),
+        }
 }
 
 /// Counts `value` as a repeat of the side's identifier, or starts over
