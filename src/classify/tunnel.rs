@@ -39,8 +39,13 @@ pub fn tunnel_of(flow: &Flow) -> Option<TunnelSighting> {
 
 /// The evidence line of a tunnel's verdict.
 pub fn tunnel_evidence(t: &TunnelSighting) -> String {
+    // GRE carries other things than VPNs (a router's links, mirrors).
+    let kind = match t.protocol {
+        TunnelProtocol::Gre => "a tunnel",
+        _ => "a VPN tunnel",
+    };
     format!(
-        "{}: a VPN tunnel. What travels inside it, calls included, cannot be seen in this capture; it leaves the tunnel at the far end, on that network",
+        "{}: {kind}. What travels inside it, calls included, cannot be seen in this capture; it leaves the tunnel at the far end, on that network",
         t.why
     )
 }
