@@ -193,7 +193,7 @@ fn a_call_shaped_stream_inside_a_tunnel_is_described() {
 }
 
 #[test]
-fn bulk_and_bursty_tunnels_are_not_call_shaped() {
+fn bulk_bursty_and_empty_tunnels_are_not_call_shaped() {
     // A download: full packets every millisecond one way, acks the other.
     let bulk = wireguard_tunnel(20_000, |from_device, n| {
         let at = u64::from(n) * 1_000;
@@ -204,7 +204,13 @@ fn bulk_and_bursty_tunnels_are_not_call_shaped() {
         let at = u64::from(n / 40) * 3_000_000 + u64::from(n % 40) * 2_000;
         (at, if from_device { 128 } else { 1_024 })
     });
-    for (capture, name) in [(bulk, "vpn-bulk"), (bursty, "vpn-bursty")] {
+    // Empty messages only (WireGuard's 32-byte keep-alive size), steady.
+    let empty = wireguard_tunnel(1_000, |_, n| (u64::from(n) * 20_000, 32));
+    for (capture, name) in [
+        (bulk, "vpn-bulk"),
+        (bursty, "vpn-bursty"),
+        (empty, "vpn-empty"),
+    ] {
         let records = analyze_bytes(&capture, name);
         let tunnel = records.iter().find(|r| r["type"] == "flow").unwrap();
         assert_eq!(tunnel["tunnel"], "wireguard", "{name}");

@@ -58,6 +58,9 @@ const STREAM_MIN_SECS: f64 = 10.0;
 const STREAM_MAX_GAP_MS: f64 = 70.0;
 const STREAM_MIN_GAP_MS: f64 = 5.0;
 const STREAM_MAX_SIZE: u64 = 400;
+/// Below this a packet carries no voice frame (a TCP tunnel's bare
+/// acknowledgements, WireGuard's 32-byte keep-alives).
+const STREAM_MIN_SIZE: u64 = 40;
 /// Packets per second each way, on average over the flow.
 const STREAM_MIN_RATE: f64 = 8.0;
 
@@ -78,7 +81,7 @@ pub fn stream_inside(flow: &Flow) -> Option<String> {
         .all(|(d, (gap, size))| {
             let rate = flow.dir(*d).packets as f64 / secs;
             gap.is_some_and(|g| (STREAM_MIN_GAP_MS..=STREAM_MAX_GAP_MS).contains(&g))
-                && size.is_some_and(|s| s <= STREAM_MAX_SIZE)
+                && size.is_some_and(|s| (STREAM_MIN_SIZE..=STREAM_MAX_SIZE).contains(&s))
                 && rate >= STREAM_MIN_RATE
         });
     if !steady {
