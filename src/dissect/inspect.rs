@@ -140,14 +140,11 @@ pub fn inspect(
 /// one may begin. `side_start`: the first payload its sender sent.
 fn tunnel_packet(facts: &mut FlowFacts, pkt: &Packet<'_>, side_start: bool, tcp: bool) -> bool {
     let ports = (pkt.src.port, pkt.dst.port);
-    if !tcp
-        && facts.tunnel.is_none()
-        && (vpn_tunnel::is_warp_ingress(pkt.src) || vpn_tunnel::is_warp_ingress(pkt.dst))
-    {
-        facts.tunnel = Some(Box::new(vpn_tunnel::TunnelFacts::warp(pkt.frame)));
-        return true;
-    }
     if facts.tunnel.is_none() {
+        if !tcp && (vpn_tunnel::is_warp_ingress(pkt.src) || vpn_tunnel::is_warp_ingress(pkt.dst)) {
+            facts.tunnel = Some(Box::new(vpn_tunnel::TunnelFacts::warp(pkt.frame)));
+            return true;
+        }
         let may = if tcp {
             vpn_tunnel::may_start_tcp(pkt.payload, side_start)
         } else {

@@ -129,16 +129,35 @@ const OVPN_SESSION_REPEATS: u8 = 2;
 #[derive(Clone, Copy, Debug, Default)]
 struct Side {
     /// WireGuard: the receiver index of its transport messages.
-    wg_receiver: Option<u32>,
-    wg_repeats: u8,
+    wg_receiver: Repeated,
     /// OpenVPN: the session ID of its first (hard-reset) packet, and
     /// whether that reset was a client's.
     ovpn_session: Option<[u8; 8]>,
     ovpn_client: bool,
     ovpn_repeats: u8,
     /// ESP in UDP: the SPI of its packets.
-    esp_spi: Option<u32>,
-    esp_repeats: u8,
+    esp_spi: Repeated,
+}
+
+/// A 4-byte identifier a side sends on every packet, and how many times
+/// in a row it came.
+#[derive(Clone, Copy, Debug, Default)]
+struct Repeated {
+    id: Option<u32>,
+    times: u8,
+}
+
+impl Repeated {
+    fn see(&mut self, id: u32) {
+        if self.id == Some(id) {
+            self.times = self.times.saturating_add(1);
+        } else {
+            *self = Repeated {
+                id: Some(id),
+                times: 1,
+            };
+        }
+    }
 }
 
 /// What a flow has shown of a tunnel so far; boxed on the flow once a
@@ -202,15 +221,14 @@ impl TunnelFacts {
                 return true;
             }
             if let Some(spi) = esp_spi(payload) {
-                let side = self.side_mut(i);
-                count_repeat(&mut side.esp_spi, &mut side.esp_repeats, spi);
-                if self.repeated(|s| s.esp_repeats) {
-                    self.settle(
-                        TunnelProtocol::Ipsec,
-                        "ESP in UDP port 4500 (IPsec through NAT; one SPI per direction)",
-                        frame,
-                    );
-                }
+                self.repeat(
+                    i,
+                    |s| &mut s.esp_spi,
+                    spi,
+                    TunnelProtocol::Ipsec,
+                    "ESP in UDP port 4500 (IPsec through NAT; one SPI per direction)",
+                    frame,
+                );
                 return true;
             }
         }
@@ -270,12 +288,25 @@ impl TunnelFacts {
         }
     }
 
-    /// Whether a 4-byte identifier came back often enough.
-    fn repeated(&self, count: impl Fn(&Side) -> u8) -> bool {
-        let [a, b] = self.sides.map(|s| count(&s));
-        (a >= REPEATS_BOTH_SIDES && b >= REPEATS_BOTH_SIDES)
+    /// Counts `id` in the identifier `which` picks of side `i`, and
+    /// settles `protocol` once it came back often enough.
+    fn repeat(
+        &mut self,
+        i: usize,
+        which: fn(&mut Side) -> &mut Repeated,
+        id: u32,
+        protocol: TunnelProtocol,
+        why: &'static str,
+        frame: u64,
+    ) {
+        which(self.side_mut(i)).see(id);
+        let [a, b] = self.sides.map(|mut s| which(&mut s).times);
+        if (a >= REPEATS_BOTH_SIDES && b >= REPEATS_BOTH_SIDES)
             || a >= REPEATS_ONE_SIDE
             || b >= REPEATS_ONE_SIDE
+        {
+            self.settle(protocol, why, frame);
+        }
     }
 
     fn wireguard(&mut self, i: usize, m: WireGuardMessage, frame: u64) {
@@ -291,17 +322,14 @@ impl TunnelFacts {
                 }
             }
             WireGuardMessage::CookieReply => {}
-            WireGuardMessage::Transport { receiver } => {
-                let side = self.side_mut(i);
-                count_repeat(&mut side.wg_receiver, &mut side.wg_repeats, receiver);
-                if self.repeated(|s| s.wg_repeats) {
-                    self.settle(
-                        TunnelProtocol::WireGuard,
-                        "WireGuard transport messages (type 4, the same receiver index on every packet of a direction)",
-                        frame,
-                    );
-                }
-            }
+            WireGuardMessage::Transport { receiver } => self.repeat(
+                i,
+                |s| &mut s.wg_receiver,
+                receiver,
+                TunnelProtocol::WireGuard,
+                "WireGuard transport messages (type 4, the same receiver index on every packet of a direction)",
+                frame,
+            ),
         }
     }
 
@@ -422,17 +450,6 @@ pub fn is_warp_ingress(e: Endpoint) -> bool {
             }
             IpAddr::V6(v6) => v6.segments().get(..3) == Some(&[0x2606, 0x4700, 0x00d0][..]),
         }
-}
-
-/// Counts `value` as a repeat of the side's identifier, or starts over
-/// with it.
-fn count_repeat(kept: &mut Option<u32>, repeats: &mut u8, value: u32) {
-    if *kept == Some(value) {
-        *repeats = repeats.saturating_add(1);
-    } else {
-        *kept = Some(value);
-        *repeats = 1;
-    }
 }
 
 /// One WireGuard message, as far as telling the protocol needs.
