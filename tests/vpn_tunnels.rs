@@ -234,16 +234,6 @@ fn claim_checks_say_tunnels_were_not_checked() {
     );
 }
 
-/// One Ethernet/IPv4/UDP frame between `a` and `b`.
-fn udp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
-    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-        .ipv4(a.0, b.0, 64)
-        .udp(a.1, b.1);
-    let mut f = Vec::new();
-    builder.write(&mut f, payload).unwrap();
-    f
-}
-
 #[test]
 fn wifi_calling_to_the_operator_is_named() {
     // A phone on Wi-Fi resolves its operator's ePDG, sets up IKEv2 on

@@ -74,6 +74,8 @@ fn app_framing(f: &FlowFacts) -> Option<(&'static str, &'static str)> {
     let fr = f.frames();
     if both(&fr.zoom_server) > 0 {
         Some(("zoom", "Zoom server encapsulation on UDP 8801-8810"))
+    } else if both(&fr.zoom_p2p) > 0 {
+        Some(("zoom", "Zoom peer-to-peer framing (hello 1F 02 01)"))
     } else if both(&fr.discord_discovery) > 0 {
         Some(("discord", "Discord voice IP-discovery packet"))
     } else if both(&fr.discord_keepalive) > 0 {

@@ -74,7 +74,11 @@ pub fn media_evidence(
             ));
         }
     }
-    if both(&f.frames().telegram_reflector) > 0 || opaque_app_media {
+    // Zoom's framings say which packets are media, and callpath reads
+    // them: a Zoom flow without media packets carried only its control
+    // messages (hellos, keep-alives, bandwidth probes), whatever its pace.
+    let zoom_framed = both(&f.frames().zoom_server) + both(&f.frames().zoom_p2p) > 0;
+    if (both(&f.frames().telegram_reflector) > 0 || opaque_app_media) && !zoom_framed {
         return voice_shape(flow);
     }
     None

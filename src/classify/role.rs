@@ -385,6 +385,9 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
     if both(&f.frames().zoom_server) > 0 {
         return Some("Zoom server handshake and keep-alives, no media".into());
     }
+    if both(&f.frames().zoom_p2p) > 0 {
+        return Some("Zoom peer-to-peer hellos (connection attempts), no media".into());
+    }
     if let Some(m) = &f.media {
         if both(&m.rtcp) > 0 {
             return Some("RTCP only: call control reports, no media packets".into());

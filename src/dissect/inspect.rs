@@ -708,6 +708,25 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             return true;
         }
     }
+    // Zoom's peer-to-peer datagrams: the hello proves the framing, and
+    // media encapsulations count only on a flow that began with it (a type
+    // byte and an RTP version at an offset are too weak alone).
+    let p2p_started = facts.frames().zoom_p2p != [0, 0];
+    if p2p_started || facts.inspected <= EARLY_PACKETS {
+        match zoom::parse_p2p(p) {
+            Some(zoom::ZoomFrame::P2p { media: None }) => {
+                learn_framing_app(ctx, pkt, !p2p_started, "zoom", "Zoom peer-to-peer hello");
+                bump(&mut facts.frames_mut().zoom_p2p, pkt.dir);
+                return true;
+            }
+            Some(zoom::ZoomFrame::P2p { media: Some(m) }) if p2p_started => {
+                bump(&mut facts.frames_mut().zoom_p2p, pkt.dir);
+                note_zoom_media(facts, pkt, &m);
+                return true;
+            }
+            _ => {}
+        }
+    }
     if let Some(d) = discord::parse(p) {
         let first = facts.frames().discord_discovery == [0, 0]
             && facts.frames().discord_keepalive == [0, 0];

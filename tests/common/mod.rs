@@ -175,3 +175,13 @@ pub fn csv_fields(line: &str) -> Vec<String> {
     fields.push(field);
     fields
 }
+
+/// One Ethernet/IPv4/UDP frame between `a` and `b`.
+pub fn udp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+    let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(a.0, b.0, 64)
+        .udp(a.1, b.1);
+    let mut f = Vec::new();
+    builder.write(&mut f, payload).unwrap();
+    f
+}
