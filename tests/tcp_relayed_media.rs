@@ -69,3 +69,31 @@ fn a_short_exchange_with_a_media_relay_is_a_lookup() {
     assert_eq!(flow["role"], "lookup", "{flow}");
     assert!(!records.iter().any(|r| r["type"] == "call"), "{records:?}");
 }
+
+/// A Binding request carrying MS-VERSION (0x8008), Teams' STUN attribute.
+fn teams_binding_request() -> Vec<u8> {
+    let mut m = vec![0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42];
+    m.extend_from_slice(&[0x3c; 12]);
+    m.extend_from_slice(&[0x80, 0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x06]);
+    m
+}
+
+#[test]
+fn a_call_sockets_short_exchange_with_a_relay_is_a_lookup() {
+    // The same socket first spoke Teams' STUN to the relay's UDP port:
+    // that names the app more strongly than the relay's address does,
+    // and the TCP connection is still the relay's, not other traffic.
+    let stun = udp_frame((DEVICE, 50_123), (RELAY, 3478), &teams_binding_request());
+    let mut capture = classic_pcap(&[(1_699_999_999_000_000, stun)]);
+    let tls = tls_stream(1);
+    capture.extend_from_slice(&tls[24..]);
+    let records = analyze_bytes(&capture, "tcp-relay-socket");
+    let flow = relay_flow(&records);
+    assert_eq!(flow["app"], "skype_teams", "{flow}");
+    assert_eq!(flow["role"], "lookup", "{flow}");
+    let evidence = flow["evidence"].to_string();
+    assert!(
+        evidence.contains("from a call socket of the app to its servers"),
+        "{evidence}"
+    );
+}

@@ -43,6 +43,9 @@ pub struct AppGuess {
     /// What the vendor says the matched name or prefix is used for.
     pub domain_kind: Option<DomainKind>,
     pub prefix_kind: Option<TrafficKind>,
+    /// The far end's published prefix names a few hosts, not a network
+    /// (see `PrefixMatch::names_hosts`).
+    pub prefix_names_hosts: bool,
     pub payload_kind: Option<PayloadKind>,
 }
 
@@ -54,6 +57,7 @@ impl AppGuess {
             evidence: evidence.into(),
             domain_kind: None,
             prefix_kind: None,
+            prefix_names_hosts: false,
             payload_kind: None,
         }
     }
@@ -327,9 +331,20 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         }
     }
     if let Some(m) = sigs.match_ip(x.sides.far.ip) {
-        let mut g = AppGuess::new(m.app, AppStrength::Prefix, m.evidence);
-        g.prefix_kind = Some(m.kind);
-        best = stronger(sigs, best, g);
+        match &mut best {
+            // Stronger evidence named the same app: what the vendor says
+            // the address is for still holds.
+            Some(b) if b.app == m.app => {
+                b.prefix_kind = Some(m.kind);
+                b.prefix_names_hosts = m.names_hosts;
+            }
+            _ => {
+                let mut g = AppGuess::new(m.app, AppStrength::Prefix, m.evidence);
+                g.prefix_kind = Some(m.kind);
+                g.prefix_names_hosts = m.names_hosts;
+                best = stronger(sigs, best, g);
+            }
+        }
     }
     if best.is_none() {
         best = port_guess(flow, x).or_else(|| host_guess(x));

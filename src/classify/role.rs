@@ -413,16 +413,18 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
                 app.evidence
             ));
         }
+        // A call socket's TCP connection to one of the vendor's servers
+        // (a relay's TCP candidate beside its UDP one).
+        AppStrength::Socket if vendor_server(app, x) => {
+            return Some(format!(
+                "from a call socket of the app to its servers, no media: {}",
+                app.evidence
+            ));
+        }
         AppStrength::Port if flow.is_bidirectional() || flow.l4 == L4Proto::Tcp => {
             return Some(format!("connection to the app's servers: {}", app.evidence));
         }
-        // A prefix covering a vendor network shared with its other services
-        // (Apple's 17/8) says the host is the vendor's, not that the flow
-        // is the call service.
-        AppStrength::Prefix
-            if !(app.prefix_kind == Some(super::signatures::TrafficKind::Any)
-                && x.sigs.app(app.app).operator_shared) =>
-        {
+        AppStrength::Prefix if vendor_server(app, x) => {
             return Some(format!("connection to the app's servers: {}", app.evidence));
         }
         _ => {}
@@ -438,6 +440,18 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         }
     }
     None
+}
+
+/// Whether the far end is in a prefix the vendor publishes for the app's
+/// servers. A prefix covering a vendor network shared with its other
+/// services (Apple's 17/8) says the host is the vendor's, not that it
+/// serves calls; a list of single servers (WhatsApp's chat hosts) does.
+fn vendor_server(app: &AppGuess, x: &RoleInputs<'_>) -> bool {
+    match app.prefix_kind {
+        None => false,
+        Some(TrafficKind::Any) => app.prefix_names_hosts || !x.sigs.app(app.app).operator_shared,
+        Some(_) => true,
+    }
 }
 
 fn payload_kind_name(k: PayloadKind) -> &'static str {

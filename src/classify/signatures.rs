@@ -364,6 +364,9 @@ pub struct DomainMatch {
 pub struct PrefixMatch {
     pub app: AppId,
     pub kind: TrafficKind,
+    /// The rule names a few hosts (an IPv4 /29 or longer, an IPv6 /125 or
+    /// longer), as lists of a service's servers do, not a network.
+    pub names_hosts: bool,
     pub cidr: String,
     pub source: String,
     pub evidence: String,
@@ -705,9 +708,14 @@ impl Signatures {
     pub fn match_ip(&self, ip: IpAddr) -> Option<PrefixMatch> {
         let r = self.prefixes.lookup(ip)?;
         let rule = self.app(r.app).prefixes.get(r.rule)?;
+        let host_bits = match rule.cidr.network {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        };
         Some(PrefixMatch {
             app: r.app,
             kind: rule.kind,
+            names_hosts: host_bits - u32::from(rule.cidr.len) <= 3,
             cidr: rule.text.clone(),
             source: rule.source.clone(),
             evidence: format!(
@@ -1309,6 +1317,12 @@ mod tests {
         assert_eq!(name(&s, ip("66.22.196.173").unwrap().app), "discord");
         assert_eq!(name(&s, ip("17.154.239.222").unwrap().app), "facetime");
         assert_eq!(name(&s, ip("147.92.169.90").unwrap().app), "line");
+        // A network (Apple's 17/8, Teams' relays) against a list of single
+        // servers (WhatsApp's chat hosts, each a /31 or /32).
+        assert!(!ip("17.154.239.222").unwrap().names_hosts);
+        assert!(!m.names_hosts);
+        let chat = ip("157.240.20.53").unwrap();
+        assert_eq!((name(&s, chat.app), chat.names_hosts), ("whatsapp", true));
         assert!(ip("8.8.8.8").is_none());
         assert!(ip("192.168.1.1").is_none());
     }

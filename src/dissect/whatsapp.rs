@@ -6,17 +6,20 @@
 //!   frame 8; current clients use Noise with e.g. 5.2/6.x), then frames with
 //!   a 3-byte big-endian length (frame 4: `00 00 17` = the 23-byte stream
 //!   start carrying "Android-2.12.84").
-//! * With an edge-routing prologue: `ED 00 01`, a 3-byte length, routing
-//!   data, then the `"WA"` header (WhatsApp Noise; whatsmeow
-//!   `socket/constants.go`).
+//! * With an edge-routing prologue: `"ED" 00 01`, a 3-byte length, routing
+//!   data, then the `"WA"` header (WhatsApp Noise; whatsmeow's and
+//!   whatsapp-rust's edge-routing pre-intro; nDPI whatsapp.c matches its
+//!   first 8 bytes `45 44 00 01 00 00 04 08`). Clients may write the four
+//!   prologue bytes as a segment of their own, which is why nDPI matches
+//!   the sequence across segments.
 //!
 //! Calls themselves are STUN/SRTP on UDP 3478 (see FINDINGS.md); this only
 //! marks the signalling connection.
 
 use crate::dissect::Probe;
 
-/// The edge-routing prologue.
-pub const ROUTING_PREFIX: [u8; 3] = [0xed, 0x00, 0x01];
+/// The edge-routing prologue, `"ED"` 00 01.
+pub const ROUTING_PREFIX: [u8; 4] = *b"ED\x00\x01";
 
 fn be24(b: &[u8], at: usize) -> Option<usize> {
     let s = b.get(at..at + 3)?;
@@ -47,10 +50,14 @@ fn probe_wa(p: &[u8]) -> Probe {
 /// Probes the first client→server payload of a TCP stream.
 pub fn probe_tcp_stream_start(payload: &[u8]) -> Probe {
     if payload.starts_with(&ROUTING_PREFIX) {
-        let Some(len) = be24(payload, 3) else {
+        // The prologue written alone: nothing else begins a stream so.
+        if payload.len() == ROUTING_PREFIX.len() {
+            return Probe::Certain;
+        }
+        let Some(len) = be24(payload, 4) else {
             return Probe::Unsure;
         };
-        let Some(after) = 6usize.checked_add(len) else {
+        let Some(after) = 7usize.checked_add(len) else {
             return Probe::NotForUs;
         };
         return match payload.get(after..) {
@@ -86,12 +93,22 @@ mod tests {
 
     #[test]
     fn routing_prologue() {
-        // Constructed: ED 00 01, 3-byte length 4, routing bytes, then WA 6.3.
-        let p = hex("ed0001000004aabbccdd57410603000010");
+        // Constructed: "ED" 00 01, 3-byte length 4, routing bytes 08 09 08
+        // 02 (nDPI whatsapp.c's sequence begins 45 44 00 01 00 00 04 08),
+        // then WA 5.2.
+        let p = hex("4544000100000408090802574105020001");
         assert_eq!(probe_tcp_stream_start(&p), Probe::Certain);
-        assert_eq!(probe_tcp_stream_start(&p[..8]), Probe::Unsure);
-        let bad = hex("ed00010000041122334416030100");
+        assert_eq!(probe_tcp_stream_start(&p[..9]), Probe::Unsure);
+        // The prologue as a segment of its own, and the rest after it.
+        assert_eq!(probe_tcp_stream_start(&p[..4]), Probe::Certain);
+        assert_eq!(probe_tcp_stream_start(&p[..3]), Probe::NotForUs);
+        let bad = hex("45440001000004112233441603010000");
         assert_eq!(probe_tcp_stream_start(&bad), Probe::NotForUs);
+        // The old reading of the prologue (a byte ED) is not it.
+        assert_eq!(
+            probe_tcp_stream_start(&hex("ed0001000004aabbccdd57410603000010")),
+            Probe::NotForUs
+        );
     }
 
     #[test]
@@ -114,7 +131,7 @@ mod tests {
 
     #[test]
     fn total_on_prefixes_and_garbage() {
-        for f in [ANDROID, IPHONE, "ed0001000004aabbccdd57410603000010"] {
+        for f in [ANDROID, IPHONE, "4544000100000408090802574105020001"] {
             let p = hex(f);
             for n in 0..=p.len() {
                 let _ = probe_tcp_stream_start(&p[..n]);
@@ -131,7 +148,7 @@ mod tests {
                 })
                 .collect();
             match n % 3 {
-                0 if g.len() >= 3 => g[..3].copy_from_slice(&ROUTING_PREFIX),
+                0 if g.len() >= 4 => g[..4].copy_from_slice(&ROUTING_PREFIX),
                 1 if g.len() >= 2 => g[..2].copy_from_slice(b"WA"),
                 _ => {}
             }
