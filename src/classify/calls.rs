@@ -36,6 +36,10 @@ pub struct CallFlow<R = Box<FlowRecord>> {
     pub record: R,
     pub role: Role,
     pub app: Option<AppId>,
+    /// The app was named by what the flow carried, its socket or a name,
+    /// not by the far end's address alone (a vendor's STUN server serves
+    /// other apps' calls too).
+    pub app_named_by_traffic: bool,
     /// A lookup that only checked another party's candidate address (see
     /// `role::checks_a_candidate`): listed apart from the servers.
     pub checks_a_candidate: bool,
@@ -58,6 +62,7 @@ impl<R> CallFlow<R> {
             record: f(self.record),
             role: self.role,
             app: self.app,
+            app_named_by_traffic: self.app_named_by_traffic,
             checks_a_candidate: self.checks_a_candidate,
             local_is_src: self.local_is_src,
             first_seen: self.first_seen,
@@ -325,6 +330,7 @@ impl CallTracker {
                 }
             }
         }
+        adopt_vendor_app(&mut flows, &call_of, windows.len(), sigs);
         let ids: Vec<u32> = windows
             .iter()
             .map(|_| {
@@ -362,6 +368,87 @@ impl CallTracker {
         }
         for r in records {
             out.push(Emitted::Call(Box::new(r)));
+        }
+    }
+}
+
+/// Vendors build their calls on libwebrtc, whose STUN and media alone
+/// only say "WebRTC": a call's WebRTC flows take the app of its one vendor
+/// when they are tied to that vendor's flows by a local socket (the same
+/// socket also spoke the vendor's protocol) or by a far end (the same
+/// peer candidate checked from another of the call's sockets), directly
+/// or through each other. Only flows the vendor's own traffic named
+/// count: a STUN server in a vendor's range (Google's) serves every
+/// WebRTC app.
+fn adopt_vendor_app(
+    flows: &mut [CallFlow],
+    call_of: &[Option<usize>],
+    calls: usize,
+    sigs: &Signatures,
+) {
+    let Some(webrtc) = sigs.app_id("webrtc_generic") else {
+        return;
+    };
+    for call in 0..calls {
+        let members: Vec<usize> = (0..flows.len())
+            .filter(|&i| call_of.get(i).copied().flatten() == Some(call))
+            .collect();
+        let named = |f: &&CallFlow| f.app_named_by_traffic;
+        let mut vendor: Option<AppId> = None;
+        for app in members
+            .iter()
+            .filter_map(|&i| flows.get(i))
+            .filter(named)
+            .filter_map(|f| f.app)
+        {
+            if sigs.app(app).generic {
+                continue;
+            }
+            match vendor {
+                None => vendor = Some(app),
+                Some(v) if v == app => {}
+                // Two vendors in one call: which one a WebRTC flow is
+                // cannot be told this way.
+                Some(_) => {
+                    vendor = None;
+                    break;
+                }
+            }
+        }
+        let Some(vendor) = vendor else { continue };
+        let mut sockets: BTreeSet<Endpoint> = members
+            .iter()
+            .filter_map(|&i| flows.get(i))
+            .filter(named)
+            .filter(|f| f.app == Some(vendor))
+            .map(CallFlow::local)
+            .collect();
+        let mut peers: BTreeSet<Endpoint> = BTreeSet::new();
+        let mut tied = true;
+        while tied {
+            tied = false;
+            for &i in &members {
+                let Some(f) = flows.get_mut(i) else { continue };
+                if f.app != Some(webrtc) {
+                    continue;
+                }
+                let (local, far) = (f.local(), f.far());
+                if !sockets.contains(&local) && !peers.contains(&far) {
+                    continue;
+                }
+                f.app = Some(vendor);
+                f.record.app = Some(sigs.app(vendor).id.clone());
+                let why = format!(
+                    "WebRTC on a socket or with a peer of the call's {} flows",
+                    sigs.app(vendor).display_name
+                );
+                let mut evidence = std::mem::take(&mut f.record.evidence).into_vec();
+                evidence.push(why.into());
+                f.record.evidence = evidence.into_boxed_slice();
+                sockets.insert(local);
+                peers.insert(far);
+                tied = true;
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::app::{identify, AppInputs};
+use super::app::{identify, AppInputs, AppStrength};
 use super::calls::{CallFlow, CallTracker, Emitted};
 use super::device_apps::DeviceApp;
 use super::finished_flow::FinishedFlow;
@@ -78,6 +78,9 @@ impl FlowJudge {
         );
         let s = sides(&flow, knowledge, as_of);
         let far = geo.resolve(s.far.ip);
+        // Whether the app was named by what the flow carried (or its
+        // socket, or a name), not by the far end's address alone.
+        let mut named_by_traffic = false;
         let mut verdict = not_call_traffic(&flow).unwrap_or_else(|| {
             let app = identify(
                 &flow,
@@ -89,6 +92,9 @@ impl FlowJudge {
                     as_of,
                 },
             );
+            named_by_traffic = app
+                .as_ref()
+                .is_some_and(|g| g.strength > AppStrength::Prefix);
             decide(
                 &flow,
                 app.as_ref(),
@@ -146,6 +152,7 @@ impl FlowJudge {
                 record,
                 role: verdict.role,
                 app: verdict.app,
+                app_named_by_traffic: named_by_traffic && verdict.app.is_some(),
                 checks_a_candidate: verdict.role == Role::Lookup
                     && checks_a_candidate(&flow, knowledge, &s, as_of),
                 local_is_src: s.local_sends == Direction::FromOrig,

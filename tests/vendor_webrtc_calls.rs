@@ -1,0 +1,140 @@
+//! Telegram, Signal, WhatsApp and others build their calls on libwebrtc,
+//! whose ICE checks and media alone only say "WebRTC". When a call's
+//! sockets also spoke a vendor's own protocol, its WebRTC flows are that
+//! vendor's; a STUN server that merely sits in a vendor's address range
+//! (Google's public STUN servers serve every WebRTC app) names nothing.
+//! Built from the project's own WebRTC sample: a direct call whose
+//! device socket 192.168.1.10:50643 first asks a STUN server.
+
+mod common;
+
+use common::capture_edit::{Capture, Record};
+use common::*;
+use serde_json::Value;
+
+const SOCKET: ([u8; 4], u16) = ([192, 168, 1, 10], 50_643);
+
+fn sample() -> Capture {
+    Capture::read(&repo().join("samples").join("webrtc-call.pcap"))
+}
+
+fn stun_attribute(kind: u16, value: &[u8]) -> Vec<u8> {
+    let mut a = kind.to_be_bytes().to_vec();
+    a.extend_from_slice(&(value.len() as u16).to_be_bytes());
+    a.extend_from_slice(value);
+    a.resize(a.len().div_ceil(4) * 4, 0);
+    a
+}
+
+/// A STUN message of `method_class` carrying `attributes`.
+fn stun(method_class: u16, id: u8, attributes: &[u8]) -> Vec<u8> {
+    let mut m = method_class.to_be_bytes().to_vec();
+    m.extend_from_slice(&(attributes.len() as u16).to_be_bytes());
+    m.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+    m.extend_from_slice(&[id; 12]);
+    m.extend_from_slice(attributes);
+    m
+}
+
+fn records(capture: &Capture, name: &str) -> Vec<Value> {
+    analyze_bytes(&capture.bytes(), name)
+}
+
+fn media_flow(records: &[Value]) -> &Value {
+    records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["role"] == "p2p")
+        .unwrap_or_else(|| panic!("a direct media flow: {records:?}"))
+}
+
+fn call_app(records: &[Value]) -> String {
+    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    calls[0]["app"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_vendor_spoken_on_the_calls_socket_names_its_webrtc_flows() {
+    // Half a second in, the call's socket asks Telegram's relay for an
+    // allocation and is told its realm, "telegram.org".
+    let relay = ([91, 108, 9, 35], 1400);
+    let mut capture = sample();
+    let at = capture.first_micros() + 500_000;
+    let request = stun(0x0003, 7, &[]);
+    let answer = stun(0x0113, 7, &stun_attribute(0x0014, b"telegram.org"));
+    capture.records.push(Record {
+        micros: at,
+        data: udp_frame(SOCKET, relay, &request),
+    });
+    capture.records.push(Record {
+        micros: at + 40_000,
+        data: udp_frame(relay, SOCKET, &answer),
+    });
+    capture.records.sort_by_key(|r| r.micros);
+    let records = records(&capture, "vendor-webrtc");
+    let media = media_flow(&records);
+    assert_eq!(media["app"], "telegram", "{media}");
+    let evidence = media["evidence"].to_string();
+    assert!(
+        evidence.contains("WebRTC on a socket or with a peer of the call's Telegram flows"),
+        "{evidence}"
+    );
+    assert_eq!(call_app(&records), "telegram");
+}
+
+#[test]
+fn a_stun_server_in_a_vendor_range_does_not_name_the_call() {
+    // A WebRTC app asks Google's public STUN server for its address, then
+    // checks and calls a peer from the same socket: the STUN server's
+    // address names that flow Google Meet's, but not the call.
+    let google_stun = ([74, 125, 250, 10], 19_302);
+    let peer = ([198, 51, 100, 40], 61_000);
+    let start = 1_700_000_000_000_000u64;
+    let mut frames = vec![
+        (start, udp_frame(SOCKET, google_stun, &stun(0x0001, 1, &[]))),
+        (
+            start + 30_000,
+            udp_frame(google_stun, SOCKET, &stun(0x0101, 1, &[])),
+        ),
+    ];
+    // ICE checks each way with libwebrtc's network-cost attribute.
+    let mut check_attributes = stun_attribute(0x0006, b"abcd:efgh");
+    check_attributes.extend(stun_attribute(0xc057, &[0, 1, 0, 10]));
+    for n in 0..3u64 {
+        let at = start + 200_000 + n * 50_000;
+        let id = 10 + n as u8;
+        frames.push((
+            at,
+            udp_frame(SOCKET, peer, &stun(0x0001, id, &check_attributes)),
+        ));
+        frames.push((at + 10_000, udp_frame(peer, SOCKET, &stun(0x0101, id, &[]))));
+        let id = 20 + n as u8;
+        frames.push((
+            at + 20_000,
+            udp_frame(peer, SOCKET, &stun(0x0001, id, &check_attributes)),
+        ));
+        frames.push((at + 30_000, udp_frame(SOCKET, peer, &stun(0x0101, id, &[]))));
+    }
+    // Ten seconds of Opus both ways, a packet every 20 ms.
+    for n in 0..500u16 {
+        let at = start + 400_000 + u64::from(n) * 20_000;
+        for (from, to, ssrc) in [(SOCKET, peer, 0x1111_1111u32), (peer, SOCKET, 0x2222_2222)] {
+            let mut rtp = vec![0x80, 111];
+            rtp.extend_from_slice(&n.to_be_bytes());
+            rtp.extend_from_slice(&(u32::from(n) * 960).to_be_bytes());
+            rtp.extend_from_slice(&ssrc.to_be_bytes());
+            rtp.resize(120, 0x5c);
+            frames.push((at, udp_frame(from, to, &rtp)));
+        }
+    }
+    frames.sort_by_key(|(t, _)| *t);
+    let records = analyze_bytes(&classic_pcap(&frames), "google-stun-webrtc");
+    let stun_flow = records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["dst"] == "74.125.250.10:19302")
+        .expect("the STUN flow");
+    assert_eq!(stun_flow["app"], "google_meet", "{stun_flow}");
+    let media = media_flow(&records);
+    assert_eq!(media["app"], "webrtc_generic", "{media}");
+    assert_eq!(call_app(&records), "webrtc_generic");
+}
