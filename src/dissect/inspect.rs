@@ -18,8 +18,8 @@ use super::facts::{
 use super::ice_session::IceSession;
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
-    demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip, sip_dialogs,
-    stun, telegram, tls, turn_channel, vpn_tunnel, whatsapp, zoom, Probe,
+    agora, demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
+    sip_dialogs, stun, telegram, tls, turn_channel, vpn_tunnel, whatsapp, zoom, Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
@@ -725,6 +725,13 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                 return true;
             }
             _ => {}
+        }
+    }
+    // An Agora SDK edge handshake names its server, like a TLS SNI.
+    if facts.server_name.is_none() && facts.inspected <= EARLY_PACKETS {
+        if let Some(name) = agora::edge_server_name(p) {
+            note_server_name(facts, pkt, name.to_string(), ctx);
+            return true;
         }
     }
     if let Some(d) = discord::parse(p) {

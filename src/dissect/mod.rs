@@ -30,6 +30,7 @@ mod text_lines;
 pub mod tls;
 
 // App framings and legacy VoIP signalling
+pub mod agora;
 pub mod discord;
 pub mod h225;
 pub mod iax2;
