@@ -1317,6 +1317,11 @@ mod tests {
         assert_eq!(name(&s, ip("66.22.196.173").unwrap().app), "discord");
         assert_eq!(name(&s, ip("17.154.239.222").unwrap().app), "facetime");
         assert_eq!(name(&s, ip("147.92.169.90").unwrap().app), "line");
+        let kakao = ip("1.201.1.174").unwrap();
+        assert_eq!(
+            (name(&s, kakao.app), kakao.kind),
+            ("kakaotalk", TrafficKind::Media)
+        );
         // A network (Apple's 17/8, Teams' relays) against a list of single
         // servers (WhatsApp's chat hosts, each a /31 or /32).
         assert!(!ip("17.154.239.222").unwrap().names_hosts);
