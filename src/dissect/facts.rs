@@ -191,6 +191,8 @@ pub struct DtlsFacts {
 pub enum SignallingProtocol {
     Sip,
     Mgcp,
+    /// Megaco / H.248: a call agent controlling a media gateway.
+    Megaco,
     H225,
     H225Ras,
     H245,
@@ -209,6 +211,7 @@ impl SignallingProtocol {
         match self {
             SignallingProtocol::Sip => "SIP",
             SignallingProtocol::Mgcp => "MGCP",
+            SignallingProtocol::Megaco => "Megaco (H.248)",
             SignallingProtocol::H225 => "H.225 (H.323)",
             SignallingProtocol::H225Ras => "H.225 RAS (H.323)",
             SignallingProtocol::H245 => "H.245 call control (H.323)",

@@ -18,7 +18,7 @@ use super::facts::{
 use super::ice_session::IceSession;
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
-    agora, demux, discord, dns, dtls, h225, iax2, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
+    agora, demux, discord, dns, dtls, h225, iax2, megaco, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
     sip_dialogs, stun, telegram, tls, turn_channel, vpn_tunnel, whatsapp, zoom, Probe,
 };
 use crate::capture::Timestamp;
@@ -799,6 +799,10 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     // line is too generic to claim a flow.
     if mgcp::parse(p).is_some_and(|m| m.code.is_none()) {
         note_signalling(facts, pkt, SignallingProtocol::Mgcp, "MGCP message");
+        return true;
+    }
+    if megaco::is_text_message(p) {
+        note_signalling(facts, pkt, SignallingProtocol::Megaco, "Megaco message");
         return true;
     }
     if (sport == 1719 || dport == 1719) && h225::probe_ras(p) == Probe::Certain {

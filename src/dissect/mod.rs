@@ -34,6 +34,7 @@ pub mod agora;
 pub mod discord;
 pub mod h225;
 pub mod iax2;
+pub mod megaco;
 pub mod mgcp;
 pub mod rtsp;
 pub mod sccp;

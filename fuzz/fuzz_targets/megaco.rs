@@ -1,0 +1,8 @@
+#![no_main]
+
+use callpath::dissect::megaco;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = megaco::is_text_message(data);
+});
