@@ -268,10 +268,26 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             });
         }
     }
-    if let Some(name) = &f.server_name {
+    // The name the device resolved the far end by, when the flow's own
+    // name is none or only its certificate's (a CDN's certificate may
+    // cover many services; the device asked for one).
+    let resolved = if f.server_name.is_none() || f.server_name_from_certificate {
+        x.knowledge.name(x.sides.far.ip, x.as_of)
+    } else {
+        None
+    };
+    let own_name = f
+        .server_name
+        .as_deref()
+        .filter(|_| !(f.server_name_from_certificate && resolved.is_some()));
+    if let Some(name) = own_name {
         if let Some(m) = sigs.match_domain(name) {
             if let Some(g) = offer(sigs, &mut best, m.app, AppStrength::ServerName, || {
-                format!("server name {}", m.evidence)
+                if f.server_name_from_certificate {
+                    format!("server certificate name {}", m.evidence)
+                } else {
+                    format!("server name {}", m.evidence)
+                }
             }) {
                 g.domain_kind = Some(m.kind);
             }
@@ -319,9 +335,9 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             });
         }
     }
-    if f.server_name.is_none() {
-        if let Some(name) = x.knowledge.name(x.sides.far.ip, x.as_of) {
-            if let Some(m) = sigs.match_domain(&name) {
+    if own_name.is_none() {
+        if let Some(name) = &resolved {
+            if let Some(m) = sigs.match_domain(name) {
                 if let Some(g) = offer(sigs, &mut best, m.app, AppStrength::ResolvedName, || {
                     format!("far end resolved by DNS as {}", m.evidence)
                 }) {

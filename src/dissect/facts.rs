@@ -275,6 +275,9 @@ pub enum HelloReassembly {
     Tls(Vec<u8>),
     /// CRYPTO frames of QUIC Initial packets.
     Quic(super::quic::QuicInitialAssembler),
+    /// Server bytes of a TLS stream whose ClientHello named no server,
+    /// until its certificate's name is read (capped).
+    ServerCertificate(Vec<u8>),
 }
 
 /// Everything callpath learned from a flow's payloads.
@@ -296,8 +299,11 @@ pub struct FlowFacts {
     pub signalling: Option<Box<SignallingFacts>>,
     /// Boxed: only app-framed flows (Zoom, Discord, Telegram, IAX2) count any.
     frames: Option<Box<AppFrames>>,
-    /// The server name a TLS or QUIC ClientHello asked for.
+    /// The server name a TLS or QUIC ClientHello asked for, or else the
+    /// name in the server's TLS certificate.
     pub server_name: Option<Box<str>>,
+    /// `server_name` came from the server's certificate.
+    pub server_name_from_certificate: bool,
     /// The flow's first payload matched an app's byte pattern (boxed: rare).
     pub payload_match: Option<Box<(AppId, PayloadKind, Box<str>)>>,
     /// DNS flow (port 53): answers go to the name cache, the flow itself

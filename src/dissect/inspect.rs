@@ -821,7 +821,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             });
             let name = match &mut **hello {
                 HelloReassembly::Quic(asm) => asm.push(p),
-                HelloReassembly::Tls(_) => None,
+                HelloReassembly::Tls(_) | HelloReassembly::ServerCertificate(_) => None,
             };
             if let Some(name) = name {
                 note_server_name(facts, pkt, name, ctx);
@@ -1107,16 +1107,27 @@ fn find(hay: &[u8], needle: &Needle) -> Option<usize> {
         .find(hay)
 }
 
+/// The name the client asked its server by (`pkt` from the client), or
+/// the one the server's certificate gave (`pkt` from the server). Only
+/// the first is what the device called the host: it is learned for the
+/// host's other flows, as a DNS answer would be.
 fn note_server_name(
     facts: &mut FlowFacts,
     pkt: &Packet<'_>,
     name: String,
     ctx: &InspectContext<'_>,
 ) {
-    let name: Arc<str> = name.to_ascii_lowercase().into();
-    ctx.knowledge
-        .learn_name(pkt.dst.ip, name.clone(), pkt.clock);
-    facts.server_name = Some(Box::from(&*name));
+    let from_certificate = matches!(
+        facts.hello.as_deref(),
+        Some(HelloReassembly::ServerCertificate(_))
+    );
+    let name = name.to_ascii_lowercase();
+    if !from_certificate {
+        ctx.knowledge
+            .learn_name(pkt.dst.ip, Arc::from(name.as_str()), pkt.clock);
+    }
+    facts.server_name = Some(name.into_boxed_str());
+    facts.server_name_from_certificate = from_certificate;
 }
 
 fn note_payload_pattern(
@@ -1182,6 +1193,9 @@ fn inspect_tcp(
         return;
     }
     if facts.tls {
+        if pkt.dir == Direction::FromResp {
+            gather_server_certificate(facts, pkt, ctx);
+        }
         return;
     }
     // STUN/TURN and RTP over TCP (RFC 4571 framing, or bare STUN back to back).
@@ -1414,9 +1428,35 @@ fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectCon
     };
     if let Some(sni) = outcome {
         facts.hello = None;
-        if let Some(name) = sni {
-            note_server_name(facts, pkt, name, ctx);
+        match sni {
+            Some(name) => note_server_name(facts, pkt, name, ctx),
+            // No name asked: the server's certificate may give one.
+            None => {
+                facts.hello = Some(Box::new(HelloReassembly::ServerCertificate(Vec::new())));
+            }
         }
+    }
+}
+
+/// The server's first handshake bytes, gathered until its certificate's
+/// name can be read or it is clear that it cannot (`tls::scan_server_certificate`).
+fn gather_server_certificate(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let Some(HelloReassembly::ServerCertificate(buffer)) = facts.hello.as_deref_mut() else {
+        return;
+    };
+    let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
+    buffer.extend_from_slice(
+        pkt.payload
+            .get(..room.min(pkt.payload.len()))
+            .unwrap_or(&[]),
+    );
+    match tls::scan_server_certificate(buffer) {
+        tls::ServerCertificateScan::Name(name) => {
+            note_server_name(facts, pkt, name, ctx);
+            facts.hello = None;
+        }
+        tls::ServerCertificateScan::NeedMore if buffer.len() < MAX_TLS_BUFFER => {}
+        _ => facts.hello = None,
     }
 }
 

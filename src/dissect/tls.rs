@@ -1,5 +1,7 @@
 //! TLS ClientHello: the server name (SNI), first ALPN protocol and offered
-//! version, read from the first bytes a client sends on a TCP stream.
+//! version, read from the first bytes a client sends on a TCP stream; and,
+//! when the client named no server, the name in the server's certificate
+//! (TLS 1.2 and before send it in clear).
 //!
 //! The handshake message may span several TLS records (RFC 8446 §5.1 lets a
 //! sender fragment handshake messages freely) and several TCP segments. The
@@ -20,6 +22,7 @@ const CONTENT_HANDSHAKE: u8 = 22;
 /// Handshake message types (RFC 8446 §4).
 const HANDSHAKE_CLIENT_HELLO: u8 = 1;
 const HANDSHAKE_SERVER_HELLO: u8 = 2;
+const HANDSHAKE_CERTIFICATE: u8 = 11;
 /// Extension codes (RFC 6066 §3, RFC 7301 §3.1, RFC 8446 §4.2.1).
 const EXT_SERVER_NAME: u16 = 0;
 const EXT_ALPN: u16 = 16;
@@ -155,8 +158,7 @@ fn gather(stream: &[u8]) -> Gather {
             if hdr[0] != HANDSHAKE_CLIENT_HELLO {
                 return Gather::NotTls;
             }
-            let total = HANDSHAKE_HEADER_LEN
-                + (usize::from(hdr[1]) << 16 | usize::from(hdr[2]) << 8 | usize::from(hdr[3]));
+            let total = HANDSHAKE_HEADER_LEN + hdr.get(1..).and_then(be24).unwrap_or(0);
             msg_total = Some(total);
             // Trim what was taken past the message end.
             if frags.gathered > total {
@@ -270,6 +272,115 @@ pub fn scan_client_hello_with<'a>(
         Ok(h) => ClientHelloScan::Hello(h),
         Err(_) => ClientHelloScan::NotTls,
     }
+}
+
+/// What a server's first bytes say about the name in its certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerCertificateScan {
+    /// The handshake has begun but the first certificate is not whole yet.
+    NeedMore,
+    /// The host name the server's certificate is for.
+    Name(String),
+    /// No readable certificate: not TLS, TLS 1.3 (whose certificate is
+    /// encrypted: anything but handshake records follows the ServerHello),
+    /// or a certificate without a host name.
+    Nothing,
+}
+
+/// Reads the host name of the server's certificate from the first bytes a
+/// TLS server sends (TLS 1.2 and before send it in clear, RFC 5246
+/// §7.4.2): the subject's common name, else the first DNS name of its
+/// subjectAltName, without a wildcard label.
+pub fn scan_server_certificate(stream_start: &[u8]) -> ServerCertificateScan {
+    // Handshake bytes of the records, in order: messages span records.
+    let mut handshake: Vec<u8> = Vec::new();
+    let mut at = 0;
+    // A record other than handshake came (before the certificate).
+    let mut handshake_over = false;
+    while let Some((content, major, _, len)) = stream_start.get(at..).and_then(record_header) {
+        if major != 3 || len == 0 || len > MAX_RECORD_LEN {
+            return ServerCertificateScan::Nothing;
+        }
+        if content != CONTENT_HANDSHAKE {
+            handshake_over = true;
+            break;
+        }
+        let body = at + RECORD_HEADER_LEN;
+        match stream_start.get(body..body + len) {
+            Some(b) => handshake.extend_from_slice(b),
+            None => {
+                handshake.extend_from_slice(stream_start.get(body..).unwrap_or_default());
+                break;
+            }
+        }
+        at = body + len;
+    }
+    let mut msg = handshake.as_slice();
+    while let Some((&kind, rest)) = msg.split_first() {
+        let Some(len) = be24(rest) else {
+            break;
+        };
+        let Some(body) = rest.get(3..3 + len) else {
+            break;
+        };
+        if kind == HANDSHAKE_CERTIFICATE {
+            return first_certificate_name(body);
+        }
+        msg = rest.get(3 + len..).unwrap_or_default();
+    }
+    if handshake_over {
+        ServerCertificateScan::Nothing
+    } else {
+        ServerCertificateScan::NeedMore
+    }
+}
+
+/// The host name in the first certificate of a Certificate message body
+/// (a u24 list length, then u24-prefixed DER certificates).
+fn first_certificate_name(body: &[u8]) -> ServerCertificateScan {
+    let Some(len) = body.get(3..).and_then(be24) else {
+        return ServerCertificateScan::Nothing;
+    };
+    let Some(der) = body.get(6..6 + len) else {
+        return ServerCertificateScan::Nothing;
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return ServerCertificateScan::Nothing;
+    };
+    let common_name = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok())
+        .find_map(host_name);
+    let alt_name = || {
+        let san = cert.subject_alternative_name().ok().flatten()?;
+        san.value.general_names.iter().find_map(|n| match n {
+            x509_parser::extensions::GeneralName::DNSName(d) => host_name(d),
+            _ => None,
+        })
+    };
+    match common_name.or_else(alt_name) {
+        Some(name) => ServerCertificateScan::Name(name),
+        None => ServerCertificateScan::Nothing,
+    }
+}
+
+/// A 24-bit big-endian length at the start of `b`.
+fn be24(b: &[u8]) -> Option<usize> {
+    let [hi, mid, lo]: [u8; 3] = b.get(..3)?.try_into().ok()?;
+    Some(usize::from(hi) << 16 | usize::from(mid) << 8 | usize::from(lo))
+}
+
+/// `name` as a host name (a wildcard's first label dropped), if it is one.
+fn host_name(name: &str) -> Option<String> {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    let valid = name.contains('.')
+        && name.parse::<std::net::IpAddr>().is_err()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'));
+    valid.then(|| name.to_string())
 }
 
 /// Parses one handshake message (4-byte header: type 1, u24 length, then the
@@ -589,6 +700,75 @@ mod tests {
         assert!(!is_grease(0x0304) && !is_grease(0x0a1a));
     }
 
+    /// The server's bytes of the TCP connection to its `server_port` from
+    /// the client's `client_port`, in capture order.
+    fn server_stream(file: &str, server_port: u16, client_port: u16) -> Option<Vec<u8>> {
+        let bytes: Vec<u8> = payloads(file)?
+            .into_iter()
+            .filter(|p| p.tcp && p.src_port == server_port && p.dst_port == client_port)
+            .flat_map(|p| p.data)
+            .collect();
+        Some(bytes)
+    }
+
+    #[test]
+    fn a_tls12_servers_certificate_names_it() {
+        // KakaoTalk_chat.pcap: 10.24.82.188:37821 -> 210.103.240.15:443,
+        // TLS 1.2, a certificate for kakao.com.
+        let Some(stream) = server_stream("KakaoTalk_chat.pcap", 443, 37821) else {
+            return;
+        };
+        assert_eq!(
+            scan_server_certificate(&stream),
+            ServerCertificateScan::Name("kakao.com".into())
+        );
+        // Every cut before the certificate's end needs more; split into
+        // small records it reads the same.
+        let end = (1..stream.len())
+            .find(|&n| scan_server_certificate(&stream[..n]) != ServerCertificateScan::NeedMore)
+            .unwrap();
+        assert!(end > 1000, "{end}");
+        let mut records = Vec::new();
+        let mut at = 0;
+        while at + 5 <= stream.len() && stream[at] == 22 {
+            let len = u16::from_be_bytes([stream[at + 3], stream[at + 4]]) as usize;
+            let body = &stream[at + 5..(at + 5 + len).min(stream.len())];
+            for c in body.chunks(100) {
+                records.extend_from_slice(&[22, 3, 3]);
+                records.extend_from_slice(&(c.len() as u16).to_be_bytes());
+                records.extend_from_slice(c);
+            }
+            at += 5 + len;
+        }
+        assert_eq!(
+            scan_server_certificate(&records),
+            ServerCertificateScan::Name("kakao.com".into())
+        );
+    }
+
+    #[test]
+    fn a_tls13_servers_certificate_is_not_read() {
+        // tls_esni_sni_both.pcap's server answers with TLS 1.3: after the
+        // ServerHello come ChangeCipherSpec and encrypted records.
+        let Some(ch) = first_client_hello("tls_esni_sni_both.pcap") else {
+            return;
+        };
+        let Some(p) = payloads("tls_esni_sni_both.pcap") else {
+            return;
+        };
+        let hello = p.iter().find(|q| q.data == ch).unwrap();
+        let stream =
+            server_stream("tls_esni_sni_both.pcap", hello.dst_port, hello.src_port).unwrap();
+        assert_eq!(
+            scan_server_certificate(&stream),
+            ServerCertificateScan::Nothing
+        );
+        assert_eq!(
+            scan_server_certificate(b"HTTP/1.1 200 OK\r\n"),
+            ServerCertificateScan::Nothing
+        );
+    }
+
     #[test]
     fn total_on_prefixes_and_garbage() {
         let Some(ch) = first_client_hello("tls_esni_sni_both.pcap") else {
@@ -616,6 +796,10 @@ mod tests {
             let _ = scan_client_hello(&g);
             let mut s = Vec::new();
             let _ = scan_client_hello_with(&g, &mut s);
+            if seed % 2 == 0 && g.len() > 6 {
+                g[5] = 11;
+            }
+            let _ = scan_server_certificate(&g);
             let _ = parse_client_hello_message(&g);
         }
     }
