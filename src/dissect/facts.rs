@@ -283,8 +283,9 @@ pub enum HelloReassembly {
 /// Everything callpath learned from a flow's payloads.
 #[derive(Debug, Default)]
 pub struct FlowFacts {
-    /// Payload-carrying packets looked at.
-    pub inspected: u32,
+    /// Payload-carrying packets looked at, counted only as far as the
+    /// early-packet limits need (saturating; a u16 keeps the flow small).
+    pub inspected: u16,
     /// Payload packets no dissector recognised, per direction.
     pub unrecognised: PerDirection,
     /// When the flow's last media packet (RTP, RTCP, framed) was seen, as

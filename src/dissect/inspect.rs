@@ -31,7 +31,7 @@ use crate::flow::{Direction, Endpoint, Flow};
 
 /// Packets of a flow on which every dissector is tried; after that only
 /// the protocols already seen on the flow (and the cheap media demux).
-const EARLY_PACKETS: u32 = 32;
+const EARLY_PACKETS: u16 = 32;
 /// Most client bytes gathered to read a TLS ClientHello.
 const MAX_TLS_BUFFER: usize = 16 * 1024;
 /// Longest string (username, realm, user agent) kept as evidence.
