@@ -1,6 +1,9 @@
 //! A call agent controlling a media gateway with Megaco/H.248 (text form,
 //! UDP 2944) is the signalling of the calls the gateway bridges: a
-//! lookup of the "other VoIP" family, told by its message header.
+//! lookup of the "other VoIP" family, told by its message header. The
+//! gateway's answers name its own media ports (Local descriptors): a
+//! call whose media go there goes through the gateway, a relay, even on
+//! a private network.
 
 mod common;
 
@@ -37,4 +40,49 @@ fn megaco_between_agent_and_gateway_is_signalling() {
         "{}",
         flows[0]
     );
+}
+
+#[test]
+fn media_to_a_gateways_announced_port_is_relayed() {
+    let agent = ([10, 35, 40, 22], 2944);
+    let gateway = ([10, 23, 1, 42], 2944);
+    let phone = ([10, 35, 60, 100], 15_580);
+    let gateway_media = ([10, 23, 1, 52], 16_756);
+    let start = 1_700_000_000_000_000u64;
+    let add = "!/1 [10.35.40.22]:2944\nT=42{C=${A=RTP/${M{O{MO=RC},L{v=0\r\nc=IN IP4 $\r\nm=audio $ RTP/AVP 8\r\n}}}}}";
+    let reply = "!/1 <mg1>\nP=42{C=7{A=RTP/1{M{L{v=0\r\nc=IN IP4 10.23.1.52\r\nm=audio 16756 RTP/AVP 8\r\n}}}}}";
+    let mut frames = vec![
+        (start, udp_frame(agent, gateway, add.as_bytes())),
+        (start + 4_000, udp_frame(gateway, agent, reply.as_bytes())),
+    ];
+    // Five seconds of G.711 both ways, a packet every 20 ms.
+    for n in 0..250u16 {
+        let at = start + 500_000 + u64::from(n) * 20_000;
+        for (from, to, ssrc) in [
+            (phone, gateway_media, 0x0eaf_0eafu32),
+            (gateway_media, phone, 0x17d9_0134),
+        ] {
+            let mut rtp = vec![0x80, 8];
+            rtp.extend_from_slice(&n.to_be_bytes());
+            rtp.extend_from_slice(&(u32::from(n) * 160).to_be_bytes());
+            rtp.extend_from_slice(&ssrc.to_be_bytes());
+            rtp.resize(172, 0xd5);
+            frames.push((at, udp_frame(from, to, &rtp)));
+        }
+    }
+    let records = analyze_bytes(&classic_pcap(&frames), "megaco-gateway");
+    let media = records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["src"] == "10.35.60.100:15580")
+        .expect("the media flow");
+    assert_eq!(media["role"], "relay", "{media}");
+    assert!(
+        media["evidence"]
+            .to_string()
+            .contains("media gateway's port"),
+        "{media}"
+    );
+    let calls: Vec<_> = records.iter().filter(|r| r["type"] == "call").collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["path"], "relayed");
 }

@@ -89,11 +89,23 @@ pub struct ServerInfo {
     pub endpoint: Endpoint,
 }
 
-/// A TURN allocation: the relayed address and the server that made it.
+/// A relay's address: a TURN allocation's relayed address and the server
+/// that made it, or a media gateway's port and the host that announced it.
 #[derive(Clone, Debug)]
 pub struct RelayInfo {
     pub server: Endpoint,
     pub app: Option<AppId>,
+    pub kind: RelayKind,
+}
+
+/// What made an address a relay's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayKind {
+    /// XOR-RELAYED-ADDRESS of a TURN allocation, or a relay candidate.
+    Turn,
+    /// A media gateway's own termination, in a gateway-control protocol's
+    /// Local descriptor (Megaco/H.248).
+    MediaGateway,
 }
 
 /// A local socket tied to an app by evidence on one of its flows.

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use super::app::{has_call_protocol, AppGuess, AppStrength};
-use super::knowledge::{AsOf, Knowledge, ServerRole};
+use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
 use super::media::media_evidence;
 use super::network::data_centre_reason;
 use super::sides::{is_site_local, Sides};
@@ -176,13 +176,17 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     if let Some(r) = x.knowledge.relay(far, x.as_of) {
-        return relay(
-            0.9,
-            format!(
+        let why = match r.kind {
+            RelayKind::Turn => format!(
                 "far end {far} is a TURN relayed address (XOR-RELAYED-ADDRESS in an Allocate answer from {})",
                 r.server
             ),
-        );
+            RelayKind::MediaGateway => format!(
+                "far end {far} is a media gateway's port (its Local descriptor in Megaco/H.248 from {})",
+                r.server
+            ),
+        };
+        return relay(0.9, why);
     }
     let sig = x.sigs.app(app.app);
     if sig.always_server_routed {

@@ -23,7 +23,8 @@ use super::{
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
-    AppHost, Knowledge, Reflection, RelayInfo, SdpMedia, ServerInfo, ServerRole, SocketApp,
+    AppHost, Knowledge, Reflection, RelayInfo, RelayKind, SdpMedia, ServerInfo, ServerRole,
+    SocketApp,
 };
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
@@ -572,6 +573,7 @@ fn observe_stun(
                 RelayInfo {
                     server: pkt.src,
                     app,
+                    kind: RelayKind::Turn,
                 },
                 pkt.clock,
             );
@@ -803,6 +805,24 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     }
     if megaco::is_text_message(p) {
         note_signalling(facts, pkt, SignallingProtocol::Megaco, "Megaco message");
+        // The gateway's own media ports: calls whose media goes there go
+        // through the gateway.
+        for sdp in megaco::local_descriptors(p) {
+            let Ok(session) = sdp::parse(sdp) else {
+                continue;
+            };
+            for endpoint in session.media_endpoints() {
+                ctx.knowledge.learn_relay(
+                    endpoint,
+                    RelayInfo {
+                        server: pkt.src,
+                        app: ctx.signatures.app_id("other_voip"),
+                        kind: RelayKind::MediaGateway,
+                    },
+                    pkt.clock,
+                );
+            }
+        }
         return true;
     }
     if (sport == 1719 || dport == 1719) && h225::probe_ras(p) == Probe::Certain {
@@ -1000,6 +1020,7 @@ fn learn_candidates<'c>(
                 RelayInfo {
                     server: c.addr.into(),
                     app: Some(app),
+                    kind: RelayKind::Turn,
                 },
                 pkt.clock,
             );

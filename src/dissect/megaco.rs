@@ -58,6 +58,57 @@ pub fn is_text_message(payload: &[u8]) -> bool {
     }
 }
 
+/// The SDP sessions of a message's Local descriptors (`L{...}` or
+/// `Local{...}`, RFC 3525 annex B.2 `localDescriptor`): each describes a
+/// termination of the media gateway itself, where its media are sent and
+/// received. Values the gateway is still to choose are `$` and do not
+/// parse as addresses.
+pub fn local_descriptors(message: &[u8]) -> Vec<&[u8]> {
+    let mut sessions = Vec::new();
+    let mut at = 0;
+    while let Some(open) = message
+        .get(at..)
+        .and_then(|m| m.iter().position(|b| *b == b'{'))
+    {
+        let open = at + open;
+        at = open + 1;
+        // The descriptor's name: the word before the brace.
+        let word_start = message
+            .get(..open)
+            .unwrap_or_default()
+            .iter()
+            .rposition(|b| !b.is_ascii_alphabetic())
+            .map_or(0, |i| i + 1);
+        let word = message.get(word_start..open).unwrap_or_default();
+        if !(word.eq_ignore_ascii_case(b"L") || word.eq_ignore_ascii_case(b"Local")) {
+            continue;
+        }
+        let Some(len) = message
+            .get(at..)
+            .and_then(|m| m.iter().position(|b| *b == b'}'))
+        else {
+            break;
+        };
+        let body = message.get(at..at + len).unwrap_or_default();
+        // One descriptor may hold several sessions, each from its "v=".
+        let mut starts: Vec<usize> = body
+            .windows(2)
+            .enumerate()
+            .filter(|(i, w)| {
+                *w == b"v=" && (*i == 0 || matches!(body.get(i - 1), Some(b'\n' | b'\r')))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        starts.push(body.len());
+        sessions.extend(starts.windows(2).filter_map(|w| match w {
+            [from, to] => body.get(*from..*to),
+            _ => None,
+        }));
+        at += len + 1;
+    }
+    sessions
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,10 +146,32 @@ mod tests {
     }
 
     #[test]
+    fn local_descriptors_hold_the_gateways_sessions() {
+        // As a gateway answers an Add: its own address and ports, two
+        // sessions in one descriptor; the Remote one is the other end's.
+        let reply = b"!/1 <mg1>\nP=7{C=1{A=RTP/7{M{O{MO=RC},L{v=0\r\nc=IN IP4 10.23.1.52\r\nm=audio 16756 RTP/AVP 8\r\nv=0\r\nc=IN IP4 10.23.1.52\r\nm=image 16758 udptl t38\r\n},R{v=0\r\nc=IN IP4 10.35.60.100\r\nm=audio 15580 RTP/AVP 8\r\n}}}}}";
+        let sessions = local_descriptors(reply);
+        assert_eq!(sessions.len(), 2);
+        assert!(sessions[0].starts_with(b"v=0") && sessions[0].ends_with(b"RTP/AVP 8\r\n"));
+        assert!(sessions[1].ends_with(b"udptl t38\r\n"));
+        // The long name; an unfinished descriptor.
+        assert_eq!(
+            local_descriptors(b"Local{v=0\nc=IN IP4 1.2.3.4\n}").len(),
+            1
+        );
+        assert!(local_descriptors(b"L{v=0\nc=IN IP4 1.2.3.4").is_empty());
+        assert!(local_descriptors(b"Remote{v=0\n}").is_empty());
+    }
+
+    #[test]
     fn total_on_prefixes_and_garbage() {
         let m = b"MEGACO/1 [124.124.124.222]:55555\nT=1{}";
         for n in 0..=m.len() {
             let _ = is_text_message(&m[..n]);
+        }
+        let l = b"!/1 <g>\nP=1{C=1{A=x{M{L{v=0\nc=IN IP4 1.2.3.4\nm=audio 5 RTP/AVP 0\n}}}}}";
+        for n in 0..=l.len() {
+            let _ = local_descriptors(&l[..n]);
         }
         for seed in 0..2000 {
             let mut g = lcg_bytes(seed, (seed % 24) as usize);
@@ -106,6 +179,7 @@ mod tests {
                 *b = b'!';
             }
             let _ = is_text_message(&g);
+            let _ = local_descriptors(&g);
         }
     }
 }
