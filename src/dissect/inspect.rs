@@ -714,7 +714,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     // media encapsulations count only on a flow that began with it (a type
     // byte and an RTP version at an offset are too weak alone).
     let p2p_started = facts.frames().zoom_p2p != [0, 0];
-    if p2p_started || facts.inspected <= EARLY_PACKETS {
+    let may_be_hello = p.first() == Some(&zoom::P2P_HELLO_TYPE);
+    if p2p_started || (may_be_hello && facts.inspected <= EARLY_PACKETS) {
         match zoom::parse_p2p(p) {
             Some(zoom::ZoomFrame::P2p { media: None }) => {
                 learn_framing_app(ctx, pkt, !p2p_started, "zoom", "Zoom peer-to-peer hello");

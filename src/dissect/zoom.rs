@@ -28,6 +28,8 @@ pub const SERVER_PORT_FIRST: u16 = 8801;
 pub const SERVER_PORT_LAST: u16 = 8810;
 /// Length of the SFU encapsulation header.
 pub const SFU_HEADER_LEN: usize = 8;
+/// First byte of the peer-to-peer hello (1F 02 01).
+pub const P2P_HELLO_TYPE: u8 = 0x1f;
 
 /// SFU encapsulation types (zoom-analysis `zoom.lua`).
 pub mod sfu_type {
@@ -198,7 +200,7 @@ fn be32(b: &[u8], at: usize) -> Option<usize> {
 /// length-prefixed (u32 BE) strings — peer IP and a UUID — and 4 zero bytes
 /// ending exactly at the end of the datagram.
 fn is_p2p_hello(p: &[u8]) -> bool {
-    if !p.starts_with(&[0x1f, 0x02, 0x01]) || p.len() <= 36 {
+    if !p.starts_with(&[P2P_HELLO_TYPE, 0x02, 0x01]) || p.len() <= 36 {
         return false;
     }
     let Some(ip_len) = be32(p, 24) else {
