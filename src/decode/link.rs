@@ -138,10 +138,45 @@ fn from_ether_type(ether_type: u16, rest: &[u8], depth: u8) -> Decoded<'_> {
     if let Some(view) = plain_ether(ether_type, rest) {
         return Decoded::Packet(view);
     }
+    // PPPoE, which etherparse does not read, behind any VLAN tags.
+    if let Some((PPPOE_SESSION, pppoe)) = after_vlan_tags(ether_type, rest) {
+        return from_pppoe(pppoe, depth);
+    }
     from_sliced(
         &LaxSlicedPacket::from_ether_type(EtherType(ether_type), rest),
         depth,
     )
+}
+
+/// PPPoE session stage (RFC 2516 §4): DSL subscribers' traffic as an
+/// access network or its uplink carries it.
+const PPPOE_SESSION: u16 = 0x8864;
+
+/// The EtherType and body after at most `MAX_VLAN_TAGS` VLAN tags.
+fn after_vlan_tags(mut ether_type: u16, mut rest: &[u8]) -> Option<(u16, &[u8])> {
+    for _ in 0..MAX_VLAN_TAGS {
+        if !VLAN.contains(&ether_type) {
+            break;
+        }
+        let (tag, inner) = rest.split_first_chunk::<4>()?;
+        ether_type = u16::from_be_bytes([tag[2], tag[3]]);
+        rest = inner;
+    }
+    Some((ether_type, rest))
+}
+
+/// A PPPoE session packet: version and type 1 (0x11), code 0, session id,
+/// the PPP frame's length, then the frame (RFC 2516 §4).
+fn from_pppoe(data: &[u8], depth: u8) -> Decoded<'_> {
+    let Some((header, rest)) = data.split_first_chunk::<6>() else {
+        return Decoded::Skipped(SkipReason::Truncated);
+    };
+    if header[0] != 0x11 || header[1] != 0 {
+        return Decoded::Skipped(SkipReason::Malformed);
+    }
+    let len = usize::from(u16::from_be_bytes([header[4], header[5]]));
+    // Ethernet padding may follow the frame.
+    from_ppp(rest.get(..len).unwrap_or(rest), depth)
 }
 
 /// VLAN tags (802.1Q, and 802.1ad outer tags) before IP: a tag costs no
@@ -634,6 +669,29 @@ mod tests {
         let mut qq = vec![0x00, 0x0a, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00];
         qq.extend_from_slice(&ip);
         expect_udp(decode(LinkType::Ethernet, &ethernet(0x88a8, &qq)));
+        // PPPoE session (RFC 2516) behind two VLAN tags, as an ISP's
+        // access network carries DSL traffic (discord_mid_flow.pcap):
+        // version/type 0x11, code 0, session id, length, PPP IPv4 (0x0021),
+        // then Ethernet padding.
+        let mut pppoe = vec![0x02, 0xf5, 0x81, 0x00, 0x00, 0x01, 0x88, 0x64];
+        pppoe.extend_from_slice(&[0x11, 0x00, 0x3d, 0x6d]);
+        pppoe.extend_from_slice(&(ip.len() as u16 + 2).to_be_bytes());
+        pppoe.extend_from_slice(&[0x00, 0x21]);
+        pppoe.extend_from_slice(&ip);
+        pppoe.extend_from_slice(&[0; 6]);
+        expect_udp(decode(LinkType::Ethernet, &ethernet(0x8100, &pppoe)));
+        expect_udp(decode(LinkType::Ethernet, &ethernet(0x8864, &pppoe[8..])));
+        // A discovery-stage or malformed header is not read as data.
+        let mut bad = pppoe[8..].to_vec();
+        bad[1] = 0x09;
+        assert!(matches!(
+            decode(LinkType::Ethernet, &ethernet(0x8864, &bad)),
+            Decoded::Skipped(SkipReason::Malformed)
+        ));
+        assert!(matches!(
+            decode(LinkType::Ethernet, &ethernet(0x8864, &pppoe[8..12])),
+            Decoded::Skipped(SkipReason::Truncated)
+        ));
     }
 
     #[test]
