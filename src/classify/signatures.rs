@@ -84,6 +84,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "media_streaming.toml",
         include_str!("../../signatures/media_streaming.toml"),
     ),
+    (
+        "file_sharing.toml",
+        include_str!("../../signatures/file_sharing.toml"),
+    ),
 ];
 
 /// Files in `signatures/` that are not app files (other tables, read elsewhere).
@@ -1434,6 +1438,37 @@ mod tests {
             .unwrap();
         assert_eq!(name(&s, m.app), "sip_rtp");
         assert!(s.match_payload(L4Kind::Udp, 5060, 5060, b"").is_none());
+        // File sharing: a Gnutella2 datagram to a port Viber's servers also
+        // use (gnutella.pcap in nDPI's tests), BitTorrent's handshake and a
+        // DHT query (BEP 3, BEP 5).
+        let g2 = b"GND\x10\x3f\xc5\x01\x01LAQ2P";
+        let m = s.match_payload(L4Kind::Udp, 28681, 7986, g2).unwrap();
+        assert_eq!(
+            (name(&s, m.app), m.name.as_str()),
+            ("file_sharing", "gnutella2_udp")
+        );
+        assert!(s
+            .match_payload(L4Kind::Udp, 28681, 7986, b"GND\x10")
+            .is_none());
+        let m = s
+            .match_payload(
+                L4Kind::Tcp,
+                52887,
+                53137,
+                b"\x13BitTorrent protocol\0\0\0\0",
+            )
+            .unwrap();
+        assert_eq!(m.name, "bittorrent_handshake");
+        let m = s
+            .match_payload(
+                L4Kind::Udp,
+                6881,
+                6881,
+                b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping",
+            )
+            .unwrap();
+        assert_eq!(m.name, "bittorrent_dht_query");
+        assert!(!s.app(m.app).carries_calls);
     }
 
     fn temp_dir(tag: &str) -> tempfile::TempDir {
