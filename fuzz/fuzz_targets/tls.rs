@@ -10,4 +10,5 @@ fuzz_target!(|data: &[u8]| {
     let mut scratch = Vec::new();
     std::hint::black_box(tls::scan_client_hello_with(data, &mut scratch));
     let _ = std::hint::black_box(tls::parse_client_hello_message(data));
+    std::hint::black_box(tls::scan_server_certificate(data));
 });
