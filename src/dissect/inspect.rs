@@ -1436,28 +1436,28 @@ fn gather_client_hello(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectCon
     let HelloReassembly::Tls(buffer) = &mut **hello else {
         return;
     };
-    let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
-    buffer.extend_from_slice(
-        pkt.payload
-            .get(..room.min(pkt.payload.len()))
-            .unwrap_or(&[]),
-    );
+    append_capped(buffer, pkt.payload);
     let mut scratch = Vec::new();
-    let outcome = match tls::scan_client_hello_with(buffer, &mut scratch) {
-        tls::ClientHelloScan::Hello(h) => Some(h.sni.map(str::to_string)),
-        tls::ClientHelloScan::NeedMore { .. } if buffer.len() < MAX_TLS_BUFFER => None,
-        _ => Some(None),
-    };
-    if let Some(sni) = outcome {
-        facts.hello = None;
-        match sni {
-            Some(name) => note_server_name(facts, pkt, name, ctx),
+    match tls::scan_client_hello_with(buffer, &mut scratch) {
+        tls::ClientHelloScan::Hello(h) => match h.sni.map(str::to_string) {
+            Some(name) => {
+                facts.hello = None;
+                note_server_name(facts, pkt, name, ctx);
+            }
             // No name asked: the server's certificate may give one.
             None => {
                 facts.hello = Some(Box::new(HelloReassembly::ServerCertificate(Vec::new())));
             }
-        }
+        },
+        tls::ClientHelloScan::NeedMore { .. } if buffer.len() < MAX_TLS_BUFFER => {}
+        _ => facts.hello = None,
     }
+}
+
+/// `payload` added to a reassembly buffer, as far as `MAX_TLS_BUFFER`.
+fn append_capped(buffer: &mut Vec<u8>, payload: &[u8]) {
+    let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
+    buffer.extend_from_slice(payload.get(..room.min(payload.len())).unwrap_or(&[]));
 }
 
 /// The server's first handshake bytes, gathered until its certificate's
@@ -1466,12 +1466,7 @@ fn gather_server_certificate(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &Insp
     let Some(HelloReassembly::ServerCertificate(buffer)) = facts.hello.as_deref_mut() else {
         return;
     };
-    let room = MAX_TLS_BUFFER.saturating_sub(buffer.len());
-    buffer.extend_from_slice(
-        pkt.payload
-            .get(..room.min(pkt.payload.len()))
-            .unwrap_or(&[]),
-    );
+    append_capped(buffer, pkt.payload);
     match tls::scan_server_certificate(buffer) {
         tls::ServerCertificateScan::Name(name) => {
             note_server_name(facts, pkt, name, ctx);
