@@ -389,10 +389,13 @@ fn adopt_vendor_app(
     let Some(webrtc) = sigs.app_id("webrtc_generic") else {
         return;
     };
-    for call in 0..calls {
-        let members: Vec<usize> = (0..flows.len())
-            .filter(|&i| call_of.get(i).copied().flatten() == Some(call))
-            .collect();
+    let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); calls];
+    for (i, call) in call_of.iter().enumerate() {
+        if let Some(members) = call.and_then(|c| members_of.get_mut(c)) {
+            members.push(i);
+        }
+    }
+    for members in members_of {
         let named = |f: &&CallFlow| f.app_named_by_traffic;
         let mut vendor: Option<AppId> = None;
         for app in members
