@@ -3,8 +3,9 @@
 //! sockets also spoke a vendor's own protocol, its WebRTC flows are that
 //! vendor's; a STUN server that merely sits in a vendor's address range
 //! (Google's public STUN servers serve every WebRTC app) names nothing.
-//! Built from the project's own WebRTC sample: a direct call whose
-//! device socket 192.168.1.10:50643 first asks a STUN server.
+//! The first case is built from the project's own WebRTC sample (a direct
+//! call whose device socket 192.168.1.10:50643 first asks a STUN server),
+//! the others from packets made here.
 
 mod common;
 
@@ -82,53 +83,93 @@ fn a_vendor_spoken_on_the_calls_socket_names_its_webrtc_flows() {
     assert_eq!(call_app(&records), "telegram");
 }
 
+const START: u64 = 1_700_000_000_000_000;
+const PEER: ([u8; 4], u16) = ([198, 51, 100, 40], 61_000);
+
+/// A STUN request from `socket` to `server` and its answer carrying
+/// `answer_attributes`, `at` microseconds in.
+fn stun_exchange(
+    socket: ([u8; 4], u16),
+    server: ([u8; 4], u16),
+    method: u16,
+    answer_attributes: &[u8],
+    at: u64,
+) -> Vec<(u64, Vec<u8>)> {
+    vec![
+        (START + at, udp_frame(socket, server, &stun(method, 1, &[]))),
+        (
+            START + at + 30_000,
+            udp_frame(server, socket, &stun(method | 0x0100, 1, answer_attributes)),
+        ),
+    ]
+}
+
+/// ICE checks each way between `socket` and the peer, with libwebrtc's
+/// network-cost attribute, and with `media` ten seconds of Opus both
+/// ways, a packet every 20 ms.
+fn webrtc_leg(socket: ([u8; 4], u16), media: bool) -> Vec<(u64, Vec<u8>)> {
+    let mut frames = Vec::new();
+    let mut check_attributes = stun_attribute(0x0006, b"abcd:efgh");
+    check_attributes.extend(stun_attribute(0xc057, &[0, 1, 0, 10]));
+    for n in 0..3u64 {
+        let at = START + 200_000 + n * 50_000;
+        for (i, (from, to)) in [(socket, PEER), (PEER, socket)].into_iter().enumerate() {
+            let id = 10 + 10 * i as u8 + n as u8;
+            let sent = at + 20_000 * i as u64;
+            frames.push((
+                sent,
+                udp_frame(from, to, &stun(0x0001, id, &check_attributes)),
+            ));
+            frames.push((sent + 10_000, udp_frame(to, from, &stun(0x0101, id, &[]))));
+        }
+    }
+    if media {
+        for n in 0..500u16 {
+            let at = START + 400_000 + u64::from(n) * 20_000;
+            for (from, to, ssrc) in [(socket, PEER, 0x1111_1111u32), (PEER, socket, 0x2222_2222)] {
+                let mut rtp = vec![0x80, 111];
+                rtp.extend_from_slice(&n.to_be_bytes());
+                rtp.extend_from_slice(&(u32::from(n) * 960).to_be_bytes());
+                rtp.extend_from_slice(&ssrc.to_be_bytes());
+                rtp.resize(120, 0x5c);
+                frames.push((at, udp_frame(from, to, &rtp)));
+            }
+        }
+    }
+    frames
+}
+
+fn analyze_frames(mut frames: Vec<(u64, Vec<u8>)>, name: &str) -> Vec<Value> {
+    frames.sort_by_key(|(t, _)| *t);
+    analyze_bytes(&classic_pcap(&frames), name)
+}
+
+#[test]
+fn a_peer_checked_from_a_vendors_socket_ties_another_socket_to_it() {
+    // Socket A is told its realm by Telegram's relay and checks the peer;
+    // socket B checks the same peer and carries the media: B's flows are
+    // Telegram's through the peer they share with A.
+    let a = ([192, 168, 12, 169], 40_906);
+    let b = ([192, 168, 12, 169], 42_405);
+    let realm = stun_attribute(0x0014, b"telegram.org");
+    let mut frames = stun_exchange(a, ([91, 108, 9, 35], 1400), 0x0003, &realm, 0);
+    frames.extend(webrtc_leg(a, false));
+    frames.extend(webrtc_leg(b, true));
+    let records = analyze_frames(frames, "peer-tied-webrtc");
+    let media = media_flow(&records);
+    assert_eq!(media["src"], "192.168.12.169:42405", "{media}");
+    assert_eq!(media["app"], "telegram", "{media}");
+    assert_eq!(call_app(&records), "telegram");
+}
+
 #[test]
 fn a_stun_server_in_a_vendor_range_does_not_name_the_call() {
     // A WebRTC app asks Google's public STUN server for its address, then
     // checks and calls a peer from the same socket: the STUN server's
     // address names that flow Google Meet's, but not the call.
-    let google_stun = ([74, 125, 250, 10], 19_302);
-    let peer = ([198, 51, 100, 40], 61_000);
-    let start = 1_700_000_000_000_000u64;
-    let mut frames = vec![
-        (start, udp_frame(SOCKET, google_stun, &stun(0x0001, 1, &[]))),
-        (
-            start + 30_000,
-            udp_frame(google_stun, SOCKET, &stun(0x0101, 1, &[])),
-        ),
-    ];
-    // ICE checks each way with libwebrtc's network-cost attribute.
-    let mut check_attributes = stun_attribute(0x0006, b"abcd:efgh");
-    check_attributes.extend(stun_attribute(0xc057, &[0, 1, 0, 10]));
-    for n in 0..3u64 {
-        let at = start + 200_000 + n * 50_000;
-        let id = 10 + n as u8;
-        frames.push((
-            at,
-            udp_frame(SOCKET, peer, &stun(0x0001, id, &check_attributes)),
-        ));
-        frames.push((at + 10_000, udp_frame(peer, SOCKET, &stun(0x0101, id, &[]))));
-        let id = 20 + n as u8;
-        frames.push((
-            at + 20_000,
-            udp_frame(peer, SOCKET, &stun(0x0001, id, &check_attributes)),
-        ));
-        frames.push((at + 30_000, udp_frame(SOCKET, peer, &stun(0x0101, id, &[]))));
-    }
-    // Ten seconds of Opus both ways, a packet every 20 ms.
-    for n in 0..500u16 {
-        let at = start + 400_000 + u64::from(n) * 20_000;
-        for (from, to, ssrc) in [(SOCKET, peer, 0x1111_1111u32), (peer, SOCKET, 0x2222_2222)] {
-            let mut rtp = vec![0x80, 111];
-            rtp.extend_from_slice(&n.to_be_bytes());
-            rtp.extend_from_slice(&(u32::from(n) * 960).to_be_bytes());
-            rtp.extend_from_slice(&ssrc.to_be_bytes());
-            rtp.resize(120, 0x5c);
-            frames.push((at, udp_frame(from, to, &rtp)));
-        }
-    }
-    frames.sort_by_key(|(t, _)| *t);
-    let records = analyze_bytes(&classic_pcap(&frames), "google-stun-webrtc");
+    let mut frames = stun_exchange(SOCKET, ([74, 125, 250, 10], 19_302), 0x0001, &[], 0);
+    frames.extend(webrtc_leg(SOCKET, true));
+    let records = analyze_frames(frames, "google-stun-webrtc");
     let stun_flow = records
         .iter()
         .find(|r| r["type"] == "flow" && r["dst"] == "74.125.250.10:19302")

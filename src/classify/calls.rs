@@ -419,14 +419,15 @@ fn adopt_vendor_app(
             }
         }
         let Some(vendor) = vendor else { continue };
-        let mut sockets: BTreeSet<Endpoint> = members
-            .iter()
-            .filter_map(|&i| flows.get(i))
-            .filter(named)
-            .filter(|f| f.app == Some(vendor))
-            .map(CallFlow::local)
-            .collect();
-        let mut peers: BTreeSet<Endpoint> = BTreeSet::new();
+        let vendor_flows = || {
+            members
+                .iter()
+                .filter_map(|&i| flows.get(i))
+                .filter(named)
+                .filter(|f| f.app == Some(vendor))
+        };
+        let mut sockets: BTreeSet<Endpoint> = vendor_flows().map(CallFlow::local).collect();
+        let mut peers: BTreeSet<Endpoint> = vendor_flows().map(CallFlow::far).collect();
         let mut tied = true;
         while tied {
             tied = false;
