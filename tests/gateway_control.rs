@@ -86,3 +86,70 @@ fn media_to_a_gateways_announced_port_is_relayed() {
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["path"], "relayed");
 }
+
+/// A Skinny message: length, header version 0x14, id, data.
+fn skinny(id: u32, data: &[u8]) -> Vec<u8> {
+    let mut m = (data.len() as u32 + 4).to_le_bytes().to_vec();
+    m.extend_from_slice(&0x14u32.to_le_bytes());
+    m.extend_from_slice(&id.to_le_bytes());
+    m.extend_from_slice(data);
+    m
+}
+
+#[test]
+fn rtp_a_skinny_call_manager_set_up_is_a_skinny_calls() {
+    let phone = ([192, 0, 2, 58], 32_144);
+    let other_phone = ([192, 0, 2, 50], 17_718);
+    let manager = [192, 0, 2, 12];
+    let start = 1_700_000_000_000_000u64;
+    // StartMediaTransmission (0x8A) to the phone: conference and party
+    // ids, address type 0, the other phone's address in 16 bytes, its
+    // port, then packet size and codec (G.711 u-law).
+    let mut data = vec![1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0];
+    data.extend_from_slice(&other_phone.0);
+    data.extend_from_slice(&[0; 12]);
+    data.extend_from_slice(&u32::from(other_phone.1).to_le_bytes());
+    data.extend_from_slice(&[20, 0, 0, 0, 4, 0, 0, 0]);
+    let keepalive = skinny(0x0000, &[]);
+    let mut frames = Vec::new();
+    for (i, payload) in [keepalive.clone(), skinny(0x008a, &data), keepalive]
+        .iter()
+        .enumerate()
+    {
+        let b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+            .ipv4(manager, phone.0, 64)
+            .tcp(2000, 49_399, 1 + 100 * i as u32, 65_535)
+            .ack(1)
+            .psh();
+        let mut f = Vec::new();
+        b.write(&mut f, payload).unwrap();
+        frames.push((start + i as u64 * 10_000, f));
+    }
+    for n in 0..150u16 {
+        let at = start + 100_000 + u64::from(n) * 20_000;
+        for (from, to, ssrc) in [
+            (phone, other_phone, 0x0eaf_0eafu32),
+            (other_phone, phone, 0x5eed_0001),
+        ] {
+            let mut rtp = vec![0x80, 0];
+            rtp.extend_from_slice(&n.to_be_bytes());
+            rtp.extend_from_slice(&(u32::from(n) * 160).to_be_bytes());
+            rtp.extend_from_slice(&ssrc.to_be_bytes());
+            rtp.resize(172, 0xff);
+            frames.push((at, udp_frame(from, to, &rtp)));
+        }
+    }
+    let records = analyze_bytes(&classic_pcap(&frames), "skinny-media");
+    let media = records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["l4"] == "udp")
+        .expect("the RTP flow");
+    assert_eq!(media["app"], "other_voip", "{media}");
+    assert_eq!(media["role"], "p2p", "{media}");
+    assert!(
+        media["evidence"]
+            .to_string()
+            .contains("RTP address in Skinny call set-up"),
+        "{media}"
+    );
+}

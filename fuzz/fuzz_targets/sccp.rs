@@ -9,4 +9,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = msg.wire_len();
     }
     std::hint::black_box(sccp::parse_all(data));
+    std::hint::black_box(sccp::media_address(data));
 });

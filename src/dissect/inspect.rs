@@ -1291,6 +1291,7 @@ fn inspect_tcp(
         }
         if (pkt.src.port == 2000 || pkt.dst.port == 2000) && sccp::probe(p) == Probe::Certain {
             note_signalling(facts, pkt, SignallingProtocol::Sccp, "Skinny message");
+            learn_skinny_media(p, pkt, ctx);
             return;
         }
     }
@@ -1341,6 +1342,30 @@ fn inspect_tcp(
         note_payload_pattern(facts, pkt, L4Kind::Tcp, ctx);
     }
     bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// The RTP addresses a Skinny call manager and its phones exchange are
+/// sockets of a Skinny call (other VoIP): the RTP there is told by them.
+fn learn_skinny_media(segment: &[u8], pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let Some(app) = ctx.signatures.app_id("other_voip") else {
+        return;
+    };
+    let mut rest = segment;
+    for m in sccp::parse_all(segment) {
+        if let Some(endpoint) = sccp::media_address(rest) {
+            ctx.knowledge.learn_socket_app(
+                endpoint,
+                SocketApp {
+                    app,
+                    evidence: ctx
+                        .knowledge
+                        .socket_reason("RTP address in Skinny call set-up"),
+                },
+                pkt.clock,
+            );
+        }
+        rest = rest.get(m.wire_len()..).unwrap_or_default();
+    }
 }
 
 /// An RTSP message: the flow is a stream's control, and the UDP sockets

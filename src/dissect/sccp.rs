@@ -8,9 +8,15 @@
 //! segment may hold several messages (frame 13 of that capture: VersionReq
 //! then CapabilitiesRes).
 //!
-//! StartMediaTransmission (0x8A) and OpenReceiveChannelAck (0x22) carry the
-//! RTP address, but their layout differs between header versions and the
-//! corpus has neither message, so no address is extracted (not verified).
+//! StartMediaTransmission (0x8A: where the call manager tells a phone to
+//! send its RTP) and OpenReceiveChannelAck (0x22: where the phone receives
+//! it) carry an RTP address. Before header version 0x11 the address is a
+//! bare IPv4 address; from 0x11 on it is an address type (0 = IPv4,
+//! 1 = IPv6) and 16 address bytes, IPv4 in the first four (Wireshark
+//! `packet-skinny.c`, `ipV4orV6Address`); a 32-bit little-endian port
+//! follows. After the 12-byte header, StartMediaTransmission has a
+//! conference id and a pass-through party id before the address,
+//! OpenReceiveChannelAck a reception status.
 
 use crate::dissect::Probe;
 
@@ -138,6 +144,39 @@ pub fn parse_all(payload: &[u8]) -> Vec<SccpMessage> {
     out
 }
 
+/// Header version from which addresses carry a type and 16 bytes.
+const ADDRESS_V4_OR_V6_FROM: u32 = 0x11;
+
+/// The RTP address of a StartMediaTransmission or OpenReceiveChannelAck
+/// message that begins `message` (header included), if it has a usable
+/// one.
+pub fn media_address(message: &[u8]) -> Option<std::net::SocketAddr> {
+    let m = parse(message)?;
+    let body = message.get(HEADER_LEN..m.wire_len())?;
+    let address_at = match m.message_id {
+        message_id::START_MEDIA_TRANSMISSION => 8,
+        message_id::OPEN_RECEIVE_CHANNEL_ACK => 4,
+        _ => return None,
+    };
+    let rest = body.get(address_at..)?;
+    let (ip, after): (std::net::IpAddr, usize) = if m.version >= ADDRESS_V4_OR_V6_FROM {
+        let bytes: [u8; 16] = rest.get(4..20)?.try_into().ok()?;
+        match le32(rest, 0)? {
+            0 => {
+                let [a, b, c, d, ..] = bytes;
+                (std::net::Ipv4Addr::new(a, b, c, d).into(), 20)
+            }
+            1 => (std::net::Ipv6Addr::from(bytes).into(), 20),
+            _ => return None,
+        }
+    } else {
+        let [a, b, c, d]: [u8; 4] = rest.get(..4)?.try_into().ok()?;
+        (std::net::Ipv4Addr::new(a, b, c, d).into(), 4)
+    };
+    let port = u16::try_from(le32(rest, after)?).ok()?;
+    (port != 0 && !ip.is_unspecified()).then_some(std::net::SocketAddr::new(ip, port))
+}
+
 /// Certain: a valid header with a named message id whose length fits the
 /// segment exactly or is followed by another valid message. Unsure: a
 /// valid header otherwise (continues in the next segment, or an id we do
@@ -162,6 +201,54 @@ pub fn probe(payload: &[u8]) -> Probe {
 mod tests {
     use super::*;
     use crate::dissect::test_corpus::hex;
+
+    /// A message with header version `version`, id `id` and `data`.
+    fn message(version: u32, id: u32, data: &[u8]) -> Vec<u8> {
+        let mut m = (data.len() as u32 + 4).to_le_bytes().to_vec();
+        m.extend_from_slice(&version.to_le_bytes());
+        m.extend_from_slice(&id.to_le_bytes());
+        m.extend_from_slice(data);
+        m
+    }
+
+    #[test]
+    fn media_addresses_of_both_header_versions() {
+        // Header version 0x14 (CM 7+ phones), constructed as Wireshark's
+        // packet-skinny.c lays it out: StartMediaTransmission with
+        // conference and pass-through ids, address type 0 and 16 address
+        // bytes, port 9399, packet size, codec...
+        let mut start = hex("4b362e0151000001");
+        start.extend(hex("00000000c0000218000000000000000000000000b7240000"));
+        start.extend(hex("1400000004000000b8000000"));
+        let start = message(0x14, message_id::START_MEDIA_TRANSMISSION, &start);
+        assert_eq!(
+            media_address(&start),
+            Some("192.0.2.24:9399".parse().unwrap())
+        );
+        // OpenReceiveChannelAck: status, then the phone's own address.
+        let ack = hex("0000000000000000c000023a000000000000000000000000907d00004f000001");
+        let ack = message(0x14, message_id::OPEN_RECEIVE_CHANNEL_ACK, &ack);
+        assert_eq!(
+            media_address(&ack),
+            Some("192.0.2.58:32144".parse().unwrap())
+        );
+        // Basic header (version 0): a bare IPv4 address.
+        let basic = hex("01000000020000000a0000056490000014000000");
+        let basic = message(0, message_id::START_MEDIA_TRANSMISSION, &basic);
+        assert_eq!(
+            media_address(&basic),
+            Some("10.0.0.5:36964".parse().unwrap())
+        );
+        // Other messages, an unknown address type, a cut message.
+        assert_eq!(media_address(&hex(CAP_REQ)), None);
+        let mut odd = ack.clone();
+        odd[16] = 7;
+        assert_eq!(media_address(&odd), None);
+        assert_eq!(media_address(&ack[..30]), None);
+        for n in 0..ack.len() {
+            let _ = media_address(&ack[..n]);
+        }
+    }
 
     // sccp_hw_conf_register.pcapng frame 6: 10.180.110.58 → :2000, IpPort.
     const IP_PORT: &str = "08000000000000000200000000000000";
