@@ -56,20 +56,14 @@ fn media_to_a_gateways_announced_port_is_relayed() {
         (start + 4_000, udp_frame(gateway, agent, reply.as_bytes())),
     ];
     // Five seconds of G.711 both ways, a packet every 20 ms.
-    for n in 0..250u16 {
-        let at = start + 500_000 + u64::from(n) * 20_000;
-        for (from, to, ssrc) in [
-            (phone, gateway_media, 0x0eaf_0eafu32),
-            (gateway_media, phone, 0x17d9_0134),
-        ] {
-            let mut rtp = vec![0x80, 8];
-            rtp.extend_from_slice(&n.to_be_bytes());
-            rtp.extend_from_slice(&(u32::from(n) * 160).to_be_bytes());
-            rtp.extend_from_slice(&ssrc.to_be_bytes());
-            rtp.resize(172, 0xd5);
-            frames.push((at, udp_frame(from, to, &rtp)));
-        }
-    }
+    frames.extend(rtp_both_ways(
+        phone,
+        gateway_media,
+        8,
+        250,
+        start + 500_000,
+        172,
+    ));
     let records = analyze_bytes(&classic_pcap(&frames), "megaco-gateway");
     let media = records
         .iter()
@@ -125,20 +119,14 @@ fn rtp_a_skinny_call_manager_set_up_is_a_skinny_calls() {
         b.write(&mut f, payload).unwrap();
         frames.push((start + i as u64 * 10_000, f));
     }
-    for n in 0..150u16 {
-        let at = start + 100_000 + u64::from(n) * 20_000;
-        for (from, to, ssrc) in [
-            (phone, other_phone, 0x0eaf_0eafu32),
-            (other_phone, phone, 0x5eed_0001),
-        ] {
-            let mut rtp = vec![0x80, 0];
-            rtp.extend_from_slice(&n.to_be_bytes());
-            rtp.extend_from_slice(&(u32::from(n) * 160).to_be_bytes());
-            rtp.extend_from_slice(&ssrc.to_be_bytes());
-            rtp.resize(172, 0xff);
-            frames.push((at, udp_frame(from, to, &rtp)));
-        }
-    }
+    frames.extend(rtp_both_ways(
+        phone,
+        other_phone,
+        0,
+        150,
+        start + 100_000,
+        172,
+    ));
     let records = analyze_bytes(&classic_pcap(&frames), "skinny-media");
     let media = records
         .iter()

@@ -124,17 +124,7 @@ fn webrtc_leg(socket: ([u8; 4], u16), media: bool) -> Vec<(u64, Vec<u8>)> {
         }
     }
     if media {
-        for n in 0..500u16 {
-            let at = START + 400_000 + u64::from(n) * 20_000;
-            for (from, to, ssrc) in [(socket, PEER, 0x1111_1111u32), (PEER, socket, 0x2222_2222)] {
-                let mut rtp = vec![0x80, 111];
-                rtp.extend_from_slice(&n.to_be_bytes());
-                rtp.extend_from_slice(&(u32::from(n) * 960).to_be_bytes());
-                rtp.extend_from_slice(&ssrc.to_be_bytes());
-                rtp.resize(120, 0x5c);
-                frames.push((at, udp_frame(from, to, &rtp)));
-            }
-        }
+        frames.extend(rtp_both_ways(socket, PEER, 111, 500, START + 400_000, 120));
     }
     frames
 }

@@ -185,3 +185,29 @@ pub fn udp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), payload: &[u8]) -> Vec<u8
     builder.write(&mut f, payload).unwrap();
     f
 }
+
+/// `count` RTP packets each way between `a` and `b` (version 2, payload
+/// type `pt`, `len` bytes), one every 20 ms from `start` microseconds:
+/// a voice stream as codecs send it.
+pub fn rtp_both_ways(
+    a: ([u8; 4], u16),
+    b: ([u8; 4], u16),
+    pt: u8,
+    count: u16,
+    start: u64,
+    len: usize,
+) -> Vec<(u64, Vec<u8>)> {
+    let mut frames = Vec::new();
+    for n in 0..count {
+        let at = start + u64::from(n) * 20_000;
+        for (from, to, ssrc) in [(a, b, 0x0eaf_0eafu32), (b, a, 0x5eed_0001)] {
+            let mut rtp = vec![0x80, pt];
+            rtp.extend_from_slice(&n.to_be_bytes());
+            rtp.extend_from_slice(&(u32::from(n) * 160).to_be_bytes());
+            rtp.extend_from_slice(&ssrc.to_be_bytes());
+            rtp.resize(len, 0xd5);
+            frames.push((at, udp_frame(from, to, &rtp)));
+        }
+    }
+    frames
+}
