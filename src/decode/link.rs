@@ -152,7 +152,10 @@ fn from_ether_type(ether_type: u16, rest: &[u8], depth: u8) -> Decoded<'_> {
 /// access network or its uplink carries it.
 const PPPOE_SESSION: u16 = 0x8864;
 
-/// The EtherType and body after at most `MAX_VLAN_TAGS` VLAN tags.
+/// The EtherType and body after at most `MAX_VLAN_TAGS` VLAN tags, for
+/// the slow path. `plain_ether` walks the tags itself, asking for IP
+/// first: built on this, the packet path took ~19 instructions more a
+/// packet (cachegrind on the reference capture, 3.996 → 4.035 G).
 fn after_vlan_tags(mut ether_type: u16, mut rest: &[u8]) -> Option<(u16, &[u8])> {
     for _ in 0..MAX_VLAN_TAGS {
         if !VLAN.contains(&ether_type) {
