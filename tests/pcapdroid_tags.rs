@@ -202,3 +202,167 @@ fn tags_in_a_csv_and_none_from_other_captures() {
     }
     assert!(rows >= 4, "{text}");
 }
+
+/// A pcapng block: type, length, body padded to 32 bits, length again
+/// (little-endian, as PCAPdroid writes on a phone).
+fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let padded = body.len().next_multiple_of(4);
+    let len = (12 + padded) as u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(&kind.to_le_bytes());
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(body);
+    b.resize(8 + padded, 0);
+    b.extend_from_slice(&len.to_le_bytes());
+    b
+}
+
+/// One option: code, length, value padded to 32 bits.
+fn option(code: u16, value: &[u8]) -> Vec<u8> {
+    let mut o = code.to_le_bytes().to_vec();
+    o.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    o.extend_from_slice(value);
+    o.resize(4 + value.len().next_multiple_of(4), 0);
+    o
+}
+
+/// PCAPdroid's UID map custom block (PEN 62652): version 1, type 1, a
+/// reserved byte, the UID, both names' lengths, the names.
+fn uid_map_block(uid: i32, package: &str, name: &str) -> Vec<u8> {
+    let mut body = 62_652_u32.to_le_bytes().to_vec();
+    body.extend_from_slice(&1_u16.to_le_bytes());
+    body.extend_from_slice(&[1, 0]);
+    body.extend_from_slice(&uid.to_le_bytes());
+    body.extend_from_slice(&[package.len() as u8, name.len() as u8]);
+    body.extend_from_slice(package.as_bytes());
+    body.extend_from_slice(name.as_bytes());
+    block(0x0000_0BAD, &body)
+}
+
+/// A capture as PCAPdroid writes it in pcapng with its extensions: IP
+/// packets (link type RAW), each UID mapped once before its first packet,
+/// each packet's comment naming its UID.
+fn pcapdroid_pcapng(
+    records: &[(i64, Vec<u8>)],
+    app_of: impl Fn(&[u8]) -> (i32, &'static str, &'static str),
+) -> Vec<u8> {
+    let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1_i64).to_le_bytes());
+    shb.extend_from_slice(&option(4, b"PCAPdroid v1.8.2"));
+    shb.extend_from_slice(&option(0, b""));
+    let mut out = block(0x0A0D_0D0A, &shb);
+    let mut idb = 101_u16.to_le_bytes().to_vec();
+    idb.extend_from_slice(&[0, 0]);
+    idb.extend_from_slice(&65_535_u32.to_le_bytes());
+    out.extend_from_slice(&block(1, &idb));
+    let mut mapped = Vec::new();
+    for (micros, ethernet) in records {
+        let (uid, package, name) = app_of(ethernet);
+        if !mapped.contains(&uid) {
+            mapped.push(uid);
+            out.extend_from_slice(&uid_map_block(uid, package, name));
+        }
+        let ip = &ethernet[14..];
+        let mut epb = 0_u32.to_le_bytes().to_vec();
+        let ts = *micros as u64;
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&(ip.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&(ip.len() as u32).to_le_bytes());
+        epb.extend_from_slice(ip);
+        epb.resize(20 + ip.len().next_multiple_of(4), 0);
+        epb.extend_from_slice(&option(1, format!("u-{uid}").as_bytes()));
+        epb.extend_from_slice(&option(0, b""));
+        out.extend_from_slice(&block(6, &epb));
+    }
+    out
+}
+
+#[test]
+fn the_pcapng_extension_names_each_flows_app_and_package() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let records: Vec<(i64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| (r.micros, r.data.clone()))
+        .collect();
+    let app_of = |ethernet: &[u8]| {
+        if udp_ports(ethernet).is_some_and(|(s, d)| s == 5060 || d == 5060) {
+            (10_050, "org.linphone", "Linphone")
+        } else {
+            // The package names the app even where the name would not.
+            (
+                10_123,
+                "org.thoughtcrime.securesms",
+                "Signal Private Messenger",
+            )
+        }
+    };
+    let capture = pcapdroid_pcapng(&records, app_of);
+    let dir = std::env::temp_dir().join(format!("callpath-pcapdroid-ng-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("capture.pcapng");
+    std::fs::write(&path, &capture).unwrap();
+    let (records, _) = common::analyze_ndjson(&path);
+    // Through the stream reader too (standard input).
+    let piped = Command::new(bin())
+        .args(["analyze", "--format", "ndjson", "-"])
+        .stdin(std::fs::File::open(&path).unwrap())
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(piped.status.success(), "{piped:?}");
+
+    let (plain, _) = run(&original.bytes(), "ng-plain", &[]);
+    let (flows, plain_flows) = (of_type(&records, "flow"), of_type(&plain, "flow"));
+    assert_eq!(flows.len(), plain_flows.len());
+    for (f, p) in flows.iter().zip(&plain_flows) {
+        for key in ["src", "dst", "packets", "role", "call"] {
+            assert_eq!(f[key], p[key], "{key}: {f}");
+        }
+        let app = &f["device_app"];
+        assert_eq!(app["source"], "PCAPdroid pcapng extension", "{f}");
+        let sip = f["src"].as_str().unwrap().ends_with(":5060");
+        let (uid, package, name) = if sip {
+            (10_050, "org.linphone", "Linphone")
+        } else {
+            (
+                10_123,
+                "org.thoughtcrime.securesms",
+                "Signal Private Messenger",
+            )
+        };
+        assert_eq!(
+            (
+                app["uid"].as_i64(),
+                app["package"].as_str(),
+                app["name"].as_str()
+            ),
+            (Some(uid), Some(package), Some(name)),
+            "{f}"
+        );
+        if !sip && p["role"] != "other" {
+            assert_eq!(f["app"], "signal", "{f}");
+        }
+    }
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    assert_eq!(calls[0]["app"], "signal");
+    let apps = calls[0]["device_apps"].to_string();
+    assert!(
+        apps.contains("Signal Private Messenger (org.thoughtcrime.securesms, Android uid 10123)"),
+        "{apps}"
+    );
+    let streamed: Vec<Value> = String::from_utf8(piped.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| r["type"] != "summary")
+        .collect();
+    let read: Vec<Value> = records
+        .into_iter()
+        .filter(|r| r["type"] != "summary")
+        .collect();
+    assert_eq!(streamed, read);
+}

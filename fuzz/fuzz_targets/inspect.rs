@@ -80,5 +80,6 @@ fuzz_target!(|data: &[u8]| {
         data: &bytes,
         orig_len: bytes.len() as u32,
         frame: 1,
+        app: None,
     });
 });

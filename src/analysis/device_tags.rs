@@ -1,5 +1,6 @@
-//! Reads the app tags a capturing phone wrote into each packet (PCAPdroid's
-//! trailer) and notes each flow's app for its verdict. Whether an input
+//! Reads the app tags a capturing phone wrote with each packet (PCAPdroid's
+//! trailer, or its pcapng extension, which the capture reader hands over
+//! with the packet) and notes each flow's app for its verdict. Whether an input
 //! carries them is decided by its first frame, so inputs without them pay
 //! one branch per packet; a tagged input's packets are decoded once more
 //! here to find their flow (phone captures are small, and the reading
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::capture::pcapdroid::{self, AppTag};
+use crate::capture::pcapdroid_blocks::{AppName, PacketApp};
 use crate::capture::{LinkType, RawPacket};
 use crate::classify::device_apps::DeviceApp;
 use crate::classify::knowledge::Knowledge;
@@ -27,10 +29,22 @@ enum Tagged {
 pub struct DeviceTags {
     knowledge: Arc<Knowledge>,
     tagged: Tagged,
-    /// One description per UID (the name the first tag of it gave),
-    /// shared by that app's flows.
-    apps: HashMap<i32, Arc<DeviceApp>>,
+    /// One description per UID and source (the name the first tag of it
+    /// gave), shared by that app's flows.
+    apps: HashMap<AppKey, Arc<DeviceApp>>,
 }
+
+/// Where a packet's tag came from.
+enum Tag<'a> {
+    Trailer(AppTag<'a>),
+    Pcapng(PacketApp),
+}
+
+/// UID, source, and the names a pcapng capture mapped the UID to.
+type AppKey = (i32, &'static str, Option<&'static AppName>);
+
+const TRAILER: &str = "PCAPdroid trailer";
+const PCAPNG: &str = "PCAPdroid pcapng extension";
 
 impl DeviceTags {
     pub fn new(knowledge: Arc<Knowledge>) -> DeviceTags {
@@ -49,7 +63,8 @@ impl DeviceTags {
     /// Notes the app of the flow `pkt` belongs to, if the input tags it.
     #[inline]
     pub fn note(&mut self, pkt: &RawPacket<'_>) {
-        if self.tagged != Tagged::No {
+        // A pcapng tag comes with the packet, whatever the first one had.
+        if self.tagged != Tagged::No || pkt.app.is_some() {
             self.note_tagged(pkt);
         }
     }
@@ -57,12 +72,14 @@ impl DeviceTags {
     #[cold]
     #[inline(never)]
     fn note_tagged(&mut self, pkt: &RawPacket<'_>) {
-        if pkt.link != LinkType::Ethernet {
-            // PCAPdroid writes Ethernet frames only.
-            self.tagged = Tagged::No;
-            return;
-        }
-        let tag = pcapdroid::trailer(pkt.data);
+        let tag = match pkt.app {
+            Some(app) => Some(Tag::Pcapng(app)),
+            // PCAPdroid writes trailers on Ethernet frames only.
+            None if pkt.link == LinkType::Ethernet => {
+                pcapdroid::trailer(pkt.data).map(Tag::Trailer)
+            }
+            None => None,
+        };
         if self.tagged == Tagged::Unknown {
             self.tagged = if tag.is_some() {
                 Tagged::Yes
@@ -79,12 +96,24 @@ impl DeviceTags {
         self.knowledge.device_apps().note(key, &app);
     }
 
-    fn app_of(&mut self, tag: AppTag<'_>) -> Arc<DeviceApp> {
-        let app = self.apps.entry(tag.uid).or_insert_with(|| {
+    fn app_of(&mut self, tag: Tag<'_>) -> Arc<DeviceApp> {
+        let (uid, source, names) = match &tag {
+            Tag::Trailer(t) => (t.uid, TRAILER, None),
+            Tag::Pcapng(a) => (a.uid, PCAPNG, a.names),
+        };
+        let app = self.apps.entry((uid, source, names)).or_insert_with(|| {
+            let text = |s: &str| (!s.is_empty()).then(|| Arc::from(s));
+            let (name, package) = match tag {
+                Tag::Trailer(t) => (t.name_text().map(Arc::from), None),
+                Tag::Pcapng(a) => a
+                    .names
+                    .map_or((None, None), |n| (text(&n.name), text(&n.package))),
+            };
             Arc::new(DeviceApp {
-                uid: tag.uid,
-                name: tag.name_text().map(Arc::from),
-                source: "PCAPdroid trailer",
+                uid,
+                name,
+                package,
+                source,
             })
         });
         Arc::clone(app)

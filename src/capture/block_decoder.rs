@@ -2,9 +2,12 @@
 //! [`RawPacket`]s. Shared by the memory-mapped file reader and the streaming
 //! reader so both read timestamps and interfaces the same way.
 
-use pcap_parser::pcapng::Block;
+use std::collections::HashMap;
+
+use pcap_parser::pcapng::{Block, EnhancedPacketBlock, OptionCode};
 use pcap_parser::LegacyPcapBlock;
 
+use super::pcapdroid_blocks::{self, PacketApp};
 use super::{LinkType, RawPacket, Timestamp};
 
 /// One pcapng interface: its link type and how its timestamps are written.
@@ -22,7 +25,33 @@ pub struct BlockDecoder {
     classic_link: LinkType,
     classic_units_per_sec: u64,
     interfaces: Vec<Interface>,
+    /// Whether the current section holds PCAPdroid's blocks: only then are
+    /// packet comments read for the app they name.
+    section_big_endian: bool,
+    pcapdroid: Option<PcapdroidApps>,
 }
+
+/// The apps PCAPdroid's UID map blocks named in the current section.
+#[derive(Debug, Default)]
+struct PcapdroidApps {
+    names: HashMap<i32, Option<&'static pcapdroid_blocks::AppName>>,
+}
+
+impl PcapdroidApps {
+    /// The app a packet's options name, if they name one.
+    fn of(&self, epb: &EnhancedPacketBlock<'_>) -> Option<PacketApp> {
+        let uid = epb
+            .options
+            .iter()
+            .filter(|o| o.code == OptionCode::Comment)
+            .find_map(|o| pcapdroid_blocks::comment_uid(o.as_bytes().ok()?))?;
+        let names = self.names.get(&uid).copied().flatten();
+        Some(PacketApp { uid, names })
+    }
+}
+
+/// Most UIDs one section maps (a phone has a few hundred apps).
+const MAX_MAPPED_UIDS: usize = 4096;
 
 impl BlockDecoder {
     pub fn classic(link_code: i32, nanosecond: bool) -> BlockDecoder {
@@ -30,6 +59,8 @@ impl BlockDecoder {
             classic_link: LinkType::from_code(link_code),
             classic_units_per_sec: if nanosecond { 1_000_000_000 } else { 1_000_000 },
             interfaces: Vec::new(),
+            section_big_endian: false,
+            pcapdroid: None,
         }
     }
 
@@ -38,6 +69,8 @@ impl BlockDecoder {
             classic_link: LinkType::Unsupported(-1),
             classic_units_per_sec: 1_000_000,
             interfaces: Vec::new(),
+            section_big_endian: false,
+            pcapdroid: None,
         }
     }
 
@@ -52,6 +85,7 @@ impl BlockDecoder {
             data: b.data,
             orig_len: b.origlen,
             frame,
+            app: None,
         }
     }
 
@@ -60,9 +94,23 @@ impl BlockDecoder {
     /// an unsupported link type rather than dropped silently.
     pub fn pcapng_block<'a>(&mut self, block: &Block<'a>, frame: u64) -> Option<RawPacket<'a>> {
         match block {
-            Block::SectionHeader(_) => {
-                // Interface ids are scoped to their section.
+            Block::SectionHeader(shb) => {
+                // Interface ids are scoped to their section, and so are
+                // PCAPdroid's UID maps.
                 self.interfaces.clear();
+                self.section_big_endian = shb.big_endian();
+                self.pcapdroid = None;
+                None
+            }
+            Block::Custom(cb) if cb.pen == pcapdroid_blocks::PEN => {
+                let apps = self.pcapdroid.get_or_insert_with(Default::default);
+                if let Some((uid, name)) =
+                    pcapdroid_blocks::uid_map(cb.data, self.section_big_endian)
+                {
+                    if apps.names.len() < MAX_MAPPED_UIDS || apps.names.contains_key(&uid) {
+                        apps.names.insert(uid, pcapdroid_blocks::shared(name));
+                    }
+                }
                 None
             }
             Block::InterfaceDescription(idb) => {
@@ -89,6 +137,7 @@ impl BlockDecoder {
                     data: epb.data.get(..epb.caplen as usize).unwrap_or(epb.data),
                     orig_len: epb.origlen,
                     frame,
+                    app: self.pcapdroid.as_ref().and_then(|apps| apps.of(epb)),
                 })
             }
             Block::SimplePacket(spb) => {
@@ -105,6 +154,7 @@ impl BlockDecoder {
                     data: spb.data.get(..spb.origlen as usize).unwrap_or(spb.data),
                     orig_len: spb.origlen,
                     frame,
+                    app: None,
                 })
             }
             _ => None,

@@ -195,6 +195,7 @@ impl LiveCapture {
                     data: p.data,
                     orig_len: p.header.len,
                     frame: self.frames,
+                    app: None,
                 }))
             }
             // Non-blocking read with nothing buffered.

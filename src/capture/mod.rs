@@ -9,6 +9,7 @@ pub mod link_type;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod pcapdroid;
+pub mod pcapdroid_blocks;
 pub mod pcapng_writer;
 pub mod raw_packet;
 pub mod record_anomalies;

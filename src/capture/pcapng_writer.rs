@@ -128,6 +128,7 @@ mod tests {
                     data,
                     orig_len: 0,
                     frame: 1,
+                    app: None,
                 })
                 .unwrap();
             }

@@ -120,6 +120,7 @@ mod tests {
             data,
             orig_len: data.len() as u32,
             frame: 1,
+            app: None,
         }
     }
 

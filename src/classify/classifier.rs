@@ -175,10 +175,10 @@ impl FlowJudge {
 /// protocol family) gives way to it. Traffic that is not part of a call
 /// keeps its verdict: the phone says whose it is, not what it is.
 fn note_device_app(verdict: &mut FlowVerdict, named: &DeviceApp, sigs: &Signatures) {
-    let phone_says = named
-        .name
-        .as_deref()
-        .and_then(|n| sigs.app_by_device_name(n));
+    let phone_says = [named.name.as_deref(), named.package.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(|n| sigs.app_by_device_name(n));
     let mut line = format!(
         "the capturing phone names the app that owns this flow: {}, in each packet's {}",
         named.describe(),

@@ -1,5 +1,6 @@
 //! Which app on the capturing device owns each flow, when the capture says
-//! so (PCAPdroid's trailer, `capture::pcapdroid`). The reading side notes
+//! so (PCAPdroid's trailer, `capture::pcapdroid`, or its pcapng extension,
+//! `capture::pcapdroid_blocks`). The reading side notes
 //! each flow's app as its packets are read; the verdict reads it back.
 //! Unlike the other knowledge it does not age: a flow's own packets name
 //! its app, so the answer is the same whenever the verdict asks.
@@ -23,16 +24,24 @@ pub struct DeviceApp {
     pub uid: i32,
     /// The app's name as the device wrote it, if it wrote one.
     pub name: Option<Arc<str>>,
-    /// What told: "PCAPdroid trailer".
+    /// Its Android package ("com.whatsapp"), where the capture gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<Arc<str>>,
+    /// What told: "PCAPdroid trailer", "PCAPdroid pcapng extension".
     pub source: &'static str,
 }
 
 impl DeviceApp {
-    /// "WhatsApp (Android uid 10123)".
+    /// "WhatsApp (Android uid 10123)", "WhatsApp (com.whatsapp, Android
+    /// uid 10123)".
     pub fn describe(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{name} (Android uid {})", self.uid),
+        let uid = match &self.package {
+            Some(package) => format!("{package}, Android uid {}", self.uid),
             None => format!("Android uid {}", self.uid),
+        };
+        match &self.name {
+            Some(name) => format!("{name} ({uid})"),
+            None => uid,
         }
     }
 }
@@ -91,6 +100,7 @@ mod tests {
         Arc::new(DeviceApp {
             uid,
             name: Some(name.into()),
+            package: None,
             source: "PCAPdroid trailer",
         })
     }

@@ -404,11 +404,16 @@ mod tests {
                 with_media += usize::from(record.media.is_some());
                 with_learned += usize::from(record.public_address_learned.is_some());
                 // A flow the capturing phone tagged with its app.
-                for name in [Some("Signal \"beta\""), None] {
+                for (name, package) in [
+                    (Some("Signal \"beta\""), None),
+                    (None, None),
+                    (Some("Signal"), Some("org.thoughtcrime.securesms")),
+                ] {
                     record.device_app = Some(std::sync::Arc::new(
                         crate::classify::device_apps::DeviceApp {
                             uid: 10_123,
                             name: name.map(std::sync::Arc::from),
+                            package: package.map(std::sync::Arc::from),
                             source: "PCAPdroid trailer",
                         },
                     ));
