@@ -18,6 +18,7 @@ use super::session_marks::SessionMarks;
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
+use crate::dissect::ice_session::SenderUfrag;
 use crate::dissect::sip_dialogs::SipDialog;
 use crate::flow::{EndReason, Endpoint};
 use crate::report::packed_record::PackedRecord;
@@ -114,9 +115,15 @@ pub enum Emitted {
 const UNPACK_AHEAD: usize = 4;
 
 struct Session {
-    local_ip: IpAddr,
+    /// The device's addresses: one, or several once the device's own ICE
+    /// checks showed them to be one device (`SessionMarks::device_ufrag`).
+    local_ips: Vec<IpAddr>,
+    /// The ufrags of the device's checks, which tie its addresses.
+    ufrags: Vec<SenderUfrag>,
     last_activity: Timestamp,
-    flows: Vec<CallFlow<PackedRecord>>,
+    /// Its flows with the order they came in (sessions joined later keep
+    /// the order the flows ended in).
+    flows: Vec<(u64, CallFlow<PackedRecord>)>,
 }
 
 pub struct CallTracker {
@@ -126,6 +133,10 @@ pub struct CallTracker {
     /// end).
     sessions: HashMap<u64, Session, RandomState>,
     by_ip: HashMap<IpAddr, u64, RandomState>,
+    /// The open session whose device checked with each ufrag.
+    by_ufrag: HashMap<SenderUfrag, u64, RandomState>,
+    /// Flows taken so far: the order of a session's flows.
+    taken: u64,
     /// One (activity, session) per open session, earliest first: a
     /// session's activity when its entry was last pushed, at most its
     /// latest. An entry found out of date when it comes due is pushed
@@ -145,6 +156,8 @@ impl CallTracker {
             knowledge,
             sessions: HashMap::default(),
             by_ip: HashMap::default(),
+            by_ufrag: HashMap::default(),
+            taken: 0,
             activity: BinaryHeap::new(),
             next_session: 0,
             next_call: 0,
@@ -165,18 +178,25 @@ impl CallTracker {
         self.close_idle(now, sigs, out);
         let Some(flow) = flow else { return };
         let ip = flow.local().ip;
-        let id = *self.by_ip.entry(ip).or_insert_with(|| {
+        let mut id = *self.by_ip.entry(ip).or_insert_with(|| {
             self.next_session += 1;
             self.next_session
         });
-        let session = self.sessions.entry(id).or_insert_with(|| {
+        self.sessions.entry(id).or_insert_with(|| {
             self.activity.push(Reverse((flow.last_seen, id)));
             Session {
-                local_ip: ip,
+                local_ips: vec![ip],
+                ufrags: Vec::new(),
                 last_activity: flow.last_seen,
                 flows: Vec::new(),
             }
         });
+        if let Some(ufrag) = flow.marks.device_ufrag {
+            id = self.tie(id, ufrag);
+        }
+        let Some(session) = self.sessions.get_mut(&id) else {
+            return;
+        };
         if flow.last_seen > session.last_activity {
             session.last_activity = flow.last_seen;
         }
@@ -186,7 +206,77 @@ impl CallTracker {
         if flows.len() == flows.capacity() {
             flows.reserve_exact(flows.len() / 4 + 1);
         }
-        flows.push(flow.map_record(|r| PackedRecord::pack(r, &mut self.scratch)));
+        self.taken += 1;
+        flows.push((
+            self.taken,
+            flow.map_record(|r| PackedRecord::pack(r, &mut self.scratch)),
+        ));
+    }
+
+    /// Notes that session `id`'s device checked with `ufrag`; when another
+    /// open session's device did, from addresses of the other IP version,
+    /// the two are one dual-stack device and become one session, the one
+    /// opened first. Returns the session the flow goes to. (Two sessions
+    /// of one version are left apart: copies of a capture replayed with
+    /// new addresses carry the same ufrags for different devices.)
+    fn tie(&mut self, id: u64, ufrag: SenderUfrag) -> u64 {
+        let other = self.by_ufrag.get(&ufrag).copied();
+        // (IPv4, IPv6): which versions a session's addresses are.
+        let versions = |s: Option<&Session>| {
+            s.map_or((false, false), |s| {
+                (
+                    s.local_ips.iter().any(IpAddr::is_ipv4),
+                    s.local_ips.iter().any(IpAddr::is_ipv6),
+                )
+            })
+        };
+        let apart = |a: (bool, bool), b: (bool, bool)| !(a.0 && b.0 || a.1 && b.1);
+        let keep = match other {
+            Some(other)
+                if other != id
+                    && self.sessions.contains_key(&other)
+                    && apart(
+                        versions(self.sessions.get(&id)),
+                        versions(self.sessions.get(&other)),
+                    ) =>
+            {
+                let (keep, gone) = (other.min(id), other.max(id));
+                self.join(keep, gone);
+                keep
+            }
+            _ => id,
+        };
+        self.by_ufrag.insert(ufrag, keep);
+        if let Some(session) = self.sessions.get_mut(&keep) {
+            if !session.ufrags.contains(&ufrag) {
+                session.ufrags.push(ufrag);
+            }
+        }
+        keep
+    }
+
+    /// Moves session `gone`'s addresses, ufrags and flows into `keep`.
+    /// `gone`'s entry in `activity` is dropped when it comes due.
+    fn join(&mut self, keep: u64, gone: u64) {
+        let Some(g) = self.sessions.remove(&gone) else {
+            return;
+        };
+        for ip in &g.local_ips {
+            self.by_ip.insert(*ip, keep);
+        }
+        for u in &g.ufrags {
+            self.by_ufrag.insert(*u, keep);
+        }
+        let Some(k) = self.sessions.get_mut(&keep) else {
+            return;
+        };
+        k.local_ips.extend(g.local_ips);
+        k.ufrags.extend(g.ufrags);
+        k.flows.extend(g.flows);
+        k.flows.sort_unstable_by_key(|(taken, _)| *taken);
+        if g.last_activity > k.last_activity {
+            k.last_activity = g.last_activity;
+        }
     }
 
     fn close_idle(&mut self, now: Timestamp, sigs: &Signatures, out: &mut Vec<Emitted>) {
@@ -210,7 +300,7 @@ impl CallTracker {
         idle.sort_unstable();
         for id in idle {
             if let Some(s) = self.sessions.remove(&id) {
-                self.by_ip.remove(&s.local_ip);
+                self.forget(id, &s);
                 self.close(s, sigs, out);
             }
         }
@@ -221,9 +311,24 @@ impl CallTracker {
         let mut sessions: Vec<(u64, Session)> = self.sessions.drain().collect();
         sessions.sort_unstable_by_key(|(id, _)| *id);
         self.by_ip.clear();
+        self.by_ufrag.clear();
         self.activity.clear();
         for (_, s) in sessions {
             self.close(s, sigs, out);
+        }
+    }
+
+    /// Drops closing session `id`'s addresses and ufrags from the maps.
+    fn forget(&mut self, id: u64, session: &Session) {
+        for ip in &session.local_ips {
+            if self.by_ip.get(ip) == Some(&id) {
+                self.by_ip.remove(ip);
+            }
+        }
+        for u in &session.ufrags {
+            if self.by_ufrag.get(u) == Some(&id) {
+                self.by_ufrag.remove(u);
+            }
         }
     }
 
@@ -232,8 +337,8 @@ impl CallTracker {
         // the caches: each is asked for a few records before its turn.
         let mut flows: Vec<CallFlow> = Vec::with_capacity(session.flows.len());
         let mut packed = session.flows.into_iter();
-        while let Some(f) = packed.next() {
-            if let Some(ahead) = packed.as_slice().get(UNPACK_AHEAD) {
+        while let Some((_, f)) = packed.next() {
+            if let Some((_, ahead)) = packed.as_slice().get(UNPACK_AHEAD) {
                 ahead.record.prefetch();
             }
             flows.push(f.map_record(PackedRecord::unpack));

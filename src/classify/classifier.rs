@@ -159,7 +159,7 @@ impl FlowJudge {
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,
                 as_of,
-                marks: SessionMarks::of(&flow),
+                marks: SessionMarks::of(&flow, s.local_sends),
             },
             last_clock: flow.last_clock,
             end_time: flow.end_time,

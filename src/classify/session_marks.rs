@@ -4,9 +4,9 @@
 //! across several calls belongs to each (`calls`).
 
 use crate::capture::Timestamp;
-use crate::dissect::ice_session::IceSession;
+use crate::dissect::ice_session::{IceSession, SenderUfrag};
 use crate::dissect::sip_dialogs::SipDialog;
-use crate::flow::Flow;
+use crate::flow::{Direction, Flow};
 
 #[derive(Clone, Debug, Default)]
 pub struct SessionMarks {
@@ -20,18 +20,26 @@ pub struct SessionMarks {
     pub media_end: Option<Timestamp>,
     /// The ICE session of its connectivity checks.
     pub ice: Option<IceSession>,
+    /// The ufrag the device's own checks on it carried: the same on every
+    /// address of the device (IPv4 and IPv6, several interfaces).
+    pub device_ufrag: Option<SenderUfrag>,
     /// The SIP dialogs (calls) it carried, for signalling flows.
     pub dialogs: Box<[SipDialog]>,
 }
 
 impl SessionMarks {
-    pub fn of(flow: &Flow) -> SessionMarks {
+    /// `local_sends`: the direction in which the device sends.
+    pub fn of(flow: &Flow, local_sends: Direction) -> SessionMarks {
         let facts = &flow.facts;
         SessionMarks {
             new_session: flow.new_session.is_some(),
             dtls_handshake: facts.dtls.as_deref().is_some_and(|d| d.client_hello),
             media_end: facts.media_last_seen(),
             ice: facts.stun.as_deref().and_then(|s| s.ice_session),
+            device_ufrag: facts
+                .stun
+                .as_deref()
+                .and_then(|s| s.sender_ufrags.get(local_sends.index()).copied().flatten()),
             dialogs: facts
                 .signalling
                 .as_deref()

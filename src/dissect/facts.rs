@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::num::NonZeroI64;
 
-use super::ice_session::IceSession;
+use super::ice_session::{IceSession, SenderUfrag};
 use super::rtp_quality::RtpStreamQuality;
 use super::sip_dialogs::SipDialog;
 use super::vpn_tunnel::TunnelFacts;
@@ -85,6 +85,9 @@ pub struct StunFacts {
     pub username: Option<Box<str>>,
     /// The ICE session (ufrag pair) of the flow's first connectivity check.
     pub ice_session: Option<IceSession>,
+    /// Per direction, the ufrag of the agent whose checks travelled that
+    /// way (the first one seen): the same on every address of one device.
+    pub sender_ufrags: [Option<SenderUfrag>; 2],
     pub realm: Option<Box<str>>,
     pub software: Option<Box<str>>,
     /// First vendor fingerprint (attribute, message type, REALM, SOFTWARE).

@@ -30,9 +30,42 @@ impl IceSession {
     }
 }
 
+/// The ufrag of the agent that sent a connectivity check (the part of its
+/// USERNAME after the colon), kept as a hash: an agent uses one ufrag for
+/// all its candidates, whatever address or interface each is on, and
+/// another agent draws its own, so two addresses that send checks with
+/// the same one belong to the same device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SenderUfrag(u64);
+
+impl SenderUfrag {
+    /// The sender's ufrag in a check's USERNAME; `None` without the colon
+    /// or with nothing after it.
+    pub fn from_username(username: &[u8]) -> Option<SenderUfrag> {
+        let colon = username.iter().position(|&b| b == b':')?;
+        let sender = username.get(colon + 1..).filter(|s| !s.is_empty())?;
+        let mut h = rustc_hash::FxHasher::default();
+        sender.hash(&mut h);
+        Some(SenderUfrag(h.finish()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sender_is_after_the_colon() {
+        let a = SenderUfrag::from_username(b"6NKkclI:u2Vw9gv");
+        // The other side's check names the same pair, sent by the other.
+        let b = SenderUfrag::from_username(b"u2Vw9gv:6NKkclI");
+        assert!(a.is_some() && b.is_some());
+        assert_ne!(a, b);
+        // The same sender checking another peer.
+        assert_eq!(a, SenderUfrag::from_username(b"xxxxxxx:u2Vw9gv"));
+        assert_eq!(SenderUfrag::from_username(b"6NKkclI:"), None);
+        assert_eq!(SenderUfrag::from_username(b"callpath"), None);
+    }
 
     #[test]
     fn both_sides_name_the_same_session() {

@@ -15,7 +15,7 @@ use super::facts::{
     bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting, SignallingFacts,
     SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
-use super::ice_session::IceSession;
+use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     agora, demux, discord, dns, dtls, h225, iax2, megaco, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
@@ -539,6 +539,9 @@ fn observe_stun(
         bump(&mut s.ice_checks, pkt.dir);
         if s.ice_session.is_none() {
             s.ice_session = username.and_then(IceSession::from_username);
+        }
+        if let Some(slot @ None) = s.sender_ufrags.get_mut(pkt.dir.index()) {
+            *slot = username.and_then(SenderUfrag::from_username);
         }
     }
     if relayed_media {

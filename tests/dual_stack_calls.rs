@@ -1,0 +1,121 @@
+//! A dual-stack device checks its ICE candidates over IPv4 and IPv6 with
+//! one ufrag: flows from both of its addresses are one device's, and a
+//! call gathers them. The project's WebRTC call, with the device's checks
+//! to the peer's private candidate moved to IPv6 (as on a network that
+//! gives both), keeps one call that now lists the IPv6 checks; copies of
+//! a call on other IPv4 addresses (a capture replayed with new
+//! addresses) stay calls of their own.
+
+mod common;
+
+use common::capture_edit::Capture;
+use common::{analyze_bytes, repo};
+use serde_json::Value;
+
+const DEVICE: [u8; 4] = [192, 168, 1, 10];
+/// The peer's private host candidate, which the device checked.
+const PEER_HOST: [u8; 4] = [192, 168, 2, 10];
+const DEVICE_V6: [u8; 16] = [
+    0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+const PEER_V6: [u8; 16] = [
+    0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// The Ethernet/IPv4/UDP frame between `a` and `b` (either way) as the
+/// same datagram over IPv6 between `a6` and `b6`; other frames as they
+/// are. The UDP checksum is left out (zero), which no reader checks.
+fn over_ipv6(frame: &[u8], (a, a6): ([u8; 4], [u8; 16]), (b, b6): ([u8; 4], [u8; 16])) -> Vec<u8> {
+    let is_udp_v4 =
+        frame.len() > 14 + 20 + 8 && frame[12..14] == [0x08, 0x00] && frame[14 + 9] == 17;
+    if !is_udp_v4 {
+        return frame.to_vec();
+    }
+    let ip = &frame[14..];
+    let (src, dst): ([u8; 4], [u8; 4]) = (
+        ip[12..16].try_into().unwrap(),
+        ip[16..20].try_into().unwrap(),
+    );
+    let map = |x: [u8; 4]| {
+        if x == a {
+            Some(a6)
+        } else if x == b {
+            Some(b6)
+        } else {
+            None
+        }
+    };
+    let (Some(src6), Some(dst6)) = (map(src), map(dst)) else {
+        return frame.to_vec();
+    };
+    let header = usize::from(ip[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+    let mut udp = ip[header..total].to_vec();
+    udp[6..8].copy_from_slice(&[0, 0]);
+    let mut out = frame[..12].to_vec();
+    out.extend_from_slice(&[0x86, 0xdd]);
+    out.extend_from_slice(&[0x60, 0, 0, 0]);
+    out.extend_from_slice(&(udp.len() as u16).to_be_bytes());
+    out.extend_from_slice(&[17, 64]);
+    out.extend_from_slice(&src6);
+    out.extend_from_slice(&dst6);
+    out.extend_from_slice(&udp);
+    out
+}
+
+fn sample() -> Capture {
+    Capture::read(&repo().join("samples").join("webrtc-call.pcap"))
+}
+
+fn dual_stack() -> Capture {
+    let mut capture = sample();
+    for r in &mut capture.records {
+        r.data = over_ipv6(&r.data, (DEVICE, DEVICE_V6), (PEER_HOST, PEER_V6));
+    }
+    capture
+}
+
+fn of_type<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    records.iter().filter(|r| r["type"] == kind).collect()
+}
+
+#[test]
+fn a_devices_ipv6_checks_join_its_ipv4_call() {
+    let records = analyze_bytes(&dual_stack().bytes(), "dual-stack");
+    let v6: Vec<&Value> = of_type(&records, "flow")
+        .into_iter()
+        .filter(|f| f["src"].as_str().unwrap().starts_with('['))
+        .collect();
+    assert_eq!(v6.len(), 1, "{records:?}");
+    assert_eq!(v6[0]["role"], "lookup", "{}", v6[0]);
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let call = calls[0];
+    assert_eq!(v6[0]["call"], call["call"], "{}", v6[0]);
+    assert_eq!(call["path"], "direct");
+    let local = call["local"].to_string();
+    assert!(local.contains("[2001:db8:1::10]:50643"), "{local}");
+    assert!(local.contains("192.168.1.10:50643"), "{local}");
+    // The same as the IPv4-only call otherwise.
+    let plain = analyze_bytes(&sample().bytes(), "dual-stack-plain");
+    let plain_call = of_type(&plain, "call")[0];
+    for key in ["app", "path", "start", "end"] {
+        assert_eq!(call[key], plain_call[key], "{key}");
+    }
+}
+
+#[test]
+fn copies_on_other_ipv4_addresses_stay_apart() {
+    let mut copy = sample().shifted(2.0);
+    assert!(copy.replace_bytes(&DEVICE, &[192, 168, 1, 11]) > 0);
+    let records = analyze_bytes(&sample().merged(copy).bytes(), "dual-stack-copies");
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 2, "{records:?}");
+    for call in calls {
+        let local = call["local"].to_string();
+        assert!(
+            local.contains("192.168.1.10:") != local.contains("192.168.1.11:"),
+            "{local}"
+        );
+    }
+}
