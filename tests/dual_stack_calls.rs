@@ -15,9 +15,9 @@ use serde_json::Value;
 const DEVICE: [u8; 4] = [192, 168, 1, 10];
 /// The peer's private host candidate, which the device checked.
 const PEER_HOST: [u8; 4] = [192, 168, 2, 10];
-const DEVICE_V6: [u8; 16] = [
-    0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-];
+/// A unique-local address (RFC 4193), so that address scope alone tells
+/// the device's end of each flow, as 192.168.1.10 does.
+const DEVICE_V6: [u8; 16] = [0xfd, 0, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
 const PEER_V6: [u8; 16] = [
     0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
@@ -94,7 +94,7 @@ fn a_devices_ipv6_checks_join_its_ipv4_call() {
     assert_eq!(v6[0]["call"], call["call"], "{}", v6[0]);
     assert_eq!(call["path"], "direct");
     let local = call["local"].to_string();
-    assert!(local.contains("[2001:db8:1::10]:50643"), "{local}");
+    assert!(local.contains("[fd00:db8:1::10]:50643"), "{local}");
     assert!(local.contains("192.168.1.10:50643"), "{local}");
     // The same as the IPv4-only call otherwise.
     let plain = analyze_bytes(&sample().bytes(), "dual-stack-plain");
@@ -118,4 +118,47 @@ fn copies_on_other_ipv4_addresses_stay_apart() {
             "{local}"
         );
     }
+}
+
+/// The peer's public address, where the device's media went.
+const PEER_PUBLIC: [u8; 4] = [198, 51, 100, 12];
+
+/// The whole ICE side of the call over IPv6: the checks to the peer's
+/// host candidate from one of the device's addresses, the media from
+/// `media_from` (the device's other address).
+fn all_ipv6(media_from: [u8; 16]) -> Capture {
+    let peer6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12,
+    ];
+    let mut capture = dual_stack();
+    for r in &mut capture.records {
+        r.data = over_ipv6(&r.data, (DEVICE, media_from), (PEER_PUBLIC, peer6));
+    }
+    capture
+}
+
+#[test]
+fn temporary_ipv6_addresses_of_one_network_are_one_device() {
+    // RFC 8981 temporary addresses share the /64 of the stable one.
+    let temporary: [u8; 16] = [
+        0xfd, 0, 0x0d, 0xb8, 0, 1, 0, 0, 0x5c, 0x3e, 0x11, 0x07, 0x9a, 0x2b, 0x40, 0x21,
+    ];
+    let records = analyze_bytes(&all_ipv6(temporary).bytes(), "dual-stack-temporary");
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let local = calls[0]["local"].to_string();
+    assert!(local.contains("[fd00:db8:1::10]:50643"), "{local}");
+    assert!(
+        local.contains("[fd00:db8:1:0:5c3e:1107:9a2b:4021]:50643"),
+        "{local}"
+    );
+
+    // Another network's address is another device as far as callpath can
+    // tell: the checks stay out of its call.
+    let elsewhere: [u8; 16] = [0xfd, 0, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20];
+    let records = analyze_bytes(&all_ipv6(elsewhere).bytes(), "dual-stack-elsewhere");
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let local = calls[0]["local"].to_string();
+    assert!(!local.contains("fd00:db8:1::10"), "{local}");
 }

@@ -214,31 +214,36 @@ impl CallTracker {
     }
 
     /// Notes that session `id`'s device checked with `ufrag`; when another
-    /// open session's device did, from addresses of the other IP version,
-    /// the two are one dual-stack device and become one session, the one
-    /// opened first. Returns the session the flow goes to. (Two sessions
-    /// of one version are left apart: copies of a capture replayed with
-    /// new addresses carry the same ufrags for different devices.)
+    /// open session's device did, the two are one device on two addresses
+    /// and become one session, the one opened first: an IPv4 and an IPv6
+    /// address (a dual-stack device), or IPv6 addresses of one /64 (its
+    /// temporary addresses, RFC 8981). Returns the session the flow goes
+    /// to. (Two IPv4 addresses, or IPv6 ones of different networks, are
+    /// left apart: copies of a capture replayed with new addresses carry
+    /// the same ufrags for different devices.)
     fn tie(&mut self, id: u64, ufrag: SenderUfrag) -> u64 {
         let other = self.by_ufrag.get(&ufrag).copied();
-        // (IPv4, IPv6): which versions a session's addresses are.
-        let versions = |s: Option<&Session>| {
-            s.map_or((false, false), |s| {
-                (
-                    s.local_ips.iter().any(IpAddr::is_ipv4),
-                    s.local_ips.iter().any(IpAddr::is_ipv6),
-                )
-            })
+        let one_device = |a: Option<&Session>, b: Option<&Session>| {
+            let (Some(a), Some(b)) = (a, b) else {
+                return false;
+            };
+            let v4 = |s: &Session| s.local_ips.iter().any(IpAddr::is_ipv4);
+            let mut v6 = a
+                .local_ips
+                .iter()
+                .chain(&b.local_ips)
+                .filter_map(|ip| match ip {
+                    IpAddr::V6(v6) => Some(v6.segments()),
+                    IpAddr::V4(_) => None,
+                });
+            let one_network = v6
+                .next()
+                .is_none_or(|first| v6.all(|s| s.get(..4) == first.get(..4)));
+            !(v4(a) && v4(b)) && one_network
         };
-        let apart = |a: (bool, bool), b: (bool, bool)| !(a.0 && b.0 || a.1 && b.1);
         let keep = match other {
             Some(other)
-                if other != id
-                    && self.sessions.contains_key(&other)
-                    && apart(
-                        versions(self.sessions.get(&id)),
-                        versions(self.sessions.get(&other)),
-                    ) =>
+                if other != id && one_device(self.sessions.get(&id), self.sessions.get(&other)) =>
             {
                 let (keep, gone) = (other.min(id), other.max(id));
                 self.join(keep, gone);
