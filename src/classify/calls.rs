@@ -182,23 +182,16 @@ impl CallTracker {
             self.next_session += 1;
             self.next_session
         });
-        self.sessions.entry(id).or_insert_with(|| {
-            self.activity.push(Reverse((flow.last_seen, id)));
-            Session {
-                local_ips: vec![ip],
-                ufrags: Vec::new(),
-                last_activity: flow.last_seen,
-                flows: Vec::new(),
-            }
-        });
         if let Some(ufrag) = flow.marks.device_ufrag {
+            self.open(id, ip, flow.last_seen);
             id = self.tie(id, ufrag);
         }
-        let Some(session) = self.sessions.get_mut(&id) else {
-            return;
-        };
-        if flow.last_seen > session.last_activity {
-            session.last_activity = flow.last_seen;
+        self.taken += 1;
+        let taken = self.taken;
+        let packed = flow.map_record(|r| PackedRecord::pack(r, &mut self.scratch));
+        let session = self.open(id, ip, packed.last_seen);
+        if packed.last_seen > session.last_activity {
+            session.last_activity = packed.last_seen;
         }
         // Grown by a quarter, not doubled: sessions hold their flows for
         // minutes, and doubling left a third of the list unused on average.
@@ -206,11 +199,20 @@ impl CallTracker {
         if flows.len() == flows.capacity() {
             flows.reserve_exact(flows.len() / 4 + 1);
         }
-        self.taken += 1;
-        flows.push((
-            self.taken,
-            flow.map_record(|r| PackedRecord::pack(r, &mut self.scratch)),
-        ));
+        flows.push((taken, packed));
+    }
+
+    /// Session `id` of the device at `ip`, opened now if it is not open.
+    fn open(&mut self, id: u64, ip: IpAddr, now: Timestamp) -> &mut Session {
+        self.sessions.entry(id).or_insert_with(|| {
+            self.activity.push(Reverse((now, id)));
+            Session {
+                local_ips: vec![ip],
+                ufrags: Vec::new(),
+                last_activity: now,
+                flows: Vec::new(),
+            }
+        })
     }
 
     /// Notes that session `id`'s device checked with `ufrag`; when another
