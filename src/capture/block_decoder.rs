@@ -25,9 +25,10 @@ pub struct BlockDecoder {
     classic_link: LinkType,
     classic_units_per_sec: u64,
     interfaces: Vec<Interface>,
-    /// Whether the current section holds PCAPdroid's blocks: only then are
-    /// packet comments read for the app they name.
+    /// The current section's byte order, which custom blocks' bodies use.
     section_big_endian: bool,
+    /// Set once the current section holds PCAPdroid's blocks: only then
+    /// are packet comments read for the app they name.
     pcapdroid: Option<PcapdroidApps>,
 }
 

@@ -108,8 +108,8 @@ pub fn shared(name: AppName) -> Option<&'static AppName> {
 mod tests {
     use super::*;
 
-    /// A UID map block's body as PCAPdroid writes it on a little-endian
-    /// phone (without the 32-bit padding that follows in the block).
+    /// A UID map block's body as PCAPdroid writes it, in the section's
+    /// byte order (without the 32-bit padding that follows in the block).
     fn uid_map_body(uid: i32, package: &str, name: &str, big_endian: bool) -> Vec<u8> {
         let mut b = Vec::new();
         let (version, uid) = if big_endian {
