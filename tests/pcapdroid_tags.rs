@@ -279,6 +279,21 @@ fn pcapdroid_pcapng(
     out
 }
 
+/// UID, package and name of the app that owns a packet in the pcapng
+/// test: a softphone for SIP, Signal for the rest (its package names the
+/// app even where its name would not).
+fn phone_app(sip: bool) -> (i32, &'static str, &'static str) {
+    if sip {
+        (10_050, "org.linphone", "Linphone")
+    } else {
+        (
+            10_123,
+            "org.thoughtcrime.securesms",
+            "Signal Private Messenger",
+        )
+    }
+}
+
 #[test]
 fn the_pcapng_extension_names_each_flows_app_and_package() {
     let original = Capture::read(&repo().join("samples/direct-call.pcap"));
@@ -288,16 +303,7 @@ fn the_pcapng_extension_names_each_flows_app_and_package() {
         .map(|r| (r.micros, r.data.clone()))
         .collect();
     let app_of = |ethernet: &[u8]| {
-        if udp_ports(ethernet).is_some_and(|(s, d)| s == 5060 || d == 5060) {
-            (10_050, "org.linphone", "Linphone")
-        } else {
-            // The package names the app even where the name would not.
-            (
-                10_123,
-                "org.thoughtcrime.securesms",
-                "Signal Private Messenger",
-            )
-        }
+        phone_app(udp_ports(ethernet).is_some_and(|(s, d)| s == 5060 || d == 5060))
     };
     let capture = pcapdroid_pcapng(&records, app_of);
     let dir = std::env::temp_dir().join(format!("callpath-pcapdroid-ng-{}", std::process::id()));
@@ -324,22 +330,14 @@ fn the_pcapng_extension_names_each_flows_app_and_package() {
         let app = &f["device_app"];
         assert_eq!(app["source"], "PCAPdroid pcapng extension", "{f}");
         let sip = f["src"].as_str().unwrap().ends_with(":5060");
-        let (uid, package, name) = if sip {
-            (10_050, "org.linphone", "Linphone")
-        } else {
-            (
-                10_123,
-                "org.thoughtcrime.securesms",
-                "Signal Private Messenger",
-            )
-        };
+        let (uid, package, name) = phone_app(sip);
         assert_eq!(
             (
                 app["uid"].as_i64(),
                 app["package"].as_str(),
                 app["name"].as_str()
             ),
-            (Some(uid), Some(package), Some(name)),
+            (Some(i64::from(uid)), Some(package), Some(name)),
             "{f}"
         );
         if !sip && p["role"] != "other" {
