@@ -1,8 +1,11 @@
 //! Captures taken on other links than Ethernet: Wi-Fi in monitor mode
-//! (radiotap), PPI, decrypted 802.11 (airdecap-ng's output), and Linux
-//! NFLOG. The lab's direct call, re-framed as those links would have
-//! carried it, gives the same flows, roles and call as the Ethernet
-//! original; frames that carry no readable packet are counted by why.
+//! (radiotap), PPI, decrypted 802.11 (airdecap-ng's output), Linux NFLOG
+//! and FDDI; and Ethernet frames wrapped as carrier and data-centre
+//! switches wrap them (MPLS behind VLAN tags, MPLS pseudowires, 802.1ah,
+//! VN-Tag, FabricPath, 802.3 with LLC/SNAP). The lab's direct call,
+//! re-framed as those links would have carried it, gives the same flows,
+//! roles and call as the Ethernet original; frames that carry no readable
+//! packet are counted by why.
 
 mod common;
 
@@ -146,11 +149,99 @@ fn a_call_logged_through_nflog_reads_as_on_ethernet() {
     assert_eq!(verdicts(&records), expected);
 }
 
-/// The re-framed captures are what Wireshark reads as Wi-Fi and NFLOG:
-/// tshark finds every IP packet of the original in them (skipped without
-/// tshark).
+const LLC_SNAP: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
+
+/// An Ethernet frame (destination, source, EtherType, body) wrapped as
+/// `how` says, still an Ethernet frame unless `how` is "fddi".
+fn wrapped(ethernet: &[u8], how: &str) -> Vec<u8> {
+    let (macs, ether_type, body) = (&ethernet[..12], &ethernet[12..14], &ethernet[14..]);
+    let mut f = macs.to_vec();
+    let vlan = [0x81, 0x00, 0x00, 0x64];
+    let mpls_label = [0x00, 0x01, 0x21, 0x40]; // label 18, bottom of stack
+    match how {
+        "vlan-mpls" => {
+            f.extend_from_slice(&vlan);
+            f.extend_from_slice(&[0x88, 0x47]);
+            f.extend_from_slice(&mpls_label);
+            f.extend_from_slice(body);
+        }
+        "mpls-pseudowire" => {
+            f.extend_from_slice(&[0x88, 0x47, 0x00, 0x01, 0x20, 0x40]);
+            f.extend_from_slice(&mpls_label);
+            f.extend_from_slice(&[0x00, 0x00, 0x00, 0x07]); // control word
+            f.extend_from_slice(ethernet);
+        }
+        "pbb" => {
+            f.extend_from_slice(&[0x88, 0xe7, 0x00, 0x01, 0x00, 0x00]);
+            f.extend_from_slice(macs);
+            f.extend_from_slice(&vlan);
+            f.extend_from_slice(ether_type);
+            f.extend_from_slice(body);
+        }
+        "vn-tag" => {
+            f.extend_from_slice(&[0x89, 0x26, 0x80, 0x01, 0x00, 0x02]);
+            f.extend_from_slice(ether_type);
+            f.extend_from_slice(body);
+        }
+        "fabricpath" => {
+            f.extend_from_slice(&[0x89, 0x03, 0x00, 0x3f]);
+            f.extend_from_slice(ethernet);
+        }
+        "llc-snap" => {
+            f.extend_from_slice(&((LLC_SNAP.len() + 2 + body.len()) as u16).to_be_bytes());
+            f.extend_from_slice(&LLC_SNAP);
+            f.extend_from_slice(ether_type);
+            f.extend_from_slice(body);
+        }
+        "fddi" => {
+            f = vec![0x50];
+            f.extend_from_slice(macs);
+            f.extend_from_slice(&LLC_SNAP);
+            f.extend_from_slice(ether_type);
+            f.extend_from_slice(body);
+        }
+        other => panic!("no framing {other}"),
+    }
+    f
+}
+
+/// The framings `wrapped` knows, with their pcap link type.
+const WRAPPINGS: [(&str, u32); 7] = [
+    ("vlan-mpls", 1),
+    ("mpls-pseudowire", 1),
+    ("pbb", 1),
+    ("vn-tag", 1),
+    ("fabricpath", 1),
+    ("llc-snap", 1),
+    ("fddi", 10),
+];
+
+fn wrapped_capture(original: &Capture, how: &str, link: u32) -> Vec<u8> {
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| (r.micros as u64, wrapped(&r.data, how)))
+        .collect();
+    classic_pcap_of(link, &frames)
+}
+
 #[test]
-fn tshark_reads_the_reframed_captures_as_wifi_and_nflog() {
+fn a_call_mirrored_from_a_carrier_or_data_centre_port_reads_as_on_ethernet() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let expected = verdicts(&analyze_bytes(&original.bytes(), "wrapped-ethernet"));
+    for (how, link) in WRAPPINGS {
+        let records = analyze_bytes(&wrapped_capture(&original, how, link), how);
+        assert_eq!(verdicts(&records), expected, "{how}");
+        let summary = summary(&records);
+        assert_eq!(summary["packets_skipped"], serde_json::json!({}), "{how}");
+    }
+}
+
+/// The re-framed captures are what Wireshark reads as Wi-Fi, NFLOG and the
+/// wrapped links: tshark finds every IP packet of the original in them
+/// (skipped without tshark).
+#[test]
+fn tshark_reads_the_reframed_captures_as_their_links() {
     let sample = repo().join("samples/direct-call.pcap");
     let original = Capture::read(&sample);
     let frames: Vec<(u64, Vec<u8>)> = original
@@ -187,4 +278,18 @@ fn tshark_reads_the_reframed_captures_as_wifi_and_nflog() {
     let path = dir.path().join("nflog.pcap");
     std::fs::write(&path, classic_pcap_of(239, &frames)).unwrap();
     assert_eq!(count(&path, "nflog && ip"), Some(ip_in_original));
+    // And the wrapped frames with the tags Wireshark names.
+    for ((how, link), filter) in WRAPPINGS.into_iter().zip([
+        "vlan && mpls && ip",
+        "mpls && pwethcw && ip",
+        "ieee8021ah && ip",
+        "vntag && ip",
+        "cfp && ip",
+        "llc && ip",
+        "fddi && ip",
+    ]) {
+        let path = dir.path().join(format!("{how}.pcap"));
+        std::fs::write(&path, wrapped_capture(&original, how, link)).unwrap();
+        assert_eq!(count(&path, filter), Some(ip_in_original), "{how}");
+    }
 }

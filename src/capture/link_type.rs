@@ -11,6 +11,8 @@ pub enum LinkType {
     Ppp,
     /// Cisco HDLC: address, control, EtherType.
     CiscoHdlc,
+    /// FDDI: a 13-byte MAC header, then LLC/SNAP (old campus backbones).
+    Fddi,
     /// Raw IP (v4 or v6 told by the version nibble).
     RawIp,
     RawIpv4,
@@ -41,6 +43,7 @@ impl LinkType {
             1 => LinkType::Ethernet,
             9 | 50 => LinkType::Ppp,
             104 => LinkType::CiscoHdlc,
+            10 => LinkType::Fddi,
             // 12 and 14 are DLT_RAW on some BSDs; 101 is LINKTYPE_RAW.
             12 | 14 | 101 => LinkType::RawIp,
             228 => LinkType::RawIpv4,
@@ -65,6 +68,7 @@ impl LinkType {
             LinkType::Ethernet => 1,
             LinkType::Ppp => 9,
             LinkType::CiscoHdlc => 104,
+            LinkType::Fddi => 10,
             LinkType::RawIp => 101,
             LinkType::RawIpv4 => 228,
             LinkType::RawIpv6 => 229,

@@ -2,7 +2,9 @@
 //! etherparse's lax slicing so truncated packets still yield what they carry.
 //! The result borrows the frame: no copy, no allocation.
 
+pub mod bridge_tags;
 pub mod link;
+pub mod llc;
 pub mod nflog;
 pub mod packet;
 pub mod tunnel;

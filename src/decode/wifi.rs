@@ -8,6 +8,8 @@
 //! control fields), radiotap.org (header and the Flags field), and the PPI
 //! specification (CACE Technologies, 2007).
 
+use super::llc::{self, Llc};
+
 /// What a Wi-Fi frame holds for the decoder.
 #[derive(Debug, PartialEq, Eq)]
 pub enum WifiPayload<'a> {
@@ -32,10 +34,6 @@ const TO_DS: u8 = 0x01;
 const FROM_DS: u8 = 0x02;
 const PROTECTED: u8 = 0x40;
 const HTC_ORDER: u8 = 0x80;
-/// LLC/SNAP header before an EtherType: DSAP AA, SSAP AA, UI, OUI 00-00-00
-/// (RFC 1042) or 00-00-F8 (802.1H bridge tunnel).
-const SNAP_RFC1042: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
-const SNAP_BRIDGE_TUNNEL: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0xf8];
 
 /// The payload of an 802.11 frame (no radio header in front).
 pub fn ieee80211(frame: &[u8]) -> WifiPayload<'_> {
@@ -76,13 +74,10 @@ pub fn ieee80211(frame: &[u8]) -> WifiPayload<'_> {
     if aggregated {
         return WifiPayload::Aggregated;
     }
-    match body.split_first_chunk::<8>() {
-        Some((snap, rest)) if snap[..6] == SNAP_RFC1042 || snap[..6] == SNAP_BRIDGE_TUNNEL => {
-            WifiPayload::EtherType(u16::from_be_bytes([snap[6], snap[7]]), rest)
-        }
-        Some(_) => WifiPayload::NotIp,
-        None if body.is_empty() => WifiPayload::NotIp,
-        None => WifiPayload::Truncated,
+    match llc::snap(body) {
+        Llc::EtherType(ether_type, rest) => WifiPayload::EtherType(ether_type, rest),
+        Llc::Other => WifiPayload::NotIp,
+        Llc::Truncated => WifiPayload::Truncated,
     }
 }
 
@@ -152,6 +147,7 @@ pub fn ppi(data: &[u8]) -> Option<(i32, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::llc::{SNAP_BRIDGE_TUNNEL, SNAP_RFC1042};
 
     const RADIOTAP_FLAG_FCS_AT_END: u8 = 0x10;
 
