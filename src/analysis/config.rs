@@ -1,7 +1,9 @@
 //! Settings of an analysis run.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use crate::decode::filter::PacketFilter;
 use crate::flow::FlowTableConfig;
 
 #[derive(Clone, Debug, Default)]
@@ -18,4 +20,7 @@ pub struct AnalysisConfig {
     /// other flows taught still counts for it; `None`: the default
     /// (`knowledge::DEFAULT_WINDOW_SECS`).
     pub knowledge_window_secs: Option<u64>,
+    /// Only the decoded packets this matches are analysed (`--filter`);
+    /// the others are counted as skipped, `filtered_out`.
+    pub filter: Option<Arc<PacketFilter>>,
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::capture::{compression, stream_reader, CaptureFile, RawPacket, ReadOutcome};
+use crate::decode::filter::PacketFilter;
 use crate::decode::{self, Decoded};
 use crate::error::CaptureError;
 use crate::flow::Endpoint;
@@ -26,8 +27,10 @@ struct Window {
 }
 
 /// The 5-tuples and time windows of the chosen flow records.
-pub struct FlowFrames {
+pub struct FlowFrames<'f> {
     windows: HashMap<TupleKey, Vec<Window>>,
+    /// The analysis's `--filter`: a frame it left out is in no record.
+    filter: Option<&'f PacketFilter>,
 }
 
 fn key(l4: &'static str, a: Endpoint, b: Endpoint) -> TupleKey {
@@ -42,10 +45,14 @@ fn nanos(secs: f64) -> i64 {
     (secs * 1e9).round() as i64
 }
 
-impl FlowFrames {
+impl<'f> FlowFrames<'f> {
     /// Indexes the records for which `chosen` is true; frames are matched
-    /// to their position in `records`.
-    pub fn new(records: &[FlowRecord], chosen: impl Fn(&FlowRecord) -> bool) -> FlowFrames {
+    /// to their position in `records`. `filter`: the analysis's.
+    pub fn new(
+        records: &[FlowRecord],
+        chosen: impl Fn(&FlowRecord) -> bool,
+        filter: Option<&'f PacketFilter>,
+    ) -> FlowFrames<'f> {
         let mut windows: HashMap<TupleKey, Vec<Window>> = HashMap::new();
         for (i, r) in records.iter().enumerate().filter(|(_, r)| chosen(r)) {
             windows
@@ -57,7 +64,7 @@ impl FlowFrames {
                     last: nanos(r.last_seen) + TIME_SLACK_NANOS,
                 });
         }
-        FlowFrames { windows }
+        FlowFrames { windows, filter }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -69,6 +76,9 @@ impl FlowFrames {
         let Decoded::Packet(view) = decode::decode(pkt.link, pkt.data) else {
             return None;
         };
+        if self.filter.is_some_and(|f| !f.matches(&view)) {
+            return None;
+        }
         let (src, dst) = Endpoint::ends_of(&view);
         let ts = pkt.ts.0;
         self.windows

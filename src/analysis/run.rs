@@ -31,6 +31,7 @@ use crate::capture::{stream_reader, CaptureFile, RawPacket, ReadOutcome, Timesta
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::{Classifier, EndedFlow};
+use crate::decode::filter::PacketFilter;
 use crate::decode::PacketView;
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{FlowTableConfig, FlowTableStats};
@@ -141,6 +142,8 @@ struct Intake {
     span: Option<(Timestamp, Timestamp)>,
     /// The capturing phone's app tags, when the input has them.
     device_tags: DeviceTags,
+    /// `AnalysisConfig::filter`.
+    filter: Option<Arc<PacketFilter>>,
 }
 
 /// What the reader sends a worker thread.
@@ -201,7 +204,14 @@ impl Analysis {
             ..config.flow_table
         };
         let mut workers: Vec<FlowWorker> = (0..layout.workers)
-            .map(|_| FlowWorker::new(per_worker, signatures.clone(), knowledge.clone()))
+            .map(|_| {
+                FlowWorker::new(
+                    per_worker,
+                    signatures.clone(),
+                    knowledge.clone(),
+                    config.filter.clone(),
+                )
+            })
             .collect();
         let geolocation = geo
             .db()
@@ -231,6 +241,7 @@ impl Analysis {
                 file_index: 0,
                 span: None,
                 device_tags,
+                filter: config.filter.clone(),
             },
             layout,
             peak_active: 0,
@@ -330,8 +341,8 @@ impl Analysis {
         decode_counted_then(
             pkt.link,
             pkt.data,
-            &mut summary.packets_decoded,
-            &mut summary.packets_skipped,
+            self.intake.filter.as_deref(),
+            (&mut summary.packets_decoded, &mut summary.packets_skipped),
             |view| {
                 if let Some(worker) = all.get_mut(worker_of(view, workers)) {
                     worker.process_view(view, &meta, &mut finished);
@@ -659,8 +670,8 @@ impl Intake {
         decode_counted(
             pkt.link,
             pkt.data,
-            &mut summary.packets_decoded,
-            &mut summary.packets_skipped,
+            self.filter.as_deref(),
+            (&mut summary.packets_decoded, &mut summary.packets_skipped),
         )
     }
 

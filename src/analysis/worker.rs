@@ -12,6 +12,7 @@ use crate::classify::finished_flow::EndWork;
 use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::EndedFlow;
+use crate::decode::filter::PacketFilter;
 use crate::decode::{decode, Decoded, PacketView};
 use crate::dissect::inspect::{inspect, InspectContext};
 use crate::flow::{FlowTable, FlowTableConfig};
@@ -26,6 +27,7 @@ pub struct FlowWorker {
     /// skipped by reason; the summary adds them up at the end.
     pub decoded: u64,
     pub skipped: BTreeMap<&'static str, u64>,
+    filter: Option<Arc<PacketFilter>>,
     /// Classifies the flows as they end, when this is the only worker
     /// (`classify_here`) and while `judging`.
     judge: Option<FlowJudge>,
@@ -66,6 +68,7 @@ impl FlowWorker {
         config: FlowTableConfig,
         signatures: Arc<Signatures>,
         knowledge: Arc<Knowledge>,
+        filter: Option<Arc<PacketFilter>>,
     ) -> Self {
         FlowWorker {
             table: FlowTable::new(config).count_outstanding_in(Arc::clone(knowledge.outstanding())),
@@ -74,6 +77,7 @@ impl FlowWorker {
             unattributed_fragments: 0,
             decoded: 0,
             skipped: BTreeMap::new(),
+            filter,
             judge: None,
             judging: false,
         }
@@ -111,7 +115,9 @@ impl FlowWorker {
                 // The counters are taken out for the while: the packet
                 // goes on to `self` where it lies, not copied out first.
                 let (mut decoded, mut skipped) = (0, std::mem::take(&mut self.skipped));
-                decode_counted_then(link, data, &mut decoded, &mut skipped, |view| {
+                let filter = self.filter.clone();
+                let counts = (&mut decoded, &mut skipped);
+                decode_counted_then(link, data, filter.as_deref(), counts, |view| {
                     self.process_view(view, &item.meta, finished);
                 });
                 self.decoded += decoded;
@@ -167,15 +173,23 @@ impl FlowWorker {
     }
 }
 
-/// Decodes a frame and counts it as decoded, or as skipped by reason.
+/// Where decoding counts packets: those decoded (and kept by the
+/// filter), and those skipped by reason.
+pub type DecodeCounts<'c> = (&'c mut u64, &'c mut BTreeMap<&'static str, u64>);
+
+/// Why a packet the filter does not match is skipped.
+const FILTERED_OUT: &str = "filtered_out";
+
+/// Decodes a frame and counts it as decoded, or as skipped by reason
+/// (`filtered_out` when `filter` does not match it).
 pub fn decode_counted<'a>(
     link: LinkType,
     data: &'a [u8],
-    decoded: &mut u64,
-    skipped: &mut BTreeMap<&'static str, u64>,
+    filter: Option<&PacketFilter>,
+    counts: DecodeCounts<'_>,
 ) -> Option<PacketView<'a>> {
     let mut view = None;
-    decode_counted_then(link, data, decoded, skipped, |v| view = Some(*v));
+    decode_counted_then(link, data, filter, counts, |v| view = Some(*v));
     view
 }
 
@@ -184,15 +198,16 @@ pub fn decode_counted<'a>(
 pub fn decode_counted_then<'a>(
     link: LinkType,
     data: &'a [u8],
-    decoded: &mut u64,
-    skipped: &mut BTreeMap<&'static str, u64>,
+    filter: Option<&PacketFilter>,
+    (decoded, skipped): DecodeCounts<'_>,
     then: impl FnOnce(&PacketView<'a>),
 ) {
     match decode(link, data) {
-        Decoded::Packet(ref view) => {
+        Decoded::Packet(ref view) if filter.is_none_or(|f| f.matches(view)) => {
             *decoded += 1;
             then(view);
         }
+        Decoded::Packet(_) => *skipped.entry(FILTERED_OUT).or_default() += 1,
         Decoded::Skipped(reason) => {
             *skipped.entry(reason.name()).or_default() += 1;
         }

@@ -3,8 +3,10 @@
 //! give the same flows, calls and call numbers whichever is asked.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use callpath::analysis::AnalysisConfig;
+use callpath::decode::filter::PacketFilter;
 use callpath::flow::FlowTableConfig;
 use clap::Args;
 
@@ -58,6 +60,32 @@ pub struct AnalysisOptions {
     /// apps or replace embedded ones with the same id.
     #[arg(long, value_name = "DIR")]
     pub signatures: Option<PathBuf>,
+
+    /// Analyse only the packets this matches, in tcpdump's filter words for
+    /// addresses, ports and protocols: e.g. `host 192.168.1.23`, `not port
+    /// 53`, `udp and net 10.0.0.0/8`, `src host fd00::5 or portrange
+    /// 3478-3481`. Matched against the decoded packet: inside tunnels, on
+    /// any link type. The others are counted as skipped (`filtered_out`);
+    /// what they would have taught (DNS names, servers) is not learned.
+    #[arg(short = 'f', long, value_name = "EXPR", value_parser = FilterArg::parse)]
+    pub filter: Option<FilterArg>,
+}
+
+/// A `--filter` as typed (for the evidence manifest) and as parsed.
+#[derive(Clone, Debug)]
+pub struct FilterArg {
+    text: String,
+    filter: Arc<PacketFilter>,
+}
+
+impl FilterArg {
+    fn parse(text: &str) -> Result<FilterArg, String> {
+        let filter = text.parse::<PacketFilter>().map_err(|e| e.to_string())?;
+        Ok(FilterArg {
+            text: text.to_string(),
+            filter: Arc::new(filter),
+        })
+    }
 }
 
 impl AnalysisOptions {
@@ -80,6 +108,7 @@ impl AnalysisOptions {
             },
             threads: self.threads,
             knowledge_window_secs: Some(self.knowledge_window),
+            filter: self.filter.as_ref().map(|f| Arc::clone(&f.filter)),
             signatures_dir: self.signatures.clone(),
             geoip: {
                 let mut dbs = self.geoip.clone();
@@ -135,6 +164,10 @@ impl AnalysisOptions {
         if let Some(dir) = &self.signatures {
             out.push("--signatures".into());
             out.push(dir.display().to_string());
+        }
+        if let Some(filter) = &self.filter {
+            out.push("--filter".into());
+            out.push(filter.text.clone());
         }
         out
     }

@@ -37,7 +37,8 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         eprintln!("callpath: {e}");
         return ExitCode::from(2);
     }
-    let run = match run(&args.files, &args.analysis.config(), None) {
+    let config = args.analysis.config();
+    let run = match run(&args.files, &config, None) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
@@ -63,7 +64,11 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let frames = FlowFrames::new(flows, |r| r.call == Some(args.call));
+    let frames = FlowFrames::new(
+        flows,
+        |r| r.call == Some(args.call),
+        config.filter.as_deref(),
+    );
     let file = match File::create(&args.write) {
         Ok(f) => f,
         Err(e) => {

@@ -38,7 +38,8 @@ pub fn report(args: ReportArgs) -> ExitCode {
         eprintln!("callpath: {e}");
         return ExitCode::from(2);
     }
-    let run = match run(&args.files, &args.analysis.config(), None) {
+    let config = args.analysis.config();
+    let run = match run(&args.files, &config, None) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
@@ -47,7 +48,8 @@ pub fn report(args: ReportArgs) -> ExitCode {
     };
     let c = &run.collected;
     // Packet rates only for call flows: the charts are per call.
-    let rates = match packet_rates(&run.read, &c.flows, |r| r.call.is_some()) {
+    let filter = config.filter.as_deref();
+    let rates = match packet_rates(&run.read, &c.flows, |r| r.call.is_some(), filter) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
@@ -77,6 +79,7 @@ pub fn report(args: ReportArgs) -> ExitCode {
             &args.analysis.changing_results(),
             run.geolocation.clone(),
             c,
+            filter,
         ) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(2);

@@ -3,6 +3,7 @@
 //! The result borrows the frame: no copy, no allocation.
 
 pub mod bridge_tags;
+pub mod filter;
 pub mod link;
 pub mod llc;
 pub mod nflog;

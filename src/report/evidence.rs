@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::{CallRecord, Collected, EvidenceFrame, FlowRecord, Summary};
 use crate::analysis::FlowFrames;
 use crate::classify::signatures::EMBEDDED;
+use crate::decode::filter::PacketFilter;
 use crate::error::CaptureError;
 use crate::geo::DbInfo;
 
@@ -182,8 +183,9 @@ impl FileFrames {
 pub fn flow_frames(
     inputs: &[PathBuf],
     flows: &[FlowRecord],
+    filter: Option<&PacketFilter>,
 ) -> Result<HashMap<usize, Vec<FileFrames>>, CaptureError> {
-    let finder = FlowFrames::new(flows, |_| true);
+    let finder = FlowFrames::new(flows, |_| true, filter);
     let mut out: HashMap<usize, Vec<FileFrames>> = HashMap::new();
     for path in inputs {
         let name = path.display().to_string();
@@ -274,18 +276,20 @@ fn shell_word(word: &str) -> String {
 pub const BUNDLE_FILES: [&str; 3] = ["manifest.json", "flows.ndjson", "calls.json"];
 
 /// Writes manifest.json, flows.ndjson and calls.json into `dir` (created
-/// when missing). Reads the inputs again for their hashes and frames.
+/// when missing). Reads the inputs again for their hashes and frames
+/// (with the analysis's `filter`).
 pub fn write_bundle(
     dir: &Path,
     inputs: &[PathBuf],
     options: &[String],
     geolocation: Vec<DbInfo>,
     collected: &Collected,
+    filter: Option<&PacketFilter>,
 ) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let flows = located_flows(&collected.flows, &names);
-    let frames = flow_frames(inputs, &flows).map_err(io::Error::other)?;
+    let frames = flow_frames(inputs, &flows, filter).map_err(io::Error::other)?;
 
     let m = manifest(
         inputs,
