@@ -20,4 +20,17 @@ for f in $files; do
         -T fields -E separator='|' -e frame.protocols -e udp.payload -e tcp.payload 2>/dev/null || true
 done | python3 "$here/seed_payloads.py" "$here/corpus"
 python3 "$here/seed_captures.py" "$here/corpus" $files
+# --filter expressions, each before the first frame of a sample (the
+# filter target's first byte is the expression's length).
+python3 - "$here/corpus/filter" "$root/samples/direct-call.pcap" <<'PY'
+import os, struct, sys
+out, pcap = sys.argv[1], open(sys.argv[2], "rb").read()
+incl = struct.unpack("<I", pcap[32:36])[0]
+frame = pcap[40:40 + incl]
+os.makedirs(out, exist_ok=True)
+for i, text in enumerate(["host 192.168.1.10", "udp and not port 53",
+                          "src net 10.0.0.0/8 or (tcp && dst portrange 1-1024)",
+                          "! ip6 || icmp6", "dst host fd00::1"]):
+    open(os.path.join(out, f"seed-{i}"), "wb").write(bytes([len(text)]) + text.encode() + frame)
+PY
 for d in "$here"/corpus/*/; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds"; done

@@ -9,8 +9,8 @@ use callpath::decode::decode;
 use libfuzzer_sys::fuzz_target;
 
 /// tcpdump.org link type codes callpath decodes, plus one it does not (147).
-const CODES: [i32; 17] = [
-    0, 1, 9, 12, 101, 104, 105, 108, 113, 127, 147, 192, 228, 229, 239, 258, 276,
+const CODES: [i32; 18] = [
+    0, 1, 9, 10, 12, 101, 104, 105, 108, 113, 127, 147, 192, 228, 229, 239, 258, 276,
 ];
 
 fuzz_target!(|data: &[u8]| {
