@@ -13,12 +13,15 @@ use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::EndedFlow;
 use crate::decode::filter::PacketFilter;
-use crate::decode::{decode, Decoded, PacketView};
+use crate::decode::{decode, Decoded, Fragment, L4Proto, PacketView};
 use crate::dissect::inspect::{inspect, InspectContext};
+use crate::flow::reassembly::{Reassembled, Reassembly};
 use crate::flow::{FlowTable, FlowTableConfig};
 
 pub struct FlowWorker {
     pub table: FlowTable,
+    /// Fragmented UDP datagrams joined for the dissectors.
+    reassembly: Reassembly,
     signatures: Arc<Signatures>,
     knowledge: Arc<Knowledge>,
     /// Later fragments whose first fragment this worker never saw.
@@ -72,6 +75,7 @@ impl FlowWorker {
     ) -> Self {
         FlowWorker {
             table: FlowTable::new(config).count_outstanding_in(Arc::clone(knowledge.outstanding())),
+            reassembly: Reassembly::default(),
             signatures,
             knowledge,
             unattributed_fragments: 0,
@@ -151,7 +155,27 @@ impl FlowWorker {
                     knowledge: &self.knowledge,
                     clock: meta.clock,
                 };
-                inspect(flow, dir, view, meta.ts, meta.frame, &ctx);
+                let part = match view.fragment {
+                    Fragment::Whole => FragmentPart::AsItIs,
+                    _ => fragment_part(&mut self.reassembly, view, meta.frame),
+                };
+                let whole;
+                let (view, frame) = match &part {
+                    FragmentPart::AsItIs => (view, meta.frame),
+                    FragmentPart::Whole(datagram) => {
+                        whole = PacketView {
+                            payload: &datagram.payload,
+                            fragment: Fragment::Whole,
+                            ..*view
+                        };
+                        (&whole, datagram.frame)
+                    }
+                    FragmentPart::Nothing => return,
+                };
+                // One call site: with a second one (for the whole datagram,
+                // in `fragment_part`) it was not inlined, 4.047 → 4.078 G
+                // instructions on the reference capture (cachegrind).
+                inspect(flow, dir, view, meta.ts, frame, &ctx);
             }
             None => self.unattributed_fragments += 1,
         }
@@ -170,6 +194,36 @@ impl FlowWorker {
         let (judge, judging) = (&mut self.judge, self.judging);
         self.table
             .drain(&mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))));
+    }
+}
+
+/// What the dissectors see of an IP fragment.
+enum FragmentPart {
+    /// The fragment itself: a first fragment (its later fragments may
+    /// never be captured), or a TCP one.
+    AsItIs,
+    /// The whole UDP datagram this later fragment completed (dissected as
+    /// its first fragment's frame, in evidence).
+    Whole(Reassembled),
+    /// A later fragment alone: nothing to dissect.
+    Nothing,
+}
+
+/// Joins a UDP datagram's fragments: the dissectors see a first fragment
+/// as it comes and again in the whole datagram.
+#[cold]
+fn fragment_part(reassembly: &mut Reassembly, view: &PacketView<'_>, frame: u64) -> FragmentPart {
+    let datagram = |id| (view.src, view.dst, view.l4.number(), id);
+    match (view.l4, view.fragment) {
+        (L4Proto::Udp, Fragment::First { id }) => {
+            reassembly.first(datagram(id), frame, view.payload);
+            FragmentPart::AsItIs
+        }
+        (L4Proto::Udp, Fragment::Later { id, offset, more }) => reassembly
+            .later(&datagram(id), offset, more, view.payload)
+            .map_or(FragmentPart::Nothing, FragmentPart::Whole),
+        (_, Fragment::Later { .. }) => FragmentPart::Nothing,
+        _ => FragmentPart::AsItIs,
     }
 }
 

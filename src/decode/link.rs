@@ -296,12 +296,16 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
             _ => return None,
         };
         let id = u32::from(u16::from_be_bytes([header[4], header[5]]));
-        let mut view = PacketView::between(src, dst, l4, &[], Fragment::Later { id });
-        if flags_offset & 0x1fff == 0 {
-            view.fragment = Fragment::First { id };
+        let offset = flags_offset & 0x1fff;
+        if offset == 0 {
+            let mut view = PacketView::between(src, dst, l4, &[], Fragment::First { id });
             first_fragment_ports(&mut view, payload);
+            return Some(view);
         }
-        return Some(view);
+        let more = flags_offset & 0x2000 != 0;
+        let bytes = if l4 == L4Proto::Udp { payload } else { &[] };
+        let later = Fragment::Later { id, offset, more };
+        return Some(PacketView::between(src, dst, l4, bytes, later));
     }
     plain_transport(src, dst, header[9], payload)
 }
@@ -424,6 +428,8 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             } else {
                 Fragment::Later {
                     id: u32::from(h.identification()),
+                    offset,
+                    more: h.more_fragments(),
                 }
             };
             (
@@ -438,7 +444,11 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             let fragment = if v6.is_payload_fragmented() {
                 // IPv6 fragment offsets sit in an extension header; without
                 // walking it, the fragment is counted but not attributed.
-                Fragment::Later { id: 0 }
+                Fragment::Later {
+                    id: 0,
+                    offset: 0,
+                    more: false,
+                }
             } else {
                 Fragment::Whole
             };
@@ -501,6 +511,8 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             });
         }
         (_, Fragment::First { .. }) => first_fragment_ports(&mut view, payload.payload),
+        // A UDP fragment's bytes are kept for reassembly.
+        (_, Fragment::Later { .. }) if l4 == L4Proto::Udp && view.src.is_ipv4() => {}
         (_, Fragment::Later { .. }) => view.payload = &[],
         _ => {
             if l4.has_ports() {

@@ -91,8 +91,11 @@ pub enum Fragment {
     /// attributed to its flow.
     First { id: u32 },
     /// A later fragment: no transport header; the flow table attributes it
-    /// through the first fragment's id when it has seen it.
-    Later { id: u32 },
+    /// through the first fragment's id when it has seen it. `offset`: where
+    /// its bytes start in the datagram's IP payload, in 8-byte units; `more`:
+    /// the more-fragments flag (clear on the last). A UDP fragment's bytes
+    /// are its view's payload (for reassembly); a TCP one's are not read.
+    Later { id: u32, offset: u16, more: bool },
 }
 
 /// One decoded IP packet, borrowing the frame's bytes.

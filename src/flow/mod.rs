@@ -12,6 +12,7 @@ pub mod histograms;
 pub mod index;
 pub mod key;
 pub mod outstanding;
+pub mod reassembly;
 pub mod table;
 pub mod tracked_flow;
 

@@ -214,7 +214,7 @@ impl FlowTable {
         // ports are known: then its direction needs no address compared.
         let mut src_is_lo = None;
         let key = match pkt.fragment {
-            Fragment::Later { id } => {
+            Fragment::Later { id, .. } => {
                 let fid = (pkt.src, pkt.dst, pkt.l4.number(), id);
                 match self.fragments.flow_of(&fid) {
                     Some(k) => {
@@ -669,12 +669,20 @@ mod tests {
         let mut first = udp("10.0.0.1", 5060, "10.0.0.2", 5060, b"INVITE");
         first.fragment = Fragment::First { id: 7 };
         let mut later = udp("10.0.0.1", 0, "10.0.0.2", 0, b"");
-        later.fragment = Fragment::Later { id: 7 };
+        later.fragment = Fragment::Later {
+            id: 7,
+            offset: 1,
+            more: false,
+        };
         t.track(&first, secs(0), 1514, 1, 0, &mut |f| done.push(f));
         assert!(t
             .track(&later, secs(0), 600, 2, 0, &mut |f| done.push(f))
             .is_some());
-        later.fragment = Fragment::Later { id: 8 };
+        later.fragment = Fragment::Later {
+            id: 8,
+            offset: 1,
+            more: false,
+        };
         assert!(t
             .track(&later, secs(0), 600, 3, 0, &mut |f| done.push(f))
             .is_none());
