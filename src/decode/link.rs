@@ -3,7 +3,10 @@
 
 use std::net::IpAddr;
 
-use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{
+    EtherType, IpNumber, Ipv6ExtensionSlice, Ipv6ExtensionsSlice, LaxNetSlice, LaxSlicedPacket,
+    TransportSlice,
+};
 
 use super::llc::{self, Llc};
 use super::packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
@@ -442,13 +445,7 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         Some(LaxNetSlice::Ipv6(v6)) => {
             let h = v6.header();
             let fragment = if v6.is_payload_fragmented() {
-                // IPv6 fragment offsets sit in an extension header; without
-                // walking it, the fragment is counted but not attributed.
-                Fragment::Later {
-                    id: 0,
-                    offset: 0,
-                    more: false,
-                }
+                ipv6_fragment(v6.extensions())
             } else {
                 Fragment::Whole
             };
@@ -512,7 +509,7 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         }
         (_, Fragment::First { .. }) => first_fragment_ports(&mut view, payload.payload),
         // A UDP fragment's bytes are kept for reassembly.
-        (_, Fragment::Later { .. }) if l4 == L4Proto::Udp && view.src.is_ipv4() => {}
+        (_, Fragment::Later { .. }) if l4 == L4Proto::Udp => {}
         (_, Fragment::Later { .. }) => view.payload = &[],
         _ => {
             if l4.has_ports() {
@@ -523,6 +520,32 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
         }
     }
     Decoded::Packet(view)
+}
+
+/// Where an IPv6 fragment sits, from its Fragment extension header (RFC
+/// 8200 §4.5): offset and M flag as IPv4's, a 32-bit identification.
+fn ipv6_fragment(extensions: &Ipv6ExtensionsSlice<'_>) -> Fragment {
+    let header = extensions.clone().into_iter().find_map(|ext| match ext {
+        Ipv6ExtensionSlice::Fragment(f) => Some(f),
+        _ => None,
+    });
+    match header {
+        Some(f) if f.fragment_offset().value() == 0 => Fragment::First {
+            id: f.identification(),
+        },
+        Some(f) => Fragment::Later {
+            id: f.identification(),
+            offset: f.fragment_offset().value(),
+            more: f.more_fragments(),
+        },
+        // Fragmented, says etherparse, yet no header to read: counted
+        // as a fragment that no flow claims.
+        None => Fragment::Later {
+            id: 0,
+            offset: 0,
+            more: false,
+        },
+    }
 }
 
 /// Reads ports (and for TCP flags) straight from the first fragment, which
@@ -816,6 +839,55 @@ mod tests {
         let mut mpls = vec![0x00, 0x01, 0x20, 0x40, 0x00, 0x02, 0x21, 0x40];
         mpls.extend_from_slice(&ip);
         expect_udp(decode(LinkType::Ethernet, &ethernet(0x8847, &mpls)));
+    }
+
+    /// An IPv6 fragment of UDP: the fixed header (next header 44), the
+    /// Fragment header (offset in 8-byte units, M flag, id 0x01020304),
+    /// then `body`.
+    fn ipv6_udp_fragment(offset: u16, more: bool, body: &[u8]) -> Vec<u8> {
+        let mut ip = vec![0x60, 0, 0, 0];
+        ip.extend_from_slice(&((8 + body.len()) as u16).to_be_bytes());
+        ip.extend_from_slice(&[44, 64]);
+        ip.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        ip.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        ip.extend_from_slice(&[17, 0]);
+        ip.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
+        ip.extend_from_slice(&[1, 2, 3, 4]);
+        ip.extend_from_slice(body);
+        ip
+    }
+
+    #[test]
+    fn ipv6_fragments_say_where_they_sit() {
+        // First: the UDP header (ports 5060 → 5062, length 1208) and data.
+        let mut first = vec![0x13, 0xc4, 0x13, 0xc6, 0x04, 0xb8, 0, 0];
+        first.extend_from_slice(&[b'x'; 1000]);
+        match decode(LinkType::RawIp, &ipv6_udp_fragment(0, true, &first)) {
+            Decoded::Packet(p) => {
+                assert_eq!(p.fragment, Fragment::First { id: 0x0102_0304 });
+                assert_eq!(
+                    (p.src_port, p.dst_port, p.payload.len()),
+                    (5060, 5062, 1000)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Later: its bytes, where they go, and that none follow.
+        match decode(
+            LinkType::RawIp,
+            &ipv6_udp_fragment(126, false, &[b'y'; 200]),
+        ) {
+            Decoded::Packet(p) => {
+                let later = Fragment::Later {
+                    id: 0x0102_0304,
+                    offset: 126,
+                    more: false,
+                };
+                assert_eq!(p.fragment, later);
+                assert_eq!((p.l4, p.payload.len()), (L4Proto::Udp, 200));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
