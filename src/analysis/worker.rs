@@ -15,7 +15,7 @@ use crate::classify::EndedFlow;
 use crate::decode::filter::PacketFilter;
 use crate::decode::{decode, Decoded, Fragment, L4Proto, PacketView};
 use crate::dissect::inspect::{inspect, InspectContext};
-use crate::flow::reassembly::{Reassembled, Reassembly};
+use crate::flow::reassembly::Reassembly;
 use crate::flow::{FlowTable, FlowTableConfig};
 
 pub struct FlowWorker {
@@ -116,16 +116,18 @@ impl FlowWorker {
         match item.packet {
             Packet::Decoded(ref view) => self.process_view(view, &item.meta, finished),
             Packet::Raw { link, data } => {
-                // The counters are taken out for the while: the packet
-                // goes on to `self` where it lies, not copied out first.
+                // The counters and the filter are taken out for the while
+                // (moved, not cloned): the packet goes on to `self` where
+                // it lies, not copied out first.
                 let (mut decoded, mut skipped) = (0, std::mem::take(&mut self.skipped));
-                let filter = self.filter.clone();
+                let filter = self.filter.take();
                 let counts = (&mut decoded, &mut skipped);
                 decode_counted_then(link, data, filter.as_deref(), counts, |view| {
                     self.process_view(view, &item.meta, finished);
                 });
                 self.decoded += decoded;
                 self.skipped = skipped;
+                self.filter = filter;
             }
         }
     }
@@ -133,6 +135,42 @@ impl FlowWorker {
     /// `process` for a decoded packet (one thread decodes and calls this
     /// at once: no work item is built).
     pub fn process_view(
+        &mut self,
+        view: &PacketView<'_>,
+        meta: &PacketMeta,
+        finished: &mut Vec<EndedFlow>,
+    ) {
+        if view.fragment != Fragment::Whole {
+            return self.process_fragment(view, meta, finished);
+        }
+        self.table.set_clock(meta.clock);
+        let (judge, judging) = (&mut self.judge, self.judging);
+        let tracked = self.table.track(
+            view,
+            meta.ts,
+            meta.wire_len,
+            meta.frame,
+            meta.file_index,
+            &mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))),
+        );
+        if let Some((flow, dir)) = tracked {
+            let ctx = InspectContext {
+                signatures: &self.signatures,
+                knowledge: &self.knowledge,
+                clock: meta.clock,
+            };
+            inspect(flow, dir, view, meta.ts, meta.frame, &ctx);
+        }
+    }
+
+    /// `process_view` for an IP fragment, out of the packet path: the
+    /// dissectors see a first fragment as it comes (its later fragments may
+    /// never be captured) and a UDP datagram again once a later fragment
+    /// completes it (as its first fragment's frame, in evidence); a later
+    /// fragment alone is only counted.
+    #[cold]
+    #[inline(never)]
+    fn process_fragment(
         &mut self,
         view: &PacketView<'_>,
         meta: &PacketMeta,
@@ -148,36 +186,37 @@ impl FlowWorker {
             meta.file_index,
             &mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))),
         );
-        match tracked {
-            Some((flow, dir)) => {
-                let ctx = InspectContext {
-                    signatures: &self.signatures,
-                    knowledge: &self.knowledge,
-                    clock: meta.clock,
-                };
-                let part = match view.fragment {
-                    Fragment::Whole => FragmentPart::AsItIs,
-                    _ => fragment_part(&mut self.reassembly, view, meta.frame),
-                };
-                let whole;
-                let (view, frame) = match &part {
-                    FragmentPart::AsItIs => (view, meta.frame),
-                    FragmentPart::Whole(datagram) => {
-                        whole = PacketView {
-                            payload: &datagram.payload,
-                            fragment: Fragment::Whole,
-                            ..*view
-                        };
-                        (&whole, datagram.frame)
-                    }
-                    FragmentPart::Nothing => return,
-                };
-                // One call site: with a second one (for the whole datagram,
-                // in `fragment_part`) it was not inlined, 4.047 → 4.078 G
-                // instructions on the reference capture (cachegrind).
-                inspect(flow, dir, view, meta.ts, frame, &ctx);
+        let Some((flow, dir)) = tracked else {
+            self.unattributed_fragments += 1;
+            return;
+        };
+        let ctx = InspectContext {
+            signatures: &self.signatures,
+            knowledge: &self.knowledge,
+            clock: meta.clock,
+        };
+        let datagram = |id| (view.src, view.dst, view.l4.number(), id);
+        match (view.l4, view.fragment) {
+            (L4Proto::Udp, Fragment::First { id }) => {
+                self.reassembly
+                    .first(datagram(id), meta.frame, view.payload);
+                inspect(flow, dir, view, meta.ts, meta.frame, &ctx);
             }
-            None => self.unattributed_fragments += 1,
+            (L4Proto::Udp, Fragment::Later { id, offset, more }) => {
+                let done = self
+                    .reassembly
+                    .later(&datagram(id), offset, more, view.payload);
+                if let Some(whole) = done {
+                    let view = PacketView {
+                        payload: &whole.payload,
+                        fragment: Fragment::Whole,
+                        ..*view
+                    };
+                    inspect(flow, dir, &view, meta.ts, whole.frame, &ctx);
+                }
+            }
+            (_, Fragment::Later { .. }) => {}
+            _ => inspect(flow, dir, view, meta.ts, meta.frame, &ctx),
         }
     }
 
@@ -194,36 +233,6 @@ impl FlowWorker {
         let (judge, judging) = (&mut self.judge, self.judging);
         self.table
             .drain(&mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))));
-    }
-}
-
-/// What the dissectors see of an IP fragment.
-enum FragmentPart {
-    /// The fragment itself: a first fragment (its later fragments may
-    /// never be captured), or a TCP one.
-    AsItIs,
-    /// The whole UDP datagram this later fragment completed (dissected as
-    /// its first fragment's frame, in evidence).
-    Whole(Reassembled),
-    /// A later fragment alone: nothing to dissect.
-    Nothing,
-}
-
-/// Joins a UDP datagram's fragments: the dissectors see a first fragment
-/// as it comes and again in the whole datagram.
-#[cold]
-fn fragment_part(reassembly: &mut Reassembly, view: &PacketView<'_>, frame: u64) -> FragmentPart {
-    let datagram = |id| (view.src, view.dst, view.l4.number(), id);
-    match (view.l4, view.fragment) {
-        (L4Proto::Udp, Fragment::First { id }) => {
-            reassembly.first(datagram(id), frame, view.payload);
-            FragmentPart::AsItIs
-        }
-        (L4Proto::Udp, Fragment::Later { id, offset, more }) => reassembly
-            .later(&datagram(id), offset, more, view.payload)
-            .map_or(FragmentPart::Nothing, FragmentPart::Whole),
-        (_, Fragment::Later { .. }) => FragmentPart::Nothing,
-        _ => FragmentPart::AsItIs,
     }
 }
 
