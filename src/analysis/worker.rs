@@ -16,7 +16,7 @@ use crate::decode::filter::PacketFilter;
 use crate::decode::{decode, Decoded, Fragment, L4Proto, PacketView};
 use crate::dissect::inspect::{inspect, InspectContext};
 use crate::flow::reassembly::Reassembly;
-use crate::flow::{FlowTable, FlowTableConfig};
+use crate::flow::{Direction, Flow, FlowTable, FlowTableConfig};
 
 pub struct FlowWorker {
     pub table: FlowTable,
@@ -143,15 +143,13 @@ impl FlowWorker {
         if view.fragment != Fragment::Whole {
             return self.process_fragment(view, meta, finished);
         }
-        self.table.set_clock(meta.clock);
-        let (judge, judging) = (&mut self.judge, self.judging);
-        let tracked = self.table.track(
+        let tracked = track(
+            &mut self.table,
+            &mut self.judge,
+            self.judging,
             view,
-            meta.ts,
-            meta.wire_len,
-            meta.frame,
-            meta.file_index,
-            &mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))),
+            meta,
+            finished,
         );
         if let Some((flow, dir)) = tracked {
             let ctx = InspectContext {
@@ -176,15 +174,13 @@ impl FlowWorker {
         meta: &PacketMeta,
         finished: &mut Vec<EndedFlow>,
     ) {
-        self.table.set_clock(meta.clock);
-        let (judge, judging) = (&mut self.judge, self.judging);
-        let tracked = self.table.track(
+        let tracked = track(
+            &mut self.table,
+            &mut self.judge,
+            self.judging,
             view,
-            meta.ts,
-            meta.wire_len,
-            meta.frame,
-            meta.file_index,
-            &mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))),
+            meta,
+            finished,
         );
         let Some((flow, dir)) = tracked else {
             self.unattributed_fragments += 1;
@@ -234,6 +230,29 @@ impl FlowWorker {
         self.table
             .drain(&mut |f| finished.push(EndedFlow::new(f, Self::end_work(judge, judging))));
     }
+}
+
+/// Counts a packet into its flow (flows that end because of it go to
+/// `finished`, with what is left to work out for them); the flow and the
+/// packet's direction, or `None` for a later fragment no flow claims.
+#[inline(always)]
+fn track<'t>(
+    table: &'t mut FlowTable,
+    judge: &mut Option<FlowJudge>,
+    judging: bool,
+    view: &PacketView<'_>,
+    meta: &PacketMeta,
+    finished: &mut Vec<EndedFlow>,
+) -> Option<(&'t mut Flow, Direction)> {
+    table.set_clock(meta.clock);
+    table.track(
+        view,
+        meta.ts,
+        meta.wire_len,
+        meta.frame,
+        meta.file_index,
+        &mut |f| finished.push(EndedFlow::new(f, FlowWorker::end_work(judge, judging))),
+    )
 }
 
 /// Where decoding counts packets: those decoded (and kept by the
