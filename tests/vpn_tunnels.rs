@@ -1,6 +1,6 @@
 //! A capture taken outside a VPN shows the tunnel, not the calls in it.
 //! On the reference captures of WireGuard, Tailscale, OpenVPN, IPsec,
-//! PPTP and Cloudflare WARP, every tunnel flow is named (as nDPI names
+//! PPTP, Cloudflare WARP and DTLS VPNs, every tunnel flow is named (as nDPI names
 //! them), is no call's flow, and the summary, table and CSV say that
 //! calls inside cannot be seen; on the hand-labelled call captures no flow
 //! is called a tunnel.
@@ -31,6 +31,10 @@ const TUNNELS: &[(&str, &[(&str, u64)])] = &[
     ("pptp.pcap", &[("pptp", 1)]),
     // Told by Cloudflare's published WARP ingress addresses and port.
     ("cloudflare-warp.pcap", &[("cloudflare_warp", 1)]),
+    // DTLS to UDP 443 without SRTP keying: AnyConnect's data channel, and
+    // a DTLS 1.0 (Cisco's pre-standard version) session resumed the same way.
+    ("anyconnect-vpn.pcap", &[("dtls_vpn", 1)]),
+    ("dtls_old_version.pcapng", &[("dtls_vpn", 1)]),
 ];
 
 fn tunnels(records: &[Value]) -> BTreeMap<String, u64> {
@@ -341,3 +345,27 @@ fn the_html_report_lists_the_tunnels() {
         "<tr><td>tailscale</td><td class=\"mono\">192.168.88.3:41641 ↔ 18.196.71.179:41641</td>"
     ));
 }
+
+/// A DTLS ClientHello that offers SRTP keying (the corpus's dtls.pcap,
+/// frame 1, which src/dissect/dtls.rs's unit tests read too) sent to UDP
+/// 443 is no VPN: only one that offers none is.
+#[test]
+fn dtls_to_port_443_is_a_vpn_only_without_srtp_keying() {
+    let hello: Vec<u8> = (0..DTLS_SRTP_HELLO.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&DTLS_SRTP_HELLO[i..i + 2], 16).unwrap())
+        .collect();
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4([192, 168, 1, 10], [203, 0, 113, 7], 64)
+        .udp(50_000, 443);
+    let mut frame = Vec::new();
+    builder.write(&mut frame, &hello).unwrap();
+    let records = analyze_bytes(
+        &classic_pcap(&[(1_700_000_000_000_000, frame)]),
+        "dtls-srtp-443",
+    );
+    let flow = records.iter().find(|r| r["type"] == "flow").unwrap();
+    assert!(flow["tunnel"].is_null(), "{flow}");
+}
+
+const DTLS_SRTP_HELLO: &str = "16feff0000000000000000008e010000820000000000000082fefdceb06d2a04cb2a1517c2e266ed6db6936e6e7a5772aacdd0e2dbd068ce26737e00000018c02bc02fcca9cca8c009c013c00ac014009c002f0035000a01000040ff010001000017000000230000000d00140012040308040401050308050501080606010201000e00050002000100000b00020100000a00080006001d00170018";

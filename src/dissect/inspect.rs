@@ -295,6 +295,11 @@ fn dissect_demuxed(
                 if let Some(info) = dtls::client_hello_info(&record) {
                     d.client_hello = true;
                     d.use_srtp |= info.use_srtp;
+                    // Not inside TURN: there port 443 is the relay's.
+                    let vpn = !info.use_srtp && !inside_turn && pkt.dst.port == DTLS_VPN_PORT;
+                    if vpn && facts.tunnel.is_none() {
+                        facts.tunnel = Some(Box::new(vpn_tunnel::TunnelFacts::dtls_vpn(pkt.frame)));
+                    }
                 }
             }
             true
@@ -303,6 +308,9 @@ fn dissect_demuxed(
         _ => false,
     }
 }
+
+/// The UDP port of VPNs whose data channel is DTLS (see `vpn_tunnel`).
+const DTLS_VPN_PORT: u16 = 443;
 
 /// Whether bytes relayed inside TURN are media (RTP/SRTP/SRTCP or DTLS).
 fn is_media_payload(data: &[u8]) -> bool {

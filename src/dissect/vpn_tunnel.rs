@@ -29,6 +29,11 @@
 //!   0x1A2B3C4D in every control message.
 //! - Cloudflare WARP: by its published ingress addresses and port
 //!   (`is_warp_ingress`), its framing being its own.
+//! - VPNs whose data channel is DTLS on UDP 443 (Cisco AnyConnect and
+//!   OpenConnect, Fortinet, Citrix's gateway): a DTLS ClientHello to port
+//!   443 that offers no SRTP keying. WebRTC and every DTLS-SRTP call offer
+//!   `use_srtp` (RFC 5764 §4.1.1) in theirs; Zoom's DTLS without it goes
+//!   to its own ports (8801-8810). The ClientHello is read in `dtls`.
 
 use std::net::IpAddr;
 
@@ -44,6 +49,7 @@ pub enum TunnelProtocol {
     Pptp,
     Gre,
     CloudflareWarp,
+    DtlsVpn,
 }
 
 impl TunnelProtocol {
@@ -57,6 +63,7 @@ impl TunnelProtocol {
             TunnelProtocol::Pptp => "pptp",
             TunnelProtocol::Gre => "gre",
             TunnelProtocol::CloudflareWarp => "cloudflare_warp",
+            TunnelProtocol::DtlsVpn => "dtls_vpn",
         }
     }
 }
@@ -178,6 +185,19 @@ impl TunnelFacts {
             found: Some(TunnelSighting {
                 protocol: TunnelProtocol::CloudflareWarp,
                 why: "UDP port 2408 of Cloudflare WARP's published ingress addresses (162.159.192.0/22, 2606:4700:d0::/48)",
+                frame,
+            }),
+            ..TunnelFacts::default()
+        }
+    }
+
+    /// The facts of a flow whose DTLS ClientHello to UDP 443 offers no
+    /// SRTP keying: a VPN's data channel, not call media.
+    pub fn dtls_vpn(frame: u64) -> TunnelFacts {
+        TunnelFacts {
+            found: Some(TunnelSighting {
+                protocol: TunnelProtocol::DtlsVpn,
+                why: "DTLS to UDP port 443 whose ClientHello offers no SRTP keying (use_srtp, RFC 5764): a VPN's data channel (AnyConnect, OpenConnect, Fortinet, Citrix), not call media",
                 frame,
             }),
             ..TunnelFacts::default()
