@@ -14,6 +14,7 @@ use super::tunnel::{tunnel_evidence, tunnel_of};
 use super::verdict::{FlowVerdict, Role};
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
+use crate::dissect::sip_dialogs::SipDialog;
 use crate::flow::{Direction, Endpoint, Flow};
 use crate::geo::{FarEnd, GeoResolver, SpecialRange};
 
@@ -346,6 +347,28 @@ pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_
 }
 
 /// Why a non-media flow is part of a call's control plane, if it is.
+/// What a signalling flow's SIP dialogs came to: calls its INVITEs began
+/// (one per Call-ID: an INVITE sent again with credentials is the same
+/// call) and how many a 2xx answered. A capture whose calls were refused
+/// or not picked up has no media to show; this says why.
+fn dialogs_evidence(dialogs: &[SipDialog]) -> String {
+    let mut calls: Vec<SipDialog> = Vec::new();
+    for d in dialogs {
+        match calls.iter_mut().find(|c| c.same_call(d)) {
+            Some(c) => c.answered |= d.answered,
+            None => calls.push(*d),
+        }
+    }
+    let answered = calls.iter().filter(|c| c.answered).count();
+    match (calls.len(), answered) {
+        (0, _) => String::new(),
+        (1, 1) => "; 1 call begun by INVITE, answered".into(),
+        (1, _) => "; 1 call begun by INVITE, not answered".into(),
+        (n, 0) => format!("; {n} calls begun by INVITE, none answered"),
+        (n, a) => format!("; {n} calls begun by INVITE, {a} answered"),
+    }
+}
+
 fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<String> {
     let f = &flow.facts;
     if let Some(s) = &f.stun {
@@ -375,7 +398,9 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         return Some(line);
     }
     if let Some(sg) = &f.signalling {
-        return Some(format!("{} ({})", sg.protocol.name(), sg.seen.join(", ")));
+        let mut line = format!("{} ({})", sg.protocol.name(), sg.seen.join(", "));
+        line.push_str(&dialogs_evidence(&sg.dialogs));
+        return Some(line);
     }
     if f.dtls.as_ref().is_some_and(|d| d.use_srtp) {
         return Some("DTLS handshake offering SRTP keys, no media followed".into());
@@ -464,5 +489,52 @@ fn payload_kind_name(k: PayloadKind) -> &'static str {
         PayloadKind::Signalling => "signalling",
         PayloadKind::Discovery => "address discovery",
         PayloadKind::Keepalive => "keep-alive",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::dissect::{sip, sip_dialogs};
+
+    fn dialogs(messages: &[(&str, &str, &str)]) -> Vec<SipDialog> {
+        let mut d = Vec::new();
+        for (at, (start, call_id, cseq)) in messages.iter().enumerate() {
+            let text = format!(
+                "{start}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+            );
+            let msg = sip::parse(text.as_bytes()).unwrap();
+            sip_dialogs::note(&mut d, &msg, Timestamp(at as i64));
+        }
+        d
+    }
+
+    const INVITE: &str = "INVITE sip:b@example.test SIP/2.0";
+
+    #[test]
+    fn sip_evidence_counts_calls_by_call_id_and_their_answers() {
+        assert_eq!(dialogs_evidence(&[]), "");
+        // Challenged for credentials, sent again, then refused: one call.
+        let refused = dialogs(&[
+            (INVITE, "a", "1 INVITE"),
+            ("SIP/2.0 407 Proxy Authentication Required", "a", "1 INVITE"),
+            (INVITE, "a", "2 INVITE"),
+            ("SIP/2.0 403 Forbidden", "a", "2 INVITE"),
+        ]);
+        assert_eq!(
+            dialogs_evidence(&refused),
+            "; 1 call begun by INVITE, not answered"
+        );
+        let two = dialogs(&[
+            (INVITE, "a", "1 INVITE"),
+            ("SIP/2.0 486 Busy Here", "a", "1 INVITE"),
+            (INVITE, "b", "1 INVITE"),
+            ("SIP/2.0 200 OK", "b", "1 INVITE"),
+        ]);
+        assert_eq!(
+            dialogs_evidence(&two),
+            "; 2 calls begun by INVITE, 1 answered"
+        );
     }
 }

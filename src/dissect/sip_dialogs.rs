@@ -29,6 +29,14 @@ pub struct SipDialog {
     pub ended: bool,
 }
 
+impl SipDialog {
+    /// Whether two dialogs share a Call-ID: one call attempt, sent again
+    /// (with credentials after a 401/407, say).
+    pub fn same_call(&self, other: &SipDialog) -> bool {
+        self.call_id == other.call_id
+    }
+}
+
 fn call_id_hash(call_id: &str) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     call_id.hash(&mut h);
