@@ -107,7 +107,7 @@ fn a_call_cut_into_fragments_reads_as_the_whole() {
 }
 
 #[test]
-fn a_datagram_missing_fragments_is_counted_not_dissected_whole() {
+fn a_datagram_missing_fragments_is_still_counted() {
     let original = Capture::read(&repo().join("samples/direct-call.pcap"));
     // Every fragmented datagram loses its last fragment.
     let frames = frames_of(&original, |f| {
