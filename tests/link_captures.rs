@@ -149,6 +149,28 @@ fn a_call_logged_through_nflog_reads_as_on_ethernet() {
     assert_eq!(verdicts(&records), expected);
 }
 
+/// A classic pcap header may say, in the link-type field's top bits, that
+/// every frame ends with its FCS (here 4 bytes: two 16-bit words, and the
+/// bit that says the length is given); the link type is the low bits.
+#[test]
+fn ethernet_frames_with_their_fcs_read_as_without() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let expected = verdicts(&analyze_bytes(&original.bytes(), "without-fcs"));
+    let frames: Vec<(u64, Vec<u8>)> = original
+        .records
+        .iter()
+        .map(|r| {
+            let mut f = r.data.clone();
+            f.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+            (r.micros as u64, f)
+        })
+        .collect();
+    let link_field = (2 << 28) | (1 << 26) | 1;
+    let records = analyze_bytes(&classic_pcap_of(link_field, &frames), "with-fcs");
+    assert_eq!(verdicts(&records), expected);
+    assert_eq!(summary(&records)["packets_skipped"], serde_json::json!({}));
+}
+
 const LLC_SNAP: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
 
 /// An Ethernet frame (destination, source, EtherType, body) wrapped as

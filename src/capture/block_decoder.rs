@@ -54,10 +54,17 @@ impl PcapdroidApps {
 /// Most UIDs one section maps (a phone has a few hundred apps).
 const MAX_MAPPED_UIDS: usize = 4096;
 
+/// The bits of a classic pcap header's link-type field that name the link
+/// type. The top bits may say how long each frame's FCS is (the pcap
+/// format's draft, draft-ietf-opsawg-pcap, section 4; libpcap masks them
+/// the same way): the FCS trails the frame, after what the IP header
+/// counts, so decoding can ignore it.
+const CLASSIC_LINK_TYPE_BITS: i32 = 0x03FF_FFFF;
+
 impl BlockDecoder {
     pub fn classic(link_code: i32, nanosecond: bool) -> BlockDecoder {
         BlockDecoder {
-            classic_link: LinkType::from_code(link_code),
+            classic_link: LinkType::from_code(link_code & CLASSIC_LINK_TYPE_BITS),
             classic_units_per_sec: if nanosecond { 1_000_000_000 } else { 1_000_000 },
             interfaces: Vec::new(),
             section_big_endian: false,
