@@ -2,7 +2,7 @@
 //! (radiotap), PPI, decrypted 802.11 (airdecap-ng's output), Linux NFLOG
 //! and FDDI; and Ethernet frames wrapped as carrier and data-centre
 //! switches wrap them (MPLS behind VLAN tags, MPLS pseudowires, 802.1ah,
-//! VN-Tag, FabricPath, 802.3 with LLC/SNAP). The lab's direct call,
+//! VN-Tag, FabricPath, Arista's timestamp, 802.3 with LLC/SNAP). The lab's direct call,
 //! re-framed as those links would have carried it, gives the same flows,
 //! roles and call as the Ethernet original; frames that carry no readable
 //! packet are counted by why.
@@ -209,6 +209,13 @@ fn wrapped(ethernet: &[u8], how: &str) -> Vec<u8> {
             f.extend_from_slice(&[0x89, 0x03, 0x00, 0x3f]);
             f.extend_from_slice(ethernet);
         }
+        "arista-timestamp" => {
+            // Subtype 1, version 0x0010 (TAI, 64-bit), seconds, nanoseconds.
+            f.extend_from_slice(&[0xd2, 0x8b, 0x00, 0x01, 0x00, 0x10]);
+            f.extend_from_slice(&[0x5c, 0xee, 0xed, 0x57, 0x38, 0x4f, 0x59, 0xc8]);
+            f.extend_from_slice(ether_type);
+            f.extend_from_slice(body);
+        }
         "llc-snap" => {
             f.extend_from_slice(&((LLC_SNAP.len() + 2 + body.len()) as u16).to_be_bytes());
             f.extend_from_slice(&LLC_SNAP);
@@ -228,12 +235,13 @@ fn wrapped(ethernet: &[u8], how: &str) -> Vec<u8> {
 }
 
 /// The framings `wrapped` knows, with their pcap link type.
-const WRAPPINGS: [(&str, u32); 7] = [
+const WRAPPINGS: [(&str, u32); 8] = [
     ("vlan-mpls", 1),
     ("mpls-pseudowire", 1),
     ("pbb", 1),
     ("vn-tag", 1),
     ("fabricpath", 1),
+    ("arista-timestamp", 1),
     ("llc-snap", 1),
     ("fddi", 10),
 ];
@@ -307,6 +315,7 @@ fn tshark_reads_the_reframed_captures_as_their_links() {
         "ieee8021ah && ip",
         "vntag && ip",
         "cfp && ip",
+        "avsp && ip",
         "llc && ip",
         "fddi && ip",
     ]) {
