@@ -130,3 +130,57 @@ fn a_datagram_missing_fragments_is_still_counted() {
         .sum();
     assert_eq!(flow_packets, frames.len() as u64);
 }
+
+/// Later fragments whose first fragment was not captured have no flow:
+/// they are skipped as such, and counted once (read = decoded + skipped),
+/// on any number of threads.
+#[test]
+fn later_fragments_without_their_first_are_skipped_once() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let frames = frames_of(&original, |f| {
+        let mut parts = fragmented(f, 256);
+        if parts.len() > 1 {
+            parts.remove(0);
+        }
+        parts
+    });
+    // The pieces kept of each datagram cut in more than one.
+    let orphans: u64 = original
+        .records
+        .iter()
+        .map(|r| fragmented(&r.data, 256).len() as u64)
+        .filter(|&n| n > 1)
+        .map(|n| n - 1)
+        .sum();
+    assert!(orphans > 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-first-fragments.pcap");
+    std::fs::write(&path, classic_pcap(&frames)).unwrap();
+    for threads in ["1", "2", "3"] {
+        let out = common::run(&[
+            "analyze",
+            "--format",
+            "json",
+            "--threads",
+            threads,
+            path.to_str().unwrap(),
+        ]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let summary = &doc["summary"];
+        let skipped: u64 = summary["packets_skipped"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            summary["packets_skipped"]["fragment_without_first"],
+            orphans
+        );
+        assert_eq!(
+            summary["packets_decoded"].as_u64().unwrap() + skipped,
+            frames.len() as u64,
+            "threads {threads}"
+        );
+    }
+}

@@ -32,7 +32,7 @@ use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::{Classifier, EndedFlow};
 use crate::decode::filter::PacketFilter;
-use crate::decode::PacketView;
+use crate::decode::{PacketView, SkipReason};
 use crate::error::{AnalysisError, CaptureError};
 use crate::flow::{FlowTableConfig, FlowTableStats};
 use crate::geo::{GeoDb, GeoResolver, Jurisdictions, Operators};
@@ -586,12 +586,15 @@ impl Analysis {
             for (reason, n) in &worker.skipped {
                 *summary.packets_skipped.entry(reason).or_default() += n;
             }
+            // Decoded, but skipped for want of a flow: counted once.
             if worker.unattributed_fragments > 0 {
-                *self
-                    .intake
-                    .summary
+                let summary = &mut self.intake.summary;
+                summary.packets_decoded = summary
+                    .packets_decoded
+                    .saturating_sub(worker.unattributed_fragments);
+                *summary
                     .packets_skipped
-                    .entry("fragment_without_first")
+                    .entry(SkipReason::FragmentWithoutFirst.name())
                     .or_default() += worker.unattributed_fragments;
             }
         }

@@ -13,7 +13,7 @@ use crate::classify::knowledge::Knowledge;
 use crate::classify::signatures::Signatures;
 use crate::classify::EndedFlow;
 use crate::decode::filter::PacketFilter;
-use crate::decode::{decode, Decoded, Fragment, L4Proto, PacketView};
+use crate::decode::{decode, Decoded, Fragment, L4Proto, PacketView, SkipReason};
 use crate::dissect::inspect::{inspect, InspectContext};
 use crate::flow::reassembly::Reassembly;
 use crate::flow::{Direction, Flow, FlowTable, FlowTableConfig};
@@ -259,9 +259,6 @@ fn track<'t>(
 /// filter), and those skipped by reason.
 pub type DecodeCounts<'c> = (&'c mut u64, &'c mut BTreeMap<&'static str, u64>);
 
-/// Why a packet the filter does not match is skipped.
-const FILTERED_OUT: &str = "filtered_out";
-
 /// Decodes a frame and counts it as decoded, or as skipped by reason
 /// (`filtered_out` when `filter` does not match it).
 pub fn decode_counted<'a>(
@@ -289,7 +286,7 @@ pub fn decode_counted_then<'a>(
             *decoded += 1;
             then(view);
         }
-        Decoded::Packet(_) => *skipped.entry(FILTERED_OUT).or_default() += 1,
+        Decoded::Packet(_) => *skipped.entry(SkipReason::FilteredOut.name()).or_default() += 1,
         Decoded::Skipped(reason) => {
             *skipped.entry(reason.name()).or_default() += 1;
         }

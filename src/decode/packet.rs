@@ -156,6 +156,11 @@ pub enum SkipReason {
     Aggregated,
     /// Frames the radio received with a bad checksum (radiotap's flag).
     BadFcs,
+    /// Packets `--filter` does not match.
+    FilteredOut,
+    /// Later IP fragments whose first fragment (with the ports) was not
+    /// seen: no flow to count them in.
+    FragmentWithoutFirst,
 }
 
 impl SkipReason {
@@ -168,10 +173,12 @@ impl SkipReason {
             SkipReason::Encrypted => "encrypted_wifi",
             SkipReason::Aggregated => "aggregated_wifi",
             SkipReason::BadFcs => "bad_fcs",
+            SkipReason::FilteredOut => "filtered_out",
+            SkipReason::FragmentWithoutFirst => "fragment_without_first",
         }
     }
 
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 9] = [
         SkipReason::UnsupportedLinkType,
         SkipReason::NotIp,
         SkipReason::Truncated,
@@ -179,6 +186,8 @@ impl SkipReason {
         SkipReason::Encrypted,
         SkipReason::Aggregated,
         SkipReason::BadFcs,
+        SkipReason::FilteredOut,
+        SkipReason::FragmentWithoutFirst,
     ];
 
     /// What the reason means, for people (`name` is the machine's word).
@@ -195,6 +204,10 @@ impl SkipReason {
             }
             SkipReason::Aggregated => "Wi-Fi A-MSDU frames (several packets in one frame), not split",
             SkipReason::BadFcs => "Wi-Fi frames the radio received with a bad checksum",
+            SkipReason::FilteredOut => "not matched by --filter",
+            SkipReason::FragmentWithoutFirst => {
+                "later IP fragments whose first fragment (with the ports) was not captured"
+            }
         }
     }
 
