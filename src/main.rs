@@ -268,7 +268,7 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
             &analysis_options,
             geolocation,
             &handle.take(),
-            config.filter.as_deref(),
+            config.frame_rules(),
         ) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(EXIT_UNUSABLE);

@@ -1,19 +1,40 @@
 //! Finds the frames of chosen flows again by reading their captures a
 //! second time: a frame belongs to a flow record when it has the record's
 //! 5-tuple (either direction) and falls within the record's first and last
-//! packet. Keeps the analysis hot path free of per-frame bookkeeping; the
-//! report (packet rates), `extract` (one call's frames) and evidence checks
-//! use it.
+//! packet, and the analysis counted it (its `--filter`, copies of a packet
+//! skipped as it skipped them). Keeps the analysis hot path free of
+//! per-frame bookkeeping; the report (packet rates), `extract` (one call's
+//! frames) and evidence checks use it.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::capture::{compression, stream_reader, CaptureFile, RawPacket, ReadOutcome};
+use crate::capture::{compression, stream_reader, CaptureFile, RawPacket, ReadOutcome, Timestamp};
 use crate::decode::filter::PacketFilter;
-use crate::decode::{self, Decoded};
+use crate::decode::{self, Decoded, Fragment};
 use crate::error::CaptureError;
-use crate::flow::Endpoint;
+use crate::flow::{duplicates, Endpoint};
 use crate::report::FlowRecord;
+
+use super::AnalysisConfig;
+
+/// Which frames the analysis counted: those its filter matched, and not
+/// the copies it skipped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrameRules<'f> {
+    pub filter: Option<&'f PacketFilter>,
+    pub skip_duplicates: bool,
+}
+
+impl AnalysisConfig {
+    /// The frames an analysis with this configuration counts.
+    pub fn frame_rules(&self) -> FrameRules<'_> {
+        FrameRules {
+            filter: self.filter.as_deref(),
+            skip_duplicates: self.flow_table.skip_duplicates,
+        }
+    }
+}
 
 /// Record times are rounded to microseconds; allow for that at both ends.
 const TIME_SLACK_NANOS: i64 = 2_000;
@@ -24,13 +45,16 @@ struct Window {
     record: usize,
     first: i64,
     last: i64,
+    /// The duplicate mark and time of the flow's latest frame so far.
+    last_mark: u32,
+    last_seen: Timestamp,
 }
 
 /// The 5-tuples and time windows of the chosen flow records.
 pub struct FlowFrames<'f> {
     windows: HashMap<TupleKey, Vec<Window>>,
-    /// The analysis's `--filter`: a frame it left out is in no record.
-    filter: Option<&'f PacketFilter>,
+    /// The analysis's: a frame it did not count is in no record.
+    rules: FrameRules<'f>,
 }
 
 fn key(l4: &'static str, a: Endpoint, b: Endpoint) -> TupleKey {
@@ -51,7 +75,7 @@ impl<'f> FlowFrames<'f> {
     pub fn new(
         records: &[FlowRecord],
         chosen: impl Fn(&FlowRecord) -> bool,
-        filter: Option<&'f PacketFilter>,
+        rules: FrameRules<'f>,
     ) -> FlowFrames<'f> {
         let mut windows: HashMap<TupleKey, Vec<Window>> = HashMap::new();
         for (i, r) in records.iter().enumerate().filter(|(_, r)| chosen(r)) {
@@ -62,36 +86,51 @@ impl<'f> FlowFrames<'f> {
                     record: i,
                     first: nanos(r.first_seen) - TIME_SLACK_NANOS,
                     last: nanos(r.last_seen) + TIME_SLACK_NANOS,
+                    last_mark: 0,
+                    last_seen: Timestamp(i64::MIN),
                 });
         }
-        FlowFrames { windows, filter }
+        FlowFrames { windows, rules }
     }
 
     pub fn is_empty(&self) -> bool {
         self.windows.is_empty()
     }
 
-    /// The record a frame belongs to, if any.
-    pub fn record_of(&self, pkt: &RawPacket<'_>) -> Option<usize> {
+    /// The record a frame belongs to, if any (frames are to be given in
+    /// the order read, for copies to be told).
+    pub fn record_of(&mut self, pkt: &RawPacket<'_>) -> Option<usize> {
         let Decoded::Packet(view) = decode::decode(pkt.link, pkt.data) else {
             return None;
         };
-        if self.filter.is_some_and(|f| !f.matches(&view)) {
+        if self.rules.filter.is_some_and(|f| !f.matches(&view)) {
             return None;
         }
         let (src, dst) = Endpoint::ends_of(&view);
-        let ts = pkt.ts.0;
-        self.windows
-            .get(&key(view.l4.name(), src, dst))?
-            .iter()
-            .find(|w| (w.first..=w.last).contains(&ts))
-            .map(|w| w.record)
+        let ts = pkt.ts;
+        let window = self
+            .windows
+            .get_mut(&key(view.l4.name(), src, dst))?
+            .iter_mut()
+            .find(|w| (w.first..=w.last).contains(&ts.0))?;
+        // As the flow table tells them (`FlowTable::track`).
+        let mark = if self.rules.skip_duplicates && view.fragment == Fragment::Whole {
+            duplicates::mark(&view, src <= dst)
+        } else {
+            0
+        };
+        if duplicates::is_copy(mark, ts, window.last_mark, window.last_seen) {
+            return None;
+        }
+        window.last_mark = mark;
+        window.last_seen = window.last_seen.max(ts);
+        Some(window.record)
     }
 
     /// Reads one capture and calls `visit` with every frame of a chosen
     /// flow and the record it belongs to.
     pub fn scan<'a>(
-        &self,
+        &mut self,
         capture: &'a CaptureFile,
         mut visit: impl FnMut(usize, &RawPacket<'a>),
     ) -> ReadOutcome {
@@ -106,7 +145,7 @@ impl<'f> FlowFrames<'f> {
     /// decompressed as it is read, as the analysis read it, rather than
     /// held decompressed in memory.
     pub fn scan_file(
-        &self,
+        &mut self,
         path: &Path,
         mut visit: impl FnMut(usize, &RawPacket<'_>),
     ) -> Result<ReadOutcome, CaptureError> {

@@ -14,6 +14,6 @@ mod waiting;
 pub mod worker;
 
 pub use config::AnalysisConfig;
-pub use flow_frames::FlowFrames;
+pub use flow_frames::{FlowFrames, FrameRules};
 pub use input::Input;
 pub use run::{Analysis, NoProgress, Progress};

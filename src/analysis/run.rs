@@ -581,21 +581,25 @@ impl Analysis {
 
             stats.fragments_attributed += s.fragments_attributed;
             stats.fragments_unattributed += s.fragments_unattributed;
+            stats.duplicates_skipped += s.duplicates_skipped;
             let summary = &mut self.intake.summary;
             summary.packets_decoded += worker.decoded;
             for (reason, n) in &worker.skipped {
                 *summary.packets_skipped.entry(reason).or_default() += n;
             }
-            // Decoded, but skipped for want of a flow: counted once.
-            if worker.unattributed_fragments > 0 {
-                let summary = &mut self.intake.summary;
-                summary.packets_decoded = summary
-                    .packets_decoded
-                    .saturating_sub(worker.unattributed_fragments);
-                *summary
-                    .packets_skipped
-                    .entry(SkipReason::FragmentWithoutFirst.name())
-                    .or_default() += worker.unattributed_fragments;
+            // Decoded, but skipped by the flow table: counted once.
+            for (reason, n) in [
+                (
+                    SkipReason::FragmentWithoutFirst,
+                    worker.unattributed_fragments,
+                ),
+                (SkipReason::Duplicate, s.duplicates_skipped),
+            ] {
+                if n > 0 {
+                    let summary = &mut self.intake.summary;
+                    summary.packets_decoded = summary.packets_decoded.saturating_sub(n);
+                    *summary.packets_skipped.entry(reason.name()).or_default() += n;
+                }
             }
         }
         for f in finished {

@@ -69,6 +69,14 @@ pub struct AnalysisOptions {
     /// what they would have taught (DNS names, servers) is not learned.
     #[arg(short = 'f', long, value_name = "EXPR", value_parser = FilterArg::parse)]
     pub filter: Option<FilterArg>,
+
+    /// Count copies of a packet as packets of their own. By default a
+    /// packet that repeats the one just before it on its flow (the same
+    /// payload, transport checksum and IPv4 id, under 1 ms later: a mirror
+    /// port copying both directions, or a capture on both sides of a
+    /// router) is counted once and the copy skipped as `duplicate`.
+    #[arg(long)]
+    pub keep_duplicates: bool,
 }
 
 /// A `--filter` as typed (for the evidence manifest) and as parsed.
@@ -104,6 +112,7 @@ impl AnalysisOptions {
                 udp_timeout_secs: self.udp_timeout,
                 tcp_timeout_secs: self.tcp_timeout,
                 max_flows: self.max_flows,
+                skip_duplicates: !self.keep_duplicates,
                 ..Default::default()
             },
             threads: self.threads,
@@ -168,6 +177,9 @@ impl AnalysisOptions {
         if let Some(filter) = &self.filter {
             out.push("--filter".into());
             out.push(filter.text.clone());
+        }
+        if self.keep_duplicates {
+            out.push("--keep-duplicates".into());
         }
         out
     }

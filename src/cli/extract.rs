@@ -64,11 +64,7 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let frames = FlowFrames::new(
-        flows,
-        |r| r.call == Some(args.call),
-        config.filter.as_deref(),
-    );
+    let mut frames = FlowFrames::new(flows, |r| r.call == Some(args.call), config.frame_rules());
     let file = match File::create(&args.write) {
         Ok(f) => f,
         Err(e) => {

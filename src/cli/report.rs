@@ -48,8 +48,8 @@ pub fn report(args: ReportArgs) -> ExitCode {
     };
     let c = &run.collected;
     // Packet rates only for call flows: the charts are per call.
-    let filter = config.filter.as_deref();
-    let rates = match packet_rates(&run.read, &c.flows, |r| r.call.is_some(), filter) {
+    let rules = config.frame_rules();
+    let rates = match packet_rates(&run.read, &c.flows, |r| r.call.is_some(), rules) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("callpath: {e}");
@@ -79,7 +79,7 @@ pub fn report(args: ReportArgs) -> ExitCode {
             &args.analysis.changing_results(),
             run.geolocation.clone(),
             c,
-            filter,
+            rules,
         ) {
             eprintln!("callpath: {}: cannot write evidence: {e}", dir.display());
             return ExitCode::from(2);

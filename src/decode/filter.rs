@@ -304,6 +304,7 @@ mod tests {
             tcp: None,
             tcp_seq: 0,
             fragment: Fragment::Whole,
+            marks: Default::default(),
         }
     }
 

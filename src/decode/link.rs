@@ -9,7 +9,7 @@ use etherparse::{
 };
 
 use super::llc::{self, Llc};
-use super::packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
+use super::packet::{Decoded, DuplicateMarks, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
 use super::tunnel::{self, Inner};
 use super::wifi::{self, WifiPayload};
 use super::{bridge_tags, nflog};
@@ -310,7 +310,8 @@ fn plain_ipv4(ip: &[u8]) -> Option<PacketView<'_>> {
         let later = Fragment::Later { id, offset, more };
         return Some(PacketView::between(src, dst, l4, bytes, later));
     }
-    plain_transport(src, dst, header[9], payload)
+    let ipv4_id = u16::from_be_bytes([header[4], header[5]]);
+    plain_transport(src, dst, header[9], payload, ipv4_id)
 }
 
 /// An IPv6 datagram whose next header is UDP or TCP (no extension headers)
@@ -328,7 +329,7 @@ fn plain_ipv6(ip: &[u8]) -> Option<PacketView<'_>> {
         let octets: [u8; 16] = header.get(at..at + 16)?.try_into().ok()?;
         Some(IpAddr::V6(std::net::Ipv6Addr::from(octets)))
     };
-    plain_transport(address(8)?, address(24)?, header[6], payload)
+    plain_transport(address(8)?, address(24)?, header[6], payload, 0)
 }
 
 /// A whole (unfragmented) UDP or TCP segment in `payload`, as `plain_ipv4`
@@ -339,6 +340,7 @@ fn plain_transport<'a>(
     dst: IpAddr,
     protocol: u8,
     payload: &'a [u8],
+    ipv4_id: u16,
 ) -> Option<PacketView<'a>> {
     let port = |at: usize| -> Option<u16> {
         Some(u16::from_be_bytes([
@@ -356,6 +358,10 @@ fn plain_transport<'a>(
         tcp: None,
         tcp_seq: 0,
         fragment: Fragment::Whole,
+        marks: DuplicateMarks {
+            ipv4_id,
+            checksum: 0,
+        },
     };
     match protocol {
         17 => {
@@ -368,6 +374,7 @@ fn plain_transport<'a>(
                 return None;
             }
             view.payload = payload.get(8..)?;
+            view.marks.checksum = port(6)?;
         }
         6 => {
             let tcp: &[u8; 20] = payload.first_chunk()?;
@@ -379,6 +386,7 @@ fn plain_transport<'a>(
             view.payload = payload.get(data_offset..)?;
             view.tcp_seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
             view.tcp = Some(TcpFlags::from_header_byte(tcp[13]));
+            view.marks.checksum = u16::from_be_bytes([tcp[16], tcp[17]]);
         }
         _ => return None,
     }
@@ -418,9 +426,11 @@ fn from_ip(data: &[u8], depth: u8) -> Decoded<'_> {
 }
 
 fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
+    let mut ipv4_id = 0;
     let (src, dst, payload, fragment) = match &p.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
+            ipv4_id = h.identification();
             let offset = h.fragments_offset().value();
             let fragment = if !v4.is_payload_fragmented() {
                 Fragment::Whole
@@ -479,11 +489,15 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
     }
     let l4 = L4Proto::from_number(proto.0);
     let mut view = PacketView::between(src, dst, l4, payload.payload, fragment);
+    if fragment == Fragment::Whole {
+        view.marks.ipv4_id = ipv4_id;
+    }
     match (&p.transport, fragment) {
         (Some(TransportSlice::Udp(udp)), _) => {
             view.src_port = udp.source_port();
             view.dst_port = udp.destination_port();
             view.payload = udp.payload();
+            view.marks.checksum = udp.checksum();
             // Mobile cores (GTP-U), cloud mirrors (VXLAN, Geneve), Teredo.
             if depth < MAX_TUNNEL_DEPTH
                 && (tunnel::is_udp_tunnel_port(view.src_port)
@@ -500,6 +514,7 @@ fn from_sliced<'a>(p: &LaxSlicedPacket<'a>, depth: u8) -> Decoded<'a> {
             view.dst_port = tcp.destination_port();
             view.payload = tcp.payload();
             view.tcp_seq = tcp.sequence_number();
+            view.marks.checksum = tcp.checksum();
             view.tcp = Some(TcpFlags {
                 syn: tcp.syn(),
                 ack: tcp.ack(),

@@ -12,4 +12,4 @@ pub mod tunnel;
 pub mod wifi;
 
 pub use link::decode;
-pub use packet::{Decoded, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
+pub use packet::{Decoded, DuplicateMarks, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};

@@ -113,6 +113,18 @@ pub struct PacketView<'a> {
     /// TCP sequence number of the first payload byte (0 for UDP).
     pub tcp_seq: u32,
     pub fragment: Fragment,
+    /// What tells a copy of this packet (a mirror port's second copy, or
+    /// the same packet captured on both sides of a router) from the next
+    /// packet of its flow; zero where not read.
+    pub marks: DuplicateMarks,
+}
+
+/// A packet's IPv4 identification (0 for IPv6) and its UDP or TCP
+/// checksum, which covers the payload (0: none sent, or not read).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DuplicateMarks {
+    pub ipv4_id: u16,
+    pub checksum: u16,
 }
 
 impl<'a> PacketView<'a> {
@@ -135,6 +147,7 @@ impl<'a> PacketView<'a> {
             tcp: None,
             tcp_seq: 0,
             fragment,
+            marks: DuplicateMarks::default(),
         }
     }
 }
@@ -161,6 +174,9 @@ pub enum SkipReason {
     /// Later IP fragments whose first fragment (with the ports) was not
     /// seen: no flow to count them in.
     FragmentWithoutFirst,
+    /// Copies of the packet right before them on their flow
+    /// (`flow::duplicates`).
+    Duplicate,
 }
 
 impl SkipReason {
@@ -175,10 +191,11 @@ impl SkipReason {
             SkipReason::BadFcs => "bad_fcs",
             SkipReason::FilteredOut => "filtered_out",
             SkipReason::FragmentWithoutFirst => "fragment_without_first",
+            SkipReason::Duplicate => "duplicate",
         }
     }
 
-    pub const ALL: [SkipReason; 9] = [
+    pub const ALL: [SkipReason; 10] = [
         SkipReason::UnsupportedLinkType,
         SkipReason::NotIp,
         SkipReason::Truncated,
@@ -188,6 +205,7 @@ impl SkipReason {
         SkipReason::BadFcs,
         SkipReason::FilteredOut,
         SkipReason::FragmentWithoutFirst,
+        SkipReason::Duplicate,
     ];
 
     /// What the reason means, for people (`name` is the machine's word).
@@ -207,6 +225,9 @@ impl SkipReason {
             SkipReason::FilteredOut => "not matched by --filter",
             SkipReason::FragmentWithoutFirst => {
                 "later IP fragments whose first fragment (with the ports) was not captured"
+            }
+            SkipReason::Duplicate => {
+                "copies of the packet just before them on their flow (the same payload, checksum and IPv4 id, under 1 ms later: a mirror port copying both directions, or one packet captured on both sides of a router), counted once; --keep-duplicates counts them"
             }
         }
     }

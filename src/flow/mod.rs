@@ -6,6 +6,7 @@
 pub mod address_text;
 pub mod chunked_vec;
 pub mod direction_stats;
+pub mod duplicates;
 pub mod expiry;
 pub mod fragments;
 pub mod histograms;

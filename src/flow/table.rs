@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::chunked_vec::ChunkedVec;
+use super::duplicates;
 use super::expiry::{ExpiryQueue, SlotRef};
 use super::fragments::FragmentMemory;
 use super::index::FlowIndex;
@@ -28,6 +29,9 @@ pub struct FlowTableConfig {
     /// A media flow gets size/inter-arrival histograms once it has this
     /// many packets (0: never).
     pub histogram_after_packets: u64,
+    /// Copies of a packet (see `duplicates`) are counted once: skipped,
+    /// not tracked (`--keep-duplicates` turns it off).
+    pub skip_duplicates: bool,
 }
 
 impl Default for FlowTableConfig {
@@ -38,6 +42,7 @@ impl Default for FlowTableConfig {
             tcp_close_linger_secs: 5,
             max_flows: 1_000_000,
             histogram_after_packets: 10,
+            skip_duplicates: true,
         }
     }
 }
@@ -53,11 +58,16 @@ pub struct FlowTableStats {
     pub fragments_attributed: u64,
     /// Later IP fragments whose first fragment was not seen.
     pub fragments_unattributed: u64,
+    /// Copies of the packet before them on their flow, not tracked.
+    pub duplicates_skipped: u64,
 }
 
 #[derive(Default)]
 struct Slot {
     generation: u32,
+    /// The mark of the flow's last packet (`duplicates::mark`; 0: none),
+    /// here beside the generation where the slot has room for it.
+    last_duplicate_mark: u32,
     /// Kept in the slot itself, so a lookup reads the flow (its key first)
     /// right where the index points; boxed when it ends, so that queueing
     /// and sorting a finished flow moves a pointer.
@@ -240,6 +250,12 @@ impl FlowTable {
                 key
             }
         };
+        let duplicate = match src_is_lo {
+            Some(lo) if self.config.skip_duplicates && pkt.fragment == Fragment::Whole => {
+                duplicates::mark(pkt, lo)
+            }
+            _ => 0,
+        };
 
         self.advance_clock(ts);
         // A new SYN on a closed connection starts a new flow (port reuse).
@@ -261,19 +277,25 @@ impl FlowTable {
             let flow_in = |s: u32| {
                 self.slots
                     .get(s as usize)
-                    .and_then(|e| e.flow.as_ref())
-                    .filter(|f| f.key == key)
-                    .map(|f| (s, f))
+                    .and_then(|e| Some((e.flow.as_ref()?, e.last_duplicate_mark)))
+                    .filter(|(f, _)| f.key == key)
+                    .map(|(f, mark)| (s, f, mark))
             };
             let existing = flow_in(self.last_slot).or_else(|| {
                 self.index
                     .find(&key, |s| key_in(&self.slots, s))
                     .and_then(flow_in)
             });
+            if existing
+                .is_some_and(|(_, f, mark)| duplicates::is_copy(duplicate, ts, mark, f.last_seen))
+            {
+                self.stats.duplicates_skipped += 1;
+                return None;
+            }
             // A packet that opens a new session on the flow's endpoint
             // pair (the next call on a reused socket) begins a new flow.
-            let new_session = existing.and_then(|(_, f)| session_opened(f, pkt, src_is_lo, ts));
-            (existing.map(|(s, _)| s), new_session)
+            let new_session = existing.and_then(|(_, f, _)| session_opened(f, pkt, src_is_lo, ts));
+            (existing.map(|(s, _, _)| s), new_session)
         };
         if new_session.is_some() {
             if let Some(mut flow) = self.remove(&key, EndReason::NewSession) {
@@ -308,6 +330,7 @@ impl FlowTable {
         self.last_slot = slot;
         let histogram_after = self.config.histogram_after_packets;
         let entry = self.slots.get_mut(slot as usize)?;
+        entry.last_duplicate_mark = duplicate;
         let flow = entry.flow.as_mut()?;
         let dir = match src_is_lo {
             Some(lo) => flow.direction_from_side(lo),
@@ -381,6 +404,7 @@ impl FlowTable {
             Some(s) => {
                 if let Some(entry) = self.slots.get_mut(s as usize) {
                     entry.generation = entry.generation.wrapping_add(1);
+                    entry.last_duplicate_mark = 0;
                     entry.flow = Some(flow);
                 }
                 s
@@ -388,6 +412,7 @@ impl FlowTable {
             None => {
                 self.slots.push(Slot {
                     generation: 0,
+                    last_duplicate_mark: 0,
                     flow: Some(flow),
                 });
                 (self.slots.len() - 1) as u32
@@ -511,7 +536,15 @@ mod tests {
             tcp: None,
             tcp_seq: 0,
             fragment: Fragment::Whole,
+            marks: Default::default(),
         }
+    }
+
+    /// The generation and the duplicate mark fill the room the flow's
+    /// alignment leaves in a slot.
+    #[test]
+    fn a_slot_is_its_flow_and_one_word() {
+        assert_eq!(std::mem::size_of::<Slot>(), std::mem::size_of::<Flow>() + 8);
     }
 
     fn secs(s: i64) -> Timestamp {

@@ -14,9 +14,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{CallRecord, Collected, EvidenceFrame, FlowRecord, Summary};
-use crate::analysis::FlowFrames;
+use crate::analysis::{FlowFrames, FrameRules};
 use crate::classify::signatures::EMBEDDED;
-use crate::decode::filter::PacketFilter;
 use crate::error::CaptureError;
 use crate::geo::DbInfo;
 
@@ -183,9 +182,9 @@ impl FileFrames {
 pub fn flow_frames(
     inputs: &[PathBuf],
     flows: &[FlowRecord],
-    filter: Option<&PacketFilter>,
+    rules: FrameRules<'_>,
 ) -> Result<HashMap<usize, Vec<FileFrames>>, CaptureError> {
-    let finder = FlowFrames::new(flows, |_| true, filter);
+    let mut finder = FlowFrames::new(flows, |_| true, rules);
     let mut out: HashMap<usize, Vec<FileFrames>> = HashMap::new();
     for path in inputs {
         let name = path.display().to_string();
@@ -277,19 +276,19 @@ pub const BUNDLE_FILES: [&str; 3] = ["manifest.json", "flows.ndjson", "calls.jso
 
 /// Writes manifest.json, flows.ndjson and calls.json into `dir` (created
 /// when missing). Reads the inputs again for their hashes and frames
-/// (with the analysis's `filter`).
+/// (those the analysis counted: `rules`).
 pub fn write_bundle(
     dir: &Path,
     inputs: &[PathBuf],
     options: &[String],
     geolocation: Vec<DbInfo>,
     collected: &Collected,
-    filter: Option<&PacketFilter>,
+    rules: FrameRules<'_>,
 ) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     let flows = located_flows(&collected.flows, &names);
-    let frames = flow_frames(inputs, &flows, filter).map_err(io::Error::other)?;
+    let frames = flow_frames(inputs, &flows, rules).map_err(io::Error::other)?;
 
     let m = manifest(
         inputs,

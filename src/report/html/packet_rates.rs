@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::analysis::FlowFrames;
-use crate::decode::filter::PacketFilter;
+use crate::analysis::{FlowFrames, FrameRules};
 use crate::error::CaptureError;
 use crate::report::FlowRecord;
 
@@ -54,15 +53,15 @@ impl RateSeries {
 pub type PacketRates = HashMap<usize, RateSeries>;
 
 /// Counts the packets of every record for which `chosen` is true in the
-/// captures `inputs` (the same files, in the same order, and with the same
-/// filter, as analysed).
+/// captures `inputs` (the same files, in the same order, and the frames
+/// the analysis counted: `rules`).
 pub fn packet_rates(
     inputs: &[PathBuf],
     records: &[FlowRecord],
     chosen: impl Fn(&FlowRecord) -> bool,
-    filter: Option<&PacketFilter>,
+    rules: FrameRules<'_>,
 ) -> Result<PacketRates, CaptureError> {
-    let frames = FlowFrames::new(records, &chosen, filter);
+    let mut frames = FlowFrames::new(records, &chosen, rules);
     let mut rates: PacketRates = records
         .iter()
         .enumerate()

@@ -1,0 +1,180 @@
+//! A capture that holds each packet twice (a mirror port copying both
+//! directions of a link, or one packet captured on both sides of a
+//! router) counts each once: the lab's direct call with every frame
+//! copied right behind itself, or copied with its TTL one less, gives the
+//! original's flows, packet counts, roles and call, and says how many
+//! copies it skipped; `--keep-duplicates` counts them; `extract` writes
+//! the frames the flows count.
+
+mod common;
+
+use common::capture_edit::Capture;
+use common::{analyze_bytes, classic_pcap, repo, run};
+use serde_json::Value;
+
+/// Flow lines (endpoints, packets, role) and call lines, sorted.
+fn counted(records: &[Value]) -> Vec<String> {
+    let mut lines: Vec<String> = records
+        .iter()
+        .filter_map(|r| match r["type"].as_str() {
+            Some("flow") => Some(format!(
+                "{} {} {} {} {} {}",
+                r["l4"], r["src"], r["dst"], r["packets"], r["bytes"], r["role"]
+            )),
+            Some("call") => Some(format!("call {} {}", r["app"], r["path"])),
+            _ => None,
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn summary(records: &[Value]) -> &Value {
+    records.iter().find(|r| r["type"] == "summary").unwrap()
+}
+
+/// Each frame, then its copy `gap_micros` later, changed by `edit`.
+fn with_copies(
+    capture: &Capture,
+    gap_micros: u64,
+    edit: impl Fn(&mut [u8]),
+) -> Vec<(u64, Vec<u8>)> {
+    capture
+        .records
+        .iter()
+        .flat_map(|r| {
+            let mut copy = r.data.clone();
+            edit(&mut copy);
+            [
+                (r.micros as u64, r.data.clone()),
+                (r.micros as u64 + gap_micros, copy),
+            ]
+        })
+        .collect()
+}
+
+/// An IPv4 frame's TTL one less, its header checksum mended as a router
+/// would (RFC 1624).
+fn routed(frame: &mut [u8]) {
+    if frame.get(12..14) != Some(&[0x08, 0x00]) {
+        return;
+    }
+    frame[14 + 8] -= 1;
+    let sum = u16::from_be_bytes([frame[14 + 10], frame[14 + 11]]);
+    let (mended, carry) = sum.overflowing_add(0x0100);
+    let mended = mended + u16::from(carry);
+    frame[14 + 10..14 + 12].copy_from_slice(&mended.to_be_bytes());
+}
+
+#[test]
+fn copies_right_behind_their_packet_are_counted_once() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let expected = analyze_bytes(&original.bytes(), "original");
+    let frames = original.records.len() as u64;
+    for (name, copies) in [
+        ("mirrored", with_copies(&original, 20, |_| {})),
+        (
+            "both-sides-of-a-router",
+            with_copies(&original, 150, routed),
+        ),
+    ] {
+        let records = analyze_bytes(&classic_pcap(&copies), name);
+        assert_eq!(counted(&records), counted(&expected), "{name}");
+        let s = summary(&records);
+        let skipped = s["packets_skipped"]["duplicate"].as_u64().unwrap_or(0);
+        // Every copy but those that cannot tell (no payload, no IPv4 id).
+        assert!(skipped > frames * 9 / 10, "{name}: {skipped} of {frames}");
+        assert_eq!(
+            s["packets_decoded"].as_u64().unwrap() + skipped,
+            2 * frames,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn keep_duplicates_counts_every_copy() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let copies = with_copies(&original, 20, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mirrored.pcap");
+    std::fs::write(&path, classic_pcap(&copies)).unwrap();
+    let out = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--keep-duplicates",
+        path.to_str().unwrap(),
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packets: u64 = doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(packets, 2 * original.records.len() as u64);
+    assert!(doc["summary"]["packets_skipped"].get("duplicate").is_none());
+}
+
+/// A copy more than a millisecond behind is a packet sent again, not a
+/// copy: counted.
+#[test]
+fn a_packet_sent_again_later_is_not_a_copy() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let mut resent = with_copies(&original, 5_000, |_| {});
+    resent.sort_by_key(|(micros, _)| *micros);
+    let records = analyze_bytes(&classic_pcap(&resent), "resent");
+    assert!(summary(&records)["packets_skipped"]
+        .get("duplicate")
+        .is_none());
+}
+
+/// `extract` writes the frames the call's flows count: no copies.
+#[test]
+fn extract_leaves_the_copies_out() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let copies = with_copies(&original, 20, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mirrored.pcap");
+    std::fs::write(&path, classic_pcap(&copies)).unwrap();
+    let out = run(&["analyze", "--format", "json", path.to_str().unwrap()]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let call_packets: u64 = doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["call"] == 1)
+        .map(|f| f["packets"].as_u64().unwrap())
+        .sum();
+    assert!(call_packets > 0);
+    let written = dir.path().join("call1.pcapng");
+    let out = run(&[
+        "extract",
+        "--call",
+        "1",
+        "-w",
+        written.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--keep-duplicates",
+        written.to_str().unwrap(),
+    ]);
+    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let extracted: u64 = doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(extracted, call_packets);
+}
