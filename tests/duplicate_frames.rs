@@ -178,3 +178,30 @@ fn extract_leaves_the_copies_out() {
         .sum();
     assert_eq!(extracted, call_packets);
 }
+
+/// The HTML report says how many packets it analysed and why it skipped
+/// the others: the copies among them.
+#[test]
+fn the_report_says_what_was_skipped() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let copies = with_copies(&original, 20, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mirrored.pcap");
+    std::fs::write(&path, classic_pcap(&copies)).unwrap();
+    let html = dir.path().join("report.html");
+    let out = run(&[
+        "report",
+        "-o",
+        html.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(html).unwrap();
+    let read = format!("{} packets read", copies.len());
+    assert!(html.contains(&read), "{read}");
+    assert!(html.contains("copies of the packet just before them on their flow"));
+}

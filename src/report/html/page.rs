@@ -414,7 +414,11 @@ fn about_section(out: &mut String, inputs: &ReportInputs<'_>) {
                 .unwrap_or_default()
         );
     }
-    out.push_str("</tbody></table></div><h3>Tools and data</h3><ul>");
+    out.push_str("</tbody></table></div>");
+    if let Some(s) = &inputs.collected.summary {
+        packets_note(out, s);
+    }
+    out.push_str("<h3>Tools and data</h3><ul>");
     let _ = write!(
         out,
         r#"<li>callpath {}</li><li>Signatures <span class="mono">{}</span></li>"#,
@@ -434,6 +438,27 @@ fn about_section(out: &mut String, inputs: &ReportInputs<'_>) {
     }
     out.push_str("<li>Map: Natural Earth 1:110m Admin 0 countries, public domain (naturalearthdata.com), TopoJSON from the world-atlas package (ISC licence).</li></ul>");
     out.push_str(r#"<p class="note">Reproduce: run <code>callpath analyze --format json</code> on the same captures (check their SHA-256 first), or <code>callpath analyze --evidence DIR</code> for the frames behind every verdict.</p></section>"#);
+}
+
+/// How many packets were analysed, and why the others were not (copies
+/// of a packet, frames without IP, a link type not read, …).
+fn packets_note(out: &mut String, s: &crate::report::Summary) {
+    let skipped: u64 = s.packets_skipped.values().sum();
+    let _ = write!(
+        out,
+        r#"<p class="note">{} packets read, {} analysed, {} skipped"#,
+        s.packets_read, s.packets_decoded, skipped
+    );
+    if skipped > 0 {
+        out.push_str(":</p><ul>");
+        for (reason, n) in &s.packets_skipped {
+            let why = crate::decode::SkipReason::named(reason).map_or(*reason, |r| r.describe());
+            let _ = write!(out, "<li>{n}: {}</li>", esc(why));
+        }
+        out.push_str("</ul>");
+    } else {
+        out.push_str(".</p>");
+    }
 }
 
 /// Renders the report.
