@@ -67,6 +67,12 @@ pub struct LiveArgs {
     #[arg(long, default_value_t = callpath::flow::FlowTableConfig::default().tcp_timeout_secs, value_name = "SECS",
         value_parser = crate::cli::at_least_one::<u64>)]
     pub tcp_timeout: u64,
+
+    /// Count copies of a packet as packets of their own (by default a copy
+    /// right behind its packet on its flow, as `-i any` shows a packet
+    /// that crosses a bridge on each interface it crosses, is counted once).
+    #[arg(long)]
+    pub keep_duplicates: bool,
 }
 
 #[derive(Args)]
@@ -170,6 +176,7 @@ mod with_libpcap {
             flow_table: FlowTableConfig {
                 udp_timeout_secs: args.udp_timeout,
                 tcp_timeout_secs: args.tcp_timeout,
+                skip_duplicates: !args.keep_duplicates,
                 ..Default::default()
             },
             threads: 1,
