@@ -227,7 +227,7 @@ impl SkipReason {
                 "later IP fragments whose first fragment (with the ports) was not captured"
             }
             SkipReason::Duplicate => {
-                "copies of the packet just before them on their flow (the same payload, checksum and IPv4 id, under 1 ms later: a mirror port copying both directions, or one packet captured on both sides of a router), counted once; --keep-duplicates counts them"
+                "copies of the packet just before them on their flow (the same payload, checksum and IPv4 id, under 1 ms later: a mirror port copying both directions, a capture on every interface (-i any) seeing it cross a bridge, or one packet captured on both sides of a router), counted once; --keep-duplicates counts them"
             }
         }
     }
