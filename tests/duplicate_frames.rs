@@ -40,6 +40,34 @@ fn counted_with(records: &[Value], bytes: bool) -> Vec<String> {
     lines
 }
 
+/// The lab's direct call with every frame copied 20 us behind itself,
+/// written into `dir`; and the original.
+fn mirrored_capture(dir: &tempfile::TempDir) -> (Capture, std::path::PathBuf) {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let path = dir.path().join("mirrored.pcap");
+    std::fs::write(&path, classic_pcap(&with_copies(&original, 20, |_| {}))).unwrap();
+    (original, path)
+}
+
+/// `analyze --format json` of `path` with `extra` options: the document.
+fn analyze_json(path: &std::path::Path, extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().unwrap());
+    serde_json::from_slice(&run(&args).stdout).unwrap()
+}
+
+/// Packets of the flows in an analysis document that `keep` keeps.
+fn flow_packets(doc: &Value, keep: impl Fn(&Value) -> bool) -> u64 {
+    doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| keep(f))
+        .map(|f| f["packets"].as_u64().unwrap())
+        .sum()
+}
+
 fn summary(records: &[Value]) -> &Value {
     records.iter().find(|r| r["type"] == "summary").unwrap()
 }
@@ -105,26 +133,13 @@ fn copies_right_behind_their_packet_are_counted_once() {
 
 #[test]
 fn keep_duplicates_counts_every_copy() {
-    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
-    let copies = with_copies(&original, 20, |_| {});
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mirrored.pcap");
-    std::fs::write(&path, classic_pcap(&copies)).unwrap();
-    let out = run(&[
-        "analyze",
-        "--format",
-        "json",
-        "--keep-duplicates",
-        path.to_str().unwrap(),
-    ]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let packets: u64 = doc["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["packets"].as_u64().unwrap())
-        .sum();
-    assert_eq!(packets, 2 * original.records.len() as u64);
+    let (original, path) = mirrored_capture(&dir);
+    let doc = analyze_json(&path, &["--keep-duplicates"]);
+    assert_eq!(
+        flow_packets(&doc, |_| true),
+        2 * original.records.len() as u64
+    );
     assert!(doc["summary"]["packets_skipped"].get("duplicate").is_none());
 }
 
@@ -144,20 +159,9 @@ fn a_packet_sent_again_later_is_not_a_copy() {
 /// `extract` writes the frames the call's flows count: no copies.
 #[test]
 fn extract_leaves_the_copies_out() {
-    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
-    let copies = with_copies(&original, 20, |_| {});
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mirrored.pcap");
-    std::fs::write(&path, classic_pcap(&copies)).unwrap();
-    let out = run(&["analyze", "--format", "json", path.to_str().unwrap()]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let call_packets: u64 = doc["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["call"] == 1)
-        .map(|f| f["packets"].as_u64().unwrap())
-        .sum();
+    let (_, path) = mirrored_capture(&dir);
+    let call_packets = flow_packets(&analyze_json(&path, &[]), |f| f["call"] == 1);
     assert!(call_packets > 0);
     let written = dir.path().join("call1.pcapng");
     let out = run(&[
@@ -173,32 +177,16 @@ fn extract_leaves_the_copies_out() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let again = run(&[
-        "analyze",
-        "--format",
-        "json",
-        "--keep-duplicates",
-        written.to_str().unwrap(),
-    ]);
-    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
-    let extracted: u64 = doc["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["packets"].as_u64().unwrap())
-        .sum();
-    assert_eq!(extracted, call_packets);
+    let again = analyze_json(&written, &["--keep-duplicates"]);
+    assert_eq!(flow_packets(&again, |_| true), call_packets);
 }
 
 /// The HTML report says how many packets it analysed and why it skipped
 /// the others: the copies among them.
 #[test]
 fn the_report_says_what_was_skipped() {
-    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
-    let copies = with_copies(&original, 20, |_| {});
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mirrored.pcap");
-    std::fs::write(&path, classic_pcap(&copies)).unwrap();
+    let (original, path) = mirrored_capture(&dir);
     let html = dir.path().join("report.html");
     let out = run(&[
         "report",
@@ -212,7 +200,7 @@ fn the_report_says_what_was_skipped() {
         String::from_utf8_lossy(&out.stderr)
     );
     let html = std::fs::read_to_string(html).unwrap();
-    let read = format!("{} packets read", copies.len());
+    let read = format!("{} packets read", 2 * original.records.len());
     assert!(html.contains(&read), "{read}");
     assert!(html.contains("copies of the packet just before them on their flow"));
 }
