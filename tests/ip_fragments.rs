@@ -2,7 +2,8 @@
 //! every UDP datagram over a small MTU cut into IPv4 fragments (its SIP
 //! messages and their SDP among them) gives the same apps, roles and call
 //! as the original, whichever order the later fragments come in; a
-//! datagram whose later fragments are missing is still counted.
+//! datagram whose later fragments are missing is still counted; `extract`
+//! writes the later fragments of a call's datagrams.
 
 mod common;
 
@@ -183,4 +184,47 @@ fn later_fragments_without_their_first_are_skipped_once() {
             "threads {threads}"
         );
     }
+}
+
+/// `extract` (and evidence bundles, which find frames the same way)
+/// writes a call's later fragments too, though they carry no ports: the
+/// frames written are those its flows count, and analysed alone they give
+/// the call again.
+#[test]
+fn extract_writes_the_later_fragments_of_a_call() {
+    let original = Capture::read(&repo().join("samples/direct-call.pcap"));
+    let frames = frames_of(&original, |f| fragmented(f, 256));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fragments.pcap");
+    std::fs::write(&path, classic_pcap(&frames)).unwrap();
+    let analysed = |file: &std::path::Path| -> serde_json::Value {
+        let out = common::run(&["analyze", "--format", "json", file.to_str().unwrap()]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let doc = analysed(&path);
+    let call_packets: u64 = doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["call"] == 1)
+        .map(|f| f["packets"].as_u64().unwrap())
+        .sum();
+    let written = dir.path().join("call1.pcapng");
+    let out = common::run(&[
+        "extract",
+        "--call",
+        "1",
+        "-w",
+        written.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = analysed(&written);
+    assert_eq!(again["summary"]["packets_read"], call_packets);
+    assert_eq!(again["calls"][0]["path"], doc["calls"][0]["path"]);
+    assert_eq!(again["calls"][0]["app"], doc["calls"][0]["app"]);
 }

@@ -1,8 +1,9 @@
 //! Finds the frames of chosen flows again by reading their captures a
 //! second time: a frame belongs to a flow record when it has the record's
 //! 5-tuple (either direction) and falls within the record's first and last
-//! packet, and the analysis counted it (its `--filter`, copies of a packet
-//! skipped as it skipped them). Keeps the analysis hot path free of
+//! packet (a later IP fragment, which has no ports, belongs where its
+//! first fragment does), and the analysis counted it (its `--filter`,
+//! copies of a packet skipped as it skipped them). Keeps the analysis hot path free of
 //! per-frame bookkeeping; the report (packet rates), `extract` (one call's
 //! frames) and evidence checks use it.
 
@@ -13,6 +14,7 @@ use crate::capture::{compression, stream_reader, CaptureFile, RawPacket, ReadOut
 use crate::decode::filter::PacketFilter;
 use crate::decode::{self, Decoded, Fragment};
 use crate::error::CaptureError;
+use crate::flow::fragments::FragmentMemory;
 use crate::flow::{duplicates, Endpoint};
 use crate::report::FlowRecord;
 
@@ -53,6 +55,9 @@ struct Window {
 /// The 5-tuples and time windows of the chosen flow records.
 pub struct FlowFrames<'f> {
     windows: HashMap<TupleKey, Vec<Window>>,
+    /// The window (5-tuple, index) of each recent datagram whose first
+    /// fragment was found, for its later fragments.
+    fragments: FragmentMemory<(TupleKey, usize)>,
     /// The analysis's: a frame it did not count is in no record.
     rules: FrameRules<'f>,
 }
@@ -90,7 +95,11 @@ impl<'f> FlowFrames<'f> {
                     last_seen: Timestamp(i64::MIN),
                 });
         }
-        FlowFrames { windows, rules }
+        FlowFrames {
+            windows,
+            fragments: FragmentMemory::default(),
+            rules,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -108,11 +117,23 @@ impl<'f> FlowFrames<'f> {
         }
         let (src, dst) = Endpoint::ends_of(&view);
         let ts = pkt.ts;
-        let window = self
-            .windows
-            .get_mut(&key(view.l4.name(), src, dst))?
-            .iter_mut()
-            .find(|w| (w.first..=w.last).contains(&ts.0))?;
+        let datagram = |id| (view.src, view.dst, view.l4.number(), id);
+        let (tuple, at) = match view.fragment {
+            Fragment::Later { id, .. } => self.fragments.flow_of(&datagram(id))?,
+            _ => {
+                let tuple = key(view.l4.name(), src, dst);
+                let at = self
+                    .windows
+                    .get(&tuple)?
+                    .iter()
+                    .position(|w| (w.first..=w.last).contains(&ts.0))?;
+                if let Fragment::First { id } = view.fragment {
+                    self.fragments.remember(datagram(id), (tuple, at));
+                }
+                (tuple, at)
+            }
+        };
+        let window = self.windows.get_mut(&tuple)?.get_mut(at)?;
         // As the flow table tells them (`FlowTable::track`).
         let mark = if self.rules.skip_duplicates && view.fragment == Fragment::Whole {
             duplicates::mark(&view, src <= dst)

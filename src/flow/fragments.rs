@@ -22,15 +22,25 @@ pub type DatagramId = (IpAddr, IpAddr, u8, u32);
 /// Datagrams per generation.
 const GENERATION: usize = 1024;
 
-#[derive(Default)]
-pub struct FragmentMemory {
-    newer: FxHashMap<DatagramId, FlowKey>,
-    older: FxHashMap<DatagramId, FlowKey>,
+/// `V`: what a datagram belongs to (a flow's key in the flow table; a
+/// record when frames are found again, `analysis::FlowFrames`).
+pub struct FragmentMemory<V = FlowKey> {
+    newer: FxHashMap<DatagramId, V>,
+    older: FxHashMap<DatagramId, V>,
 }
 
-impl FragmentMemory {
+impl<V> Default for FragmentMemory<V> {
+    fn default() -> Self {
+        FragmentMemory {
+            newer: FxHashMap::default(),
+            older: FxHashMap::default(),
+        }
+    }
+}
+
+impl<V: Copy> FragmentMemory<V> {
     /// Remembers the flow of a datagram whose first fragment was seen.
-    pub fn remember(&mut self, id: DatagramId, key: FlowKey) {
+    pub fn remember(&mut self, id: DatagramId, key: V) {
         if self.newer.len() >= GENERATION && !self.newer.contains_key(&id) {
             mem::swap(&mut self.newer, &mut self.older);
             self.newer.clear();
@@ -39,7 +49,7 @@ impl FragmentMemory {
     }
 
     /// The flow of a datagram's later fragment, if its first was seen.
-    pub fn flow_of(&self, id: &DatagramId) -> Option<FlowKey> {
+    pub fn flow_of(&self, id: &DatagramId) -> Option<V> {
         self.newer.get(id).or_else(|| self.older.get(id)).copied()
     }
 
