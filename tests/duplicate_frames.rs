@@ -9,7 +9,10 @@
 mod common;
 
 use common::capture_edit::Capture;
-use common::{analyze_bytes, classic_pcap, classic_pcap_of, repo, run};
+use common::{
+    analyze_bytes, analyze_json, classic_pcap, classic_pcap_of, extract_call, flow_packets, repo,
+    run,
+};
 use serde_json::Value;
 
 /// Flow lines (endpoints, packets, bytes, role) and call lines, sorted.
@@ -47,25 +50,6 @@ fn mirrored_capture(dir: &tempfile::TempDir) -> (Capture, std::path::PathBuf) {
     let path = dir.path().join("mirrored.pcap");
     std::fs::write(&path, classic_pcap(&with_copies(&original, 20, |_| {}))).unwrap();
     (original, path)
-}
-
-/// `analyze --format json` of `path` with `extra` options: the document.
-fn analyze_json(path: &std::path::Path, extra: &[&str]) -> Value {
-    let mut args = vec!["analyze", "--format", "json"];
-    args.extend_from_slice(extra);
-    args.push(path.to_str().unwrap());
-    serde_json::from_slice(&run(&args).stdout).unwrap()
-}
-
-/// Packets of the flows in an analysis document that `keep` keeps.
-fn flow_packets(doc: &Value, keep: impl Fn(&Value) -> bool) -> u64 {
-    doc["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| keep(f))
-        .map(|f| f["packets"].as_u64().unwrap())
-        .sum()
 }
 
 fn summary(records: &[Value]) -> &Value {
@@ -164,19 +148,7 @@ fn extract_leaves_the_copies_out() {
     let call_packets = flow_packets(&analyze_json(&path, &[]), |f| f["call"] == 1);
     assert!(call_packets > 0);
     let written = dir.path().join("call1.pcapng");
-    let out = run(&[
-        "extract",
-        "--call",
-        "1",
-        "-w",
-        written.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    extract_call(&path, 1, &written);
     let again = analyze_json(&written, &["--keep-duplicates"]);
     assert_eq!(flow_packets(&again, |_| true), call_packets);
 }

@@ -197,33 +197,11 @@ fn extract_writes_the_later_fragments_of_a_call() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fragments.pcap");
     std::fs::write(&path, classic_pcap(&frames)).unwrap();
-    let analysed = |file: &std::path::Path| -> serde_json::Value {
-        let out = common::run(&["analyze", "--format", "json", file.to_str().unwrap()]);
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
-    let doc = analysed(&path);
-    let call_packets: u64 = doc["flows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["call"] == 1)
-        .map(|f| f["packets"].as_u64().unwrap())
-        .sum();
+    let doc = common::analyze_json(&path, &[]);
+    let call_packets = common::flow_packets(&doc, |f| f["call"] == 1);
     let written = dir.path().join("call1.pcapng");
-    let out = common::run(&[
-        "extract",
-        "--call",
-        "1",
-        "-w",
-        written.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let again = analysed(&written);
+    common::extract_call(&path, 1, &written);
+    let again = common::analyze_json(&written, &[]);
     assert_eq!(again["summary"]["packets_read"], call_packets);
     assert_eq!(again["calls"][0]["path"], doc["calls"][0]["path"]);
     assert_eq!(again["calls"][0]["app"], doc["calls"][0]["app"]);

@@ -43,6 +43,42 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run callpath")
 }
 
+/// `analyze --format json` of `capture` with `extra` options: the document.
+pub fn analyze_json(capture: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(capture.to_str().unwrap());
+    serde_json::from_slice(&run(&args).stdout).expect("a JSON document")
+}
+
+/// Packets of the flows in an analysis document that `keep` keeps.
+pub fn flow_packets(doc: &Value, keep: impl Fn(&Value) -> bool) -> u64 {
+    doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| keep(f))
+        .map(|f| f["packets"].as_u64().unwrap())
+        .sum()
+}
+
+/// `extract --call N` of `capture` into `to`, which must succeed.
+pub fn extract_call(capture: &Path, call: u32, to: &Path) {
+    let out = run(&[
+        "extract",
+        "--call",
+        &call.to_string(),
+        "-w",
+        to.to_str().unwrap(),
+        capture.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `analyze --format ndjson` and returns the parsed records.
 pub fn analyze_ndjson(capture: &Path) -> (Vec<Value>, Output) {
     let out = Command::new(bin())
