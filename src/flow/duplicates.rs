@@ -5,7 +5,7 @@
 //! counted once: left alone they double a flow's packets and a media
 //! stream's rate. What marks a copy is what the sender wrote and no hop
 //! changes: the transport checksum, the IPv4 identification, the TCP
-//! sequence number, the payload's length and its first and last bytes,
+//! sequence number, the payload's length and its first and last 4 bytes,
 //! on the same flow and side, right behind the packet. The checksum alone
 //! is not enough: a capture on the sending host shows its outgoing
 //! packets before the network card fills the checksum in, with only the
@@ -22,8 +22,8 @@ use crate::decode::PacketView;
 /// repeats a packet (a retransmission) only after a round trip or a timer.
 pub const WINDOW_NANOS: i64 = 1_000_000;
 
-/// The mark two copies of a packet share and (but for one chance in four
-/// billion) the next packet of its flow does not. Zero when the packet
+/// The mark two copies of a packet share and the next packet of its flow
+/// does not (but for a rare collision of its 32 bits). Zero when the packet
 /// cannot tell: neither an identification nor a payload (a TCP receiver's
 /// duplicate ACKs are the same bytes when the identification is 0, as
 /// Linux and macOS send it with don't-fragment set, and over IPv6).
