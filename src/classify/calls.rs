@@ -15,6 +15,7 @@ use super::call_times::call_times;
 use super::call_window::CallWindow;
 use super::knowledge::{AsOf, Knowledge};
 use super::session_marks::SessionMarks;
+use super::sides::is_site_local;
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
@@ -699,6 +700,8 @@ fn call_record(
     let mut local: Vec<String> = sockets.iter().map(Endpoint::to_string).collect();
     local.sort();
     let mut learned: Vec<String> = Vec::new();
+    // The device's own public addresses, as servers told it.
+    let mut own_public: Vec<IpAddr> = Vec::new();
     let mut told_by_server = |reflector: Endpoint, public: Endpoint| {
         let mut line = String::with_capacity(80);
         reflector.push_text(&mut line);
@@ -707,6 +710,9 @@ fn call_record(
         line.push(')');
         if !learned.contains(&line) {
             learned.push(line);
+        }
+        if !own_public.contains(&public.ip) {
+            own_public.push(public.ip);
         }
     };
     for f in members {
@@ -732,6 +738,36 @@ fn call_record(
             "{} (peer, received media from the device directly)",
             p.endpoint
         );
+        if !learned.contains(&line) {
+            learned.push(line);
+        }
+    }
+    // A candidate address the device sent its checks to got packets from
+    // the device's public address, whether or not it answered: whoever
+    // holds it saw that address as a peer would. (Not a local network's
+    // address, and not the device's own public one.)
+    for f in members {
+        let far = f.far();
+        let [to_far, from_far] = if f.local_is_src {
+            [f.record.packets_src_to_dst, f.record.packets_dst_to_src]
+        } else {
+            [f.record.packets_dst_to_src, f.record.packets_src_to_dst]
+        };
+        if !f.checks_a_candidate
+            || to_far == 0
+            || media_ends.contains(&far)
+            || is_site_local(far.ip)
+            || own_public.contains(&far.ip)
+        {
+            continue;
+        }
+        let mut line = String::with_capacity(96);
+        far.push_text(&mut line);
+        line.push_str(if from_far > 0 {
+            " (candidate address, received the device's connectivity checks and answered)"
+        } else {
+            " (candidate address, received the device's connectivity checks, never answered)"
+        });
         if !learned.contains(&line) {
             learned.push(line);
         }

@@ -512,6 +512,10 @@ fn observe_stun(
                 s.username.get_or_insert_with(|| text(u));
                 username = Some(u);
             }
+            // A Binding request signed with a key the two ends agreed on
+            // (MESSAGE-INTEGRITY): a check between peers (WhatsApp's carry
+            // nothing else), not address discovery, which is never signed.
+            StunAttr::MessageIntegrity if request => ice_check = true,
             StunAttr::Realm(r) => {
                 if s.realm.is_none() {
                     s.realm = Some(text(r));

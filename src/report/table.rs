@@ -116,21 +116,16 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
         ("Peer (direct):", &c.peers),
         ("Relay:", &c.relays),
         ("Lookup/signalling:", &c.lookup_servers),
+        ("Checked, no media:", &c.candidates_checked),
     ] {
         for p in parties {
             writeln!(out, "  {label:<19}{}  {}", p.endpoint, p.summary)?;
         }
     }
     if !c.candidates_checked.is_empty() {
-        let addresses: Vec<&str> = c
-            .candidates_checked
-            .iter()
-            .map(|p| p.endpoint.as_str())
-            .collect();
         writeln!(
             out,
-            "  Connectivity checks only, no media (the other party's candidate addresses, or your own public one): {}",
-            addresses.join(", ")
+            "  (\"checked, no media\": connectivity checks only, with the other party's candidate addresses or your own public one)"
         )?;
     }
     if !c.public_address_learned_by.is_empty() {
