@@ -720,7 +720,12 @@ fn call_record(
         // one per socket), then the flow's own far end when it is a server
         // that told it too: a socket may ask an app's STUN server and its
         // TURN server, and both learn the address.
-        if let Some(r) = knowledge.reflection(f.local(), f.as_of) {
+        // (An address inside a local network is no public one: an ICE
+        // peer on the same network answers with it.)
+        if let Some(r) = knowledge
+            .reflection(f.local(), f.as_of)
+            .filter(|r| !is_site_local(r.public.ip))
+        {
             told_by_server(r.reflector, r.public);
         }
         let server = f.role == Role::Relay || (f.role == Role::Lookup && !f.checks_a_candidate);

@@ -81,6 +81,15 @@ impl ServerRole {
     }
 }
 
+/// A host that sent several voices at once on one flow: a conference
+/// server (see `dissect::voices`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConferenceHost {
+    /// The endpoint they came from.
+    pub sender: Endpoint,
+    pub voices: u32,
+}
+
 #[derive(Clone, Debug)]
 pub struct ServerInfo {
     pub role: ServerRole,
@@ -278,6 +287,7 @@ pub struct Knowledge {
     names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
     app_hosts: Table<IpAddr, AppHost>,
+    conference_hosts: Table<IpAddr, ConferenceHost>,
     // Sockets as `Endpoint`s (20 bytes, a `SocketAddr` takes 32): these
     // tables hold an entry per socket of the capture's calls.
     relays: Table<Endpoint, RelayInfo>,
@@ -314,6 +324,7 @@ impl Knowledge {
             names: Table::default(),
             servers: Table::default(),
             app_hosts: Table::default(),
+            conference_hosts: Table::default(),
             relays: Table::default(),
             relay_hosts: Table::default(),
             socket_apps: Table::default(),
@@ -387,6 +398,7 @@ impl Knowledge {
         self.names.forget_before(from);
         self.servers.forget_before(from);
         self.app_hosts.forget_before(from);
+        self.conference_hosts.forget_before(from);
         self.relays.forget_before(from);
         self.relay_hosts.forget_before(from);
         self.socket_apps.forget_before(from);
@@ -420,6 +432,16 @@ impl Knowledge {
 
     pub fn app_host(&self, ip: IpAddr, as_of: AsOf) -> Option<AppHost> {
         self.app_hosts.learned(&ip, as_of)
+    }
+
+    /// `host.sender` sent several voices at once: a conference server.
+    pub fn learn_conference(&self, host: ConferenceHost, at: Timestamp) {
+        self.conference_hosts
+            .learn(host.sender.ip, host, at, self.epoch_of());
+    }
+
+    pub fn conference(&self, ip: IpAddr, as_of: AsOf) -> Option<ConferenceHost> {
+        self.conference_hosts.learned(&ip, as_of)
     }
 
     pub fn learn_relay(&self, relayed: impl Into<Endpoint>, info: RelayInfo, at: Timestamp) {

@@ -213,6 +213,32 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
     if app.domain_kind == Some(DomainKind::Media) {
         return relay(0.85, format!("{} (a media relay name)", app.evidence));
     }
+    // Several voices at once from one far end: a conference server, on
+    // any network (see `dissect::voices`).
+    let voices = f
+        .media
+        .as_ref()
+        .and_then(|m| {
+            m.voices_at_once
+                .get(x.sides.local_sends.reverse().index())
+                .copied()
+        })
+        .unwrap_or(0);
+    if voices >= 2 {
+        return relay(
+            0.8,
+            format!("the far end sent {voices} audio streams (SSRCs) at the same time: a peer sends its one voice, a conference server forwards every speaker's"),
+        );
+    }
+    if let Some(c) = x.knowledge.conference(far.ip, x.as_of) {
+        return relay(
+            0.8,
+            format!(
+                "far end {} sent {} audio streams (SSRCs) at the same time on another flow: a conference server, which takes each participant's media",
+                c.sender, c.voices
+            ),
+        );
+    }
     let public = !is_site_local(far.ip);
     let far_checked_back = f.stun.as_ref().is_some_and(|s| {
         s.requests
@@ -329,6 +355,10 @@ fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {
 /// no flow has shown to be a server or a relay.
 pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_of: AsOf) -> bool {
     let far = sides.far;
+    // A conference server is a server, whatever its ICE peers told it.
+    if knowledge.conference(far.ip, as_of).is_some() {
+        return false;
+    }
     if knowledge.is_reflected_address(far.ip, as_of) {
         return true;
     }

@@ -69,6 +69,15 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     if o_local != r_local {
         return Sides::with_far(flow, o_local);
     }
+    // A conference server (it sent several voices at once) is the far end,
+    // also on a flow where it checked first, as full-ICE servers do.
+    let (o_conf, r_conf) = (
+        knowledge.conference(o.ip, as_of).is_some(),
+        knowledge.conference(r.ip, as_of).is_some(),
+    );
+    if o_conf != r_conf {
+        return Sides::with_far(flow, r_conf);
+    }
     let (o_own, r_own) = (
         knowledge.is_reflected_address(o.ip, as_of),
         knowledge.is_reflected_address(r.ip, as_of),

@@ -139,6 +139,9 @@ pub struct RtpStream {
     pub last_sequence: u16,
     /// Packets whose sequence number followed the previous one closely.
     pub in_sequence: u32,
+    /// Arrival of its first and latest packet (ns): when it was live.
+    pub first_ns: i64,
+    pub last_ns: i64,
     pub quality: RtpStreamQuality,
 }
 
@@ -163,6 +166,9 @@ pub struct MediaFacts {
     pub inside_turn: u32,
     /// RTP over TCP with RFC 4571 framing.
     pub over_tcp: bool,
+    /// The most voices (audio streams) each side sent at once (see
+    /// `dissect::voices`).
+    pub voices_at_once: PerDirection,
     pub first: Option<Sighting>,
 }
 

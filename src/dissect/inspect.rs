@@ -19,12 +19,12 @@ use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     agora, demux, discord, dns, dtls, h225, iax2, megaco, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
-    sip_dialogs, stun, telegram, tls, turn_channel, vpn_tunnel, whatsapp, zoom, Probe,
+    sip_dialogs, stun, telegram, tls, turn_channel, voices, vpn_tunnel, whatsapp, zoom, Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
-    AppHost, Knowledge, Reflection, RelayInfo, RelayKind, SdpMedia, ServerInfo, ServerRole,
-    SocketApp,
+    AppHost, ConferenceHost, Knowledge, Reflection, RelayInfo, RelayKind, SdpMedia, ServerInfo,
+    ServerRole, SocketApp,
 };
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
@@ -304,7 +304,7 @@ fn dissect_demuxed(
             }
             true
         }
-        demux::FirstByteKind::RtpRtcp => observe_rtp_or_rtcp(facts, pkt, payload, inside_turn),
+        demux::FirstByteKind::RtpRtcp => observe_rtp_or_rtcp(facts, pkt, payload, inside_turn, ctx),
         _ => false,
     }
 }
@@ -326,6 +326,7 @@ fn observe_rtp_or_rtcp(
     pkt: &Packet<'_>,
     payload: &[u8],
     inside_turn: bool,
+    ctx: &InspectContext<'_>,
 ) -> bool {
     let Some(&pt_byte) = payload.get(1) else {
         return false;
@@ -352,14 +353,42 @@ fn observe_rtp_or_rtcp(
     if inside_turn {
         media.inside_turn = media.inside_turn.saturating_add(1);
     }
-    observe_rtp_header(media, pkt, &h);
+    if observe_rtp_header(media, pkt, &h).is_some_and(voices::recount_at) {
+        count_voices(media, pkt, ctx);
+    }
     true
+}
+
+/// Counts the voices the packet's sender sends at once; the first time it
+/// is several, its address is a conference server's for the other flows.
+#[cold]
+fn count_voices(media: &mut MediaFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let voices = u32::try_from(voices::at_once(&media.streams, pkt.dir)).unwrap_or(u32::MAX);
+    let Some(most) = media.voices_at_once.get_mut(pkt.dir.index()) else {
+        return;
+    };
+    if voices <= *most {
+        return;
+    }
+    let first_time = *most < 2 && voices >= 2;
+    *most = voices;
+    if first_time {
+        ctx.knowledge.learn_conference(
+            ConferenceHost {
+                sender: pkt.src,
+                voices,
+            },
+            pkt.clock,
+        );
+    }
 }
 
 /// Counts an RTP packet as media only when it continues a stream: same
 /// SSRC, same direction, sequence number a little ahead. Random bytes that
 /// happen to look like an RTP header do not do that twice.
-fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHeader) {
+///
+/// Returns the stream's in-sequence packets when the packet continued one.
+fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHeader) -> Option<u32> {
     let arrival = pkt.ts.0;
     if let Some(s) = media
         .streams
@@ -378,9 +407,12 @@ fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHead
                 media.first = sighting(pkt.frame, what);
             }
         }
+        let continued = (1..=MAX_SEQUENCE_GAP).contains(&gap);
         s.last_sequence = h.sequence;
         s.payload_type = h.payload_type;
+        s.last_ns = arrival;
         s.quality.update(h.sequence, h.timestamp, arrival);
+        return continued.then_some(s.in_sequence);
     } else if media.streams.len() < MAX_RTP_STREAMS {
         let mut quality = super::rtp_quality::RtpStreamQuality::new(
             h.ssrc,
@@ -397,9 +429,12 @@ fn observe_rtp_header(media: &mut MediaFacts, pkt: &Packet<'_>, h: &rtp::RtpHead
             payload_type: h.payload_type,
             last_sequence: h.sequence,
             in_sequence: 0,
+            first_ns: arrival,
+            last_ns: arrival,
             quality,
         });
     }
+    None
 }
 
 fn observe_stun(
@@ -1249,7 +1284,7 @@ fn inspect_tcp(
             return;
         }
     }
-    if (facts.media.as_ref().is_some_and(|m| m.over_tcp) || early) && rfc4571_rtp(facts, pkt) {
+    if (facts.media.as_ref().is_some_and(|m| m.over_tcp) || early) && rfc4571_rtp(facts, pkt, ctx) {
         return;
     }
     if facts.signalling.is_some() || early {
@@ -1320,7 +1355,14 @@ fn inspect_tcp(
         .signalling
         .as_ref()
         .is_some_and(|s| s.protocol == SignallingProtocol::Rtsp);
-    if early && !stream_control {
+    // A WebRTC app's signalling connection lasts the whole call and carries
+    // later offers too (a conference's subscriptions, renegotiations):
+    // read past its first packets.
+    let webrtc_signalling = facts
+        .signalling
+        .as_ref()
+        .is_some_and(|s| s.protocol == SignallingProtocol::WebRtcSdp);
+    if (early || webrtc_signalling) && !stream_control {
         let trickled = trickled_candidates(p);
         if !trickled.is_empty() {
             if let Some(app) = ctx.signatures.app_id("webrtc_generic") {
@@ -1455,7 +1497,7 @@ fn is_tpkt(p: &[u8]) -> bool {
 }
 
 /// RTP or RTCP over TCP with the RFC 4571 2-byte length prefix.
-fn rfc4571_rtp(facts: &mut FlowFacts, pkt: &Packet<'_>) -> bool {
+fn rfc4571_rtp(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) -> bool {
     let Some((len, rest)) = pkt.payload.split_first_chunk::<2>() else {
         return false;
     };
@@ -1466,7 +1508,7 @@ fn rfc4571_rtp(facts: &mut FlowFacts, pkt: &Packet<'_>) -> bool {
     if len < rtp::FIXED_HEADER_LEN || frame.first().is_none_or(|b| b >> 6 != 2) {
         return false;
     }
-    if observe_rtp_or_rtcp(facts, pkt, frame, false) {
+    if observe_rtp_or_rtcp(facts, pkt, frame, false, ctx) {
         facts.media_mut().over_tcp = true;
         return true;
     }

@@ -44,6 +44,7 @@ pub mod whatsapp;
 pub mod zoom;
 
 // Tunnels that hide calls
+pub mod voices;
 pub mod vpn_tunnel;
 
 pub use probe::{DissectError, Probe};

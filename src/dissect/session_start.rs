@@ -284,6 +284,8 @@ mod tests {
                     payload_type,
                     last_sequence,
                     in_sequence: 50,
+                    first_ns: 0,
+                    last_ns: 0,
                     quality: RtpStreamQuality::new(ssrc, 0, Some(8000)),
                 })
                 .collect(),
