@@ -5,7 +5,8 @@
 #
 # Sets up two user hosts behind their own NAT routers, an "internet" bridge and
 # a data-centre host running coturn (STUN/TURN) and kamailio (SIP registrar +
-# proxy), plus a WebRTC page/signalling server (lab/webrtc-signal.py); runs
+# proxy), plus a WebRTC page/signalling server (lab/webrtc-signal.py) and, for
+# the group call, a Janus VideoRoom SFU (its page written by lab/sfu-page.py); runs
 # real user agents (baresip for SIP, headless Chromium for WebRTC); captures
 # on user A's LAN interface; writes <name>.pcap, <name>.truth.jsonl and
 # <name>.meta.json per scenario, and cloud-range copies under rewritten/.
@@ -15,7 +16,7 @@
 # Environment knobs (optional):
 #   CALL_SECONDS   media time per call (default 8)
 #   SCENARIOS      space-separated subset of: direct-call relayed-call lookups-only
-#                  webrtc-call webrtc-relayed-call (default: all five)
+#                  webrtc-call webrtc-relayed-call group-call (default: all six)
 #   NO_INSTALL=1   skip apt-get (fail if a tool is missing)
 #   NO_REWRITE=1   skip the cloud-range rewritten copies
 set -euo pipefail
@@ -25,7 +26,7 @@ OUT=${1:-$HERE}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CALL_SECONDS=${CALL_SECONDS:-8}
-SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call"}
+SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call group-call"}
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- topology
@@ -40,6 +41,7 @@ DC_GW=203.0.113.1
 REG_IP=203.0.113.10                 # kamailio: SIP registrar / proxy
 TURN_IP=203.0.113.20                # coturn: STUN / TURN
 WEB_IP=203.0.113.30 WEB_PORT=8080   # WebRTC page + signalling server (webrtc scenarios)
+SFU_IP=203.0.113.40 SFU_PORT=8088   # Janus VideoRoom SFU and its HTTP API (group call)
 DNS_IP=203.0.113.53                 # resolv.conf target inside the lab (nothing listens)
 TURN_USER=callpath TURN_PASS=samplepass TURN_REALM=lab.callpath.test
 TURN_MIN=49152 TURN_MAX=49200
@@ -88,7 +90,8 @@ install_tools() {
     command -v kamailio >/dev/null || need+=(kamailio)
     command -v baresip >/dev/null || need+=(baresip-core)
     command -v sox >/dev/null || need+=(sox)
-    [[ $SCENARIOS == *webrtc* ]] && ! command -v chromium >/dev/null && need+=(chromium)
+    [[ $SCENARIOS == *webrtc* || $SCENARIOS == *group* ]] && ! command -v chromium >/dev/null && need+=(chromium)
+    [[ $SCENARIOS == *group* ]] && ! command -v janus >/dev/null && need+=(janus)
     command -v ethtool >/dev/null || need+=(ethtool)
     [[ -x $PY ]] || need+=(python3)
     ((${#need[@]})) || return 0
@@ -134,6 +137,7 @@ setup_topology() {
     nsx $NS_DC ip addr add $REG_IP/24 dev eth0
     nsx $NS_DC ip addr add $TURN_IP/24 dev eth0
     nsx $NS_DC ip addr add $WEB_IP/24 dev eth0
+    nsx $NS_DC ip addr add $SFU_IP/24 dev eth0
     nsx $NS_DC ip addr add $DNS_IP/24 dev eth0     # no DNS server runs there
     # name lookups inside the user namespaces go to a lab address, never to the
     # machine's own resolver (ip netns exec bind-mounts /etc/netns/NS/resolv.conf)
@@ -340,6 +344,26 @@ run_call() {  # run_call NAME NATMODE STUNURI EXPECTED_ROLE
     log "scenario $name: gave up after $try attempts"; return 1
 }
 
+# Headless Chromium as user U in namespace NS on page URL, its microphone
+# playing the lab's voice file, its console in LOGFILE; its pid in BROWSER_PID.
+start_browser() {  # start_browser NS U URL LOGFILE
+    local ns=$1 u=$2 url=$3
+    rm -rf "$WORK/chromium-$u"
+    HOME=$WORK/chromium-$u ip netns exec "$ns" chromium --headless=new --no-sandbox \
+        --user-data-dir="$WORK/chromium-$u" --no-first-run --no-default-browser-check \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --disable-default-apps --disable-domain-reliability --disable-breakpad \
+        --disable-client-side-phishing-detection --metrics-recording-only \
+        --disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,WebRtcHideLocalIpsWithMdns,AutofillServerCommunication \
+        --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
+        --use-file-for-fake-audio-capture="$WORK/voice48k.wav" \
+        --autoplay-policy=no-user-gesture-required --enable-logging=stderr \
+        --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE $WEB_IP, EXCLUDE $SFU_IP" \
+        --unsafely-treat-insecure-origin-as-secure="http://$WEB_IP:$WEB_PORT" \
+        "$url" >"$4" 2>&1 &
+    BROWSER_PID=$!
+}
+
 # WebRTC between two headless Chromium peers (DTLS-SRTP over ICE, Opus from a
 # file), signalled over HTTP by lab/webrtc-signal.py on the data-centre host.
 webrtc_once() {  # webrtc_once NAME NATMODE POLICY(all|relay)
@@ -354,21 +378,9 @@ webrtc_once() {  # webrtc_once NAME NATMODE POLICY(all|relay)
     for u in b a; do
         local peer=a caller=0
         [[ $u == a ]] && { peer=b; caller=1; }
-        rm -rf "$WORK/chromium-$u"
-        HOME=$WORK/chromium-$u ip netns exec $P-$u chromium --headless=new --no-sandbox \
-            --user-data-dir="$WORK/chromium-$u" --no-first-run --no-default-browser-check \
-            --disable-background-networking --disable-component-update --disable-sync \
-            --disable-default-apps --disable-domain-reliability --disable-breakpad \
-            --disable-client-side-phishing-detection --metrics-recording-only \
-            --disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,WebRtcHideLocalIpsWithMdns,AutofillServerCommunication \
-            --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
-            --use-file-for-fake-audio-capture="$WORK/voice48k.wav" \
-            --autoplay-policy=no-user-gesture-required \
-            --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE $WEB_IP" \
-            --unsafely-treat-insecure-origin-as-secure="http://$WEB_IP:$WEB_PORT" \
-            "http://$WEB_IP:$WEB_PORT/?me=$u&peer=$peer&caller=$caller&policy=$policy" \
-            >"$WORK/$name.chromium-$u.log" 2>&1 &
-        pids+=($!)
+        start_browser $P-$u $u "http://$WEB_IP:$WEB_PORT/?me=$u&peer=$peer&caller=$caller&policy=$policy" \
+            "$WORK/$name.chromium-$u.log"
+        pids+=("$BROWSER_PID")
         sleep 1
     done
     wait_for "$WORK/$name.signal.log" "^a: state connected" 40 || return 1
@@ -390,6 +402,53 @@ run_webrtc() {  # run_webrtc NAME NATMODE POLICY EXPECTED_ROLE
             return 0
         fi
         log "scenario $name: no $want flow this time, retrying"
+    done
+    log "scenario $name: gave up after $try attempts"; return 1
+}
+
+# A group call through a conference server: three headless Chromium users
+# (A, and B and C behind B's NAT) join a Janus VideoRoom on the data-centre
+# host; each publishes its voice on one connection and receives the other
+# two voices, forwarded by Janus, on a second one (lab/sfu-page.py).
+group_once() {  # group_once NAME
+    local name=$1 u
+    setup_topology cone
+    rm -rf "$WORK/janus"
+    cp -r /etc/janus "$WORK/janus"
+    sed -i -e 's|#rtp_port_range = "20000-40000"|rtp_port_range = "20000-20100"|' \
+        -e "s|#ice_enforce_list = \"eth0\"|ice_enforce_list = \"$SFU_IP\"|" "$WORK/janus/janus.jcfg"
+    ip netns exec $NS_DC janus -F "$WORK/janus" -C "$WORK/janus/janus.jcfg" >"$WORK/$name.janus.log" 2>&1 &
+    $PY "$HERE/lab/sfu-page.py" "$WORK/group.html" "http://$SFU_IP:$SFU_PORT/janus" 1234
+    local i
+    for i in $(seq 50); do
+        nsx $NS_DC ss -ltn | grep -q ":$SFU_PORT " && break
+        sleep 0.2
+    done
+    start_capture "$name"
+    local pids=()
+    for u in a b c; do
+        local ns=$NS_B
+        [[ $u == a ]] && ns=$NS_A
+        start_browser "$ns" $u "file://$WORK/group.html?me=$u&n=3" "$WORK/$name.chromium-$u.log"
+        pids+=("$BROWSER_PID")
+        sleep 1
+    done
+    wait_for "$WORK/$name.chromium-a.log" "a: subscriber connected" 40 || return 1
+    sleep "$CALL_SECONDS"
+    for i in 0 1 2; do stop_pid "${pids[$i]}" 5; done
+    stop_capture
+    finish "$name" cone
+}
+
+run_group() {  # run_group NAME
+    local name=$1 try
+    for try in 1 2 3; do
+        log "scenario $name (attempt $try): 3 Chromium users in a Janus VideoRoom, ${CALL_SECONDS}s of media"
+        if group_once "$name" && grep -qE '"relay_media": [2-9]' "$OUT/$name.meta.json"; then
+            rewrite_copy "$name"
+            return 0
+        fi
+        log "scenario $name: not both media legs this time, retrying"
     done
     log "scenario $name: gave up after $try attempts"; return 1
 }
@@ -441,7 +500,9 @@ pcap = f"{out}/{name}.pcap"
 A_IP, B_IP = "192.168.1.10", "192.168.2.10"
 RA_WAN, RB_WAN, ISP = "198.51.100.11", "198.51.100.12", "198.51.100.1"
 REG, TURN, WEB, DNS = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.53"
-APP = "webrtc_generic" if name.startswith("webrtc") else "sip_rtp"
+SFU = "203.0.113.40"
+GROUP = name.startswith("group")
+APP = "webrtc_generic" if name.startswith("webrtc") or GROUP else "sip_rtp"
 
 def tshark(*args):
     return subprocess.run(["tshark", "-r", pcap, *args], check=True,
@@ -517,7 +578,8 @@ def flow(l4, s, d):
         flows[key] = dict(l4=l4, a=key[1], b=key[2], pkts=0, rtp=0, rtcp=0, sip=collections.Counter(),
                           stun=collections.Counter(), relayed=set(), mapped=set(), ice=False,
                           channeldata=0, dns=0, icmp=set(), pt=set(), srcs=set(),
-                          stun_out=0, stun_in=0, rtp_out=0, rtp_in=0, dtls=0, tcp_payload=0)
+                          stun_out=0, stun_in=0, rtp_out=0, rtp_in=0, dtls=0, tcp_payload=0,
+                          ssrc_in=set())
     return flows[key]
 
 for r in rows:
@@ -545,6 +607,8 @@ for r in rows:
             st["rtp"] += 1
             st["rtp_out" if out_dir else "rtp_in"] += 1
             st["pt"].add(x[1] & 0x7F)
+            if not out_dir:
+                st["ssrc_in"].add(x[8:12].hex())
         elif x and len(x) >= 8 and x[0] >> 6 == 2 and 192 <= x[1] <= 223:
             st["rtcp"] += 1
     elif proto == "6":
@@ -629,6 +693,22 @@ for key in sorted(flows):
     elif st["l4"] == "udp" and st["dns"]:
         rec.update(app="none", role="none",
                    why=f"DNS query ({st['pkts']} packets) to the lab resolver address {DNS}, where no server listens; not call traffic")
+    elif fh == SFU and st["l4"] == "tcp":
+        rec.update(app=APP, role="lookup",
+                   why=f"HTTP to the Janus SFU's API {SFU}:{fp}: joining the room, publishing, subscribing "
+                       f"(SDP offer/answer) and long-polling its events, {st['pkts']} packets")
+    elif fh == SFU and st["l4"] == "udp":
+        if st["rtp"] >= MEDIA_MIN and st["rtp_out"] > st["rtp_in"]:
+            rec.update(app=APP, role="relay_media",
+                       why=f"{rtp_txt}: A's own voice, published to the room on the Janus VideoRoom SFU "
+                           f"{far}, which forwards it to the others; ICE: {desc_stun(st)}")
+        elif st["rtp"] >= MEDIA_MIN:
+            rec.update(app=APP, role="relay_media",
+                       why=f"{rtp_txt}: the other participants' voices ({len(st['ssrc_in'])} SSRCs), "
+                           f"forwarded to A by the Janus VideoRoom SFU {far}; ICE: {desc_stun(st)}")
+        else:
+            rec.update(app=APP, role="lookup",
+                       why=f"ICE connectivity checks with the Janus SFU {far}, no media; {desc_stun(st)}")
     elif st["l4"] == "tcp" and fh == WEB:
         rec.update(app=APP, role="lookup",
                    why=f"HTTP to the web app server {WEB}:{fp}: the call page and WebRTC signalling "
@@ -690,6 +770,11 @@ SCENARIO = {
                    "coturn as STUN/TURN server, policy all; cone NATs, so a direct pair is expected",
     "webrtc-relayed-call": "as webrtc-call but both peers use iceTransportPolicy relay: all media goes "
                            "through TURN allocations on coturn (relay forced by the application)",
+    "group-call": "three headless Chromium users, A and (behind B's router) B and C, join a Janus "
+                  "VideoRoom on the SFU 203.0.113.40 through its HTTP API (the page is a local file); "
+                  "each publishes its voice (Opus over DTLS-SRTP) on one connection and receives the "
+                  "other two voices, forwarded by Janus, on a second one; Janus runs full ICE, so it "
+                  "checks back like a peer would; cone NATs",
     "lookups-only": "A registers, gathers ICE candidates (first with a STUN server: Binding; then "
                     "with a TURN server: Allocate, released unused) and calls an offline user c, "
                     "which the registrar rejects with 404; no call is set up and no media flows",
@@ -697,7 +782,9 @@ SCENARIO = {
 meta = {
     "capture": f"{name}.pcap",
     "scenario": SCENARIO.get(name, name),
-    "user_agents": ("headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/webrtc-signal.py, coturn 4.6"
+    "user_agents": ("headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/sfu-page.py, Janus 1.1 VideoRoom"
+                    if GROUP else
+                    "headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/webrtc-signal.py, coturn 4.6"
                     if APP == "webrtc_generic" else
                     "baresip 1.0 (PCMU, rtcp-mux, ICE module), kamailio 5.6 registrar/proxy, coturn 4.6"),
     "ice_selected_remote": {"a": os.environ.get("ICE_A") or None, "b": os.environ.get("ICE_B") or None},
@@ -715,9 +802,10 @@ meta = {
         REG: "data centre: SIP registrar/proxy (kamailio, UDP 5060)",
         TURN: "data centre: STUN/TURN server (coturn, UDP 3478, relay ports 49152-49200)",
         WEB: "data centre: web app + WebRTC signalling server (HTTP 8080, webrtc scenarios only)",
+        SFU: "data centre: Janus VideoRoom SFU (HTTP API 8088, media ports 20000-20100, group call only)",
         DNS: "lab resolver address in the users' resolv.conf, on the data-centre host, no DNS server: queries get ICMP port unreachable",
     },
-    "roles": {"turn_server": [TURN], "registrar": [REG], "signalling_server": [WEB], "nat_wan": {"a": RA_WAN, "b": RB_WAN},
+    "roles": {"turn_server": [TURN], "registrar": [REG], "signalling_server": [WEB], "sfu": [SFU], "nat_wan": {"a": RA_WAN, "b": RB_WAN},
               "user_lan": {"a": A_IP, "b": B_IP}, "internet_router": [ISP, "203.0.113.1"]},
     "flows": {r: sum(1 for t in truth if t["role"] == r) for r in ("p2p_media", "relay_media", "lookup", "none")},
 }
@@ -780,6 +868,7 @@ for s in $SCENARIOS; do
         lookups-only) run_lookups ;;
         webrtc-call)  run_webrtc webrtc-call cone all p2p_media ;;
         webrtc-relayed-call) run_webrtc webrtc-relayed-call cone relay relay_media ;;
+        group-call) run_group group-call ;;
         *) log "unknown scenario $s"; exit 2 ;;
     esac
 done

@@ -194,7 +194,7 @@ fn rewritten_copies_name_only_their_new_range() {
 }
 
 /// A call lists as lookup servers only the lab's servers (registrar, STUN
-/// and TURN, signalling), and the other user's addresses its ICE checks
+/// and TURN, signalling, the group call's SFU), and the other user's addresses its ICE checks
 /// went to apart, as candidates checked (one may be the other user's relay
 /// address on the TURN server, never the registrar or signalling server).
 #[test]
@@ -210,8 +210,8 @@ fn calls_list_servers_apart_from_checked_candidates() {
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect()
         };
-        let servers = ips_of(&["turn_server", "registrar", "signalling_server"]);
-        let signalling = ips_of(&["registrar", "signalling_server"]);
+        let servers = ips_of(&["turn_server", "registrar", "signalling_server", "sfu"]);
+        let signalling = ips_of(&["registrar", "signalling_server", "sfu"]);
         let (records, _) = analyze_ndjson(&cap);
         for call in records.iter().filter(|r| r["type"] == "call") {
             let ips = |key: &str| -> Vec<String> {
