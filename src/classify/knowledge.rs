@@ -243,6 +243,11 @@ impl<K: std::hash::Hash + Eq, V> Default for Table<K, V> {
 
 impl<K: std::hash::Hash + Eq, V: Clone> Table<K, V> {
     fn learned(&self, key: &K, as_of: AsOf) -> Option<V> {
+        // A kind of fact no capture has shown costs no look-up (verdicts
+        // come after the facts they may see were learned, count included).
+        if self.entries.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         // Strictly before: a fact learned at the very moment a verdict is
         // given may or may not have been read by then on another thread.
         self.map.get(key).and_then(|e| e.visible(as_of).cloned())
