@@ -39,6 +39,47 @@ fn relayed_call_fails_media_p2p_and_names_the_relay() {
     assert!(out.contains("relay"), "{out}");
 }
 
+/// Microsoft's 2012 claim, in its own terms: calls between two users stay
+/// peer-to-peer, group calls pass through its servers. A group call (its
+/// server forwarded several voices at once) neither passes nor breaks the
+/// two-party claim, while it breaks `media-p2p`.
+#[test]
+fn group_calls_are_left_out_of_the_two_party_claim() {
+    let o = check(&["samples/group-call.pcap", "--claim", "two-party-p2p"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("UNTESTED two-party-p2p "), "{out}");
+    assert!(
+        out.contains("a group call, not what the claim is about: call 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the server forwarded 2 participants' voices at once"),
+        "{out}"
+    );
+
+    let o = check(&["samples/group-call.pcap", "--claim", "media-p2p"]);
+    assert!(stdout(&o).starts_with("FAIL"), "{}", stdout(&o));
+
+    // With a direct two-party call beside it, the claim holds.
+    let o = check(&[
+        "samples/direct-call.pcap",
+        "samples/group-call.pcap",
+        "--claim",
+        "two-party-p2p",
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.starts_with("PASS     two-party-p2p "), "{out}");
+
+    // A relayed two-party call breaks it.
+    let o = check(&["samples/relayed-call.pcap", "--claim", "two-party-p2p"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("FAIL     two-party-p2p "), "{out}");
+    assert!(out.contains("203.0.113.20:3478"), "{out}");
+}
+
 #[test]
 fn jurisdiction_claims_on_the_cloud_range_copy() {
     // The rewritten copy puts the TURN server in Microsoft's range (IE,
@@ -195,4 +236,23 @@ fn checks_to_the_devices_own_public_address_are_no_server() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("87.11.205.195"), "{text}");
+}
+
+/// A reader that goes away before the verdicts are written (`| head -1`)
+/// gets no panic: the verdicts still decide the exit code.
+#[test]
+fn a_closed_output_pipe_is_no_crash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callpath"))
+        .args(["check", "samples/relayed-call.pcap", "--claim", "media-p2p"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the capture is read, so every write meets a closed pipe.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
 }

@@ -694,6 +694,20 @@ fn call_record(
         ),
         _ => "Only signalling was seen.".to_string(),
     };
+    // Several voices at once from a server: a group call, whose media a
+    // conference server forwards by design.
+    let voices_at_once = media
+        .iter()
+        .filter(|f| f.role == Role::Relay)
+        .map(|f| f.marks.far_voices)
+        .max()
+        .filter(|n| *n >= 2);
+    let verdict = match voices_at_once {
+        Some(n) => format!(
+            "{verdict} A group call: the server forwarded {n} participants' voices at once."
+        ),
+        None => verdict,
+    };
     // Each distinct socket written once (a busy device's call has hundreds
     // of flows from a few sockets), then sorted as text.
     let sockets: BTreeSet<Endpoint> = members.iter().map(|f| f.local()).collect();
@@ -834,6 +848,7 @@ fn call_record(
         local,
         path,
         verdict,
+        voices_at_once,
         peers,
         relays,
         lookup_servers: lookups,

@@ -25,6 +25,9 @@ pub struct SessionMarks {
     pub device_ufrag: Option<SenderUfrag>,
     /// The SIP dialogs (calls) it carried, for signalling flows.
     pub dialogs: Box<[SipDialog]>,
+    /// The most voices the far end sent at once (`dissect::voices`): two
+    /// or more, and the call is a group call through that server.
+    pub far_voices: u32,
 }
 
 impl SessionMarks {
@@ -45,6 +48,11 @@ impl SessionMarks {
                 .as_deref()
                 .map(|s| s.dialogs.as_slice().into())
                 .unwrap_or_default(),
+            far_voices: facts
+                .media
+                .as_deref()
+                .and_then(|m| m.voices_at_once.get(local_sends.reverse().index()).copied())
+                .unwrap_or(0),
         }
     }
 }

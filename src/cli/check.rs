@@ -1,5 +1,6 @@
 //! `callpath check`: vendor claims against a capture.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,7 +20,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub analysis: super::analysis_options::AnalysisOptions,
 
-    /// A claim to check (repeatable): `media-p2p`,
+    /// A claim to check (repeatable): `media-p2p`, `two-party-p2p`,
     /// `no-relay-outside:<CC|EU|EEA>`, `no-operator:<CC>`,
     /// `no-lookup-to:<CC|EU|EEA>`; CC is an ISO 3166-1 alpha-2 code.
     #[arg(long = "claim", required = true, value_name = "CLAIM")]
@@ -57,18 +58,28 @@ pub fn check(args: CheckArgs) -> ExitCode {
         }
     };
     let mut worst = Outcome::Pass;
+    // A reader that stops early (`| head`) closes the pipe: the verdicts
+    // still decide the exit code, the rest of the text goes nowhere.
+    let mut out = std::io::stdout().lock();
+    let mut open = true;
     for claim in &claims {
         let result = check_claim(claim, &run.collected, &jurisdictions);
         worst = worst.max(result.outcome);
-        println!(
-            "{:<8} {} ({})",
-            result.outcome.name(),
-            result.claim,
-            result.meaning
-        );
+        open = open
+            && writeln!(
+                out,
+                "{:<8} {} ({})",
+                result.outcome.name(),
+                result.claim,
+                result.meaning
+            )
+            .is_ok();
         for line in &result.because {
-            println!("         {line}");
+            open = open && writeln!(out, "         {line}").is_ok();
         }
+    }
+    if open {
+        let _ = out.flush();
     }
     if run.problems > 0 {
         // A PASS over part of the traffic is no PASS for the whole.

@@ -45,6 +45,10 @@ pub struct CallRecord {
     pub path: &'static str,
     /// The verdict in one sentence.
     pub verdict: String,
+    /// A group call: the most voices one server sent the device at once
+    /// (two or more; each participant's audio is its own RTP stream).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voices_at_once: Option<u32>,
     pub peers: Vec<CallParty>,
     pub relays: Vec<CallParty>,
     pub lookup_servers: Vec<CallParty>,

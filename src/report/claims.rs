@@ -1,6 +1,9 @@
 //! Vendor claims checked against a capture's records (`callpath check`).
 //!
 //! - `media-p2p`: call media never passes through a server;
+//! - `two-party-p2p`: the media of calls between two parties never passes
+//!   through a server (group calls, whose server forwarded several voices
+//!   at once, are left out);
 //! - `no-relay-outside:<CC|GROUP>`: every media relay is located in the
 //!   country or group (`EU`, `EEA`, from signatures/jurisdictions.toml);
 //! - `no-operator:<CC>`: no relay or lookup server is run by an operator
@@ -45,13 +48,14 @@ fn is_country_code(code: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
     MediaP2p,
+    TwoPartyP2p,
     NoRelayOutside(String),
     NoOperator(String),
     NoLookupTo(String),
 }
 
 /// The claim language, for error messages.
-const CLAIM_FORMS: &str = "media-p2p, no-relay-outside:<CC|EU|EEA>, no-operator:<CC> or no-lookup-to:<CC|EU|EEA> (CC: an ISO 3166-1 alpha-2 country code such as US, DE or IE)";
+const CLAIM_FORMS: &str = "media-p2p, two-party-p2p, no-relay-outside:<CC|EU|EEA>, no-operator:<CC> or no-lookup-to:<CC|EU|EEA> (CC: an ISO 3166-1 alpha-2 country code such as US, DE or IE)";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown claim {0:?}: expected {CLAIM_FORMS}")]
@@ -82,6 +86,7 @@ impl std::str::FromStr for Claim {
         };
         match s.trim().split_once(':') {
             None if s.trim() == "media-p2p" => Ok(Claim::MediaP2p),
+            None if s.trim() == "two-party-p2p" => Ok(Claim::TwoPartyP2p),
             Some(("no-relay-outside", v)) => Ok(Claim::NoRelayOutside(code(v)?)),
             Some(("no-operator", v)) => Ok(Claim::NoOperator(code(v)?)),
             Some(("no-lookup-to", v)) => Ok(Claim::NoLookupTo(code(v)?)),
@@ -96,7 +101,7 @@ impl Claim {
     /// home is one country).
     pub fn check_place(&self, jurisdictions: &Jurisdictions) -> Result<(), ClaimPlaceError> {
         let (code, groups_allowed) = match self {
-            Claim::MediaP2p => return Ok(()),
+            Claim::MediaP2p | Claim::TwoPartyP2p => return Ok(()),
             Claim::NoRelayOutside(c) | Claim::NoLookupTo(c) => (c, true),
             Claim::NoOperator(c) => (c, false),
         };
@@ -124,6 +129,7 @@ impl fmt::Display for Claim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Claim::MediaP2p => write!(f, "media-p2p"),
+            Claim::TwoPartyP2p => write!(f, "two-party-p2p"),
             Claim::NoRelayOutside(c) => write!(f, "no-relay-outside:{c}"),
             Claim::NoOperator(c) => write!(f, "no-operator:{c}"),
             Claim::NoLookupTo(c) => write!(f, "no-lookup-to:{c}"),
@@ -303,6 +309,34 @@ fn check_visible(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictio
                 (meaning, Outcome::Pass)
             }
         }
+        Claim::TwoPartyP2p => {
+            let meaning = "the media of a call between two parties goes straight between their devices; group calls may pass through a server".to_string();
+            let (group, two_party): (Vec<&CallRecord>, Vec<&CallRecord>) = records
+                .calls
+                .iter()
+                .filter(|c| c.path != "signalling_only")
+                .partition(|c| c.voices_at_once.is_some());
+            because.extend(group.iter().map(|c| {
+                format!(
+                    "a group call, not what the claim is about: {}",
+                    call_line(c)
+                )
+            }));
+            let relayed: Vec<&&CallRecord> =
+                two_party.iter().filter(|c| c.path != "direct").collect();
+            if !relayed.is_empty() {
+                because.extend(relayed.iter().map(|c| call_line(c)));
+                (meaning, Outcome::Fail)
+            } else if two_party.is_empty() {
+                because.push(
+                    "no call between two parties with media in the capture: nothing shows where their media would go".into(),
+                );
+                (meaning, Outcome::Untested)
+            } else {
+                because.extend(two_party.iter().map(|c| call_line(c)));
+                (meaning, Outcome::Pass)
+            }
+        }
         Claim::NoRelayOutside(place) => {
             let meaning = format!("every server that relays call media is located in {place}");
             if !has_media {
@@ -427,6 +461,7 @@ mod tests {
     #[test]
     fn parses_the_claim_language() {
         assert_eq!("media-p2p".parse::<Claim>(), Ok(Claim::MediaP2p));
+        assert_eq!("two-party-p2p".parse::<Claim>(), Ok(Claim::TwoPartyP2p));
         assert_eq!(
             "no-relay-outside:eu".parse::<Claim>(),
             Ok(Claim::NoRelayOutside("EU".into()))

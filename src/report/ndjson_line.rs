@@ -132,6 +132,10 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
     string(out, r.path)?;
     out.extend_from_slice(b",\"verdict\":");
     string(out, &r.verdict)?;
+    if let Some(n) = r.voices_at_once {
+        out.extend_from_slice(b",\"voices_at_once\":");
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
     for (key, parties) in [
         (&b",\"peers\":"[..], &r.peers),
         (b",\"relays\":", &r.relays),

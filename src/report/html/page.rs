@@ -545,6 +545,7 @@ mod tests {
             local: vec!["\"><svg onload=x>".into()],
             path: "relayed",
             verdict: hostile.into(),
+            voices_at_once: Some(2),
             peers: vec![],
             relays: vec![party.clone()],
             lookup_servers: vec![party.clone()],
