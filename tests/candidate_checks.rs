@@ -22,15 +22,6 @@ fn flow<'a>(doc: &'a Value, a: &str, b: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no flow {a} <-> {b}"))
 }
 
-fn endpoints(parties: &Value) -> Vec<&str> {
-    parties
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["endpoint"].as_str().unwrap())
-        .collect()
-}
-
 /// WhatsApp's peer checks are Binding requests that carry only a
 /// MESSAGE-INTEGRITY: signed with a key the two ends agreed on, they are
 /// checks with the peer's candidate (here a carrier-grade NAT address that
@@ -54,11 +45,11 @@ fn signed_binding_requests_are_checks_with_a_candidate() {
         .find(|c| Some(&c["call"]) == f.get("call"))
         .unwrap_or_else(|| panic!("the checks are in no call: {f}"));
     assert!(
-        endpoints(&call["candidates_checked"]).contains(&candidate),
+        party_endpoints(&call["candidates_checked"]).contains(&candidate),
         "{call}"
     );
     assert!(
-        !endpoints(&call["lookup_servers"]).contains(&candidate),
+        !party_endpoints(&call["lookup_servers"]).contains(&candidate),
         "{call}"
     );
     // The peer the checks went on to reach is a peer, with its checks.

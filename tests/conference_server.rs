@@ -78,21 +78,11 @@ fn the_call_is_relayed_by_the_conference_server() {
     assert_eq!(calls.len(), 1, "{calls:?}");
     let call = &calls[0];
     assert_eq!(call["path"], "relayed", "{call}");
-    let relays: Vec<&str> = call["relays"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["endpoint"].as_str().unwrap())
-        .collect();
+    let relays = party_endpoints(&call["relays"]);
     assert_eq!(relays.len(), 2, "{relays:?}");
     assert!(relays.iter().all(|r| r.starts_with(SFU)), "{relays:?}");
     // Its API is the call's signalling, not a candidate address.
-    let lookups: Vec<&str> = call["lookup_servers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["endpoint"].as_str().unwrap())
-        .collect();
+    let lookups = party_endpoints(&call["lookup_servers"]);
     assert_eq!(lookups, [format!("{SFU}:8088")], "{call}");
     assert!(call["candidates_checked"].as_array().unwrap().is_empty());
 }

@@ -116,12 +116,7 @@ fn calls_name_their_relay() {
         }
         assert_eq!(calls.len(), 1, "{}: {calls:?}", cap.display());
         let call = calls[0];
-        let relays: Vec<&str> = call["relays"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["endpoint"].as_str().unwrap())
-            .collect();
+        let relays = party_endpoints(&call["relays"]);
         if relayed {
             let turn = meta.to_string();
             assert_eq!(call["path"], "relayed", "{}", cap.display());

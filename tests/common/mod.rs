@@ -247,3 +247,15 @@ pub fn rtp_both_ways(
     }
     frames
 }
+
+/// The endpoints of a call record's list of parties (`relays`, `peers`,
+/// `lookup_servers`, `candidates_checked`).
+#[allow(dead_code)]
+pub fn party_endpoints(parties: &Value) -> Vec<&str> {
+    parties
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["endpoint"].as_str().unwrap())
+        .collect()
+}
