@@ -250,7 +250,6 @@ pub fn rtp_both_ways(
 
 /// The endpoints of a call record's list of parties (`relays`, `peers`,
 /// `lookup_servers`, `candidates_checked`).
-#[allow(dead_code)]
 pub fn party_endpoints(parties: &Value) -> Vec<&str> {
     parties
         .as_array()
