@@ -328,3 +328,27 @@ fn a_call_names_every_server_that_told_one_of_its_sockets() {
         }
     }
 }
+
+/// A call that several far ends learned the address in lists them one per
+/// line under the heading; one alone stays on the heading's line.
+#[test]
+fn the_table_lists_several_learners_one_per_line() {
+    let text = table(&sample("samples/group-call.pcap"));
+    let (_, after) = text
+        .split_once("  Who learned your public address:\n")
+        .unwrap_or_else(|| panic!("no list:\n{text}"));
+    let listed: Vec<&str> = after
+        .lines()
+        .take_while(|l| l.starts_with("    "))
+        .collect();
+    assert_eq!(listed.len(), 2, "{text}");
+    assert!(
+        listed.iter().all(|l| l.starts_with("    203.0.113.40:")),
+        "{listed:?}"
+    );
+    let one = table(&sample("samples/webrtc-relayed-call.pcap"));
+    assert!(
+        one.contains("  Who learned your public address: 203.0.113.20:3478 (STUN server"),
+        "{one}"
+    );
+}

@@ -128,12 +128,17 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
             "  (\"checked, no media\": connectivity checks only, with the other party's candidate addresses or your own public one)"
         )?;
     }
-    if !c.public_address_learned_by.is_empty() {
-        writeln!(
-            out,
-            "  Who learned your public address: {}",
-            c.public_address_learned_by.join(", ")
-        )?;
+    // One on the line itself, several one per line: a busy call's list
+    // (a STUN server per socket, peers, candidates) reads as a list.
+    match c.public_address_learned_by.as_slice() {
+        [] => {}
+        [one] => writeln!(out, "  Who learned your public address: {one}")?,
+        several => {
+            writeln!(out, "  Who learned your public address:")?;
+            for who in several {
+                writeln!(out, "    {who}")?;
+            }
+        }
     }
     if let Some(q) = &c.quality {
         let loss = q
