@@ -30,6 +30,37 @@ fn role_label(class: &str) -> &'static str {
     }
 }
 
+/// The device box's two lines: its address and how many sockets it used
+/// (a call uses many), or its first addresses when it has several.
+fn device_lines(local: &[String]) -> Vec<String> {
+    let mut ips: Vec<&str> = Vec::new();
+    for socket in local {
+        let ip = socket
+            .rsplit_once(':')
+            .map_or(socket.as_str(), |(ip, _)| ip)
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    match ips.as_slice() {
+        [] => Vec::new(),
+        [one] => {
+            let n = local.len();
+            vec![
+                (*one).to_string(),
+                format!("{n} {}", if n == 1 { "socket" } else { "sockets" }),
+            ]
+        }
+        [first, second] => vec![(*first).to_string(), (*second).to_string()],
+        [first, rest @ ..] => vec![
+            (*first).to_string(),
+            format!("and {} more addresses", rest.len()),
+        ],
+    }
+}
+
 /// Country, operator and regimes of a party, each as one short line.
 fn party_lines(p: &CallParty) -> (String, String, String) {
     let Some(r) = &p.remote else {
@@ -96,12 +127,12 @@ pub fn path_diagram(call: &CallRecord) -> String {
         r#"<g class="node device"><rect x="4" y="{device_y}" width="170" height="60" rx="8"/><text x="14" y="{}" class="b">Your device</text>"#,
         device_y + 22
     );
-    for (i, local) in call.local.iter().take(2).enumerate() {
+    for (i, line) in device_lines(&call.local).iter().enumerate() {
         let _ = write!(
             s,
             r#"<text x="14" y="{}">{}</text>"#,
             device_y + 40 + 14 * i,
-            esc(&clip(local, 24))
+            esc(&clip(line, 24))
         );
     }
     s.push_str("</g>");
@@ -329,4 +360,29 @@ pub fn quality_table(call: &CallRecord, flows: &[FlowRecord]) -> String {
     format!(
         r#"<div class="scroll"><table><thead><tr><th>Direction</th><th>SSRC</th><th>PT</th><th>Packets</th><th>Loss</th><th>Jitter</th><th>Max jitter</th></tr></thead><tbody>{rows}</tbody></table></div>"#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_lines;
+
+    fn sockets(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn one_address_shows_how_many_sockets() {
+        let lines = device_lines(&sockets(&["192.168.1.10:5060", "192.168.1.10:10014"]));
+        assert_eq!(lines, ["192.168.1.10", "2 sockets"]);
+        let lines = device_lines(&sockets(&["[2001:db8::1]:443"]));
+        assert_eq!(lines, ["2001:db8::1", "1 socket"]);
+    }
+
+    #[test]
+    fn several_addresses_show_the_first_and_a_count() {
+        let lines = device_lines(&sockets(&["10.0.0.1:1", "[2001:db8::1]:2"]));
+        assert_eq!(lines, ["10.0.0.1", "2001:db8::1"]);
+        let lines = device_lines(&sockets(&["10.0.0.1:1", "10.0.0.2:2", "10.0.0.3:3"]));
+        assert_eq!(lines, ["10.0.0.1", "and 2 more addresses"]);
+    }
 }
