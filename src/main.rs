@@ -125,7 +125,8 @@ struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 
-    /// Write the output to this file instead of standard output.
+    /// Write the output to this file instead of standard output (`-`:
+    /// standard output).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
@@ -199,14 +200,14 @@ fn analyze(args: AnalyzeArgs) -> ExitCode {
     let analysis_options = args.analysis.changing_results();
     let config = args.analysis.config();
     let (out, created): (Box<dyn Write + Send>, _) = match &args.output {
-        Some(path) => match cli::output_file::open(path) {
+        Some(path) if !cli::output_paths::is_stdout(path) => match cli::output_file::open(path) {
             Ok((f, created)) => (Box::new(f), Some(created)),
             Err(e) => {
                 eprintln!("callpath: {}: cannot create output: {e}", path.display());
                 return ExitCode::from(EXIT_UNUSABLE);
             }
         },
-        None => (Box::new(io::stdout()), None),
+        _ => (Box::new(io::stdout()), None),
     };
     let (sink, collected) = match &args.evidence {
         Some(_) => {

@@ -91,3 +91,44 @@ fn unknown_call_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no call 7"));
 }
+
+/// `-w -` writes the call to standard output (to pipe into tshark or
+/// Wireshark), byte for byte what `-w FILE` writes; `analyze -o -` and
+/// `report -o -` write to standard output too, and no file named `-`.
+#[test]
+fn a_dash_writes_to_standard_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("call.pcapng");
+    let to_file = callpath(&[
+        "extract",
+        "samples/direct-call.pcap",
+        "--call",
+        "1",
+        "-w",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(to_file.status.code(), Some(0));
+    let piped = callpath(&[
+        "extract",
+        "samples/direct-call.pcap",
+        "--call",
+        "1",
+        "-w",
+        "-",
+    ]);
+    assert_eq!(piped.status.code(), Some(0));
+    assert_eq!(piped.stdout, std::fs::read(&file).unwrap());
+    assert!(
+        String::from_utf8_lossy(&piped.stderr).contains("to standard output"),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let report = callpath(&["report", "samples/direct-call.pcap", "-o", "-"]);
+    assert_eq!(report.status.code(), Some(0));
+    assert!(report.stdout.starts_with(b"<!doctype html>"));
+    let analysis = callpath(&["analyze", "samples/direct-call.pcap", "-o", "-"]);
+    assert!(analysis.stdout.starts_with(b"CALLS (1)"));
+    assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("-")
+        .exists());
+}

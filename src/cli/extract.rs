@@ -1,7 +1,7 @@
 //! `callpath extract`: the frames of one call, as pcapng.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,7 +11,7 @@ use callpath::analysis::FlowFrames;
 use callpath::capture::PcapngWriter;
 
 use super::collect::run;
-use super::output_paths::refuse_overwriting_inputs;
+use super::output_paths::{is_stdout, refuse_overwriting_inputs};
 
 #[derive(Args)]
 pub struct ExtractArgs {
@@ -26,7 +26,8 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "N")]
     pub call: u32,
 
-    /// The pcapng file to write.
+    /// The pcapng file to write (`-`: standard output, e.g. into
+    /// `tshark -r -`).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: PathBuf,
 }
@@ -65,11 +66,16 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let mut frames = FlowFrames::new(flows, |r| r.call == Some(args.call), config.frame_rules());
-    let file = match File::create(&args.write) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("callpath: {}: cannot create: {e}", args.write.display());
-            return ExitCode::from(2);
+    let to_stdout = is_stdout(&args.write);
+    let file: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::stdout().lock())
+    } else {
+        match File::create(&args.write) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("callpath: {}: cannot create: {e}", args.write.display());
+                return ExitCode::from(2);
+            }
         }
     };
     let mut writer = match PcapngWriter::new(BufWriter::new(file)) {
@@ -98,10 +104,14 @@ pub fn extract(args: ExtractArgs) -> ExitCode {
         eprintln!("callpath: {}: {e}", args.write.display());
         return ExitCode::from(2);
     }
+    let place = if to_stdout {
+        "standard output".to_string()
+    } else {
+        args.write.display().to_string()
+    };
     eprintln!(
-        "callpath: wrote {written} frames of call {} to {}",
-        args.call,
-        args.write.display()
+        "callpath: wrote {written} frames of call {} to {place}",
+        args.call
     );
     if run.problems > 0 {
         ExitCode::from(1)

@@ -24,6 +24,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
+/// Whether an output path is `-`, standard output, as for inputs.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 /// The files an evidence bundle in `dir` would write.
 pub fn bundle_files(dir: &Path) -> impl Iterator<Item = PathBuf> + '_ {
     BUNDLE_FILES.iter().map(move |name| dir.join(name))
@@ -35,7 +40,7 @@ pub fn refuse_overwriting_inputs<'a>(
     outputs: impl IntoIterator<Item = &'a Path>,
     inputs: &[PathBuf],
 ) -> Result<(), String> {
-    for out in outputs {
+    for out in outputs.into_iter().filter(|o| !is_stdout(o)) {
         if let Some(input) = inputs.iter().find(|i| same_file(out, i)) {
             return Err(if out == input.as_path() {
                 format!(

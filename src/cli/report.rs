@@ -9,7 +9,7 @@ use callpath::report::evidence::write_bundle;
 use callpath::report::html::{packet_rates, render, ReportInputs};
 
 use super::collect::{input_infos, run, signatures};
-use super::output_paths::{bundle_files, refuse_overwriting_inputs};
+use super::output_paths::{bundle_files, is_stdout, refuse_overwriting_inputs};
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -20,7 +20,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub analysis: super::analysis_options::AnalysisOptions,
 
-    /// The HTML file to write.
+    /// The HTML file to write (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 
@@ -65,7 +65,12 @@ pub fn report(args: ReportArgs) -> ExitCode {
         signatures_version: &sig,
         rates: &rates,
     });
-    if let Err(e) = std::fs::write(&args.output, html) {
+    let written = if is_stdout(&args.output) {
+        std::io::Write::write_all(&mut std::io::stdout().lock(), html.as_bytes())
+    } else {
+        std::fs::write(&args.output, html)
+    };
+    if let Err(e) = written {
         eprintln!(
             "callpath: {}: cannot write report: {e}",
             args.output.display()
