@@ -85,4 +85,18 @@ fn the_call_is_relayed_by_the_conference_server() {
     let lookups = party_endpoints(&call["lookup_servers"]);
     assert_eq!(lookups, [format!("{SFU}:8088")], "{call}");
     assert!(call["candidates_checked"].as_array().unwrap().is_empty());
+    // It answered the device's checks as the server it is.
+    let learned: Vec<&str> = call["public_address_learned_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(learned.len(), 2, "{learned:?}");
+    assert!(
+        learned
+            .iter()
+            .all(|l| l.contains("(conference server, told the device it is 198.51.100.11:")),
+        "{learned:?}"
+    );
 }

@@ -716,10 +716,28 @@ fn call_record(
     let mut learned: Vec<String> = Vec::new();
     // The device's own public addresses, as servers told it.
     let mut own_public: Vec<IpAddr> = Vec::new();
-    let mut told_by_server = |reflector: Endpoint, public: Endpoint| {
+    // What the far end that answered was: a peer answering ICE checks, a
+    // conference server (it forwarded several voices), else a STUN or TURN
+    // server.
+    let kind_of = |reflector: Endpoint, as_of: AsOf| {
+        let flows = members.iter().filter(|g| g.far() == reflector);
+        let mut kind = "STUN server";
+        for g in flows {
+            if g.role == Role::P2p {
+                return "peer";
+            }
+            if g.marks.far_voices >= 2 || knowledge.conference(reflector.ip, as_of).is_some() {
+                kind = "conference server";
+            }
+        }
+        kind
+    };
+    let mut told_by_server = |reflector: Endpoint, public: Endpoint, as_of: AsOf| {
         let mut line = String::with_capacity(80);
         reflector.push_text(&mut line);
-        line.push_str(" (STUN server, told the device it is ");
+        line.push_str(" (");
+        line.push_str(kind_of(reflector, as_of));
+        line.push_str(", told the device it is ");
         public.push_text(&mut line);
         line.push(')');
         if !learned.contains(&line) {
@@ -740,7 +758,7 @@ fn call_record(
             .reflection(f.local(), f.as_of)
             .filter(|r| !is_site_local(r.public.ip))
         {
-            told_by_server(r.reflector, r.public);
+            told_by_server(r.reflector, r.public, f.as_of);
         }
         let server = f.role == Role::Relay || (f.role == Role::Lookup && !f.checks_a_candidate);
         if let Some(l) = f
@@ -749,7 +767,7 @@ fn call_record(
             .as_deref()
             .filter(|_| server)
         {
-            told_by_server(l.by, l.address);
+            told_by_server(l.by, l.address, f.as_of);
         }
     }
     for p in &peers {
