@@ -17,6 +17,10 @@ const MIN_VOICE_PACKETS: u32 = 100;
 const MIN_OVERLAP_NANOS: i64 = 2_000_000_000;
 /// Video's RTP clock (RFC 3551): every audio codec's clock is slower.
 const VIDEO_CLOCK_HZ: u32 = 90_000;
+/// A voice's mean interarrival jitter stays under this with its clock
+/// right; a video stream whose clock was inferred wrong (frames sent late
+/// under load) reads as hundreds of milliseconds.
+const MAX_VOICE_JITTER_MS: f64 = 60.0;
 /// Voices are counted again each time a stream has this many more
 /// in-sequence packets (a second of audio), not on every packet.
 const RECOUNT_EVERY: u32 = 50;
@@ -28,12 +32,17 @@ pub fn recount_at(in_sequence: u32) -> bool {
 }
 
 /// The most audio streams from `from` that were live together (each with
-/// any one of them, for at least two seconds).
+/// any one of them, for at least two seconds) in one codec (payload type):
+/// a group's voices come in the codec the call agreed on, while a peer's
+/// voice and its video differ even where the video's clock was misread.
 pub fn at_once(streams: &[RtpStream], from: Direction) -> usize {
     let is_voice = |s: &&RtpStream| {
         s.direction == from
             && s.in_sequence >= MIN_VOICE_PACKETS
             && s.quality.clock_rate().is_some_and(|hz| hz < VIDEO_CLOCK_HZ)
+            && s.quality
+                .mean_jitter_ms()
+                .is_some_and(|ms| ms < MAX_VOICE_JITTER_MS)
     };
     streams
         .iter()
@@ -42,6 +51,7 @@ pub fn at_once(streams: &[RtpStream], from: Direction) -> usize {
             streams
                 .iter()
                 .filter(is_voice)
+                .filter(|b| b.payload_type == a.payload_type)
                 .filter(|b| {
                     let overlap = a
                         .last_ns
@@ -104,6 +114,27 @@ mod tests {
     fn a_voice_that_replaced_another_is_not_a_second_one() {
         // The second source starts a second before the first ends.
         let streams = [stream(1, 0, 500, 8_000), stream(2, 9, 500, 8_000)];
+        assert_eq!(at_once(&streams, Direction::FromResp), 1);
+    }
+
+    #[test]
+    fn a_voice_and_a_video_with_a_misread_clock_are_one_voice() {
+        let mut video = stream(2, 0, 500, 48_000);
+        video.payload_type = 96;
+        let streams = [stream(1, 0, 500, 48_000), video];
+        assert_eq!(at_once(&streams, Direction::FromResp), 1);
+    }
+
+    #[test]
+    fn a_stream_whose_clock_reads_as_seconds_of_jitter_is_no_voice() {
+        // 20 ms frames whose timestamps advance as if 60 ms passed each.
+        let mut wrong = stream(2, 0, 500, 48_000);
+        let mut quality = RtpStreamQuality::new(2, 0, Some(16_000));
+        for i in 0..500u16 {
+            quality.update(i, u32::from(i) * 960 * 3, i64::from(i) * SECOND / 50);
+        }
+        wrong.quality = quality;
+        let streams = [stream(1, 0, 500, 48_000), wrong];
         assert_eq!(at_once(&streams, Direction::FromResp), 1);
     }
 
