@@ -9,7 +9,7 @@
 //!
 //! Jitter needs the RTP clock rate. When it is not known (dynamic payload
 //! types without SDP), it is inferred once at least [`INFER_MIN_SPAN_NS`]
-//! of in-order packets have been seen: the RTP timestamp advance divided by
+//! of in-order packets (and [`INFER_MIN_PACKETS`]) have been seen: the RTP timestamp advance divided by
 //! the arrival-time span, snapped to the nearest common rate (8, 16, 24,
 //! 32, 44.1, 48 or 90 kHz) if within 10 %. Jitter then starts from that
 //! packet; if no rate fits, `jitter_ms` stays `None`.
@@ -20,6 +20,10 @@ pub const MAX_DROPOUT: u16 = 3000;
 pub const MAX_MISORDER: u16 = 100;
 /// Minimum arrival span before inferring a clock rate (0.5 s).
 pub const INFER_MIN_SPAN_NS: i64 = 500_000_000;
+/// Packets before inferring a clock rate: a video stream that stalls after
+/// its first frame (a key frame sent, then half a second of nothing) would
+/// otherwise measure its clock over two timestamps and read 90 kHz as 8.
+pub const INFER_MIN_PACKETS: u64 = 10;
 /// Clock rates an inferred rate is snapped to.
 const COMMON_RATES: [u32; 7] = [8_000, 16_000, 24_000, 32_000, 44_100, 48_000, 90_000];
 const SEQ_MOD: u64 = 1 << 16;
@@ -152,7 +156,10 @@ impl RtpStreamQuality {
         self.infer_ts_advance = self.infer_ts_advance.saturating_add(step);
         self.infer_last = (arrival_ns, rtp_ts);
         let span = arrival_ns.saturating_sub(start);
-        if span < INFER_MIN_SPAN_NS || self.infer_ts_advance <= 0 {
+        if span < INFER_MIN_SPAN_NS
+            || self.received < INFER_MIN_PACKETS
+            || self.infer_ts_advance <= 0
+        {
             return;
         }
         let measured = self.infer_ts_advance as f64 * 1e9 / span as f64;
@@ -354,6 +361,37 @@ mod tests {
             r.update(i, 3000 * u32::from(i), i64::from(i) * 20 * MS);
         }
         assert_eq!(r.jitter_ms(), None);
+    }
+
+    /// A video stream that stalled after its key frame (arrival times and
+    /// 90 kHz timestamps of a headless Chromium's VP8 under load, in the
+    /// lab): measured over its first packets it read as an 8 kHz clock and
+    /// hundreds of milliseconds of jitter.
+    #[test]
+    fn a_stalled_video_start_still_reads_90_khz() {
+        let packets: [(i64, u32); 16] = [
+            (0, 0),
+            (11, 0),
+            (16, 0),
+            (543, 4680),
+            (611, 9360),
+            (673, 13770),
+            (709, 13770),
+            (752, 17910),
+            (802, 45000),
+            (861, 62910),
+            (861, 62910),
+            (940, 80910),
+            (990, 90000),
+            (1039, 94500),
+            (1092, 99000),
+            (1140, 103410),
+        ];
+        let mut q = RtpStreamQuality::new(9, 100, None);
+        for (i, (ms, ts)) in packets.into_iter().enumerate() {
+            q.update(100 + i as u16, ts, ms * MS);
+        }
+        assert_eq!(q.clock_rate(), Some(90_000));
     }
 
     #[test]
