@@ -86,12 +86,7 @@ fn the_call_is_relayed_by_the_conference_server() {
     assert_eq!(lookups, [format!("{SFU}:8088")], "{call}");
     assert!(call["candidates_checked"].as_array().unwrap().is_empty());
     // It answered the device's checks as the server it is.
-    let learned: Vec<&str> = call["public_address_learned_by"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
+    let learned = texts(&call["public_address_learned_by"]);
     assert_eq!(learned.len(), 2, "{learned:?}");
     assert!(
         learned

@@ -311,12 +311,7 @@ fn a_call_names_every_server_that_told_one_of_its_sockets() {
         .iter()
         .zip(["35.158.183.167:3478", "35.158.122.211:3478"])
     {
-        let learned: Vec<&str> = call["public_address_learned_by"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l.as_str().unwrap())
-            .collect();
+        let learned = texts(&call["public_address_learned_by"]);
         for server in [turn, "172.253.121.127:19302"] {
             assert!(
                 learned.iter().any(|l| l.starts_with(&format!(

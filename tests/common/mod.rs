@@ -258,3 +258,12 @@ pub fn party_endpoints(parties: &Value) -> Vec<&str> {
         .map(|p| p["endpoint"].as_str().unwrap())
         .collect()
 }
+
+/// A JSON list of strings, as `&str`s.
+pub fn texts(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect()
+}
