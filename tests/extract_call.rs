@@ -12,6 +12,11 @@ fn callpath(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `extract SAMPLE --call N -w TO`.
+fn extract(sample: &str, call: &str, to: &str) -> std::process::Output {
+    callpath(&["extract", sample, "--call", call, "-w", to])
+}
+
 fn json(args: &[&str]) -> Value {
     let o = callpath(args);
     assert_eq!(
@@ -27,14 +32,7 @@ fn json(args: &[&str]) -> Value {
 fn extracted_call_has_the_call_flows_and_the_same_verdict() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("call.pcapng");
-    let o = callpath(&[
-        "extract",
-        "samples/relayed-call.pcap",
-        "--call",
-        "1",
-        "-w",
-        out.to_str().unwrap(),
-    ]);
+    let o = extract("samples/relayed-call.pcap", "1", out.to_str().unwrap());
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -80,14 +78,7 @@ fn extracted_call_has_the_call_flows_and_the_same_verdict() {
 fn unknown_call_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("x.pcapng");
-    let o = callpath(&[
-        "extract",
-        "samples/relayed-call.pcap",
-        "--call",
-        "7",
-        "-w",
-        out.to_str().unwrap(),
-    ]);
+    let o = extract("samples/relayed-call.pcap", "7", out.to_str().unwrap());
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no call 7"));
 }
@@ -99,23 +90,9 @@ fn unknown_call_is_a_usage_error() {
 fn a_dash_writes_to_standard_output() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("call.pcapng");
-    let to_file = callpath(&[
-        "extract",
-        "samples/direct-call.pcap",
-        "--call",
-        "1",
-        "-w",
-        file.to_str().unwrap(),
-    ]);
+    let to_file = extract("samples/direct-call.pcap", "1", file.to_str().unwrap());
     assert_eq!(to_file.status.code(), Some(0));
-    let piped = callpath(&[
-        "extract",
-        "samples/direct-call.pcap",
-        "--call",
-        "1",
-        "-w",
-        "-",
-    ]);
+    let piped = extract("samples/direct-call.pcap", "1", "-");
     assert_eq!(piped.status.code(), Some(0));
     assert_eq!(piped.stdout, std::fs::read(&file).unwrap());
     assert!(
