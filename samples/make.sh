@@ -16,7 +16,8 @@
 # Environment knobs (optional):
 #   CALL_SECONDS   media time per call (default 8)
 #   SCENARIOS      space-separated subset of: direct-call relayed-call lookups-only
-#                  webrtc-call webrtc-relayed-call group-call (default: all six)
+#                  webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call
+#                  (default: all seven)
 #   NO_INSTALL=1   skip apt-get (fail if a tool is missing)
 #   NO_REWRITE=1   skip the cloud-range rewritten copies
 set -euo pipefail
@@ -26,7 +27,7 @@ OUT=${1:-$HERE}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CALL_SECONDS=${CALL_SECONDS:-8}
-SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call group-call"}
+SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call"}
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- topology
@@ -93,6 +94,7 @@ install_tools() {
     [[ $SCENARIOS == *webrtc* || $SCENARIOS == *group* ]] && ! command -v chromium >/dev/null && need+=(chromium)
     [[ $SCENARIOS == *group* ]] && ! command -v janus >/dev/null && need+=(janus)
     command -v ethtool >/dev/null || need+=(ethtool)
+    command -v openssl >/dev/null || need+=(openssl)
     [[ -x $PY ]] || need+=(python3)
     ((${#need[@]})) || return 0
     [[ ${NO_INSTALL:-0} == 1 ]] && { log "missing: ${need[*]}"; exit 1; }
@@ -171,10 +173,15 @@ setup_topology() {
 start_servers() {
     local d=$WORK/dc
     mkdir -p "$d/kam"
+    # TURN over TLS on 443 (webrtc-tls-relayed-call) with a throwaway
+    # self-signed certificate; the browsers are told to accept it.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=$TURN_IP" -keyout "$d/turn.key" -out "$d/turn.crt" 2>/dev/null
     ip netns exec $NS_DC turnserver -n --listening-ip $TURN_IP --relay-ip $TURN_IP \
         --listening-port 3478 --min-port $TURN_MIN --max-port $TURN_MAX \
         --lt-cred-mech --user $TURN_USER:$TURN_PASS --realm $TURN_REALM \
-        --fingerprint --no-tls --no-dtls --no-cli --no-tcp-relay \
+        --fingerprint --tls-listening-port 443 --cert "$d/turn.crt" --pkey "$d/turn.key" \
+        --no-dtls --no-cli --no-tcp-relay \
         --userdb "$d/turndb" --pidfile "$d/turn.pid" \
         --log-file stdout --simple-log >"$d/turn.log" 2>&1 &
     cat >"$d/kamailio.cfg" <<EOF
@@ -358,7 +365,8 @@ start_browser() {  # start_browser NS U URL LOGFILE
         --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
         --use-file-for-fake-audio-capture="$WORK/voice48k.wav" \
         --autoplay-policy=no-user-gesture-required --enable-logging=stderr \
-        --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE $WEB_IP, EXCLUDE $SFU_IP" \
+        --ignore-certificate-errors \
+        --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE $WEB_IP, EXCLUDE $SFU_IP, EXCLUDE $TURN_IP" \
         --unsafely-treat-insecure-origin-as-secure="http://$WEB_IP:$WEB_PORT" \
         "$url" >"$4" 2>&1 &
     BROWSER_PID=$!
@@ -366,12 +374,15 @@ start_browser() {  # start_browser NS U URL LOGFILE
 
 # WebRTC between two headless Chromium peers (DTLS-SRTP over ICE, Opus from a
 # file), signalled over HTTP by lab/webrtc-signal.py on the data-centre host.
-webrtc_once() {  # webrtc_once NAME NATMODE POLICY(all|relay)
-    local name=$1 nat=$2 policy=$3 u
+# ICE_SERVER is the peers' TURN server URL; DROP_UDP=1 makes A's router drop
+# all UDP from A's network (a firewall that only lets TCP out).
+webrtc_once() {  # webrtc_once NAME NATMODE POLICY(all|relay) ICE_SERVER DROP_UDP
+    local name=$1 nat=$2 policy=$3 ice=$4 drop=$5 u
     setup_topology "$nat"
+    [[ $drop == 1 ]] && nsx $NS_RA iptables -A FORWARD -i lan0 -p udp -j DROP
     start_servers
     ip netns exec $NS_DC $PY "$HERE/lab/webrtc-signal.py" $WEB_IP $WEB_PORT \
-        "turn:$TURN_IP:3478?transport=udp" $TURN_USER $TURN_PASS >"$WORK/$name.signal.log" 2>&1 &
+        "$ice" $TURN_USER $TURN_PASS >"$WORK/$name.signal.log" 2>&1 &
     sleep 0.5
     start_capture "$name"
     local pids=()
@@ -392,11 +403,12 @@ webrtc_once() {  # webrtc_once NAME NATMODE POLICY(all|relay)
     finish "$name" "$nat"
 }
 
-run_webrtc() {  # run_webrtc NAME NATMODE POLICY EXPECTED_ROLE
+run_webrtc() {  # run_webrtc NAME NATMODE POLICY EXPECTED_ROLE [ICE_SERVER [DROP_UDP]]
     local name=$1 nat=$2 policy=$3 want=$4 try
+    local ice=${5:-"turn:$TURN_IP:3478?transport=udp"} drop=${6:-0}
     for try in 1 2 3; do
-        log "scenario $name (attempt $try): NAT=$nat, Chromium iceTransportPolicy=$policy, ${CALL_SECONDS}s of media"
-        if webrtc_once "$name" "$nat" "$policy" &&
+        log "scenario $name (attempt $try): NAT=$nat, Chromium iceTransportPolicy=$policy, ICE server $ice, UDP dropped=$drop, ${CALL_SECONDS}s of media"
+        if webrtc_once "$name" "$nat" "$policy" "$ice" "$drop" &&
             grep -qE "\"$want\": [1-9]" "$OUT/$name.meta.json"; then
             rewrite_copy "$name"
             return 0
@@ -521,7 +533,7 @@ def convs(kind):
 rows = tshark("-T", "fields", "-E", "separator=|", "-E", "occurrence=f", "-e", "ip.proto", "-e", "ip.src",
               "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "tcp.srcport",
               "-e", "tcp.dstport", "-e", "udp.payload", "-e", "icmp.type", "-e", "icmp.code",
-              "-o", "ip.check_checksum:FALSE").splitlines()
+              "-e", "tcp.len", "-o", "ip.check_checksum:FALSE").splitlines()
 
 def stun_attrs(b):
     """yield (type, value) of a STUN message b (header already checked)."""
@@ -583,7 +595,7 @@ def flow(l4, s, d):
     return flows[key]
 
 for r in rows:
-    proto, src, dst, usp, udp_, tsp, tdp, pay, ityp, icode = (r.split("|") + [""] * 10)[:10]
+    proto, src, dst, usp, udp_, tsp, tdp, pay, ityp, icode, tlen = (r.split("|") + [""] * 11)[:11]
     if proto == "17":
         s, d = f"{src}:{usp}", f"{dst}:{udp_}"
         st = flow("udp", s, d)
@@ -614,6 +626,7 @@ for r in rows:
     elif proto == "6":
         st = flow("tcp", f"{src}:{tsp}", f"{dst}:{tdp}")
         st["pkts"] += 1
+        st["tcp_payload"] += int(tlen or 0) > 0
     elif proto == "1":
         st = flow("icmp", f"{src}:0", f"{dst}:0")
         st["pkts"] += 1
@@ -709,6 +722,20 @@ for key in sorted(flows):
         else:
             rec.update(app=APP, role="lookup",
                        why=f"ICE connectivity checks with the Janus SFU {far}, no media; {desc_stun(st)}")
+    elif st["l4"] == "tcp" and fh == TURN:
+        # TURN inside TLS: the records are opaque, so the truth comes from
+        # the lab: A's router drops UDP, so A's media can only reach B
+        # through this connection, and Chromium reports a relay pair.
+        pair = os.environ.get("ICE_A") or ""
+        if st["tcp_payload"] >= 100 and pair.startswith("relay "):
+            rec.update(app=APP, role="relay_media",
+                       why=f"TURN over TLS to coturn {TURN}:{fp} ({st['tcp_payload']} segments with data, "
+                           f"{st['pkts']} packets): A's router drops UDP, so the call's media "
+                           f"(Chromium's selected pair: {pair}) goes through A's relay candidate on coturn, "
+                           f"reached over this connection")
+        else:
+            rec.update(app=APP, role="lookup",
+                       why=f"TLS to coturn {TURN}:{fp} that carried no call media ({st['pkts']} packets)")
     elif st["l4"] == "tcp" and fh == WEB:
         rec.update(app=APP, role="lookup",
                    why=f"HTTP to the web app server {WEB}:{fp}: the call page and WebRTC signalling "
@@ -770,6 +797,11 @@ SCENARIO = {
                    "coturn as STUN/TURN server, policy all; cone NATs, so a direct pair is expected",
     "webrtc-relayed-call": "as webrtc-call but both peers use iceTransportPolicy relay: all media goes "
                            "through TURN allocations on coturn (relay forced by the application)",
+    "webrtc-tls-relayed-call": "as webrtc-call, but A's router drops all UDP (a firewall that lets only "
+                               "TCP out) and the peers' only ICE server is TURN over TLS on coturn "
+                               "203.0.113.20:443 (turns:, self-signed certificate, no server name): A's "
+                               "UDP connectivity checks go unanswered and the call's media runs through "
+                               "TURN inside TLS, opaque on the wire",
     "group-call": "three headless Chromium users, A and (behind B's router) B and C, join a Janus "
                   "VideoRoom on the SFU 203.0.113.40 through its HTTP API (the page is a local file); "
                   "each publishes its voice (Opus over DTLS-SRTP) on one connection and receives the "
@@ -868,6 +900,8 @@ for s in $SCENARIOS; do
         lookups-only) run_lookups ;;
         webrtc-call)  run_webrtc webrtc-call cone all p2p_media ;;
         webrtc-relayed-call) run_webrtc webrtc-relayed-call cone relay relay_media ;;
+        webrtc-tls-relayed-call)
+            run_webrtc webrtc-tls-relayed-call cone all relay_media "turns:$TURN_IP:443?transport=tcp" 1 ;;
         group-call) run_group group-call ;;
         *) log "unknown scenario $s"; exit 2 ;;
     esac

@@ -3,9 +3,10 @@
 //! the same local socket, then names, published prefixes, the operator's
 //! network, and last the bare protocol (SIP/RTP, WebRTC, other VoIP).
 
-use super::knowledge::{AsOf, Knowledge};
+use super::knowledge::{AsOf, Knowledge, RelayKind};
 use super::sides::Sides;
 use super::signatures::{AppId, DomainKind, L4Kind, PayloadKind, Signatures, TrafficKind};
+use crate::decode::L4Proto;
 use crate::dissect::facts::{both, FlowFacts, SignallingProtocol, IAX2_VOICE_FRAMING};
 use crate::flow::Flow;
 use crate::geo::FarEnd;
@@ -191,6 +192,78 @@ fn host_guess(x: &AppInputs<'_>) -> Option<AppGuess> {
     ))
 }
 
+/// TURN over TCP or TLS (the fallback of a network that drops UDP): a
+/// connection to a host holding TURN relayed addresses of an app's calls,
+/// answered to an Allocate on another flow or announced as relay
+/// candidates in SDP. Its records are opaque; as with a vendor's published
+/// media relays, their pace tells whether they carried media (`role`).
+fn turn_host_guess(x: &AppInputs<'_>, best: &mut Option<AppGuess>) {
+    let far = x.sides.far;
+    let Some(relay) = x
+        .knowledge
+        .relay(far, x.as_of)
+        .filter(|r| matches!(r.kind, RelayKind::Turn | RelayKind::TurnCandidate))
+    else {
+        return;
+    };
+    let Some(app) = relay.app else {
+        return;
+    };
+    // The call's own signalling named the host: as strong as a socket of
+    // the call (a vendor's range may host other apps' relays).
+    let strength = if relay.kind == RelayKind::TurnCandidate {
+        AppStrength::Socket
+    } else {
+        AppStrength::Prefix
+    };
+    let guess = offer(x.sigs, best, app, strength, || {
+        format!(
+            "host {} holds the TURN relayed address {} of {} calls",
+            far.ip,
+            relay.relayed,
+            x.sigs.app(app).display_name
+        )
+    });
+    if let Some(g) = guess {
+        g.prefix_kind = Some(TrafficKind::Media);
+    }
+}
+
+/// A TURN server no vendor list names, by the name its operator gave it
+/// (`turn.example.org`, `turn2.…`, `turns-eu.…`: coturn's documentation
+/// and most self-hosted deployments name it so): a media relay of WebRTC
+/// calls, so that TURN inside TLS to it counts as relayed media by its pace.
+fn turn_name_guess(name: Option<&str>, own: bool, sigs: &Signatures) -> Option<AppGuess> {
+    let name = name.filter(|n| is_turn_server_name(n))?;
+    let app = sigs.app_id("webrtc_generic")?;
+    let (strength, how) = if own {
+        (AppStrength::ServerName, "server name")
+    } else {
+        (AppStrength::ResolvedName, "far end resolved by DNS as")
+    };
+    let mut g = AppGuess::new(app, strength, format!("{how} {name}, a TURN server's name"));
+    g.domain_kind = Some(DomainKind::Media);
+    Some(g)
+}
+
+/// A host name whose first label is `turn` or `turns`, alone or followed by
+/// a number or a dash (`turn1`, `turn-eu`), under a domain: not `turner.`
+/// or `turnkey.`.
+fn is_turn_server_name(name: &str) -> bool {
+    let Some((first, domain)) = name.split_once('.') else {
+        return false;
+    };
+    if domain.is_empty() {
+        return false;
+    }
+    let first = first.to_ascii_lowercase();
+    let Some(rest) = first.strip_prefix("turn") else {
+        return false;
+    };
+    let rest = rest.strip_prefix('s').unwrap_or(rest);
+    rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 /// Whether a guess of `app` at `strength` beats `best`; between equals, a
 /// vendor app beats a generic protocol family.
 fn beats(sigs: &Signatures, best: Option<&AppGuess>, app: AppId, strength: AppStrength) -> bool {
@@ -362,6 +435,12 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             }
         }
     }
+    if flow.l4 == L4Proto::Tcp {
+        turn_host_guess(x, &mut best);
+    }
+    if best.is_none() {
+        best = turn_name_guess(own_name.or(resolved.as_deref()), own_name.is_some(), sigs);
+    }
     if best.is_none() {
         best = port_guess(flow, x).or_else(|| host_guess(x));
     }
@@ -401,4 +480,36 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_turn_server_name;
+
+    #[test]
+    fn turn_server_names_are_told_from_words_that_begin_alike() {
+        for name in [
+            "turn.example.org",
+            "TURN.matrix.org",
+            "turns.example.org",
+            "turn1.meet.example.net",
+            "turn-eu.example.com",
+            "turns-2.example.com",
+            "turn_a.example.com",
+        ] {
+            assert!(is_turn_server_name(name), "{name}");
+        }
+        for name in [
+            "turner.facebook",
+            "turnitin.com",
+            "turnkey.example.org",
+            "img.inturn.co",
+            "turn",
+            "turn.",
+            "stun.example.org",
+            "return.example.org",
+        ] {
+            assert!(!is_turn_server_name(name), "{name}");
+        }
+    }
 }

@@ -102,7 +102,11 @@ pub struct ServerInfo {
 /// that made it, or a media gateway's port and the host that announced it.
 #[derive(Clone, Debug)]
 pub struct RelayInfo {
+    /// The relay's address (or the host that announced a gateway's port);
+    /// for a relay candidate, the relayed address itself (SDP names no server).
     pub server: Endpoint,
+    /// The relayed address (or gateway port) itself.
+    pub relayed: Endpoint,
     pub app: Option<AppId>,
     pub kind: RelayKind,
 }
@@ -110,8 +114,10 @@ pub struct RelayInfo {
 /// What made an address a relay's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelayKind {
-    /// XOR-RELAYED-ADDRESS of a TURN allocation, or a relay candidate.
+    /// XOR-RELAYED-ADDRESS in a TURN Allocate answer.
     Turn,
+    /// A relay candidate in the call's SDP.
+    TurnCandidate,
     /// A media gateway's own termination, in a gateway-control protocol's
     /// Local descriptor (Megaco/H.248).
     MediaGateway,

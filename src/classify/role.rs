@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use super::app::{has_call_protocol, AppGuess, AppStrength};
-use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
+use super::knowledge::{AsOf, Knowledge, RelayInfo, RelayKind, ServerRole};
 use super::media::media_evidence;
 use super::network::data_centre_reason;
 use super::sides::{is_site_local, Sides};
@@ -178,14 +178,21 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
     }
     if let Some(r) = x.knowledge.relay(far, x.as_of) {
         let why = match r.kind {
-            RelayKind::Turn => format!(
-                "far end {far} is a TURN relayed address (XOR-RELAYED-ADDRESS in an Allocate answer from {})",
-                r.server
+            _ if r.relayed != far => format!(
+                "far end {far} is on the relay host of the relayed address {} ({})",
+                r.relayed,
+                relay_source(&r)
             ),
             RelayKind::MediaGateway => format!(
-                "far end {far} is a media gateway's port (its Local descriptor in Megaco/H.248 from {})",
-                r.server
+                "far end {far} is a media gateway's port ({})",
+                relay_source(&r)
             ),
+            RelayKind::Turn | RelayKind::TurnCandidate => {
+                format!(
+                    "far end {far} is a TURN relayed address ({})",
+                    relay_source(&r)
+                )
+            }
         };
         return relay(0.9, why);
     }
@@ -305,6 +312,20 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
     None
 }
 
+/// Where callpath learned a relay's address.
+fn relay_source(r: &RelayInfo) -> String {
+    match r.kind {
+        RelayKind::Turn => format!(
+            "XOR-RELAYED-ADDRESS in an Allocate answer from {}",
+            r.server
+        ),
+        RelayKind::TurnCandidate => "a relay candidate in the call's SDP".into(),
+        RelayKind::MediaGateway => {
+            format!("its Local descriptor in Megaco/H.248 from {}", r.server)
+        }
+    }
+}
+
 /// Same /24 (IPv4) or /48 (IPv6), or the same AS: one operator's network.
 fn same_network(x: &RoleInputs<'_>, a: IpAddr, b: IpAddr) -> bool {
     let prefix = match (a, b) {
@@ -352,7 +373,8 @@ fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {
 /// answer gave a requester as its public one (the device's own, for a
 /// party behind the same NAT, or a peer's), or ICE checks sent or answered
 /// with no TURN allocation, no attribute only servers send, and a far end
-/// no flow has shown to be a server or a relay.
+/// no flow has shown to be a server or a relay (other than a relay
+/// candidate itself).
 pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_of: AsOf) -> bool {
     let far = sides.far;
     // A conference server is a server, whatever its ICE peers told it.
@@ -371,9 +393,14 @@ pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_
     let answered = s
         .mapped
         .is_some_and(|(_, requester_sends)| requester_sends != sides.local_sends);
+    // A relay candidate the signalling announced is a candidate like the
+    // others: checks to it test the other party's path through its relay.
+    let relay_server = knowledge
+        .relay(far, as_of)
+        .is_some_and(|r| !(r.kind == RelayKind::TurnCandidate && r.relayed == far));
     (both(&s.ice_checks) > 0 || answered)
         && knowledge.server(far.ip, as_of).is_none()
-        && knowledge.relay(far, as_of).is_none()
+        && !relay_server
 }
 
 /// Why a non-media flow is part of a call's control plane, if it is.

@@ -626,6 +626,7 @@ fn observe_stun(
                 relayed,
                 RelayInfo {
                     server: pkt.src,
+                    relayed: relayed.into(),
                     app,
                     kind: RelayKind::Turn,
                 },
@@ -871,6 +872,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                     endpoint,
                     RelayInfo {
                         server: pkt.src,
+                        relayed: endpoint.into(),
                         app: ctx.signatures.app_id("other_voip"),
                         kind: RelayKind::MediaGateway,
                     },
@@ -1074,8 +1076,9 @@ fn learn_candidates<'c>(
                 c.addr,
                 RelayInfo {
                     server: c.addr.into(),
+                    relayed: c.addr.into(),
                     app: Some(app),
-                    kind: RelayKind::Turn,
+                    kind: RelayKind::TurnCandidate,
                 },
                 pkt.clock,
             );
