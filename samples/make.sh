@@ -17,7 +17,7 @@
 #   CALL_SECONDS   media time per call (default 8)
 #   SCENARIOS      space-separated subset of: direct-call relayed-call lookups-only
 #                  webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call
-#                  (default: all seven)
+#                  sfu-call (default: all eight)
 #   NO_INSTALL=1   skip apt-get (fail if a tool is missing)
 #   NO_REWRITE=1   skip the cloud-range rewritten copies
 set -euo pipefail
@@ -27,7 +27,7 @@ OUT=${1:-$HERE}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CALL_SECONDS=${CALL_SECONDS:-8}
-SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call"}
+SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call sfu-call"}
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- topology
@@ -91,8 +91,9 @@ install_tools() {
     command -v kamailio >/dev/null || need+=(kamailio)
     command -v baresip >/dev/null || need+=(baresip-core)
     command -v sox >/dev/null || need+=(sox)
-    [[ $SCENARIOS == *webrtc* || $SCENARIOS == *group* ]] && ! command -v chromium >/dev/null && need+=(chromium)
-    [[ $SCENARIOS == *group* ]] && ! command -v janus >/dev/null && need+=(janus)
+    [[ $SCENARIOS == *webrtc* || $SCENARIOS == *group* || $SCENARIOS == *sfu* ]] &&
+        ! command -v chromium >/dev/null && need+=(chromium)
+    [[ $SCENARIOS == *group* || $SCENARIOS == *sfu* ]] && ! command -v janus >/dev/null && need+=(janus)
     command -v ethtool >/dev/null || need+=(ethtool)
     command -v openssl >/dev/null || need+=(openssl)
     [[ -x $PY ]] || need+=(python3)
@@ -418,12 +419,13 @@ run_webrtc() {  # run_webrtc NAME NATMODE POLICY EXPECTED_ROLE [ICE_SERVER [DROP
     log "scenario $name: gave up after $try attempts"; return 1
 }
 
-# A group call through a conference server: three headless Chromium users
-# (A, and B and C behind B's NAT) join a Janus VideoRoom on the data-centre
-# host; each publishes its voice on one connection and receives the other
-# two voices, forwarded by Janus, on a second one (lab/sfu-page.py).
-group_once() {  # group_once NAME
-    local name=$1 u
+# A call through a conference server: headless Chromium users (A, and B,
+# and C for three, behind B's NAT) join a Janus VideoRoom on the
+# data-centre host; each publishes its voice on one connection and
+# receives the others' voices, forwarded by Janus, on a second one
+# (lab/sfu-page.py).
+group_once() {  # group_once NAME USERS(2|3)
+    local name=$1 n=$2 u
     setup_topology cone
     rm -rf "$WORK/janus"
     cp -r /etc/janus "$WORK/janus"
@@ -438,25 +440,25 @@ group_once() {  # group_once NAME
     done
     start_capture "$name"
     local pids=()
-    for u in a b c; do
+    for u in $(echo a b c | cut -d' ' -f1-"$n"); do
         local ns=$NS_B
         [[ $u == a ]] && ns=$NS_A
-        start_browser "$ns" $u "file://$WORK/group.html?me=$u&n=3" "$WORK/$name.chromium-$u.log"
+        start_browser "$ns" $u "file://$WORK/group.html?me=$u&n=$n" "$WORK/$name.chromium-$u.log"
         pids+=("$BROWSER_PID")
         sleep 1
     done
     wait_for "$WORK/$name.chromium-a.log" "a: subscriber connected" 40 || return 1
     sleep "$CALL_SECONDS"
-    for i in 0 1 2; do stop_pid "${pids[$i]}" 5; done
+    for i in "${!pids[@]}"; do stop_pid "${pids[$i]}" 5; done
     stop_capture
     finish "$name" cone
 }
 
-run_group() {  # run_group NAME
-    local name=$1 try
+run_group() {  # run_group NAME USERS
+    local name=$1 n=$2 try
     for try in 1 2 3; do
-        log "scenario $name (attempt $try): 3 Chromium users in a Janus VideoRoom, ${CALL_SECONDS}s of media"
-        if group_once "$name" && grep -qE '"relay_media": [2-9]' "$OUT/$name.meta.json"; then
+        log "scenario $name (attempt $try): $n Chromium users in a Janus VideoRoom, ${CALL_SECONDS}s of media"
+        if group_once "$name" "$n" && grep -qE '"relay_media": [2-9]' "$OUT/$name.meta.json"; then
             rewrite_copy "$name"
             return 0
         fi
@@ -513,7 +515,7 @@ A_IP, B_IP = "192.168.1.10", "192.168.2.10"
 RA_WAN, RB_WAN, ISP = "198.51.100.11", "198.51.100.12", "198.51.100.1"
 REG, TURN, WEB, DNS = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.53"
 SFU = "203.0.113.40"
-GROUP = name.startswith("group")
+GROUP = name.startswith(("group", "sfu"))
 APP = "webrtc_generic" if name.startswith("webrtc") or GROUP else "sip_rtp"
 
 def tshark(*args):
@@ -717,7 +719,7 @@ for key in sorted(flows):
                            f"{far}, which forwards it to the others; ICE: {desc_stun(st)}")
         elif st["rtp"] >= MEDIA_MIN:
             rec.update(app=APP, role="relay_media",
-                       why=f"{rtp_txt}: the other participants' voices ({len(st['ssrc_in'])} SSRCs), "
+                       why=f"{rtp_txt}: the other participants' voices ({len(st['ssrc_in'])} SSRC(s)), "
                            f"forwarded to A by the Janus VideoRoom SFU {far}; ICE: {desc_stun(st)}")
         else:
             rec.update(app=APP, role="lookup",
@@ -807,6 +809,11 @@ SCENARIO = {
                   "each publishes its voice (Opus over DTLS-SRTP) on one connection and receives the "
                   "other two voices, forwarded by Janus, on a second one; Janus runs full ICE, so it "
                   "checks back like a peer would; cone NATs",
+    "sfu-call": "a two-party call through a conference server: two headless Chromium users, A and "
+                "(behind B's router) B, join a Janus VideoRoom on the SFU 203.0.113.40 as in group-call; "
+                "A publishes its voice on one connection and receives B's one voice, forwarded by "
+                "Janus, on a second one; no vendor list or data-centre network names the server, "
+                "and it forwards one voice only; cone NATs",
     "lookups-only": "A registers, gathers ICE candidates (first with a STUN server: Binding; then "
                     "with a TURN server: Allocate, released unused) and calls an offline user c, "
                     "which the registrar rejects with 404; no call is set up and no media flows",
@@ -902,7 +909,8 @@ for s in $SCENARIOS; do
         webrtc-relayed-call) run_webrtc webrtc-relayed-call cone relay relay_media ;;
         webrtc-tls-relayed-call)
             run_webrtc webrtc-tls-relayed-call cone all relay_media "turns:$TURN_IP:443?transport=tcp" 1 ;;
-        group-call) run_group group-call ;;
+        group-call) run_group group-call 3 ;;
+        sfu-call) run_group sfu-call 2 ;;
         *) log "unknown scenario $s"; exit 2 ;;
     esac
 done

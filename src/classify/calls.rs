@@ -726,7 +726,16 @@ fn call_record(
             if g.role == Role::P2p {
                 return "peer";
             }
-            if g.marks.far_voices >= 2 || knowledge.conference(reflector.ip, as_of).is_some() {
+            // Several voices, or media each way on its own connection (an
+            // SFU's transports, `role::split_transports`).
+            let (device, far) = (g.local().ip, reflector.ip);
+            let forwards = g.role == Role::Relay
+                && knowledge.one_way_media(device, far, as_of).is_some()
+                && knowledge.one_way_media(far, device, as_of).is_some();
+            if forwards
+                || g.marks.far_voices >= 2
+                || knowledge.conference(reflector.ip, as_of).is_some()
+            {
                 kind = "conference server";
             }
         }

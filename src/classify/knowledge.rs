@@ -90,6 +90,15 @@ pub struct ConferenceHost {
     pub voices: u32,
 }
 
+/// Media that went one way only on an ICE-checked flow: `sender` sent a
+/// stream of RTP to `receiver`, which sent none back there (see
+/// `Knowledge::learn_one_way_media`).
+#[derive(Clone, Copy, Debug)]
+pub struct OneWayMedia {
+    pub sender: Endpoint,
+    pub receiver: Endpoint,
+}
+
 #[derive(Clone, Debug)]
 pub struct ServerInfo {
     pub role: ServerRole,
@@ -299,6 +308,8 @@ pub struct Knowledge {
     servers: Table<IpAddr, ServerInfo>,
     app_hosts: Table<IpAddr, AppHost>,
     conference_hosts: Table<IpAddr, ConferenceHost>,
+    /// One-way media by (sender, receiver) address.
+    one_way_media: Table<(IpAddr, IpAddr), OneWayMedia>,
     // Sockets as `Endpoint`s (20 bytes, a `SocketAddr` takes 32): these
     // tables hold an entry per socket of the capture's calls.
     relays: Table<Endpoint, RelayInfo>,
@@ -336,6 +347,7 @@ impl Knowledge {
             servers: Table::default(),
             app_hosts: Table::default(),
             conference_hosts: Table::default(),
+            one_way_media: Table::default(),
             relays: Table::default(),
             relay_hosts: Table::default(),
             socket_apps: Table::default(),
@@ -410,6 +422,7 @@ impl Knowledge {
         self.servers.forget_before(from);
         self.app_hosts.forget_before(from);
         self.conference_hosts.forget_before(from);
+        self.one_way_media.forget_before(from);
         self.relays.forget_before(from);
         self.relay_hosts.forget_before(from);
         self.socket_apps.forget_before(from);
@@ -453,6 +466,27 @@ impl Knowledge {
 
     pub fn conference(&self, ip: IpAddr, as_of: AsOf) -> Option<ConferenceHost> {
         self.conference_hosts.learned(&ip, as_of)
+    }
+
+    /// `media.sender` sent a stream to `media.receiver` on an ICE-checked
+    /// flow on which nothing came back but control packets.
+    pub fn learn_one_way_media(&self, media: OneWayMedia, at: Timestamp) {
+        self.one_way_media.learn(
+            (media.sender.ip, media.receiver.ip),
+            media,
+            at,
+            self.epoch_of(),
+        );
+    }
+
+    /// One-way media `sender` sent to `receiver`, on some flow.
+    pub fn one_way_media(
+        &self,
+        sender: IpAddr,
+        receiver: IpAddr,
+        as_of: AsOf,
+    ) -> Option<OneWayMedia> {
+        self.one_way_media.learned(&(sender, receiver), as_of)
     }
 
     pub fn learn_relay(&self, relayed: impl Into<Endpoint>, info: RelayInfo, at: Timestamp) {

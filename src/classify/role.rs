@@ -246,6 +246,9 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             ),
         );
     }
+    if let Some(why) = split_transports(flow, x) {
+        return relay(0.8, why);
+    }
     let public = !is_site_local(far.ip);
     let far_checked_back = f.stun.as_ref().is_some_and(|s| {
         s.requests
@@ -310,6 +313,52 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     None
+}
+
+/// An SFU's pair of transports: on this ICE-checked flow media went one
+/// way only, and the same far host carried media the other way, also one
+/// way only, on another flow. A server that forwards calls (Janus,
+/// mediasoup, LiveKit) takes what a device publishes on one connection and
+/// sends it the others' media on another; a peer, whose ICE makes its
+/// media symmetric, sends and receives on one.
+fn split_transports(flow: &Flow, x: &RoleInputs<'_>) -> Option<String> {
+    let f = &flow.facts;
+    if f.stun.as_ref().is_none_or(|s| both(&s.ice_checks) == 0) {
+        return None;
+    }
+    let media = f.media.as_ref()?;
+    let sent = |d: Direction| media.rtp.get(d.index()).copied().unwrap_or(0);
+    let (local, far) = (x.sides.local, x.sides.far);
+    let (out, back) = (
+        sent(x.sides.local_sends),
+        sent(x.sides.local_sends.reverse()),
+    );
+    let other = match (out > 0, back > 0) {
+        (true, false) => x
+            .knowledge
+            .one_way_media(far.ip, local.ip, x.as_of)
+            .filter(|m| m.sender != far || m.receiver != local),
+        (false, true) => x
+            .knowledge
+            .one_way_media(local.ip, far.ip, x.as_of)
+            .filter(|m| m.sender != local || m.receiver != far),
+        _ => None,
+    }?;
+    let (this_way, other_way) = if out > 0 {
+        (
+            "the device's media went to it",
+            "it sent media to the device",
+        )
+    } else {
+        (
+            "it sent media to the device",
+            "the device's media went to it",
+        )
+    };
+    Some(format!(
+        "{this_way} one way only on this connection, and {other_way} one way only on another ({} to {}): a forwarding server's separate publish and subscribe transports (SFU); a peer sends and receives on one",
+        other.sender, other.receiver
+    ))
 }
 
 /// Where callpath learned a relay's address.
@@ -381,10 +430,14 @@ pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_
     if knowledge.conference(far.ip, as_of).is_some() {
         return false;
     }
-    if knowledge.is_reflected_address(far.ip, as_of) {
+    // (A TCP connection that carries no STUN is to a server on that host,
+    // such as an SFU's API, not to a candidate.)
+    let stun = flow.facts.stun.as_ref();
+    if knowledge.is_reflected_address(far.ip, as_of) && (flow.l4 != L4Proto::Tcp || stun.is_some())
+    {
         return true;
     }
-    let Some(s) = &flow.facts.stun else {
+    let Some(s) = stun else {
         return false;
     };
     if s.allocate_requests + s.allocate_success > 0 || s.server_attributes {

@@ -169,6 +169,9 @@ pub struct MediaFacts {
     /// The most voices (audio streams) each side sent at once (see
     /// `dissect::voices`).
     pub voices_at_once: PerDirection,
+    /// Other flows were told this flow's media went one way only (see
+    /// `Knowledge::learn_one_way_media`).
+    pub one_way_taught: bool,
     pub first: Option<Sighting>,
 }
 

@@ -12,8 +12,8 @@ use memchr::memmem::Finder;
 use crate::hex_text::HexText;
 
 use super::facts::{
-    bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting, SignallingFacts,
-    SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
+    both, bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting,
+    SignallingFacts, SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
 use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
@@ -23,8 +23,8 @@ use super::{
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
-    AppHost, ConferenceHost, Knowledge, Reflection, RelayInfo, RelayKind, SdpMedia, ServerInfo,
-    ServerRole, SocketApp,
+    AppHost, ConferenceHost, Knowledge, OneWayMedia, Reflection, RelayInfo, RelayKind, SdpMedia,
+    ServerInfo, ServerRole, SocketApp,
 };
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
@@ -349,14 +349,42 @@ fn observe_rtp_or_rtcp(
     let Some(h) = rtp::parse(payload) else {
         return false;
     };
+    let ice_checked = facts.stun.as_ref().is_some_and(|s| both(&s.ice_checks) > 0);
     let media = facts.media_seen_at(pkt.ts);
     if inside_turn {
         media.inside_turn = media.inside_turn.saturating_add(1);
     }
     if observe_rtp_header(media, pkt, &h).is_some_and(voices::recount_at) {
         count_voices(media, pkt, ctx);
+        if ice_checked && !inside_turn {
+            note_one_way_media(media, pkt, ctx);
+        }
     }
     true
+}
+
+/// The first time a stream of the packet's sender is long while nothing
+/// came back but control packets, on a flow ICE checked, other flows
+/// learn it: a server that takes a device's media on one such flow and
+/// sends it media on another is an SFU's pair of transports (`role`).
+#[cold]
+fn note_one_way_media(media: &mut MediaFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let back = media
+        .rtp
+        .get(pkt.dir.reverse().index())
+        .copied()
+        .unwrap_or(0);
+    if media.one_way_taught || back > 0 {
+        return;
+    }
+    media.one_way_taught = true;
+    ctx.knowledge.learn_one_way_media(
+        OneWayMedia {
+            sender: pkt.src,
+            receiver: pkt.dst,
+        },
+        pkt.clock,
+    );
 }
 
 /// Counts the voices the packet's sender sends at once; the first time it

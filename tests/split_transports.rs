@@ -1,0 +1,109 @@
+//! A forwarding server is told apart from a peer by how it carries media,
+//! even when it forwards only one voice: the lab's two-party call through
+//! Janus (samples/sfu-call.pcap, a documentation-range address no list
+//! names) has the device publish its voice on one ICE-checked connection
+//! and receive the other party's on another, each one way. A peer's ICE
+//! makes media symmetric on one connection; RTP without ICE (an old SIP
+//! phone sending from one port and receiving on another) proves nothing.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const SFU: &str = "203.0.113.40";
+
+fn sfu_call() -> Value {
+    analyze_json(&repo().join("samples/sfu-call.pcap"), &[])
+}
+
+#[test]
+fn both_connections_of_a_two_party_call_through_an_sfu_are_relayed() {
+    let doc = sfu_call();
+    let media: Vec<&Value> = doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["l4"] == "udp" && f["dst"].as_str().unwrap().starts_with(SFU))
+        .collect();
+    assert_eq!(media.len(), 2, "{media:?}");
+    for f in media {
+        assert_eq!(f["role"], "relay", "{f}");
+        let why = f["evidence"][0].as_str().unwrap();
+        assert!(
+            why.contains("a forwarding server's separate publish and subscribe transports (SFU)"),
+            "{why}"
+        );
+    }
+}
+
+#[test]
+fn the_call_is_relayed_and_the_servers_api_is_its_signalling() {
+    let doc = sfu_call();
+    let calls = doc["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let call = &calls[0];
+    assert_eq!(call["path"], "relayed", "{call}");
+    assert!(call["peers"].as_array().unwrap().is_empty(), "{call}");
+    // The API connection goes to the host whose public address the device
+    // told in its ICE answers, but it is no candidate.
+    assert_eq!(
+        party_endpoints(&call["lookup_servers"]),
+        [format!("{SFU}:8088")],
+        "{call}"
+    );
+    assert!(
+        call["candidates_checked"].as_array().unwrap().is_empty(),
+        "{call}"
+    );
+    // It answered the device's checks as the server it is.
+    let learned = texts(&call["public_address_learned_by"]);
+    assert_eq!(learned.len(), 2, "{learned:?}");
+    assert!(
+        learned
+            .iter()
+            .all(|l| l.contains("(conference server, told the device it is 198.51.100.11:")),
+        "{learned:?}"
+    );
+}
+
+/// RTP from `from` to `to`, one way, `count` packets every 20 ms.
+fn rtp_one_way(
+    from: ([u8; 4], u16),
+    to: ([u8; 4], u16),
+    ssrc: u32,
+    count: u16,
+) -> Vec<(u64, Vec<u8>)> {
+    (0..count)
+        .map(|n| {
+            let mut rtp = vec![0x80, 0];
+            rtp.extend_from_slice(&n.to_be_bytes());
+            rtp.extend_from_slice(&(u32::from(n) * 160).to_be_bytes());
+            rtp.extend_from_slice(&ssrc.to_be_bytes());
+            rtp.resize(172, 0xd5);
+            (
+                1_700_000_000_000_000 + u64::from(n) * 20_000,
+                udp_frame(from, to, &rtp),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_way_rtp_each_way_without_ice_stays_direct() {
+    let device = ([192, 168, 1, 10], 4000);
+    let mut frames = rtp_one_way(device, ([198, 51, 100, 12], 5000), 0x1111_1111, 500);
+    frames.extend(rtp_one_way(
+        ([198, 51, 100, 12], 5002),
+        device,
+        0x2222_2222,
+        500,
+    ));
+    frames.sort_by_key(|(at, _)| *at);
+    let records = analyze_bytes(&classic_pcap(&frames), "asymmetric-rtp");
+    let flows: Vec<&Value> = records.iter().filter(|r| r["type"] == "flow").collect();
+    assert_eq!(flows.len(), 2, "{records:?}");
+    for f in flows {
+        assert_eq!(f["role"], "p2p", "{f}");
+    }
+}
