@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::classify::knowledge::{AsOf, Knowledge};
+use crate::classify::knowledge::{AsOf, Knowledge, ServerRole};
 use crate::dissect::facts::FlowFacts;
 use crate::flow::{Direction, Endpoint, Flow};
 
@@ -77,6 +77,19 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     );
     if o_conf != r_conf {
         return Sides::with_far(flow, r_conf);
+    }
+    // So is a host that served the call's signalling or TURN allocations
+    // elsewhere (an SFU's API, a PBX): on a local network, where a
+    // full-ICE server may check first, it is no device. (Answering STUN
+    // alone does not count: ICE peers answer each other's checks.)
+    let serves = |ip| {
+        knowledge
+            .server(ip, as_of)
+            .is_some_and(|s| s.role != ServerRole::Stun)
+    };
+    let (o_serves, r_serves) = (serves(o.ip), serves(r.ip));
+    if o_serves != r_serves {
+        return Sides::with_far(flow, r_serves);
     }
     let (o_own, r_own) = (
         knowledge.is_reflected_address(o.ip, as_of),
