@@ -46,6 +46,11 @@ fn the_call_is_relayed_and_the_servers_api_is_its_signalling() {
     let call = &calls[0];
     assert_eq!(call["path"], "relayed", "{call}");
     assert!(call["peers"].as_array().unwrap().is_empty(), "{call}");
+    let verdict = call["verdict"].as_str().unwrap();
+    assert!(
+        verdict.ends_with("A forwarding server (SFU): it took the device's media on one connection and sent it the other side's on another."),
+        "{verdict}"
+    );
     // The API connection goes to the host whose public address the device
     // told in its ICE answers, but it is no candidate.
     assert_eq!(

@@ -702,9 +702,20 @@ fn call_record(
         .map(|f| f.marks.far_voices)
         .max()
         .filter(|n| *n >= 2);
+    // Media each way on a connection of its own with one server: an SFU's
+    // publish and subscribe transports (`role::split_transports`).
+    let forwards = |f: &CallFlow| {
+        let (device, far) = (f.local().ip, f.far().ip);
+        f.role == Role::Relay
+            && knowledge.one_way_media(device, far, f.as_of).is_some()
+            && knowledge.one_way_media(far, device, f.as_of).is_some()
+    };
     let verdict = match voices_at_once {
         Some(n) => format!(
             "{verdict} A group call: the server forwarded {n} participants' voices at once."
+        ),
+        None if media.iter().any(|f| forwards(f)) => format!(
+            "{verdict} A forwarding server (SFU): it took the device's media on one connection and sent it the other side's on another."
         ),
         None => verdict,
     };
@@ -728,11 +739,7 @@ fn call_record(
             }
             // Several voices, or media each way on its own connection (an
             // SFU's transports, `role::split_transports`).
-            let (device, far) = (g.local().ip, reflector.ip);
-            let forwards = g.role == Role::Relay
-                && knowledge.one_way_media(device, far, as_of).is_some()
-                && knowledge.one_way_media(far, device, as_of).is_some();
-            if forwards
+            if forwards(g)
                 || g.marks.far_voices >= 2
                 || knowledge.conference(reflector.ip, as_of).is_some()
             {
