@@ -145,3 +145,52 @@ fn on_a_local_network_the_server_is_the_far_end_of_both_connections() {
         "{relays:?}"
     );
 }
+
+/// A STUN Binding request with PRIORITY (an ICE connectivity check).
+fn ice_check(from: ([u8; 4], u16), to: ([u8; 4], u16), id: u8) -> Vec<u8> {
+    let mut m = vec![0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42];
+    m.extend_from_slice(&[id; 12]);
+    m.extend_from_slice(&[0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x1e, 0xff]);
+    udp_frame(from, to, &m)
+}
+
+/// An ICE-checked connection on which only `from` sends media, starting
+/// `at` microseconds.
+fn one_way_call(
+    from: ([u8; 4], u16),
+    to: ([u8; 4], u16),
+    ssrc: u32,
+    at: u64,
+) -> Vec<(u64, Vec<u8>)> {
+    let mut frames = vec![
+        (at, ice_check(from, to, 1)),
+        (at + 1_000, ice_check(to, from, 2)),
+    ];
+    for (t, frame) in rtp_one_way(from, to, ssrc, 500) {
+        frames.push((t - 1_700_000_000_000_000 + at + 10_000, frame));
+    }
+    frames
+}
+
+/// Two one-way connections with one host count as a server's transports
+/// only while they carry the call together: a peer who could not send
+/// (no microphone) in one call and one who could not receive in another
+/// call hours later are no forwarding server.
+#[test]
+fn one_way_connections_tell_a_server_only_when_they_run_together() {
+    let device_out = ([192, 168, 1, 10], 4000);
+    let device_in = ([192, 168, 1, 10], 4002);
+    let (peer_a, peer_b) = (([198, 51, 100, 12], 5000), ([198, 51, 100, 12], 5002));
+    let start = 1_700_000_000_000_000;
+    for (later, want) in [(2_000_000, "relay"), (7_200_000_000, "p2p")] {
+        let mut frames = one_way_call(device_out, peer_a, 0x1111_1111, start);
+        frames.extend(one_way_call(peer_b, device_in, 0x2222_2222, start + later));
+        frames.sort_by_key(|(at, _)| *at);
+        let records = analyze_bytes(&classic_pcap(&frames), "one-way-pair");
+        let flows: Vec<&Value> = records.iter().filter(|r| r["type"] == "flow").collect();
+        assert_eq!(flows.len(), 2, "{records:?}");
+        for f in flows {
+            assert_eq!(f["role"], want, "{later}: {f}");
+        }
+    }
+}

@@ -97,6 +97,8 @@ pub struct ConferenceHost {
 pub struct OneWayMedia {
     pub sender: Endpoint,
     pub receiver: Endpoint,
+    /// When the stream had gone on long enough to tell (packet time).
+    pub seen: Timestamp,
 }
 
 #[derive(Clone, Debug)]

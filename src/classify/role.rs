@@ -12,6 +12,7 @@ use super::sides::{is_site_local, Sides};
 use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures, TrafficKind};
 use super::tunnel::{tunnel_evidence, tunnel_of};
 use super::verdict::{FlowVerdict, Role};
+use crate::capture::Timestamp;
 use crate::decode::L4Proto;
 use crate::dissect::facts::both;
 use crate::dissect::sip_dialogs::SipDialog;
@@ -343,7 +344,13 @@ fn split_transports(flow: &Flow, x: &RoleInputs<'_>) -> Option<String> {
             .one_way_media(local.ip, far.ip, x.as_of)
             .filter(|m| m.sender != local || m.receiver != far),
         _ => None,
-    }?;
+    }
+    // The two connections carried the call at the same time.
+    .filter(|m| {
+        let slack = 30 * Timestamp::NANOS_PER_SEC;
+        m.seen.0 >= flow.first_seen.0.saturating_sub(slack)
+            && m.seen.0 <= flow.last_seen.0.saturating_add(slack)
+    })?;
     let (this_way, other_way) = if out > 0 {
         (
             "the device's media went to it",
@@ -605,7 +612,6 @@ fn payload_kind_name(k: PayloadKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Timestamp;
     use crate::dissect::{sip, sip_dialogs};
 
     fn dialogs(messages: &[(&str, &str, &str)]) -> Vec<SipDialog> {

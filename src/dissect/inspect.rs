@@ -382,6 +382,7 @@ fn note_one_way_media(media: &mut MediaFacts, pkt: &Packet<'_>, ctx: &InspectCon
         OneWayMedia {
             sender: pkt.src,
             receiver: pkt.dst,
+            seen: pkt.ts,
         },
         pkt.clock,
     );
