@@ -78,18 +78,22 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     if o_conf != r_conf {
         return Sides::with_far(flow, r_conf);
     }
-    // So is a host that served the call's signalling or TURN allocations
-    // elsewhere (an SFU's API, a PBX): on a local network, where a
-    // full-ICE server may check first, it is no device. (Answering STUN
-    // alone does not count: ICE peers answer each other's checks.)
-    let serves = |ip| {
-        knowledge
-            .server(ip, as_of)
-            .is_some_and(|s| s.role != ServerRole::Stun)
-    };
-    let (o_serves, r_serves) = (serves(o.ip), serves(r.ip));
-    if o_serves != r_serves {
-        return Sides::with_far(flow, r_serves);
+    // On an ICE-checked flow, so is a host that served the call's
+    // signalling or TURN allocations elsewhere (an SFU's API): on a local
+    // network, where a full-ICE server may check first, it is no device.
+    // (Answering STUN alone does not count: ICE peers answer each other's
+    // checks. Other flows keep their own evidence: an H.323 phone that
+    // accepts calls is no server of its DHCP exchange.)
+    if flow.facts.stun.is_some() {
+        let serves = |ip| {
+            knowledge
+                .server(ip, as_of)
+                .is_some_and(|s| s.role != ServerRole::Stun)
+        };
+        let (o_serves, r_serves) = (serves(o.ip), serves(r.ip));
+        if o_serves != r_serves {
+            return Sides::with_far(flow, r_serves);
+        }
     }
     let (o_own, r_own) = (
         knowledge.is_reflected_address(o.ip, as_of),
