@@ -162,3 +162,56 @@ fn temporary_ipv6_addresses_of_one_network_are_one_device() {
     let local = calls[0]["local"].to_string();
     assert!(!local.contains("fd00:db8:1::10"), "{local}");
 }
+
+/// Global IPv6 at both ends (no NAT, as on most IPv6 networks): scope no
+/// longer tells the device's end. The agent whose checks also came from
+/// the device's private IPv4 address does: the media flow is the
+/// device's, its call the one of its IPv4 flows, the far end the peer.
+#[test]
+fn a_global_ipv6_end_is_the_device_when_its_agent_checked_from_inside() {
+    let device6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let peer6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12,
+    ];
+    for peer_first in [false, true] {
+        let mut capture = sample();
+        for r in &mut capture.records {
+            r.data = over_ipv6(&r.data, (DEVICE, device6), (PEER_PUBLIC, peer6));
+        }
+        if peer_first {
+            // The peer's first check reaches the device before the
+            // device's own first packet to it.
+            let first_to_device = capture
+                .records
+                .iter()
+                .position(|r| {
+                    r.data.len() > 38 && r.data[12..14] == [0x86, 0xdd] && r.data[38..54] == device6
+                })
+                .expect("a packet to the device over IPv6");
+            let first_v6 = capture
+                .records
+                .iter()
+                .position(|r| r.data[12..14] == [0x86, 0xdd])
+                .unwrap();
+            let moved = capture.records.remove(first_to_device);
+            let at = capture.records[first_v6].micros - 1;
+            capture.records.insert(
+                first_v6,
+                common::capture_edit::Record {
+                    micros: at,
+                    ..moved
+                },
+            );
+        }
+        let records = analyze_bytes(&capture.bytes(), "dual-stack-global");
+        let calls = of_type(&records, "call");
+        assert_eq!(calls.len(), 1, "{peer_first}: {records:?}");
+        let local = calls[0]["local"].to_string();
+        assert!(local.contains("[2001:db8:1::10]:"), "{peer_first}: {local}");
+        assert!(local.contains("192.168.1.10:"), "{peer_first}: {local}");
+        let peers = calls[0]["peers"].to_string();
+        assert!(peers.contains("[2001:db8:3::12]:"), "{peer_first}: {peers}");
+    }
+}

@@ -26,6 +26,7 @@ use foldhash::fast::RandomState;
 use super::signatures::AppId;
 use crate::capture::Timestamp;
 use crate::decode::L4Proto;
+use crate::dissect::ice_session::SenderUfrag;
 use crate::flow::{Endpoint, Outstanding};
 use crate::shared_texts::SharedTexts;
 
@@ -312,6 +313,9 @@ pub struct Knowledge {
     conference_hosts: Table<IpAddr, ConferenceHost>,
     /// One-way media by (sender, receiver) address.
     one_way_media: Table<(IpAddr, IpAddr), OneWayMedia>,
+    /// ICE agents (their checks' ufrag) seen checking from inside a site,
+    /// with the site-local address they checked from.
+    site_agents: Table<SenderUfrag, Endpoint>,
     // Sockets as `Endpoint`s (20 bytes, a `SocketAddr` takes 32): these
     // tables hold an entry per socket of the capture's calls.
     relays: Table<Endpoint, RelayInfo>,
@@ -350,6 +354,7 @@ impl Knowledge {
             app_hosts: Table::default(),
             conference_hosts: Table::default(),
             one_way_media: Table::default(),
+            site_agents: Table::default(),
             relays: Table::default(),
             relay_hosts: Table::default(),
             socket_apps: Table::default(),
@@ -425,6 +430,7 @@ impl Knowledge {
         self.app_hosts.forget_before(from);
         self.conference_hosts.forget_before(from);
         self.one_way_media.forget_before(from);
+        self.site_agents.forget_before(from);
         self.relays.forget_before(from);
         self.relay_hosts.forget_before(from);
         self.socket_apps.forget_before(from);
@@ -489,6 +495,16 @@ impl Knowledge {
         as_of: AsOf,
     ) -> Option<OneWayMedia> {
         self.one_way_media.learned(&(sender, receiver), as_of)
+    }
+
+    /// The ICE agent `ufrag` sent checks from the site-local `from`.
+    pub fn learn_site_agent(&self, ufrag: SenderUfrag, from: Endpoint, at: Timestamp) {
+        self.site_agents.learn(ufrag, from, at, self.epoch_of());
+    }
+
+    /// The site-local address the ICE agent `ufrag` checked from, if any.
+    pub fn site_agent(&self, ufrag: SenderUfrag, as_of: AsOf) -> Option<Endpoint> {
+        self.site_agents.learned(&ufrag, as_of)
     }
 
     pub fn learn_relay(&self, relayed: impl Into<Endpoint>, info: RelayInfo, at: Timestamp) {

@@ -69,6 +69,25 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     if o_local != r_local {
         return Sides::with_far(flow, o_local);
     }
+    // Both global (IPv6 without NAT) or both inside one site: the end whose
+    // ICE agent also checked from inside a site is the device, when only
+    // one is (its IPv4 checks from behind the NAT name the agent).
+    if let Some(s) = flow.facts.stun.as_deref() {
+        let site_agent = |d: Direction| {
+            s.sender_ufrags
+                .get(d.index())
+                .copied()
+                .flatten()
+                .is_some_and(|u| knowledge.site_agent(u, as_of).is_some())
+        };
+        let (o_agent, r_agent) = (
+            site_agent(Direction::FromOrig),
+            site_agent(Direction::FromResp),
+        );
+        if o_agent != r_agent {
+            return Sides::with_far(flow, o_agent);
+        }
+    }
     // A conference server (it sent several voices at once) is the far end,
     // also on a flow where it checked first, as full-ICE servers do.
     let (o_conf, r_conf) = (

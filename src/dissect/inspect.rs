@@ -622,6 +622,14 @@ fn observe_stun(
         }
         if let Some(slot @ None) = s.sender_ufrags.get_mut(pkt.dir.index()) {
             *slot = username.and_then(SenderUfrag::from_username);
+            // An agent that checks from inside a site is a device there:
+            // its checks from a global address (IPv6) say which end of
+            // that flow is the device (`sides`).
+            if let Some(ufrag) = *slot {
+                if crate::classify::sides::is_site_local(pkt.src.ip) {
+                    ctx.knowledge.learn_site_agent(ufrag, pkt.src, pkt.clock);
+                }
+            }
         }
     }
     if relayed_media {
