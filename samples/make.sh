@@ -16,8 +16,8 @@
 # Environment knobs (optional):
 #   CALL_SECONDS   media time per call (default 8)
 #   SCENARIOS      space-separated subset of: direct-call relayed-call lookups-only
-#                  webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call
-#                  sfu-call (default: all eight)
+#                  webrtc-call webrtc-relayed-call webrtc-tls-relayed-call
+#                  webrtc-dual-stack-call group-call sfu-call (default: all nine)
 #   NO_INSTALL=1   skip apt-get (fail if a tool is missing)
 #   NO_REWRITE=1   skip the cloud-range rewritten copies
 set -euo pipefail
@@ -27,7 +27,7 @@ OUT=${1:-$HERE}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CALL_SECONDS=${CALL_SECONDS:-8}
-SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call group-call sfu-call"}
+SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call webrtc-dual-stack-call group-call sfu-call"}
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- topology
@@ -44,6 +44,11 @@ TURN_IP=203.0.113.20                # coturn: STUN / TURN
 WEB_IP=203.0.113.30 WEB_PORT=8080   # WebRTC page + signalling server (webrtc scenarios)
 SFU_IP=203.0.113.40 SFU_PORT=8088   # Janus VideoRoom SFU and its HTTP API (group call)
 DNS_IP=203.0.113.53                 # resolv.conf target inside the lab (nothing listens)
+# IPv6 (webrtc-dual-stack-call only; LAB_V6=1): global addresses, routed
+# without NAT, as most IPv6 networks are.
+A_IP6=2001:db8:1::10 A_GW6=2001:db8:1::1 B_IP6=2001:db8:2::10 B_GW6=2001:db8:2::1
+RA_WAN6=2001:db8:ff::11 RB_WAN6=2001:db8:ff::12 ISP_IP6=2001:db8:ff::1
+LAB_V6=0
 TURN_USER=callpath TURN_PASS=samplepass TURN_REALM=lab.callpath.test
 TURN_MIN=49152 TURN_MAX=49200
 
@@ -124,8 +129,10 @@ setup_topology() {
     for ns in $ALL_NS; do
         ip netns add "$ns"
         nsx "$ns" ip link set lo up
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-        nsx "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=$((1 - LAB_V6))
+        nsx "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=$((1 - LAB_V6))
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+        nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
     done
     # internet: a bridge joining both NAT routers' WAN sides and the DC host;
     # it also routes between 198.51.100.0/24 and 203.0.113.0/24.
@@ -156,6 +163,22 @@ setup_topology() {
     nsx $NS_B ip addr add $B_IP/24 dev eth0; nsx $NS_B ip route add default via $B_GW
     nsx $NS_RA ip addr add $A_GW/24 dev lan0; nsx $NS_RA ip addr add $RA_WAN/24 dev wan0
     nsx $NS_RB ip addr add $B_GW/24 dev lan0; nsx $NS_RB ip addr add $RB_WAN/24 dev wan0
+    if [[ $LAB_V6 == 1 ]]; then
+        nsx $NS_A ip -6 addr add $A_IP6/64 dev eth0 nodad
+        nsx $NS_B ip -6 addr add $B_IP6/64 dev eth0 nodad
+        nsx $NS_RA ip -6 addr add $A_GW6/64 dev lan0 nodad
+        nsx $NS_RB ip -6 addr add $B_GW6/64 dev lan0 nodad
+        nsx $NS_RA ip -6 addr add $RA_WAN6/64 dev wan0 nodad
+        nsx $NS_RB ip -6 addr add $RB_WAN6/64 dev wan0 nodad
+        nsx $NS_INET ip -6 addr add $ISP_IP6/64 dev br0 nodad
+        nsx $NS_A ip -6 route add default via $A_GW6
+        nsx $NS_B ip -6 route add default via $B_GW6
+        nsx $NS_RA ip -6 route add default via $ISP_IP6
+        nsx $NS_RB ip -6 route add default via $ISP_IP6
+        nsx $NS_INET ip -6 route add ${A_IP6%::*}::/64 via $RA_WAN6
+        nsx $NS_INET ip -6 route add ${B_IP6%::*}::/64 via $RB_WAN6
+        for r in $NS_RA $NS_RB $NS_INET; do nsx $r sysctl -qw net.ipv6.conf.all.forwarding=1; done
+    fi
     local r host
     for r in $NS_RA $NS_RB; do
         [[ $r == "$NS_RA" ]] && host=$A_IP || host=$B_IP
@@ -300,7 +323,7 @@ stop_pid() {  # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
 
 CAP_PID=""
 start_capture() {
-    ip netns exec $NS_A tcpdump -i eth0 -s 0 -U -n -Z root -w "$WORK/$1.pcap" ip >"$WORK/$1.tcpdump.log" 2>&1 &
+    ip netns exec $NS_A tcpdump -i eth0 -s 0 -U -n -Z root -w "$WORK/$1.pcap" "ip or (ip6 and not icmp6)" >"$WORK/$1.tcpdump.log" 2>&1 &
     CAP_PID=$!
     wait_for "$WORK/$1.tcpdump.log" "listening on" 10
 }
@@ -512,6 +535,7 @@ import json, subprocess, sys, struct, ipaddress, collections, os
 out, name, nat = sys.argv[1:4]
 pcap = f"{out}/{name}.pcap"
 A_IP, B_IP = "192.168.1.10", "192.168.2.10"
+A_IP6, B_IP6 = "2001:db8:1::10", "2001:db8:2::10"   # webrtc-dual-stack-call only
 RA_WAN, RB_WAN, ISP = "198.51.100.11", "198.51.100.12", "198.51.100.1"
 REG, TURN, WEB, DNS = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.53"
 SFU = "203.0.113.40"
@@ -523,19 +547,25 @@ def tshark(*args):
                           capture_output=True, text=True).stdout
 
 # enumerate conversations exactly as tshark does (-z conv,udp / conv,tcp / conv,ip)
+def bracketed(ep):
+    """tshark's "2001:db8::1:5000" as "[2001:db8::1]:5000"; IPv4 as it is."""
+    addr, _, port = ep.rpartition(":")
+    return f"[{addr}]:{port}" if ":" in addr else ep
+
 def convs(kind):
     res = []
     for line in tshark("-q", "-z", f"conv,{kind}").splitlines():
         if "<->" not in line:
             continue
         parts = line.split()
-        res.append((parts[0], parts[2]))
+        res.append((bracketed(parts[0]), bracketed(parts[2])))
     return res
 
 rows = tshark("-T", "fields", "-E", "separator=|", "-E", "occurrence=f", "-e", "ip.proto", "-e", "ip.src",
               "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "tcp.srcport",
               "-e", "tcp.dstport", "-e", "udp.payload", "-e", "icmp.type", "-e", "icmp.code",
-              "-e", "tcp.len", "-o", "ip.check_checksum:FALSE").splitlines()
+              "-e", "tcp.len", "-e", "ipv6.nxt", "-e", "ipv6.src", "-e", "ipv6.dst",
+              "-o", "ip.check_checksum:FALSE").splitlines()
 
 def stun_attrs(b):
     """yield (type, value) of a STUN message b (header already checked)."""
@@ -597,7 +627,10 @@ def flow(l4, s, d):
     return flows[key]
 
 for r in rows:
-    proto, src, dst, usp, udp_, tsp, tdp, pay, ityp, icode, tlen = (r.split("|") + [""] * 11)[:11]
+    (proto, src, dst, usp, udp_, tsp, tdp, pay, ityp, icode, tlen,
+     nxt6, src6, dst6) = (r.split("|") + [""] * 14)[:14]
+    if not proto and nxt6:   # IPv6: endpoints written [addr]:port
+        proto, src, dst = nxt6, f"[{src6}]", f"[{dst6}]"
     if proto == "17":
         s, d = f"{src}:{usp}", f"{dst}:{udp_}"
         st = flow("udp", s, d)
@@ -612,7 +645,7 @@ for r in rows:
             first = p.split(b"\r\n", 1)[0].decode(errors="replace")
             st["sip"][first.split(" ", 1)[1] if first.startswith("SIP/") else first.split(" ")[0]] += 1
             continue
-        out_dir = src == A_IP
+        out_dir = src in (A_IP, f"[{A_IP6}]")
         x = inner(p, st, out_dir)
         if x and 20 <= x[0] <= 63 and len(x) >= 13 and x[1] == 0xFE:
             st["dtls"] += 1
@@ -672,7 +705,7 @@ if seen != mine:
     sys.exit(f"flow table mismatch with tshark: only tshark {seen - mine}, only mine {mine - seen}")
 
 def host(ep):
-    return ep.rsplit(":", 1)[0]
+    return ep.rsplit(":", 1)[0].strip("[]")
 
 def port(ep):
     return int(ep.rsplit(":", 1)[1])
@@ -694,7 +727,7 @@ truth = []
 for key in sorted(flows):
     st = flows[key]
     a, b = st["a"], st["b"]
-    far = b if host(a) == A_IP else a
+    far = b if host(a) in (A_IP, A_IP6) else a
     fh, fp = host(far), port(far)
     rec = dict(l4=st["l4"], a=a, b=b)
     kind = "SRTP (DTLS-SRTP, Opus)" if APP == "webrtc_generic" else "RTP (PCMU, 20 ms)"
@@ -772,8 +805,10 @@ for key in sorted(flows):
         else:
             rec.update(app=APP, role="lookup",
                        why=f"ICE connectivity checks to the far peer's TURN relay candidate {far}, no media; {desc_stun(st)}")
-    elif st["l4"] == "udp" and fh in (RB_WAN, B_IP):
-        where = f"far NAT {RB_WAN} (user B's router)" if fh == RB_WAN else f"user B's private host candidate {B_IP} (unroutable)"
+    elif st["l4"] == "udp" and fh in (RB_WAN, B_IP, B_IP6):
+        where = {RB_WAN: f"far NAT {RB_WAN} (user B's router)",
+                 B_IP: f"user B's private host candidate {B_IP} (unroutable)",
+                 B_IP6: f"user B's global IPv6 host candidate {B_IP6} (routed, no NAT)"}[fh]
         if st["rtp"] >= MEDIA_MIN:
             rec.update(app=APP, role="p2p_media",
                        why=f"{rtp_txt}, directly with {where}, after ICE checks; STUN: {desc_stun(st)}")
@@ -804,6 +839,12 @@ SCENARIO = {
                                "203.0.113.20:443 (turns:, self-signed certificate, no server name): A's "
                                "UDP connectivity checks go unanswered and the call's media runs through "
                                "TURN inside TLS, opaque on the wire",
+    "webrtc-dual-stack-call": "as webrtc-call, but both sites also have global IPv6 addresses "
+                              "(2001:db8:1::10 and 2001:db8:2::10, routed without NAT, as most IPv6 "
+                              "networks are): ICE checks over IPv4 (from the private address behind "
+                              "the NAT) and over IPv6 with one ufrag, and the media goes directly "
+                              "over IPv6, where address scope no longer says which end is A; the "
+                              "capture leaves out ICMPv6 (neighbour discovery)",
     "group-call": "three headless Chromium users, A and (behind B's router) B and C, join a Janus "
                   "VideoRoom on the SFU 203.0.113.40 through its HTTP API (the page is a local file); "
                   "each publishes its voice (Opus over DTLS-SRTP) on one connection and receives the "
@@ -909,6 +950,8 @@ for s in $SCENARIOS; do
         webrtc-relayed-call) run_webrtc webrtc-relayed-call cone relay relay_media ;;
         webrtc-tls-relayed-call)
             run_webrtc webrtc-tls-relayed-call cone all relay_media "turns:$TURN_IP:443?transport=tcp" 1 ;;
+        webrtc-dual-stack-call)
+            LAB_V6=1; run_webrtc webrtc-dual-stack-call cone all p2p_media; LAB_V6=0 ;;
         group-call) run_group group-call 3 ;;
         sfu-call) run_group sfu-call 2 ;;
         *) log "unknown scenario $s"; exit 2 ;;

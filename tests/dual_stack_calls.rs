@@ -215,3 +215,24 @@ fn a_global_ipv6_end_is_the_device_when_its_agent_checked_from_inside() {
         assert!(peers.contains("[2001:db8:3::12]:"), "{peer_first}: {peers}");
     }
 }
+
+/// The lab's dual-stack call (samples/webrtc-dual-stack-call.pcap,
+/// Chromium on networks with global IPv6 and NATed IPv4): checks over
+/// both, media directly over IPv6. One call, from A's two addresses, with
+/// B's IPv6 address as the peer.
+#[test]
+fn the_labs_dual_stack_call_is_one_call_from_both_addresses() {
+    let records = analyze_bytes(
+        &Capture::read(&repo().join("samples/webrtc-dual-stack-call.pcap")).bytes(),
+        "dual-stack-lab",
+    );
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let call = calls[0];
+    assert_eq!(call["path"], "direct", "{call}");
+    let local = call["local"].to_string();
+    assert!(local.contains("[2001:db8:1::10]:"), "{local}");
+    assert!(local.contains("192.168.1.10:"), "{local}");
+    let peers = call["peers"].to_string();
+    assert!(peers.contains("[2001:db8:2::10]:"), "{peers}");
+}

@@ -14,6 +14,12 @@ import sys
 ROLES = {"p2p_media", "relay_media", "lookup", "none"}
 
 
+def bracketed(ep):
+    """tshark's "2001:db8::1:5000" as "[2001:db8::1]:5000"; IPv4 as it is."""
+    addr, _, port = ep.rpartition(":")
+    return f"[{addr}]:{port}" if ":" in addr else ep
+
+
 def conversations(pcap):
     out = subprocess.run(["tshark", "-r", pcap, "-q", "-z", "conv,udp", "-z", "conv,tcp"],
                          capture_output=True, text=True, check=True).stdout
@@ -25,7 +31,7 @@ def conversations(pcap):
             kind = "tcp"
         elif "<->" in line:
             f = line.split()
-            conv.add((kind, frozenset([f[0], f[2]])))
+            conv.add((kind, frozenset([bracketed(f[0]), bracketed(f[2])])))
     icmp = subprocess.run(["tshark", "-r", pcap, "-Y", "icmp", "-T", "fields", "-E", "occurrence=f",
                            "-e", "ip.src", "-e", "ip.dst"], capture_output=True, text=True, check=True).stdout
     for line in icmp.splitlines():
