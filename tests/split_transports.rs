@@ -53,24 +53,7 @@ fn the_call_is_relayed_and_the_servers_api_is_its_signalling() {
     );
     // The API connection goes to the host whose public address the device
     // told in its ICE answers, but it is no candidate.
-    assert_eq!(
-        party_endpoints(&call["lookup_servers"]),
-        [format!("{SFU}:8088")],
-        "{call}"
-    );
-    assert!(
-        call["candidates_checked"].as_array().unwrap().is_empty(),
-        "{call}"
-    );
-    // It answered the device's checks as the server it is.
-    let learned = texts(&call["public_address_learned_by"]);
-    assert_eq!(learned.len(), 2, "{learned:?}");
-    assert!(
-        learned
-            .iter()
-            .all(|l| l.contains("(conference server, told the device it is 198.51.100.11:")),
-        "{learned:?}"
-    );
+    assert_call_through_lab_sfu(call, SFU);
 }
 
 /// RTP from `from` to `to`, one way, `count` packets every 20 ms.

@@ -267,3 +267,28 @@ pub fn texts(list: &Value) -> Vec<&str> {
         .map(|t| t.as_str().unwrap())
         .collect()
 }
+
+/// A call through the lab's Janus server at `sfu` (samples/group-call and
+/// sfu-call): relayed by its two media connections, its API the one lookup
+/// server and no candidate address, and what answered the device's checks
+/// on both connections a conference server.
+pub fn assert_call_through_lab_sfu(call: &Value, sfu: &str) {
+    assert_eq!(call["path"], "relayed", "{call}");
+    let relays = party_endpoints(&call["relays"]);
+    assert_eq!(relays.len(), 2, "{relays:?}");
+    assert!(relays.iter().all(|r| r.starts_with(sfu)), "{relays:?}");
+    let lookups = party_endpoints(&call["lookup_servers"]);
+    assert_eq!(lookups, [format!("{sfu}:8088")], "{call}");
+    assert!(
+        call["candidates_checked"].as_array().unwrap().is_empty(),
+        "{call}"
+    );
+    let learned = texts(&call["public_address_learned_by"]);
+    assert_eq!(learned.len(), 2, "{learned:?}");
+    assert!(
+        learned
+            .iter()
+            .all(|l| l.contains("(conference server, told the device it is 198.51.100.11:")),
+        "{learned:?}"
+    );
+}
