@@ -313,9 +313,8 @@ pub struct Knowledge {
     conference_hosts: Table<IpAddr, ConferenceHost>,
     /// One-way media by (sender, receiver) address.
     one_way_media: Table<(IpAddr, IpAddr), OneWayMedia>,
-    /// ICE agents (their checks' ufrag) seen checking from inside a site,
-    /// with the site-local address they checked from.
-    site_agents: Table<SenderUfrag, Endpoint>,
+    /// ICE agents (their checks' ufrag) seen checking from inside a site.
+    site_agents: Table<SenderUfrag, ()>,
     // Sockets as `Endpoint`s (20 bytes, a `SocketAddr` takes 32): these
     // tables hold an entry per socket of the capture's calls.
     relays: Table<Endpoint, RelayInfo>,
@@ -497,14 +496,14 @@ impl Knowledge {
         self.one_way_media.learned(&(sender, receiver), as_of)
     }
 
-    /// The ICE agent `ufrag` sent checks from the site-local `from`.
-    pub fn learn_site_agent(&self, ufrag: SenderUfrag, from: Endpoint, at: Timestamp) {
-        self.site_agents.learn(ufrag, from, at, self.epoch_of());
+    /// The ICE agent `ufrag` sent checks from a site-local address.
+    pub fn learn_site_agent(&self, ufrag: SenderUfrag, at: Timestamp) {
+        self.site_agents.learn(ufrag, (), at, self.epoch_of());
     }
 
-    /// The site-local address the ICE agent `ufrag` checked from, if any.
-    pub fn site_agent(&self, ufrag: SenderUfrag, as_of: AsOf) -> Option<Endpoint> {
-        self.site_agents.learned(&ufrag, as_of)
+    /// Whether the ICE agent `ufrag` checked from a site-local address.
+    pub fn is_site_agent(&self, ufrag: SenderUfrag, as_of: AsOf) -> bool {
+        self.site_agents.learned(&ufrag, as_of).is_some()
     }
 
     pub fn learn_relay(&self, relayed: impl Into<Endpoint>, info: RelayInfo, at: Timestamp) {

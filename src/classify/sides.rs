@@ -1,6 +1,6 @@
 //! Which end of a flow is the user's device and which is the far end.
 //! Captures have no notion of "inside": callpath reasons from address
-//! scope, server behaviour and ports, in that order.
+//! scope, the ICE agent, server behaviour and ports, in that order.
 
 use std::net::IpAddr;
 
@@ -78,7 +78,7 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
                 .get(d.index())
                 .copied()
                 .flatten()
-                .is_some_and(|u| knowledge.site_agent(u, as_of).is_some())
+                .is_some_and(|u| knowledge.is_site_agent(u, as_of))
         };
         let (o_agent, r_agent) = (
             site_agent(Direction::FromOrig),

@@ -627,7 +627,7 @@ fn observe_stun(
             // that flow is the device (`sides`).
             if let Some(ufrag) = *slot {
                 if crate::classify::sides::is_site_local(pkt.src.ip) {
-                    ctx.knowledge.learn_site_agent(ufrag, pkt.src, pkt.clock);
+                    ctx.knowledge.learn_site_agent(ufrag, pkt.clock);
                 }
             }
         }
