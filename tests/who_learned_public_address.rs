@@ -347,3 +347,47 @@ fn the_table_lists_several_learners_one_per_line() {
         "{one}"
     );
 }
+
+/// Two parties on one local network (the lab's WebRTC call with B's
+/// router address moved into A's network, in headers, STUN and text):
+/// the direct media flow has private addresses at both ends. The end a
+/// server outside told its public address (A's, by the STUN server) is
+/// the device, so the call keeps A's signalling; and the peer, which saw
+/// only A's private address, learned no public one.
+#[test]
+fn a_peer_on_the_same_local_network_is_told_apart_and_learns_nothing_public() {
+    use common::capture_edit::Capture;
+    let mut capture = Capture::read(&repo().join("samples/webrtc-call.pcap"));
+    let (from, to) = ([198, 51, 100, 12], [192, 168, 1, 200]);
+    let xored = |ip: [u8; 4]| -> Vec<u8> {
+        ip.iter()
+            .zip([0x21, 0x12, 0xa4, 0x42])
+            .map(|(a, b)| a ^ b)
+            .collect()
+    };
+    let moved = capture.replace_bytes(&from, &to)
+        + capture.replace_bytes(b"198.51.100.12", b"192.168.1.200")
+        + capture.replace_bytes(&xored(from), &xored(to));
+    assert!(moved > 100, "{moved}");
+    let records = analyze_bytes(&capture.bytes(), "same-lan-call");
+    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let call = calls[0];
+    assert_eq!(call["path"], "direct", "{call}");
+    assert_eq!(party_endpoints(&call["peers"]).len(), 1, "{call}");
+    assert!(
+        party_endpoints(&call["peers"])[0].starts_with("192.168.1.200:"),
+        "{call}"
+    );
+    assert!(
+        party_endpoints(&call["lookup_servers"])
+            .iter()
+            .any(|s| s.starts_with("203.0.113.30:")),
+        "the call keeps A's signalling: {call}"
+    );
+    let learned = texts(&call["public_address_learned_by"]);
+    assert!(
+        learned.iter().all(|l| !l.starts_with("192.168.1.200")),
+        "{learned:?}"
+    );
+}

@@ -786,10 +786,14 @@ fn call_record(
             told_by_server(l.by, l.address, f.as_of);
         }
     }
-    for p in &peers {
+    // (A peer on the device's own local network got its private address.)
+    for f in media.iter().filter(|f| f.role == Role::P2p) {
+        if is_site_local(f.far().ip) && is_site_local(f.local().ip) {
+            continue;
+        }
         let line = format!(
             "{} (peer, received media from the device directly)",
-            p.endpoint
+            f.far()
         );
         if !learned.contains(&line) {
             learned.push(line);

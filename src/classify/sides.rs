@@ -88,6 +88,21 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
             return Sides::with_far(flow, o_agent);
         }
     }
+    // Both inside one site (two phones on one Wi-Fi, captured on one of
+    // them): the end whose socket a host outside told its public address
+    // is the capture's device; the other's exchanges with outside servers
+    // went past the capture.
+    if o_local {
+        let told_public = |e: Endpoint| {
+            knowledge
+                .reflection(e, as_of)
+                .is_some_and(|r| !is_site_local(r.public.ip))
+        };
+        let (o_told, r_told) = (told_public(o), told_public(r));
+        if o_told != r_told {
+            return Sides::with_far(flow, o_told);
+        }
+    }
     // A conference server (it sent several voices at once) is the far end,
     // also on a flow where it checked first, as full-ICE servers do.
     let (o_conf, r_conf) = (
