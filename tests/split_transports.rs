@@ -104,18 +104,7 @@ fn one_way_rtp_each_way_without_ice_stays_direct() {
 #[test]
 fn on_a_local_network_the_server_is_the_far_end_of_both_connections() {
     let mut capture = Capture::read(&repo().join("samples/sfu-call.pcap"));
-    let (from, to) = ([203, 0, 113, 40], [172, 16, 11, 40]);
-    // STUN's XOR-MAPPED-ADDRESS holds the address XORed with the magic
-    // cookie: what the device's answers tell the server it is.
-    let xored = |ip: [u8; 4]| -> Vec<u8> {
-        ip.iter()
-            .zip([0x21, 0x12, 0xa4, 0x42])
-            .map(|(a, b)| a ^ b)
-            .collect()
-    };
-    let moved =
-        capture.replace_bytes(&from, &to) + capture.replace_bytes(b"203.0.113.40", b"172.16.11.40");
-    let moved_in_stun = capture.replace_bytes(&xored(from), &xored(to));
+    let (moved, moved_in_stun) = capture.move_ipv4([203, 0, 113, 40], [172, 16, 11, 40]);
     assert!(moved > 100 && moved_in_stun > 0, "{moved} {moved_in_stun}");
     let records = analyze_bytes(&capture.bytes(), "sfu-call-lan");
     let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();

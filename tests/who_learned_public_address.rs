@@ -358,17 +358,8 @@ fn the_table_lists_several_learners_one_per_line() {
 fn a_peer_on_the_same_local_network_is_told_apart_and_learns_nothing_public() {
     use common::capture_edit::Capture;
     let mut capture = Capture::read(&repo().join("samples/webrtc-call.pcap"));
-    let (from, to) = ([198, 51, 100, 12], [192, 168, 1, 200]);
-    let xored = |ip: [u8; 4]| -> Vec<u8> {
-        ip.iter()
-            .zip([0x21, 0x12, 0xa4, 0x42])
-            .map(|(a, b)| a ^ b)
-            .collect()
-    };
-    let moved = capture.replace_bytes(&from, &to)
-        + capture.replace_bytes(b"198.51.100.12", b"192.168.1.200")
-        + capture.replace_bytes(&xored(from), &xored(to));
-    assert!(moved > 100, "{moved}");
+    let (moved, moved_in_stun) = capture.move_ipv4([198, 51, 100, 12], [192, 168, 1, 200]);
+    assert!(moved > 100 && moved_in_stun > 0, "{moved} {moved_in_stun}");
     let records = analyze_bytes(&capture.bytes(), "same-lan-call");
     let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
     assert_eq!(calls.len(), 1, "{calls:?}");

@@ -109,6 +109,24 @@ impl Capture {
         self.replace_bytes_after(0.0, from, to)
     }
 
+    /// IPv4 address `from` becomes `to` wherever the packets name it: in
+    /// headers, as dotted text (SIP, SDP, HTTP; both texts of one length)
+    /// and in STUN's XOR-MAPPED/-PEER/-RELAYED attributes, which hold it
+    /// XORed with the magic cookie (left without FINGERPRINT recomputed,
+    /// which no reader checks). Returns (headers and text, STUN) counts.
+    pub fn move_ipv4(&mut self, from: [u8; 4], to: [u8; 4]) -> (usize, usize) {
+        let dotted = |ip: [u8; 4]| std::net::Ipv4Addr::from(ip).to_string();
+        let xored = |ip: [u8; 4]| -> Vec<u8> {
+            ip.iter()
+                .zip([0x21, 0x12, 0xa4, 0x42])
+                .map(|(a, b)| a ^ b)
+                .collect()
+        };
+        let plain = self.replace_bytes(&from, &to)
+            + self.replace_bytes(dotted(from).as_bytes(), dotted(to).as_bytes());
+        (plain, self.replace_bytes(&xored(from), &xored(to)))
+    }
+
     /// `replace_bytes` in the records from `at_secs` after the first one on.
     pub fn replace_bytes_after(&mut self, at_secs: f64, from: &[u8], to: &[u8]) -> usize {
         assert_eq!(from.len(), to.len(), "same length");
