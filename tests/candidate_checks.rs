@@ -100,3 +100,47 @@ fn the_table_says_where_checked_candidates_are() {
         "{text}"
     );
 }
+
+/// A TURN server whose host also holds the other party's relayed address
+/// (Teams' relays allocate on their own address) answered the device's
+/// plain STUN: a server, listed among the lookups, not a checked candidate
+/// however its address reached the device as someone's public one (the
+/// device's answer to a check from the relayed address tells it so).
+#[test]
+fn a_turn_server_is_no_candidate_for_holding_a_relayed_address() {
+    const START: u64 = 1_700_000_000_000_000;
+    let device = ([192, 168, 1, 10], 5000);
+    let server = ([203, 0, 113, 20], 3478);
+    let relayed = ([203, 0, 113, 20], 49_155);
+    let peer = ([198, 51, 100, 12], 6000);
+    let mut check = stun_attribute(0x0006, b"abcd:efgh");
+    check.extend(stun_attribute(0x0024, &[0x6e, 0, 0x1e, 0xff]));
+    let mut frames = vec![
+        (START, udp_frame(device, server, &stun(0x0001, 1, &[]))),
+        (
+            START + 30_000,
+            udp_frame(
+                server,
+                device,
+                &stun(0x0101, 1, &xor_mapped(([198, 51, 100, 11], 5000))),
+            ),
+        ),
+        (
+            START + 100_000,
+            udp_frame(relayed, device, &stun(0x0001, 2, &check)),
+        ),
+        (
+            START + 101_000,
+            udp_frame(device, relayed, &stun(0x0101, 2, &xor_mapped(relayed))),
+        ),
+    ];
+    frames.extend(rtp_both_ways(device, peer, 0, 500, START + 200_000, 172));
+    frames.sort_by_key(|(t, _)| *t);
+    let records = analyze_bytes(&classic_pcap(&frames), "turn-host-stun");
+    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let checked = party_endpoints(&calls[0]["candidates_checked"]);
+    let lookups = party_endpoints(&calls[0]["lookup_servers"]);
+    assert_eq!(checked, ["203.0.113.20:49155"], "{}", calls[0]);
+    assert_eq!(lookups, ["203.0.113.20:3478"], "{}", calls[0]);
+}

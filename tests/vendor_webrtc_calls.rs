@@ -19,24 +19,6 @@ fn sample() -> Capture {
     Capture::read(&repo().join("samples").join("webrtc-call.pcap"))
 }
 
-fn stun_attribute(kind: u16, value: &[u8]) -> Vec<u8> {
-    let mut a = kind.to_be_bytes().to_vec();
-    a.extend_from_slice(&(value.len() as u16).to_be_bytes());
-    a.extend_from_slice(value);
-    a.resize(a.len().div_ceil(4) * 4, 0);
-    a
-}
-
-/// A STUN message of `method_class` carrying `attributes`.
-fn stun(method_class: u16, id: u8, attributes: &[u8]) -> Vec<u8> {
-    let mut m = method_class.to_be_bytes().to_vec();
-    m.extend_from_slice(&(attributes.len() as u16).to_be_bytes());
-    m.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
-    m.extend_from_slice(&[id; 12]);
-    m.extend_from_slice(attributes);
-    m
-}
-
 fn records(capture: &Capture, name: &str) -> Vec<Value> {
     analyze_bytes(&capture.bytes(), name)
 }

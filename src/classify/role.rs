@@ -440,6 +440,13 @@ pub fn checks_a_candidate(flow: &Flow, knowledge: &Knowledge, sides: &Sides, as_
     // (A TCP connection that carries no STUN is to a server on that host,
     // such as an SFU's API, not to a candidate.)
     let stun = flow.facts.stun.as_ref();
+    // Plain STUN discovery that the far end answered (no ICE attribute on
+    // either side) is with a STUN server, even on a host where another
+    // port is a peer's relayed address (a TURN server's).
+    let far_dir = sides.local_sends.reverse();
+    if stun.is_some_and(|s| both(&s.ice_checks) == 0 && s.server_side() == Some(far_dir)) {
+        return false;
+    }
     if knowledge.is_reflected_address(far.ip, as_of) && (flow.l4 != L4Proto::Tcp || stun.is_some())
     {
         return true;

@@ -212,6 +212,39 @@ pub fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
+/// A STUN attribute, padded to four bytes.
+pub fn stun_attribute(kind: u16, value: &[u8]) -> Vec<u8> {
+    let mut a = kind.to_be_bytes().to_vec();
+    a.extend_from_slice(&(value.len() as u16).to_be_bytes());
+    a.extend_from_slice(value);
+    a.resize(a.len().div_ceil(4) * 4, 0);
+    a
+}
+
+/// A STUN message of `method_class` carrying `attributes`, its
+/// transaction ID twelve bytes `id`.
+pub fn stun(method_class: u16, id: u8, attributes: &[u8]) -> Vec<u8> {
+    let mut m = method_class.to_be_bytes().to_vec();
+    m.extend_from_slice(&(attributes.len() as u16).to_be_bytes());
+    m.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+    m.extend_from_slice(&[id; 12]);
+    m.extend_from_slice(attributes);
+    m
+}
+
+/// XOR-MAPPED-ADDRESS (RFC 5389) of an IPv4 endpoint.
+pub fn xor_mapped(addr: ([u8; 4], u16)) -> Vec<u8> {
+    let mut v = vec![0, 1];
+    v.extend_from_slice(&(addr.1 ^ 0x2112).to_be_bytes());
+    v.extend(
+        addr.0
+            .iter()
+            .zip([0x21, 0x12, 0xa4, 0x42])
+            .map(|(a, b)| a ^ b),
+    );
+    stun_attribute(0x0020, &v)
+}
+
 /// One Ethernet/IPv4/UDP frame between `a` and `b`.
 pub fn udp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
     let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
