@@ -17,7 +17,7 @@
 #   CALL_SECONDS   media time per call (default 8)
 #   SCENARIOS      space-separated subset of: direct-call relayed-call lookups-only
 #                  webrtc-call webrtc-relayed-call webrtc-tls-relayed-call
-#                  webrtc-dual-stack-call group-call sfu-call (default: all nine)
+#                  webrtc-dual-stack-call group-call sfu-call mcu-call (default: all ten)
 #   NO_INSTALL=1   skip apt-get (fail if a tool is missing)
 #   NO_REWRITE=1   skip the cloud-range rewritten copies
 set -euo pipefail
@@ -27,7 +27,7 @@ OUT=${1:-$HERE}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CALL_SECONDS=${CALL_SECONDS:-8}
-SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call webrtc-dual-stack-call group-call sfu-call"}
+SCENARIOS=${SCENARIOS:-"direct-call relayed-call lookups-only webrtc-call webrtc-relayed-call webrtc-tls-relayed-call webrtc-dual-stack-call group-call sfu-call mcu-call"}
 PY=/usr/bin/python3
 
 # ---------------------------------------------------------------- topology
@@ -43,6 +43,9 @@ REG_IP=203.0.113.10                 # kamailio: SIP registrar / proxy
 TURN_IP=203.0.113.20                # coturn: STUN / TURN
 WEB_IP=203.0.113.30 WEB_PORT=8080   # WebRTC page + signalling server (webrtc scenarios)
 SFU_IP=203.0.113.40 SFU_PORT=8088   # Janus VideoRoom SFU and its HTTP API (group call)
+# The same Janus as an AudioBridge mixer (mcu-call), reached by name over
+# HTTPS as deployments are (the browsers map the name; no DNS packet).
+SFU_NAME=conference.example.net SFU_TLS_PORT=8089
 DNS_IP=203.0.113.53                 # resolv.conf target inside the lab (nothing listens)
 # IPv6 (webrtc-dual-stack-call only; LAB_V6=1): global addresses, routed
 # without NAT, as most IPv6 networks are.
@@ -96,9 +99,9 @@ install_tools() {
     command -v kamailio >/dev/null || need+=(kamailio)
     command -v baresip >/dev/null || need+=(baresip-core)
     command -v sox >/dev/null || need+=(sox)
-    [[ $SCENARIOS == *webrtc* || $SCENARIOS == *group* || $SCENARIOS == *sfu* ]] &&
+    [[ $SCENARIOS == *webrtc* || $SCENARIOS == *group* || $SCENARIOS == *sfu* || $SCENARIOS == *mcu* ]] &&
         ! command -v chromium >/dev/null && need+=(chromium)
-    [[ $SCENARIOS == *group* || $SCENARIOS == *sfu* ]] && ! command -v janus >/dev/null && need+=(janus)
+    [[ $SCENARIOS == *group* || $SCENARIOS == *sfu* || $SCENARIOS == *mcu* ]] && ! command -v janus >/dev/null && need+=(janus)
     command -v ethtool >/dev/null || need+=(ethtool)
     command -v openssl >/dev/null || need+=(openssl)
     [[ -x $PY ]] || need+=(python3)
@@ -390,7 +393,7 @@ start_browser() {  # start_browser NS U URL LOGFILE
         --use-file-for-fake-audio-capture="$WORK/voice48k.wav" \
         --autoplay-policy=no-user-gesture-required --enable-logging=stderr \
         --ignore-certificate-errors \
-        --host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE $WEB_IP, EXCLUDE $SFU_IP, EXCLUDE $TURN_IP" \
+        --host-resolver-rules="MAP $SFU_NAME $SFU_IP, MAP * ~NOTFOUND, EXCLUDE $WEB_IP, EXCLUDE $SFU_IP, EXCLUDE $TURN_IP" \
         --unsafely-treat-insecure-origin-as-secure="http://$WEB_IP:$WEB_PORT" \
         "$url" >"$4" 2>&1 &
     BROWSER_PID=$!
@@ -446,19 +449,31 @@ run_webrtc() {  # run_webrtc NAME NATMODE POLICY EXPECTED_ROLE [ICE_SERVER [DROP
 # and C for three, behind B's NAT) join a Janus VideoRoom on the
 # data-centre host; each publishes its voice on one connection and
 # receives the others' voices, forwarded by Janus, on a second one
-# (lab/sfu-page.py).
-group_once() {  # group_once NAME USERS(2|3)
-    local name=$1 n=$2 u
+# (lab/sfu-page.py). With MODE audiobridge, they join an AudioBridge room
+# instead, reached as https://$SFU_NAME: one connection each carries the
+# user's voice to Janus and the mix of the others' voices back (an MCU).
+group_once() {  # group_once NAME USERS(2|3) [MODE]
+    local name=$1 n=$2 mode=${3:-videoroom} u
     setup_topology cone
     rm -rf "$WORK/janus"
     cp -r /etc/janus "$WORK/janus"
     sed -i -e 's|#rtp_port_range = "20000-40000"|rtp_port_range = "20000-20100"|' \
         -e "s|#ice_enforce_list = \"eth0\"|ice_enforce_list = \"$SFU_IP\"|" "$WORK/janus/janus.jcfg"
+    local url=http://$SFU_IP:$SFU_PORT/janus port=$SFU_PORT connected="subscriber connected"
+    if [[ $mode == audiobridge ]]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -subj "/CN=$SFU_NAME" -keyout "$WORK/janus/sfu.key" -out "$WORK/janus/sfu.crt" 2>/dev/null
+        sed -i -e 's|^\(\s*\)http = true|\1http = false|' -e 's|https = false|https = true|' \
+            -e "s|#secure_port = 8089|secure_port = $SFU_TLS_PORT|" \
+            -e "s|cert_pem = .*|cert_pem = \"$WORK/janus/sfu.crt\"|" \
+            -e "s|cert_key = .*|cert_key = \"$WORK/janus/sfu.key\"|" "$WORK/janus/janus.transport.http.jcfg"
+        url=https://$SFU_NAME:$SFU_TLS_PORT/janus port=$SFU_TLS_PORT connected="mixer connected"
+    fi
     ip netns exec $NS_DC janus -F "$WORK/janus" -C "$WORK/janus/janus.jcfg" >"$WORK/$name.janus.log" 2>&1 &
-    $PY "$HERE/lab/sfu-page.py" "$WORK/group.html" "http://$SFU_IP:$SFU_PORT/janus" 1234
+    $PY "$HERE/lab/sfu-page.py" "$WORK/group.html" "$url" 1234 "$mode"
     local i
     for i in $(seq 50); do
-        nsx $NS_DC ss -ltn | grep -q ":$SFU_PORT " && break
+        nsx $NS_DC ss -ltn | grep -q ":$port " && break
         sleep 0.2
     done
     start_capture "$name"
@@ -470,19 +485,23 @@ group_once() {  # group_once NAME USERS(2|3)
         pids+=("$BROWSER_PID")
         sleep 1
     done
-    wait_for "$WORK/$name.chromium-a.log" "a: subscriber connected" 40 || return 1
+    wait_for "$WORK/$name.chromium-a.log" "a: $connected" 40 || return 1
     sleep "$CALL_SECONDS"
     for i in "${!pids[@]}"; do stop_pid "${pids[$i]}" 5; done
     stop_capture
     finish "$name" cone
 }
 
-run_group() {  # run_group NAME USERS
-    local name=$1 n=$2 try
+run_group() {  # run_group NAME USERS [MODE]
+    local name=$1 n=$2 mode=${3:-videoroom} try legs='[2-9]'
+    [[ $mode == audiobridge ]] && legs='[1-9]'
     for try in 1 2 3; do
-        log "scenario $name (attempt $try): $n Chromium users in a Janus VideoRoom, ${CALL_SECONDS}s of media"
-        if group_once "$name" "$n" && grep -qE '"relay_media": [2-9]' "$OUT/$name.meta.json"; then
-            rewrite_copy "$name"
+        log "scenario $name (attempt $try): $n Chromium users in a Janus $mode room, ${CALL_SECONDS}s of media"
+        if group_once "$name" "$n" "$mode" && grep -qE "\"relay_media\": $legs" "$OUT/$name.meta.json"; then
+            # No cloud-range copy of the mixer: in Microsoft's Teams media
+            # range its address alone makes it a Teams relay, rightly, and
+            # the sample is about a server no list names.
+            [[ $mode == audiobridge ]] || rewrite_copy "$name"
             return 0
         fi
         log "scenario $name: not both media legs this time, retrying"
@@ -539,7 +558,8 @@ A_IP6, B_IP6 = "2001:db8:1::10", "2001:db8:2::10"   # webrtc-dual-stack-call onl
 RA_WAN, RB_WAN, ISP = "198.51.100.11", "198.51.100.12", "198.51.100.1"
 REG, TURN, WEB, DNS = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.53"
 SFU = "203.0.113.40"
-GROUP = name.startswith(("group", "sfu"))
+GROUP = name.startswith(("group", "sfu", "mcu"))
+MIXER = name.startswith("mcu")
 APP = "webrtc_generic" if name.startswith("webrtc") or GROUP else "sip_rtp"
 
 def tshark(*args):
@@ -741,6 +761,16 @@ for key in sorted(flows):
     elif st["l4"] == "udp" and st["dns"]:
         rec.update(app="none", role="none",
                    why=f"DNS query ({st['pkts']} packets) to the lab resolver address {DNS}, where no server listens; not call traffic")
+    elif fh == SFU and st["l4"] == "tcp" and MIXER:
+        rec.update(app=APP, role="lookup",
+                   why=f"HTTPS to the Janus API at conference.example.net ({SFU}:{fp}, server name in the "
+                       f"TLS ClientHello): joining the AudioBridge room and its SDP offer/answer, "
+                       f"{st['pkts']} packets")
+    elif fh == SFU and st["l4"] == "udp" and MIXER and st["rtp"] >= MEDIA_MIN:
+        rec.update(app=APP, role="relay_media",
+                   why=f"{rtp_txt}: A's voice to the Janus AudioBridge mixer {far} and the mix of the "
+                       f"others' voices back ({len(st['ssrc_in'])} SSRC(s)) on one connection, as a "
+                       f"peer's would be; ICE: {desc_stun(st)}")
     elif fh == SFU and st["l4"] == "tcp":
         rec.update(app=APP, role="lookup",
                    why=f"HTTP to the Janus SFU's API {SFU}:{fp}: joining the room, publishing, subscribing "
@@ -855,6 +885,13 @@ SCENARIO = {
                 "A publishes its voice on one connection and receives B's one voice, forwarded by "
                 "Janus, on a second one; no vendor list or data-centre network names the server, "
                 "and it forwards one voice only; cone NATs",
+    "mcu-call": "a two-party call through an audio mixer (MCU): two headless Chromium users, A and "
+                "(behind B's router) B, join a Janus AudioBridge room on 203.0.113.40, reached by name "
+                "as https://conference.example.net:8089 (the browsers map the name, so no DNS packet; "
+                "the name is in the TLS ClientHello); each sends its voice and receives the mix of the "
+                "others' on one connection, checked by full ICE from both ends: a single symmetric "
+                "stream that looks like a peer's; no vendor list or data-centre network names the "
+                "server; cone NATs",
     "lookups-only": "A registers, gathers ICE candidates (first with a STUN server: Binding; then "
                     "with a TURN server: Allocate, released unused) and calls an offline user c, "
                     "which the registrar rejects with 404; no call is set up and no media flows",
@@ -862,7 +899,8 @@ SCENARIO = {
 meta = {
     "capture": f"{name}.pcap",
     "scenario": SCENARIO.get(name, name),
-    "user_agents": ("headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/sfu-page.py, Janus 1.1 VideoRoom"
+    "user_agents": ("headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/sfu-page.py, Janus 1.1 "
+                    + ("AudioBridge over HTTPS" if MIXER else "VideoRoom")
                     if GROUP else
                     "headless Chromium (Opus, DTLS-SRTP, max-bundle, rtcp-mux), lab/webrtc-signal.py, coturn 4.6"
                     if APP == "webrtc_generic" else
@@ -882,7 +920,8 @@ meta = {
         REG: "data centre: SIP registrar/proxy (kamailio, UDP 5060)",
         TURN: "data centre: STUN/TURN server (coturn, UDP 3478, relay ports 49152-49200)",
         WEB: "data centre: web app + WebRTC signalling server (HTTP 8080, webrtc scenarios only)",
-        SFU: "data centre: Janus VideoRoom SFU (HTTP API 8088, media ports 20000-20100, group call only)",
+        SFU: "data centre: Janus VideoRoom SFU (HTTP API 8088, media ports 20000-20100, group and sfu calls); "
+             "as conference.example.net, Janus AudioBridge mixer (HTTPS API 8089, mcu call)",
         DNS: "lab resolver address in the users' resolv.conf, on the data-centre host, no DNS server: queries get ICMP port unreachable",
     },
     "roles": {"turn_server": [TURN], "registrar": [REG], "signalling_server": [WEB], "sfu": [SFU], "nat_wan": {"a": RA_WAN, "b": RB_WAN},
@@ -954,6 +993,7 @@ for s in $SCENARIOS; do
             LAB_V6=1; run_webrtc webrtc-dual-stack-call cone all p2p_media; LAB_V6=0 ;;
         group-call) run_group group-call 3 ;;
         sfu-call) run_group sfu-call 2 ;;
+        mcu-call) run_group mcu-call 2 audiobridge ;;
         *) log "unknown scenario $s"; exit 2 ;;
     esac
 done

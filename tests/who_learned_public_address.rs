@@ -222,7 +222,7 @@ fn the_html_report_says_no_one_only_when_no_one_did() {
     let (_, section) = html.split_once(r#"<section id="learned">"#).unwrap();
     let section = section.split("</section>").next().unwrap();
     assert!(
-        section.contains("52.114.77.20:3478 (STUN server"),
+        section.contains("52.114.77.20:3478 (TURN server"),
         "{section}"
     );
     assert!(!section.contains("<h3>Outside calls</h3>"), "{section}");
@@ -343,7 +343,7 @@ fn the_table_lists_several_learners_one_per_line() {
     );
     let one = table(&sample("samples/webrtc-relayed-call.pcap"));
     assert!(
-        one.contains("  Who learned your public address: 203.0.113.20:3478 (STUN server"),
+        one.contains("  Who learned your public address: 203.0.113.20:3478 (TURN server"),
         "{one}"
     );
 }

@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 """Writes the page of the lab's group call through a Janus SFU (stdlib only).
 
-    sfu-page.py OUT.html JANUS_URL ROOM
+    sfu-page.py OUT.html JANUS_URL ROOM [videoroom|audiobridge]
 
 Opened as file://OUT.html?me=a&n=3, the page joins the Janus VideoRoom ROOM
 over Janus's HTTP API, publishes its microphone, then subscribes to the n-1
-other participants' audio in one subscription. Its status lines go to the
-browser's console ("a: subscriber connected"): the capture holds the call's
-traffic and nothing of the lab's own.
+other participants' audio in one subscription ("a: subscriber connected").
+With `audiobridge` it joins the AudioBridge ROOM instead, a mixer (MCU):
+one connection carries its voice to Janus and the mix of the others' back
+("a: mixer connected"). Status lines go to the browser's console: the
+capture holds the call's traffic and nothing of the lab's own.
 """
 import sys
 
 OUT, JANUS, ROOM = sys.argv[1:4]
+MODE = sys.argv[4] if len(sys.argv) > 4 else "videoroom"
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>callpath lab group call</title></head>
 <body><script>
 const q = new URLSearchParams(location.search);
-const me = q.get('me'), n = Number(q.get('n')), J = '%(janus)s', room = %(room)s;
+const me = q.get('me'), n = Number(q.get('n')), J = '%(janus)s', room = %(room)s, MODE = '%(mode)s';
 const log = (m) => console.log(me + ': ' + m);
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 let session, events = [];
@@ -47,7 +50,25 @@ function gathered(pc) {
     pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') done(); });
   });
 }
+async function mixer() {
+  session = (await post('', {janus: 'create'})).data.id;
+  poll();
+  const h = (await post('/' + session, {janus: 'attach', plugin: 'janus.plugin.audiobridge'})).data.id;
+  await post('/' + session + '/' + h, {janus: 'message', body: {request: 'join', room: room, display: me}});
+  await next(e => e.sender === h && e.plugindata && e.plugindata.data.audiobridge === 'joined');
+  const pc = new RTCPeerConnection({iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require'});
+  pc.ontrack = e => { const a = new Audio(); a.srcObject = new MediaStream([e.track]); a.play().catch(() => {}); };
+  pc.onconnectionstatechange = () => log('mixer ' + pc.connectionState);
+  const mic = await navigator.mediaDevices.getUserMedia({audio: true, video: false});
+  mic.getTracks().forEach(t => pc.addTrack(t, mic));
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  await post('/' + session + '/' + h, {janus: 'message', body: {request: 'configure', muted: false}, jsep: pc.localDescription});
+  const answer = await next(e => e.sender === h && e.jsep);
+  await pc.setRemoteDescription(answer.jsep);
+}
 async function main() {
+  if (MODE === 'audiobridge') return mixer();
   session = (await post('', {janus: 'create'})).data.id;
   poll();
   const pub = (await post('/' + session, {janus: 'attach', plugin: 'janus.plugin.videoroom'})).data.id;
@@ -85,7 +106,7 @@ async function main() {
 }
 main().catch(e => log('error ' + e));
 </script></body></html>
-""" % {"janus": JANUS, "room": ROOM}
+""" % {"janus": JANUS, "room": ROOM, "mode": MODE}
 
 
 with open(OUT, "w") as f:

@@ -3,7 +3,7 @@
 //! the same local socket, then names, published prefixes, the operator's
 //! network, and last the bare protocol (SIP/RTP, WebRTC, other VoIP).
 
-use super::knowledge::{AsOf, Knowledge, RelayKind};
+use super::knowledge::{AsOf, HostSign, Knowledge, RelayKind};
 use super::sides::Sides;
 use super::signatures::{AppId, DomainKind, L4Kind, PayloadKind, Signatures, TrafficKind};
 use crate::decode::L4Proto;
@@ -176,15 +176,24 @@ fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
 /// of its ports, answering from the app's server port (see
 /// `Knowledge::learn_app_host`): e.g. a TCP 443 connection beside the
 /// app's UDP relay port. As weak as the port itself.
-fn host_guess(x: &AppInputs<'_>) -> Option<AppGuess> {
-    let host = x.knowledge.app_host(x.sides.far.ip, x.as_of)?;
+fn host_guess(l4: L4Proto, x: &AppInputs<'_>) -> Option<AppGuess> {
+    // (A host's ICE answers name its TCP connections only, such as a
+    // conference server's API: its other UDP ports may be anyone's.)
+    let host = x
+        .knowledge
+        .app_host(x.sides.far.ip, x.as_of)
+        .filter(|h| h.sign != HostSign::IceAnswers || l4 == L4Proto::Tcp)?;
+    let name = &x.sigs.app(host.app).display_name;
+    let answered = match host.sign {
+        HostSign::ServerPort => format!("answered from {name} server port"),
+        HostSign::IceAnswers => format!("answered the ICE checks of a {name} call on port"),
+    };
     Some(AppGuess::new(
         host.app,
         AppStrength::Port,
         format!(
-            "host {} answered from {} server port {}/{} (frame {})",
+            "host {} {answered} {}/{} (frame {})",
             x.sides.far.ip,
-            x.sigs.app(host.app).display_name,
             host.port,
             host.l4.name(),
             host.frame
@@ -442,10 +451,12 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
         best = turn_name_guess(own_name.or(resolved.as_deref()), own_name.is_some(), sigs);
     }
     if best.is_none() {
-        best = port_guess(flow, x).or_else(|| host_guess(x));
+        best = port_guess(flow, x).or_else(|| host_guess(flow.l4, x));
     }
     if protocol {
-        if let Some(asn) = x.far.asn {
+        // (A cloud customer's machine in the operator's network is not its
+        // service: Signal's relays on Google Cloud are no Google Meet.)
+        if let Some(asn) = x.far.asn.filter(|_| !sigs.rented_out(x.sides.far.ip)) {
             if let Some(app) = sigs.match_asn(asn) {
                 let sig = sigs.app(app);
                 let operator = x.far.operator.as_deref().unwrap_or("its operator");

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::call_times::call_times;
 use super::call_window::CallWindow;
-use super::knowledge::{AsOf, Knowledge};
+use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
 use super::session_marks::SessionMarks;
 use super::sides::is_site_local;
 use super::signatures::{AppId, Signatures};
@@ -728,8 +728,9 @@ fn call_record(
     // The device's own public addresses, as servers told it.
     let mut own_public: Vec<IpAddr> = Vec::new();
     // What the far end that answered was: a peer answering ICE checks, a
-    // conference server (it forwarded several voices), else a STUN or TURN
-    // server.
+    // conference server (it forwarded several voices), a TURN server or
+    // another server that relayed the media (a mixer answering the
+    // device's ICE checks), else a STUN server.
     let kind_of = |reflector: Endpoint, as_of: AsOf| {
         let flows = members.iter().filter(|g| g.far() == reflector);
         let mut kind = "STUN server";
@@ -744,6 +745,17 @@ fn call_record(
                 || knowledge.conference(reflector.ip, as_of).is_some()
             {
                 kind = "conference server";
+            } else if g.role == Role::Relay && kind != "conference server" {
+                // (A host keeps the role it showed first: a TURN server
+                // that answered a Binding before the Allocate is listed as
+                // a STUN server, so its relayed addresses are asked too.)
+                let turn = knowledge
+                    .server(reflector.ip, as_of)
+                    .is_some_and(|s| s.role == ServerRole::Turn)
+                    || knowledge
+                        .relay(reflector, as_of)
+                        .is_some_and(|r| r.kind == RelayKind::Turn);
+                kind = if turn { "TURN server" } else { "media server" };
             }
         }
         kind

@@ -150,8 +150,9 @@ pub struct SdpMedia {
     pub call_id: Arc<str>,
 }
 
-/// A host that answered from an app's server port (a port only that
-/// app's servers use, per its signature, e.g. Viber's UDP 7985).
+/// A host that showed itself to be an app's: it answered from a port only
+/// that app's servers use, per its signature (e.g. Viber's UDP 7985), or
+/// the ICE checks of the app's call from a public address.
 #[derive(Clone, Debug)]
 pub struct AppHost {
     pub app: AppId,
@@ -159,6 +160,16 @@ pub struct AppHost {
     pub l4: L4Proto,
     /// The frame of the answer.
     pub frame: u64,
+    pub sign: HostSign,
+}
+
+/// What showed a host to be an app's (`AppHost`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostSign {
+    /// It answered from the app's server port.
+    ServerPort,
+    /// It answered the ICE checks of the app's call.
+    IceAnswers,
 }
 
 /// A public address a server reflected back to a local socket.

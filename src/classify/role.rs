@@ -136,11 +136,17 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
         };
     }
     if let Some(why) = lookup_evidence(flow, app, x) {
+        // Most lookup reasons quote the app's evidence already.
+        let evidence = if why.contains(app.evidence.as_str()) {
+            vec![why]
+        } else {
+            vec![why, app.evidence.clone()]
+        };
         return FlowVerdict {
             app: Some(app.app),
             role: Role::Lookup,
             confidence: if has_call_protocol(f) { 0.85 } else { 0.7 },
-            evidence: vec![why, app.evidence.clone()],
+            evidence,
         };
     }
     FlowVerdict {
@@ -291,6 +297,9 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     if public {
+        if let Some(why) = named_far_end(x) {
+            return relay(0.75, why);
+        }
         if let Some(why) = data_centre_reason(x.far) {
             return relay(0.75, why);
         }
@@ -314,6 +323,23 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     None
+}
+
+/// A far end the device reached by name (a DNS answer, or the server name
+/// it sent on another connection) is a server: a peer's device is reached
+/// at the addresses its ICE candidates or SDP give, which no name the
+/// device looked up resolves to. mDNS names (`.local`), which WebRTC uses
+/// to hide a peer's address on the same network, are no server's.
+fn named_far_end(x: &RoleInputs<'_>) -> Option<String> {
+    let name = x.knowledge.name(x.sides.far.ip, x.as_of)?;
+    let lower = name.trim_end_matches('.');
+    if lower.ends_with(".local") || lower.ends_with(".arpa") {
+        return None;
+    }
+    Some(format!(
+        "far end {} is the address of {name}, a name the device looked up or connected to: a server, where a peer's device is reached at the addresses its ICE candidates give",
+        x.sides.far
+    ))
 }
 
 /// An SFU's pair of transports: on this ICE-checked flow media went one

@@ -136,6 +136,10 @@ pub enum TrafficKind {
     Signalling,
     /// Not separated by the vendor.
     Any,
+    /// Addresses the operator rents to its cloud customers: their
+    /// machines, not the vendor's services, so an address there names
+    /// neither the app nor (by the operator's ASN) its service.
+    Rented,
 }
 
 /// What a name under a domain suffix is used for.
@@ -708,10 +712,14 @@ impl Signatures {
         }
     }
 
-    /// The longest published prefix containing `ip`.
+    /// The longest published prefix containing `ip`, unless the vendor
+    /// rents it out (`TrafficKind::Rented`).
     pub fn match_ip(&self, ip: IpAddr) -> Option<PrefixMatch> {
         let r = self.prefixes.lookup(ip)?;
         let rule = self.app(r.app).prefixes.get(r.rule)?;
+        if rule.kind == TrafficKind::Rented {
+            return None;
+        }
         let host_bits = match rule.cidr.network {
             IpAddr::V4(_) => 32,
             IpAddr::V6(_) => 128,
@@ -730,6 +738,17 @@ impl Signatures {
                 rule.source,
                 rule.date
             ),
+        })
+    }
+
+    /// Whether `ip` is in a range its operator rents to cloud customers
+    /// (`TrafficKind::Rented`): the operator's ASN says nothing of the app.
+    pub fn rented_out(&self, ip: IpAddr) -> bool {
+        self.prefixes.lookup(ip).is_some_and(|r| {
+            self.app(r.app)
+                .prefixes
+                .get(r.rule)
+                .is_some_and(|rule| rule.kind == TrafficKind::Rented)
         })
     }
 
@@ -851,6 +870,7 @@ fn kind_word(k: TrafficKind) -> &'static str {
         TrafficKind::Media => "media",
         TrafficKind::Signalling => "signalling",
         TrafficKind::Any => "published",
+        TrafficKind::Rented => "rented-out",
     }
 }
 

@@ -23,8 +23,8 @@ use super::{
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
-    AppHost, ConferenceHost, Knowledge, OneWayMedia, Reflection, RelayInfo, RelayKind, SdpMedia,
-    ServerInfo, ServerRole, SocketApp,
+    AppHost, ConferenceHost, HostSign, Knowledge, OneWayMedia, Reflection, RelayInfo, RelayKind,
+    SdpMedia, ServerInfo, ServerRole, SocketApp,
 };
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
@@ -181,6 +181,7 @@ fn learn_app_host(l4: L4Proto, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
             port: pkt.src.port,
             l4,
             frame: pkt.frame,
+            sign: HostSign::ServerPort,
         };
         ctx.knowledge.learn_app_host(pkt.src.ip, host, pkt.clock);
     }
@@ -679,6 +680,26 @@ fn observe_stun(
                 },
                 pkt.clock,
             );
+        }
+    } else if success
+        && msg.method == stun::BINDING
+        && s.ice_checks.get(pkt.dir.reverse().index()) > Some(&0)
+        && !crate::classify::sides::is_site_local(pkt.src.ip)
+        && app.is_some()
+        && first_teaching(&mut s.server_taught, pkt.dir)
+    {
+        // A public host that answered the call's ICE checks holds the
+        // call's media end: its TCP connections (a conference server's
+        // HTTPS API beside its media port) are the app's too.
+        if let Some(app) = app {
+            let host = AppHost {
+                app,
+                port: pkt.src.port,
+                l4: L4Proto::Udp,
+                frame: pkt.frame,
+                sign: HostSign::IceAnswers,
+            };
+            ctx.knowledge.learn_app_host(pkt.src.ip, host, pkt.clock);
         }
     } else if success
         && msg.method == stun::BINDING

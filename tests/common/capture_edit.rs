@@ -90,10 +90,20 @@ impl Capture {
 
     /// The capture without the UDP packets from or to `port` (IPv4 over
     /// Ethernet).
-    pub fn without_udp_port(mut self, port: u16) -> Capture {
+    pub fn without_udp_port(self, port: u16) -> Capture {
+        self.without_port(17, port)
+    }
+
+    /// The capture without the TCP packets from or to `port` (IPv4 over
+    /// Ethernet).
+    pub fn without_tcp_port(self, port: u16) -> Capture {
+        self.without_port(6, port)
+    }
+
+    fn without_port(mut self, ip_protocol: u8, port: u16) -> Capture {
         self.records.retain(|r| {
             let d = &r.data;
-            if d.len() < 14 + 20 + 8 || d[12..14] != [0x08, 0x00] || d[14 + 9] != 17 {
+            if d.len() < 14 + 20 + 8 || d[12..14] != [0x08, 0x00] || d[14 + 9] != ip_protocol {
                 return true;
             }
             let udp = 14 + usize::from(d[14] & 0x0f) * 4;
