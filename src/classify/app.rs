@@ -187,6 +187,9 @@ fn host_guess(l4: L4Proto, x: &AppInputs<'_>) -> Option<AppGuess> {
     let answered = match host.sign {
         HostSign::ServerPort => format!("answered from {name} server port"),
         HostSign::IceAnswers => format!("answered the ICE checks of a {name} call on port"),
+        HostSign::SkypeProbed => format!(
+            "was probed by the device's {name} socket (legacy Skype's sweep of supernodes) on port"
+        ),
     };
     Some(AppGuess::new(
         host.app,

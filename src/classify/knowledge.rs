@@ -23,6 +23,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use foldhash::fast::RandomState;
 
+use super::probe_sweep::{Probe, ProbeSweep};
 use super::signatures::AppId;
 use crate::capture::Timestamp;
 use crate::decode::L4Proto;
@@ -152,7 +153,8 @@ pub struct SdpMedia {
 
 /// A host that showed itself to be an app's: it answered from a port only
 /// that app's servers use, per its signature (e.g. Viber's UDP 7985), or
-/// the ICE checks of the app's call from a public address.
+/// the ICE checks of the app's call from a public address, or the app
+/// probed it as one of its supernodes.
 #[derive(Clone, Debug)]
 pub struct AppHost {
     pub app: AppId,
@@ -170,6 +172,9 @@ pub enum HostSign {
     ServerPort,
     /// It answered the ICE checks of the app's call.
     IceAnswers,
+    /// The device's legacy Skype socket probed it in its sweep of
+    /// supernodes (`probe_sweep`).
+    SkypeProbed,
 }
 
 /// A public address a server reflected back to a local socket.
@@ -341,6 +346,20 @@ pub struct Knowledge {
     socket_reasons: std::sync::Mutex<SharedTexts>,
     /// The app the capturing device named for each flow, when it did.
     device_apps: super::device_apps::DeviceApps,
+    /// Legacy Skype probes by the socket that sent them (`probe_sweep`).
+    probe_sweeps: DashMap<Endpoint, ProbeSweep, RandomState>,
+}
+
+/// What a legacy Skype probe showed (`Knowledge::note_probe`).
+#[derive(Debug)]
+pub enum SweepNews {
+    /// Nothing yet.
+    Nothing,
+    /// The socket's probes make a sweep of supernodes, from this time on
+    /// (first known, or found earlier); the probes so far.
+    Confirmed(Timestamp, Vec<Probe>),
+    /// Another host probed by a confirmed sweep.
+    Probed(Probe),
 }
 
 impl Default for Knowledge {
@@ -373,6 +392,7 @@ impl Knowledge {
             public_hosts: Table::default(),
             socket_reasons: std::sync::Mutex::default(),
             device_apps: super::device_apps::DeviceApps::default(),
+            probe_sweeps: DashMap::default(),
         }
     }
 
@@ -447,6 +467,23 @@ impl Knowledge {
         self.sdp_media.forget_before(from);
         self.reflections.forget_before(from);
         self.public_hosts.forget_before(from);
+        self.probe_sweeps
+            .retain(|_, sweep| sweep.last().is_some_and(|at| at >= from));
+    }
+
+    /// A legacy Skype probe sent from `socket` (`probe_sweep`).
+    #[cold]
+    pub fn note_probe(&self, socket: Endpoint, probe: Probe) -> SweepNews {
+        if self.probe_sweeps.len() >= MAX_ENTRIES {
+            return SweepNews::Nothing;
+        }
+        let mut sweep = self.probe_sweeps.entry(socket).or_default();
+        let was = sweep.confirmed();
+        match (sweep.add(probe), was) {
+            (Some(at), _) => SweepNews::Confirmed(at, sweep.probes().to_vec()),
+            (None, Some(_)) => SweepNews::Probed(probe),
+            (None, None) => SweepNews::Nothing,
+        }
     }
 
     /// A name the device looked up (DNS) or asked for (TLS/QUIC SNI).

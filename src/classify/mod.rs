@@ -12,6 +12,7 @@ pub mod knowledge;
 pub mod learned_address;
 pub mod media;
 pub mod network;
+pub mod probe_sweep;
 pub mod role;
 pub mod session_marks;
 pub mod sides;

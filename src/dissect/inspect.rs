@@ -19,13 +19,15 @@ use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     agora, demux, discord, dns, dtls, h225, iax2, megaco, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
-    sip_dialogs, stun, telegram, tls, turn_channel, voices, vpn_tunnel, whatsapp, zoom, Probe,
+    sip_dialogs, skype, stun, telegram, tls, turn_channel, voices, vpn_tunnel, whatsapp, zoom,
+    Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
     AppHost, ConferenceHost, HostSign, Knowledge, OneWayMedia, Reflection, RelayInfo, RelayKind,
-    SdpMedia, ServerInfo, ServerRole, SocketApp,
+    SdpMedia, ServerInfo, ServerRole, SocketApp, SweepNews,
 };
+use crate::classify::probe_sweep::Probe as SweptProbe;
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
 use crate::flow::{Direction, Endpoint, Flow};
@@ -223,8 +225,59 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
             return;
         }
         note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);
+        if facts.inspected == 1 {
+            if let Some(s) = skype::may_be_probe(pkt.payload) {
+                note_skype_probe(s.id, pkt, ctx);
+            }
+        }
     }
     bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// A flow that opens with what may be legacy Skype's probe of a supernode:
+/// the sending socket's probes together may confirm its sweep of them
+/// (`probe_sweep`), which names the socket's flows and the probed hosts'
+/// other connections Skype's.
+#[cold]
+fn note_skype_probe(id: u16, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let Some(app) = ctx.signatures.app_id("skype_teams") else {
+        return;
+    };
+    let probe = SweptProbe {
+        id,
+        at: pkt.clock,
+        host: pkt.dst.ip,
+        port: pkt.dst.port,
+        frame: pkt.frame,
+    };
+    let probed = |p: &SweptProbe| {
+        let host = AppHost {
+            app,
+            port: p.port,
+            l4: L4Proto::Udp,
+            frame: p.frame,
+            sign: HostSign::SkypeProbed,
+        };
+        ctx.knowledge.learn_app_host(p.host, host, p.at);
+    };
+    match ctx.knowledge.note_probe(pkt.src, probe) {
+        SweepNews::Nothing => {}
+        SweepNews::Probed(p) => probed(&p),
+        SweepNews::Confirmed(at, probes) => {
+            let (lo, hi) = probes
+                .iter()
+                .fold((u16::MAX, 0), |(lo, hi), p| (lo.min(p.id), hi.max(p.id)));
+            let first = probes.iter().map(|p| p.frame).min().unwrap_or(pkt.frame);
+            let why = format!(
+                "legacy Skype's sweep of supernodes: {} hosts probed in turn from this socket, FUNC 0x02, message IDs {lo:04x}-{hi:04x} counting up, from frame {first}",
+                probes.len()
+            );
+            let evidence = ctx.knowledge.socket_reason(&why);
+            ctx.knowledge
+                .learn_socket_app(pkt.src, SocketApp { app, evidence }, at);
+            probes.iter().for_each(probed);
+        }
+    }
 }
 
 impl FlowFacts {
