@@ -12,7 +12,6 @@
 mod common;
 
 use common::*;
-use etherparse::PacketBuilder;
 use serde_json::Value;
 
 const DEVICE: ([u8; 4], u16) = ([192, 168, 1, 34], 13021);
@@ -57,20 +56,12 @@ fn sweep(hosts: u8, id: impl Fn(u16) -> u16) -> Vec<(u64, Vec<u8>)> {
 
 /// A TCP segment between the device's `port` and `host`.
 fn tcp(from_device: bool, port: u16, host: ([u8; 4], u16), seq: u32, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_device {
-        (DEVICE.0, host.0, port, host.1)
+    let device = (DEVICE.0, port);
+    if from_device {
+        tcp_frame(device, host, seq, payload)
     } else {
-        (host.0, DEVICE.0, host.1, port)
-    };
-    let mut frame = Vec::new();
-    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-        .ipv4(src, dst, 64)
-        .tcp(sport, dport, seq, 65_535)
-        .ack(1)
-        .psh()
-        .write(&mut frame, payload)
-        .unwrap();
-    frame
+        tcp_frame(host, device, seq, payload)
+    }
 }
 
 fn flows(records: &[Value]) -> Vec<&Value> {
@@ -143,4 +134,32 @@ fn five_probes_are_not_yet_a_sweep() {
     for f in flows(&records) {
         assert_eq!(f["role"], "other", "{f}");
     }
+}
+
+/// The table gathers the lookups that no call holds per app and network,
+/// so that where the directory lived reads at a glance.
+#[test]
+fn the_table_says_in_whose_network_the_directory_was() {
+    let frames = sweep(10, |i| 0x9b90 + 2 * i);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("legacy_skype_supernodes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sweep.pcap");
+    std::fs::write(&path, classic_pcap(&frames)).unwrap();
+    let out = run(&["analyze", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, section) = text
+        .split_once("OUTSIDE CALLS: lookups (directory, signalling, login, address discovery)\n")
+        .unwrap_or_else(|| panic!("no lookups section:\n{text}"));
+    let section = section.split("\nFLOWS (").next().unwrap();
+    assert!(
+        section.contains("  skype_teams: 10 flows with 10 hosts\n"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "   10 flows    10 hosts  AS8075 Microsoft Corporation (a data-centre network) · in "
+        ),
+        "{section}"
+    );
 }

@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use etherparse::PacketBuilder;
 use serde_json::Value;
 
 const DEVICE: [u8; 4] = [192, 168, 1, 10];
@@ -17,21 +16,14 @@ const PEER: [u8; 4] = [198, 51, 100, 12];
 const TURN: [u8; 4] = [203, 0, 113, 20];
 const START: u64 = 1_700_000_000_000_000;
 
-fn tcp_frame(from_device: bool, port: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_device {
-        (DEVICE, TURN, port, 443)
+/// A segment between the device's `port` and the TURN server's 443.
+fn tls_segment(from_device: bool, port: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+    let (device, turn) = ((DEVICE, port), (TURN, 443));
+    if from_device {
+        tcp_frame(device, turn, seq, payload)
     } else {
-        (TURN, DEVICE, 443, port)
-    };
-    let mut frame = Vec::new();
-    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-        .ipv4(src, dst, 64)
-        .tcp(sport, dport, seq, 65_535)
-        .ack(1)
-        .psh()
-        .write(&mut frame, payload)
-        .unwrap();
-    frame
+        tcp_frame(turn, device, seq, payload)
+    }
 }
 
 /// A TLS 1.2 ClientHello, with a server name extension when `sni` is given.
@@ -67,7 +59,7 @@ fn client_hello(sni: Option<&str>) -> Vec<u8> {
 fn turn_over_tls(sni: Option<&str>, secs: u64, from: u64) -> Vec<(u64, Vec<u8>)> {
     let port = 50_200;
     let hello = client_hello(sni);
-    let mut frames = vec![(from, tcp_frame(true, port, 1, &hello))];
+    let mut frames = vec![(from, tls_segment(true, port, 1, &hello))];
     let (mut seq_out, mut seq_in) = (1 + hello.len() as u32, 1u32);
     for i in 0..secs * 50 {
         let at = from + 10_000 + i * 20_000;
@@ -75,7 +67,7 @@ fn turn_over_tls(sni: Option<&str>, secs: u64, from: u64) -> Vec<(u64, Vec<u8>)>
             let mut record = vec![0x17, 0x03, 0x03, 0x00, 0x90];
             record.extend((0..0x90u32).map(|b| (b.wrapping_mul(29) ^ i as u32) as u8));
             let seq = if outgoing { &mut seq_out } else { &mut seq_in };
-            let frame = tcp_frame(outgoing, port, *seq, &record);
+            let frame = tls_segment(outgoing, port, *seq, &record);
             *seq = seq.wrapping_add(record.len() as u32);
             frames.push((at + if outgoing { 0 } else { 7_000 }, frame));
         }

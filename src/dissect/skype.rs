@@ -85,12 +85,20 @@ pub fn probe(payload: &[u8]) -> Probe {
     }
 }
 
+/// The longest datagram taken for a probe of a supernode.
+const MAX_PROBE_LEN: usize = 80;
+
 /// A datagram that may be a probe of a supernode (FUNC 0x02/0x03), not
 /// STUN, DTLS or SNMP by its first byte. RTP's first byte is not ruled
 /// out here: a quarter of random message IDs share it (nfstream's
 /// skype.pcap sweeps with IDs 9b90, 9b92, …); the socket's sweep, whose
 /// IDs differ and count up, is what tells (`classify::probe_sweep`).
 pub fn may_be_probe(payload: &[u8]) -> Option<SkypeUdp> {
+    // Probes are short (22-60 bytes in both captures); a voice or video
+    // stream's first datagram is mostly longer, and is not kept.
+    if payload.len() > MAX_PROBE_LEN {
+        return None;
+    }
     let s = parse(payload).filter(|s| s.kind == SkypeUdpKind::Probe)?;
     let first = payload.first().copied()?;
     let other = first <= 0x01 || (20..=63).contains(&first) || first == 0x30;
@@ -141,6 +149,9 @@ mod tests {
         assert!(may_be_probe(&hex("000100542112a442c55a4fdfde0c325e304c60c7")).is_none());
         assert!(may_be_probe(&hex("16fefd00000000000000000001")).is_none());
         assert!(may_be_probe(&hex("9b920d00")).is_none());
+        let mut long = p.clone();
+        long.resize(MAX_PROBE_LEN + 1, 0x5a);
+        assert!(may_be_probe(&long).is_none());
     }
 
     #[test]

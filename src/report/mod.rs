@@ -14,6 +14,7 @@ pub mod json;
 pub mod learned_outside_calls;
 pub mod live_status;
 pub mod live_table;
+pub mod lookups_outside_calls;
 pub mod media_summary;
 pub mod ndjson_line;
 pub mod packed_record;

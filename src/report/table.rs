@@ -4,6 +4,9 @@
 use std::io::{self, Write};
 
 use super::learned_outside_calls::{learned_outside_calls, OutsideLearner};
+use super::lookups_outside_calls::{
+    countries_text, lookups_outside_calls, AppLookups, NAMED_NETWORKS,
+};
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 use crate::classify::tunnel::wifi_calling_gateway;
 
@@ -180,6 +183,57 @@ fn write_learned_outside_calls(out: &mut dyn Write, learners: &[OutsideLearner])
     writeln!(out)
 }
 
+/// The lookups in no call, per app and network; nothing when there are
+/// none.
+fn write_lookups_outside_calls(out: &mut dyn Write, apps: &[AppLookups]) -> io::Result<()> {
+    if apps.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "OUTSIDE CALLS: lookups (directory, signalling, login, address discovery)\n"
+    )?;
+    for a in apps {
+        let (flows, hosts) = (u64::from(a.flows), u64::from(a.hosts));
+        writeln!(
+            out,
+            "  {}: {flows} {} with {hosts} {}",
+            a.app,
+            plural(flows, "flow", "flows"),
+            plural(hosts, "host", "hosts")
+        )?;
+        for n in a.networks.iter().take(NAMED_NETWORKS) {
+            let (flows, hosts) = (u64::from(n.flows), u64::from(n.hosts));
+            let mut line = format!(
+                "    {:>5} {} {:>5} {}  {}",
+                flows,
+                plural(flows, "flow ", "flows"),
+                hosts,
+                plural(hosts, "host ", "hosts"),
+                n.network
+            );
+            if !n.countries.is_empty() {
+                line.push_str(" · in ");
+                line.push_str(&countries_text(&n.countries));
+            }
+            writeln!(out, "{line}")?;
+        }
+        let rest = a.networks.get(NAMED_NETWORKS..).unwrap_or_default();
+        if !rest.is_empty() {
+            let flows: u64 = rest.iter().map(|n| u64::from(n.flows)).sum();
+            writeln!(
+                out,
+                "    {:>5} {} in {} other {}",
+                flows,
+                plural(flows, "flow ", "flows"),
+                rest.len(),
+                plural(rest.len() as u64, "network", "networks")
+            )?;
+        }
+    }
+    writeln!(out)
+}
+
 /// The flows that are VPN tunnels, and what that hides; nothing when
 /// there are none.
 fn write_tunnels(out: &mut dyn Write, flows: &[FlowRecord]) -> io::Result<()> {
@@ -248,6 +302,7 @@ impl RecordSink for TableSink {
             }
         }
         write_learned_outside_calls(&mut out, &learned_outside_calls(&self.flows))?;
+        write_lookups_outside_calls(&mut out, &lookups_outside_calls(&self.flows))?;
         write_tunnels(&mut out, &self.flows)?;
         writeln!(out, "FLOWS ({})", self.flows.len())?;
         let mut rows = vec![[

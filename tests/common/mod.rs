@@ -245,6 +245,19 @@ pub fn xor_mapped(addr: ([u8; 4], u16)) -> Vec<u8> {
     stun_attribute(0x0020, &v)
 }
 
+/// One Ethernet/IPv4/TCP segment from `a` to `b` (ACK and PSH set).
+pub fn tcp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), seq: u32, payload: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::new();
+    etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(a.0, b.0, 64)
+        .tcp(a.1, b.1, seq, 65_535)
+        .ack(1)
+        .psh()
+        .write(&mut frame, payload)
+        .unwrap();
+    frame
+}
+
 /// One Ethernet/IPv4/UDP frame between `a` and `b`.
 pub fn udp_frame(a: ([u8; 4], u16), b: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
     let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
