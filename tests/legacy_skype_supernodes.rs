@@ -163,3 +163,29 @@ fn the_table_says_in_whose_network_the_directory_was() {
         "{section}"
     );
 }
+
+/// The HTML report's lookup section opens with the same per-network view.
+#[test]
+fn the_report_says_in_whose_network_the_directory_was() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("legacy_skype_supernodes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("sweep-report.pcap");
+    std::fs::write(&capture, classic_pcap(&sweep(10, |i| 0x9b90 + 2 * i))).unwrap();
+    let html = dir.join("sweep-report.html");
+    let out = run(&[
+        "report",
+        capture.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = std::fs::read_to_string(&html).unwrap();
+    let (_, section) = page
+        .split_once(r#"<h3>Outside calls, by app and network</h3>"#)
+        .unwrap_or_else(|| panic!("no per-network lookups"));
+    let table = section.split("</table>").next().unwrap();
+    assert!(
+        table.contains(r#"<tr><td>skype_teams</td><td>AS8075 Microsoft Corporation (a data-centre network)</td><td class="r">10</td><td class="r">10</td>"#),
+        "{table}"
+    );
+}

@@ -12,6 +12,7 @@ use super::world_map::{self, CountryMark};
 use crate::classify::tunnel::wifi_calling_gateway;
 use crate::geo::DbInfo;
 use crate::report::learned_outside_calls::learned_outside_calls;
+use crate::report::lookups_outside_calls::{countries_text, lookups_outside_calls};
 use crate::report::table::plural;
 use crate::report::{CallRecord, Collected, FlowRecord};
 
@@ -263,6 +264,7 @@ fn lookup_section(out: &mut String, flows: &[FlowRecord]) {
         out.push_str(r#"<p class="note">None seen.</p></section>"#);
         return;
     }
+    lookups_by_network(out, flows);
     out.push_str(r#"<div class="scroll"><table><thead><tr><th>Address</th><th>Name</th><th>Where, who, whose law</th><th>Flows</th></tr></thead><tbody>"#);
     for (ip, (name, summary, n)) in &rows {
         let _ = write!(
@@ -274,6 +276,30 @@ fn lookup_section(out: &mut String, flows: &[FlowRecord]) {
         );
     }
     out.push_str("</tbody></table></div></section>");
+}
+
+/// The lookups no call holds, per app and network: where an app went to
+/// find people and log in while the device was not calling.
+fn lookups_by_network(out: &mut String, flows: &[FlowRecord]) {
+    let apps = lookups_outside_calls(flows);
+    if apps.is_empty() {
+        return;
+    }
+    out.push_str(r#"<h3>Outside calls, by app and network</h3><div class="scroll"><table><thead><tr><th>App</th><th>Network</th><th class="r">Flows</th><th class="r">Hosts</th><th>Countries (flows)</th></tr></thead><tbody>"#);
+    for a in &apps {
+        for n in &a.networks {
+            let _ = write!(
+                out,
+                r#"<tr><td>{}</td><td>{}</td><td class="r">{}</td><td class="r">{}</td><td>{}</td></tr>"#,
+                esc(&a.app),
+                esc(&n.network),
+                n.flows,
+                n.hosts,
+                esc(&countries_text(&n.countries))
+            );
+        }
+    }
+    out.push_str("</tbody></table></div><h3>Each server</h3>");
 }
 
 /// `s` with its first letter in capitals.
