@@ -100,7 +100,7 @@ fn a_socket_probing_supernodes_in_turn_is_skypes_lookup() {
     let udp = flows.iter().find(|f| f["l4"] == "udp").unwrap();
     let why = udp["evidence"][0].as_str().unwrap();
     assert!(
-        why.contains("legacy Skype's sweep of supernodes: 6 hosts probed in turn from this socket, FUNC 0x02, message IDs 9b90-9b9a counting up"),
+        why.contains("legacy Skype's sweep of supernodes: 6 hosts probed in turn from this socket (FUNC 0x02/0x03), message IDs 9b90-9b9a counting up"),
         "{why}"
     );
     let tcp = flows.iter().find(|f| f["l4"] == "tcp").unwrap();

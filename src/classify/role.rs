@@ -334,7 +334,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
 /// to hide a peer's address on the same network, are no server's.
 fn named_far_end(x: &RoleInputs<'_>) -> Option<String> {
     let name = x.knowledge.name(x.sides.far.ip, x.as_of)?;
-    let lower = name.trim_end_matches('.');
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
     if lower.ends_with(".local") || lower.ends_with(".arpa") {
         return None;
     }

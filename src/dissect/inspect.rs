@@ -269,7 +269,7 @@ fn note_skype_probe(id: u16, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
                 .fold((u16::MAX, 0), |(lo, hi), p| (lo.min(p.id), hi.max(p.id)));
             let first = probes.iter().map(|p| p.frame).min().unwrap_or(pkt.frame);
             let why = format!(
-                "legacy Skype's sweep of supernodes: {} hosts probed in turn from this socket, FUNC 0x02, message IDs {lo:04x}-{hi:04x} counting up, from frame {first}",
+                "legacy Skype's sweep of supernodes: {} hosts probed in turn from this socket (FUNC 0x02/0x03), message IDs {lo:04x}-{hi:04x} counting up, from frame {first}",
                 probes.len()
             );
             let evidence = ctx.knowledge.socket_reason(&why);
