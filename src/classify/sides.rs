@@ -136,6 +136,19 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     if o_own != r_own {
         return Sides::with_far(flow, o_own);
     }
+    // SIP: the end that registered is the phone, and so is the one whose
+    // SDP announced media at its own address while the other's did not
+    // (ports say little: a phone listens on 5060 too, and a provider's
+    // proxy may not).
+    if let Some(sg) = flow.facts.signalling.as_deref() {
+        if let Some(from) = sg.register_from {
+            return Sides::with_far(flow, from == Direction::FromOrig);
+        }
+        let [o_own, r_own] = sg.own_media_from;
+        if o_own != r_own {
+            return Sides::with_far(flow, o_own);
+        }
+    }
     if let Some(server) = stun_server_side(&flow.facts) {
         return Sides::with_far(flow, server == Direction::FromResp);
     }

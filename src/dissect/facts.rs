@@ -243,6 +243,10 @@ pub struct SignallingFacts {
     pub messages: PerDirection,
     /// SIP: which side sent REGISTER, i.e. the registrar is the other side.
     pub register_from: Option<Direction>,
+    /// SIP: the sides that announced media at their own address (an SDP
+    /// whose media address is its sender's), as a phone does; a proxy
+    /// forwards the other party's, or its media gateway's.
+    pub own_media_from: [bool; 2],
     pub call_id: Option<Box<str>>,
     pub user_agent: Option<Box<str>>,
     /// Methods or message names seen, for evidence.

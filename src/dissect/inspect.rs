@@ -1048,6 +1048,7 @@ fn note_signalling<'f>(
             protocol,
             messages: [0, 0],
             register_from: None,
+            own_media_from: [false, false],
             call_id: None,
             user_agent: None,
             seen: Vec::new(),
@@ -1115,6 +1116,11 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
         };
         let call_id: Arc<str> = msg.call_id.unwrap_or("").into();
         let endpoints = learn_sdp(&session, "sip_rtp", &call_id, pkt, ctx);
+        if endpoints.iter().any(|e| e.ip() == pkt.src.ip) {
+            if let Some(own) = s.own_media_from.get_mut(pkt.dir.index()) {
+                *own = true;
+            }
+        }
         for endpoint in endpoints {
             if s.sdp_media.len() < MAX_ADDRESSES && !s.sdp_media.contains(&endpoint) {
                 s.sdp_media.push(endpoint);
