@@ -24,6 +24,13 @@ pub const INFER_MIN_SPAN_NS: i64 = 500_000_000;
 /// its first frame (a key frame sent, then half a second of nothing) would
 /// otherwise measure its clock over two timestamps and read 90 kHz as 8.
 pub const INFER_MIN_PACKETS: u64 = 10;
+/// Largest change of transit time (arrival minus RTP timestamp) taken as
+/// network jitter, in seconds. Beyond it the sender's RTP timestamps
+/// jumped (a PBX bridging another source into the stream, a restarted
+/// sender): no network delays a packet by seconds more than its
+/// predecessor and still delivers the call, and one such step alone
+/// would read as hours of jitter.
+pub const MAX_TRANSIT_STEP_SECS: f64 = 3.0;
 /// Clock rates an inferred rate is snapped to.
 const COMMON_RATES: [u32; 7] = [8_000, 16_000, 24_000, 32_000, 44_100, 48_000, 90_000];
 const SEQ_MOD: u64 = 1 << 16;
@@ -48,6 +55,9 @@ pub struct RtpStreamQuality {
     max_jitter: f64,
     jitter_sum: f64,
     jitter_samples: u64,
+    /// Steps of the RTP timestamp left out of the jitter
+    /// (`MAX_TRANSIT_STEP_SECS`).
+    timestamp_jumps: u64,
     /// First in-order packet's arrival and the unwrapped RTP timestamp
     /// advance since then, for clock-rate inference.
     infer_start_ns: Option<i64>,
@@ -74,6 +84,7 @@ impl RtpStreamQuality {
             max_jitter: 0.0,
             jitter_sum: 0.0,
             jitter_samples: 0,
+            timestamp_jumps: 0,
             infer_start_ns: None,
             infer_last: (0, 0),
             infer_ts_advance: 0,
@@ -137,6 +148,13 @@ impl RtpStreamQuality {
             let arrival_units = (arrival_ns.saturating_sub(prev_ns)) as f64 * f64::from(rate) / 1e9;
             let ts_units = f64::from(rtp_ts.wrapping_sub(prev_ts) as i32);
             let d = (arrival_units - ts_units).abs();
+            if d > f64::from(rate) * MAX_TRANSIT_STEP_SECS {
+                // The sender's timeline restarted (a B2BUA switching
+                // sources, a re-INVITE): start again from this packet.
+                self.timestamp_jumps += 1;
+                self.prev = Some((arrival_ns, rtp_ts));
+                return;
+            }
             self.jitter += (d - self.jitter) / 16.0;
             self.max_jitter = self.max_jitter.max(self.jitter);
             self.jitter_sum += self.jitter;
@@ -217,6 +235,12 @@ impl RtpStreamQuality {
     /// Whether [`Self::clock_rate`] was inferred from the packets.
     pub fn clock_rate_inferred(&self) -> bool {
         self.rate_inferred
+    }
+
+    /// Steps of the RTP timestamp too large to be network jitter, left out
+    /// of it (see [`MAX_TRANSIT_STEP_SECS`]).
+    pub fn timestamp_jumps(&self) -> u64 {
+        self.timestamp_jumps
     }
 
     /// Current interarrival jitter (A.8) in milliseconds.
@@ -321,6 +345,24 @@ mod tests {
         assert_eq!((q.expected(), q.received(), q.lost()), (1, 1, 0));
         q.update(40002, 0, 0);
         assert_eq!((q.expected(), q.received()), (2, 2));
+    }
+
+    /// As an Asterisk bridge sent it: four packets stamped 0, then the
+    /// far phone's own timeline from 1,052,800,647 on, one SSRC
+    /// throughout.
+    #[test]
+    fn timestamp_jump_is_no_jitter() {
+        let mut q = RtpStreamQuality::new(7, 8029, Some(8000));
+        for i in 0..4u16 {
+            q.update(8029 + i, 0, i64::from(i) * MS / 2);
+        }
+        for i in 0..50u16 {
+            let ts = 1_052_800_647u32.wrapping_add(160 * u32::from(i));
+            q.update(8033 + i, ts, 140 * MS + i64::from(i) * 20 * MS);
+        }
+        assert_eq!(q.timestamp_jumps(), 1);
+        assert!(q.max_jitter_ms().unwrap() < 20.0, "{:?}", q.max_jitter_ms());
+        assert_eq!(q.lost(), 0);
     }
 
     #[test]
