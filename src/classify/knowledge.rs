@@ -109,6 +109,9 @@ pub struct ServerInfo {
     pub app: Option<AppId>,
     /// The server's own address and port.
     pub endpoint: Endpoint,
+    /// What showed it, where the role alone does not say (a SIP server's
+    /// REGISTERs, product name or SDP for other hosts).
+    pub evidence: Option<Arc<str>>,
 }
 
 /// A relay's address: a TURN allocation's relayed address and the server
@@ -337,6 +340,9 @@ pub struct Knowledge {
     relay_hosts: Table<IpAddr, RelayInfo>,
     socket_apps: Table<Endpoint, SocketApp>,
     sdp_media: Table<Endpoint, SdpMedia>,
+    /// Hosts another host's SDP put media at, by address (a gateway's
+    /// other ports are the gateway's too).
+    sdp_hosts: Table<IpAddr, SdpMedia>,
     reflections: Table<Endpoint, Reflection>,
     /// Public addresses STUN answers reported to their requesters (see
     /// `is_reflected_address`).
@@ -388,6 +394,7 @@ impl Knowledge {
             relay_hosts: Table::default(),
             socket_apps: Table::default(),
             sdp_media: Table::default(),
+            sdp_hosts: Table::default(),
             reflections: Table::default(),
             public_hosts: Table::default(),
             socket_reasons: std::sync::Mutex::default(),
@@ -465,6 +472,7 @@ impl Knowledge {
         self.relay_hosts.forget_before(from);
         self.socket_apps.forget_before(from);
         self.sdp_media.forget_before(from);
+        self.sdp_hosts.forget_before(from);
         self.reflections.forget_before(from);
         self.public_hosts.forget_before(from);
         self.probe_sweeps
@@ -593,9 +601,20 @@ impl Knowledge {
         self.socket_apps.learned(&socket.into(), as_of)
     }
 
+    /// A media address SDP announced; one announced by another host than
+    /// its own is also kept by address (see [`Self::sdp_host`]).
     pub fn learn_sdp_media(&self, endpoint: impl Into<Endpoint>, media: SdpMedia, at: Timestamp) {
-        self.sdp_media
-            .learn(endpoint.into(), media, at, self.epoch_of());
+        let endpoint = endpoint.into();
+        if media.signalled_by != endpoint.ip {
+            self.sdp_hosts
+                .learn(endpoint.ip, media.clone(), at, self.epoch_of());
+        }
+        self.sdp_media.learn(endpoint, media, at, self.epoch_of());
+    }
+
+    /// The first SDP of another host that put media at `ip`, on any port.
+    pub fn sdp_host(&self, ip: IpAddr, as_of: AsOf) -> Option<SdpMedia> {
+        self.sdp_hosts.learned(&ip, as_of)
     }
 
     pub fn sdp_media(&self, endpoint: impl Into<Endpoint>, as_of: AsOf) -> Option<SdpMedia> {

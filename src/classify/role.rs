@@ -265,6 +265,18 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             .is_some_and(|n| *n > 0)
     });
     if let Some(server) = x.knowledge.server(far.ip, x.as_of) {
+        // A PBX, B2BUA or gateway takes the media it announced at its own
+        // address, on a site's network as on the internet.
+        if server.role == ServerRole::Sip && !far_checked_back {
+            return relay(
+                0.8,
+                format!(
+                    "far end {} is a SIP server ({}): media sent to it passes through the server (a PBX, B2BUA or gateway), not straight to the other phone",
+                    far.ip,
+                    server.evidence.as_deref().unwrap_or("SIP server")
+                ),
+            );
+        }
         // A host that sent STUN requests on this very flow is an ICE peer,
         // whatever it answered elsewhere.
         if public && !far_checked_back {
@@ -294,6 +306,17 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
                 format!(
                     "far media address {far} was announced in SDP by SIP server {} and sits in its network: a media gateway, not the other phone",
                     sdp.signalled_by
+                ),
+            );
+        }
+    }
+    if let Some(sdp) = x.knowledge.sdp_host(far.ip, x.as_of) {
+        if public && same_network(x, far.ip, sdp.signalled_by) {
+            return relay(
+                0.8,
+                format!(
+                    "far host {} was announced as a media address in SDP by SIP server {} and sits in its network: a media gateway, whose every port carries others' media",
+                    far.ip, sdp.signalled_by
                 ),
             );
         }

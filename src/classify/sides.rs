@@ -149,6 +149,24 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
             return Sides::with_far(flow, o_own);
         }
     }
+    // A SIP server (registrar, PBX, B2BUA, gateway) is the far end of the
+    // signalling and media it serves: a phone is no server of its media.
+    let sip_server = |ip| {
+        knowledge
+            .server(ip, as_of)
+            .is_some_and(|s| s.role == ServerRole::Sip)
+    };
+    let (o_sip, r_sip) = (sip_server(o.ip), sip_server(r.ip));
+    if o_sip != r_sip {
+        return Sides::with_far(flow, r_sip);
+    }
+    let (o_gw, r_gw) = (
+        is_media_gateway(knowledge, o.ip, as_of),
+        is_media_gateway(knowledge, r.ip, as_of),
+    );
+    if o_gw != r_gw {
+        return Sides::with_far(flow, r_gw);
+    }
     if let Some(server) = stun_server_side(&flow.facts) {
         return Sides::with_far(flow, server == Direction::FromResp);
     }
@@ -158,6 +176,22 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     }
     // The side that opened the connection (or spoke first) is the client.
     Sides::with_far(flow, true)
+}
+
+/// A public host a SIP server next to it (same /24 or /48) announced as
+/// a media address: a provider's media gateway, the far end of what it
+/// carries. (`role` asks the network by ASN too.)
+fn is_media_gateway(knowledge: &Knowledge, ip: IpAddr, as_of: AsOf) -> bool {
+    if is_site_local(ip) {
+        return false;
+    }
+    knowledge
+        .sdp_host(ip, as_of)
+        .is_some_and(|sdp| match (ip, sdp.signalled_by) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => a.octets().get(..3) == b.octets().get(..3),
+            (IpAddr::V6(a), IpAddr::V6(b)) => a.segments().get(..3) == b.segments().get(..3),
+            _ => false,
+        })
 }
 
 fn stun_server_side(facts: &FlowFacts) -> Option<Direction> {

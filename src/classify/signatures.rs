@@ -304,6 +304,9 @@ pub struct AppSignature {
     pub generic: bool,
     /// Names the capturing phone gives the app (`device_names`), lower-cased.
     pub device_names: Vec<String>,
+    /// SIP `User-Agent`/`Server` prefixes of server products
+    /// (`server_agents`), lower-cased.
+    pub server_agents: Vec<String>,
     pub domains: Vec<DomainRule>,
     pub prefixes: Vec<PrefixRule>,
     pub ports: Vec<PortRule>,
@@ -326,6 +329,7 @@ static UNKNOWN_APP: LazyLock<AppSignature> = LazyLock::new(|| AppSignature {
     operator_shared: false,
     generic: false,
     device_names: Vec::new(),
+    server_agents: Vec::new(),
     domains: Vec::new(),
     prefixes: Vec::new(),
     ports: Vec::new(),
@@ -426,6 +430,8 @@ pub struct Signatures {
     by_name: FxHashMap<String, AppId>,
     /// Lower-cased `device_names`.
     device_names: FxHashMap<String, AppId>,
+    /// Lower-cased `server_agents` of every app.
+    server_agents: Vec<String>,
     domains: FxHashMap<String, (AppId, DomainKind)>,
     prefixes: PrefixTable<PrefixRef>,
     asns: FxHashMap<u32, AppId>,
@@ -537,6 +543,9 @@ impl Signatures {
                     return Err(s.duplicate(&file, *line, "device name", name, *other, &p.sig));
                 }
                 s.device_names.insert(name.clone(), app);
+            }
+            for agent in &p.sig.server_agents {
+                s.server_agents.push(agent.clone());
             }
             for (rule, line) in p.sig.domains.iter().zip(&p.domain_lines) {
                 if let Some((other, _)) = s.domains.get(&rule.suffix) {
@@ -680,6 +689,17 @@ impl Signatures {
     /// The app the capturing phone names `name` (`device_names`).
     pub fn app_by_device_name(&self, name: &str) -> Option<AppId> {
         self.device_names.get(&name.trim().to_lowercase()).copied()
+    }
+
+    /// Whether a SIP `User-Agent` or `Server` value names a server product
+    /// (`server_agents`: a PBX, proxy, B2BUA or gateway, never a phone).
+    pub fn is_server_agent(&self, agent: &str) -> bool {
+        let agent = agent.trim_start().as_bytes();
+        self.server_agents.iter().any(|prefix| {
+            agent
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+        })
     }
 
     /// All apps in id order.
@@ -1055,6 +1075,11 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
             return Err(err(span_line(text, n), "empty device name".to_owned()));
         }
     }
+    for a in &raw.server_agents {
+        if a.get_ref().trim().is_empty() {
+            return Err(err(span_line(text, a), "empty server agent".to_owned()));
+        }
+    }
     let asn_lines = raw
         .operator_asns
         .iter()
@@ -1073,6 +1098,11 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
         generic: raw.generic,
         device_names: raw
             .device_names
+            .into_iter()
+            .map(|n| n.into_inner().trim().to_lowercase())
+            .collect(),
+        server_agents: raw
+            .server_agents
             .into_iter()
             .map(|n| n.into_inner().trim().to_lowercase())
             .collect(),
@@ -1666,6 +1696,39 @@ kind = "signalling"
         }
         assert_eq!(s.app_by_device_name("Chrome"), None);
         assert_eq!(s.app_by_device_name(""), None);
+    }
+
+    /// As SIP servers and phones name themselves in the TH Köln Asterisk
+    /// lab's, the corpus's and Wireshark's captures.
+    #[test]
+    fn sip_server_products() {
+        let s = Signatures::embedded().unwrap();
+        for agent in [
+            "Asterisk PBX 18.10.0~dfsg+~cs6.10.40431411-2",
+            "FreeSWITCH-mod_sofia/1.6.12-20-b91a0a6~64bit",
+            "repro 1.9.7",
+            "Sip EXpress router (0.8.12 (i386/linux))",
+            "Huawei SoftX3000 V300R011",
+            "  kamailio (5.7.4 (x86_64/linux))",
+        ] {
+            assert!(s.is_server_agent(agent), "{agent}");
+        }
+        for agent in [
+            "Grandstream GXV3370 1.0.3.46",
+            "Z 3.3.21933 r21903",
+            "Nero SIPPS IP Phone Version 2.0.51.16",
+            "3CXPhone 6.0",
+            "Asterisk",
+            "",
+        ] {
+            assert!(!s.is_server_agent(agent), "{agent}");
+        }
+        let (_, line, msg) = load_error(
+            "fakecall.toml",
+            &MADE_UP.replace("operator_asns", "server_agents = [\" \"]\noperator_asns"),
+        );
+        assert_eq!(line, 5, "{msg}");
+        assert!(msg.contains("empty server agent"), "{msg}");
     }
 
     #[test]

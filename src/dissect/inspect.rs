@@ -730,6 +730,7 @@ fn observe_stun(
                     role: ServerRole::Turn,
                     app,
                     endpoint: pkt.src,
+                    evidence: None,
                 },
                 pkt.clock,
             );
@@ -767,6 +768,7 @@ fn observe_stun(
                 role: ServerRole::Stun,
                 app,
                 endpoint: pkt.src,
+                evidence: None,
             },
             pkt.clock,
         );
@@ -1097,6 +1099,21 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
         let s = note_signalling(facts, pkt, SignallingProtocol::Sip, what);
         if what == "REGISTER" {
             s.register_from.get_or_insert(pkt.dir);
+            learn_sip_server(ctx, pkt, pkt.dst, || {
+                format!("it took REGISTER from {}: a registrar", pkt.src.ip)
+            });
+        }
+        if let Some(agent) = msg
+            .user_agent
+            .or(msg.server)
+            .filter(|a| ctx.signatures.is_server_agent(a))
+        {
+            learn_sip_server(ctx, pkt, pkt.src, || {
+                format!(
+                    "it names itself {:?}, a server product",
+                    text(agent.as_bytes())
+                )
+            });
         }
         sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts);
         if s.call_id.is_none() {
@@ -1120,6 +1137,10 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             if let Some(own) = s.own_media_from.get_mut(pkt.dir.index()) {
                 *own = true;
             }
+        } else if let Some(other) = media_for_another_host(&session, &endpoints, pkt) {
+            learn_sip_server(ctx, pkt, pkt.src, || {
+                format!("its SDP put the media at another host, {other}: it signals for others")
+            });
         }
         for endpoint in endpoints {
             if s.sdp_media.len() < MAX_ADDRESSES && !s.sdp_media.contains(&endpoint) {
@@ -1127,6 +1148,52 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             }
         }
     }
+}
+
+/// A SIP server (registrar, proxy, B2BUA, gateway): media its host takes
+/// goes through the server, not to the other phone.
+fn learn_sip_server(
+    ctx: &InspectContext<'_>,
+    pkt: &Packet<'_>,
+    server: Endpoint,
+    why: impl FnOnce() -> String,
+) {
+    let as_of = ctx.knowledge.as_of(pkt.clock, pkt.clock);
+    if ctx.knowledge.server(server.ip, as_of).is_some() {
+        return;
+    }
+    ctx.knowledge.learn_server(
+        ServerInfo {
+            role: ServerRole::Sip,
+            app: ctx.signatures.app_id("sip_rtp"),
+            endpoint: server,
+            evidence: Some(why().into()),
+        },
+        pkt.clock,
+    );
+}
+
+/// The media address an SDP without ICE gave for a host other than its
+/// sender, in the sender's own scope (both inside one site or both
+/// public, one address family): a proxy passing on the other party's
+/// offer, or a B2BUA moving the media off itself. A phone behind a NAT
+/// announces its inside address from outside (another scope), and a
+/// WebRTC agent its TURN relay (with candidates): neither signals for
+/// others.
+fn media_for_another_host(
+    session: &sdp::SdpSession,
+    endpoints: &[SocketAddr],
+    pkt: &Packet<'_>,
+) -> Option<std::net::IpAddr> {
+    let has_ice =
+        !session.candidates.is_empty() || session.media.iter().any(|m| !m.candidates.is_empty());
+    if has_ice {
+        return None;
+    }
+    let local = crate::classify::sides::is_site_local;
+    endpoints.iter().map(SocketAddr::ip).find(|ip| {
+        *ip != pkt.src.ip && ip.is_ipv4() == pkt.src.ip.is_ipv4() && local(*ip) == local(pkt.src.ip)
+    })
 }
 
 /// What an SDP offer or answer tells other flows: its media addresses and
@@ -1446,6 +1513,7 @@ fn inspect_tcp(
                     role: ServerRole::Signalling,
                     app: ctx.signatures.app_id("other_voip"),
                     endpoint: server,
+                    evidence: None,
                 },
                 pkt.clock,
             );
@@ -1510,6 +1578,7 @@ fn inspect_tcp(
                     role: ServerRole::Signalling,
                     app: ctx.signatures.app_id("webrtc_generic"),
                     endpoint: server,
+                    evidence: None,
                 },
                 pkt.clock,
             );

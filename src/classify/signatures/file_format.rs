@@ -29,6 +29,10 @@ pub(super) struct RawApp {
     /// app's label, e.g. "WhatsApp"), matched whole, in any case.
     #[serde(default)]
     pub device_names: Vec<Spanned<String>>,
+    /// SIP `User-Agent`/`Server` values only servers send (PBX, proxy,
+    /// B2BUA, gateway), matched as a prefix, in any case.
+    #[serde(default)]
+    pub server_agents: Vec<Spanned<String>>,
     #[serde(default)]
     pub domains: Vec<Spanned<RawDomain>>,
     pub media: RawMedia,
