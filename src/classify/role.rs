@@ -179,9 +179,14 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
                 .relayed
                 .map(|r| format!(", relayed address {r}"))
                 .unwrap_or_default();
+            let unseen_bind = if s.is_turn() {
+                ""
+            } else {
+                " (ChannelData on a channel bound before the capture began)"
+            };
             return relay(
                 0.95,
-                format!("media through TURN server {far}{relayed}{peer}"),
+                format!("media through TURN server {far}{relayed}{peer}{unseen_bind}"),
             );
         }
     }

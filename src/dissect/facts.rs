@@ -66,6 +66,10 @@ pub struct StunFacts {
     /// (RTP, SRTP or DTLS) inside.
     pub channel_data: PerDirection,
     pub relayed_media: PerDirection,
+    /// ChannelData whose ChannelBind the capture missed (it began
+    /// mid-call), each exactly framed around a STUN message or media.
+    /// Not part of `is_turn`: every such frame must prove itself.
+    pub unbound_channel_data: PerDirection,
     /// Classic RFC 3489 messages (no magic cookie).
     pub classic: u32,
     /// The reflexive address a server reported, and to which direction.

@@ -317,25 +317,34 @@ fn dissect_demuxed(
             }
             _ => false,
         },
-        demux::FirstByteKind::TurnChannel => match turn_channel::parse(payload) {
-            // ChannelData only exists after a ChannelBind on this flow.
-            Some(cd)
-                if facts
-                    .stun
-                    .as_ref()
-                    .is_some_and(|s| s.channel_binds > 0 || s.is_turn()) =>
-            {
-                let carries_media = is_media_payload(cd.data);
-                let stun = facts.stun_mut();
-                bump(&mut stun.channel_data, pkt.dir);
-                if carries_media {
-                    bump(&mut stun.relayed_media, pkt.dir);
-                }
-                dissect_demuxed(facts, pkt, cd.data, ctx, true);
-                true
+        demux::FirstByteKind::TurnChannel => {
+            let Some(cd) = turn_channel::parse(payload) else {
+                return false;
+            };
+            // ChannelData only exists after a ChannelBind on this flow; a
+            // capture that began mid-call missed it, so there each frame
+            // must fill its datagram (up to padding) and carry STUN or media.
+            let bound = facts
+                .stun
+                .as_ref()
+                .is_some_and(|s| s.channel_binds > 0 || s.is_turn());
+            let carries_media = is_media_payload(cd.data);
+            if !bound && !(exactly_framed(&cd, payload) && (carries_media || is_stun(cd.data))) {
+                return false;
             }
-            _ => false,
-        },
+            let stun = facts.stun_mut();
+            let count = if bound {
+                &mut stun.channel_data
+            } else {
+                &mut stun.unbound_channel_data
+            };
+            bump(count, pkt.dir);
+            if carries_media {
+                bump(&mut stun.relayed_media, pkt.dir);
+            }
+            dissect_demuxed(facts, pkt, cd.data, ctx, true);
+            true
+        }
         demux::FirstByteKind::Dtls => {
             if dtls::probe(payload) == Probe::NotForUs {
                 return false;
@@ -361,6 +370,21 @@ fn dissect_demuxed(
         demux::FirstByteKind::RtpRtcp => observe_rtp_or_rtcp(facts, pkt, payload, inside_turn, ctx),
         _ => false,
     }
+}
+
+/// Whether a ChannelData message is all its datagram or stream message
+/// holds, but for up to 3 bytes of padding (RFC 8656 §12.5).
+fn exactly_framed(cd: &turn_channel::ChannelData<'_>, payload: &[u8]) -> bool {
+    payload
+        .len()
+        .checked_sub(turn_channel::HEADER_LEN + cd.data.len())
+        .is_some_and(|padding| padding <= 3)
+}
+
+/// Whether bytes are a STUN message with the magic cookie (an ICE check
+/// or consent check relayed through the channel).
+fn is_stun(data: &[u8]) -> bool {
+    stun::probe(data) == Probe::Certain
 }
 
 /// The UDP port of VPNs whose data channel is DTLS (see `vpn_tunnel`).

@@ -1,0 +1,90 @@
+//! A capture started during a call misses the TURN allocation and the
+//! ChannelBind, yet the relayed media must still read as relayed: each
+//! ChannelData frame that fills its datagram (up to padding) and carries
+//! STUN or media proves itself. Bytes that merely start like ChannelData
+//! (a QUIC short header, 0x40-0x4f) do not.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The records `from..to` (0-based) of a little-endian classic pcap, with
+/// its file header: the same capture as if started and stopped there.
+fn records_between(pcap: &[u8], from: usize, to: usize) -> Vec<u8> {
+    assert_eq!(pcap.get(..4), Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]));
+    let mut out = pcap[..24].to_vec();
+    let (mut at, mut n) = (24, 0);
+    while at + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        let end = at + 16 + caplen;
+        if (from..to).contains(&n) {
+            out.extend_from_slice(&pcap[at..end]);
+        }
+        at = end;
+        n += 1;
+    }
+    out
+}
+
+fn calls(records: &[Value]) -> Vec<&Value> {
+    records.iter().filter(|r| r["type"] == "call").collect()
+}
+
+/// The lab's relayed call (samples/relayed-call.pcap, its lab addresses:
+/// no vendor range to name the relay), cut to frames 200-600: its
+/// Allocate and ChannelBinds (frames 2-38) and its Refresh are gone.
+#[test]
+fn relayed_call_captured_mid_call_is_still_relayed() {
+    let sample = repo().join("samples/relayed-call.pcap");
+    let pcap = std::fs::read(&sample).unwrap();
+    let records = analyze_bytes(&records_between(&pcap, 200, 600), "mid-call-turn");
+    let calls = calls(&records);
+    assert_eq!(calls.len(), 1, "{records:?}");
+    assert_eq!(calls[0]["path"], "relayed", "{}", calls[0]);
+    assert_eq!(
+        party_endpoints(&calls[0]["relays"]),
+        ["203.0.113.20:3478"],
+        "{}",
+        calls[0]
+    );
+    let turn = records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["dst"] == "203.0.113.20:3478" && r["role"] == "relay")
+        .unwrap_or_else(|| panic!("no relay flow to the TURN server: {records:?}"));
+    assert!(
+        turn["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("bound before the capture began"),
+        "{turn}"
+    );
+}
+
+/// Datagrams whose first bytes read as channel 0x4xxx but whose length
+/// field does not frame them (as a QUIC short header's connection ID
+/// would), or whose content is neither STUN nor media, are no TURN.
+#[test]
+fn look_alike_datagrams_are_no_channel_data() {
+    let client = ([192, 168, 1, 10], 50_000);
+    let server = ([203, 0, 113, 40], 3478);
+    let mut frames = Vec::new();
+    for n in 0..200u16 {
+        let at = 1_700_000_000_000_000 + u64::from(n) * 20_000;
+        // Length field 0x0100 in a 172-byte datagram: not framed.
+        let mut unframed = vec![0x40, 0x01, 0x01, 0x00, 0x80, 0x00];
+        unframed.resize(172, 0xd5);
+        frames.push((at, udp_frame(client, server, &unframed)));
+        // Framed, but carrying bytes that are neither STUN nor RTP.
+        let mut framed = vec![0x40, 0x01, 0x00, 0xa8];
+        framed.resize(172, 0x17);
+        frames.push((at + 5_000, udp_frame(server, client, &framed)));
+    }
+    let records = analyze_bytes(&classic_pcap(&frames), "mid-call-look-alike");
+    let flow = records
+        .iter()
+        .find(|r| r["type"] == "flow")
+        .expect("one flow");
+    assert_ne!(flow["role"], "relay", "{flow}");
+    assert!(calls(&records).is_empty(), "{records:?}");
+}
