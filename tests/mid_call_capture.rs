@@ -61,6 +61,31 @@ fn relayed_call_captured_mid_call_is_still_relayed() {
     );
 }
 
+/// The lab's WebRTC call relayed by its TURN server (samples/
+/// webrtc-relayed-call.pcap), cut to its last 70 %: the first datagrams
+/// are ChannelData 0x4000 carrying SRTCP, whose bytes also read as an
+/// OpenVPN server's hard reset (opcode 8, key 0) with a random-looking
+/// session ID. They are TURN, not a VPN tunnel.
+#[test]
+fn channel_data_is_no_openvpn_reset() {
+    let sample = repo().join("samples/webrtc-relayed-call.pcap");
+    let pcap = std::fs::read(&sample).unwrap();
+    let records = analyze_bytes(&records_between(&pcap, 360, 1200), "mid-call-not-vpn");
+    assert!(
+        records.iter().all(|r| r.get("tunnel").is_none()),
+        "{records:?}"
+    );
+    let calls = calls(&records);
+    assert_eq!(calls.len(), 1, "{records:?}");
+    assert_eq!(calls[0]["path"], "relayed", "{}", calls[0]);
+    assert_eq!(
+        party_endpoints(&calls[0]["relays"]),
+        ["203.0.113.20:3478"],
+        "{}",
+        calls[0]
+    );
+}
+
 /// Datagrams whose first bytes read as channel 0x4xxx but whose length
 /// field does not frame them (as a QUIC short header's connection ID
 /// would), or whose content is neither STUN nor media, are no TURN.

@@ -329,7 +329,7 @@ fn dissect_demuxed(
                 .as_ref()
                 .is_some_and(|s| s.channel_binds > 0 || s.is_turn());
             let carries_media = is_media_payload(cd.data);
-            if !bound && !(exactly_framed(&cd, payload) && (carries_media || is_stun(cd.data))) {
+            if !bound && !(cd.fills(payload) && (carries_media || is_stun(cd.data))) {
                 return false;
             }
             let stun = facts.stun_mut();
@@ -370,15 +370,6 @@ fn dissect_demuxed(
         demux::FirstByteKind::RtpRtcp => observe_rtp_or_rtcp(facts, pkt, payload, inside_turn, ctx),
         _ => false,
     }
-}
-
-/// Whether a ChannelData message is all its datagram or stream message
-/// holds, but for up to 3 bytes of padding (RFC 8656 §12.5).
-fn exactly_framed(cd: &turn_channel::ChannelData<'_>, payload: &[u8]) -> bool {
-    payload
-        .len()
-        .checked_sub(turn_channel::HEADER_LEN + cd.data.len())
-        .is_some_and(|padding| padding <= 3)
 }
 
 /// Whether bytes are a STUN message with the magic cookie (an ICE check

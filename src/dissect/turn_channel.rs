@@ -21,6 +21,17 @@ pub struct ChannelData<'a> {
 }
 
 impl ChannelData<'_> {
+    /// Whether this message is all of `payload` (the datagram, or the
+    /// stream message it was parsed from) but for up to 3 bytes of padding
+    /// (RFC 8656 §12.5): what a TURN client sends, and what a random
+    /// first byte of 0x40-0x4f with a length field after it seldom is.
+    pub fn fills(&self, payload: &[u8]) -> bool {
+        payload
+            .len()
+            .checked_sub(HEADER_LEN + self.data.len())
+            .is_some_and(|padding| padding <= 3)
+    }
+
     /// Bytes this message occupies on a stream transport: header, data and
     /// padding to a multiple of 4 (RFC 8656 §12.5).
     pub fn tcp_len(&self) -> usize {
@@ -55,6 +66,11 @@ mod tests {
         assert_eq!(cd.channel, 0x4000);
         assert_eq!(cd.data, &msg[4..9]);
         assert_eq!(cd.tcp_len(), 12);
+        assert!(cd.fills(&msg));
+        assert!(cd.fills(&msg[..9]));
+        let mut longer = msg.clone();
+        longer.push(0);
+        assert!(!cd.fills(&longer));
     }
 
     #[test]

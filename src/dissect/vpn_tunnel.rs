@@ -397,8 +397,11 @@ pub fn may_start_udp(ports: (u16, u16), payload: &[u8], first_of_side: bool) -> 
     let by_first_byte = match payload.first() {
         Some(WG_INITIATION..=WG_TRANSPORT) => wireguard_message(payload).is_some(),
         Some(b'T') => is_tailscale_disco(payload),
+        // 0x40 is also TURN ChannelData's first channel (a capture begun
+        // mid-call, its relayed RTCP's SSRC where a session ID would be).
         Some(&b) if first_of_side && b & 0x07 == 0 && is_hard_reset(b >> 3) => {
             is_openvpn_reset(payload)
+                && !super::turn_channel::parse(payload).is_some_and(|cd| cd.fills(payload))
         }
         _ => false,
     };
