@@ -151,21 +151,24 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     }
     // A SIP server (registrar, PBX, B2BUA, gateway) is the far end of the
     // signalling and media it serves: a phone is no server of its media.
-    let sip_server = |ip| {
-        knowledge
-            .server(ip, as_of)
-            .is_some_and(|s| s.role == ServerRole::Sip)
-    };
-    let (o_sip, r_sip) = (sip_server(o.ip), sip_server(r.ip));
-    if o_sip != r_sip {
-        return Sides::with_far(flow, r_sip);
-    }
-    let (o_gw, r_gw) = (
-        is_media_gateway(knowledge, o.ip, as_of),
-        is_media_gateway(knowledge, r.ip, as_of),
-    );
-    if o_gw != r_gw {
-        return Sides::with_far(flow, r_gw);
+    // (Asked of flows that carry either, not of every other flow.)
+    if flow.facts.media.is_some() || flow.facts.signalling.is_some() {
+        let sip_server = |ip| {
+            knowledge
+                .server(ip, as_of)
+                .is_some_and(|s| s.role == ServerRole::Sip)
+        };
+        let (o_sip, r_sip) = (sip_server(o.ip), sip_server(r.ip));
+        if o_sip != r_sip {
+            return Sides::with_far(flow, r_sip);
+        }
+        let (o_gw, r_gw) = (
+            is_media_gateway(knowledge, o.ip, as_of),
+            is_media_gateway(knowledge, r.ip, as_of),
+        );
+        if o_gw != r_gw {
+            return Sides::with_far(flow, r_gw);
+        }
     }
     if let Some(server) = stun_server_side(&flow.facts) {
         return Sides::with_far(flow, server == Direction::FromResp);

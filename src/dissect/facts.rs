@@ -251,6 +251,9 @@ pub struct SignallingFacts {
     /// whose media address is its sender's), as a phone does; a proxy
     /// forwards the other party's, or its media gateway's.
     pub own_media_from: [bool; 2],
+    /// SIP: the sides whose User-Agent or Server header was read for a
+    /// server product (each side's first one: a host keeps its name).
+    pub agent_read: [bool; 2],
     pub call_id: Option<Box<str>>,
     pub user_agent: Option<Box<str>>,
     /// Methods or message names seen, for evidence.

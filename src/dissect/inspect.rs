@@ -317,34 +317,26 @@ fn dissect_demuxed(
             }
             _ => false,
         },
-        demux::FirstByteKind::TurnChannel => {
-            let Some(cd) = turn_channel::parse(payload) else {
-                return false;
-            };
-            // ChannelData only exists after a ChannelBind on this flow; a
-            // capture that began mid-call missed it, so there each frame
-            // must fill its datagram (up to padding) and carry STUN or media.
-            let bound = facts
-                .stun
-                .as_ref()
-                .is_some_and(|s| s.channel_binds > 0 || s.is_turn());
-            let carries_media = is_media_payload(cd.data);
-            if !bound && !(cd.fills(payload) && (carries_media || is_stun(cd.data))) {
-                return false;
+        demux::FirstByteKind::TurnChannel => match turn_channel::parse(payload) {
+            // ChannelData only exists after a ChannelBind on this flow.
+            Some(cd)
+                if facts
+                    .stun
+                    .as_ref()
+                    .is_some_and(|s| s.channel_binds > 0 || s.is_turn()) =>
+            {
+                let carries_media = is_media_payload(cd.data);
+                let stun = facts.stun_mut();
+                bump(&mut stun.channel_data, pkt.dir);
+                if carries_media {
+                    bump(&mut stun.relayed_media, pkt.dir);
+                }
+                dissect_demuxed(facts, pkt, cd.data, ctx, true);
+                true
             }
-            let stun = facts.stun_mut();
-            let count = if bound {
-                &mut stun.channel_data
-            } else {
-                &mut stun.unbound_channel_data
-            };
-            bump(count, pkt.dir);
-            if carries_media {
-                bump(&mut stun.relayed_media, pkt.dir);
-            }
-            dissect_demuxed(facts, pkt, cd.data, ctx, true);
-            true
-        }
+            Some(cd) => unbound_channel_data(facts, pkt, payload, cd, ctx),
+            None => false,
+        },
         demux::FirstByteKind::Dtls => {
             if dtls::probe(payload) == Probe::NotForUs {
                 return false;
@@ -372,10 +364,46 @@ fn dissect_demuxed(
     }
 }
 
+/// ChannelData on a flow that showed no ChannelBind: a capture that began
+/// mid-call missed it, so each frame must fill its datagram (up to
+/// padding) and carry STUN or media. (Out of line: the common path of
+/// every STUN and RTP packet stays as it was.)
+#[inline(never)]
+fn unbound_channel_data(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    payload: &[u8],
+    cd: turn_channel::ChannelData<'_>,
+    ctx: &InspectContext<'_>,
+) -> bool {
+    if !cd.fills(payload) {
+        return false;
+    }
+    let carries_media = is_media_payload(cd.data);
+    if !carries_media && !is_stun(cd.data) {
+        return false;
+    }
+    let stun = facts.stun_mut();
+    bump(&mut stun.unbound_channel_data, pkt.dir);
+    if carries_media {
+        bump(&mut stun.relayed_media, pkt.dir);
+    }
+    dissect_demuxed(facts, pkt, cd.data, ctx, true);
+    true
+}
+
 /// Whether bytes are a STUN message with the magic cookie (an ICE check
-/// or consent check relayed through the channel).
+/// or consent check relayed through the channel): its header alone, the
+/// length field filling the bytes (the full probe stays inlined where
+/// every STUN packet meets it).
 fn is_stun(data: &[u8]) -> bool {
-    stun::probe(data) == Probe::Certain
+    let Some(header) = data.first_chunk::<{ stun::HEADER_LEN }>() else {
+        return false;
+    };
+    let [t0, _, l0, l1, c0, c1, c2, c3, ..] = *header;
+    t0 & 0xc0 == 0
+        && u32::from_be_bytes([c0, c1, c2, c3]) == stun::MAGIC_COOKIE
+        && usize::from(u16::from_be_bytes([l0, l1])) + stun::HEADER_LEN == data.len()
 }
 
 /// The UDP port of VPNs whose data channel is DTLS (see `vpn_tunnel`).
@@ -1066,6 +1094,7 @@ fn note_signalling<'f>(
             messages: [0, 0],
             register_from: None,
             own_media_from: [false, false],
+            agent_read: [false, false],
             call_id: None,
             user_agent: None,
             seen: Vec::new(),
@@ -1112,23 +1141,25 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             sip::SipStart::Response { .. } => "SIP response",
         };
         let s = note_signalling(facts, pkt, SignallingProtocol::Sip, what);
-        if what == "REGISTER" {
-            s.register_from.get_or_insert(pkt.dir);
+        if what == "REGISTER" && s.register_from.is_none() {
+            s.register_from = Some(pkt.dir);
             learn_sip_server(ctx, pkt, pkt.dst, || {
                 format!("it took REGISTER from {}: a registrar", pkt.src.ip)
             });
         }
-        if let Some(agent) = msg
-            .user_agent
-            .or(msg.server)
-            .filter(|a| ctx.signatures.is_server_agent(a))
-        {
-            learn_sip_server(ctx, pkt, pkt.src, || {
-                format!(
-                    "it names itself {:?}, a server product",
-                    text(agent.as_bytes())
-                )
-            });
+        let agent = msg.user_agent.or(msg.server);
+        if let (Some(agent), Some(read)) = (agent, s.agent_read.get_mut(pkt.dir.index())) {
+            if !*read {
+                *read = true;
+                if ctx.signatures.is_server_agent(agent) {
+                    learn_sip_server(ctx, pkt, pkt.src, || {
+                        format!(
+                            "it names itself {:?}, a server product",
+                            text(agent.as_bytes())
+                        )
+                    });
+                }
+            }
         }
         sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts);
         if s.call_id.is_none() {
@@ -1173,10 +1204,8 @@ fn learn_sip_server(
     server: Endpoint,
     why: impl FnOnce() -> String,
 ) {
-    let as_of = ctx.knowledge.as_of(pkt.clock, pkt.clock);
-    if ctx.knowledge.server(server.ip, as_of).is_some() {
-        return;
-    }
+    // (Learnt whatever the host showed before: the knowledge keeps each
+    // host's earliest role, whichever thread learns first.)
     ctx.knowledge.learn_server(
         ServerInfo {
             role: ServerRole::Sip,
