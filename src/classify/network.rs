@@ -46,6 +46,27 @@ const DATA_CENTRE_WORDS: &[&str] = &[
     "i3d",
     "gcore",
     "internet services",
+    // Hosting and data-centre companies whose AS names hold none of the
+    // words above (each company's own description of its business).
+    "hivelocity",
+    "constant company",
+    "m247",
+    "ionos",
+    "rackspace",
+    "softlayer",
+    "equinix",
+    "psychz",
+    "quadranet",
+    "zenlayer",
+    "worldstream",
+    "nforce",
+    "datacamp",
+    "godaddy",
+    "frantech",
+    "sharktech",
+    "dedipath",
+    "latitude.sh",
+    "limestone networks",
 ];
 
 /// Why `far` looks like a data-centre address, or `None`.
@@ -111,6 +132,8 @@ mod tests {
             assert_eq!(names_data_centre(org), word_by_word(org), "{org:?}");
         }
         assert!(names_data_centre("Hetzner Online GmbH"));
+        assert!(names_data_centre("HIVELOCITY, Inc."));
+        assert!(names_data_centre("The Constant Company, LLC"));
         assert!(!names_data_centre("Deutsche Telekom AG"));
     }
 }
