@@ -116,8 +116,12 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
     if let Some(why_media) = media_evidence(flow, x.median_gap_ms, opaque_media_ok) {
         let mut evidence = vec![why_media];
         if let Some((role, conf, why)) = relay_evidence(flow, app, x) {
+            // A reason from the app's own range or name quotes its evidence.
+            let quoted = quotes(&why, &app.evidence);
             evidence.insert(0, why);
-            evidence.push(app.evidence.clone());
+            if !quoted {
+                evidence.push(app.evidence.clone());
+            }
             return FlowVerdict {
                 app: Some(app.app),
                 role,
@@ -136,10 +140,8 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
         };
     }
     if let Some(why) = lookup_evidence(flow, app, x) {
-        // Most lookup reasons quote the app's evidence already, at their
-        // start or end (a substring search cost ~1,000 instructions each).
-        let quoted = why.ends_with(app.evidence.as_str()) || why.starts_with(app.evidence.as_str());
-        let evidence = if quoted {
+        // Most lookup reasons quote the app's evidence already.
+        let evidence = if quotes(&why, &app.evidence) {
             vec![why]
         } else {
             vec![why, app.evidence.clone()]
@@ -160,6 +162,13 @@ pub fn decide(flow: &Flow, app: Option<&AppGuess>, x: &RoleInputs<'_>) -> FlowVe
             app.evidence
         )],
     }
+}
+
+/// Whether a reason already quotes the app's evidence, at its start or
+/// end, where reasons put it (a substring search cost ~1,000 instructions
+/// a flow).
+fn quotes(why: &str, app_evidence: &str) -> bool {
+    why.ends_with(app_evidence) || why.starts_with(app_evidence)
 }
 
 /// Why the media on this flow goes through a server, if it does.
