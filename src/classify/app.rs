@@ -80,7 +80,14 @@ fn app_framing(f: &FlowFacts) -> Option<(&'static str, &'static str)> {
     if both(&fr.zoom_server) > 0 {
         Some(("zoom", "Zoom server encapsulation on UDP 8801-8810"))
     } else if both(&fr.zoom_p2p) > 0 {
-        Some(("zoom", "Zoom peer-to-peer framing (hello 1F 02 01)"))
+        if fr.zoom_p2p_run.iter().flatten().any(|r| r.proven) {
+            Some((
+                "zoom",
+                "Zoom peer-to-peer media framing (an RTP stream at each media type's offset; the hello came before the capture)",
+            ))
+        } else {
+            Some(("zoom", "Zoom peer-to-peer framing (hello 1F 02 01)"))
+        }
     } else if both(&fr.discord_discovery) > 0 {
         Some(("discord", "Discord voice IP-discovery packet"))
     } else if both(&fr.discord_keepalive) > 0 {

@@ -271,6 +271,10 @@ pub struct AppFrames {
     pub zoom_server: PerDirection,
     pub zoom_media: PerDirection,
     pub zoom_p2p: PerDirection,
+    /// Zoom peer-to-peer media before any hello (a capture begun
+    /// mid-call): each side's runs of its two latest RTP streams (audio
+    /// and video interleave), until one proves the framing.
+    pub zoom_p2p_run: [[ZoomP2pRun; 2]; 2],
     pub discord_discovery: PerDirection,
     pub discord_keepalive: PerDirection,
     pub telegram_reflector: PerDirection,
@@ -278,11 +282,28 @@ pub struct AppFrames {
     pub iax2_voice: PerDirection,
 }
 
+/// One side's RTP stream inside Zoom's peer-to-peer media encapsulation,
+/// followed while no hello proved the framing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ZoomP2pRun {
+    pub ssrc: u32,
+    pub sequence: u16,
+    pub packets: u8,
+    /// The run proved the framing (its flow had no hello).
+    pub proven: bool,
+}
+
 /// What a flow without app framing reads: all counters zero.
 const NO_FRAMES: AppFrames = AppFrames {
     zoom_server: [0; 2],
     zoom_media: [0; 2],
     zoom_p2p: [0; 2],
+    zoom_p2p_run: [[ZoomP2pRun {
+        ssrc: 0,
+        sequence: 0,
+        packets: 0,
+        proven: false,
+    }; 2]; 2],
     discord_discovery: [0; 2],
     discord_keepalive: [0; 2],
     telegram_reflector: [0; 2],

@@ -13,7 +13,7 @@ use crate::hex_text::HexText;
 
 use super::facts::{
     both, bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting,
-    SignallingFacts, SignallingProtocol, StunFacts, MAX_ADDRESSES, MAX_RTP_STREAMS,
+    SignallingFacts, SignallingProtocol, StunFacts, ZoomP2pRun, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
 use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
@@ -941,6 +941,24 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
             _ => {}
         }
     }
+    // A capture begun mid-call missed the hello: media encapsulations then
+    // prove the framing once one side's RTP, at its type's offset, keeps
+    // one SSRC with consecutive sequence numbers.
+    if !p2p_started
+        && facts.inspected <= EARLY_PACKETS
+        && p.first().is_some_and(|t| zoom::carries_rtp(*t))
+    {
+        if let Some(zoom::ZoomFrame::P2p { media: Some(m) }) = zoom::parse_p2p(p) {
+            if let Some(h) = rtp::parse(m.inner) {
+                if zoom_p2p_run_proves(facts.frames_mut(), pkt.dir, &h) {
+                    learn_framing_app(ctx, pkt, true, "zoom", "Zoom peer-to-peer media framing");
+                    bump(&mut facts.frames_mut().zoom_p2p, pkt.dir);
+                    note_zoom_media(facts, pkt, &m);
+                    return true;
+                }
+            }
+        }
+    }
     // An Agora SDK edge handshake names its server, like a TLS SNI.
     if facts.server_name.is_none() && facts.inspected <= EARLY_PACKETS {
         if let Some(name) = agora::edge_server_name(p) {
@@ -1067,6 +1085,44 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         return true;
     }
     false
+}
+
+/// Consecutive packets of one stream that prove Zoom's peer-to-peer
+/// framing without its hello (random bytes keep no SSRC and sequence).
+const ZOOM_P2P_PROOF: u8 = 8;
+
+/// Follows one side's streams inside candidate Zoom peer-to-peer media;
+/// true when one reaches [`ZOOM_P2P_PROOF`] packets, each 1 to 3 sequence
+/// numbers after the last (a lost packet or two; random bytes manage that
+/// once in 20,000). A packet of a third stream takes the place of the
+/// shorter run.
+fn zoom_p2p_run_proves(frames: &mut AppFrames, dir: Direction, h: &rtp::RtpHeader) -> bool {
+    let Some(runs) = frames.zoom_p2p_run.get_mut(dir.index()) else {
+        return false;
+    };
+    let Some(run) = (match runs.iter().position(|r| r.packets > 0 && r.ssrc == h.ssrc) {
+        Some(i) => runs.get_mut(i),
+        None => runs.iter_mut().min_by_key(|r| r.packets),
+    }) else {
+        return false;
+    };
+    if run.packets == 0 || run.ssrc != h.ssrc {
+        *run = ZoomP2pRun {
+            ssrc: h.ssrc,
+            sequence: h.sequence,
+            packets: 1,
+            proven: false,
+        };
+        return false;
+    }
+    // A packet off the run (Zoom numbers a stream's layers apart under
+    // one SSRC) is passed over.
+    if (1..=3).contains(&h.sequence.wrapping_sub(run.sequence)) {
+        run.sequence = h.sequence;
+        run.packets = run.packets.saturating_add(1);
+        run.proven = run.packets >= ZOOM_P2P_PROOF;
+    }
+    run.proven
 }
 
 fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<'_>) {

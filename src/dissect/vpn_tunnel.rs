@@ -397,11 +397,13 @@ pub fn may_start_udp(ports: (u16, u16), payload: &[u8], first_of_side: bool) -> 
     let by_first_byte = match payload.first() {
         Some(WG_INITIATION..=WG_TRANSPORT) => wireguard_message(payload).is_some(),
         Some(b'T') => is_tailscale_disco(payload),
-        // 0x40 is also TURN ChannelData's first channel (a capture begun
-        // mid-call, its relayed RTCP's SSRC where a session ID would be).
+        // 0x40 is also TURN ChannelData's first channel, 0x10 Zoom's
+        // peer-to-peer video type (in a capture begun mid-call: a relayed
+        // RTCP's SSRC, a Zoom header, where a session ID would be).
         Some(&b) if first_of_side && b & 0x07 == 0 && is_hard_reset(b >> 3) => {
             is_openvpn_reset(payload)
                 && !super::turn_channel::parse(payload).is_some_and(|cd| cd.fills(payload))
+                && !is_zoom_p2p_media(payload)
         }
         _ => false,
     };
@@ -412,6 +414,14 @@ pub fn may_start_udp(ports: (u16, u16), payload: &[u8], first_of_side: bool) -> 
 pub fn may_start_tcp(payload: &[u8], first_of_side: bool) -> bool {
     is_pptp_control(payload)
         || (first_of_side && length_prefixed(payload).is_some_and(is_openvpn_reset))
+}
+
+/// Zoom peer-to-peer media with an RTP header at its type's offset.
+fn is_zoom_p2p_media(payload: &[u8]) -> bool {
+    matches!(
+        super::zoom::parse_p2p(payload),
+        Some(super::zoom::ZoomFrame::P2p { media: Some(_) })
+    )
 }
 
 fn is_openvpn_reset(packet: &[u8]) -> bool {

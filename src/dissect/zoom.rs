@@ -106,6 +106,11 @@ fn is_v2(b: &[u8], min_len: usize) -> bool {
 
 /// Where the RTP/RTCP header starts inside a media encapsulation of this
 /// type, or `None` if the type carries none we know.
+/// Whether a media type carries an RTP/RTCP header (see `inner_offset`).
+pub fn carries_rtp(media_type: u8) -> bool {
+    matches!(media_type, 13 | 15 | 16 | 30 | 33..=35)
+}
+
 fn inner_offset(media_type: u8, media: &[u8]) -> Option<usize> {
     match media_type {
         15 => Some(19),
