@@ -6,40 +6,17 @@
 
 mod common;
 
+use common::capture_edit::Capture;
 use common::*;
 use serde_json::Value;
-
-/// The records `from..to` (0-based) of a little-endian classic pcap, with
-/// its file header: the same capture as if started and stopped there.
-fn records_between(pcap: &[u8], from: usize, to: usize) -> Vec<u8> {
-    assert_eq!(pcap.get(..4), Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]));
-    let mut out = pcap[..24].to_vec();
-    let (mut at, mut n) = (24, 0);
-    while at + 16 <= pcap.len() {
-        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
-        let end = at + 16 + caplen;
-        if (from..to).contains(&n) {
-            out.extend_from_slice(&pcap[at..end]);
-        }
-        at = end;
-        n += 1;
-    }
-    out
-}
 
 fn calls(records: &[Value]) -> Vec<&Value> {
     records.iter().filter(|r| r["type"] == "call").collect()
 }
 
-/// The lab's relayed call (samples/relayed-call.pcap, its lab addresses:
-/// no vendor range to name the relay), cut to frames 200-600: its
-/// Allocate and ChannelBinds (frames 2-38) and its Refresh are gone.
-#[test]
-fn relayed_call_captured_mid_call_is_still_relayed() {
-    let sample = repo().join("samples/relayed-call.pcap");
-    let pcap = std::fs::read(&sample).unwrap();
-    let records = analyze_bytes(&records_between(&pcap, 200, 600), "mid-call-turn");
-    let calls = calls(&records);
+/// One call, relayed by the lab's TURN server alone.
+fn assert_one_call_relayed_by_the_lab_turn_server(records: &[Value]) {
+    let calls = calls(records);
     assert_eq!(calls.len(), 1, "{records:?}");
     assert_eq!(calls[0]["path"], "relayed", "{}", calls[0]);
     assert_eq!(
@@ -48,6 +25,16 @@ fn relayed_call_captured_mid_call_is_still_relayed() {
         "{}",
         calls[0]
     );
+}
+
+/// The lab's relayed call (samples/relayed-call.pcap, its lab addresses:
+/// no vendor range to name the relay), cut to frames 200-600: its
+/// Allocate and ChannelBinds (frames 2-38) and its Refresh are gone.
+#[test]
+fn relayed_call_captured_mid_call_is_still_relayed() {
+    let cut = Capture::read(&repo().join("samples/relayed-call.pcap")).between(200, 600);
+    let records = analyze_bytes(&cut.bytes(), "mid-call-turn");
+    assert_one_call_relayed_by_the_lab_turn_server(&records);
     let turn = records
         .iter()
         .find(|r| r["type"] == "flow" && r["dst"] == "203.0.113.20:3478" && r["role"] == "relay")
@@ -68,22 +55,13 @@ fn relayed_call_captured_mid_call_is_still_relayed() {
 /// session ID. They are TURN, not a VPN tunnel.
 #[test]
 fn channel_data_is_no_openvpn_reset() {
-    let sample = repo().join("samples/webrtc-relayed-call.pcap");
-    let pcap = std::fs::read(&sample).unwrap();
-    let records = analyze_bytes(&records_between(&pcap, 360, 1200), "mid-call-not-vpn");
+    let cut = Capture::read(&repo().join("samples/webrtc-relayed-call.pcap")).between(360, 1200);
+    let records = analyze_bytes(&cut.bytes(), "mid-call-not-vpn");
     assert!(
         records.iter().all(|r| r.get("tunnel").is_none()),
         "{records:?}"
     );
-    let calls = calls(&records);
-    assert_eq!(calls.len(), 1, "{records:?}");
-    assert_eq!(calls[0]["path"], "relayed", "{}", calls[0]);
-    assert_eq!(
-        party_endpoints(&calls[0]["relays"]),
-        ["203.0.113.20:3478"],
-        "{}",
-        calls[0]
-    );
+    assert_one_call_relayed_by_the_lab_turn_server(&records);
 }
 
 /// Datagrams whose first bytes read as channel 0x4xxx but whose length

@@ -18,11 +18,7 @@ const START: u64 = 1_388_604_231_000_000;
 
 /// A SIP message with an SDP body whose media is at `media`.
 fn with_sdp(first_line: &str, media: ([u8; 4], u16)) -> Vec<u8> {
-    let ip = std::net::Ipv4Addr::from(media.0);
-    let sdp = format!(
-        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP 8\r\n",
-        media.1
-    );
+    let sdp = sdp_audio(media, 8);
     format!(
         "{first_line}\r\nVia: SIP/2.0/UDP 10.251.23.139:5060;branch=z9hG4bK1\r\n\
          From: <sip:0101@ims.example.net>;tag=1\r\nTo: <sip:147@ims.example.net>\r\n\

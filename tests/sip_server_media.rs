@@ -22,11 +22,7 @@ const START: u64 = 1_700_000_000_000_000;
 /// A SIP message (request line or status line, extra headers) with an SDP
 /// body whose media is at `media`.
 fn sip_with_sdp(first_line: &str, headers: &str, media: ([u8; 4], u16)) -> Vec<u8> {
-    let ip = std::net::Ipv4Addr::from(media.0);
-    let sdp = format!(
-        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP 0\r\n",
-        media.1
-    );
+    let sdp = sdp_audio(media, 0);
     format!(
         "{first_line}\r\nVia: SIP/2.0/UDP 10.3.0.3:5060;branch=z9hG4bK7\r\n\
          From: <sip:201@pbx.example>;tag=7\r\nTo: <sip:203@pbx.example>\r\n\

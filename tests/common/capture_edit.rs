@@ -88,6 +88,14 @@ impl Capture {
         self
     }
 
+    /// Only the records `from..to` (0-based), as `editcap -r` keeps them:
+    /// the capture as if started and stopped there.
+    pub fn between(mut self, from: usize, to: usize) -> Capture {
+        self.records.truncate(to);
+        self.records.drain(..from.min(self.records.len()));
+        self
+    }
+
     /// The capture without the UDP packets from or to `port` (IPv4 over
     /// Ethernet).
     pub fn without_udp_port(self, port: u16) -> Capture {

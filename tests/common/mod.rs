@@ -338,3 +338,13 @@ pub fn assert_call_through_lab_sfu(call: &Value, sfu: &str) {
         "{learned:?}"
     );
 }
+
+/// An SDP body (one audio stream, payload type `pt`) whose media is at
+/// `media`, as a SIP message carries it.
+pub fn sdp_audio(media: ([u8; 4], u16), pt: u8) -> String {
+    let ip = std::net::Ipv4Addr::from(media.0);
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP {pt}\r\n",
+        media.1
+    )
+}
