@@ -205,7 +205,11 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
         learn_dns_answers(pkt.payload, pkt.clock, ctx);
         return;
     }
-    if dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
+    // IAX2's full frames set the top bit, as RTP's version does: on IAX2's
+    // port they are IAX2's, not RTP streams.
+    let iax2_full = (pkt.src.port == iax2::PORT || pkt.dst.port == iax2::PORT)
+        && matches!(iax2::parse(pkt.payload), Some(iax2::Iax2Frame::Full { .. }));
+    if !iax2_full && dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
         return;
     }
     // Microsoft's multiplexed TURN header (MS-TURN 2.2.3) wraps STUN/media.

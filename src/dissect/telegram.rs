@@ -28,6 +28,9 @@ pub const PEER_TAG_LEN: usize = 16;
 pub const TLID_REFLECTOR_SELF_INFO: u32 = 0xc015_72c7;
 /// TL constructor `udpReflectorPeerInfo`.
 pub const TLID_REFLECTOR_PEER_INFO: u32 = 0x27d9_371c;
+/// 0xFF bytes in a 16-byte tag beyond which it is not random (a random
+/// tag has this many with odds of about 10^-15).
+const MAX_FF_IN_TAG: usize = 8;
 /// Request id of the public-endpoints request (-2).
 pub const PUBLIC_ENDPOINTS_REQUEST: u32 = 0xffff_fffe;
 /// Ping (-1; the packet is tag + 16×FF).
@@ -87,6 +90,11 @@ fn self_info_addr(p: &[u8]) -> Option<SocketAddr> {
 pub fn parse(payload: &[u8]) -> Option<TelegramVoip> {
     let (tag, rest) = payload.split_at_checked(PEER_TAG_LEN)?;
     let peer_tag: [u8; 16] = tag.try_into().ok()?;
+    // The tag is random: half of it 0xFF is fill (a codec's stuffing in
+    // another protocol's frame), which would otherwise read as a ping.
+    if tag.iter().filter(|&&b| b == 0xff).count() >= MAX_FF_IN_TAG {
+        return None;
+    }
     if rest.get(..12).is_some_and(|m| m.iter().all(|&b| b == 0xff)) {
         let kind = match le32(payload, 28)? {
             PUBLIC_ENDPOINTS_REQUEST => ReflectorSpecialKind::PublicEndpointsRequest {
@@ -210,6 +218,18 @@ mod tests {
         assert_eq!(probe(&hex("1337cafe0e000000")), Probe::NotForUs);
         // TLS ClientHello start is not MTProto.
         assert_eq!(probe_mtproto_tcp(&hex("160301020001")), Probe::NotForUs);
+    }
+
+    #[test]
+    fn fill_is_not_a_ping() {
+        // Wireshark's h223-over-iax.pcap frame 1644: an IAX2 mini frame
+        // (4-byte header) whose H.223 payload begins with 0xFF fill.
+        let mut iax2 = hex("00043f");
+        iax2.extend([0xff; 84]);
+        iax2.extend(hex("87b28844e4b9e406220fcf85015a1fba78222e2310c2e480df414530e84cd43ab3832154c9b387b2454059c0827f4cf2e9825a0c4007f301c1092093c6a626c1552a5a0b85782afb4ad8ffa43a"));
+        assert_eq!(iax2.len(), 164);
+        assert_eq!(parse(&iax2), None);
+        assert_eq!(probe(&iax2), Probe::NotForUs);
     }
 
     #[test]
