@@ -56,7 +56,10 @@ fn an_iax2_call_stays_iax2() {
     for i in 0..200u16 {
         let at = START + 40_000 + u64::from(i) * 20_000;
         frames.push((at, udp_frame(SERVER, PHONE, &mini_frame(4, i * 20))));
-        frames.push((at + 3_000, udp_frame(PHONE, SERVER, &mini_frame(23, i * 20))));
+        frames.push((
+            at + 3_000,
+            udp_frame(PHONE, SERVER, &mini_frame(23, i * 20)),
+        ));
     }
     let records = analyze_bytes(&classic_pcap(&frames), "iax2-call");
     let flows: Vec<&Value> = records.iter().filter(|r| r["type"] == "flow").collect();
@@ -69,7 +72,9 @@ fn an_iax2_call_stays_iax2() {
     );
     assert!(
         flow["media"]["rtp_packets"].as_u64().unwrap_or(0) == 0
-            && flow["media"]["streams"].as_array().is_none_or(Vec::is_empty),
+            && flow["media"]["streams"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
         "IAX2 frames counted as RTP: {flow}"
     );
     let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();

@@ -7,7 +7,9 @@
 //! Köln Asterisk lab's captures: an Asterisk in "proxy mode" relays every
 //! call's RTP, one in direct-media mode only the first seconds.
 //! A media gateway a provider's SIP server announced is one host: its
-//! other ports carry others' media too (Wireshark's SIP_CALL_RTP_G711).
+//! other ports carry others' media too (Wireshark's SIP_CALL_RTP_G711),
+//! and so is a public media address a proxy on the device's private
+//! network hands out (Wireshark's nb6-telephone: an ISP box's line).
 
 mod common;
 
@@ -243,4 +245,71 @@ fn another_port_of_an_announced_media_gateway_is_the_gateway() {
         "{}",
         calls[0]
     );
+}
+
+/// A phone on its operator's private voice network (an ISP's box)
+/// calls through a proxy on that network, which answers with a public
+/// media address: `proxy` then the public host's voice with the phone.
+fn call_through_proxy(proxy: [u8; 4], name: &str) -> Vec<Value> {
+    let phone_sip = ([10, 251, 23, 139], 5060);
+    let proxy_sip = (proxy, 5062);
+    let phone_rtp = ([10, 251, 23, 139], 35_560);
+    let media = ([198, 51, 100, 137], 44_344);
+    let mut frames = vec![
+        (
+            START,
+            udp_frame(
+                phone_sip,
+                proxy_sip,
+                &sip_with_sdp("INVITE sip:0123456789@voip.example SIP/2.0", "", phone_rtp),
+            ),
+        ),
+        (
+            START + 300_000,
+            udp_frame(
+                proxy_sip,
+                phone_sip,
+                &sip_with_sdp("SIP/2.0 200 OK", "", media),
+            ),
+        ),
+    ];
+    frames.extend(rtp_both_ways(
+        media,
+        phone_rtp,
+        8,
+        250,
+        START + 400_000,
+        172,
+    ));
+    frames.sort_by_key(|(t, _)| *t);
+    analyze_bytes(&classic_pcap(&frames), name)
+}
+
+/// Wireshark's nb6-telephone.pcap: a proxy inside the private network
+/// hands out a public media address, which is the operator's media
+/// gateway (no phone's own address comes from inside).
+#[test]
+fn public_media_handed_out_by_a_private_proxy_is_a_gateway() {
+    let records = call_through_proxy([172, 22, 75, 71], "sip-private-proxy");
+    let flow = media_flow(&records, "198.51.100.137:44344");
+    assert_eq!(flow["role"], "relay", "{flow}");
+    assert!(
+        flow["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("a SIP server inside the device's private network"),
+        "{flow}"
+    );
+    let calls = calls(&records);
+    assert_eq!(calls.len(), 1, "{records:?}");
+    assert_eq!(calls[0]["path"], "relayed", "{}", calls[0]);
+}
+
+/// A proxy on the internet passing on the other phone's public address
+/// is no evidence of a gateway: the media stays direct.
+#[test]
+fn public_media_passed_on_by_a_public_proxy_stays_direct() {
+    let records = call_through_proxy([203, 0, 113, 71], "sip-public-proxy");
+    let flow = media_flow(&records, "198.51.100.137:44344");
+    assert_eq!(flow["role"], "p2p", "{flow}");
 }

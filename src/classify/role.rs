@@ -323,6 +323,24 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
                 ),
             );
         }
+        // A proxy on the device's private network (an operator's voice
+        // network behind its box, a PBX with a trunk) that hands out a
+        // public media address hands out its operator's media gateway or
+        // session border controller: no phone's own address.
+        let local = x.sides.local.ip;
+        if public
+            && is_site_local(local)
+            && is_site_local(sdp.signalled_by)
+            && sdp.signalled_by != local
+        {
+            return relay(
+                0.75,
+                format!(
+                    "far media address {far} was announced in SDP by {}, a SIP server inside the device's private network: a public address handed out from inside is the operator's or trunk provider's media gateway, not the other phone",
+                    sdp.signalled_by
+                ),
+            );
+        }
     }
     if let Some(sdp) = x.knowledge.sdp_host(far.ip, x.as_of) {
         if public && same_network(x, far.ip, sdp.signalled_by) {
