@@ -249,8 +249,9 @@ fn another_port_of_an_announced_media_gateway_is_the_gateway() {
 
 /// A phone on its operator's private voice network (an ISP's box)
 /// calls through a proxy on that network, which answers with a public
-/// media address: `proxy` then the public host's voice with the phone.
-fn call_through_proxy(proxy: [u8; 4], name: &str) -> Vec<Value> {
+/// media address: `proxy` then the public host's voice with the phone
+/// (after ICE checks both ways on the media path when `ice`).
+fn call_through_proxy(proxy: [u8; 4], ice: bool, name: &str) -> Vec<Value> {
     let phone_sip = ([10, 251, 23, 139], 5060);
     let proxy_sip = (proxy, 5062);
     let phone_rtp = ([10, 251, 23, 139], 35_560);
@@ -273,6 +274,17 @@ fn call_through_proxy(proxy: [u8; 4], name: &str) -> Vec<Value> {
             ),
         ),
     ];
+    if ice {
+        for (i, (from, to)) in [(phone_rtp, media), (media, phone_rtp)]
+            .into_iter()
+            .enumerate()
+        {
+            let at = START + 350_000 + i as u64 * 10_000;
+            let id = i as u8 + 1;
+            frames.push((at, udp_frame(from, to, &stun(0x0001, id, &[]))));
+            frames.push((at + 5_000, udp_frame(to, from, &stun(0x0101, id, &[]))));
+        }
+    }
     frames.extend(rtp_both_ways(
         media,
         phone_rtp,
@@ -290,7 +302,7 @@ fn call_through_proxy(proxy: [u8; 4], name: &str) -> Vec<Value> {
 /// gateway (no phone's own address comes from inside).
 #[test]
 fn public_media_handed_out_by_a_private_proxy_is_a_gateway() {
-    let records = call_through_proxy([172, 22, 75, 71], "sip-private-proxy");
+    let records = call_through_proxy([172, 22, 75, 71], false, "sip-private-proxy");
     let flow = media_flow(&records, "198.51.100.137:44344");
     assert_eq!(flow["role"], "relay", "{flow}");
     assert!(
@@ -309,7 +321,16 @@ fn public_media_handed_out_by_a_private_proxy_is_a_gateway() {
 /// is no evidence of a gateway: the media stays direct.
 #[test]
 fn public_media_passed_on_by_a_public_proxy_stays_direct() {
-    let records = call_through_proxy([203, 0, 113, 71], "sip-public-proxy");
+    let records = call_through_proxy([203, 0, 113, 71], false, "sip-public-proxy");
+    let flow = media_flow(&records, "198.51.100.137:44344");
+    assert_eq!(flow["role"], "p2p", "{flow}");
+}
+
+/// A peer whose ICE checked back on the media path is a peer, though a
+/// private proxy handed out its address (SIP over WebSocket to a PBX).
+#[test]
+fn an_ice_peer_announced_by_a_private_proxy_stays_direct() {
+    let records = call_through_proxy([172, 22, 75, 71], true, "sip-private-proxy-ice");
     let flow = media_flow(&records, "198.51.100.137:44344");
     assert_eq!(flow["role"], "p2p", "{flow}");
 }

@@ -326,9 +326,12 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         // A proxy on the device's private network (an operator's voice
         // network behind its box, a PBX with a trunk) that hands out a
         // public media address hands out its operator's media gateway or
-        // session border controller: no phone's own address.
+        // session border controller: no phone's own address. (A peer
+        // whose ICE checked back on this flow is a peer, wherever its
+        // address was announced.)
         let local = x.sides.local.ip;
         if public
+            && !far_checked_back
             && is_site_local(local)
             && is_site_local(sdp.signalled_by)
             && sdp.signalled_by != local
