@@ -208,7 +208,7 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
     // IAX2's full frames set the top bit, as RTP's version does: on IAX2's
     // port they are IAX2's, not RTP streams.
     let iax2_full = (pkt.src.port == iax2::PORT || pkt.dst.port == iax2::PORT)
-        && matches!(iax2::parse(pkt.payload), Some(iax2::Iax2Frame::Full { .. }));
+        && is_iax2_full_frame(pkt.payload);
     if !iax2_full && dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
         return;
     }
@@ -236,6 +236,12 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
         }
     }
     bump(&mut facts.unrecognised, pkt.dir);
+}
+
+/// Out of line: only packets on IAX2's port ask.
+#[inline(never)]
+fn is_iax2_full_frame(payload: &[u8]) -> bool {
+    matches!(iax2::parse(payload), Some(iax2::Iax2Frame::Full { .. }))
 }
 
 /// A flow that opens with what may be legacy Skype's probe of a supernode:
@@ -1228,9 +1234,11 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
         if s.user_agent.is_none() {
             s.user_agent = msg.user_agent.or(msg.server).map(|u| text(u.as_bytes()));
         }
-        let is_sdp = msg
-            .content_type
-            .is_some_and(|c| c.to_ascii_lowercase().contains("sdp"));
+        let is_sdp = msg.content_type.is_some_and(|c| {
+            c.as_bytes()
+                .windows(3)
+                .any(|w| w.eq_ignore_ascii_case(b"sdp"))
+        });
         if !is_sdp {
             continue;
         }

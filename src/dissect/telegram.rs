@@ -90,12 +90,12 @@ fn self_info_addr(p: &[u8]) -> Option<SocketAddr> {
 pub fn parse(payload: &[u8]) -> Option<TelegramVoip> {
     let (tag, rest) = payload.split_at_checked(PEER_TAG_LEN)?;
     let peer_tag: [u8; 16] = tag.try_into().ok()?;
-    // The tag is random: half of it 0xFF is fill (a codec's stuffing in
-    // another protocol's frame), which would otherwise read as a ping.
-    if tag.iter().filter(|&&b| b == 0xff).count() >= MAX_FF_IN_TAG {
-        return None;
-    }
     if rest.get(..12).is_some_and(|m| m.iter().all(|&b| b == 0xff)) {
+        // The tag is random: half of it 0xFF is fill (a codec's stuffing
+        // in another protocol's frame), which would read as a ping.
+        if tag.iter().filter(|&&b| b == 0xff).count() >= MAX_FF_IN_TAG {
+            return None;
+        }
         let kind = match le32(payload, 28)? {
             PUBLIC_ENDPOINTS_REQUEST => ReflectorSpecialKind::PublicEndpointsRequest {
                 query_id: le64(payload, 32)?,
