@@ -109,6 +109,13 @@ pub fn parse(payload: &[u8]) -> Option<Iax2Frame> {
     })
 }
 
+/// Whether `payload` is a full frame (of any type). Out of line: callers
+/// ask only of packets on IAX2's port, off the path of every other.
+#[inline(never)]
+pub fn is_full_frame(payload: &[u8]) -> bool {
+    matches!(parse(payload), Some(Iax2Frame::Full { .. }))
+}
+
 /// Certain: a full IAX-control frame (type 6) with a defined subclass.
 /// Unsure: other full frames, mini and meta frames (a mini frame is any
 /// 4+ bytes with the top bit clear — meaningful only on port 4569 and with
@@ -170,6 +177,8 @@ mod tests {
         );
         assert_eq!(probe(&hex(NEW)), Probe::Certain);
         assert_eq!(probe(&hex(MINI)), Probe::Unsure);
+        assert!(is_full_frame(&hex(NEW)) && is_full_frame(&hex(ACK)));
+        assert!(!is_full_frame(&hex(MINI)));
     }
 
     #[test]
@@ -186,6 +195,7 @@ mod tests {
             Probe::Certain
         );
         assert_eq!(probe(&hex("80")), Probe::NotForUs);
+        assert!(!is_full_frame(&hex("9067c1de7d5403a500023c07bede0003")));
     }
 
     #[test]

@@ -208,7 +208,7 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
     // IAX2's full frames set the top bit, as RTP's version does: on IAX2's
     // port they are IAX2's, not RTP streams.
     let iax2_full = (pkt.src.port == iax2::PORT || pkt.dst.port == iax2::PORT)
-        && is_iax2_full_frame(pkt.payload);
+        && iax2::is_full_frame(pkt.payload);
     if !iax2_full && dissect_demuxed(facts, pkt, pkt.payload, ctx, false) {
         return;
     }
@@ -236,12 +236,6 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
         }
     }
     bump(&mut facts.unrecognised, pkt.dir);
-}
-
-/// Out of line: only packets on IAX2's port ask.
-#[inline(never)]
-fn is_iax2_full_frame(payload: &[u8]) -> bool {
-    matches!(iax2::parse(payload), Some(iax2::Iax2Frame::Full { .. }))
 }
 
 /// A flow that opens with what may be legacy Skype's probe of a supernode:
