@@ -330,12 +330,7 @@ fn dissect_demuxed(
                     .is_some_and(|s| s.channel_binds > 0 || s.is_turn()) =>
             {
                 let carries_media = is_media_payload(cd.data);
-                let stun = facts.stun_mut();
-                bump(&mut stun.channel_data, pkt.dir);
-                if carries_media {
-                    bump(&mut stun.relayed_media, pkt.dir);
-                }
-                dissect_demuxed(facts, pkt, cd.data, ctx, true);
+                take_channel_data(facts, pkt, cd.data, carries_media, true, ctx);
                 true
             }
             Some(cd) => unbound_channel_data(facts, pkt, payload, cd, ctx),
@@ -387,13 +382,32 @@ fn unbound_channel_data(
     if !carries_media && !is_stun(cd.data) {
         return false;
     }
+    take_channel_data(facts, pkt, cd.data, carries_media, false, ctx);
+    true
+}
+
+/// Counts a ChannelData frame, on a channel whose bind was seen (`bound`)
+/// or not, and dissects what it carries.
+#[inline(always)]
+fn take_channel_data(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    data: &[u8],
+    carries_media: bool,
+    bound: bool,
+    ctx: &InspectContext<'_>,
+) {
     let stun = facts.stun_mut();
-    bump(&mut stun.unbound_channel_data, pkt.dir);
+    let frames = if bound {
+        &mut stun.channel_data
+    } else {
+        &mut stun.unbound_channel_data
+    };
+    bump(frames, pkt.dir);
     if carries_media {
         bump(&mut stun.relayed_media, pkt.dir);
     }
-    dissect_demuxed(facts, pkt, cd.data, ctx, true);
-    true
+    dissect_demuxed(facts, pkt, data, ctx, true);
 }
 
 /// Whether bytes are a STUN message with the magic cookie (an ICE check
