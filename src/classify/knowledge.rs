@@ -347,6 +347,10 @@ pub struct Knowledge {
     /// Public addresses STUN answers reported to their requesters (see
     /// `is_reflected_address`).
     public_hosts: Table<IpAddr, Endpoint>,
+    /// The first socket seen sending an opaque datagram (one no dissector
+    /// read) to a far UDP socket: a second socket of the same device
+    /// reaching it makes it a server's.
+    first_clients: Table<Endpoint, Endpoint>,
     /// One copy of each reason a socket was tied to its app: the flows of
     /// one app give the same few reasons for thousands of sockets.
     socket_reasons: std::sync::Mutex<SharedTexts>,
@@ -397,6 +401,7 @@ impl Knowledge {
             sdp_hosts: Table::default(),
             reflections: Table::default(),
             public_hosts: Table::default(),
+            first_clients: Table::default(),
             socket_reasons: std::sync::Mutex::default(),
             device_apps: super::device_apps::DeviceApps::default(),
             probe_sweeps: DashMap::default(),
@@ -475,6 +480,7 @@ impl Knowledge {
         self.sdp_hosts.forget_before(from);
         self.reflections.forget_before(from);
         self.public_hosts.forget_before(from);
+        self.first_clients.forget_before(from);
         self.probe_sweeps
             .retain(|_, sweep| sweep.last().is_some_and(|at| at >= from));
     }
@@ -638,6 +644,27 @@ impl Knowledge {
     /// the device answered (a peer's ICE checks), never a server.
     pub fn is_reflected_address(&self, ip: IpAddr, as_of: AsOf) -> bool {
         self.public_hosts.learned(&ip, as_of).is_some()
+    }
+
+    /// `client` sent the first, opaque datagram of a flow to `server`.
+    pub fn learn_first_client(&self, server: Endpoint, client: Endpoint, at: Timestamp) {
+        self.first_clients
+            .learn(server, client, at, self.epoch_of());
+    }
+
+    /// Another socket of `client`'s host that reached `server` first: then
+    /// `server` took datagrams from two sockets of one device, as a
+    /// server's socket does (a peer's ICE socket answers the one socket it
+    /// checked).
+    pub fn other_client(
+        &self,
+        server: Endpoint,
+        client: Endpoint,
+        as_of: AsOf,
+    ) -> Option<Endpoint> {
+        self.first_clients
+            .learned(&server, as_of)
+            .filter(|first| first.ip == client.ip && first.port != client.port)
     }
 }
 

@@ -381,6 +381,16 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
                 ),
             );
         }
+        if !far_checked_back && flow.l4 == L4Proto::Udp {
+            if let Some(other) = x.knowledge.other_client(far, x.sides.local, x.as_of) {
+                return relay(
+                    0.7,
+                    format!(
+                        "far end {far} also took datagrams from the device's socket {other} on another flow: a server's socket takes many, a peer's answers the one socket its ICE checked"
+                    ),
+                );
+            }
+        }
     }
     None
 }

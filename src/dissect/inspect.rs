@@ -30,7 +30,7 @@ use crate::classify::knowledge::{
 use crate::classify::probe_sweep::Probe as SweptProbe;
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
-use crate::flow::{Direction, Endpoint, Flow};
+use crate::flow::{Direction, DirectionStats, Endpoint, Flow};
 
 /// Packets of a flow on which every dissector is tried; after that only
 /// the protocols already seen on the flow (and the cheap media demux).
@@ -128,11 +128,12 @@ pub fn inspect(
     // Payload bytes its sender sent on the flow, this packet's included:
     // its length when this is the first.
     let side_bytes = flow.stats.get(dir.index()).map_or(0, |s| s.payload_bytes);
+    let sides = &flow.stats;
     match flow.l4 {
-        L4Proto::Udp => inspect_udp(&mut flow.facts, &pkt, side_bytes, ctx),
+        L4Proto::Udp => inspect_udp(&mut flow.facts, &pkt, side_bytes, sides, ctx),
         L4Proto::Tcp => {
             let stream_start = side_bytes == view.payload.len() as u64;
-            inspect_tcp(&mut flow.facts, &pkt, stream_start, ctx);
+            inspect_tcp(&mut flow.facts, &pkt, stream_start, sides, ctx);
         }
         _ => {}
     }
@@ -145,7 +146,13 @@ pub fn inspect(
 /// Whether an early packet that no other dissector recognised belongs to
 /// a VPN tunnel (see `vpn_tunnel`); the flow keeps tunnel facts only once
 /// one may begin. `side_start`: the first payload its sender sent.
-fn tunnel_packet(facts: &mut FlowFacts, pkt: &Packet<'_>, side_start: bool, tcp: bool) -> bool {
+fn tunnel_packet(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    side_start: bool,
+    sides: &[DirectionStats; 2],
+    tcp: bool,
+) -> bool {
     let ports = (pkt.src.port, pkt.dst.port);
     if facts.tunnel.is_none() {
         if !tcp && (vpn_tunnel::is_warp_ingress(pkt.src) || vpn_tunnel::is_warp_ingress(pkt.dst)) {
@@ -162,10 +169,21 @@ fn tunnel_packet(facts: &mut FlowFacts, pkt: &Packet<'_>, side_start: bool, tcp:
         }
     }
     let t = facts.tunnel.get_or_insert_with(Default::default);
+    // Whether the other side sent payload before this packet.
+    let peer_spoke = sides
+        .get(1 - pkt.dir.index())
+        .is_some_and(|s| s.payload_bytes > 0);
     if tcp {
-        t.observe_tcp(pkt.dir, pkt.payload, side_start, pkt.frame)
+        t.observe_tcp(pkt.dir, pkt.payload, side_start, peer_spoke, pkt.frame)
     } else {
-        t.observe_udp(pkt.dir, ports, pkt.payload, side_start, pkt.frame)
+        t.observe_udp(
+            pkt.dir,
+            ports,
+            pkt.payload,
+            side_start,
+            peer_spoke,
+            pkt.frame,
+        )
     }
 }
 
@@ -195,8 +213,14 @@ fn is_dns_port(p: u16) -> bool {
 }
 
 /// `side_bytes`: payload bytes the packet's sender sent on the flow, this
-/// packet's included.
-fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &InspectContext<'_>) {
+/// packet's included; `sides`: the flow's counters by direction.
+fn inspect_udp(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    side_bytes: u64,
+    sides: &[DirectionStats; 2],
+    ctx: &InspectContext<'_>,
+) {
     let early = facts.inspected <= EARLY_PACKETS;
     if (facts.dns || (early && (is_dns_port(pkt.src.port) || is_dns_port(pkt.dst.port))))
         && dns::probe(pkt.payload) != Probe::NotForUs
@@ -225,7 +249,7 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
     }
     if early {
         let side_start = side_bytes == pkt.payload.len() as u64;
-        if tunnel_packet(facts, pkt, side_start, false) {
+        if tunnel_packet(facts, pkt, side_start, sides, false) {
             return;
         }
         note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);
@@ -233,6 +257,7 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
             if let Some(s) = skype::may_be_probe(pkt.payload) {
                 note_skype_probe(s.id, pkt, ctx);
             }
+            note_first_client(pkt, ctx);
         }
     }
     bump(&mut facts.unrecognised, pkt.dir);
@@ -243,6 +268,17 @@ fn inspect_udp(facts: &mut FlowFacts, pkt: &Packet<'_>, side_bytes: u64, ctx: &I
 /// (`probe_sweep`), which names the socket's flows and the probed hosts'
 /// other connections Skype's.
 #[cold]
+/// The sender of a flow's first, opaque datagram to a public socket
+/// (`Knowledge::other_client`).
+#[inline(never)]
+fn note_first_client(pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
+    let local = crate::classify::sides::is_site_local;
+    if local(pkt.src.ip) && !local(pkt.dst.ip) && !pkt.dst.ip.is_multicast() {
+        ctx.knowledge
+            .learn_first_client(pkt.dst, pkt.src, pkt.clock);
+    }
+}
+
 fn note_skype_probe(id: u16, pkt: &Packet<'_>, ctx: &InspectContext<'_>) {
     let Some(app) = ctx.signatures.app_id("skype_teams") else {
         return;
@@ -1552,6 +1588,7 @@ fn inspect_tcp(
     facts: &mut FlowFacts,
     pkt: &Packet<'_>,
     stream_start: bool,
+    sides: &[DirectionStats; 2],
     ctx: &InspectContext<'_>,
 ) {
     let p = pkt.payload;
@@ -1705,7 +1742,7 @@ fn inspect_tcp(
             return;
         }
     }
-    if early && tunnel_packet(facts, pkt, stream_start, true) {
+    if early && tunnel_packet(facts, pkt, stream_start, sides, true) {
         return;
     }
     if early && stream_start {

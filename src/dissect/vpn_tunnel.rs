@@ -205,13 +205,15 @@ impl TunnelFacts {
     }
 
     /// Looks at one UDP payload; returns whether it is a tunnel's packet.
-    /// `first_of_side`: the first payload its sender sent on the flow.
+    /// `first_of_side`: the first payload its sender sent on the flow;
+    /// `peer_spoke`: the other side sent payload before it.
     pub fn observe_udp(
         &mut self,
         dir: Direction,
         ports: (u16, u16),
         payload: &[u8],
         first_of_side: bool,
+        peer_spoke: bool,
         frame: u64,
     ) -> bool {
         let i = dir.index();
@@ -252,7 +254,7 @@ impl TunnelFacts {
                 return true;
             }
         }
-        self.openvpn(i, first_of_side, payload, frame)
+        self.openvpn(i, first_of_side, peer_spoke, payload, frame)
     }
 
     /// Looks at one TCP segment; returns whether it is a tunnel's.
@@ -261,6 +263,7 @@ impl TunnelFacts {
         dir: Direction,
         payload: &[u8],
         first_of_side: bool,
+        peer_spoke: bool,
         frame: u64,
     ) -> bool {
         if is_pptp_control(payload) {
@@ -275,7 +278,7 @@ impl TunnelFacts {
         let Some(packet) = length_prefixed(payload) else {
             return false;
         };
-        self.openvpn(dir.index(), first_of_side, packet, frame)
+        self.openvpn(dir.index(), first_of_side, peer_spoke, packet, frame)
     }
 
     pub fn found(&self) -> Option<TunnelSighting> {
@@ -353,7 +356,14 @@ impl TunnelFacts {
         }
     }
 
-    fn openvpn(&mut self, i: usize, first_of_side: bool, packet: &[u8], frame: u64) -> bool {
+    fn openvpn(
+        &mut self,
+        i: usize,
+        first_of_side: bool,
+        peer_spoke: bool,
+        packet: &[u8],
+        frame: u64,
+    ) -> bool {
         let Some((opcode, key_id, session)) = openvpn_control(packet) else {
             return false;
         };
@@ -373,12 +383,18 @@ impl TunnelFacts {
         let [a, b] = self.sides;
         let handshake =
             a.ovpn_session.is_some() && b.ovpn_session.is_some() && a.ovpn_client != b.ovpn_client;
+        let other = if i == 0 { b } else { a };
         if handshake {
             self.settle(
                 TunnelProtocol::OpenVpn,
                 "OpenVPN handshake (a client's hard reset answered by a server's)",
                 frame,
             );
+        } else if peer_spoke && other.ovpn_session.is_none() {
+            // The other side answered, and not with OpenVPN's reset: a
+            // protocol whose header reads like one (a media server's
+            // session header before RTP), not a tunnel.
+            return false;
         } else if a.ovpn_repeats >= OVPN_SESSION_REPEATS || b.ovpn_repeats >= OVPN_SESSION_REPEATS {
             self.settle(
                 TunnelProtocol::OpenVpn,
@@ -647,6 +663,7 @@ mod tests {
             };
             let (_, sent, facts) = flows.get_mut(at)?;
             let first = sent[dir.index()] == 0;
+            let peer_spoke = sent[1 - dir.index()] > 0;
             sent[dir.index()] += 1;
             let ports = (src_port, dst_port);
             let may = if tcp {
@@ -659,9 +676,9 @@ mod tests {
             }
             if let Some(f) = facts {
                 if tcp {
-                    f.observe_tcp(dir, &data, first, frame as u64);
+                    f.observe_tcp(dir, &data, first, peer_spoke, frame as u64);
                 } else {
-                    f.observe_udp(dir, ports, &data, first, frame as u64);
+                    f.observe_udp(dir, ports, &data, first, peer_spoke, frame as u64);
                 }
             }
         }
@@ -794,9 +811,40 @@ mod tests {
             } else {
                 Direction::FromResp
             };
-            facts.observe_udp(dir, (40000, 50000), &data, n < 2, n);
-            facts.observe_tcp(dir, &data, n < 2, n);
+            facts.observe_udp(dir, (40000, 50000), &data, n < 2, n > 0, n);
+            facts.observe_tcp(dir, &data, n < 2, n > 0, n);
         }
         assert_eq!(facts.found(), None);
+    }
+
+    #[test]
+    fn a_reset_lookalike_answered_otherwise_is_no_tunnel() {
+        // A conferencing client's uplink (a capture of Tencent Meeting):
+        // 08 (an OpenVPN client reset's opcode), a random-looking 8 bytes,
+        // then RTCP; the server answers in plain RTCP, the client goes on.
+        let up = hex(
+            "0802000006ea460bf681c8000cd6e6617783abbf8d2de6bc62b8e5a93e0000006e00001238d6e66177",
+        );
+        let down = hex("81c90007d6e66177d6e66177000000000000000000000000bf8c6db90000bd58");
+        let (client, server) = (Direction::FromOrig, Direction::FromResp);
+        let ports = (62412, 8000);
+        assert!(may_start_udp(ports, &up, true));
+        let mut facts = TunnelFacts::default();
+        facts.observe_udp(client, ports, &up, true, false, 1);
+        facts.observe_udp(server, ports, &down, true, true, 2);
+        for frame in 3..10 {
+            assert!(!facts.observe_udp(client, ports, &up, false, true, frame));
+        }
+        assert_eq!(facts.found(), None);
+        // The same uplink with no answer yet (a capture of one direction)
+        // still reads as OpenVPN's repeated reset.
+        let mut one_way = TunnelFacts::default();
+        for frame in 1..4 {
+            one_way.observe_udp(client, ports, &up, frame == 1, false, frame);
+        }
+        assert_eq!(
+            one_way.found().map(|s| s.protocol),
+            Some(TunnelProtocol::OpenVpn)
+        );
     }
 }
