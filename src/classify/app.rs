@@ -92,6 +92,11 @@ fn app_framing(f: &FlowFacts) -> Option<(&'static str, &'static str)> {
         Some(("discord", "Discord voice IP-discovery packet"))
     } else if both(&fr.discord_keepalive) > 0 {
         Some(("discord", "Discord voice keep-alive 0x1337CAFE"))
+    } else if both(&fr.tencent_uplink) > 0 {
+        Some((
+            "tencent_meeting",
+            "Tencent Meeting uplink header (08 02 00 00 and a session ID) before RTP/RTCP",
+        ))
     } else if both(&fr.telegram_special) > 0 {
         Some((
             "telegram",

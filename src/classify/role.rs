@@ -235,6 +235,17 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             "Zoom server (SFU/multimedia router) encapsulation on UDP 8801-8810".into(),
         );
     }
+    let tencent = f.frames().tencent_uplink;
+    let (out, back) = (
+        x.sides.local_sends.index(),
+        x.sides.local_sends.reverse().index(),
+    );
+    if tencent.get(out).is_some_and(|n| *n > 0) && tencent.get(back) == Some(&0) {
+        return relay(
+            0.85,
+            "the device put Tencent Meeting's uplink header before its RTP/RTCP and the far end sent its own plain: a header addressed to a media server, which strips it (two peers would frame their packets alike)".into(),
+        );
+    }
     if app.prefix_kind.is_some() || x.sigs.match_ip(far.ip).is_some() {
         if let Some(m) = x.sigs.match_ip(far.ip) {
             return relay(0.9, format!("far end {}", m.evidence));
@@ -636,6 +647,11 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
     }
     if both(&f.frames().zoom_p2p) > 0 {
         return Some("Zoom peer-to-peer hellos (connection attempts), no media".into());
+    }
+    if both(&f.frames().tencent_uplink) > 0 {
+        return Some(
+            "Tencent Meeting's channel to its media edge: RTCP reports and control messages in its uplink header, no media".into(),
+        );
     }
     if let Some(m) = &f.media {
         if both(&m.rtcp) > 0 {

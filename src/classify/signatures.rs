@@ -55,6 +55,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("line.toml", include_str!("../../signatures/line.toml")),
     ("wechat.toml", include_str!("../../signatures/wechat.toml")),
     (
+        "tencent_meeting.toml",
+        include_str!("../../signatures/tencent_meeting.toml"),
+    ),
+    (
         "kakaotalk.toml",
         include_str!("../../signatures/kakaotalk.toml"),
     ),

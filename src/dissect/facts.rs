@@ -280,6 +280,8 @@ pub struct AppFrames {
     pub telegram_reflector: PerDirection,
     pub telegram_special: PerDirection,
     pub iax2_voice: PerDirection,
+    /// RTP/RTCP inside Tencent Meeting's uplink header (`tencent`).
+    pub tencent_uplink: PerDirection,
 }
 
 /// One side's RTP stream inside Zoom's peer-to-peer media encapsulation,
@@ -309,6 +311,7 @@ const NO_FRAMES: AppFrames = AppFrames {
     telegram_reflector: [0; 2],
     telegram_special: [0; 2],
     iax2_voice: [0; 2],
+    tencent_uplink: [0; 2],
 };
 
 /// A ClientHello split over packets, gathered until its server name can

@@ -19,8 +19,8 @@ use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
 use super::{
     agora, demux, discord, dns, dtls, h225, iax2, megaco, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
-    sip_dialogs, skype, stun, telegram, tls, turn_channel, voices, vpn_tunnel, whatsapp, zoom,
-    Probe,
+    sip_dialogs, skype, stun, telegram, tencent, tls, turn_channel, voices, vpn_tunnel, whatsapp,
+    zoom, Probe,
 };
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
@@ -239,6 +239,20 @@ fn inspect_udp(
     // Microsoft's multiplexed TURN header (MS-TURN 2.2.3) wraps STUN/media.
     if let Some((_, inner)) = stun::strip_ms_multiplexed_turn(pkt.payload) {
         if dissect_demuxed(facts, pkt, inner, ctx, false) {
+            return;
+        }
+    }
+    if let Some(inner) = tencent::uplink_inner(pkt.payload) {
+        if tencent::is_control_message(inner) || dissect_demuxed(facts, pkt, inner, ctx, false) {
+            let first = facts.frames().tencent_uplink == [0, 0];
+            learn_framing_app(
+                ctx,
+                pkt,
+                first,
+                "tencent_meeting",
+                "Tencent Meeting uplink header",
+            );
+            bump(&mut facts.frames_mut().tencent_uplink, pkt.dir);
             return;
         }
     }

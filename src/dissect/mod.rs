@@ -40,6 +40,7 @@ pub mod rtsp;
 pub mod sccp;
 pub mod skype;
 pub mod telegram;
+pub mod tencent;
 pub mod whatsapp;
 pub mod zoom;
 
