@@ -30,6 +30,9 @@ pub struct CallWindow {
     pub media_end: Timestamp,
     /// Its media flows, as indices into the session's flows.
     pub members: Vec<usize>,
+    /// A call the capture holds only the signalling of (`signalled`): the
+    /// flows that carried its SIP dialog.
+    pub carriers: Vec<usize>,
     /// The device's sockets its media used (lookups on them join it too).
     pub sockets: BTreeSet<Endpoint>,
     /// ICE sessions and RTP sources of its media.
@@ -45,12 +48,29 @@ impl CallWindow {
             end: f.own_end(),
             media_end: media_end(f),
             members: Vec::new(),
+            carriers: Vec::new(),
             sockets: BTreeSet::new(),
             ice: BTreeSet::new(),
             ssrcs: BTreeSet::new(),
         };
         w.add(i, f);
         w
+    }
+
+    /// A call whose SIP dialog `d` was answered but whose media the
+    /// capture does not hold (captured at a SIP proxy, or the media took
+    /// another path); `carriers`: the flows that carried the dialog.
+    pub fn signalled(d: &SipDialog, carriers: Vec<usize>) -> CallWindow {
+        CallWindow {
+            start: d.start,
+            end: d.end,
+            media_end: d.end,
+            members: Vec::new(),
+            carriers,
+            sockets: BTreeSet::new(),
+            ice: BTreeSet::new(),
+            ssrcs: BTreeSet::new(),
+        }
     }
 
     pub fn add(&mut self, i: usize, f: &CallFlow) {

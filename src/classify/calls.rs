@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::call_times::call_times;
 use super::call_window::CallWindow;
 use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
+use super::media_spans::MediaSpans;
 use super::session_marks::SessionMarks;
 use super::sides::is_site_local;
 use super::signatures::{AppId, Signatures};
@@ -149,6 +150,10 @@ pub struct CallTracker {
     pub calls: u64,
     /// Where a held record's numbers are written before they are copied.
     scratch: Vec<u8>,
+    /// When any device's media flowed: a SIP dialog whose media another
+    /// device's session holds (both phones in one capture) is no call
+    /// without media.
+    media_spans: MediaSpans,
 }
 
 impl CallTracker {
@@ -164,6 +169,7 @@ impl CallTracker {
             next_call: 0,
             calls: 0,
             scratch: Vec::new(),
+            media_spans: MediaSpans::default(),
         }
     }
 
@@ -178,6 +184,9 @@ impl CallTracker {
     ) {
         self.close_idle(now, sigs, out);
         let Some(flow) = flow else { return };
+        if flow.role.is_media() {
+            self.media_spans.add(flow.first_seen, flow.last_seen);
+        }
         let ip = flow.local().ip;
         let mut id = *self.by_ip.entry(ip).or_insert_with(|| {
             self.next_session += 1;
@@ -368,6 +377,7 @@ impl CallTracker {
                 _ => windows.push(CallWindow::new(i, f)),
             }
         }
+        add_signalled_calls(&mut windows, &flows, &dialogs, &self.media_spans);
         let mut call_of: Vec<Option<usize>> = vec![None; flows.len()];
         for (w, window) in windows.iter().enumerate() {
             for &i in &window.members {
@@ -384,7 +394,14 @@ impl CallTracker {
         // device has many of both.
         let window_app: Vec<Option<AppId>> = windows
             .iter()
-            .map(|w| call_app(&flows, &w.members, sigs))
+            .map(|w| {
+                let flows_of_call = if w.members.is_empty() {
+                    &w.carriers
+                } else {
+                    &w.members
+                };
+                call_app(&flows, flows_of_call, sigs)
+            })
             .collect();
         // (call, lookup) pairs beyond each lookup's own call.
         let mut also_served: Vec<(usize, usize)> = Vec::new();
@@ -483,6 +500,48 @@ impl CallTracker {
             out.push(Emitted::Call(Box::new(r)));
         }
     }
+}
+
+/// Answered SIP dialogs with no media near them are calls too, whose media
+/// the capture does not hold: one call per Call-ID while its dialogs
+/// overlap (a dialog seen on two flows, or forked, is one call), in time
+/// order among the media's calls.
+/// `media`: when any device's media flowed.
+fn add_signalled_calls(
+    windows: &mut Vec<CallWindow>,
+    flows: &[CallFlow],
+    dialogs: &[SipDialog],
+    media: &MediaSpans,
+) {
+    let near_media = |d: &SipDialog| media.near(d.start, d.end);
+    let mut signalled: Vec<CallWindow> = Vec::new();
+    for d in dialogs.iter().filter(|d| d.answered) {
+        if near_media(d) {
+            continue;
+        }
+        let same = signalled.iter_mut().find(|w| {
+            d.start <= w.end && w.start <= d.end && w.carriers.iter().any(|&i| carries(flows, i, d))
+        });
+        if let Some(w) = same {
+            w.start = w.start.min(d.start);
+            w.end = w.end.max(d.end);
+            w.media_end = w.end;
+            continue;
+        }
+        let carriers = (0..flows.len()).filter(|&i| carries(flows, i, d)).collect();
+        signalled.push(CallWindow::signalled(d, carriers));
+    }
+    if !signalled.is_empty() {
+        windows.extend(signalled);
+        windows.sort_by_key(|w| w.start);
+    }
+}
+
+/// Whether session flow `i` carried dialog `d`.
+fn carries(flows: &[CallFlow], i: usize, d: &SipDialog) -> bool {
+    flows
+        .get(i)
+        .is_some_and(|f| f.marks.dialogs.iter().any(|x| x.same_call(d)))
 }
 
 /// Vendors build their calls on libwebrtc, whose STUN and media alone
@@ -629,7 +688,13 @@ fn call_record(
     let mut media: Vec<&&CallFlow> = members.iter().filter(|f| f.role.is_media()).collect();
     media.sort_by_key(|f| f.first_seen);
     let app = {
-        let mut apps: Vec<AppId> = media.iter().filter_map(|f| f.app).collect();
+        // A call without media is named by its signalling.
+        let named = if media.is_empty() {
+            members.iter().filter_map(|f| f.app).collect()
+        } else {
+            media.iter().filter_map(|f| f.app).collect::<Vec<AppId>>()
+        };
+        let mut apps = named;
         apps.sort_by_key(|a| (sigs.app(*a).generic, *a));
         apps.first().copied()
     };
@@ -692,7 +757,7 @@ fn call_record(
             describe(&peers),
             describe(&relays)
         ),
-        _ => "Only signalling was seen.".to_string(),
+        _ => "Only the call's signalling was captured (its SIP dialog was answered), none of its media: whether the media went directly or through a server cannot be told from this capture.".to_string(),
     };
     // Several voices at once from a server: a group call, whose media a
     // conference server forwards by design.

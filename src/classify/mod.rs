@@ -11,6 +11,7 @@ pub mod finished_flow;
 pub mod knowledge;
 pub mod learned_address;
 pub mod media;
+pub mod media_spans;
 pub mod network;
 pub mod probe_sweep;
 pub mod role;

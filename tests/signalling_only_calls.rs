@@ -1,0 +1,115 @@
+//! A SIP call the capture holds only the signalling of (captured where
+//! the media does not pass, such as at a proxy) is still a call: its
+//! record says the path cannot be told, and names the SIP server. A dialog
+//! whose media the capture holds under another device (both phones
+//! captured, the media between them) makes no second call.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const PHONE: [u8; 4] = [192, 168, 1, 20];
+const OTHER_PHONE: [u8; 4] = [192, 168, 1, 30];
+const PROXY: ([u8; 4], u16) = ([198, 51, 100, 5], 5060);
+const START: u64 = 1_700_000_000_000_000;
+
+fn sip(first_line: &str, cseq: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{first_line}\r\nVia: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK1\r\n\
+         From: <sip:alice@example.org>;tag=1\r\nTo: <sip:bob@example.org>;tag=2\r\n\
+         Call-ID: only-signalling-1\r\nCSeq: {cseq}\r\n{}Content-Length: {}\r\n\r\n{body}",
+        if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        },
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The phone's call through the proxy: INVITE, 200 OK, ACK, then BYE a
+/// minute later; with `media`, the phone's voice to another phone on its
+/// network, captured too.
+fn call(media: bool, name: &str) -> Vec<Value> {
+    let phone = (PHONE, 5060);
+    let offer = sdp_audio((PHONE, 40_000), 0);
+    let answer = sdp_audio((OTHER_PHONE, 42_000), 0);
+    let mut frames = vec![
+        (
+            START,
+            udp_frame(
+                phone,
+                PROXY,
+                &sip("INVITE sip:bob@example.org SIP/2.0", "1 INVITE", &offer),
+            ),
+        ),
+        (
+            START + 900_000,
+            udp_frame(PROXY, phone, &sip("SIP/2.0 200 OK", "1 INVITE", &answer)),
+        ),
+        (
+            START + 950_000,
+            udp_frame(
+                phone,
+                PROXY,
+                &sip("ACK sip:bob@example.org SIP/2.0", "1 ACK", ""),
+            ),
+        ),
+        (
+            START + 60_000_000,
+            udp_frame(
+                phone,
+                PROXY,
+                &sip("BYE sip:bob@example.org SIP/2.0", "2 BYE", ""),
+            ),
+        ),
+        (
+            START + 60_100_000,
+            udp_frame(PROXY, phone, &sip("SIP/2.0 200 OK", "2 BYE", "")),
+        ),
+    ];
+    if media {
+        // Captured as the other phone's flow: it spoke first.
+        frames.extend(rtp_both_ways(
+            (OTHER_PHONE, 42_000),
+            (PHONE, 40_000),
+            0,
+            2_900,
+            START + 1_000_000,
+            172,
+        ));
+    }
+    frames.sort_by_key(|(t, _)| *t);
+    analyze_bytes(&classic_pcap(&frames), name)
+}
+
+fn calls(records: &[Value]) -> Vec<&Value> {
+    records.iter().filter(|r| r["type"] == "call").collect()
+}
+
+#[test]
+fn an_answered_dialog_without_media_is_a_call_whose_path_is_unknown() {
+    let records = call(false, "signalling-only");
+    let calls = calls(&records);
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let c = calls[0];
+    assert_eq!(c["path"], "signalling_only", "{c}");
+    assert_eq!(c["app"], "sip_rtp", "{c}");
+    assert!(
+        c["verdict"].as_str().unwrap().contains("cannot be told"),
+        "{c}"
+    );
+    assert_eq!(party_endpoints(&c["lookup_servers"]), ["198.51.100.5:5060"]);
+    let flow = records.iter().find(|r| r["type"] == "flow").unwrap();
+    assert_eq!(flow["call"], c["call"], "{flow}");
+}
+
+#[test]
+fn a_dialog_whose_media_another_device_holds_is_no_second_call() {
+    let records = call(true, "signalling-with-media");
+    let calls = calls(&records);
+    assert_eq!(calls.len(), 1, "{records:?}");
+    assert_eq!(calls[0]["path"], "direct", "{}", calls[0]);
+}
