@@ -18,13 +18,14 @@ fuzz_target!(|data: &[u8]| {
             Direction::FromResp
         };
         let first = n < 2;
+        let peer_spoke = n > 0;
         let _ = vpn_tunnel::may_start_udp((40000, 500), payload, first);
         let _ = vpn_tunnel::may_start_tcp(payload, first);
         let _ = vpn_tunnel::wireguard_message(payload);
         let _ = vpn_tunnel::is_ike_message(payload);
-        udp.observe_udp(dir, (40000, 51820), payload, first, n as u64);
-        nat_t.observe_udp(dir, (4500, 4500), payload, first, n as u64);
-        tcp.observe_tcp(dir, payload, first, n as u64);
+        udp.observe_udp(dir, (40000, 51820), payload, first, peer_spoke, n as u64);
+        nat_t.observe_udp(dir, (4500, 4500), payload, first, peer_spoke, n as u64);
+        tcp.observe_tcp(dir, payload, first, peer_spoke, n as u64);
     }
     std::hint::black_box((udp.found(), nat_t.found(), tcp.found()));
 });
