@@ -142,6 +142,9 @@ struct Side {
     ovpn_session: Option<[u8; 8]>,
     ovpn_client: bool,
     ovpn_repeats: u8,
+    /// OpenVPN: its first packet was a control packet other than a reset
+    /// (a capture begun after the server's reset).
+    ovpn_control: bool,
     /// ESP in UDP: the SPI of its packets.
     esp_spi: Repeated,
 }
@@ -378,6 +381,10 @@ impl TunnelFacts {
                 side.ovpn_client = is_client_reset(opcode);
             }
             Some(s) if s == session => side.ovpn_repeats = side.ovpn_repeats.saturating_add(1),
+            None if first_of_side && key_id == 0 && looks_random(&session) => {
+                side.ovpn_control = true;
+                return false;
+            }
             _ => return false,
         }
         let [a, b] = self.sides;
@@ -390,10 +397,10 @@ impl TunnelFacts {
                 "OpenVPN handshake (a client's hard reset answered by a server's)",
                 frame,
             );
-        } else if peer_spoke && other.ovpn_session.is_none() {
-            // The other side answered, and not with OpenVPN's reset: a
-            // protocol whose header reads like one (a media server's
-            // session header before RTP), not a tunnel.
+        } else if peer_spoke && other.ovpn_session.is_none() && !other.ovpn_control {
+            // The other side answered, and not with OpenVPN: a protocol
+            // whose header reads like a reset (a media server's session
+            // header before RTP), not a tunnel.
             return false;
         } else if a.ovpn_repeats >= OVPN_SESSION_REPEATS || b.ovpn_repeats >= OVPN_SESSION_REPEATS {
             self.settle(
@@ -844,6 +851,20 @@ mod tests {
         }
         assert_eq!(
             one_way.found().map(|s| s.protocol),
+            Some(TunnelProtocol::OpenVpn)
+        );
+        // A server whose first packet in the capture is a control packet
+        // (its reset came before the capture began) speaks OpenVPN.
+        let mut control = hex("20");
+        control.extend(hex("5a1f93c4e0b27d68"));
+        control.extend([0; 8]);
+        let mut late = TunnelFacts::default();
+        late.observe_udp(client, ports, &up, true, false, 1);
+        late.observe_udp(server, ports, &control, true, true, 2);
+        late.observe_udp(client, ports, &up, false, true, 3);
+        late.observe_udp(client, ports, &up, false, true, 4);
+        assert_eq!(
+            late.found().map(|s| s.protocol),
             Some(TunnelProtocol::OpenVpn)
         );
     }
