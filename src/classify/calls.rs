@@ -689,12 +689,11 @@ fn call_record(
     media.sort_by_key(|f| f.first_seen);
     let app = {
         // A call without media is named by its signalling.
-        let named = if media.is_empty() {
+        let mut apps: Vec<AppId> = if media.is_empty() {
             members.iter().filter_map(|f| f.app).collect()
         } else {
-            media.iter().filter_map(|f| f.app).collect::<Vec<AppId>>()
+            media.iter().filter_map(|f| f.app).collect()
         };
-        let mut apps = named;
         apps.sort_by_key(|a| (sigs.app(*a).generic, *a));
         apps.first().copied()
     };

@@ -243,7 +243,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
     if tencent.get(out).is_some_and(|n| *n > 0) && tencent.get(back) == Some(&0) {
         return relay(
             0.85,
-            "the device put Tencent Meeting's uplink header before its RTP/RTCP and the far end sent its own plain: a header addressed to a media server, which strips it (two peers would frame their packets alike)".into(),
+            "the device put Tencent Meeting's uplink header before its RTP/RTCP and the far end's packets came back without it: a header addressed to a media server, which strips it (two peers would frame their packets alike)".into(),
         );
     }
     if app.prefix_kind.is_some() || x.sigs.match_ip(far.ip).is_some() {
