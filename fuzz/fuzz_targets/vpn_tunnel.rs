@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = vpn_tunnel::is_ike_message(payload);
         udp.observe_udp(dir, (40000, 51820), payload, first, peer_spoke, n as u64);
         nat_t.observe_udp(dir, (4500, 4500), payload, first, peer_spoke, n as u64);
-        tcp.observe_tcp(dir, payload, first, peer_spoke, n as u64);
+        tcp.observe_tcp(dir, payload, first, n as u64);
     }
     std::hint::black_box((udp.found(), nat_t.found(), tcp.found()));
 });

@@ -133,7 +133,7 @@ pub fn inspect(
         L4Proto::Udp => inspect_udp(&mut flow.facts, &pkt, side_bytes, sides, ctx),
         L4Proto::Tcp => {
             let stream_start = side_bytes == view.payload.len() as u64;
-            inspect_tcp(&mut flow.facts, &pkt, stream_start, sides, ctx);
+            inspect_tcp(&mut flow.facts, &pkt, stream_start, ctx);
         }
         _ => {}
     }
@@ -145,12 +145,13 @@ pub fn inspect(
 
 /// Whether an early packet that no other dissector recognised belongs to
 /// a VPN tunnel (see `vpn_tunnel`); the flow keeps tunnel facts only once
-/// one may begin. `side_start`: the first payload its sender sent.
+/// one may begin. `side_start`: the first payload its sender sent;
+/// `peer_spoke`: the other side sent a datagram before it (UDP).
 fn tunnel_packet(
     facts: &mut FlowFacts,
     pkt: &Packet<'_>,
     side_start: bool,
-    sides: &[DirectionStats; 2],
+    peer_spoke: bool,
     tcp: bool,
 ) -> bool {
     let ports = (pkt.src.port, pkt.dst.port);
@@ -169,12 +170,8 @@ fn tunnel_packet(
         }
     }
     let t = facts.tunnel.get_or_insert_with(Default::default);
-    // Whether the other side sent payload before this packet.
-    let peer_spoke = sides
-        .get(1 - pkt.dir.index())
-        .is_some_and(|s| s.payload_bytes > 0);
     if tcp {
-        t.observe_tcp(pkt.dir, pkt.payload, side_start, peer_spoke, pkt.frame)
+        t.observe_tcp(pkt.dir, pkt.payload, side_start, pkt.frame)
     } else {
         t.observe_udp(
             pkt.dir,
@@ -263,7 +260,10 @@ fn inspect_udp(
     }
     if early {
         let side_start = side_bytes == pkt.payload.len() as u64;
-        if tunnel_packet(facts, pkt, side_start, sides, false) {
+        let peer_spoke = sides
+            .get(1 - pkt.dir.index())
+            .is_some_and(|s| s.payload_bytes > 0);
+        if tunnel_packet(facts, pkt, side_start, peer_spoke, false) {
             return;
         }
         note_payload_pattern(facts, pkt, L4Kind::Udp, ctx);
@@ -1602,7 +1602,6 @@ fn inspect_tcp(
     facts: &mut FlowFacts,
     pkt: &Packet<'_>,
     stream_start: bool,
-    sides: &[DirectionStats; 2],
     ctx: &InspectContext<'_>,
 ) {
     let p = pkt.payload;
@@ -1756,7 +1755,7 @@ fn inspect_tcp(
             return;
         }
     }
-    if early && tunnel_packet(facts, pkt, stream_start, sides, true) {
+    if early && tunnel_packet(facts, pkt, stream_start, false, true) {
         return;
     }
     if early && stream_start {

@@ -266,7 +266,6 @@ impl TunnelFacts {
         dir: Direction,
         payload: &[u8],
         first_of_side: bool,
-        peer_spoke: bool,
         frame: u64,
     ) -> bool {
         if is_pptp_control(payload) {
@@ -281,7 +280,10 @@ impl TunnelFacts {
         let Some(packet) = length_prefixed(payload) else {
             return false;
         };
-        self.openvpn(dir.index(), first_of_side, peer_spoke, packet, frame)
+        // Whether the other side's stream began otherwise cannot be told:
+        // its first segment may hold part of a packet (split by the
+        // sender, as obfuscating clients do).
+        self.openvpn(dir.index(), first_of_side, false, packet, frame)
     }
 
     pub fn found(&self) -> Option<TunnelSighting> {
@@ -683,7 +685,7 @@ mod tests {
             }
             if let Some(f) = facts {
                 if tcp {
-                    f.observe_tcp(dir, &data, first, peer_spoke, frame as u64);
+                    f.observe_tcp(dir, &data, first, frame as u64);
                 } else {
                     f.observe_udp(dir, ports, &data, first, peer_spoke, frame as u64);
                 }
@@ -729,6 +731,20 @@ mod tests {
         if let Some(pairs) = all_are("openvpn.pcap", TunnelProtocol::OpenVpn) {
             assert_eq!(pairs, 9);
         }
+    }
+
+    #[test]
+    fn openvpn_over_tcp_whose_client_splits_its_first_packet() {
+        // The client's reset comes in 9-byte segments (obfuscation), so
+        // its stream's start reads as nothing; the server's resets and
+        // acks, each whole, settle it.
+        let Some(found) = tunnels_in("openvpn_obfuscated.pcapng") else {
+            return;
+        };
+        assert!(
+            found.contains(&Some(TunnelProtocol::OpenVpn)),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -819,7 +835,7 @@ mod tests {
                 Direction::FromResp
             };
             facts.observe_udp(dir, (40000, 50000), &data, n < 2, n > 0, n);
-            facts.observe_tcp(dir, &data, n < 2, n > 0, n);
+            facts.observe_tcp(dir, &data, n < 2, n);
         }
         assert_eq!(facts.found(), None);
     }
