@@ -741,10 +741,7 @@ mod tests {
         let Some(found) = tunnels_in("openvpn_obfuscated.pcapng") else {
             return;
         };
-        assert!(
-            found.contains(&Some(TunnelProtocol::OpenVpn)),
-            "{found:?}"
-        );
+        assert!(found.contains(&Some(TunnelProtocol::OpenVpn)), "{found:?}");
     }
 
     #[test]
