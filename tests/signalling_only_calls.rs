@@ -2,7 +2,10 @@
 //! the media does not pass, such as at a proxy) is still a call: its
 //! record says the path cannot be told, and names the SIP server. A dialog
 //! whose media the capture holds under another device (both phones
-//! captured, the media between them) makes no second call.
+//! captured, the media between them) makes no second call. What the
+//! other side's SDP said is kept: where it put the media, and what that
+//! host is when the signalling tells (the SIP server itself, or a media
+//! gateway in its network).
 
 mod common;
 
@@ -29,14 +32,23 @@ fn sip(first_line: &str, cseq: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The phone's call through the proxy: INVITE, 200 OK, ACK, then BYE a
-/// minute later; with `media`, the phone's voice to another phone on its
-/// network, captured too.
-fn call(media: bool, name: &str) -> Vec<Value> {
+/// The phone's call through the proxy: INVITE, 200 OK whose SDP puts
+/// the other side's media at `answer_at`, ACK, then BYE a minute later;
+/// with `register`, the phone registered with the proxy first; with
+/// `media`, the phone's voice to another phone on its network, captured
+/// too.
+fn call(media: bool, answer_at: ([u8; 4], u16), register: bool, name: &str) -> Vec<Value> {
     let phone = (PHONE, 5060);
     let offer = sdp_audio((PHONE, 40_000), 0);
-    let answer = sdp_audio((OTHER_PHONE, 42_000), 0);
-    let mut frames = vec![
+    let answer = sdp_audio(answer_at, 0);
+    let mut frames = Vec::new();
+    if register {
+        let register = sip("REGISTER sip:example.org SIP/2.0", "1 REGISTER", "");
+        frames.push((START - 2_000_000, udp_frame(phone, PROXY, &register)));
+        let ok = sip("SIP/2.0 200 OK", "1 REGISTER", "");
+        frames.push((START - 1_900_000, udp_frame(PROXY, phone, &ok)));
+    }
+    frames.extend([
         (
             START,
             udp_frame(
@@ -69,7 +81,7 @@ fn call(media: bool, name: &str) -> Vec<Value> {
             START + 60_100_000,
             udp_frame(PROXY, phone, &sip("SIP/2.0 200 OK", "2 BYE", "")),
         ),
-    ];
+    ]);
     if media {
         // Captured as the other phone's flow: it spoke first.
         frames.extend(rtp_both_ways(
@@ -91,7 +103,7 @@ fn calls(records: &[Value]) -> Vec<&Value> {
 
 #[test]
 fn an_answered_dialog_without_media_is_a_call_whose_path_is_unknown() {
-    let records = call(false, "signalling-only");
+    let records = call(false, (OTHER_PHONE, 42_000), false, "signalling-only");
     let calls = calls(&records);
     assert_eq!(calls.len(), 1, "{records:?}");
     let c = calls[0];
@@ -107,8 +119,60 @@ fn an_answered_dialog_without_media_is_a_call_whose_path_is_unknown() {
 }
 
 #[test]
+fn the_other_sides_sdp_says_where_the_media_was_set_up() {
+    // A private address: the other phone, or a server, cannot be told.
+    let records = call(false, (OTHER_PHONE, 42_000), false, "sdp-private");
+    let c = calls(&records)[0];
+    assert_eq!(
+        party_endpoints(&c["announced_media"]),
+        ["192.168.1.30:42000"]
+    );
+    let verdict = c["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("Its SDP put the other side's media at 192.168.1.30:42000"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("cannot be told"), "{verdict}");
+    let evidence = c["evidence"].to_string();
+    assert!(
+        evidence.contains("SDP from the device: its media at 192.168.1.20:40000"),
+        "{evidence}"
+    );
+
+    // Another host in the proxy's network: its media gateway.
+    let records = call(false, ([198, 51, 100, 77], 30_000), false, "sdp-gateway");
+    let c = calls(&records)[0];
+    assert_eq!(
+        party_endpoints(&c["announced_media"]),
+        ["198.51.100.77:30000"]
+    );
+    assert_eq!(c["path"], "signalling_only", "{c}");
+    let verdict = c["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("a media gateway, not the other phone"),
+        "{verdict}"
+    );
+
+    // The proxy's own address: through the proxy when the device
+    // registered with it, else the host may be the other phone itself.
+    let records = call(false, ([198, 51, 100, 5], 30_000), true, "sdp-registrar");
+    let verdict = calls(&records)[0]["verdict"].as_str().unwrap().to_string();
+    assert!(
+        verdict.contains("the SIP server's own address"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("pass through that server"), "{verdict}");
+    let records = call(false, ([198, 51, 100, 5], 30_000), false, "sdp-signaller");
+    let verdict = calls(&records)[0]["verdict"].as_str().unwrap().to_string();
+    assert!(
+        verdict.contains("a phone called directly, or a server"),
+        "{verdict}"
+    );
+}
+
+#[test]
 fn a_dialog_whose_media_another_device_holds_is_no_second_call() {
-    let records = call(true, "signalling-with-media");
+    let records = call(true, (OTHER_PHONE, 42_000), false, "signalling-with-media");
     let calls = calls(&records);
     assert_eq!(calls.len(), 1, "{records:?}");
     assert_eq!(calls[0]["path"], "direct", "{}", calls[0]);

@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::announced_media::announced_media;
 use super::call_times::call_times;
 use super::call_window::CallWindow;
 use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
@@ -23,6 +24,7 @@ use crate::capture::Timestamp;
 use crate::dissect::ice_session::SenderUfrag;
 use crate::dissect::sip_dialogs::SipDialog;
 use crate::flow::{EndReason, Endpoint};
+use crate::geo::GeoResolver;
 use crate::report::packed_record::PackedRecord;
 use crate::report::{CallParty, CallQuality, CallRecord, FlowRecord};
 
@@ -130,6 +132,8 @@ struct Session {
 
 pub struct CallTracker {
     knowledge: Arc<Knowledge>,
+    /// Where a call's SDP put media the capture does not hold.
+    geo: Arc<GeoResolver>,
     /// Open sessions by number, numbered in the order they were opened
     /// (the order they close in when several go idle together, and at the
     /// end).
@@ -157,9 +161,10 @@ pub struct CallTracker {
 }
 
 impl CallTracker {
-    pub fn new(knowledge: Arc<Knowledge>) -> CallTracker {
+    pub fn new(knowledge: Arc<Knowledge>, geo: Arc<GeoResolver>) -> CallTracker {
         CallTracker {
             knowledge,
+            geo,
             sessions: HashMap::default(),
             by_ip: HashMap::default(),
             by_ufrag: HashMap::default(),
@@ -488,7 +493,9 @@ impl CallTracker {
             .iter()
             .zip(&ids)
             .zip(times)
-            .map(|((members, &id), times)| call_record(id, times, members, sigs, &self.knowledge))
+            .map(|((members, &id), times)| {
+                call_record(id, times, members, sigs, (&self.knowledge, &self.geo))
+            })
             .collect();
         for f in flows {
             // Its verdict is complete: no fact is asked for it any more.
@@ -683,7 +690,7 @@ fn call_record(
     (start, end): (Timestamp, Timestamp),
     members: &[&CallFlow],
     sigs: &Signatures,
-    knowledge: &Knowledge,
+    (knowledge, geo): (&Knowledge, &GeoResolver),
 ) -> CallRecord {
     let mut media: Vec<&&CallFlow> = members.iter().filter(|f| f.role.is_media()).collect();
     media.sort_by_key(|f| f.first_seen);
@@ -757,6 +764,20 @@ fn call_record(
             describe(&relays)
         ),
         _ => "Only the call's signalling was captured (its SIP dialog was answered), none of its media: whether the media went directly or through a server cannot be told from this capture.".to_string(),
+    };
+    // A call without media still says where its SDP sent the media.
+    let announced = media
+        .is_empty()
+        .then(|| announced_media(members, (start, end), knowledge, geo))
+        .flatten()
+        .unwrap_or_default();
+    let verdict = if announced.sentence.is_empty() {
+        verdict
+    } else {
+        format!(
+            "Only the call's signalling was captured (its SIP dialog was answered), none of its media. {}",
+            announced.sentence
+        )
     };
     // Several voices at once from a server: a group call, whose media a
     // conference server forwards by design.
@@ -926,7 +947,7 @@ fn call_record(
             max_jitter_ms: max_jitter.map(|j| (j * 10.0).round() / 10.0),
         }
     });
-    let mut evidence: Vec<String> = Vec::new();
+    let mut evidence: Vec<String> = announced.evidence;
     for f in &media {
         if let Some(first) = f.record.evidence.first() {
             // "{local} → {far}: {role} ({first})"
@@ -967,6 +988,7 @@ fn call_record(
         relays,
         lookup_servers: lookups,
         candidates_checked: candidates,
+        announced_media: announced.far,
         public_address_learned_by: learned,
         quality,
         flows: members.len() as u32,

@@ -202,7 +202,7 @@ impl Classifier {
         geo: Arc<GeoResolver>,
     ) -> Self {
         Classifier {
-            calls: CallTracker::new(Arc::clone(&knowledge)),
+            calls: CallTracker::new(Arc::clone(&knowledge), Arc::clone(&geo)),
             judge: FlowJudge {
                 signatures,
                 knowledge,

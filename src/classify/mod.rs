@@ -1,6 +1,7 @@
 //! Classification: which app (from `signatures/`), which role in a call
 //! (p2p, relay, lookup, other) and which flows form one call.
 
+pub mod announced_media;
 pub mod app;
 pub mod call_times;
 pub mod call_window;

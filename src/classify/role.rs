@@ -325,7 +325,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     if let Some(sdp) = x.knowledge.sdp_media(far, x.as_of) {
-        if public && same_network(x, far.ip, sdp.signalled_by) {
+        if public && x.geo.same_network(far.ip, sdp.signalled_by) {
             return relay(
                 0.8,
                 format!(
@@ -357,7 +357,7 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     if let Some(sdp) = x.knowledge.sdp_host(far.ip, x.as_of) {
-        if public && same_network(x, far.ip, sdp.signalled_by) {
+        if public && x.geo.same_network(far.ip, sdp.signalled_by) {
             return relay(
                 0.8,
                 format!(
@@ -487,20 +487,6 @@ fn relay_source(r: &RelayInfo) -> String {
             format!("its Local descriptor in Megaco/H.248 from {}", r.server)
         }
     }
-}
-
-/// Same /24 (IPv4) or /48 (IPv6), or the same AS: one operator's network.
-fn same_network(x: &RoleInputs<'_>, a: IpAddr, b: IpAddr) -> bool {
-    let prefix = match (a, b) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
-        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..3] == b.segments()[..3],
-        _ => false,
-    };
-    if prefix {
-        return true;
-    }
-    let (fa, fb) = (x.geo.resolve(a), x.geo.resolve(b));
-    fa.asn.is_some() && fa.asn == fb.asn
 }
 
 fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {

@@ -258,8 +258,6 @@ pub struct SignallingFacts {
     pub user_agent: Option<Box<str>>,
     /// Methods or message names seen, for evidence.
     pub seen: Vec<&'static str>,
-    /// Media endpoints announced in SDP bodies.
-    pub sdp_media: Vec<SocketAddr>,
     /// SIP: the calls (dialogs) the flow carried.
     pub dialogs: Vec<SipDialog>,
     pub first: Option<Sighting>,

@@ -1222,7 +1222,6 @@ fn note_signalling<'f>(
             call_id: None,
             user_agent: None,
             seen: Vec::new(),
-            sdp_media: Vec::new(),
             dialogs: Vec::new(),
             first: sighting(pkt.frame, what),
         })
@@ -1314,11 +1313,7 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
                 format!("its SDP put the media at another host, {other}: it signals for others")
             });
         }
-        for endpoint in endpoints {
-            if s.sdp_media.len() < MAX_ADDRESSES && !s.sdp_media.contains(&endpoint) {
-                s.sdp_media.push(endpoint);
-            }
-        }
+        sip_dialogs::note_media(&mut s.dialogs, msg.call_id, pkt.dir.index(), &endpoints);
     }
 }
 

@@ -5,6 +5,7 @@
 //! one's BYE).
 
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
 
 use super::sip::{SipMessage, SipStart};
 use crate::capture::Timestamp;
@@ -12,6 +13,9 @@ use crate::capture::Timestamp;
 /// Most dialogs remembered per flow: beyond it a trunk's later calls go
 /// without (their calls' times then come from their media alone).
 pub const MAX_DIALOGS: usize = 64;
+/// Media addresses kept per side of a dialog: audio and video, moved once
+/// or twice by a re-INVITE.
+pub const MEDIA_PER_SIDE: usize = 4;
 
 /// One dialog seen on a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +31,10 @@ pub struct SipDialog {
     /// BYE, CANCEL or a failure answer ended it: a later INVITE with the
     /// same Call-ID is a new dialog.
     pub ended: bool,
+    /// Where each side's SDP said it takes the media (by the direction of
+    /// the flow it sent them in), the first distinct ones: what a call
+    /// whose media the capture does not hold can still tell.
+    pub media: [[Option<SocketAddr>; MEDIA_PER_SIDE]; 2],
 }
 
 impl SipDialog {
@@ -66,6 +74,7 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp) {
                 end: ts,
                 answered: false,
                 ended: false,
+                media: [[None; MEDIA_PER_SIDE]; 2],
             });
         }
         return;
@@ -87,6 +96,35 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp) {
             }
         }
         _ => {}
+    }
+}
+
+/// Notes the media addresses an SDP body gave, sent on the flow's side
+/// `sender` (a direction index) in a message of `call_id`'s dialog.
+pub fn note_media(
+    dialogs: &mut [SipDialog],
+    call_id: Option<&str>,
+    sender: usize,
+    endpoints: &[SocketAddr],
+) {
+    let Some(call_id) = call_id.map(call_id_hash) else {
+        return;
+    };
+    let Some(kept) = dialogs
+        .iter_mut()
+        .rev()
+        .find(|d| d.call_id == call_id)
+        .and_then(|d| d.media.get_mut(sender))
+    else {
+        return;
+    };
+    for &endpoint in endpoints {
+        if kept.contains(&Some(endpoint)) {
+            continue;
+        }
+        if let Some(free) = kept.iter_mut().find(|m| m.is_none()) {
+            *free = Some(endpoint);
+        }
     }
 }
 
@@ -142,6 +180,30 @@ mod tests {
         assert!(!d[0].answered && d[0].ended);
         assert!(d[1].answered && !d[1].ended);
         assert_eq!(d[2].start, Timestamp(5));
+    }
+
+    #[test]
+    fn each_sides_media_addresses_are_kept_once_and_capped() {
+        let mut d = Vec::new();
+        feed(&mut d, 1, INVITE, "a", "1 INVITE");
+        let at = |port: u16| -> SocketAddr { SocketAddr::from(([192, 0, 2, 1], port)) };
+        note_media(&mut d, Some("a"), 0, &[at(4000), at(4002)]);
+        note_media(&mut d, Some("a"), 1, &[at(5000)]);
+        // A re-INVITE repeats one address and moves another.
+        note_media(&mut d, Some("a"), 0, &[at(4000), at(4004)]);
+        note_media(&mut d, Some("a"), 0, &[at(4006), at(4008), at(4010)]);
+        // Another Call-ID's SDP, or none, is no dialog's of these.
+        note_media(&mut d, Some("b"), 1, &[at(6000)]);
+        note_media(&mut d, None, 1, &[at(6002)]);
+        let kept = |side: usize| -> Vec<u16> {
+            d[0].media[side]
+                .iter()
+                .flatten()
+                .map(SocketAddr::port)
+                .collect()
+        };
+        assert_eq!(kept(0), [4000, 4002, 4004, 4006]);
+        assert_eq!(kept(1), [5000]);
     }
 
     #[test]

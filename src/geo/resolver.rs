@@ -98,6 +98,21 @@ impl GeoResolver {
         ))
     }
 
+    /// Whether two addresses are in one operator's network: the same /24
+    /// (IPv4) or /48 (IPv6), or the same ASN.
+    pub fn same_network(&self, a: IpAddr, b: IpAddr) -> bool {
+        let prefix = match (a, b) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
+            (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..3] == b.segments()[..3],
+            _ => false,
+        };
+        if prefix {
+            return true;
+        }
+        let (fa, fb) = (self.resolve(a), self.resolve(b));
+        fa.asn.is_some() && fa.asn == fb.asn
+    }
+
     /// The far end for `ip`; the databases are asked about each network
     /// (IPv4) or address once while it stays cached.
     pub fn resolve(&self, ip: IpAddr) -> FarEnd {

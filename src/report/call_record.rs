@@ -57,6 +57,10 @@ pub struct CallRecord {
     /// relay address) or the device's own public address. Not listed
     /// among `lookup_servers`, and no server claim counts them.
     pub candidates_checked: Vec<CallParty>,
+    /// A call whose media the capture does not hold: where the other
+    /// side's SDP put that media.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub announced_media: Vec<CallParty>,
     /// Who learned the user's public address: STUN servers that reflected
     /// it and peers that received media from it.
     pub public_address_learned_by: Vec<String>,

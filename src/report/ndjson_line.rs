@@ -145,6 +145,10 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
         out.extend_from_slice(key);
         array(out, parties, call_party)?;
     }
+    if !r.announced_media.is_empty() {
+        out.extend_from_slice(b",\"announced_media\":");
+        array(out, &r.announced_media, call_party)?;
+    }
     out.extend_from_slice(b",\"public_address_learned_by\":");
     strings(out, &r.public_address_learned_by)?;
     out.extend_from_slice(b",\"quality\":");

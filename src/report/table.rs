@@ -120,6 +120,7 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
         ("Relay:", &c.relays),
         ("Lookup/signalling:", &c.lookup_servers),
         ("Checked, no media:", &c.candidates_checked),
+        ("Media set up at:", &c.announced_media),
     ] {
         for p in parties {
             writeln!(out, "  {label:<19}{}  {}", p.endpoint, p.summary)?;

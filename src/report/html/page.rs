@@ -126,6 +126,11 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
             "Connectivity check only (a candidate address, no media)",
             &call.candidates_checked,
         ),
+        (
+            "other",
+            "Media set up at, by the other side's SDP (none captured)",
+            &call.announced_media,
+        ),
     ] {
         for p in parties {
             let _ = write!(
@@ -575,7 +580,8 @@ mod tests {
             peers: vec![],
             relays: vec![party.clone()],
             lookup_servers: vec![party.clone()],
-            candidates_checked: vec![party],
+            candidates_checked: vec![party.clone()],
+            announced_media: vec![party],
             public_address_learned_by: vec![hostile.into()],
             quality: None,
             flows: 1,
