@@ -9,7 +9,7 @@ use crate::dissect::facts::FlowFacts;
 use crate::flow::{Direction, Endpoint, Flow};
 
 /// Addresses that only exist inside a site: RFC 1918, CGNAT, link-local,
-/// loopback, unique-local IPv6. Documentation ranges are not among them:
+/// loopback, unique-local and (deprecated) site-local IPv6. Documentation ranges are not among them:
 /// labs (and callpath's own samples) use them as "the internet".
 pub fn is_site_local(ip: IpAddr) -> bool {
     match ip {
@@ -22,7 +22,8 @@ pub fn is_site_local(ip: IpAddr) -> bool {
         }
         IpAddr::V6(v6) => {
             let s = v6.segments();
-            v6.is_loopback() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
+            // fe80::/10 link-local and fec0::/10 site-local.
+            v6.is_loopback() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xff80) == 0xfe80
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum SpecialRange {
     Broadcast,
     /// fc00::/7 unique local (RFC 4193).
     UniqueLocal,
+    /// fec0::/10 site-local, deprecated by RFC 3879 but still configured
+    /// on old equipment (RFC 3513).
+    SiteLocal,
 }
 
 impl SpecialRange {
@@ -92,6 +95,7 @@ impl SpecialRange {
             (0x2002, _) => SpecialRange::SixToFour,
             (0xfc00..=0xfdff, _) => SpecialRange::UniqueLocal,
             (0xfe80..=0xfebf, _) => SpecialRange::LinkLocal,
+            (0xfec0..=0xfeff, _) => SpecialRange::SiteLocal,
             (0xff00..=0xffff, _) => SpecialRange::Multicast,
             _ => return None,
         })
@@ -118,6 +122,7 @@ impl SpecialRange {
             SpecialRange::Reserved => "reserved",
             SpecialRange::Broadcast => "broadcast",
             SpecialRange::UniqueLocal => "unique-local",
+            SpecialRange::SiteLocal => "site-local",
         }
     }
 
@@ -142,6 +147,7 @@ impl SpecialRange {
             SpecialRange::Reserved => "reserved (RFC 1112)",
             SpecialRange::Broadcast => "broadcast",
             SpecialRange::UniqueLocal => "unique local (RFC 4193)",
+            SpecialRange::SiteLocal => "IPv6 site-local (RFC 3513, deprecated)",
         }
     }
 
@@ -205,6 +211,8 @@ mod tests {
         assert_eq!(of("::1"), Some(SpecialRange::Loopback));
         assert_eq!(of("fe80::1"), Some(SpecialRange::LinkLocal));
         assert_eq!(of("fd12:3456::1"), Some(SpecialRange::UniqueLocal));
+        assert_eq!(of("fec0::216:d3ff:fe0d:22c"), Some(SpecialRange::SiteLocal));
+        assert_eq!(of("ff00::1"), Some(SpecialRange::Multicast));
         assert_eq!(of("2001:db8::5"), Some(SpecialRange::Documentation));
         assert_eq!(of("2002:c000:0204::1"), Some(SpecialRange::SixToFour));
         assert_eq!(of("2001:0:4136:e378::1"), Some(SpecialRange::Teredo));
