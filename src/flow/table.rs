@@ -18,6 +18,9 @@ use crate::dissect::session_start::{self, SessionStart};
 #[derive(Clone, Copy, Debug)]
 pub struct FlowTableConfig {
     /// Idle timeout for UDP and other non-TCP flows, seconds of packet time.
+    /// (A UDP packet is asked whether its flow had ended only after 2 s of
+    /// quiet, `session_start::QUIET_NANOS`: with a 1 s timeout, one 1-2 s
+    /// late joins its flow unless a check for idle flows ran between.)
     pub udp_timeout_secs: u64,
     /// Idle timeout for TCP flows, seconds of packet time.
     pub tcp_timeout_secs: u64,
@@ -82,32 +85,91 @@ fn key_in(slots: &ChunkedVec<Slot>, slot: u32) -> Option<&FlowKey> {
         .map(|f| &f.key)
 }
 
-/// What `pkt` opens on the UDP `flow`, if it begins a new session there
-/// (`session_start`). Later fragments carry no header to tell.
-fn session_opened(
+/// Why a packet of a known flow begins a new flow instead.
+#[derive(Clone, Copy, Debug)]
+enum Reopening {
+    /// It opens a new session on the UDP flow's endpoint pair
+    /// (`session_start`): the next call on a reused socket.
+    Session(SessionStart),
+    /// It comes after the flow's idle timeout ran out: the flow ended then
+    /// (`idle_end`), whether or not a check for idle flows ran since (one
+    /// runs only as packets move the clock on: a sparse capture would keep
+    /// the flow alive). (Nothing carried: the answer stays a byte.)
+    Idle,
+}
+
+/// Whether `pkt`, at `ts`, begins a new flow on `flow`'s key; `shortest`:
+/// the shortest idle timeout, in nanoseconds. Later fragments carry no
+/// header to tell a new session by.
+#[inline(always)]
+fn reopening(
     flow: &Flow,
     pkt: &PacketView<'_>,
     src_is_lo: Option<bool>,
     ts: Timestamp,
-) -> Option<SessionStart> {
-    if pkt.l4 != L4Proto::Udp || !session_start::quiet_long_enough(&flow.facts, flow.last_seen, ts)
-    {
+    (config, shortest): (&FlowTableConfig, i64),
+) -> Option<Reopening> {
+    if pkt.l4 != L4Proto::Udp {
+        if ts.nanos_since(flow.last_seen) <= shortest {
+            return None;
+        }
+        return ended_idle(flow, ts, config);
+    }
+    // (Quiet that long before any UDP timeout can have run out: see
+    // `FlowTableConfig::udp_timeout_secs`.)
+    if !session_start::quiet_long_enough(&flow.facts, flow.last_seen, ts) {
         return None;
     }
-    session_opened_after_quiet(flow, pkt, src_is_lo?)
+    reopening_after_quiet(flow, pkt, src_is_lo, ts, config)
 }
 
-/// The rest of `session_opened`, for the few packets that come after a
-/// quiet spell: kept out of the per-packet path.
+/// The rest of `reopening` for a UDP packet after a quiet spell: kept out
+/// of the per-packet path.
 #[cold]
 #[inline(never)]
-fn session_opened_after_quiet(
+fn reopening_after_quiet(
     flow: &Flow,
     pkt: &PacketView<'_>,
-    src_is_lo: bool,
-) -> Option<SessionStart> {
-    let dir = flow.direction_from_side(src_is_lo);
-    session_start::opened_by(&flow.facts, dir, pkt.payload)
+    src_is_lo: Option<bool>,
+    ts: Timestamp,
+    config: &FlowTableConfig,
+) -> Option<Reopening> {
+    if let Some(idle) = ended_idle(flow, ts, config) {
+        return Some(idle);
+    }
+    let dir = flow.direction_from_side(src_is_lo?);
+    session_start::opened_by(&flow.facts, dir, pkt.payload).map(Reopening::Session)
+}
+
+/// `Reopening::Idle` if `flow` had ended by `ts`.
+#[cold]
+#[inline(never)]
+fn ended_idle(flow: &Flow, ts: Timestamp, config: &FlowTableConfig) -> Option<Reopening> {
+    (idle_end(flow, config).0 < ts).then_some(Reopening::Idle)
+}
+
+/// When an idle flow ended, and why: its timeout after its last packet
+/// (no earlier than the clock when it was last seen, as `expire` has it).
+fn idle_end(flow: &Flow, config: &FlowTableConfig) -> (Timestamp, EndReason) {
+    let deadline = flow.last_seen.plus_secs(timeout_secs(config, flow));
+    let reason = if flow.is_tcp_closed() {
+        EndReason::TcpClosed
+    } else {
+        EndReason::Idle
+    };
+    (deadline.max(flow.last_clock), reason)
+}
+
+fn timeout_secs(config: &FlowTableConfig, flow: &Flow) -> u64 {
+    if flow.l4 == L4Proto::Tcp {
+        if flow.is_tcp_closed() {
+            config.tcp_close_linger_secs
+        } else {
+            config.tcp_timeout_secs
+        }
+    } else {
+        config.udp_timeout_secs
+    }
 }
 
 pub struct FlowTable {
@@ -134,13 +196,16 @@ pub struct FlowTable {
     /// compared with that slot's flow before the index is asked. Checked
     /// against the slot's key on use, so nothing has to forget it.
     last_slot: u32,
+    /// The shortest idle timeout, in nanoseconds: a packet that comes
+    /// later than this after its flow's last one is asked whether the flow
+    /// had ended (`reopening`).
+    shortest_timeout_nanos: i64,
     pub stats: FlowTableStats,
 }
 
 impl FlowTable {
     pub fn new(config: FlowTableConfig) -> FlowTable {
         FlowTable {
-            config,
             index: FlowIndex::default(),
             slots: ChunkedVec::default(),
             free: Vec::new(),
@@ -152,7 +217,16 @@ impl FlowTable {
             epoch_start: Timestamp(i64::MIN),
             next_epoch: Timestamp(i64::MIN),
             last_slot: u32::MAX,
+            shortest_timeout_nanos: Timestamp(0)
+                .plus_secs(
+                    config
+                        .udp_timeout_secs
+                        .min(config.tcp_timeout_secs)
+                        .min(config.tcp_close_linger_secs),
+                )
+                .0,
             stats: FlowTableStats::default(),
+            config,
         }
     }
 
@@ -195,14 +269,32 @@ impl FlowTable {
     }
 
     fn timeout_secs(&self, flow: &Flow) -> u64 {
-        if flow.l4 == L4Proto::Tcp {
-            if flow.is_tcp_closed() {
-                self.config.tcp_close_linger_secs
-            } else {
-                self.config.tcp_timeout_secs
-            }
-        } else {
-            self.config.udp_timeout_secs
+        timeout_secs(&self.config, flow)
+    }
+
+    /// Ends the flow of `key`, which a packet reopened.
+    #[cold]
+    #[inline(never)]
+    fn end_reopened(
+        &mut self,
+        key: &FlowKey,
+        reopened: Reopening,
+        finished: &mut dyn FnMut(Box<Flow>),
+    ) {
+        let clock = self.clock;
+        let ending = match reopened {
+            Reopening::Session(_) => (clock, EndReason::NewSession),
+            Reopening::Idle => match self.index.find(key, |s| key_in(&self.slots, s)) {
+                Some(s) => match self.slots.get(s as usize).and_then(|e| e.flow.as_ref()) {
+                    Some(flow) => idle_end(flow, &self.config),
+                    None => return,
+                },
+                None => return,
+            },
+        };
+        if let Some(mut flow) = self.remove(key, ending.1) {
+            flow.end_time = ending.0;
+            finished(flow);
         }
     }
 
@@ -273,7 +365,7 @@ impl FlowTable {
             }
         }
 
-        let (mut found, new_session) = {
+        let (mut found, reopened) = {
             let flow_in = |s: u32| {
                 self.slots
                     .get(s as usize)
@@ -292,16 +384,16 @@ impl FlowTable {
                 self.stats.duplicates_skipped += 1;
                 return None;
             }
-            // A packet that opens a new session on the flow's endpoint
-            // pair (the next call on a reused socket) begins a new flow.
-            let new_session = existing.and_then(|(_, f, _)| session_opened(f, pkt, src_is_lo, ts));
-            (existing.map(|(s, _, _)| s), new_session)
+            let limits = (&self.config, self.shortest_timeout_nanos);
+            let reopened = existing.and_then(|(_, f, _)| reopening(f, pkt, src_is_lo, ts, limits));
+            (existing.map(|(s, _, _)| s), reopened)
         };
-        if new_session.is_some() {
-            if let Some(mut flow) = self.remove(&key, EndReason::NewSession) {
-                flow.end_time = self.clock;
-                finished(flow);
+        let mut new_session = None;
+        if let Some(reopened) = reopened {
+            if let Reopening::Session(start) = reopened {
+                new_session = Some(start);
             }
+            self.end_reopened(&key, reopened, finished);
             found = None;
         }
         let slot = match found {
@@ -655,6 +747,30 @@ mod tests {
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].end_reason, Some(EndReason::Idle));
         assert_eq!(t.active(), 1);
+    }
+
+    #[test]
+    fn a_packet_after_the_timeout_begins_a_new_flow_without_a_check_between() {
+        let (mut t, a, _) = short_udp_table();
+        let mut done = Vec::new();
+        t.track(&a, secs(0), 43, 1, 0, &mut |f| done.push(f));
+        t.track(&a, secs(10), 43, 2, 0, &mut |f| done.push(f));
+        assert!(
+            done.is_empty(),
+            "10 s after its last packet it is still open"
+        );
+        // No check for idle flows ran: the packet 25 s later ends it all
+        // the same, at its deadline.
+        t.track(&a, secs(35), 43, 3, 0, &mut |f| done.push(f));
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].end_reason, Some(EndReason::Idle));
+        assert_eq!(done[0].end_time, secs(20));
+        assert_eq!(done[0].packets(), 2);
+        assert_eq!(t.active(), 1);
+        assert_eq!(t.stats.flows_created, 2);
+        // The new flow's stale entry in the wheel ends nothing.
+        t.expire(secs(36), &mut |f| done.push(f));
+        assert_eq!(done.len(), 1);
     }
 
     #[test]
