@@ -38,8 +38,19 @@ fn sip(first_line: &str, cseq: &str, body: &str) -> Vec<u8> {
 /// `media`, the phone's voice to another phone on its network, captured
 /// too.
 fn call(media: bool, answer_at: ([u8; 4], u16), register: bool, name: &str) -> Vec<Value> {
-    let phone = (PHONE, 5060);
-    let offer = sdp_audio((PHONE, 40_000), 0);
+    call_from(PHONE, media, answer_at, register, name)
+}
+
+/// `call`, from a phone at `phone_ip`.
+fn call_from(
+    phone_ip: [u8; 4],
+    media: bool,
+    answer_at: ([u8; 4], u16),
+    register: bool,
+    name: &str,
+) -> Vec<Value> {
+    let phone = (phone_ip, 5060);
+    let offer = sdp_audio((phone_ip, 40_000), 0);
     let answer = sdp_audio(answer_at, 0);
     let mut frames = Vec::new();
     if register {
@@ -86,7 +97,7 @@ fn call(media: bool, answer_at: ([u8; 4], u16), register: bool, name: &str) -> V
         // Captured as the other phone's flow: it spoke first.
         frames.extend(rtp_both_ways(
             (OTHER_PHONE, 42_000),
-            (PHONE, 40_000),
+            (phone_ip, 40_000),
             0,
             2_900,
             START + 1_000_000,
@@ -152,6 +163,17 @@ fn the_other_sides_sdp_says_where_the_media_was_set_up() {
         verdict.contains("a media gateway, not the other phone"),
         "{verdict}"
     );
+    // Unless the phone is in that network too: the other phone may be
+    // its neighbour.
+    let records = call_from(
+        [198, 51, 100, 20],
+        false,
+        ([198, 51, 100, 77], 30_000),
+        false,
+        "sdp-neighbour",
+    );
+    let verdict = calls(&records)[0]["verdict"].as_str().unwrap().to_string();
+    assert!(verdict.contains("cannot be told"), "{verdict}");
 
     // The proxy's own address: through the proxy when the device
     // registered with it, else the host may be the other phone itself.

@@ -103,7 +103,12 @@ pub fn announced_media(
             ),
         }
     } else if far.iter().all(|(a, f)| {
-        public(a) && !is_site_local(f.far().ip) && geo.same_network(a.ip(), f.far().ip)
+        // (Not when the device sits in that network too: the other phone
+        // may be its neighbour.)
+        public(a)
+            && !is_site_local(f.far().ip)
+            && geo.same_network(a.ip(), f.far().ip)
+            && !geo.same_network(a.ip(), f.local().ip)
     }) {
         sentence.push_str(
             ", another host in the SIP server's network: a media gateway, not the other phone, so the media was set to pass through the operator's servers.",
