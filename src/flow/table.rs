@@ -281,21 +281,18 @@ impl FlowTable {
         reopened: Reopening,
         finished: &mut dyn FnMut(Box<Flow>),
     ) {
-        let clock = self.clock;
-        let ending = match reopened {
-            Reopening::Session(_) => (clock, EndReason::NewSession),
-            Reopening::Idle => match self.index.find(key, |s| key_in(&self.slots, s)) {
-                Some(s) => match self.slots.get(s as usize).and_then(|e| e.flow.as_ref()) {
-                    Some(flow) => idle_end(flow, &self.config),
-                    None => return,
-                },
-                None => return,
-            },
+        let Some(mut flow) = self.remove(key, EndReason::NewSession) else {
+            return;
         };
-        if let Some(mut flow) = self.remove(key, ending.1) {
-            flow.end_time = ending.0;
-            finished(flow);
+        match reopened {
+            Reopening::Session(_) => flow.end_time = self.clock,
+            Reopening::Idle => {
+                let (ended, reason) = idle_end(&flow, &self.config);
+                flow.end_time = ended;
+                flow.end_reason = Some(reason);
+            }
         }
+        finished(flow);
     }
 
     /// Counts a packet into its flow (creating it if new) and returns the
