@@ -1,8 +1,10 @@
 //! SIP messages (one datagram and a TCP segment of several) and the SDP
-//! bodies they carry; raw SDP too when the input is not SIP.
+//! bodies they carry; raw SDP too when the input is not SIP; and the
+//! WebSocket handshake and frames SIP travels in from browsers (a frame
+//! cut short taken on from the rest of the input).
 #![no_main]
 
-use callpath::dissect::{sdp, sip};
+use callpath::dissect::{sdp, sip, websocket};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,5 +18,22 @@ fuzz_target!(|data: &[u8]| {
     }
     for msg in sip::messages(data) {
         std::hint::black_box(msg.call_id);
+    }
+    std::hint::black_box(websocket::is_sip_upgrade(data));
+    let (head, tail) = data.split_at(data.len() / 2);
+    let mut message = Vec::new();
+    for frame in websocket::frames(head) {
+        message.clear();
+        websocket::unmask_into(frame.payload, frame.mask, 0, &mut message);
+        if frame.missing > 0 && frame.missing <= websocket::MAX_FRAME {
+            let mut partial = websocket::PartialFrame {
+                dir: 0,
+                mask: frame.mask,
+                payload: std::mem::take(&mut message),
+                missing: frame.missing,
+            };
+            let rest = partial.take_from(tail);
+            std::hint::black_box((partial.payload.len(), rest.len()));
+        }
     }
 });

@@ -122,6 +122,7 @@ fn protocol_family(f: &FlowFacts, sigs: &Signatures) -> Option<AppGuess> {
     if let Some(s) = &f.signalling {
         let named = match s.protocol {
             SignallingProtocol::Sip => guess("sip_rtp", "SIP signalling"),
+            SignallingProtocol::SipWebSocket => guess("sip_rtp", "SIP over WebSocket (RFC 7118)"),
             SignallingProtocol::WhatsAppChat => guess("whatsapp", "WhatsApp chat stream header"),
             SignallingProtocol::MtProto => guess("telegram", "Telegram MTProto"),
             SignallingProtocol::WebRtcSdp => guess("webrtc_generic", "WebRTC SDP offer/answer"),

@@ -206,6 +206,8 @@ pub struct DtlsFacts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignallingProtocol {
     Sip,
+    /// SIP over WebSocket (RFC 7118): a browser softphone's signalling.
+    SipWebSocket,
     Mgcp,
     /// Megaco / H.248: a call agent controlling a media gateway.
     Megaco,
@@ -226,6 +228,7 @@ impl SignallingProtocol {
     pub fn name(self) -> &'static str {
         match self {
             SignallingProtocol::Sip => "SIP",
+            SignallingProtocol::SipWebSocket => "SIP over WebSocket (RFC 7118)",
             SignallingProtocol::Mgcp => "MGCP",
             SignallingProtocol::Megaco => "Megaco (H.248)",
             SignallingProtocol::H225 => "H.225 (H.323)",
@@ -260,6 +263,8 @@ pub struct SignallingFacts {
     pub seen: Vec<&'static str>,
     /// SIP: the calls (dialogs) the flow carried.
     pub dialogs: Vec<SipDialog>,
+    /// SIP over WebSocket: a frame that goes on in later segments.
+    pub websocket: Option<Box<super::websocket::PartialFrame>>,
     pub first: Option<Sighting>,
 }
 

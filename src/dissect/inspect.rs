@@ -17,6 +17,7 @@ use super::facts::{
 };
 use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
+use super::websocket;
 use super::{
     agora, demux, discord, dns, dtls, h225, iax2, megaco, mgcp, quic, rtp, rtsp, sccp, sdp, sip,
     sip_dialogs, skype, stun, telegram, tencent, tls, turn_channel, voices, vpn_tunnel, whatsapp,
@@ -1223,6 +1224,7 @@ fn note_signalling<'f>(
             user_agent: None,
             seen: Vec::new(),
             dialogs: Vec::new(),
+            websocket: None,
             first: sighting(pkt.frame, what),
         })
     });
@@ -1314,6 +1316,71 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             });
         }
         sip_dialogs::note_media(&mut s.dialogs, msg.call_id, pkt.dir.index(), &endpoints);
+    }
+}
+
+fn sip_over_websocket(facts: &FlowFacts) -> bool {
+    facts
+        .signalling
+        .as_ref()
+        .is_some_and(|s| s.protocol == SignallingProtocol::SipWebSocket)
+}
+
+/// The SIP messages in the WebSocket frames of a SIP-over-WebSocket
+/// connection (one message a frame, RFC 7118 §5), frames cut across
+/// segments put back together (segments taken in capture order).
+fn observe_sip_websocket(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    segment: &[u8],
+    ctx: &InspectContext<'_>,
+) {
+    let dir = pkt.dir.index();
+    let mut rest = segment;
+    let partial = facts
+        .signalling
+        .as_mut()
+        .and_then(|s| s.websocket.take_if(|f| f.dir == dir));
+    if let Some(mut partial) = partial {
+        rest = partial.take_from(rest);
+        if partial.missing > 0 {
+            if let Some(s) = facts.signalling.as_mut() {
+                s.websocket = Some(partial);
+            }
+            return;
+        }
+        observe_sip_message(facts, pkt, &partial.payload, ctx);
+    }
+    let mut message = Vec::new();
+    for frame in websocket::frames(rest) {
+        if !matches!(frame.opcode, 1 | 2) {
+            continue;
+        }
+        message.clear();
+        websocket::unmask_into(frame.payload, frame.mask, 0, &mut message);
+        if frame.missing == 0 {
+            observe_sip_message(facts, pkt, &message, ctx);
+        } else if message.len() + frame.missing <= websocket::MAX_FRAME {
+            if let Some(s) = facts.signalling.as_mut() {
+                s.websocket = Some(Box::new(websocket::PartialFrame {
+                    dir,
+                    mask: frame.mask,
+                    payload: std::mem::take(&mut message),
+                    missing: frame.missing,
+                }));
+            }
+        }
+    }
+}
+
+fn observe_sip_message(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    message: &[u8],
+    ctx: &InspectContext<'_>,
+) {
+    if sip::probe(message) == Probe::Certain {
+        observe_sip(facts, pkt, message, ctx);
     }
 }
 
@@ -1640,8 +1707,27 @@ fn inspect_tcp(
         return;
     }
     if facts.signalling.is_some() || early {
+        if sip_over_websocket(facts) {
+            observe_sip_websocket(facts, pkt, p, ctx);
+            return;
+        }
         if sip::probe(p) == Probe::Certain {
             observe_sip(facts, pkt, p, ctx);
+            return;
+        }
+        if stream_start && pkt.dir == Direction::FromOrig && websocket::is_sip_upgrade(p) {
+            note_signalling(
+                facts,
+                pkt,
+                SignallingProtocol::SipWebSocket,
+                "WebSocket upgrade for SIP",
+            );
+            learn_sip_server(ctx, pkt, pkt.dst, || {
+                format!(
+                    "{} asked it for SIP over WebSocket: a SIP server (RFC 7118)",
+                    pkt.src.ip
+                )
+            });
             return;
         }
         if let Some(message) = rtsp::parse(p) {

@@ -47,5 +47,6 @@ pub mod zoom;
 // Tunnels that hide calls
 pub mod voices;
 pub mod vpn_tunnel;
+pub mod websocket;
 
 pub use probe::{DissectError, Probe};
