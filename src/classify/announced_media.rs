@@ -33,7 +33,7 @@ pub fn announced_media(
     knowledge: &Knowledge,
     geo: &GeoResolver,
 ) -> Option<AnnouncedMedia> {
-    // (far media address, the host that signalled it, the flow's as-of).
+    // (the other side's media address, the signalling flow it came on).
     let mut far: Vec<(SocketAddr, &CallFlow)> = Vec::new();
     let mut device: Vec<SocketAddr> = Vec::new();
     for f in members {
