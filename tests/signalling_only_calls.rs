@@ -18,18 +18,13 @@ const PROXY: ([u8; 4], u16) = ([198, 51, 100, 5], 5060);
 const START: u64 = 1_700_000_000_000_000;
 
 fn sip(first_line: &str, cseq: &str, body: &str) -> Vec<u8> {
-    format!(
-        "{first_line}\r\nVia: SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK1\r\n\
-         From: <sip:alice@example.org>;tag=1\r\nTo: <sip:bob@example.org>;tag=2\r\n\
-         Call-ID: only-signalling-1\r\nCSeq: {cseq}\r\n{}Content-Length: {}\r\n\r\n{body}",
-        if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/sdp\r\n"
-        },
-        body.len()
+    sip_message(
+        first_line,
+        "UDP 192.168.1.20:5060",
+        "only-signalling-1",
+        cseq,
+        body,
     )
-    .into_bytes()
 }
 
 /// The phone's call through the proxy: INVITE, 200 OK whose SDP puts

@@ -14,18 +14,13 @@ const PBX: ([u8; 4], u16) = ([198, 51, 100, 8], 8080);
 const START: u64 = 1_700_000_000_000_000;
 
 fn sip(first_line: &str, cseq: &str, body: &str) -> Vec<u8> {
-    format!(
-        "{first_line}\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK1\r\n\
-         From: <sip:alice@example.org>;tag=1\r\nTo: <sip:bob@example.org>;tag=2\r\n\
-         Call-ID: ws-call-1\r\nCSeq: {cseq}\r\n{}Content-Length: {}\r\n\r\n{body}",
-        if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/sdp\r\n"
-        },
-        body.len()
+    sip_message(
+        first_line,
+        "WSS df7jal23ls0d.invalid",
+        "ws-call-1",
+        cseq,
+        body,
     )
-    .into_bytes()
 }
 
 /// A text frame, masked with `key` (a browser's) or not (the server's).

@@ -348,3 +348,22 @@ pub fn sdp_audio(media: ([u8; 4], u16), pt: u8) -> String {
         media.1
     )
 }
+
+/// A SIP message of one dialog between alice and bob: `first_line`, the
+/// dialog's `call_id`, `cseq` ("1 INVITE"), `via` (the transport and sent-by
+/// of its Via header, e.g. "UDP 192.168.1.20:5060") and an SDP `body` (none
+/// when empty).
+pub fn sip_message(first_line: &str, via: &str, call_id: &str, cseq: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{first_line}\r\nVia: SIP/2.0/{via};branch=z9hG4bK1\r\n\
+         From: <sip:alice@example.org>;tag=1\r\nTo: <sip:bob@example.org>;tag=2\r\n\
+         Call-ID: {call_id}\r\nCSeq: {cseq}\r\n{}Content-Length: {}\r\n\r\n{body}",
+        if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        },
+        body.len()
+    )
+    .into_bytes()
+}
