@@ -250,16 +250,41 @@ fn a_pause_then_new_rtp_sources_within_one_sip_call_is_not_a_new_call() {
 
 /// nDPI's sip.pcap: 25 minutes of registrations and call attempts to two
 /// providers; the one call with media (early media after its second
-/// INVITE) lasted a few seconds, not as long as the registrar flow.
+/// INVITE, which was then refused) lasted a few seconds, not as long as
+/// the registrar flow. The attempts without media are listed as such.
 #[test]
 fn sip_pcap_call_lasts_as_long_as_its_own_dialog_and_media() {
     let Some(corpus) = common::corpus() else {
+        eprintln!(
+            "SKIPPED: sip_pcap_call_lasts_as_long_as_its_own_dialog_and_media needs the corpus"
+        );
         return;
     };
     let (records, out) = common::analyze_ndjson(&corpus.join("ndpi/sip.pcap"));
     assert!(out.status.success(), "{out:?}");
     let got = calls(&records);
-    assert_eq!(got.len(), 1, "{got:#?}");
-    let duration = secs(&got[0]["duration"]);
-    assert!(duration > 1.0 && duration < 10.0, "{}", got[0]);
+    let (attempts, with_media): (Vec<&Value>, Vec<&Value>) =
+        got.iter().partition(|c| c["path"] == "not_answered");
+    assert_eq!(with_media.len(), 1, "{got:#?}");
+    let duration = secs(&with_media[0]["duration"]);
+    assert!(duration > 1.0 && duration < 10.0, "{}", with_media[0]);
+    assert!(
+        with_media[0]["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("No one answered the SIP call: it was rejected with 480 Temporarily Unavailable, after it rang; this media came while it was being set up"),
+        "{}",
+        with_media[0]
+    );
+    // Cancelled after 32 s without an answer; refused twice with 403 after
+    // a credentials challenge.
+    let outcomes: Vec<&str> = attempts
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes.len(), 3, "{outcomes:#?}");
+    assert!(outcomes[0].contains("was cancelled by the caller before it was answered"));
+    assert!(outcomes[1..]
+        .iter()
+        .all(|v| v.contains("was rejected with 403 Forbidden")));
 }

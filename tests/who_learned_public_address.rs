@@ -13,8 +13,12 @@ use common::*;
 use serde_json::Value;
 
 /// Registration and STUN to the lab's servers (rewritten into Microsoft's
-/// range), no call: two STUN answers told the device its public address.
+/// range), and two call attempts the registrar rejected: two STUN answers
+/// told the device its public address, each while it set up an attempt.
 const LOOKUPS_ONLY: &str = "samples/rewritten/lookups-only.pcap";
+/// Leaves the SIP signalling out: then no call attempt is seen, and the
+/// STUN answers told the device its address outside any call.
+const NO_SIP: [&str; 2] = ["--filter", "not port 5060"];
 const STUN_SERVER: &str = "52.114.77.20:3478";
 const TOLD: [&str; 2] = ["198.51.100.11:10006", "198.51.100.11:10024"];
 const SECTION: &str = "OUTSIDE CALLS: who learned your public address";
@@ -27,8 +31,10 @@ fn lookups_only() -> String {
     sample(LOOKUPS_ONLY).to_str().unwrap().to_string()
 }
 
-fn table(capture: &Path) -> String {
-    let out = run(&["analyze", capture.to_str().unwrap()]);
+fn table(capture: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["analyze", capture.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", capture.display());
     String::from_utf8(out.stdout).unwrap()
 }
@@ -71,7 +77,7 @@ fn ndjson(capture: &Path, threads: &str) -> Vec<u8> {
 
 #[test]
 fn the_table_names_the_server_that_learned_it_outside_calls() {
-    let text = table(&sample(LOOKUPS_ONLY));
+    let text = table(&sample(LOOKUPS_ONLY), &NO_SIP);
     assert!(text.contains("CALLS: none found"), "{text}");
     let section = outside_section(&text).unwrap_or_else(|| panic!("no {SECTION:?}:\n{text}"));
     // Its far end's country, network and operator, as elsewhere.
@@ -85,11 +91,25 @@ fn the_table_names_the_server_that_learned_it_outside_calls() {
         section.contains(&format!("told the device it is {}, {}", TOLD[0], TOLD[1])),
         "{section}"
     );
-    // Only the STUN server: the SIP registrar told the device nothing.
-    assert!(!section.contains("52.114.77.10"), "{section}");
     // After the calls, before the flows.
     let calls = text.find("CALLS: none found").unwrap();
     assert!(calls < text.find(SECTION).unwrap());
+}
+
+#[test]
+fn each_call_attempt_names_the_server_that_learned_it_while_it_was_set_up() {
+    let text = table(&sample(LOOKUPS_ONLY), &[]);
+    assert!(!text.contains("OUTSIDE CALLS"), "{text}");
+    for told in TOLD {
+        assert!(
+            text.contains(&format!(
+                "Who learned your public address: {STUN_SERVER} (STUN server, told the device it is {told})"
+            )),
+            "{text}"
+        );
+    }
+    // Only the STUN server: the SIP registrar told the device nothing.
+    assert!(!text.contains("52.114.77.10:5060 (STUN server"), "{text}");
 }
 
 #[test]
@@ -99,7 +119,7 @@ fn the_table_has_no_such_section_when_nothing_learned_it_outside_calls() {
         "samples/direct-call.pcap",
         "samples/webrtc-call.pcap",
     ] {
-        let text = table(&sample(name));
+        let text = table(&sample(name), &[]);
         assert!(!text.contains("OUTSIDE CALLS"), "{name}:\n{text}");
         assert!(text.contains("Who learned your public address:"), "{name}");
     }
@@ -107,9 +127,19 @@ fn the_table_has_no_such_section_when_nothing_learned_it_outside_calls() {
 
 #[test]
 fn flow_records_name_who_learned_it_in_json_and_ndjson() {
-    let (records, out) = analyze_ndjson(&sample(LOOKUPS_ONLY));
+    let capture = lookups_only();
+    let mut args = vec!["analyze", "--format", "ndjson", &capture];
+    args.extend_from_slice(&NO_SIP);
+    let out = run(&args);
     assert_eq!(out.status.code(), Some(0));
-    let json = run(&["analyze", "--format", "json", &lookups_only()]);
+    let records: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut args = vec!["analyze", "--format", "json", &capture];
+    args.extend_from_slice(&NO_SIP);
+    let json = run(&args);
     let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
     let json_flows = doc["flows"].as_array().unwrap();
     for flows in [&records[..], &json_flows[..]] {
@@ -122,6 +152,7 @@ fn flow_records_name_who_learned_it_in_json_and_ndjson() {
         assert_eq!(found, expected);
     }
     // A flow whose far end learned nothing carries no such field.
+    let (records, _) = analyze_ndjson(&sample(LOOKUPS_ONLY));
     let sip = records
         .iter()
         .find(|r| r["type"] == "flow" && r["dst"] == "52.114.77.10:5060")
@@ -181,7 +212,10 @@ fn the_html_report_lists_them_as_outside_calls() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("who_learned_public_address");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("lookups-only.html");
-    let out = run(&["report", &lookups_only(), "-o", path.to_str().unwrap()]);
+    let capture = lookups_only();
+    let mut args = vec!["report", &capture, "-o", path.to_str().unwrap()];
+    args.extend_from_slice(&NO_SIP);
+    let out = run(&args);
     assert_eq!(out.status.code(), Some(0));
     let html = std::fs::read_to_string(&path).unwrap();
     let (_, section) = html
@@ -261,7 +295,7 @@ fn corpus_stun_captures_name_their_learners_outside_calls() {
         return;
     };
     let ndpi = corpus.join("ndpi");
-    let text = table(&ndpi.join("stun.pcap"));
+    let text = table(&ndpi.join("stun.pcap"), &[]);
     let section = outside_section(&text).unwrap_or_else(|| panic!("stun.pcap:\n{text}"));
     for (server, told) in [
         ("74.125.247.128:3478", "93.47.225.225:23616"),
@@ -285,7 +319,7 @@ fn corpus_stun_captures_name_their_learners_outside_calls() {
     // one network checking each other) is not a public address.
     assert!(!section.contains("10.206.50.239"), "{section}");
 
-    let text = table(&ndpi.join("stun_zoom.pcapng"));
+    let text = table(&ndpi.join("stun_zoom.pcapng"), &[]);
     let section = outside_section(&text).unwrap_or_else(|| panic!("stun_zoom:\n{text}"));
     assert!(section.contains("  134.224.90.111:8801  "), "{section}");
     assert!(
@@ -328,7 +362,7 @@ fn a_call_names_every_server_that_told_one_of_its_sockets() {
 /// line under the heading; one alone stays on the heading's line.
 #[test]
 fn the_table_lists_several_learners_one_per_line() {
-    let text = table(&sample("samples/group-call.pcap"));
+    let text = table(&sample("samples/group-call.pcap"), &[]);
     let (_, after) = text
         .split_once("  Who learned your public address:\n")
         .unwrap_or_else(|| panic!("no list:\n{text}"));
@@ -341,7 +375,7 @@ fn the_table_lists_several_learners_one_per_line() {
         listed.iter().all(|l| l.starts_with("    203.0.113.40:")),
         "{listed:?}"
     );
-    let one = table(&sample("samples/webrtc-relayed-call.pcap"));
+    let one = table(&sample("samples/webrtc-relayed-call.pcap"), &[]);
     assert!(
         one.contains("  Who learned your public address: 203.0.113.20:3478 (TURN server"),
         "{one}"

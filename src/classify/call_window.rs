@@ -33,6 +33,9 @@ pub struct CallWindow {
     /// A call the capture holds only the signalling of (`signalled`): the
     /// flows that carried its SIP dialog.
     pub carriers: Vec<usize>,
+    /// A call attempt no 2xx answered, without media: the last dialog
+    /// that tried it (what became of it).
+    pub attempt: Option<SipDialog>,
     /// The device's sockets its media used (lookups on them join it too).
     pub sockets: BTreeSet<Endpoint>,
     /// ICE sessions and RTP sources of its media.
@@ -49,6 +52,7 @@ impl CallWindow {
             media_end: media_end(f),
             members: Vec::new(),
             carriers: Vec::new(),
+            attempt: None,
             sockets: BTreeSet::new(),
             ice: BTreeSet::new(),
             ssrcs: BTreeSet::new(),
@@ -57,9 +61,10 @@ impl CallWindow {
         w
     }
 
-    /// A call whose SIP dialog `d` was answered but whose media the
-    /// capture does not hold (captured at a SIP proxy, or the media took
-    /// another path); `carriers`: the flows that carried the dialog.
+    /// A call whose SIP dialog `d` the capture holds but not its media:
+    /// one answered (captured at a SIP proxy, or the media took another
+    /// path) or an attempt no one answered; `carriers`: the flows that
+    /// carried the dialog.
     pub fn signalled(d: &SipDialog, carriers: Vec<usize>) -> CallWindow {
         CallWindow {
             start: d.start,
@@ -67,6 +72,7 @@ impl CallWindow {
             media_end: d.end,
             members: Vec::new(),
             carriers,
+            attempt: (!d.answered).then_some(*d),
             sockets: BTreeSet::new(),
             ice: BTreeSet::new(),
             ssrcs: BTreeSet::new(),

@@ -493,8 +493,10 @@ impl CallTracker {
             .iter()
             .zip(&ids)
             .zip(times)
-            .map(|((members, &id), times)| {
-                call_record(id, times, members, sigs, (&self.knowledge, &self.geo))
+            .zip(&windows)
+            .map(|(((members, &id), times), w)| {
+                let (knowledge, geo) = (&self.knowledge, &self.geo);
+                call_record(id, times, members, w.attempt, sigs, (knowledge, geo))
             })
             .collect();
         for f in flows {
@@ -509,10 +511,16 @@ impl CallTracker {
     }
 }
 
+/// How long after a call attempt's last message its early media may still
+/// arrive (packets in flight, an announcement played out).
+const EARLY_MEDIA_AFTER_NANOS: i64 = 5 * 1_000_000_000;
+
 /// Answered SIP dialogs with no media near them are calls too, whose media
 /// the capture does not hold: one call per Call-ID while its dialogs
 /// overlap (a dialog seen on two flows, or forked, is one call), in time
-/// order among the media's calls.
+/// order among the media's calls. So are attempts no 2xx answered (one
+/// per Call-ID: an INVITE sent again with credentials is the same
+/// attempt), which say what became of them.
 /// `media`: when any device's media flowed.
 fn add_signalled_calls(
     windows: &mut Vec<CallWindow>,
@@ -538,9 +546,78 @@ fn add_signalled_calls(
         let carriers = (0..flows.len()).filter(|&i| carries(flows, i, d)).collect();
         signalled.push(CallWindow::signalled(d, carriers));
     }
+    let answered = |d: &SipDialog| dialogs.iter().any(|a| a.answered && a.same_call(d));
+    let mut attempts: Vec<CallWindow> = Vec::new();
+    for d in dialogs.iter().filter(|d| !answered(d)) {
+        let same = attempts
+            .iter_mut()
+            .find(|w| w.attempt.is_some_and(|a| a.same_call(d)));
+        if let Some(w) = same {
+            w.start = w.start.min(d.start);
+            w.end = w.end.max(d.end);
+            w.media_end = w.end;
+            if w.attempt.is_some_and(|a| a.start <= d.start) {
+                w.attempt = Some(*d);
+            }
+            continue;
+        }
+        let carriers = (0..flows.len()).filter(|&i| carries(flows, i, d)).collect();
+        attempts.push(CallWindow::signalled(d, carriers));
+    }
+    // Media while it was tried (early media: a ringback tone, an
+    // announcement, still arriving just after the refusal) is in the
+    // capture, as a call of its own.
+    let tried = |w: &CallWindow| {
+        (
+            w.start,
+            Timestamp(w.end.0.saturating_add(EARLY_MEDIA_AFTER_NANOS)),
+        )
+    };
+    signalled.extend(attempts.into_iter().filter(|w| {
+        let (start, end) = tried(w);
+        !media.during(start, end)
+    }));
     if !signalled.is_empty() {
         windows.extend(signalled);
         windows.sort_by_key(|w| w.start);
+    }
+}
+
+/// The SIP dialog a call's media was early media of: with `has_media`,
+/// when the dialogs its signalling flows carried while it ran (or just
+/// before its media) were all attempts no 2xx answered, the last of them.
+fn early_media_of(
+    members: &[&CallFlow],
+    has_media: bool,
+    (start, end): (Timestamp, Timestamp),
+) -> Option<SipDialog> {
+    if !has_media {
+        return None;
+    }
+    let during = |d: &&SipDialog| {
+        d.start <= end && start.0 <= d.end.0.saturating_add(EARLY_MEDIA_AFTER_NANOS)
+    };
+    let dialogs: Vec<&SipDialog> = members
+        .iter()
+        .flat_map(|f| f.marks.dialogs.iter())
+        .filter(during)
+        .collect();
+    if dialogs.iter().any(|d| d.answered) {
+        return None;
+    }
+    dialogs.into_iter().max_by_key(|d| d.start).copied()
+}
+
+/// Who placed call attempt `d`, as the verdict's subject: the flow that
+/// carried its INVITE says whether the device sent it.
+fn attempt_caller(members: &[&CallFlow], d: &SipDialog) -> &'static str {
+    let carrier = members
+        .iter()
+        .find(|f| f.marks.dialogs.iter().any(|x| x.same_call(d)));
+    match carrier {
+        Some(f) if (d.invited_from == 0) == f.local_is_src => "A call your device placed",
+        Some(_) => "A call to your device",
+        None => "A call attempt",
     }
 }
 
@@ -689,6 +766,7 @@ fn call_record(
     id: u32,
     (start, end): (Timestamp, Timestamp),
     members: &[&CallFlow],
+    attempt: Option<SipDialog>,
     sigs: &Signatures,
     (knowledge, geo): (&Knowledge, &GeoResolver),
 ) -> CallRecord {
@@ -729,6 +807,7 @@ fn call_record(
         (None, Some(_)) => "direct",
         (Some(r), Some(p)) if r < p => "relayed_then_direct",
         (Some(_), Some(_)) => "direct_then_relayed",
+        (None, None) if attempt.is_some() => "not_answered",
         (None, None) => "signalling_only",
     };
     let describe = |parties: &[CallParty]| {
@@ -771,7 +850,18 @@ fn call_record(
         .then(|| announced_media(members, (start, end), knowledge, geo))
         .flatten()
         .unwrap_or_default();
-    let verdict = if announced.sentence.is_empty() {
+    let verdict = if let Some(attempt) = attempt {
+        let sentence = format!(
+            "{} was {}; no media of it was captured.",
+            attempt_caller(members, &attempt),
+            attempt.unanswered_outcome()
+        );
+        if announced.sentence.is_empty() {
+            sentence
+        } else {
+            format!("{sentence} {}", announced.sentence)
+        }
+    } else if announced.sentence.is_empty() {
         verdict
     } else {
         format!(
@@ -801,6 +891,13 @@ fn call_record(
         ),
         None if media.iter().any(|f| forwards(f)) => format!(
             "{verdict} A forwarding server (SFU): it took the device's media on one connection and sent it the other side's on another."
+        ),
+        None => verdict,
+    };
+    let verdict = match early_media_of(members, attempt.is_none() && !media.is_empty(), (start, end)) {
+        Some(d) => format!(
+            "{verdict} No one answered the SIP call: it was {}; this media came while it was being set up (early media, such as a ringback tone or an announcement).",
+            d.unanswered_outcome()
         ),
         None => verdict,
     };

@@ -327,6 +327,10 @@ pub struct Knowledge {
     /// before it on are kept. Only the output moves it, forward.
     earliest_waiting: std::sync::Mutex<i64>,
     names: Table<IpAddr, Arc<str>>,
+    /// Names an app signature knows, asked before `names`: an address
+    /// resolved both as a cloud alias (`…trafficmanager.net`, perhaps
+    /// first) and as the vendor's own name is the vendor's.
+    vendor_names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
     app_hosts: Table<IpAddr, AppHost>,
     conference_hosts: Table<IpAddr, ConferenceHost>,
@@ -389,6 +393,7 @@ impl Knowledge {
             outstanding: Arc::new(Outstanding::new(window_nanos / EPOCHS_PER_WINDOW)),
             earliest_waiting: std::sync::Mutex::new(i64::MIN),
             names: Table::default(),
+            vendor_names: Table::default(),
             servers: Table::default(),
             app_hosts: Table::default(),
             conference_hosts: Table::default(),
@@ -468,6 +473,7 @@ impl Knowledge {
             .outstanding
             .epoch_start(earliest.saturating_sub(EPOCHS_PER_WINDOW));
         self.names.forget_before(from);
+        self.vendor_names.forget_before(from);
         self.servers.forget_before(from);
         self.app_hosts.forget_before(from);
         self.conference_hosts.forget_before(from);
@@ -505,8 +511,19 @@ impl Knowledge {
         self.names.learn(ip, name, at, self.epoch_of());
     }
 
+    /// `learn_name` for a name an app signature knows.
+    pub fn learn_vendor_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
+        self.vendor_names
+            .learn(ip, name.clone(), at, self.epoch_of());
+        self.learn_name(ip, name, at);
+    }
+
+    /// The name `ip` was reached by: the first a signature knows, else the
+    /// first.
     pub fn name(&self, ip: IpAddr, as_of: AsOf) -> Option<Arc<str>> {
-        self.names.learned(&ip, as_of)
+        self.vendor_names
+            .learned(&ip, as_of)
+            .or_else(|| self.names.learned(&ip, as_of))
     }
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {
@@ -705,6 +722,27 @@ mod tests {
         k.learn_name(ip, "later.example".into(), Timestamp(30));
         let asked = k.as_of(Timestamp(100), Timestamp(100));
         assert_eq!(k.name(ip, asked).as_deref(), Some("early.example"));
+    }
+
+    #[test]
+    fn a_name_a_signature_knows_comes_before_an_earlier_alias() {
+        let k = Knowledge::default();
+        let ip: IpAddr = "65.52.67.156".parse().unwrap();
+        k.learn_name(
+            ip,
+            "api-flightproxy-skype.trafficmanager.net".into(),
+            secs(5),
+        );
+        k.learn_vendor_name(ip, "api.flightproxy.skype.com".into(), secs(6));
+        // Asked between the two: only the alias was known.
+        assert_eq!(
+            k.name(ip, as_of(&k, 6, 6)).as_deref(),
+            Some("api-flightproxy-skype.trafficmanager.net")
+        );
+        assert_eq!(
+            k.name(ip, as_of(&k, 7, 7)).as_deref(),
+            Some("api.flightproxy.skype.com")
+        );
     }
 
     #[test]

@@ -378,10 +378,9 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
             L4Proto::Tcp => L4Kind::Tcp,
             _ => L4Kind::Udp,
         };
-        let on_server_port = x
-            .sigs
-            .match_port(l4, far.port)
-            .any(|(a, kind)| a == app.app && kind != PortKind::Signalling);
+        let on_server_port = x.sigs.match_port(l4, far.port).any(|(a, kind)| {
+            a == app.app && !matches!(kind, PortKind::Signalling | PortKind::Client)
+        });
         let local_port = x.sides.local.port;
         if on_server_port && !(far.port >= 49152 && local_port < 49152) {
             return relay(
@@ -726,7 +725,7 @@ mod tests {
                 "{start}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
             );
             let msg = sip::parse(text.as_bytes()).unwrap();
-            sip_dialogs::note(&mut d, &msg, Timestamp(at as i64));
+            sip_dialogs::note(&mut d, &msg, Timestamp(at as i64), 0);
         }
         d
     }

@@ -67,7 +67,7 @@ impl Sides {
 pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     let (o, r) = (flow.orig(), flow.resp());
     let (o_local, r_local) = (is_site_local(o.ip), is_site_local(r.ip));
-    if o_local != r_local {
+    if o_local != r_local && !global_device_on_site_service(o, r) {
         return Sides::with_far(flow, o_local);
     }
     // Both global (IPv6 without NAT) or both inside one site: the end whose
@@ -182,6 +182,25 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     Sides::with_far(flow, true)
 }
 
+/// Whether a global IPv6 address reaches a host of its own site: a
+/// link-local address (the router, on the same link), or a unique-local
+/// one serving a well-known port to the global one's ephemeral port (the
+/// router's resolver). The global address is then the device, inside the
+/// site too. (A unique-local device whose network translates its prefix
+/// reaches the internet's services the other way round.)
+fn global_device_on_site_service(a: Endpoint, b: Endpoint) -> bool {
+    let (IpAddr::V6(x), IpAddr::V6(y)) = (a.ip, b.ip) else {
+        return false;
+    };
+    let (site, global) = match (is_site_local(a.ip), is_site_local(b.ip)) {
+        (true, false) => ((x, a.port), b.port),
+        (false, true) => ((y, b.port), a.port),
+        _ => return false,
+    };
+    let link_local = (site.0.segments()[0] & 0xffc0) == 0xfe80;
+    link_local || (site.1 < 1024 && global >= 1024)
+}
+
 /// A public host a SIP server next to it (same /24 or /48) announced as
 /// a media address: a provider's media gateway, the far end of what it
 /// carries. (`role` asks the network by ASN too.)
@@ -200,4 +219,37 @@ fn is_media_gateway(knowledge: &Knowledge, ip: IpAddr, as_of: AsOf) -> bool {
 
 fn stun_server_side(facts: &FlowFacts) -> Option<Direction> {
     facts.stun.as_ref().and_then(|s| s.server_side())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(text: &str) -> Endpoint {
+        Endpoint::from(text.parse::<std::net::SocketAddr>().expect("endpoint"))
+    }
+
+    #[test]
+    fn a_global_ipv6_device_reaching_its_site_is_inside_it() {
+        let device = ep("[2001:7e8:c46d:f601::178f]:57665");
+        // The router's resolver at its unique-local address, its
+        // link-local one, in either order.
+        assert!(global_device_on_site_service(device, ep("[fd00::1]:53")));
+        assert!(global_device_on_site_service(ep("[fd00::1]:53"), device));
+        assert!(global_device_on_site_service(device, ep("[fe80::1]:0")));
+        // A unique-local device whose prefix is translated, reaching an
+        // internet service; IPv4; two global addresses.
+        assert!(!global_device_on_site_service(
+            ep("[fd00::20]:50123"),
+            ep("[2606:4700::1]:443")
+        ));
+        assert!(!global_device_on_site_service(
+            ep("192.168.1.2:5000"),
+            ep("8.8.8.8:53")
+        ));
+        assert!(!global_device_on_site_service(
+            device,
+            ep("[2606:4700::1]:443")
+        ));
+    }
 }

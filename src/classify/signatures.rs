@@ -164,6 +164,9 @@ pub enum PortKind {
     Media,
     Signalling,
     Stun,
+    /// A port the app's clients send from (Teams' 50000-50059): it names
+    /// the app, never a server.
+    Client,
 }
 
 /// What a payload pattern reveals about its flow.
@@ -642,7 +645,10 @@ impl Signatures {
     fn narrow_vendor_ports(&self) -> FxHashMap<(L4Kind, u16), Option<AppId>> {
         let mut ports: FxHashMap<(L4Kind, u16), Option<AppId>> = FxHashMap::default();
         for (app, rule) in &self.ports {
-            if self.app(*app).generic || rule.high.saturating_sub(rule.low) >= MAX_PORT_RULE_WIDTH {
+            if self.app(*app).generic
+                || rule.kind == PortKind::Client
+                || rule.high.saturating_sub(rule.low) >= MAX_PORT_RULE_WIDTH
+            {
                 continue;
             }
             for port in rule.low..=rule.high {
@@ -1241,7 +1247,9 @@ mod tests {
             let mut apps = s
                 .port_rules(l4, far)
                 .filter(|(a, r)| {
-                    !s.app(*a).generic && r.high.saturating_sub(r.low) < MAX_PORT_RULE_WIDTH
+                    !s.app(*a).generic
+                        && r.kind != PortKind::Client
+                        && r.high.saturating_sub(r.low) < MAX_PORT_RULE_WIDTH
                 })
                 .map(|(a, _)| a);
             let app = apps.next()?;

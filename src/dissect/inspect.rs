@@ -4,7 +4,7 @@
 //! picks the dissector; weak or costly dissectors run only on a flow's
 //! first packets or once their protocol has been seen on the flow.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
 use memchr::memmem::Finder;
@@ -481,7 +481,13 @@ const DTLS_VPN_PORT: u16 = 443;
 /// Whether bytes relayed inside TURN are media (RTP/SRTP/SRTCP or DTLS).
 fn is_media_payload(data: &[u8]) -> bool {
     match data.first().map(|b| demux::classify(*b)) {
-        Some(demux::FirstByteKind::RtpRtcp) => rtp::parse(data).is_some(),
+        // RTCP reports are call control, not media: a path that carried
+        // only them (a relay tried while the media went direct) carried
+        // none of the call's voice.
+        Some(demux::FirstByteKind::RtpRtcp) => {
+            data.get(1).is_some_and(|&b| !rtp::is_rtcp_payload_type(b))
+                && rtp::parse(data).is_some()
+        }
         Some(demux::FirstByteKind::Dtls) => dtls::probe(data) != Probe::NotForUs,
         _ => false,
     }
@@ -699,6 +705,12 @@ fn observe_stun(
     let mut username: Option<&[u8]> = None;
     for attr in msg.attributes() {
         match attr {
+            // An Allocate answer's plain MAPPED-ADDRESS is the address the
+            // server allocated, as in the TURN drafts MS-TURN follows
+            // (MS-TURN 2.2.2.1); the device's own is its XOR-MAPPED one.
+            StunAttr::MappedAddress(a) if success && msg.method == stun::ALLOCATE => {
+                s.relayed.get_or_insert(a);
+            }
             StunAttr::XorMappedAddress(a) | StunAttr::MappedAddress(a) if success => {
                 if s.mapped.is_none() {
                     s.mapped = Some((a, pkt.dir.reverse()));
@@ -1286,7 +1298,7 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
                 }
             }
         }
-        sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts);
+        sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index());
         if s.call_id.is_none() {
             s.call_id = msg.call_id.map(|c| text(c.as_bytes()));
         }
@@ -1618,8 +1630,7 @@ fn note_server_name(
     );
     let name = name.to_ascii_lowercase();
     if !from_certificate {
-        ctx.knowledge
-            .learn_name(pkt.dst.ip, Arc::from(name.as_str()), pkt.clock);
+        learn_name(pkt.dst.ip, Arc::from(name.as_str()), pkt.clock, ctx);
     }
     facts.server_name = Some(name.into_boxed_str());
     facts.server_name_from_certificate = from_certificate;
@@ -1656,7 +1667,16 @@ fn learn_dns_answers(payload: &[u8], ts: Timestamp, ctx: &InspectContext<'_>) {
         None => return,
     };
     for ip in answers {
-        ctx.knowledge.learn_name(ip, asked.clone(), ts);
+        learn_name(ip, asked.clone(), ts, ctx);
+    }
+}
+
+/// Learns that the device reached `ip` by `name`.
+fn learn_name(ip: IpAddr, name: Arc<str>, at: Timestamp, ctx: &InspectContext<'_>) {
+    if ctx.signatures.match_domain(&name).is_some() {
+        ctx.knowledge.learn_vendor_name(ip, name, at);
+    } else {
+        ctx.knowledge.learn_name(ip, name, at);
     }
 }
 

@@ -31,6 +31,15 @@ pub struct SipDialog {
     /// BYE, CANCEL or a failure answer ended it: a later INVITE with the
     /// same Call-ID is a new dialog.
     pub ended: bool,
+    /// The final answer to its INVITE when that was no 2xx: a refusal, a
+    /// redirect, or 487 after a CANCEL; 0 while none came.
+    pub refused_with: u16,
+    /// Its INVITE was CANCELled before any final answer.
+    pub cancelled: bool,
+    /// A 180 Ringing or 183 Session Progress came back.
+    pub rang: bool,
+    /// The flow direction (`Direction::index`) its INVITE came from.
+    pub invited_from: u8,
     /// Where each side's SDP said it takes the media (by the direction of
     /// the flow it sent them in), the first distinct ones: what a call
     /// whose media the capture does not hold can still tell.
@@ -43,6 +52,74 @@ impl SipDialog {
     pub fn same_call(&self, other: &SipDialog) -> bool {
         self.call_id == other.call_id
     }
+
+    /// What became of an INVITE no 2xx answered, in words ("rejected
+    /// with 486 Busy Here").
+    pub fn unanswered_outcome(&self) -> String {
+        let ringing = if self.rang { ", after it rang" } else { "" };
+        let code = self.refused_with;
+        if self.cancelled {
+            format!("cancelled by the caller before it was answered{ringing}")
+        } else if code == 401 || code == 407 {
+            format!(
+                "refused for want of credentials ({}) and not tried again",
+                status_text(code)
+            )
+        } else if (300..400).contains(&code) {
+            format!("redirected elsewhere ({})", status_text(code))
+        } else if code >= 400 {
+            format!("rejected with {}{ringing}", status_text(code))
+        } else if self.rang {
+            "not answered: it rang, and no final answer was captured".into()
+        } else {
+            "not answered: no answer to it was captured".into()
+        }
+    }
+}
+
+/// A final SIP status with the reason phrase RFC 3261 (section 21) gives
+/// it: the phrase a message carries is free text.
+fn status_text(code: u16) -> String {
+    let phrase = match code {
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Moved Temporarily",
+        305 => "Use Proxy",
+        380 => "Alternative Service",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        410 => "Gone",
+        415 => "Unsupported Media Type",
+        420 => "Bad Extension",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        482 => "Loop Detected",
+        483 => "Too Many Hops",
+        484 => "Address Incomplete",
+        485 => "Ambiguous",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        491 => "Request Pending",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Server Time-out",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        604 => "Does Not Exist Anywhere",
+        606 => "Not Acceptable",
+        _ => return code.to_string(),
+    };
+    format!("{code} {phrase}")
 }
 
 fn call_id_hash(call_id: &str) -> u64 {
@@ -56,8 +133,9 @@ fn cseq_method(cseq: Option<&str>) -> Option<&str> {
     cseq?.split_ascii_whitespace().nth(1)
 }
 
-/// Counts a SIP message at `ts` into a flow's dialogs.
-pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp) {
+/// Counts a SIP message at `ts`, sent in flow direction `sender`
+/// (`Direction::index`), into a flow's dialogs.
+pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp, sender: usize) {
     let Some(call_id) = msg.call_id.map(call_id_hash) else {
         return;
     };
@@ -74,6 +152,10 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp) {
                 end: ts,
                 answered: false,
                 ended: false,
+                refused_with: 0,
+                cancelled: false,
+                rang: false,
+                invited_from: u8::from(sender != 0),
                 media: [[None; MEDIA_PER_SIDE]; 2],
             });
         }
@@ -85,14 +167,23 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp) {
     };
     d.end = d.end.max(ts);
     match msg.start {
-        SipStart::Request { method, .. } if method == "BYE" || method == "CANCEL" => {
+        SipStart::Request { method: "BYE", .. } => d.ended = true,
+        SipStart::Request {
+            method: "CANCEL", ..
+        } => {
             d.ended = true;
+            d.cancelled |= !d.answered;
         }
         SipStart::Response { code, .. } if cseq_method(msg.cseq) == Some("INVITE") => {
             if (200..300).contains(&code) {
                 d.answered = true;
             } else if code >= 300 {
                 d.ended = true;
+                if !d.answered {
+                    d.refused_with = code;
+                }
+            } else if code == 180 || code == 183 {
+                d.rang = true;
             }
         }
         _ => {}
@@ -141,7 +232,7 @@ mod tests {
     fn feed(dialogs: &mut Vec<SipDialog>, at: i64, start: &str, call_id: &str, cseq: &str) {
         let bytes = message(start, call_id, cseq);
         let msg = parse(&bytes).expect("SIP message");
-        note(dialogs, &msg, Timestamp(at));
+        note(dialogs, &msg, Timestamp(at), 0);
     }
 
     const INVITE: &str = "INVITE sip:b@example.test SIP/2.0";

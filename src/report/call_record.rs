@@ -40,8 +40,9 @@ pub struct CallRecord {
     pub duration: f64,
     /// The user's own endpoints (the capture's vantage point).
     pub local: Vec<String>,
-    /// `direct`, `relayed`, `relayed_then_direct`, `direct_then_relayed`
-    /// or `signalling_only`.
+    /// `direct`, `relayed`, `relayed_then_direct`, `direct_then_relayed`,
+    /// `signalling_only` (answered, no media captured) or `not_answered`
+    /// (a SIP call attempt: rejected, cancelled or never answered).
     pub path: &'static str,
     /// The verdict in one sentence.
     pub verdict: String,
@@ -68,4 +69,12 @@ pub struct CallRecord {
     pub flows: u32,
     pub media_flows: u32,
     pub evidence: Vec<String>,
+}
+
+impl CallRecord {
+    /// Whether the capture holds media of the call (not only its SIP
+    /// signalling).
+    pub fn has_media(&self) -> bool {
+        !matches!(self.path, "signalling_only" | "not_answered")
+    }
 }

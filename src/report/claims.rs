@@ -266,7 +266,7 @@ fn check_visible(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictio
     // A capture without call media (or without any call traffic) shows
     // nothing about where media or servers would be: such claims are
     // untested, not passed.
-    let has_media = records.calls.iter().any(|c| c.path != "signalling_only")
+    let has_media = records.calls.iter().any(CallRecord::has_media)
         || flows
             .iter()
             .any(|r| matches!(r.role, Some("relay" | "p2p")));
@@ -286,11 +286,8 @@ fn check_visible(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictio
     let (meaning, outcome) = match claim {
         Claim::MediaP2p => {
             let meaning = "call media goes straight between the two devices and never passes through a server".to_string();
-            let media_calls: Vec<&CallRecord> = records
-                .calls
-                .iter()
-                .filter(|c| c.path != "signalling_only")
-                .collect();
+            let media_calls: Vec<&CallRecord> =
+                records.calls.iter().filter(|c| c.has_media()).collect();
             let relayed: Vec<&&CallRecord> =
                 media_calls.iter().filter(|c| c.path != "direct").collect();
             let relay_flows: Vec<&FlowRecord> = with_role("relay").collect();
@@ -314,7 +311,7 @@ fn check_visible(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictio
             let (group, two_party): (Vec<&CallRecord>, Vec<&CallRecord>) = records
                 .calls
                 .iter()
-                .filter(|c| c.path != "signalling_only")
+                .filter(|c| c.has_media())
                 .partition(|c| c.voices_at_once.is_some());
             because.extend(group.iter().map(|c| {
                 format!(

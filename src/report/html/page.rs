@@ -42,7 +42,7 @@ main{max-width:980px;margin:0 auto;padding:12px 14px 40px}
 h1{font-size:1.6rem;margin:.4em 0 .1em}h2{font-size:1.25rem;margin:1.6em 0 .4em;border-bottom:1px solid var(--line);padding-bottom:.2em}h3{font-size:1rem;margin:1.2em 0 .3em}
 .sub,.note{color:var(--muted);font-size:.9rem}
 .verdict{font-size:1.05rem;padding:.6em .8em;border-left:5px solid var(--other);background:var(--panel);border-radius:4px}
-.verdict.direct{border-color:var(--p2p)}.verdict.relayed,.verdict.relayed_then_direct,.verdict.direct_then_relayed{border-color:var(--relay)}.verdict.signalling_only{border-color:var(--lookup)}
+.verdict.direct{border-color:var(--p2p)}.verdict.relayed,.verdict.relayed_then_direct,.verdict.direct_then_relayed{border-color:var(--relay)}.verdict.signalling_only,.verdict.not_answered{border-color:var(--lookup)}
 section.call{margin-top:1.5em}
 svg{width:100%;height:auto;display:block;font-family:inherit}
 svg text{font-size:11px;fill:var(--ink)}svg text.b{font-weight:600}svg text.axis{fill:var(--muted);font-size:10px}
