@@ -494,6 +494,8 @@ impl StunAttr<'_> {
 pub struct StunAttrIter<'a> {
     rest: &'a [u8],
     xor_key: [u8; 16],
+    /// Whether attributes take RFC 8489's numbering: the header carries
+    /// its cookie, and no MS-TURN MAGIC-COOKIE attribute came first.
     magic_cookie: bool,
 }
 
@@ -509,6 +511,12 @@ impl<'a> Iterator for StunAttrIter<'a> {
             return None;
         };
         self.rest = rest;
+        if attr_type == MS_TURN_MAGIC_COOKIE {
+            // MS-TURN messages start with it, also under an RFC 8489
+            // header (Teams' Data indications, 0x0115): theirs is the
+            // legacy numbering, with REMOTE-ADDRESS a plain address.
+            self.magic_cookie = false;
+        }
         Some(decode_attr(
             attr_type,
             value,
@@ -517,6 +525,9 @@ impl<'a> Iterator for StunAttrIter<'a> {
         ))
     }
 }
+
+/// MS-TURN's MAGIC-COOKIE attribute (MS-TURN 2.2.2.1).
+const MS_TURN_MAGIC_COOKIE: u16 = 0x000F;
 
 /// One TLV: type, value, and what follows its padding. A final attribute
 /// may omit its padding (seen in WhatsApp messages).
@@ -547,9 +558,9 @@ fn decode_attr<'a>(
         // MS-TURN 2.2.2 (based on draft-rosenberg-midcom-turn-08) numbers
         // differ from RFC 8656: 0x000E ALTERNATE-SERVER, 0x0011
         // DESTINATION-ADDRESS, 0x0012 REMOTE-ADDRESS (both plain, not XOR),
-        // 0x0014 NONCE, 0x0015 REALM. Those legacy messages carry no RFC
-        // 8489 cookie (they start with a MAGIC-COOKIE attribute 0x000F),
-        // so the cookie decides which numbering applies.
+        // 0x0014 NONCE, 0x0015 REALM. Those messages start with a
+        // MAGIC-COOKIE attribute 0x000F, most under a header without RFC
+        // 8489's cookie: `cookie` is false for both (`StunAttrIter`).
         0x000E if !cookie => plain_address(value).map(StunAttr::AlternateServer),
         0x0011 if !cookie => plain_address(value).map(StunAttr::MsDestinationAddress),
         0x0012 if !cookie => plain_address(value).map(StunAttr::MsRemoteAddress),
@@ -721,6 +732,22 @@ mod tests {
     fn attrs(h: &str) -> Vec<StunAttr<'static>> {
         let bytes: &'static [u8] = Box::leak(hex(h).into_boxed_slice());
         parse(bytes).unwrap().attributes().collect()
+    }
+
+    /// A Teams TURN server's Data indication (0x0115) under an RFC 8489
+    /// header, its first attributes (a public Teams call capture,
+    /// Baboushka/K3AE-MissedCall.pcapng frame 182, cut after them):
+    /// MS-TURN's MAGIC-COOKIE, then REMOTE-ADDRESS as a plain address.
+    const TEAMS_DATA_INDICATION: &str =
+        "011500142112a442f3484308790d4cce9fe2bd96000f000472c64bc6001200080001c35b6d84c310";
+
+    #[test]
+    fn ms_turn_attributes_under_an_rfc_header_take_ms_turn_numbers() {
+        let a = attrs(TEAMS_DATA_INDICATION);
+        assert_eq!(a.len(), 2);
+        // 0xc35b = 50011, 0x6d84c310 = 109.132.195.16: the other party's
+        // Teams client port at its home address, not XOR-ed.
+        assert_eq!(a[1], StunAttr::MsRemoteAddress(sa("109.132.195.16:50011")));
     }
 
     #[test]
