@@ -326,10 +326,12 @@ pub struct Knowledge {
     /// last `forget` (`i64::MIN` before the first): facts from a window
     /// before it on are kept. Only the output moves it, forward.
     earliest_waiting: std::sync::Mutex<i64>,
-    names: Table<IpAddr, Arc<str>>,
-    /// Names an app signature knows, asked before `names`: an address
-    /// resolved both as a cloud alias (`…trafficmanager.net`, perhaps
-    /// first) and as the vendor's own name is the vendor's.
+    /// Each name, and whether an app signature knows it.
+    names: Table<IpAddr, (Arc<str>, bool)>,
+    /// The names an app signature knows, asked when the first name is not
+    /// one: an address resolved both as a cloud alias
+    /// (`…trafficmanager.net`, perhaps first) and as the vendor's own name
+    /// is the vendor's.
     vendor_names: Table<IpAddr, Arc<str>>,
     servers: Table<IpAddr, ServerInfo>,
     app_hosts: Table<IpAddr, AppHost>,
@@ -508,22 +510,24 @@ impl Knowledge {
 
     /// A name the device looked up (DNS) or asked for (TLS/QUIC SNI).
     pub fn learn_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
-        self.names.learn(ip, name, at, self.epoch_of());
+        self.names.learn(ip, (name, false), at, self.epoch_of());
     }
 
     /// `learn_name` for a name an app signature knows.
     pub fn learn_vendor_name(&self, ip: IpAddr, name: Arc<str>, at: Timestamp) {
         self.vendor_names
             .learn(ip, name.clone(), at, self.epoch_of());
-        self.learn_name(ip, name, at);
+        self.names.learn(ip, (name, true), at, self.epoch_of());
     }
 
     /// The name `ip` was reached by: the first a signature knows, else the
-    /// first.
+    /// first. (Most addresses have no name: one look-up says so.)
     pub fn name(&self, ip: IpAddr, as_of: AsOf) -> Option<Arc<str>> {
-        self.vendor_names
-            .learned(&ip, as_of)
-            .or_else(|| self.names.learned(&ip, as_of))
+        let (first, known) = self.names.learned(&ip, as_of)?;
+        if known {
+            return Some(first);
+        }
+        self.vendor_names.learned(&ip, as_of).or(Some(first))
     }
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {

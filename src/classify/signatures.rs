@@ -728,15 +728,31 @@ impl Signatures {
     /// dot ignored) that `name` ends with.
     pub fn match_domain(&self, name: &str) -> Option<DomainMatch> {
         let lower = name.trim_end_matches('.').to_ascii_lowercase();
-        let mut candidate = lower.as_str();
+        let (suffix, (app, kind)) = self.domain_rule(&lower)?;
+        Some(DomainMatch {
+            app,
+            kind,
+            suffix: suffix.to_owned(),
+            evidence: format!("{lower} matches {} domain {suffix}", self.name(app)),
+        })
+    }
+
+    /// Whether a domain rule covers `name` (as `match_domain`, without
+    /// the words: asked of every name the device looks up).
+    pub fn knows_domain(&self, name: &str) -> bool {
+        let trimmed = name.trim_end_matches('.');
+        if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.domain_rule(&trimmed.to_ascii_lowercase()).is_some();
+        }
+        self.domain_rule(trimmed).is_some()
+    }
+
+    /// The longest suffix of lower-case `name` a rule covers, and its rule.
+    fn domain_rule<'n>(&self, name: &'n str) -> Option<(&'n str, (AppId, DomainKind))> {
+        let mut candidate = name;
         loop {
-            if let Some((app, kind)) = self.domains.get(candidate) {
-                return Some(DomainMatch {
-                    app: *app,
-                    kind: *kind,
-                    suffix: candidate.to_owned(),
-                    evidence: format!("{lower} matches {} domain {candidate}", self.name(*app)),
-                });
+            if let Some(rule) = self.domains.get(candidate) {
+                return Some((candidate, *rule));
             }
             candidate = candidate.split_once('.')?.1;
         }

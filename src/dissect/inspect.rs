@@ -1630,7 +1630,8 @@ fn note_server_name(
     );
     let name = name.to_ascii_lowercase();
     if !from_certificate {
-        learn_name(pkt.dst.ip, Arc::from(name.as_str()), pkt.clock, ctx);
+        let known = ctx.signatures.knows_domain(&name);
+        learn_name(pkt.dst.ip, Arc::from(name.as_str()), known, pkt.clock, ctx);
     }
     facts.server_name = Some(name.into_boxed_str());
     facts.server_name_from_certificate = from_certificate;
@@ -1666,14 +1667,16 @@ fn learn_dns_answers(payload: &[u8], ts: Timestamp, ctx: &InspectContext<'_>) {
         Some(q) => q.into(),
         None => return,
     };
+    let known = ctx.signatures.knows_domain(&asked);
     for ip in answers {
-        learn_name(ip, asked.clone(), ts, ctx);
+        learn_name(ip, asked.clone(), known, ts, ctx);
     }
 }
 
-/// Learns that the device reached `ip` by `name`.
-fn learn_name(ip: IpAddr, name: Arc<str>, at: Timestamp, ctx: &InspectContext<'_>) {
-    if ctx.signatures.match_domain(&name).is_some() {
+/// Learns that the device reached `ip` by `name`, which an app signature
+/// may know.
+fn learn_name(ip: IpAddr, name: Arc<str>, known: bool, at: Timestamp, ctx: &InspectContext<'_>) {
+    if known {
         ctx.knowledge.learn_vendor_name(ip, name, at);
     } else {
         ctx.knowledge.learn_name(ip, name, at);
