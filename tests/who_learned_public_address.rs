@@ -99,6 +99,10 @@ fn the_table_names_the_server_that_learned_it_outside_calls() {
 #[test]
 fn each_call_attempt_names_the_server_that_learned_it_while_it_was_set_up() {
     let text = table(&sample(LOOKUPS_ONLY), &[]);
+    assert!(
+        text.starts_with("CALLS (2; all attempts no one answered)"),
+        "{text}"
+    );
     assert!(!text.contains("OUTSIDE CALLS"), "{text}");
     for told in TOLD {
         assert!(

@@ -297,7 +297,22 @@ impl RecordSink for TableSink {
                 )?;
             }
         } else {
-            writeln!(out, "CALLS ({})\n", self.calls.len())?;
+            let attempts = self
+                .calls
+                .iter()
+                .filter(|c| c.path == "not_answered")
+                .count();
+            if attempts == 0 {
+                writeln!(out, "CALLS ({})\n", self.calls.len())?;
+            } else if attempts == self.calls.len() {
+                writeln!(out, "CALLS ({attempts}; all attempts no one answered)\n")?;
+            } else {
+                writeln!(
+                    out,
+                    "CALLS ({}; {attempts} of them attempts no one answered)\n",
+                    self.calls.len()
+                )?;
+            }
             for c in &self.calls {
                 write_call(&mut out, c)?;
             }
