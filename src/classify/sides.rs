@@ -67,8 +67,10 @@ impl Sides {
 pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
     let (o, r) = (flow.orig(), flow.resp());
     let (o_local, r_local) = (is_site_local(o.ip), is_site_local(r.ip));
-    if o_local != r_local && !global_device_on_site_service(o, r) {
-        return Sides::with_far(flow, o_local);
+    if o_local != r_local {
+        // The site's end is the device, unless it is a global IPv6
+        // device's router: then the router is the far end.
+        return Sides::with_far(flow, o_local != global_device_on_site_service(o, r));
     }
     // Both global (IPv6 without NAT) or both inside one site: the end whose
     // ICE agent also checked from inside a site is the device, when only
@@ -193,12 +195,16 @@ fn global_device_on_site_service(a: Endpoint, b: Endpoint) -> bool {
         return false;
     };
     let (site, global) = match (is_site_local(a.ip), is_site_local(b.ip)) {
-        (true, false) => ((x, a.port), b.port),
-        (false, true) => ((y, b.port), a.port),
+        (true, false) => ((x, a.port), (y, b.port)),
+        (false, true) => ((y, b.port), (x, a.port)),
         _ => return false,
     };
+    // A multicast group is no device.
+    if global.0.is_multicast() {
+        return false;
+    }
     let link_local = (site.0.segments()[0] & 0xffc0) == 0xfe80;
-    link_local || (site.1 < 1024 && global >= 1024)
+    link_local || (site.1 < 1024 && global.1 >= 1024)
 }
 
 /// A public host a SIP server next to it (same /24 or /48) announced as
@@ -237,6 +243,11 @@ mod tests {
         assert!(global_device_on_site_service(device, ep("[fd00::1]:53")));
         assert!(global_device_on_site_service(ep("[fd00::1]:53"), device));
         assert!(global_device_on_site_service(device, ep("[fe80::1]:0")));
+        // A router's neighbour solicitation to a multicast group.
+        assert!(!global_device_on_site_service(
+            ep("[fe80::1]:0"),
+            ep("[ff02::1:ff55:fe17]:0")
+        ));
         // A unique-local device whose prefix is translated, reaching an
         // internet service; IPv4; two global addresses.
         assert!(!global_device_on_site_service(
@@ -251,5 +262,21 @@ mod tests {
             device,
             ep("[2606:4700::1]:443")
         ));
+    }
+
+    #[test]
+    fn the_router_is_the_far_end_whichever_spoke_first() {
+        use crate::capture::Timestamp;
+        use crate::decode::L4Proto;
+        use crate::flow::FlowKey;
+        let device = ep("[2001:7e8:c46d:f601::178f]:0");
+        let router = ep("[fe80::f2b0:14ff:fe66:841b]:0");
+        let k = Knowledge::default();
+        for (orig, resp) in [(device, router), (router, device)] {
+            let (key, _) = FlowKey::new(L4Proto::Icmpv6, orig, resp);
+            let flow = Flow::new(key, L4Proto::Icmpv6, orig, Timestamp(1));
+            let s = sides(&flow, &k, k.as_of(Timestamp(1), Timestamp(1)));
+            assert_eq!((s.local, s.far), (device, router));
+        }
     }
 }
