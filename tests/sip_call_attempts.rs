@@ -201,3 +201,37 @@ fn an_attempt_answered_after_the_challenge_is_an_ordinary_call() {
     assert_eq!(calls.len(), 1, "{records:?}");
     assert_eq!(calls[0]["path"], "signalling_only", "{}", calls[0]);
 }
+
+#[test]
+fn another_devices_media_at_the_time_hides_no_attempt() {
+    let mut frames: Vec<(u64, Vec<u8>)> = [
+        (0, PHONE, PROXY, INVITE, "1 INVITE"),
+        (2_000_000, PROXY, PHONE, "SIP/2.0 486 Busy Here", "1 INVITE"),
+        (2_050_000, PHONE, PROXY, ACK, "1 ACK"),
+    ]
+    .iter()
+    .map(|&(at, from, to, first_line, cseq)| {
+        let sip = sip_message(first_line, "UDP 192.168.1.20:5060", "busy-beside", cseq, "");
+        (START + at, udp_frame(from, to, &sip))
+    })
+    .collect();
+    // Another phone of the network in a call meanwhile.
+    frames.extend(rtp_both_ways(
+        ([192, 168, 1, 30], 42_000),
+        ([198, 51, 100, 40], 30_000),
+        0,
+        500,
+        START,
+        172,
+    ));
+    frames.sort_by_key(|(t, _)| *t);
+    let records = analyze_bytes(&classic_pcap(&frames), "attempt-beside-a-call");
+    let calls = calls(&records);
+    assert_eq!(calls.len(), 2, "{records:?}");
+    assert!(
+        calls.iter().any(|c| c["path"] == "not_answered"
+            && verdict(c)
+                .starts_with("A call your device placed was rejected with 486 Busy Here;")),
+        "{calls:?}"
+    );
+}

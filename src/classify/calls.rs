@@ -564,19 +564,17 @@ fn add_signalled_calls(
         let carriers = (0..flows.len()).filter(|&i| carries(flows, i, d)).collect();
         attempts.push(CallWindow::signalled(d, carriers));
     }
-    // Media while it was tried (early media: a ringback tone, an
-    // announcement, still arriving just after the refusal) is in the
-    // capture, as a call of its own.
-    let tried = |w: &CallWindow| {
-        (
-            w.start,
-            Timestamp(w.end.0.saturating_add(EARLY_MEDIA_AFTER_NANOS)),
-        )
+    // The device's media while it was tried (early media: a ringback
+    // tone, an announcement, still arriving just after the refusal) is in
+    // the capture, as a call of its own. (Only the device's: in a capture
+    // of many devices someone's media always flows.)
+    let with_media = |w: &CallWindow| {
+        let end = Timestamp(w.end.0.saturating_add(EARLY_MEDIA_AFTER_NANOS));
+        windows
+            .iter()
+            .any(|m| !m.members.is_empty() && m.start <= end && w.start <= m.end)
     };
-    signalled.extend(attempts.into_iter().filter(|w| {
-        let (start, end) = tried(w);
-        !media.during(start, end)
-    }));
+    signalled.extend(attempts.into_iter().filter(|w| !with_media(w)));
     if !signalled.is_empty() {
         windows.extend(signalled);
         windows.sort_by_key(|w| w.start);

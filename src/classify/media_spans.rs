@@ -52,13 +52,6 @@ impl MediaSpans {
             .is_some_and(|s| s.0 .0 <= end.0.saturating_add(MARGIN_NANOS))
     }
 
-    /// Whether media flowed between `start` and `end` (or in a gap of less
-    /// than two margins between two media that did).
-    pub fn during(&self, start: Timestamp, end: Timestamp) -> bool {
-        let i = self.spans.partition_point(|s| s.1 < start);
-        self.spans.get(i).is_some_and(|s| s.0 <= end)
-    }
-
     #[cfg(test)]
     fn len(&self) -> usize {
         self.spans.len()
@@ -87,8 +80,6 @@ mod tests {
         assert!(!m.near(t(2000), t(2100)));
         assert!(m.near(t(4900), t(4950)));
         assert!(!m.near(t(400), t(700)));
-        assert!(m.during(t(150), t(160)) && m.during(t(1150), t(1160)));
-        assert!(m.during(t(0), t(100)) && !m.during(t(201), t(999)));
         // A span bridging the gap joins its neighbours.
         m.add(t(1400), t(5000));
         assert_eq!(m.len(), 2);
