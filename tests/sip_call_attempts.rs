@@ -23,8 +23,25 @@ type Message = (
     &'static str,
 );
 
+/// An INVITE, and the proxy's challenge for credentials.
+const CHALLENGED: [Message; 2] = [
+    (0, PHONE, PROXY, INVITE, "1 INVITE"),
+    (
+        80_000,
+        PROXY,
+        PHONE,
+        "SIP/2.0 407 Proxy Authentication Required",
+        "1 INVITE",
+    ),
+];
+
 fn analyze(call_id: &str, messages: &[Message], name: &str) -> Vec<Value> {
-    let frames: Vec<(u64, Vec<u8>)> = messages
+    analyze_bytes(&classic_pcap(&frames(call_id, messages)), name)
+}
+
+/// The frames of `messages`; an INVITE offers the phone's media.
+fn frames(call_id: &str, messages: &[Message]) -> Vec<(u64, Vec<u8>)> {
+    messages
         .iter()
         .map(|&(at, from, to, first_line, cseq)| {
             let body = if first_line.starts_with("INVITE") {
@@ -35,8 +52,7 @@ fn analyze(call_id: &str, messages: &[Message], name: &str) -> Vec<Value> {
             let sip = sip_message(first_line, "UDP 192.168.1.20:5060", call_id, cseq, &body);
             (START + at, udp_frame(from, to, &sip))
         })
-        .collect();
-    analyze_bytes(&classic_pcap(&frames), name)
+        .collect()
 }
 
 fn calls(records: &[Value]) -> Vec<&Value> {
@@ -55,14 +71,8 @@ fn a_call_rejected_after_a_credentials_challenge_is_one_attempt() {
     let records = analyze(
         "attempt-busy",
         &[
-            (0, PHONE, PROXY, INVITE, "1 INVITE"),
-            (
-                80_000,
-                PROXY,
-                PHONE,
-                "SIP/2.0 407 Proxy Authentication Required",
-                "1 INVITE",
-            ),
+            CHALLENGED[0],
+            CHALLENGED[1],
             (90_000, PHONE, PROXY, ACK, "1 ACK"),
             (100_000, PHONE, PROXY, INVITE, "2 INVITE"),
             (300_000, PROXY, PHONE, "SIP/2.0 180 Ringing", "2 INVITE"),
@@ -139,14 +149,8 @@ fn a_challenge_never_answered_with_credentials_and_an_unanswered_invite() {
     let refused = analyze(
         "attempt-407",
         &[
-            (0, PHONE, PROXY, INVITE, "1 INVITE"),
-            (
-                80_000,
-                PROXY,
-                PHONE,
-                "SIP/2.0 407 Proxy Authentication Required",
-                "1 INVITE",
-            ),
+            CHALLENGED[0],
+            CHALLENGED[1],
             (90_000, PHONE, PROXY, ACK, "1 ACK"),
         ],
         "attempt-407",
@@ -183,14 +187,8 @@ fn an_attempt_answered_after_the_challenge_is_an_ordinary_call() {
     let records = analyze(
         "answered",
         &[
-            (0, PHONE, PROXY, INVITE, "1 INVITE"),
-            (
-                80_000,
-                PROXY,
-                PHONE,
-                "SIP/2.0 407 Proxy Authentication Required",
-                "1 INVITE",
-            ),
+            CHALLENGED[0],
+            CHALLENGED[1],
             (100_000, PHONE, PROXY, INVITE, "2 INVITE"),
             (2_000_000, PROXY, PHONE, "SIP/2.0 200 OK", "2 INVITE"),
             (2_050_000, PHONE, PROXY, ACK, "2 ACK"),
@@ -204,17 +202,14 @@ fn an_attempt_answered_after_the_challenge_is_an_ordinary_call() {
 
 #[test]
 fn another_devices_media_at_the_time_hides_no_attempt() {
-    let mut frames: Vec<(u64, Vec<u8>)> = [
-        (0, PHONE, PROXY, INVITE, "1 INVITE"),
-        (2_000_000, PROXY, PHONE, "SIP/2.0 486 Busy Here", "1 INVITE"),
-        (2_050_000, PHONE, PROXY, ACK, "1 ACK"),
-    ]
-    .iter()
-    .map(|&(at, from, to, first_line, cseq)| {
-        let sip = sip_message(first_line, "UDP 192.168.1.20:5060", "busy-beside", cseq, "");
-        (START + at, udp_frame(from, to, &sip))
-    })
-    .collect();
+    let mut frames = frames(
+        "busy-beside",
+        &[
+            (0, PHONE, PROXY, INVITE, "1 INVITE"),
+            (2_000_000, PROXY, PHONE, "SIP/2.0 486 Busy Here", "1 INVITE"),
+            (2_050_000, PHONE, PROXY, ACK, "1 ACK"),
+        ],
+    );
     // Another phone of the network in a call meanwhile.
     frames.extend(rtp_both_ways(
         ([192, 168, 1, 30], 42_000),
