@@ -236,3 +236,110 @@ fn the_labs_dual_stack_call_is_one_call_from_both_addresses() {
     let peers = call["peers"].to_string();
     assert!(peers.contains("[2001:db8:2::10]:"), "{peers}");
 }
+
+/// The device's MAC address and its router's: the source and destination
+/// of the device's first IPv4 frame.
+fn device_and_router_macs(capture: &Capture) -> ([u8; 6], [u8; 6]) {
+    let frame = capture
+        .records
+        .iter()
+        .map(|r| &r.data)
+        .find(|d| d.len() > 34 && d[12..14] == [0x08, 0x00] && d[26..30] == DEVICE)
+        .expect("a frame from the device");
+    (
+        frame[6..12].try_into().unwrap(),
+        frame[0..6].try_into().unwrap(),
+    )
+}
+
+/// A STUN Binding request from `from_mac`'s [2001:db8:1::77]:50700 to a
+/// STUN server over IPv6, and its answer, in the middle of the call: an
+/// address lookup with no ufrag, from a temporary address no check used.
+fn ipv6_lookup_during_call(from_mac: [u8; 6]) -> Capture {
+    let mut capture = sample();
+    let (_, router) = device_and_router_macs(&capture);
+    let device6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x77,
+    ];
+    let server6: [u8; 16] = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    ];
+    let mut answer_attr = vec![0, 2];
+    answer_attr.extend_from_slice(&(50_700u16 ^ 0x2112).to_be_bytes());
+    let key = [0x21, 0x12, 0xa4, 0x42].iter().chain(&[0xab; 12]);
+    answer_attr.extend(device6.iter().zip(key).map(|(a, k)| a ^ k));
+    let frame = |src_mac, dst_mac, src, dst, sport, dport, payload: &[u8]| {
+        let mut f = Vec::new();
+        etherparse::PacketBuilder::ethernet2(src_mac, dst_mac)
+            .ipv6(src, dst, 64)
+            .udp(sport, dport)
+            .write(&mut f, payload)
+            .unwrap();
+        f
+    };
+    let stun = |class: u16, attributes: &[u8]| {
+        let mut m = class.to_be_bytes().to_vec();
+        m.extend_from_slice(&(attributes.len() as u16).to_be_bytes());
+        m.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+        m.extend_from_slice(&[0xab; 12]);
+        m.extend_from_slice(attributes);
+        m
+    };
+    let mut answer = 0x0020u16.to_be_bytes().to_vec();
+    answer.extend_from_slice(&(answer_attr.len() as u16).to_be_bytes());
+    answer.extend(answer_attr);
+    let middle = capture.records[capture.records.len() / 2].micros;
+    capture.records.push(common::capture_edit::Record {
+        micros: middle,
+        data: frame(
+            from_mac,
+            router,
+            device6,
+            server6,
+            50_700,
+            3478,
+            &stun(0x0001, &[]),
+        ),
+    });
+    capture.records.push(common::capture_edit::Record {
+        micros: middle + 30_000,
+        data: frame(
+            router,
+            from_mac,
+            server6,
+            device6,
+            3478,
+            50_700,
+            &stun(0x0101, &answer),
+        ),
+    });
+    capture.records.sort_by_key(|r| r.micros);
+    capture
+}
+
+/// A dual-stack device's lookup over IPv6 carries no ICE check: its MAC
+/// address, the one its IPv4 call's frames left with, shows it is the
+/// same device, and the lookup joins the call. Another machine's on the
+/// same network (another MAC) stays out.
+#[test]
+fn a_lookup_from_the_devices_mac_over_ipv6_joins_its_call() {
+    let (device_mac, _) = device_and_router_macs(&sample());
+    let records = analyze_bytes(&ipv6_lookup_during_call(device_mac).bytes(), "same-mac");
+    let calls = of_type(&records, "call");
+    assert_eq!(calls.len(), 1, "{records:?}");
+    let local = calls[0]["local"].to_string();
+    assert!(local.contains("[2001:db8:1::77]:50700"), "{local}");
+    let lookup = of_type(&records, "flow")
+        .into_iter()
+        .find(|f| f["src"] == "[2001:db8:1::77]:50700")
+        .expect("the IPv6 lookup");
+    assert_eq!(lookup["role"], "lookup", "{lookup}");
+    assert_eq!(lookup["call"], calls[0]["call"], "{lookup}");
+
+    let other_mac = [0x02, 0x42, 0xac, 0x11, 0x00, 0x09];
+    assert_ne!(other_mac, device_mac);
+    let records = analyze_bytes(&ipv6_lookup_during_call(other_mac).bytes(), "other-mac");
+    let calls = of_type(&records, "call");
+    let local = calls[0]["local"].to_string();
+    assert!(!local.contains("2001:db8:1::77"), "{local}");
+}

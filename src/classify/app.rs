@@ -369,19 +369,19 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     // The name the device resolved the far end by, when the flow's own
     // name is none or only its certificate's (a CDN's certificate may
     // cover many services; the device asked for one).
-    let resolved = if f.server_name.is_none() || f.server_name_from_certificate {
+    let from_certificate = f.server_name_from_certificate();
+    let resolved = if f.server_name().is_none() || from_certificate {
         x.knowledge.name(x.sides.far.ip, x.as_of)
     } else {
         None
     };
     let own_name = f
-        .server_name
-        .as_deref()
-        .filter(|_| !(f.server_name_from_certificate && resolved.is_some()));
+        .server_name()
+        .filter(|_| !(from_certificate && resolved.is_some()));
     if let Some(name) = own_name {
         if let Some(m) = sigs.match_domain(name) {
             if let Some(g) = offer(sigs, &mut best, m.app, AppStrength::ServerName, || {
-                if f.server_name_from_certificate {
+                if from_certificate {
                     format!("server certificate name {}", m.evidence)
                 } else {
                     format!("server name {}", m.evidence)

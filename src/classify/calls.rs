@@ -14,14 +14,14 @@ use std::sync::Arc;
 use super::announced_media::announced_media;
 use super::call_times::call_times;
 use super::call_window::CallWindow;
+use super::device_macs::DeviceMacs;
 use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
 use super::media_spans::MediaSpans;
-use super::session_marks::SessionMarks;
+use super::session_marks::{DeviceMark, SessionMarks};
 use super::sides::is_site_local;
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
-use crate::dissect::ice_session::SenderUfrag;
 use crate::dissect::sip_dialogs::SipDialog;
 use crate::flow::{EndReason, Endpoint};
 use crate::geo::GeoResolver;
@@ -120,10 +120,11 @@ const UNPACK_AHEAD: usize = 4;
 
 struct Session {
     /// The device's addresses: one, or several once the device's own ICE
-    /// checks showed them to be one device (`SessionMarks::device_ufrag`).
+    /// checks or its MAC address showed them to be one device
+    /// (`DeviceMark`).
     local_ips: Vec<IpAddr>,
-    /// The ufrags of the device's checks, which tie its addresses.
-    ufrags: Vec<SenderUfrag>,
+    /// What ties its addresses.
+    marks: Vec<DeviceMark>,
     last_activity: Timestamp,
     /// Its flows with the order they came in (sessions joined later keep
     /// the order the flows ended in).
@@ -139,8 +140,10 @@ pub struct CallTracker {
     /// end).
     sessions: HashMap<u64, Session, RandomState>,
     by_ip: HashMap<IpAddr, u64, RandomState>,
-    /// The open session whose device checked with each ufrag.
-    by_ufrag: HashMap<SenderUfrag, u64, RandomState>,
+    /// The open session whose device each mark (ufrag, MAC) showed.
+    by_mark: HashMap<DeviceMark, u64, RandomState>,
+    /// Which MAC addresses are one host's.
+    macs: DeviceMacs,
     /// Flows taken so far: the order of a session's flows.
     taken: u64,
     /// One (activity, session) per open session, earliest first: a
@@ -167,7 +170,8 @@ impl CallTracker {
             geo,
             sessions: HashMap::default(),
             by_ip: HashMap::default(),
-            by_ufrag: HashMap::default(),
+            by_mark: HashMap::default(),
+            macs: DeviceMacs::default(),
             taken: 0,
             activity: BinaryHeap::new(),
             next_session: 0,
@@ -197,9 +201,17 @@ impl CallTracker {
             self.next_session += 1;
             self.next_session
         });
-        if let Some(ufrag) = flow.marks.device_ufrag {
+        let mac = flow
+            .marks
+            .device_mac
+            .filter(|mac| self.macs.one_host(*mac, ip));
+        let marks = [
+            flow.marks.device_ufrag.map(DeviceMark::Ufrag),
+            mac.map(DeviceMark::Mac),
+        ];
+        for mark in marks.into_iter().flatten() {
             self.open(id, ip, flow.last_seen);
-            id = self.tie(id, ufrag);
+            id = self.tie(id, mark);
         }
         self.taken += 1;
         let taken = self.taken;
@@ -223,23 +235,24 @@ impl CallTracker {
             self.activity.push(Reverse((now, id)));
             Session {
                 local_ips: vec![ip],
-                ufrags: Vec::new(),
+                marks: Vec::new(),
                 last_activity: now,
                 flows: Vec::new(),
             }
         })
     }
 
-    /// Notes that session `id`'s device checked with `ufrag`; when another
-    /// open session's device did, the two are one device on two addresses
+    /// Notes that session `id`'s device showed `mark` (checked with a
+    /// ufrag, sent from a MAC address); when another open session's device
+    /// did, the two are one device on two addresses
     /// and become one session, the one opened first: an IPv4 and an IPv6
     /// address (a dual-stack device), or IPv6 addresses of one /64 (its
     /// temporary addresses, RFC 8981). Returns the session the flow goes
     /// to. (Two IPv4 addresses, or IPv6 ones of different networks, are
     /// left apart: copies of a capture replayed with new addresses carry
     /// the same ufrags for different devices.)
-    fn tie(&mut self, id: u64, ufrag: SenderUfrag) -> u64 {
-        let other = self.by_ufrag.get(&ufrag).copied();
+    fn tie(&mut self, id: u64, mark: DeviceMark) -> u64 {
+        let other = self.by_mark.get(&mark).copied();
         let one_device = |a: Option<&Session>, b: Option<&Session>| {
             let (Some(a), Some(b)) = (a, b) else {
                 return false;
@@ -268,16 +281,16 @@ impl CallTracker {
             }
             _ => id,
         };
-        self.by_ufrag.insert(ufrag, keep);
+        self.by_mark.insert(mark, keep);
         if let Some(session) = self.sessions.get_mut(&keep) {
-            if !session.ufrags.contains(&ufrag) {
-                session.ufrags.push(ufrag);
+            if !session.marks.contains(&mark) {
+                session.marks.push(mark);
             }
         }
         keep
     }
 
-    /// Moves session `gone`'s addresses, ufrags and flows into `keep`.
+    /// Moves session `gone`'s addresses, marks and flows into `keep`.
     /// `gone`'s entry in `activity` is dropped when it comes due.
     fn join(&mut self, keep: u64, gone: u64) {
         let Some(g) = self.sessions.remove(&gone) else {
@@ -286,14 +299,14 @@ impl CallTracker {
         for ip in &g.local_ips {
             self.by_ip.insert(*ip, keep);
         }
-        for u in &g.ufrags {
-            self.by_ufrag.insert(*u, keep);
+        for m in &g.marks {
+            self.by_mark.insert(*m, keep);
         }
         let Some(k) = self.sessions.get_mut(&keep) else {
             return;
         };
         k.local_ips.extend(g.local_ips);
-        k.ufrags.extend(g.ufrags);
+        k.marks.extend(g.marks);
         k.flows.extend(g.flows);
         k.flows.sort_unstable_by_key(|(taken, _)| *taken);
         if g.last_activity > k.last_activity {
@@ -333,23 +346,23 @@ impl CallTracker {
         let mut sessions: Vec<(u64, Session)> = self.sessions.drain().collect();
         sessions.sort_unstable_by_key(|(id, _)| *id);
         self.by_ip.clear();
-        self.by_ufrag.clear();
+        self.by_mark.clear();
         self.activity.clear();
         for (_, s) in sessions {
             self.close(s, sigs, out);
         }
     }
 
-    /// Drops closing session `id`'s addresses and ufrags from the maps.
+    /// Drops closing session `id`'s addresses and marks from the maps.
     fn forget(&mut self, id: u64, session: &Session) {
         for ip in &session.local_ips {
             if self.by_ip.get(ip) == Some(&id) {
                 self.by_ip.remove(ip);
             }
         }
-        for u in &session.ufrags {
-            if self.by_ufrag.get(u) == Some(&id) {
-                self.by_ufrag.remove(u);
+        for m in &session.marks {
+            if self.by_mark.get(m) == Some(&id) {
+                self.by_mark.remove(m);
             }
         }
     }

@@ -116,8 +116,8 @@ impl FlowJudge {
         record.device_app = device_app;
         // The name its TLS/QUIC ClientHello asked for, else the one the
         // device resolved the far end with, else its TLS certificate's.
-        let own_name = flow.facts.server_name.as_deref().map(Arc::from);
-        let server_name = if flow.facts.server_name_from_certificate {
+        let own_name = flow.facts.server_name().map(Arc::from);
+        let server_name = if flow.facts.server_name_from_certificate() {
             knowledge.name(s.far.ip, as_of).or(own_name)
         } else {
             own_name.or_else(|| knowledge.name(s.far.ip, as_of))

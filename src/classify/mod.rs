@@ -8,6 +8,7 @@ pub mod call_window;
 pub mod calls;
 pub mod classifier;
 pub mod device_apps;
+pub mod device_macs;
 pub mod finished_flow;
 pub mod knowledge;
 pub mod learned_address;

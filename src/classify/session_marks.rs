@@ -23,11 +23,23 @@ pub struct SessionMarks {
     /// The ufrag the device's own checks on it carried: the same on every
     /// address of the device (IPv4 and IPv6, several interfaces).
     pub device_ufrag: Option<SenderUfrag>,
+    /// The MAC address of the device's end, where the link has them.
+    pub device_mac: Option<[u8; 6]>,
     /// The SIP dialogs (calls) it carried, for signalling flows.
     pub dialogs: Box<[SipDialog]>,
     /// The most voices the far end sent at once (`dissect::voices`): two
     /// or more, and the call is a group call through that server.
     pub far_voices: u32,
+}
+
+/// What shows two addresses to be one device's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeviceMark {
+    /// The ufrag of the device's own ICE checks.
+    Ufrag(SenderUfrag),
+    /// The MAC address its flows left with, while no other address of
+    /// its kind was seen behind it (`device_macs`).
+    Mac([u8; 6]),
 }
 
 impl SessionMarks {
@@ -43,6 +55,7 @@ impl SessionMarks {
                 .stun
                 .as_deref()
                 .and_then(|s| s.sender_ufrags.get(local_sends.index()).copied().flatten()),
+            device_mac: flow.host_mac(local_sends),
             dialogs: facts
                 .signalling
                 .as_deref()

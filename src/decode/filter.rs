@@ -305,6 +305,7 @@ mod tests {
             tcp_seq: 0,
             fragment: Fragment::Whole,
             marks: Default::default(),
+            macs: Default::default(),
         }
     }
 

@@ -9,7 +9,9 @@ use etherparse::{
 };
 
 use super::llc::{self, Llc};
-use super::packet::{Decoded, DuplicateMarks, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
+use super::packet::{
+    Decoded, DuplicateMarks, Fragment, L4Proto, LinkAddresses, PacketView, SkipReason, TcpFlags,
+};
 use super::tunnel::{self, Inner};
 use super::wifi::{self, WifiPayload};
 use super::{bridge_tags, nflog};
@@ -26,7 +28,7 @@ const FDDI_HEADER: usize = 13;
 pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
     // Where each link header keeps its EtherType, and where its payload starts.
     let (type_at, payload_at) = match link {
-        LinkType::Ethernet => (12, 14),
+        LinkType::Ethernet => return from_ethernet(data),
         LinkType::LinuxSll => (14, 16),
         LinkType::LinuxSll2 => (0, 20),
         LinkType::CiscoHdlc => (2, 4),
@@ -50,8 +52,53 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
         LinkType::Unsupported(_) => return Decoded::Skipped(SkipReason::UnsupportedLinkType),
     };
     match (data.get(type_at..type_at + 2), data.get(payload_at..)) {
-        (Some(&[hi, lo]), Some(rest)) => from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0),
+        (Some(&[hi, lo]), Some(rest)) => {
+            let mut decoded = from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0);
+            if let Decoded::Packet(ref mut view) = decoded {
+                view.macs = cooked_sender(link, data);
+            }
+            decoded
+        }
         _ => Decoded::Skipped(SkipReason::Truncated),
+    }
+}
+
+/// An Ethernet frame, with its MAC addresses.
+#[inline(always)]
+fn from_ethernet(data: &[u8]) -> Decoded<'_> {
+    let (Some((macs, ether_type)), Some(rest)) = (
+        data.first_chunk::<14>()
+            .and_then(|h| h.split_first_chunk::<12>()),
+        data.get(14..),
+    ) else {
+        return Decoded::Skipped(SkipReason::Truncated);
+    };
+    let [hi, lo] = *ether_type else {
+        return Decoded::Skipped(SkipReason::Truncated);
+    };
+    let mut decoded = from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0);
+    if let Decoded::Packet(ref mut view) = decoded {
+        view.macs = LinkAddresses::Ethernet(macs);
+    }
+    decoded
+}
+
+/// The sender's MAC address in a Linux cooked capture's header, where
+/// it is one (the interface is Ethernet-like, the address 6 bytes).
+fn cooked_sender(link: LinkType, data: &[u8]) -> LinkAddresses<'_> {
+    // Where the header keeps the interface's link type (an ARPHRD_
+    // number), the address length and the address (SLL2 adds the
+    // protocol and the interface index before them).
+    let (arphrd, len, addr) = match link {
+        LinkType::LinuxSll => (2, 5, 6),
+        LinkType::LinuxSll2 => (8, 11, 12),
+        _ => return LinkAddresses::None,
+    };
+    let ethernet = data.get(arphrd..arphrd + 2) == Some(&[0, 1]);
+    let six = data.get(len).copied() == Some(6);
+    match data.get(addr..).and_then(|a| a.first_chunk()) {
+        Some(mac) if ethernet && six => LinkAddresses::Sender(mac),
+        _ => LinkAddresses::None,
     }
 }
 
@@ -362,6 +409,7 @@ fn plain_transport<'a>(
             ipv4_id,
             checksum: 0,
         },
+        macs: LinkAddresses::None,
     };
     match protocol {
         17 => {
@@ -814,6 +862,41 @@ mod tests {
         sll2.extend_from_slice(&[0u8; 18]);
         sll2.extend_from_slice(&ip);
         expect_udp(decode(LinkType::LinuxSll2, &sll2));
+    }
+
+    /// The MAC addresses a link header gives: an Ethernet frame's both,
+    /// a Linux cooked header's sender where the interface is Ethernet.
+    #[test]
+    fn mac_addresses_of_ethernet_and_linux_cooked_frames() {
+        let macs = |d: Decoded<'_>| match d {
+            Decoded::Packet(p) => p.macs.sender_receiver(),
+            other => panic!("not decoded: {other:?}"),
+        };
+        let (to, from) = ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]);
+        let mut frame = ethernet(0x0800, &ipv4_udp());
+        frame[..6].copy_from_slice(&to);
+        frame[6..12].copy_from_slice(&from);
+        assert_eq!(macs(decode(LinkType::Ethernet, &frame)), Some([from, to]));
+
+        // SLL: packet type 4 (sent by this host), ARPHRD_ETHER, 6 bytes.
+        let mut sll = vec![0, 4, 0, 1, 0, 6];
+        sll.extend_from_slice(&from);
+        sll.extend_from_slice(&[0, 0, 0x08, 0x00]);
+        sll.extend_from_slice(&ipv4_udp());
+        assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), Some([from, [0; 6]]));
+        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6];
+        sll2.extend_from_slice(&from);
+        sll2.extend_from_slice(&[0, 0]);
+        sll2.extend_from_slice(&ipv4_udp());
+        assert_eq!(
+            macs(decode(LinkType::LinuxSll2, &sll2)),
+            Some([from, [0; 6]])
+        );
+        // The loopback interface (ARPHRD_LOOPBACK, 772) has none.
+        sll[2..4].copy_from_slice(&772u16.to_be_bytes());
+        assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), None);
+        // Nor has raw IP.
+        assert_eq!(macs(decode(LinkType::RawIp, &ipv4_udp())), None);
     }
 
     #[test]

@@ -12,4 +12,6 @@ pub mod tunnel;
 pub mod wifi;
 
 pub use link::decode;
-pub use packet::{Decoded, DuplicateMarks, Fragment, L4Proto, PacketView, SkipReason, TcpFlags};
+pub use packet::{
+    Decoded, DuplicateMarks, Fragment, L4Proto, LinkAddresses, PacketView, SkipReason, TcpFlags,
+};

@@ -117,6 +117,35 @@ pub struct PacketView<'a> {
     /// the same packet captured on both sides of a router) from the next
     /// packet of its flow; zero where not read.
     pub marks: DuplicateMarks,
+    /// The MAC addresses its link header gave: which device sent or
+    /// received it, whatever IP address it used.
+    pub macs: LinkAddresses<'a>,
+}
+
+/// The MAC addresses in a packet's link header, where they are kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkAddresses<'a> {
+    #[default]
+    None,
+    /// An Ethernet header's destination, then source.
+    Ethernet(&'a [u8; 12]),
+    /// The sender's only (Linux cooked capture).
+    Sender(&'a [u8; 6]),
+}
+
+impl LinkAddresses<'_> {
+    /// The sender's and the receiver's addresses; a receiver's the header
+    /// does not give is all zeros.
+    pub fn sender_receiver(self) -> Option<[[u8; 6]; 2]> {
+        match self {
+            LinkAddresses::None => None,
+            LinkAddresses::Ethernet(m) => {
+                let (dst, src) = m.split_first_chunk::<6>()?;
+                Some([*src.first_chunk::<6>()?, *dst])
+            }
+            LinkAddresses::Sender(src) => Some([*src, [0; 6]]),
+        }
+    }
 }
 
 /// A packet's IPv4 identification (0 for IPv6) and its UDP or TCP
@@ -148,6 +177,7 @@ impl<'a> PacketView<'a> {
             tcp_seq: 0,
             fragment,
             marks: DuplicateMarks::default(),
+            macs: LinkAddresses::None,
         }
     }
 }

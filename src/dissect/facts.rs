@@ -351,10 +351,9 @@ pub struct FlowFacts {
     /// Boxed: only app-framed flows (Zoom, Discord, Telegram, IAX2) count any.
     frames: Option<Box<AppFrames>>,
     /// The server name a TLS or QUIC ClientHello asked for, or else the
-    /// name in the server's TLS certificate.
-    pub server_name: Option<Box<str>>,
-    /// `server_name` came from the server's certificate.
-    pub server_name_from_certificate: bool,
+    /// name in the server's TLS certificate (boxed once more: a name's
+    /// own pointer is two words, and a flow has room for one).
+    server: Option<Box<ServerName>>,
     /// The flow's first payload matched an app's byte pattern (boxed: rare).
     pub payload_match: Option<Box<(AppId, PayloadKind, Box<str>)>>,
     /// DNS flow (port 53): answers go to the name cache, the flow itself
@@ -374,7 +373,31 @@ pub struct FlowFacts {
     pub tunnel: Option<Box<TunnelFacts>>,
 }
 
+/// The name a flow's server answers to, and where it was read.
+#[derive(Debug)]
+struct ServerName {
+    name: Box<str>,
+    from_certificate: bool,
+}
+
 impl FlowFacts {
+    /// The server name a ClientHello asked for, or else the server's
+    /// certificate's (`server_name_from_certificate`).
+    pub fn server_name(&self) -> Option<&str> {
+        self.server.as_deref().map(|s| &*s.name)
+    }
+
+    pub fn server_name_from_certificate(&self) -> bool {
+        self.server.as_deref().is_some_and(|s| s.from_certificate)
+    }
+
+    pub fn set_server_name(&mut self, name: String, from_certificate: bool) {
+        self.server = Some(Box::new(ServerName {
+            name: name.into_boxed_str(),
+            from_certificate,
+        }));
+    }
+
     pub fn stun_mut(&mut self) -> &mut StunFacts {
         self.stun.get_or_insert_with(Default::default)
     }

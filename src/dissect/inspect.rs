@@ -1041,7 +1041,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         }
     }
     // An Agora SDK edge handshake names its server, like a TLS SNI.
-    if facts.server_name.is_none() && facts.inspected <= EARLY_PACKETS {
+    if facts.server_name().is_none() && facts.inspected <= EARLY_PACKETS {
         if let Some(name) = agora::edge_server_name(p) {
             note_server_name(facts, pkt, name.to_string(), ctx);
             return true;
@@ -1147,7 +1147,7 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
     }
     if facts.inspected <= EARLY_PACKETS && quic::probe(p) == Probe::Certain {
         facts.quic = true;
-        if facts.server_name.is_none() && pkt.dir == Direction::FromOrig {
+        if facts.server_name().is_none() && pkt.dir == Direction::FromOrig {
             let hello = facts.hello.get_or_insert_with(|| {
                 Box::new(HelloReassembly::Quic(quic::QuicInitialAssembler::new()))
             });
@@ -1633,8 +1633,7 @@ fn note_server_name(
         let known = ctx.signatures.knows_domain(&name);
         learn_name(pkt.dst.ip, Arc::from(name.as_str()), known, pkt.clock, ctx);
     }
-    facts.server_name = Some(name.into_boxed_str());
-    facts.server_name_from_certificate = from_certificate;
+    facts.set_server_name(name, from_certificate);
 }
 
 fn note_payload_pattern(

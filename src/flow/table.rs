@@ -406,7 +406,10 @@ impl FlowTable {
                 }
                 flow.first_frame = frame;
                 flow.file_index = file_index;
-                flow.saw_syn = pkt.tcp.is_some_and(|f| f.syn && !f.ack);
+                // The packet's sender is the originator.
+                if let Some(macs) = pkt.macs.sender_receiver() {
+                    flow.macs = macs;
+                }
                 flow.new_session = new_session;
                 let s = self.insert(flow, ts);
                 self.stats.flows_created += 1;
@@ -626,6 +629,7 @@ mod tests {
             tcp_seq: 0,
             fragment: Fragment::Whole,
             marks: Default::default(),
+            macs: Default::default(),
         }
     }
 

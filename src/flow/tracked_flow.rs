@@ -59,11 +59,9 @@ pub struct Flow {
     pub first_frame: u64,
     /// Which input file (0-based, in command-line order) the flow began in.
     pub file_index: u32,
-    /// First SYN (without ACK) seen from the originator: the TCP handshake
-    /// was captured, so `orig` is the true client.
-    pub saw_syn: bool,
-    fin_seen: [bool; 2],
-    pub rst_seen: bool,
+    /// FIN from the originator, FIN from the responder, RST (`TCP_*`
+    /// bits).
+    tcp_ends: u8,
     /// The flow began with a packet that opened a new session on the
     /// endpoint pair of an earlier flow (`EndReason::NewSession`).
     pub new_session: Option<SessionStart>,
@@ -74,8 +72,16 @@ pub struct Flow {
     pub end_time: Timestamp,
     /// The analysis clock at the flow's last packet (see `FlowTable`).
     pub last_clock: Timestamp,
+    /// The MAC addresses of the originator and the responder, from the
+    /// first packet's link header; zeros where it gave none (no Option:
+    /// its flag would cost the flow 16 bytes).
+    pub macs: [[u8; 6]; 2],
     pub facts: FlowFacts,
 }
+
+const TCP_FIN_FROM_ORIG: u8 = 1;
+const TCP_FIN_FROM_RESP: u8 = 2;
+const TCP_RST: u8 = 4;
 
 impl Flow {
     pub fn new(key: FlowKey, l4: L4Proto, src: Endpoint, ts: Timestamp) -> Flow {
@@ -95,15 +101,22 @@ impl Flow {
             histograms: None,
             first_frame: 0,
             file_index: 0,
-            saw_syn: false,
-            fin_seen: [false; 2],
-            rst_seen: false,
+            tcp_ends: 0,
             new_session: None,
             end_reason: None,
             end_time: Timestamp(i64::MAX),
             last_clock: ts,
+            macs: [[0; 6]; 2],
             facts: FlowFacts::default(),
         }
+    }
+
+    /// The MAC address of the end that sends in direction `dir`, if it is
+    /// one host's: not a group's (multicast, broadcast), nor the zeros
+    /// of a link that has none (loopback written as Ethernet).
+    pub fn host_mac(&self, dir: Direction) -> Option<[u8; 6]> {
+        let mac = *self.macs.get(dir.index())?;
+        (mac[0] & 1 == 0 && mac != [0; 6]).then_some(mac)
     }
 
     /// The endpoint that sent the first packet callpath saw.
@@ -171,19 +184,20 @@ impl Flow {
     /// a RST).
     pub(crate) fn note_tcp(&mut self, dir: Direction, flags: TcpFlags) -> bool {
         if flags.rst {
-            self.rst_seen = true;
+            self.tcp_ends |= TCP_RST;
         }
         if flags.fin {
-            match dir {
-                Direction::FromOrig => self.fin_seen[0] = true,
-                Direction::FromResp => self.fin_seen[1] = true,
-            }
+            self.tcp_ends |= match dir {
+                Direction::FromOrig => TCP_FIN_FROM_ORIG,
+                Direction::FromResp => TCP_FIN_FROM_RESP,
+            };
         }
         self.is_tcp_closed()
     }
 
     pub fn is_tcp_closed(&self) -> bool {
-        self.rst_seen || (self.fin_seen[0] && self.fin_seen[1])
+        let both_fins = TCP_FIN_FROM_ORIG | TCP_FIN_FROM_RESP;
+        self.tcp_ends & TCP_RST != 0 || self.tcp_ends & both_fins == both_fins
     }
 }
 
