@@ -343,3 +343,59 @@ fn a_lookup_from_the_devices_mac_over_ipv6_joins_its_call() {
     let local = calls[0]["local"].to_string();
     assert!(!local.contains("2001:db8:1::77"), "{local}");
 }
+
+/// The capture as a Linux cooked ("any" interface) capture: each frame's
+/// header says whether the capturing host sent it (packet type 4) or
+/// received it (0), and names the sender's MAC only.
+fn as_linux_cooked(capture: &Capture, host_mac: [u8; 6]) -> Vec<u8> {
+    let frames: Vec<(u64, Vec<u8>)> = capture
+        .records
+        .iter()
+        .map(|r| {
+            let (dst, src) = (&r.data[0..6], &r.data[6..12]);
+            let packet_type: u8 = if src == host_mac {
+                4
+            } else if dst == host_mac {
+                0
+            } else {
+                3
+            };
+            let mut sll = vec![0, packet_type, 0, 1, 0, 6];
+            sll.extend_from_slice(src);
+            sll.extend_from_slice(&[0, 0]);
+            sll.extend_from_slice(&r.data[12..]);
+            (r.micros as u64, sll)
+        })
+        .collect();
+    common::classic_pcap_of(113, &frames)
+}
+
+/// In a Linux cooked capture the header names no receiver, but says
+/// which packets the capturing host sent or received: the lookup joins
+/// the call whichever end spoke first.
+#[test]
+fn in_a_linux_cooked_capture_the_capturing_host_ties_its_addresses() {
+    let (device_mac, _) = device_and_router_macs(&sample());
+    for answer_first in [false, true] {
+        let mut capture = ipv6_lookup_during_call(device_mac);
+        if answer_first {
+            let is_v6 = |r: &common::capture_edit::Record| r.data[12..14] == [0x86, 0xdd];
+            let at: Vec<usize> = (0..capture.records.len())
+                .filter(|&i| is_v6(&capture.records[i]))
+                .collect();
+            let (request, answer) = (at[0], at[1]);
+            let t = capture.records[request].micros;
+            capture.records[request].micros = capture.records[answer].micros;
+            capture.records[answer].micros = t;
+            capture.records.sort_by_key(|r| r.micros);
+        }
+        let records = analyze_bytes(&as_linux_cooked(&capture, device_mac), "cooked");
+        let calls = of_type(&records, "call");
+        assert_eq!(calls.len(), 1, "answer first: {answer_first}: {records:?}");
+        let local = calls[0]["local"].to_string();
+        assert!(
+            local.contains("[2001:db8:1::77]:50700"),
+            "answer first: {answer_first}: {local}"
+        );
+    }
+}

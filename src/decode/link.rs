@@ -83,21 +83,27 @@ fn from_ethernet(data: &[u8]) -> Decoded<'_> {
     decoded
 }
 
-/// The sender's MAC address in a Linux cooked capture's header, where
-/// it is one (the interface is Ethernet-like, the address 6 bytes).
+/// Whether a Linux cooked capture's packet was one the capturing host
+/// sent or received (packet types PACKET_OUTGOING and PACKET_HOST), on
+/// any interface but loopback. The header gives the sender's MAC only,
+/// and an "any" capture spans interfaces: the host itself is what ties
+/// its addresses (Wi-Fi, mobile data, a tunnel's inner address).
 fn cooked_sender(link: LinkType, data: &[u8]) -> LinkAddresses<'_> {
-    // Where the header keeps the interface's link type (an ARPHRD_
-    // number), the address length and the address (SLL2 adds the
-    // protocol and the interface index before them).
-    let (arphrd, len, addr) = match link {
-        LinkType::LinuxSll => (2, 5, 6),
-        LinkType::LinuxSll2 => (8, 11, 12),
+    // Where the header keeps the packet type and the interface's link
+    // type (an ARPHRD_ number); SLL2 puts the protocol and the interface
+    // index first, and its packet type in one byte.
+    let (packet_type, arphrd) = match link {
+        LinkType::LinuxSll => (data.first_chunk().map(|t| u16::from_be_bytes(*t)), 2),
+        LinkType::LinuxSll2 => (data.get(10).map(|&t| u16::from(t)), 8),
         _ => return LinkAddresses::None,
     };
-    let ethernet = data.get(arphrd..arphrd + 2) == Some(&[0, 1]);
-    let six = data.get(len).copied() == Some(6);
-    match data.get(addr..).and_then(|a| a.first_chunk()) {
-        Some(mac) if ethernet && six => LinkAddresses::Sender(mac),
+    const ARPHRD_LOOPBACK: [u8; 2] = 772u16.to_be_bytes();
+    if data.get(arphrd..arphrd + 2) == Some(&ARPHRD_LOOPBACK) {
+        return LinkAddresses::None;
+    }
+    match packet_type {
+        Some(0) => LinkAddresses::CapturingHost { sent: false },
+        Some(4) => LinkAddresses::CapturingHost { sent: true },
         _ => LinkAddresses::None,
     }
 }
@@ -864,8 +870,9 @@ mod tests {
         expect_udp(decode(LinkType::LinuxSll2, &sll2));
     }
 
-    /// The MAC addresses a link header gives: an Ethernet frame's both,
-    /// a Linux cooked header's sender where the interface is Ethernet.
+    /// The MAC addresses a link header gives: an Ethernet frame's both;
+    /// in a Linux cooked capture, the capturing host as the sender or the
+    /// receiver of its own packets, on any interface but loopback.
     #[test]
     fn mac_addresses_of_ethernet_and_linux_cooked_frames() {
         let macs = |d: Decoded<'_>| match d {
@@ -879,21 +886,29 @@ mod tests {
         assert_eq!(macs(decode(LinkType::Ethernet, &frame)), Some([from, to]));
 
         // SLL: packet type 4 (sent by this host), ARPHRD_ETHER, 6 bytes.
+        let host = crate::decode::packet::CAPTURING_HOST;
         let mut sll = vec![0, 4, 0, 1, 0, 6];
         sll.extend_from_slice(&from);
         sll.extend_from_slice(&[0, 0, 0x08, 0x00]);
         sll.extend_from_slice(&ipv4_udp());
-        assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), Some([from, [0; 6]]));
+        assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), Some([host, [0; 6]]));
+        // Type 0: sent to this host, here on a raw-IP mobile interface
+        // (ARPHRD_RAWIP, 519) with no address.
+        sll[..6].copy_from_slice(&[0, 0, 0x02, 0x07, 0, 0]);
+        assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), Some([[0; 6], host]));
+        // Type 3: another host's, seen in promiscuous mode.
+        sll[1] = 3;
+        assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), None);
         let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6];
         sll2.extend_from_slice(&from);
         sll2.extend_from_slice(&[0, 0]);
         sll2.extend_from_slice(&ipv4_udp());
         assert_eq!(
             macs(decode(LinkType::LinuxSll2, &sll2)),
-            Some([from, [0; 6]])
+            Some([host, [0; 6]])
         );
-        // The loopback interface (ARPHRD_LOOPBACK, 772) has none.
-        sll[2..4].copy_from_slice(&772u16.to_be_bytes());
+        // The loopback interface (ARPHRD_LOOPBACK, 772) stands for none.
+        sll[..4].copy_from_slice(&[0, 4, 0x03, 0x04]);
         assert_eq!(macs(decode(LinkType::LinuxSll, &sll)), None);
         // Nor has raw IP.
         assert_eq!(macs(decode(LinkType::RawIp, &ipv4_udp())), None);

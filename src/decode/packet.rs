@@ -129,13 +129,20 @@ pub enum LinkAddresses<'a> {
     None,
     /// An Ethernet header's destination, then source.
     Ethernet(&'a [u8; 12]),
-    /// The sender's only (Linux cooked capture).
-    Sender(&'a [u8; 6]),
+    /// A Linux cooked capture's packet the capturing host sent (`true`)
+    /// or received: the header names no receiver, but says whether the
+    /// packet was the host's own, on whichever interface.
+    CapturingHost { sent: bool },
 }
 
+/// The address that stands for the capturing host in a Linux cooked
+/// capture: a locally administered unicast MAC, so that it ties the
+/// host's addresses as a network card's MAC does.
+pub const CAPTURING_HOST: [u8; 6] = [0x06, 0x63, 0x70, 0x68, 0x6f, 0x73];
+
 impl LinkAddresses<'_> {
-    /// The sender's and the receiver's addresses; a receiver's the header
-    /// does not give is all zeros.
+    /// The sender's and the receiver's addresses; one the header does not
+    /// give is all zeros.
     pub fn sender_receiver(self) -> Option<[[u8; 6]; 2]> {
         match self {
             LinkAddresses::None => None,
@@ -143,7 +150,8 @@ impl LinkAddresses<'_> {
                 let (dst, src) = m.split_first_chunk::<6>()?;
                 Some([*src.first_chunk::<6>()?, *dst])
             }
-            LinkAddresses::Sender(src) => Some([*src, [0; 6]]),
+            LinkAddresses::CapturingHost { sent: true } => Some([CAPTURING_HOST, [0; 6]]),
+            LinkAddresses::CapturingHost { sent: false } => Some([[0; 6], CAPTURING_HOST]),
         }
     }
 }
