@@ -7,6 +7,7 @@ pub mod claims;
 pub mod collect;
 pub mod community_id;
 pub mod csv;
+pub mod device_sockets;
 pub mod evidence;
 pub mod flow_record;
 pub mod html;

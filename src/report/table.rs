@@ -7,7 +7,7 @@ use super::learned_outside_calls::{learned_outside_calls, OutsideLearner};
 use super::lookups_outside_calls::{
     countries_text, lookups_outside_calls, AppLookups, NAMED_NETWORKS,
 };
-use super::{CallRecord, FlowRecord, RecordSink, Summary};
+use super::{device_sockets, CallRecord, FlowRecord, RecordSink, Summary};
 use crate::classify::tunnel::wifi_calling_gateway;
 
 pub struct TableSink {
@@ -105,7 +105,11 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
     )?;
     writeln!(out, "  Verdict: {}", c.verdict)?;
     if !c.local.is_empty() {
-        writeln!(out, "  Your device: {}", c.local.join(", "))?;
+        writeln!(
+            out,
+            "  Your device: {}",
+            device_sockets::by_address(&c.local)
+        )?;
         if !c.device_apps.is_empty() {
             writeln!(
                 out,

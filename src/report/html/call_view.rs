@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::escape::{clip, esc};
 use super::packet_rates::PacketRates;
-use crate::report::{CallParty, CallRecord, FlowRecord};
+use crate::report::{device_sockets, CallParty, CallRecord, FlowRecord};
 
 /// Most lookup servers drawn in a path diagram; the rest are counted.
 const MAX_LOOKUPS_DRAWN: usize = 6;
@@ -35,11 +35,7 @@ fn role_label(class: &str) -> &'static str {
 fn device_lines(local: &[String]) -> Vec<String> {
     let mut ips: Vec<&str> = Vec::new();
     for socket in local {
-        let ip = socket
-            .rsplit_once(':')
-            .map_or(socket.as_str(), |(ip, _)| ip)
-            .trim_start_matches('[')
-            .trim_end_matches(']');
+        let ip = device_sockets::address_of(socket);
         if !ips.contains(&ip) {
             ips.push(ip);
         }
