@@ -55,7 +55,7 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
         (Some(&[hi, lo]), Some(rest)) => {
             let mut decoded = from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0);
             if let Decoded::Packet(ref mut view) = decoded {
-                view.macs = cooked_sender(link, data);
+                view.macs = cooked_capturing_host(link, data);
             }
             decoded
         }
@@ -66,14 +66,9 @@ pub fn decode(link: LinkType, data: &[u8]) -> Decoded<'_> {
 /// An Ethernet frame, with its MAC addresses.
 #[inline(always)]
 fn from_ethernet(data: &[u8]) -> Decoded<'_> {
-    let (Some((macs, ether_type)), Some(rest)) = (
-        data.first_chunk::<14>()
-            .and_then(|h| h.split_first_chunk::<12>()),
-        data.get(14..),
-    ) else {
-        return Decoded::Skipped(SkipReason::Truncated);
-    };
-    let [hi, lo] = *ether_type else {
+    let (Some(macs), Some(&[hi, lo]), Some(rest)) =
+        (data.first_chunk(), data.get(12..14), data.get(14..))
+    else {
         return Decoded::Skipped(SkipReason::Truncated);
     };
     let mut decoded = from_ether_type(u16::from_be_bytes([hi, lo]), rest, 0);
@@ -88,7 +83,7 @@ fn from_ethernet(data: &[u8]) -> Decoded<'_> {
 /// any interface but loopback. The header gives the sender's MAC only,
 /// and an "any" capture spans interfaces: the host itself is what ties
 /// its addresses (Wi-Fi, mobile data, a tunnel's inner address).
-fn cooked_sender(link: LinkType, data: &[u8]) -> LinkAddresses<'_> {
+fn cooked_capturing_host(link: LinkType, data: &[u8]) -> LinkAddresses<'static> {
     // Where the header keeps the packet type and the interface's link
     // type (an ARPHRD_ number); SLL2 puts the protocol and the interface
     // index first, and its packet type in one byte.

@@ -4,11 +4,12 @@
 /// The address of a socket written `ip:port` or `[ip]:port`, without the
 /// brackets.
 pub fn address_of(socket: &str) -> &str {
-    socket
-        .rsplit_once(':')
-        .map_or(socket, |(ip, _)| ip)
-        .trim_start_matches('[')
-        .trim_end_matches(']')
+    address_and_port(socket).0
+}
+
+fn address_and_port(socket: &str) -> (&str, &str) {
+    let (ip, port) = socket.rsplit_once(':').unwrap_or((socket, ""));
+    (ip.trim_start_matches('[').trim_end_matches(']'), port)
 }
 
 /// Each address once, in the order first listed, with its ports in
@@ -17,8 +18,7 @@ pub fn address_of(socket: &str) -> &str {
 pub fn by_address(sockets: &[String]) -> String {
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
     for socket in sockets {
-        let address = address_of(socket);
-        let port = socket.rsplit_once(':').map_or("", |(_, port)| port);
+        let (address, port) = address_and_port(socket);
         match groups.iter_mut().find(|(a, _)| *a == address) {
             Some((_, ports)) => ports.push(port),
             None => groups.push((address, vec![port])),
