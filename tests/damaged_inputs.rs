@@ -400,6 +400,93 @@ fn timestamps_going_backwards_are_read_with_a_warning() {
     )));
 }
 
+/// Flow lines without the fields a changed byte offset would move.
+fn flow_lines(run: &Run) -> Vec<String> {
+    run.flows().iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn one_wild_timestamp_is_timed_as_the_packet_before_it() {
+    // As in a capture of the Wireshark wiki whose second packet says 2041:
+    // read by its own time, it moved the clock past every flow (all split,
+    // durations of decades). Here a mid-call packet 24 years ahead and
+    // another with its seconds zeroed, in pcap, pcapng and a stream.
+    let clean = Classic::parse(&sample());
+    let mut cap = Classic::parse(&sample());
+    let (ahead, behind) = (40, 400);
+    let t = u32_le(&cap.records[ahead][0..4]);
+    set_u32_le(&mut cap.records[ahead], 0, t + 24 * 365 * 86_400);
+    set_u32_le(&mut cap.records[behind], 0, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let (want, _) = file_run(&dir, "clean.pcap", &clean.bytes());
+    let (run, name) = file_run(&dir, "wild.pcap", &cap.bytes());
+    assert_eq!(run.code, EXIT_CLEAN, "{}", run.stderr);
+    let line = format!(
+        "callpath: {name}: warning: 2 packets with a timestamp more than a day away from the packets around them, timed as the packet before them (first at byte offset {})",
+        cap.offset_of(ahead)
+    );
+    assert_eq!(run.stderr_lines(), [line.as_str()]);
+    // The same flows as the clean capture but for the two packets' times,
+    // each within a second of the packet before it.
+    let keys = |run: &Run| -> Vec<(String, u64)> {
+        run.flows()
+            .iter()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    format!("{} {} {}", v["src"], v["dst"], v["role"]),
+                    v["packets"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(keys(&run), keys(&want));
+    let span = |run: &Run| {
+        let s = run.summary();
+        (s["first_packet"].clone(), s["last_packet"].clone())
+    };
+    assert_eq!(span(&run), span(&want));
+    let stdin = callpath(&["-"], Some(&cap.bytes()));
+    assert_eq!(flow_lines(&stdin), flow_lines(&run));
+    let (ng, _) = cap.to_pcapng();
+    let (ng_run, _) = file_run(&dir, "wild.pcapng", &ng);
+    assert_eq!(keys(&ng_run), keys(&want));
+}
+
+#[test]
+fn a_long_pause_inside_a_capture_keeps_its_times() {
+    // A capture that goes quiet for three days: the first packet after the
+    // pause is held until the next one agrees, then keeps its own time.
+    let mut cap = Classic::parse(&sample());
+    let n = cap.records.len();
+    let pause = 3 * 86_400;
+    for r in &mut cap.records[n / 2..] {
+        let t = u32_le(&r[0..4]);
+        set_u32_le(r, 0, t + pause);
+    }
+    let first_after = u64::from(u32_le(&cap.records[n / 2][0..4]));
+    let dir = tempfile::tempdir().unwrap();
+    let (run, _) = file_run(&dir, "pause.pcap", &cap.bytes());
+    assert_eq!(run.code, EXIT_CLEAN, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert_eq!(run.summary()["packets_read"], n as u64);
+    let starts: Vec<f64> = run
+        .flows()
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["first_seen"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        starts.iter().any(|t| (t - first_after as f64).abs() < 1.0),
+        "a flow starts with the first packet after the pause: {starts:?}"
+    );
+    let last = run.summary()["last_packet"].as_f64().unwrap();
+    assert!(last > first_after as f64, "{last}");
+}
+
 #[test]
 fn inputs_out_of_time_order_get_a_warning() {
     // The sample split in two rotated files, given in both orders.

@@ -14,7 +14,7 @@ use pcap_parser::{
 
 use super::block_decoder::BlockDecoder;
 use super::compression;
-use super::{CaptureFormat, Damage, RawPacket, ReadOutcome};
+use super::{CaptureFormat, Damage, Delivery, RawPacket, ReadOutcome};
 use crate::error::CaptureError;
 
 /// Largest record callpath accepts: libpcap's own ceiling for snap lengths
@@ -343,6 +343,7 @@ where
     };
     let mut frame = 0u64;
     let mut ahead = ReadAhead::default();
+    let mut delivery = Delivery::new();
     while !rest.is_empty() {
         let offset = offset_of(all, rest);
         ahead.touch(all, offset as usize);
@@ -361,8 +362,7 @@ where
             Ok((next, block)) => {
                 frame += 1;
                 let pkt = decoder.classic_frame(&block, frame);
-                out.record(&pkt, offset);
-                visit(pkt, offset_of(all, next));
+                delivery.pass(&mut out, pkt, offset, offset_of(all, next), visit);
                 rest = next;
             }
             Err(e) => {
@@ -371,6 +371,7 @@ where
             }
         }
     }
+    delivery.finish(&mut out, visit);
     out.bytes = offset_of(all, rest);
     out
 }
@@ -523,6 +524,7 @@ where
     let mut rest = all;
     let mut frame = 0u64;
     let mut ahead = ReadAhead::default();
+    let mut delivery = Delivery::new();
     while !rest.is_empty() {
         let offset = offset_of(all, rest);
         ahead.touch(all, offset as usize);
@@ -559,8 +561,7 @@ where
                     big_endian = shb.big_endian();
                 }
                 if let Some(pkt) = decoder.pcapng_block(&block, frame) {
-                    out.record(&pkt, offset);
-                    visit(pkt, offset_of(all, next));
+                    delivery.pass(&mut out, pkt, offset, offset_of(all, next), visit);
                 }
                 rest = next;
             }
@@ -570,6 +571,7 @@ where
             }
         }
     }
+    delivery.finish(&mut out, visit);
     out.bytes = offset_of(all, rest);
     out
 }

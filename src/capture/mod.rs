@@ -20,7 +20,7 @@ pub use file_reader::CaptureFile;
 pub use link_type::LinkType;
 pub use pcapng_writer::PcapngWriter;
 pub use raw_packet::RawPacket;
-pub use record_anomalies::{Anomaly, RecordAnomalies};
+pub use record_anomalies::{Anomaly, RecordAnomalies, Timing};
 pub use timestamp::Timestamp;
 
 /// What went wrong in a capture after some packets may already have been
@@ -52,10 +52,10 @@ impl ReadOutcome {
     /// Inlined into the record loops: as a call, saving and restoring
     /// registers was ~15 instructions a record.
     #[inline]
-    pub(crate) fn record(&mut self, pkt: &RawPacket<'_>, offset: u64) {
+    pub(crate) fn record(&mut self, pkt: &RawPacket<'_>, offset: u64) -> Timing {
         self.packets += 1;
         self.count_unsupported(pkt.link);
-        self.anomalies.observe(pkt, offset);
+        self.anomalies.observe(pkt, offset)
     }
 
     pub(crate) fn count_unsupported(&mut self, link: LinkType) {
@@ -68,6 +68,67 @@ impl ReadOutcome {
                 Some((_, n)) => *n += 1,
                 None => self.unsupported_link_types.push((code, 1)),
             }
+        }
+    }
+}
+
+/// A file reader's packets on their way to its visitor, in file order;
+/// one is held back while its time is in doubt (see `Timing`). The file
+/// stays mapped, so a held packet borrows its bytes like any other.
+pub(crate) struct Delivery<'a> {
+    held: Option<(RawPacket<'a>, u64)>,
+}
+
+impl<'a> Delivery<'a> {
+    pub(crate) fn new() -> Delivery<'a> {
+        Delivery { held: None }
+    }
+
+    /// Counts `pkt` (its record starts at `offset`) and hands it on, with
+    /// `pos` the offset reached after it.
+    #[inline]
+    pub(crate) fn pass<F>(
+        &mut self,
+        out: &mut ReadOutcome,
+        mut pkt: RawPacket<'a>,
+        offset: u64,
+        pos: u64,
+        visit: &mut F,
+    ) where
+        F: FnMut(RawPacket<'a>, u64),
+    {
+        let timing = out.record(&pkt, offset);
+        if let Some(ts) = timing.held {
+            self.release(ts, visit);
+        }
+        match timing.this {
+            Some(ts) => {
+                pkt.ts = ts;
+                visit(pkt, pos);
+            }
+            None => self.held = Some((pkt, pos)),
+        }
+    }
+
+    #[cold]
+    fn release<F>(&mut self, ts: Timestamp, visit: &mut F)
+    where
+        F: FnMut(RawPacket<'a>, u64),
+    {
+        if let Some((mut pkt, pos)) = self.held.take() {
+            pkt.ts = ts;
+            visit(pkt, pos);
+        }
+    }
+
+    /// At the end of the input (or where damage stops it): hands on a
+    /// packet still held.
+    pub(crate) fn finish<F>(&mut self, out: &mut ReadOutcome, visit: &mut F)
+    where
+        F: FnMut(RawPacket<'a>, u64),
+    {
+        if let Some(ts) = out.anomalies.release_held() {
+            self.release(ts, visit);
         }
     }
 }

@@ -1,9 +1,18 @@
 //! Records that read fine but that a user should hear about: empty packets,
-//! time running backwards, records longer than the snap length, link types
-//! callpath cannot decode. None of them stops a read; each becomes one
-//! warning line naming the first byte offset where it happened.
+//! time running backwards, a timestamp far from every packet around it,
+//! records longer than the snap length, link types callpath cannot decode.
+//! None of them stops a read; each becomes one warning line naming the
+//! first byte offset where it happened.
 
 use super::{LinkType, RawPacket, Timestamp};
+
+/// A packet further than this from the time of the packets before it is
+/// suspect until the packet after it agrees. One corrupt or hand-edited
+/// timestamp (years ahead, or zero) would otherwise move the analysis
+/// clock past every flow, ending and splitting them all, and give its own
+/// flow a duration of decades. A real pause that long inside one capture
+/// is rare; there only the first packet after it is timed early.
+const IMPLAUSIBLE_JUMP_NANOS: u64 = 24 * 3600 * Timestamp::NANOS_PER_SEC as u64;
 
 /// How often one oddity happened, and where it first did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,41 +36,112 @@ impl Anomaly {
     }
 }
 
+/// When and with what time a reader hands a packet on. A packet far from
+/// the time before it is held back until the next packet says whether the
+/// capture paused (the held packet keeps its time) or the timestamp is
+/// wrong (it gets the time of the packet before it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Timing {
+    /// A packet was held: hand it on first, with this time.
+    pub held: Option<Timestamp>,
+    /// This packet's time; `None` holds it back.
+    pub this: Option<Timestamp>,
+}
+
+impl Timing {
+    fn now(ts: Timestamp) -> Timing {
+        Timing {
+            held: None,
+            this: Some(ts),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RecordAnomalies {
     pub empty_packets: Option<Anomaly>,
     pub time_reversals: Option<Anomaly>,
+    /// Packets whose time neither the packets before nor the one after
+    /// share: timed as the packet before them.
+    pub time_outliers: Option<Anomaly>,
     pub over_snaplen: Option<Anomaly>,
     pub unsupported_link: Option<Anomaly>,
     /// The first timed packet's time: whether inputs were given in time order.
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
+    /// A packet far from `last_ts` waiting for the next one to confirm its
+    /// time (a real gap) or not (an outlier): its time and record offset.
+    suspect: Option<(Timestamp, u64)>,
 }
 
 impl RecordAnomalies {
-    /// Looks at one packet whose record starts at `offset`.
-    pub fn observe(&mut self, pkt: &RawPacket<'_>, offset: u64) {
+    /// Looks at one packet whose record starts at `offset`: says when to
+    /// hand it on, and with what time (see `Timing`).
+    #[inline]
+    pub fn observe(&mut self, pkt: &RawPacket<'_>, offset: u64) -> Timing {
         if pkt.data.is_empty() {
             Anomaly::bump(&mut self.empty_packets, offset);
         }
         if matches!(pkt.link, LinkType::Unsupported(_)) {
             Anomaly::bump(&mut self.unsupported_link, offset);
         }
+        let ts = pkt.ts;
         // Simple packet blocks carry no time (zero): they say nothing about order.
-        if pkt.ts != Timestamp::default() {
-            match self.last_ts {
-                Some(last) => {
-                    if pkt.ts < last {
-                        Anomaly::bump(&mut self.time_reversals, offset);
-                    }
-                    self.last_ts = Some(last.max(pkt.ts));
-                }
-                None => {
-                    self.first_ts = Some(pkt.ts);
-                    self.last_ts = Some(pkt.ts);
-                }
+        if ts == Timestamp::default() {
+            return Timing::now(ts);
+        }
+        let Some(last) = self.last_ts else {
+            self.first_ts = Some(ts);
+            self.last_ts = Some(ts);
+            return Timing::now(ts);
+        };
+        if ts.0.abs_diff(last.0) > IMPLAUSIBLE_JUMP_NANOS || self.suspect.is_some() {
+            return self.judge_far(ts, last, offset);
+        }
+        self.in_order(ts, last, offset);
+        Timing::now(ts)
+    }
+
+    fn in_order(&mut self, ts: Timestamp, last: Timestamp, offset: u64) {
+        if ts < last {
+            Anomaly::bump(&mut self.time_reversals, offset);
+        }
+        self.last_ts = Some(last.max(ts));
+    }
+
+    /// The rare case out of line: a packet far from the time before it, or
+    /// the one after such a packet.
+    #[cold]
+    fn judge_far(&mut self, ts: Timestamp, mut last: Timestamp, offset: u64) -> Timing {
+        let mut held = None;
+        if let Some((suspect, at)) = self.suspect.take() {
+            if ts.0.abs_diff(suspect.0) <= IMPLAUSIBLE_JUMP_NANOS {
+                // This packet agrees: a real pause in the capture.
+                held = Some(suspect);
+                last = suspect;
+            } else {
+                Anomaly::bump(&mut self.time_outliers, at);
+                held = Some(last);
             }
         }
+        if ts.0.abs_diff(last.0) > IMPLAUSIBLE_JUMP_NANOS {
+            self.suspect = Some((ts, offset));
+            return Timing { held, this: None };
+        }
+        self.in_order(ts, last, offset);
+        Timing {
+            held,
+            this: Some(ts),
+        }
+    }
+
+    /// The time of a packet still held at the end of the input: no packet
+    /// came after it to confirm its own, so it is an outlier.
+    pub fn release_held(&mut self) -> Option<Timestamp> {
+        let (_, at) = self.suspect.take()?;
+        Anomaly::bump(&mut self.time_outliers, at);
+        self.last_ts
     }
 
     /// The time of the first packet that has one.
@@ -101,6 +181,10 @@ impl RecordAnomalies {
             "packets with a timestamp earlier than a packet before them; flows are timed by the latest time seen",
         );
         line(
+            &self.time_outliers,
+            "packets with a timestamp more than a day away from the packets around them, timed as the packet before them",
+        );
+        line(
             &self.over_snaplen,
             "records longer than the file's snap length, read as written",
         );
@@ -127,11 +211,11 @@ mod tests {
     #[test]
     fn counts_reversals_against_the_latest_time() {
         let mut a = RecordAnomalies::default();
-        a.observe(&pkt(10, b"x", LinkType::RawIp), 24);
-        a.observe(&pkt(30, b"x", LinkType::RawIp), 41);
-        a.observe(&pkt(20, b"x", LinkType::RawIp), 58);
-        a.observe(&pkt(25, b"x", LinkType::RawIp), 75);
-        a.observe(&pkt(0, b"x", LinkType::RawIp), 92);
+        let _ = a.observe(&pkt(10, b"x", LinkType::RawIp), 24);
+        let _ = a.observe(&pkt(30, b"x", LinkType::RawIp), 41);
+        let _ = a.observe(&pkt(20, b"x", LinkType::RawIp), 58);
+        let _ = a.observe(&pkt(25, b"x", LinkType::RawIp), 75);
+        let _ = a.observe(&pkt(0, b"x", LinkType::RawIp), 92);
         assert_eq!(
             a.time_reversals,
             Some(Anomaly {
@@ -141,11 +225,73 @@ mod tests {
         );
     }
 
+    const DAY: i64 = 24 * 3600 * Timestamp::NANOS_PER_SEC;
+
+    /// The times packets with these times are handed on with, in the
+    /// order they are handed on, as a reader holds and releases them.
+    fn timed(times: &[i64]) -> (Vec<i64>, RecordAnomalies) {
+        let mut a = RecordAnomalies::default();
+        let mut out = Vec::new();
+        for (i, &t) in times.iter().enumerate() {
+            let timing = a.observe(&pkt(t, b"x", LinkType::RawIp), i as u64);
+            out.extend(timing.held.into_iter().chain(timing.this).map(|t| t.0));
+        }
+        out.extend(a.release_held().map(|t| t.0));
+        (out, a)
+    }
+
+    #[test]
+    fn one_packet_years_ahead_is_timed_as_the_packet_before_it() {
+        // As in a capture whose second packet says 2041 among 2017's.
+        let t = 1_502_626_540 * Timestamp::NANOS_PER_SEC;
+        let far = 2_253_914_584 * Timestamp::NANOS_PER_SEC;
+        let (out, a) = timed(&[t, far, t + 1, t + 2]);
+        assert_eq!(out, [t, t, t + 1, t + 2]);
+        assert_eq!(
+            a.time_outliers,
+            Some(Anomaly {
+                count: 1,
+                first_offset: 1
+            })
+        );
+        assert_eq!(a.time_reversals, None, "the packets after it are in order");
+        // Far behind (a zeroed seconds field) is the same.
+        let (out, a) = timed(&[t, 5, t + 1]);
+        assert_eq!(out, [t, t, t + 1]);
+        assert_eq!(a.time_outliers.map(|o| o.count), Some(1));
+    }
+
+    #[test]
+    fn a_long_pause_the_next_packet_confirms_keeps_its_times() {
+        let (out, a) = timed(&[0, 1, 3 * DAY, 3 * DAY + 1, 3 * DAY + 2]);
+        // The first packet after the pause waits for the next one, which
+        // agrees: it keeps its time.
+        assert_eq!(out, [0, 1, 3 * DAY, 3 * DAY + 1, 3 * DAY + 2]);
+        assert_eq!(a.time_outliers, None);
+        assert_eq!(a.time_reversals, None);
+    }
+
+    #[test]
+    fn outliers_in_a_row_and_at_the_end_are_all_counted() {
+        let (out, a) = timed(&[DAY, 9 * DAY, 30 * DAY, DAY + 1, 50 * DAY]);
+        assert_eq!(out, [DAY, DAY, DAY, DAY + 1, DAY + 1]);
+        assert_eq!(
+            a.time_outliers,
+            Some(Anomaly {
+                count: 3,
+                first_offset: 1
+            })
+        );
+        let w = a.warnings(&[]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("3 packets with a timestamp more than a day away"));
+    }
+
     #[test]
     fn one_warning_per_oddity_with_its_first_offset() {
         let mut a = RecordAnomalies::default();
-        a.observe(&pkt(10, b"", LinkType::Unsupported(147)), 24);
-        a.observe(&pkt(11, b"", LinkType::RawIp), 40);
+        let _ = a.observe(&pkt(10, b"", LinkType::Unsupported(147)), 24);
+        let _ = a.observe(&pkt(11, b"", LinkType::RawIp), 40);
         let w = a.warnings(&[(147, 1)]);
         assert_eq!(w.len(), 2);
         assert!(w[0].starts_with("2 zero-length packets"));

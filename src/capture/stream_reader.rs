@@ -13,7 +13,7 @@ use super::file_reader::{
     check_header, impossible_block_len, not_a_capture, section_byte_order, RecordFit, RecordLayout,
     RecordProblem, MAX_RECORD_LEN,
 };
-use super::{CaptureFormat, Damage, RawPacket, ReadOutcome};
+use super::{CaptureFormat, Damage, RawPacket, ReadOutcome, Timestamp};
 use crate::error::CaptureError;
 
 /// Large enough for any record callpath accepts (see the file reader).
@@ -98,6 +98,7 @@ where
     let mut layout: Option<RecordLayout> = None;
     let mut frame = 0u64;
     let mut position = 0u64;
+    let mut held = HeldPacket::default();
     let damage = |position, reason: String| Damage {
         offset: position,
         reason,
@@ -161,8 +162,7 @@ where
                 let record_offset = position;
                 position += used as u64;
                 if let Some(pkt) = pkt {
-                    out.record(&pkt, record_offset);
-                    visit(pkt, position);
+                    held.pass(&mut out, pkt, record_offset, position, &mut visit);
                 }
                 reader.consume(used);
             }
@@ -194,6 +194,7 @@ where
             }
         }
     }
+    held.finish(&mut out, &mut visit);
     if let Some(e) = prefix_error {
         // The stream failed where the reader stopped, whether or not a
         // record was left half read there.
@@ -202,6 +203,71 @@ where
     }
     out.bytes = position;
     Ok(out)
+}
+
+/// The stream's `Delivery`: the reader's buffer moves on, so a packet
+/// held back while its time is in doubt (see `Timing`) is held as a copy.
+#[derive(Default)]
+struct HeldPacket {
+    bytes: Vec<u8>,
+    /// The held packet with no bytes of its own, and the offset after it.
+    held: Option<(RawPacket<'static>, u64)>,
+}
+
+impl HeldPacket {
+    #[inline]
+    fn pass<F>(
+        &mut self,
+        out: &mut ReadOutcome,
+        mut pkt: RawPacket<'_>,
+        offset: u64,
+        pos: u64,
+        visit: &mut F,
+    ) where
+        F: FnMut(RawPacket<'_>, u64),
+    {
+        let timing = out.record(&pkt, offset);
+        if let Some(ts) = timing.held {
+            self.release(ts, visit);
+        }
+        match timing.this {
+            Some(ts) => {
+                pkt.ts = ts;
+                visit(pkt, pos);
+            }
+            None => {
+                self.bytes.clear();
+                self.bytes.extend_from_slice(pkt.data);
+                self.held = Some((RawPacket { data: &[], ..pkt }, pos));
+            }
+        }
+    }
+
+    #[cold]
+    fn release<F>(&mut self, ts: Timestamp, visit: &mut F)
+    where
+        F: FnMut(RawPacket<'_>, u64),
+    {
+        if let Some((pkt, pos)) = self.held.take() {
+            visit(
+                RawPacket {
+                    ts,
+                    data: &self.bytes,
+                    ..pkt
+                },
+                pos,
+            );
+        }
+    }
+
+    fn finish<F>(&mut self, out: &mut ReadOutcome, visit: &mut F)
+    where
+        F: FnMut(RawPacket<'_>, u64),
+    {
+        if let Some(ts) = out.anomalies.release_held() {
+            self.release(ts, visit);
+        }
+    }
 }
 
 /// A reader that remembers the text of the last error it returned.
