@@ -185,6 +185,26 @@ fn port_guess(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     ))
 }
 
+/// SIP over TLS: TLS to port 5061, which RFC 3261 (§26.2, "sips") gives
+/// it. Its messages are sealed, so only the port and the TLS framing say
+/// it; SIP's own port is shared by many vendors' servers, so it names the
+/// protocol family, weakly (`port_guess` declines shared ports).
+fn sip_over_tls(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
+    const SIPS_PORT: u16 = 5061;
+    if flow.l4 != L4Proto::Tcp
+        || !flow.facts.tls
+        || x.sides.far.port != SIPS_PORT
+        || x.sides.local.port == SIPS_PORT
+    {
+        return None;
+    }
+    Some(AppGuess::new(
+        x.sigs.app_id("sip_rtp")?,
+        AppStrength::Port,
+        format!("TLS to port {SIPS_PORT}, SIP over TLS (RFC 3261 sips)"),
+    ))
+}
+
 /// The app whose server the far end's host showed itself to be on another
 /// of its ports, answering from the app's server port (see
 /// `Knowledge::learn_app_host`): e.g. a TCP 443 connection beside the
@@ -468,6 +488,9 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
     }
     if best.is_none() {
         best = port_guess(flow, x).or_else(|| host_guess(flow.l4, x));
+    }
+    if best.is_none() {
+        best = sip_over_tls(flow, x);
     }
     if protocol {
         // (A cloud customer's machine in the operator's network is not its
