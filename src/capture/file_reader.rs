@@ -371,7 +371,9 @@ where
             }
         }
     }
-    delivery.finish(&mut out, visit);
+    if let Some((pkt, pos)) = delivery.finish(&mut out) {
+        visit(pkt, pos);
+    }
     out.bytes = offset_of(all, rest);
     out
 }
@@ -571,7 +573,9 @@ where
             }
         }
     }
-    delivery.finish(&mut out, visit);
+    if let Some((pkt, pos)) = delivery.finish(&mut out) {
+        visit(pkt, pos);
+    }
     out.bytes = offset_of(all, rest);
     out
 }

@@ -14,6 +14,11 @@ use super::{LinkType, RawPacket, Timestamp};
 /// is rare; there only the first packet after it is timed early.
 const IMPLAUSIBLE_JUMP_NANOS: u64 = 24 * 3600 * Timestamp::NANOS_PER_SEC as u64;
 
+/// Whether `a` and `b` are more than `IMPLAUSIBLE_JUMP_NANOS` apart.
+fn far_apart(a: Timestamp, b: Timestamp) -> bool {
+    a.0.abs_diff(b.0) > IMPLAUSIBLE_JUMP_NANOS
+}
+
 /// How often one oddity happened, and where it first did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Anomaly {
@@ -40,22 +45,12 @@ impl Anomaly {
 /// the time before it is held back until the next packet says whether the
 /// capture paused (the held packet keeps its time) or the timestamp is
 /// wrong (it gets the time of the packet before it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timing {
     /// A packet was held: hand it on first, with this time.
     pub held: Option<Timestamp>,
     /// This packet's time; `None` holds it back.
     pub this: Option<Timestamp>,
-}
-
-impl Timing {
-    fn now(ts: Timestamp) -> Timing {
-        Timing {
-            held: None,
-            this: Some(ts),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -69,17 +64,31 @@ pub struct RecordAnomalies {
     pub unsupported_link: Option<Anomaly>,
     /// The first timed packet's time: whether inputs were given in time order.
     first_ts: Option<Timestamp>,
-    last_ts: Option<Timestamp>,
-    /// A packet far from `last_ts` waiting for the next one to confirm its
-    /// time (a real gap) or not (an outlier): its time and record offset.
+    /// The latest time read, but for held packets (valid once `first_ts` is).
+    last: Timestamp,
+    /// A packet is on the fast path of `observe` while its time less
+    /// `last`, plus a day, is below this: `NEAR_LIMIT` while packets come
+    /// in order, 0 (nothing is below it) before the first packet and while
+    /// one is held, so that those cases cost the fast path no test of
+    /// their own.
+    near_limit: u64,
+    /// A packet far from `last` waiting for the next one to confirm its
+    /// time (a real pause) or not (an outlier): its time and record offset.
     suspect: Option<(Timestamp, u64)>,
+    timing: Timing,
 }
 
+/// Differences of `-IMPLAUSIBLE_JUMP_NANOS..=IMPLAUSIBLE_JUMP_NANOS`, shifted
+/// by a day, lie below this.
+const NEAR_LIMIT: u64 = 2 * IMPLAUSIBLE_JUMP_NANOS + 1;
+
 impl RecordAnomalies {
-    /// Looks at one packet whose record starts at `offset`: says when to
-    /// hand it on, and with what time (see `Timing`).
+    /// Looks at one packet whose record starts at `offset`: `true` when it
+    /// goes on at once with its own time (nearly always), else `timing`
+    /// says when and with what time (kept aside so that the common case
+    /// returns one flag).
     #[inline]
-    pub fn observe(&mut self, pkt: &RawPacket<'_>, offset: u64) -> Timing {
+    pub fn observe(&mut self, pkt: &RawPacket<'_>, offset: u64) -> bool {
         if pkt.data.is_empty() {
             Anomaly::bump(&mut self.empty_packets, offset);
         }
@@ -89,34 +98,50 @@ impl RecordAnomalies {
         let ts = pkt.ts;
         // Simple packet blocks carry no time (zero): they say nothing about order.
         if ts == Timestamp::default() {
-            return Timing::now(ts);
+            return true;
         }
-        let Some(last) = self.last_ts else {
-            self.first_ts = Some(ts);
-            self.last_ts = Some(ts);
-            return Timing::now(ts);
-        };
-        if ts.0.abs_diff(last.0) > IMPLAUSIBLE_JUMP_NANOS || self.suspect.is_some() {
-            return self.judge_far(ts, last, offset);
+        // One range check on the difference (times beyond ±146 years of
+        // each other wrap and may read as near: such a packet is merely
+        // not held).
+        let shifted = (ts.0.wrapping_sub(self.last.0) as u64).wrapping_add(IMPLAUSIBLE_JUMP_NANOS);
+        if shifted >= self.near_limit {
+            self.timing = self.judge_far(ts, offset);
+            return false;
         }
-        self.in_order(ts, last, offset);
-        Timing::now(ts)
+        self.in_order(ts, self.last, offset);
+        true
+    }
+
+    /// When and with what time to hand on the packet `observe` last
+    /// answered `false` for.
+    pub fn timing(&self) -> Timing {
+        self.timing
     }
 
     fn in_order(&mut self, ts: Timestamp, last: Timestamp, offset: u64) {
         if ts < last {
             Anomaly::bump(&mut self.time_reversals, offset);
         }
-        self.last_ts = Some(last.max(ts));
+        self.last = last.max(ts);
     }
 
-    /// The rare case out of line: a packet far from the time before it, or
-    /// the one after such a packet.
+    /// The rare case out of line: the first packet, a packet far from the
+    /// time before it, or the one after such a packet.
     #[cold]
-    fn judge_far(&mut self, ts: Timestamp, mut last: Timestamp, offset: u64) -> Timing {
+    fn judge_far(&mut self, ts: Timestamp, offset: u64) -> Timing {
+        if self.first_ts.is_none() {
+            self.first_ts = Some(ts);
+            self.last = ts;
+            self.near_limit = NEAR_LIMIT;
+            return Timing {
+                held: None,
+                this: Some(ts),
+            };
+        }
+        let mut last = self.last;
         let mut held = None;
         if let Some((suspect, at)) = self.suspect.take() {
-            if ts.0.abs_diff(suspect.0) <= IMPLAUSIBLE_JUMP_NANOS {
+            if !far_apart(ts, suspect) {
                 // This packet agrees: a real pause in the capture.
                 held = Some(suspect);
                 last = suspect;
@@ -125,10 +150,12 @@ impl RecordAnomalies {
                 held = Some(last);
             }
         }
-        if ts.0.abs_diff(last.0) > IMPLAUSIBLE_JUMP_NANOS {
+        if far_apart(ts, last) {
             self.suspect = Some((ts, offset));
+            self.near_limit = 0;
             return Timing { held, this: None };
         }
+        self.near_limit = NEAR_LIMIT;
         self.in_order(ts, last, offset);
         Timing {
             held,
@@ -141,7 +168,8 @@ impl RecordAnomalies {
     pub fn release_held(&mut self) -> Option<Timestamp> {
         let (_, at) = self.suspect.take()?;
         Anomaly::bump(&mut self.time_outliers, at);
-        self.last_ts
+        self.near_limit = NEAR_LIMIT;
+        Some(self.last)
     }
 
     /// The time of the first packet that has one.
@@ -211,11 +239,11 @@ mod tests {
     #[test]
     fn counts_reversals_against_the_latest_time() {
         let mut a = RecordAnomalies::default();
-        let _ = a.observe(&pkt(10, b"x", LinkType::RawIp), 24);
-        let _ = a.observe(&pkt(30, b"x", LinkType::RawIp), 41);
-        let _ = a.observe(&pkt(20, b"x", LinkType::RawIp), 58);
-        let _ = a.observe(&pkt(25, b"x", LinkType::RawIp), 75);
-        let _ = a.observe(&pkt(0, b"x", LinkType::RawIp), 92);
+        a.observe(&pkt(10, b"x", LinkType::RawIp), 24);
+        a.observe(&pkt(30, b"x", LinkType::RawIp), 41);
+        a.observe(&pkt(20, b"x", LinkType::RawIp), 58);
+        a.observe(&pkt(25, b"x", LinkType::RawIp), 75);
+        a.observe(&pkt(0, b"x", LinkType::RawIp), 92);
         assert_eq!(
             a.time_reversals,
             Some(Anomaly {
@@ -233,8 +261,12 @@ mod tests {
         let mut a = RecordAnomalies::default();
         let mut out = Vec::new();
         for (i, &t) in times.iter().enumerate() {
-            let timing = a.observe(&pkt(t, b"x", LinkType::RawIp), i as u64);
-            out.extend(timing.held.into_iter().chain(timing.this).map(|t| t.0));
+            if a.observe(&pkt(t, b"x", LinkType::RawIp), i as u64) {
+                out.push(t);
+            } else {
+                let timing = a.timing();
+                out.extend(timing.held.into_iter().chain(timing.this).map(|t| t.0));
+            }
         }
         out.extend(a.release_held().map(|t| t.0));
         (out, a)
@@ -290,8 +322,8 @@ mod tests {
     #[test]
     fn one_warning_per_oddity_with_its_first_offset() {
         let mut a = RecordAnomalies::default();
-        let _ = a.observe(&pkt(10, b"", LinkType::Unsupported(147)), 24);
-        let _ = a.observe(&pkt(11, b"", LinkType::RawIp), 40);
+        a.observe(&pkt(10, b"", LinkType::Unsupported(147)), 24);
+        a.observe(&pkt(11, b"", LinkType::RawIp), 40);
         let w = a.warnings(&[(147, 1)]);
         assert_eq!(w.len(), 2);
         assert!(w[0].starts_with("2 zero-length packets"));

@@ -226,7 +226,11 @@ impl HeldPacket {
     ) where
         F: FnMut(RawPacket<'_>, u64),
     {
-        let timing = out.record(&pkt, offset);
+        if out.record(&pkt, offset) {
+            visit(pkt, pos);
+            return;
+        }
+        let timing = out.anomalies.timing();
         if let Some(ts) = timing.held {
             self.release(ts, visit);
         }
