@@ -797,11 +797,25 @@ fn call_record(
     let peers = unique_parties(media.iter().filter(|f| f.role == Role::P2p).map(|f| **f));
     // A relay also probed from another socket is listed once, as a relay.
     let media_ends: BTreeSet<Endpoint> = media.iter().map(|f| f.far()).collect();
+    // RTCP alone (the media's reports, on the port beside the RTP) with a
+    // host the media went to follows the media's path: that host is the
+    // peer or the relay, no lookup server.
+    let media_hosts: BTreeSet<IpAddr> = media.iter().map(|f| f.far().ip).collect();
+    let reports_beside_media = |f: &CallFlow| {
+        f.record
+            .media
+            .as_ref()
+            .is_some_and(|m| m.rtp_packets == 0 && m.rtcp_packets > 0)
+            && media_hosts.contains(&f.far().ip)
+    };
     let lookups = unique_parties(
         members
             .iter()
             .filter(|f| {
-                f.role == Role::Lookup && !f.checks_a_candidate && !media_ends.contains(&f.far())
+                f.role == Role::Lookup
+                    && !f.checks_a_candidate
+                    && !media_ends.contains(&f.far())
+                    && !reports_beside_media(f)
             })
             .copied(),
     );
