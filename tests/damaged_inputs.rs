@@ -456,7 +456,8 @@ fn one_wild_timestamp_is_timed_as_the_packet_before_it() {
 #[test]
 fn a_long_pause_inside_a_capture_keeps_its_times() {
     // A capture that goes quiet for three days: the first packet after the
-    // pause is held until the next one agrees, then keeps its own time.
+    // pause is held until the next one, which does not come back to the
+    // time before; it keeps its own time.
     let mut cap = Classic::parse(&sample());
     let n = cap.records.len();
     let pause = 3 * 86_400;

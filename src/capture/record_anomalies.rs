@@ -6,12 +6,14 @@
 
 use super::{LinkType, RawPacket, Timestamp};
 
-/// A packet further than this from the time of the packets before it is
-/// suspect until the packet after it agrees. One corrupt or hand-edited
-/// timestamp (years ahead, or zero) would otherwise move the analysis
-/// clock past every flow, ending and splitting them all, and give its own
-/// flow a duration of decades. A real pause that long inside one capture
-/// is rare; there only the first packet after it is timed early.
+/// A packet further than this from the time of the packet before it is
+/// suspect until the packet after it tells: if that one comes back to the
+/// time before, the suspect's timestamp is wrong. One corrupt or
+/// hand-edited timestamp (years ahead, or zero) would otherwise move the
+/// analysis clock past every flow, ending and splitting them all, and give
+/// its own flow a duration of decades. If the next packet does not come
+/// back, the capture moved on (a pause, or captures joined end to end, as
+/// test suites do) and the suspect keeps its time.
 const IMPLAUSIBLE_JUMP_NANOS: u64 = 24 * 3600 * Timestamp::NANOS_PER_SEC as u64;
 
 /// Whether `a` and `b` are more than `IMPLAUSIBLE_JUMP_NANOS` apart.
@@ -64,16 +66,19 @@ pub struct RecordAnomalies {
     pub unsupported_link: Option<Anomaly>,
     /// The first timed packet's time: whether inputs were given in time order.
     first_ts: Option<Timestamp>,
-    /// The latest time read, but for held packets (valid once `first_ts` is).
-    last: Timestamp,
+    /// The latest time read (reversals are counted against it), and the
+    /// time of the packet before (jumps are judged against it), but for
+    /// held packets; valid once `first_ts` is.
+    latest: Timestamp,
+    previous: Timestamp,
     /// A packet is on the fast path of `observe` while its time less
-    /// `last`, plus a day, is below this: `NEAR_LIMIT` while packets come
-    /// in order, 0 (nothing is below it) before the first packet and while
-    /// one is held, so that those cases cost the fast path no test of
-    /// their own.
+    /// `previous`, plus a day, is below this: `NEAR_LIMIT` while packets
+    /// come in order, 0 (nothing is below it) before the first packet and
+    /// while one is held, so that those cases cost the fast path no test
+    /// of their own.
     near_limit: u64,
-    /// A packet far from `last` waiting for the next one to confirm its
-    /// time (a real pause) or not (an outlier): its time and record offset.
+    /// A packet far from `previous` waiting for the next one to tell
+    /// whether its time is wrong: its time and record offset.
     suspect: Option<(Timestamp, u64)>,
     timing: Timing,
 }
@@ -103,12 +108,13 @@ impl RecordAnomalies {
         // One range check on the difference (times beyond ±146 years of
         // each other wrap and may read as near: such a packet is merely
         // not held).
-        let shifted = (ts.0.wrapping_sub(self.last.0) as u64).wrapping_add(IMPLAUSIBLE_JUMP_NANOS);
+        let shifted =
+            (ts.0.wrapping_sub(self.previous.0) as u64).wrapping_add(IMPLAUSIBLE_JUMP_NANOS);
         if shifted >= self.near_limit {
             self.timing = self.judge_far(ts, offset);
             return false;
         }
-        self.in_order(ts, self.last, offset);
+        self.accept(ts, offset);
         true
     }
 
@@ -118,11 +124,14 @@ impl RecordAnomalies {
         self.timing
     }
 
-    fn in_order(&mut self, ts: Timestamp, last: Timestamp, offset: u64) {
-        if ts < last {
+    /// A packet handed on with its own time.
+    #[inline(always)]
+    fn accept(&mut self, ts: Timestamp, offset: u64) {
+        if ts < self.latest {
             Anomaly::bump(&mut self.time_reversals, offset);
         }
-        self.last = last.max(ts);
+        self.latest = self.latest.max(ts);
+        self.previous = ts;
     }
 
     /// The rare case out of line: the first packet, a packet far from the
@@ -131,32 +140,32 @@ impl RecordAnomalies {
     fn judge_far(&mut self, ts: Timestamp, offset: u64) -> Timing {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
-            self.last = ts;
+            self.latest = ts;
+            self.previous = ts;
             self.near_limit = NEAR_LIMIT;
             return Timing {
                 held: None,
                 this: Some(ts),
             };
         }
-        let mut last = self.last;
         let mut held = None;
         if let Some((suspect, at)) = self.suspect.take() {
-            if !far_apart(ts, suspect) {
-                // This packet agrees: a real pause in the capture.
-                held = Some(suspect);
-                last = suspect;
-            } else {
+            if !far_apart(ts, self.previous) && far_apart(ts, suspect) {
+                // Back to the time before it: the suspect's time is wrong.
                 Anomaly::bump(&mut self.time_outliers, at);
-                held = Some(last);
+                held = Some(self.previous);
+            } else {
+                held = Some(suspect);
+                self.accept(suspect, at);
             }
         }
-        if far_apart(ts, last) {
+        if far_apart(ts, self.previous) {
             self.suspect = Some((ts, offset));
             self.near_limit = 0;
             return Timing { held, this: None };
         }
         self.near_limit = NEAR_LIMIT;
-        self.in_order(ts, last, offset);
+        self.accept(ts, offset);
         Timing {
             held,
             this: Some(ts),
@@ -164,12 +173,12 @@ impl RecordAnomalies {
     }
 
     /// The time of a packet still held at the end of the input: no packet
-    /// came after it to confirm its own, so it is an outlier.
+    /// came back to the time before it, so it keeps its own.
     pub fn release_held(&mut self) -> Option<Timestamp> {
-        let (_, at) = self.suspect.take()?;
-        Anomaly::bump(&mut self.time_outliers, at);
+        let (suspect, at) = self.suspect.take()?;
+        self.accept(suspect, at);
         self.near_limit = NEAR_LIMIT;
-        Some(self.last)
+        Some(suspect)
     }
 
     /// The time of the first packet that has one.
@@ -297,26 +306,45 @@ mod tests {
     fn a_long_pause_the_next_packet_confirms_keeps_its_times() {
         let (out, a) = timed(&[0, 1, 3 * DAY, 3 * DAY + 1, 3 * DAY + 2]);
         // The first packet after the pause waits for the next one, which
-        // agrees: it keeps its time.
+        // does not come back: it keeps its time.
         assert_eq!(out, [0, 1, 3 * DAY, 3 * DAY + 1, 3 * DAY + 2]);
         assert_eq!(a.time_outliers, None);
         assert_eq!(a.time_reversals, None);
     }
 
     #[test]
-    fn outliers_in_a_row_and_at_the_end_are_all_counted() {
-        let (out, a) = timed(&[DAY, 9 * DAY, 30 * DAY, DAY + 1, 50 * DAY]);
-        assert_eq!(out, [DAY, DAY, DAY, DAY + 1, DAY + 1]);
+    fn captures_joined_end_to_end_keep_their_times() {
+        // Single packets days apart, as test suites join their captures:
+        // no packet comes back, so none is an outlier; a segment earlier
+        // than the one before it counts as time going backwards.
+        let times = [DAY, 9 * DAY, 30 * DAY, 30 * DAY + 1, 2 * DAY, 50 * DAY];
+        let (out, a) = timed(&times);
+        assert_eq!(out, times);
+        assert_eq!(a.time_outliers, None);
+        assert_eq!(
+            a.time_reversals,
+            Some(Anomaly {
+                count: 1,
+                first_offset: 4
+            })
+        );
+    }
+
+    #[test]
+    fn each_wrong_time_among_right_ones_is_counted() {
+        let t = 100 * DAY;
+        let (out, a) = timed(&[t, 9 * DAY, t + 1, 400 * DAY, t + 2]);
+        assert_eq!(out, [t, t, t + 1, t + 1, t + 2]);
         assert_eq!(
             a.time_outliers,
             Some(Anomaly {
-                count: 3,
+                count: 2,
                 first_offset: 1
             })
         );
         let w = a.warnings(&[]);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].starts_with("3 packets with a timestamp more than a day away"));
+        assert!(w[0].starts_with("2 packets with a timestamp more than a day away"));
     }
 
     #[test]
