@@ -59,6 +59,10 @@ pub struct Timing {
 pub struct RecordAnomalies {
     pub empty_packets: Option<Anomaly>,
     pub time_reversals: Option<Anomaly>,
+    /// How far back the furthest of them went, in nanoseconds: a capture
+    /// of several interfaces or CPUs goes back by microseconds, which is
+    /// harmless; seconds or more are worth a look.
+    pub furthest_reversal_nanos: u64,
     /// Packets whose time neither the packets before nor the one after
     /// share: timed as the packet before them.
     pub time_outliers: Option<Anomaly>,
@@ -128,10 +132,18 @@ impl RecordAnomalies {
     #[inline(always)]
     fn accept(&mut self, ts: Timestamp, offset: u64) {
         if ts < self.latest {
-            Anomaly::bump(&mut self.time_reversals, offset);
+            self.reversed(ts, offset);
         }
         self.latest = self.latest.max(ts);
         self.previous = ts;
+    }
+
+    #[cold]
+    fn reversed(&mut self, ts: Timestamp, offset: u64) {
+        Anomaly::bump(&mut self.time_reversals, offset);
+        self.furthest_reversal_nanos = self
+            .furthest_reversal_nanos
+            .max(self.latest.0.abs_diff(ts.0));
     }
 
     /// The rare case out of line: the first packet, a packet far from the
@@ -213,10 +225,11 @@ impl RecordAnomalies {
             &self.empty_packets,
             "zero-length packets, skipped (nothing was captured for them)",
         );
-        line(
-            &self.time_reversals,
-            "packets with a timestamp earlier than a packet before them; flows are timed by the latest time seen",
+        let reversals = format!(
+            "packets with a timestamp earlier than a packet before them (by up to {}); flows are timed by the latest time seen",
+            reversal_span(self.furthest_reversal_nanos)
         );
+        line(&self.time_reversals, &reversals);
         line(
             &self.time_outliers,
             "packets with a timestamp more than a day away from the packets around them, timed as the packet before them",
@@ -227,6 +240,20 @@ impl RecordAnomalies {
         );
         line(&self.unsupported_link, &unsupported_line);
         out
+    }
+}
+
+/// How far back time went, for a warning: "0.004 ms", "2.5 ms", "3.2 s",
+/// "3 days" (three significant digits at most below a minute).
+fn reversal_span(nanos: u64) -> String {
+    let secs = nanos as f64 / 1e9;
+    match secs {
+        s if s < 1e-3 => format!("{:.3} ms", s * 1e3),
+        s if s < 1.0 => format!("{:.1} ms", s * 1e3),
+        s if s < 60.0 => format!("{s:.1} s"),
+        s if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.0} h", s / 3600.0),
+        s => format!("{:.0} days", s / 86_400.0),
     }
 }
 
@@ -345,6 +372,24 @@ mod tests {
         let w = a.warnings(&[]);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].starts_with("2 packets with a timestamp more than a day away"));
+    }
+
+    #[test]
+    fn the_reversal_warning_says_how_far_back_time_went() {
+        let (_, a) = timed(&[1_000_000, 2_000_000, 1_996_000, 3_000_000]);
+        assert_eq!(a.furthest_reversal_nanos, 4_000);
+        assert_eq!(
+            a.warnings(&[]),
+            ["1 packets with a timestamp earlier than a packet before them (by up to 0.004 ms); flows are timed by the latest time seen (first at byte offset 2)"]
+        );
+        for (nanos, text) in [
+            (2_500_000, "2.5 ms"),
+            (3_200_000_000, "3.2 s"),
+            (600_000_000_000, "10 min"),
+            (3 * DAY as u64, "3 days"),
+        ] {
+            assert_eq!(reversal_span(nanos), text);
+        }
     }
 
     #[test]
