@@ -149,7 +149,7 @@ fn each_flow_names_its_app_on_the_phone() {
         ["Linphone (Android uid 10050)", "Signal (Android uid 10123)"]
     );
     assert!(
-        table.contains("App on the phone (its own capture says): "),
+        table.contains("App on the device (its own capture says): "),
         "{table}"
     );
 

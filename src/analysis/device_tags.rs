@@ -1,6 +1,7 @@
-//! Reads the app tags a capturing phone wrote with each packet (PCAPdroid's
-//! trailer, or its pcapng extension, which the capture reader hands over
-//! with the packet) and notes each flow's app for its verdict. Whether an input
+//! Reads the app tags a capturing device wrote with each packet (on a
+//! phone, PCAPdroid's trailer, or its pcapng extension, which the capture
+//! reader hands over with the packet; on a Mac, the process in each PKTAP
+//! header) and notes each flow's app for its verdict. Whether an input
 //! carries them is decided by its first frame, so inputs without them pay
 //! one branch per packet; a tagged input's packets are decoded once more
 //! here to find their flow (phone captures are small, and the reading
@@ -11,8 +12,9 @@ use std::sync::Arc;
 
 use crate::capture::pcapdroid::{self, AppTag};
 use crate::capture::pcapdroid_blocks::{AppName, PacketApp};
+use crate::capture::pktap_process::{self, Process};
 use crate::capture::{LinkType, RawPacket};
-use crate::classify::device_apps::DeviceApp;
+use crate::classify::device_apps::{DeviceApp, Owner};
 use crate::classify::knowledge::Knowledge;
 use crate::decode::{decode, Decoded};
 use crate::flow::{Endpoint, FlowKey};
@@ -38,13 +40,15 @@ pub struct DeviceTags {
 enum Tag<'a> {
     Trailer(AppTag<'a>),
     Pcapng(PacketApp),
+    Pktap(Process<'a>),
 }
 
-/// UID, source, and the names a pcapng capture mapped the UID to.
-type AppKey = (i32, &'static str, Option<&'static AppName>);
+/// Owner, source, and the names a pcapng capture mapped a UID to.
+type AppKey = (Owner, &'static str, Option<&'static AppName>);
 
 const TRAILER: &str = "PCAPdroid trailer";
 const PCAPNG: &str = "PCAPdroid pcapng extension";
+const PKTAP: &str = "macOS PKTAP header";
 
 impl DeviceTags {
     pub fn new(knowledge: Arc<Knowledge>) -> DeviceTags {
@@ -78,10 +82,13 @@ impl DeviceTags {
             None if pkt.link == LinkType::Ethernet => {
                 pcapdroid::trailer(pkt.data).map(Tag::Trailer)
             }
+            None if pkt.link == LinkType::Pktap => pktap_process::process(pkt.data).map(Tag::Pktap),
             None => None,
         };
         if self.tagged == Tagged::Unknown {
-            self.tagged = if tag.is_some() {
+            // (Every PKTAP header may name a process, though the kernel's
+            // own packets, which may come first, name none.)
+            self.tagged = if tag.is_some() || pkt.link == LinkType::Pktap {
                 Tagged::Yes
             } else {
                 Tagged::No
@@ -97,20 +104,22 @@ impl DeviceTags {
     }
 
     fn app_of(&mut self, tag: Tag<'_>) -> Arc<DeviceApp> {
-        let (uid, source, names) = match &tag {
-            Tag::Trailer(t) => (t.uid, TRAILER, None),
-            Tag::Pcapng(a) => (a.uid, PCAPNG, a.names),
+        let (owner, source, names) = match &tag {
+            Tag::Trailer(t) => (Owner::AndroidUid(t.uid), TRAILER, None),
+            Tag::Pcapng(a) => (Owner::AndroidUid(a.uid), PCAPNG, a.names),
+            Tag::Pktap(p) => (Owner::MacosPid(p.pid), PKTAP, None),
         };
-        let app = self.apps.entry((uid, source, names)).or_insert_with(|| {
+        let app = self.apps.entry((owner, source, names)).or_insert_with(|| {
             let text = |s: &str| (!s.is_empty()).then(|| Arc::from(s));
             let (name, package) = match tag {
                 Tag::Trailer(t) => (t.name_text().map(Arc::from), None),
                 Tag::Pcapng(a) => a
                     .names
                     .map_or((None, None), |n| (text(&n.name), text(&n.package))),
+                Tag::Pktap(p) => (text(p.name), None),
             };
             Arc::new(DeviceApp {
-                uid,
+                owner,
                 name,
                 package,
                 source,

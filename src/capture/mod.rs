@@ -11,6 +11,7 @@ pub mod live;
 pub mod pcapdroid;
 pub mod pcapdroid_blocks;
 pub mod pcapng_writer;
+pub mod pktap_process;
 pub mod raw_packet;
 pub mod record_anomalies;
 pub mod stream_reader;

@@ -168,9 +168,10 @@ impl FlowJudge {
     }
 }
 
-/// The capturing phone named the app that owns the flow (PCAPdroid): its
-/// word goes into the evidence, and names the app of call traffic when a
-/// signature knows the name. The phone knows which app opened the socket;
+/// The capturing device named the app that owns the flow (PCAPdroid on a
+/// phone, PKTAP on a Mac): its word goes into the evidence, and names the
+/// app of call traffic when a signature knows the name. The device knows
+/// which app opened the socket;
 /// callpath's own guess (a STUN fingerprint several apps share, a generic
 /// protocol family) gives way to it. Traffic that is not part of a call
 /// keeps its verdict: the phone says whose it is, not what it is.
@@ -180,7 +181,7 @@ fn note_device_app(verdict: &mut FlowVerdict, named: &DeviceApp, sigs: &Signatur
         .flatten()
         .find_map(|n| sigs.app_by_device_name(n));
     let mut line = format!(
-        "the capturing phone names the app that owns this flow: {}, in each packet's {}",
+        "the capturing device names the app that owns this flow: {}, in each packet's {}",
         named.describe(),
         named.source
     );

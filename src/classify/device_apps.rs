@@ -1,6 +1,7 @@
 //! Which app on the capturing device owns each flow, when the capture says
 //! so (PCAPdroid's trailer, `capture::pcapdroid`, or its pcapng extension,
-//! `capture::pcapdroid_blocks`). The reading side notes
+//! `capture::pcapdroid_blocks`, on Android; the PKTAP header of a macOS
+//! capture, `capture::pktap_process`). The reading side notes
 //! each flow's app as its packets are read; the verdict reads it back.
 //! Unlike the other knowledge it does not age: a flow's own packets name
 //! its app, so the answer is the same whenever the verdict asks.
@@ -17,27 +18,44 @@ use crate::flow::FlowKey;
 /// capture over days has far fewer).
 const MAX_FLOWS: usize = 1 << 20;
 
+/// Who owns a flow's socket on the capturing device, as it numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Owner {
+    /// Android UID of the app (apps signed alike may share one).
+    #[serde(rename = "uid")]
+    AndroidUid(i32),
+    /// macOS process ID.
+    #[serde(rename = "pid")]
+    MacosPid(i32),
+}
+
 /// The app the capturing device attributed a flow to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DeviceApp {
-    /// Android UID of the app (apps signed alike may share one).
-    pub uid: i32,
+    /// Written as `"uid"` or `"pid"`.
+    #[serde(flatten)]
+    pub owner: Owner,
     /// The app's name as the device wrote it, if it wrote one.
     pub name: Option<Arc<str>>,
     /// Its Android package ("com.whatsapp"), where the capture gives it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<Arc<str>>,
-    /// What told: "PCAPdroid trailer", "PCAPdroid pcapng extension".
+    /// What told: "PCAPdroid trailer", "PCAPdroid pcapng extension",
+    /// "macOS PKTAP header".
     pub source: &'static str,
 }
 
 impl DeviceApp {
     /// "WhatsApp (Android uid 10123)", "WhatsApp (com.whatsapp, Android
-    /// uid 10123)".
+    /// uid 10123)", "zoom.us (macOS process 844)".
     pub fn describe(&self) -> String {
+        let owner = match self.owner {
+            Owner::AndroidUid(uid) => format!("Android uid {uid}"),
+            Owner::MacosPid(pid) => format!("macOS process {pid}"),
+        };
         let uid = match &self.package {
-            Some(package) => format!("{package}, Android uid {}", self.uid),
-            None => format!("Android uid {}", self.uid),
+            Some(package) => format!("{package}, {owner}"),
+            None => owner,
         };
         match &self.name {
             Some(name) => format!("{name} ({uid})"),
@@ -98,7 +116,7 @@ mod tests {
 
     fn app(uid: i32, name: &str) -> Arc<DeviceApp> {
         Arc::new(DeviceApp {
-            uid,
+            owner: Owner::AndroidUid(uid),
             name: Some(name.into()),
             package: None,
             source: "PCAPdroid trailer",
@@ -116,8 +134,25 @@ mod tests {
         assert_eq!(apps.of(&key(5001)), None);
         let signal = app(10_200, "Signal");
         apps.note(key(5000), &signal);
-        assert_eq!(apps.of(&key(5000)).map(|a| a.uid), Some(10_200));
+        assert_eq!(
+            apps.of(&key(5000)).map(|a| a.owner),
+            Some(Owner::AndroidUid(10_200))
+        );
         assert_eq!(apps.entries.load(Ordering::Relaxed), 1);
         assert_eq!(wa.describe(), "WhatsApp (Android uid 10123)");
+        let zoom = DeviceApp {
+            owner: Owner::MacosPid(844),
+            name: Some("zoom.us".into()),
+            package: None,
+            source: "macOS PKTAP header",
+        };
+        assert_eq!(zoom.describe(), "zoom.us (macOS process 844)");
+        assert_eq!(
+            serde_json::to_string(&zoom).unwrap(),
+            r#"{"pid":844,"name":"zoom.us","source":"macOS PKTAP header"}"#
+        );
+        assert!(serde_json::to_string(&*wa)
+            .unwrap()
+            .starts_with(r#"{"uid":10123,"#));
     }
 }

@@ -419,7 +419,7 @@ mod tests {
                 ] {
                     record.device_app = Some(std::sync::Arc::new(
                         crate::classify::device_apps::DeviceApp {
-                            uid: 10_123,
+                            owner: crate::classify::device_apps::Owner::AndroidUid(10_123),
                             name: name.map(std::sync::Arc::from),
                             package: package.map(std::sync::Arc::from),
                             source: "PCAPdroid trailer",

@@ -113,7 +113,7 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
         if !c.device_apps.is_empty() {
             writeln!(
                 out,
-                "  App on the phone (its own capture says): {}",
+                "  App on the device (its own capture says): {}",
                 c.device_apps.join(", ")
             )?;
         }

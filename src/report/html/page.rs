@@ -107,7 +107,7 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
     if !call.device_apps.is_empty() {
         let _ = write!(
             out,
-            r#"<p class="sub">App on the phone, as its own capture says: {}</p>"#,
+            r#"<p class="sub">App on the device, as its own capture says: {}</p>"#,
             esc(&call.device_apps.join(", "))
         );
     }
