@@ -4,7 +4,7 @@
 //! header) and notes each flow's app for its verdict. Whether an input
 //! carries them is decided by its first frame, so inputs without them pay
 //! one branch per packet; a tagged input's packets are decoded once more
-//! here to find their flow (phone captures are small, and the reading
+//! here to find their flow (one device's own captures are small, and the reading
 //! stage stays free of the flow table).
 
 use std::collections::HashMap;

@@ -49,10 +49,10 @@ pub struct ReadOutcome {
 }
 
 impl ReadOutcome {
-    /// Counts one packet read from the record that starts at `offset`.
+    /// Counts one packet read from the record that starts at `offset`;
+    /// `true` to hand it on now (else see `RecordAnomalies::timing`).
     /// Inlined into the record loops: as a call, saving and restoring
     /// registers was ~15 instructions a record.
-    /// `true`: hand it on now (else see `RecordAnomalies::timing`).
     #[inline]
     pub(crate) fn record(&mut self, pkt: &RawPacket<'_>, offset: u64) -> bool {
         self.packets += 1;
