@@ -1,15 +1,16 @@
-//! Captures made on an Android phone by PCAPdroid with its trailer on:
-//! every frame says which app owns its socket. The lab's direct call,
-//! re-written as PCAPdroid writes frames, keeps its flows, roles and path;
-//! each flow names its app on the phone, the call lists them, and the
-//! phone's word names the app of the call traffic.
+//! Captures that say which app owns each packet's socket: made on an
+//! Android phone by PCAPdroid (its trailer or pcapng extension), or on a
+//! Mac on the `pktap` interface (the kernel's header names the process).
+//! The lab's direct call, re-written so, keeps its flows, roles and path;
+//! each flow names its app on the device, the call lists them, and the
+//! device's word names the app of the call traffic.
 
 mod common;
 
 use std::process::Command;
 
 use common::capture_edit::Capture;
-use common::{bin, classic_pcap_of, repo};
+use common::{bin, classic_pcap_of, repo, texts};
 use serde_json::Value;
 
 /// The frame as PCAPdroid writes it: a made-up Ethernet header (zero MAC
@@ -74,28 +75,41 @@ fn of_type<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
     records.iter().filter(|r| r["type"] == kind).collect()
 }
 
-#[test]
-fn each_flow_names_its_app_on_the_phone() {
+/// How one kind of capture names the app of a packet.
+struct Tagging {
+    /// The capture's link type.
+    link: u32,
+    /// A frame of the lab's direct call as the device writes it, from its
+    /// index, its Ethernet frame and whether it is SIP.
+    frame: fn(usize, &[u8], bool) -> Vec<u8>,
+    /// The `device_app` field of the owner's number ("uid", "pid").
+    id_field: &'static str,
+    /// The owner's number and name, for SIP or not.
+    owner: fn(bool) -> (i64, &'static str),
+    source: &'static str,
+    /// The call's `device_apps`, sorted.
+    listed: [&'static str; 2],
+}
+
+/// The lab's direct call written as `tagging` says keeps the original's
+/// flows, roles and path; each flow names its app on the device, the call
+/// lists them, and the device's word names the app of the call traffic
+/// (SIP, from a softphone callpath has no signature for, stays the
+/// protocol family's). Returns the capture, its records and its table.
+fn check_tagged_call(tagging: &Tagging, name: &str) -> (Vec<u8>, Vec<Value>, String) {
     let original = Capture::read(&repo().join("samples/direct-call.pcap"));
-    // SIP from a softphone callpath has no signature for; everything else
-    // from Signal.
     let frames: Vec<(u64, Vec<u8>)> = original
         .records
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let sip = udp_ports(&r.data).is_some_and(|(s, d)| s == 5060 || d == 5060);
-            let (uid, name) = if sip {
-                (10_050, "Linphone")
-            } else {
-                (10_123, "Signal")
-            };
-            (r.micros as u64, pcapdroid_frame(&r.data, uid, name))
+            (r.micros as u64, (tagging.frame)(i, &r.data, sip))
         })
         .collect();
-    let capture = classic_pcap_of(1, &frames);
-    let (records, table) = run(&capture, "tags", &["--threads", "1"]);
-
-    let (plain, _) = run(&original.bytes(), "plain", &[]);
+    let capture = classic_pcap_of(tagging.link, &frames);
+    let (records, table) = run(&capture, name, &["--threads", "1"]);
+    let (plain, _) = run(&original.bytes(), &format!("{name}-plain"), &[]);
     let (flows, plain_flows) = (of_type(&records, "flow"), of_type(&plain, "flow"));
     assert_eq!(flows.len(), plain_flows.len());
     for (f, p) in flows.iter().zip(&plain_flows) {
@@ -105,16 +119,12 @@ fn each_flow_names_its_app_on_the_phone() {
         }
         assert!(p.get("device_app").is_none(), "{p}");
         let app = &f["device_app"];
-        assert_eq!(app["source"], "PCAPdroid trailer", "{f}");
+        assert_eq!(app["source"], tagging.source, "{f}");
         let sip = f["src"].as_str().unwrap().ends_with(":5060");
-        let (uid, name) = if sip {
-            (10_050, "Linphone")
-        } else {
-            (10_123, "Signal")
-        };
+        let (id, name) = (tagging.owner)(sip);
         assert_eq!(
-            (app["uid"].as_i64(), app["name"].as_str()),
-            (Some(uid), Some(name)),
+            (app[tagging.id_field].as_i64(), app["name"].as_str()),
+            (Some(id), Some(name)),
             "{f}"
         );
         let said = f["evidence"].as_array().unwrap().iter().any(|e| {
@@ -123,36 +133,49 @@ fn each_flow_names_its_app_on_the_phone() {
                 .contains(&format!("names the app that owns this flow: {name}"))
         });
         assert!(said, "{f}");
-        // The phone names the app of call traffic where a signature knows
-        // the name; the SIP flow stays the protocol family's.
         let expected_app = match (sip, p["role"].as_str()) {
-            (_, Some("other")) => p["app"].clone(),
-            (true, _) => p["app"].clone(),
+            (_, Some("other")) | (true, _) => p["app"].clone(),
             (false, _) => Value::from("signal"),
         };
         assert_eq!(f["app"], expected_app, "{f}");
     }
-
     let calls = of_type(&records, "call");
     assert_eq!(calls.len(), 1, "{records:?}");
     assert_eq!(calls[0]["app"], "signal");
     assert_eq!(calls[0]["path"], of_type(&plain, "call")[0]["path"]);
-    let mut apps: Vec<&str> = calls[0]["device_apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let mut apps = texts(&calls[0]["device_apps"]);
     apps.sort_unstable();
-    assert_eq!(
-        apps,
-        ["Linphone (Android uid 10050)", "Signal (Android uid 10123)"]
-    );
+    assert_eq!(apps, tagging.listed);
     assert!(
         table.contains("App on the device (its own capture says): "),
         "{table}"
     );
+    (capture, records, table)
+}
 
+/// The app on the phone of the lab call's SIP frames and of the others.
+fn phone_owner(sip: bool) -> (i64, &'static str) {
+    if sip {
+        (10_050, "Linphone")
+    } else {
+        (10_123, "Signal")
+    }
+}
+
+#[test]
+fn each_flow_names_its_app_on_the_phone() {
+    let tagging = Tagging {
+        link: 1,
+        frame: |_, ethernet, sip| {
+            let (uid, name) = phone_owner(sip);
+            pcapdroid_frame(ethernet, uid as i32, name)
+        },
+        id_field: "uid",
+        owner: phone_owner,
+        source: "PCAPdroid trailer",
+        listed: ["Linphone (Android uid 10050)", "Signal (Android uid 10123)"],
+    };
+    let (capture, records, _) = check_tagged_call(&tagging, "tags");
     // Two threads read the tags the same way (the summary names the
     // input's path, which differs).
     let (two, _) = run(&capture, "tags-2", &["--threads", "2"]);
@@ -363,4 +386,52 @@ fn the_pcapng_extension_names_each_flows_app_and_package() {
         .filter(|r| r["type"] != "summary")
         .collect();
     assert_eq!(streamed, read);
+}
+
+/// LINKTYPE_PKTAP.
+const PKTAP: u32 = 258;
+
+/// A PKTAP header (xnu bsd/net/pktap.h, packed, little-endian: 108 bytes,
+/// record type 1, the packet's link type) naming the process `pid`, `comm`
+/// (0 and "" for the kernel's own packets), then the Ethernet frame.
+fn pktap_frame(ethernet: &[u8], pid: i32, comm: &str) -> Vec<u8> {
+    let mut f = vec![0u8; 108];
+    f[..4].copy_from_slice(&108u32.to_le_bytes());
+    f[4..8].copy_from_slice(&1u32.to_le_bytes());
+    f[8..12].copy_from_slice(&1u32.to_le_bytes());
+    f[12..15].copy_from_slice(b"en0");
+    f[52..56].copy_from_slice(&pid.to_le_bytes());
+    f[56..56 + comm.len()].copy_from_slice(comm.as_bytes());
+    f.extend_from_slice(ethernet);
+    f
+}
+
+/// The process on the Mac of the lab call's SIP frames and of the others.
+fn mac_owner(sip: bool) -> (i64, &'static str) {
+    if sip {
+        (700, "baresip")
+    } else {
+        (844, "Signal")
+    }
+}
+
+#[test]
+fn a_mac_pktap_capture_names_each_flows_process() {
+    let tagging = Tagging {
+        link: PKTAP,
+        // The first packet is the kernel's own (no process): the capture
+        // is still read for processes.
+        frame: |i, ethernet, sip| {
+            let (pid, comm) = if i == 0 { (0, "") } else { mac_owner(sip) };
+            pktap_frame(ethernet, pid as i32, comm)
+        },
+        id_field: "pid",
+        owner: mac_owner,
+        source: "macOS PKTAP header",
+        listed: ["Signal (macOS process 844)", "baresip (macOS process 700)"],
+    };
+    let (_, records, _) = check_tagged_call(&tagging, "pktap");
+    for f in of_type(&records, "flow") {
+        assert!(f["device_app"].get("uid").is_none(), "{f}");
+    }
 }
