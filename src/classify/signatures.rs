@@ -1712,13 +1712,16 @@ kind = "signalling"
     }
 
     #[test]
-    fn apps_by_the_name_a_phone_gives_them() {
+    fn apps_by_the_name_a_device_gives_them() {
         let s = Signatures::embedded().unwrap();
         for (name, id) in [
             ("WhatsApp", "whatsapp"),
             ("whatsapp business", "whatsapp"),
             (" Meet ", "google_meet"),
             ("Teams", "skype_teams"),
+            // macOS processes, as a PKTAP capture names them.
+            ("zoom.us", "zoom"),
+            ("MSTeams", "skype_teams"),
         ] {
             assert_eq!(s.app_by_device_name(name), s.app_id(id), "{name}");
         }
