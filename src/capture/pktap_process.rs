@@ -13,7 +13,8 @@ const PID_AT: usize = 52;
 const COMM_AT: usize = 56;
 const EPID_AT: usize = 81;
 const ECOMM_AT: usize = 85;
-const MIN_HEADER: usize = 108;
+/// The shortest header: a packet behind a shorter one is not read.
+pub const MIN_HEADER: usize = 108;
 
 /// The process a PKTAP header names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,16 +42,16 @@ pub fn process(frame: &[u8]) -> Option<Process<'_>> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    /// A PKTAP header of `MIN_HEADER` bytes (record type 1, link type
-    /// `dlt`) naming `(pid, comm)` and the effective `(epid, ecomm)`.
-    pub(crate) fn header(dlt: u32, process: (i32, &str), effective: (i32, &str)) -> Vec<u8> {
+    /// A PKTAP header of `MIN_HEADER` bytes (record type 1, Ethernet
+    /// behind it) naming `(pid, comm)` and the effective `(epid, ecomm)`.
+    fn header(process: (i32, &str), effective: (i32, &str)) -> Vec<u8> {
         let mut h = vec![0u8; MIN_HEADER];
         h[..4].copy_from_slice(&(MIN_HEADER as u32).to_le_bytes());
         h[4..8].copy_from_slice(&1u32.to_le_bytes());
-        h[8..12].copy_from_slice(&dlt.to_le_bytes());
+        h[8..12].copy_from_slice(&1u32.to_le_bytes());
         h[12..15].copy_from_slice(b"en0");
         for ((pid, name), (pid_at, comm_at)) in [process, effective]
             .into_iter()
@@ -65,7 +66,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_effective_process_names_the_packet() {
-        let h = header(1, (312, "nsurlsessiond"), (844, "zoom.us"));
+        let h = header((312, "nsurlsessiond"), (844, "zoom.us"));
         assert_eq!(
             process(&h),
             Some(Process {
@@ -73,14 +74,14 @@ pub(crate) mod tests {
                 name: "zoom.us"
             })
         );
-        let own = header(1, (844, "zoom.us"), (0, ""));
+        let own = header((844, "zoom.us"), (0, ""));
         assert_eq!(process(&own).map(|p| p.pid), Some(844));
     }
 
     #[test]
     fn kernel_packets_and_cut_headers_name_none() {
-        assert_eq!(process(&header(1, (0, ""), (0, ""))), None);
-        let h = header(1, (844, "zoom.us"), (844, "zoom.us"));
+        assert_eq!(process(&header((0, ""), (0, ""))), None);
+        let h = header((844, "zoom.us"), (844, "zoom.us"));
         assert_eq!(process(&h[..60]), None);
         let mut short = h.clone();
         short[..4].copy_from_slice(&40u32.to_le_bytes());

@@ -243,8 +243,8 @@ impl RecordAnomalies {
     }
 }
 
-/// How far back time went, for a warning: "0.004 ms", "2.5 ms", "3.2 s",
-/// "3 days" (three significant digits at most below a minute).
+/// How far back time went, for a warning, in the unit that suits it:
+/// "0.004 ms", "2.5 ms", "3.2 s", "10 min", "3 days".
 fn reversal_span(nanos: u64) -> String {
     let secs = nanos as f64 / 1e9;
     match secs {
@@ -330,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn a_long_pause_the_next_packet_confirms_keeps_its_times() {
+    fn a_long_pause_keeps_its_times() {
         let (out, a) = timed(&[0, 1, 3 * DAY, 3 * DAY + 1, 3 * DAY + 2]);
         // The first packet after the pause waits for the next one, which
         // does not come back: it keeps its time.

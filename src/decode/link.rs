@@ -15,7 +15,7 @@ use super::packet::{
 use super::tunnel::{self, Inner};
 use super::wifi::{self, WifiPayload};
 use super::{bridge_tags, nflog};
-use crate::capture::LinkType;
+use crate::capture::{pktap_process, LinkType};
 
 /// How many tunnel layers callpath unwraps (IP in IP: 4in4, 6in4, 4in6,
 /// 6in6; and those of `tunnel`).
@@ -135,7 +135,9 @@ fn from_pktap(data: &[u8]) -> Decoded<'_> {
     let (length, record, dlt) = (field(0) as usize, field(4), field(8));
     let link = i32::try_from(dlt).map_or(LinkType::Unsupported(-1), LinkType::from_code);
     match data.get(length..) {
-        Some(packet) if length >= 108 && record == 1 && !is_wrapper(link) => decode(link, packet),
+        Some(packet) if length >= pktap_process::MIN_HEADER && record == 1 && !is_wrapper(link) => {
+            decode(link, packet)
+        }
         _ => Decoded::Skipped(SkipReason::UnsupportedLinkType),
     }
 }
