@@ -91,3 +91,31 @@ fn look_alike_datagrams_are_no_channel_data() {
     assert_ne!(flow["role"], "relay", "{flow}");
     assert!(calls(&records).is_empty(), "{records:?}");
 }
+
+/// Media to a far end's port 3478, where STUN/TURN servers listen, in a
+/// capture that shows no allocation, no STUN and no vendor (a WhatsApp
+/// relay on an ISP's network, joined mid-call): relayed. The same media
+/// to an ephemeral port is a peer's.
+#[test]
+fn media_to_the_stun_port_is_relayed() {
+    let device = ([192, 168, 1, 10], 46_652);
+    for (port, role) in [(3478, "relay"), (41_000, "p2p")] {
+        let far = ([203, 0, 113, 30], port);
+        let frames = rtp_both_ways(device, far, 120, 200, 1_700_000_000_000_000, 80);
+        let records = analyze_bytes(&classic_pcap(&frames), &format!("mid-call-port-{port}"));
+        let flow = records
+            .iter()
+            .find(|r| r["type"] == "flow")
+            .expect("one flow");
+        assert_eq!(flow["role"], role, "{flow}");
+        if role == "relay" {
+            assert!(
+                flow["evidence"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("where STUN/TURN servers listen"),
+                "{flow}"
+            );
+        }
+    }
+}

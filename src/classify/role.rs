@@ -391,6 +391,18 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
                 ),
             );
         }
+        // A capture begun mid-call may hold no allocation and no vendor
+        // fingerprint: the port still says a relay (TURN or an app's own,
+        // as WhatsApp's on the ISP networks that host them).
+        if !far_checked_back && is_relay_port(far.port) && local_port != far.port {
+            return relay(
+                0.7,
+                format!(
+                    "far end listens on port {}, where STUN/TURN servers listen (RFC 8489, RFC 8656): media sent there goes through a relay, while a peer's comes from the port its ICE candidate gave",
+                    far.port
+                ),
+            );
+        }
         if !far_checked_back && flow.l4 == L4Proto::Udp {
             if let Some(other) = x.knowledge.other_client(far, x.sides.local, x.as_of) {
                 return relay(
@@ -403,6 +415,14 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     None
+}
+
+/// The ports STUN and TURN servers listen on: 3478 (RFC 8489 §9, RFC
+/// 8656 §4, plain and over TCP) and 5349 (over TLS or DTLS). Peers' ICE
+/// candidates carry the ports their sockets were given, ephemeral or the
+/// app's own.
+fn is_relay_port(port: u16) -> bool {
+    matches!(port, 3478 | 5349)
 }
 
 /// A far end the device reached by name (a DNS answer, or the server name
@@ -592,6 +612,8 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
             "TURN allocation without media"
         } else if both(&s.ice_checks) > 0 {
             "ICE connectivity checks without media"
+        } else if s.meta_relay_messages > 0 && s.binding_requests == 0 {
+            "Meta relay messages (STUN types 0x0800-0x0805, with which WhatsApp and Messenger keep a relay ready) without media"
         } else {
             "STUN binding (address discovery / keep-alive)"
         };

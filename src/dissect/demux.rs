@@ -6,7 +6,9 @@
 /// The protocol family a first byte points to (RFC 9443 §3 figure).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FirstByteKind {
-    /// 0–3: STUN / TURN control messages (top two type bits are zero).
+    /// 0–3: STUN / TURN control messages (top two type bits are zero);
+    /// also 8, where WhatsApp's relay messages (types 0x0800–0x0805, with
+    /// the magic cookie) begin: RFC 9443 leaves it unassigned.
     Stun,
     /// 16–19: ZRTP (RFC 6189).
     Zrtp,
@@ -29,7 +31,7 @@ pub enum FirstByteKind {
 /// Classifies a payload by its first byte as RFC 9443 §3 does.
 pub fn classify(first_byte: u8) -> FirstByteKind {
     match first_byte {
-        0..=3 => FirstByteKind::Stun,
+        0..=3 | WHATSAPP_STUN => FirstByteKind::Stun,
         16..=19 => FirstByteKind::Zrtp,
         20..=63 => FirstByteKind::Dtls,
         64..=79 => FirstByteKind::TurnChannel,
@@ -38,6 +40,9 @@ pub fn classify(first_byte: u8) -> FirstByteKind {
         4..=15 => FirstByteKind::Other,
     }
 }
+
+/// The first byte of WhatsApp's relay messages (`stun::whatsapp_stun_type`).
+const WHATSAPP_STUN: u8 = 0x08;
 
 #[cfg(test)]
 mod tests {
@@ -48,6 +53,8 @@ mod tests {
         assert_eq!(classify(0x00), FirstByteKind::Stun);
         assert_eq!(classify(0x03), FirstByteKind::Stun);
         assert_eq!(classify(0x04), FirstByteKind::Other);
+        assert_eq!(classify(0x08), FirstByteKind::Stun);
+        assert_eq!(classify(0x09), FirstByteKind::Other);
         assert_eq!(classify(0x0F), FirstByteKind::Other);
         assert_eq!(classify(0x10), FirstByteKind::Zrtp);
         assert_eq!(classify(0x13), FirstByteKind::Zrtp);

@@ -48,6 +48,9 @@ pub struct StunFacts {
     pub error_responses: PerDirection,
     pub indications: PerDirection,
     pub binding_requests: u32,
+    /// Messages of the types Meta's relays take (`stun::whatsapp_stun_type`),
+    /// with which WhatsApp and Messenger keep a relay ready.
+    pub meta_relay_messages: u32,
     /// Binding requests carrying ICE attributes (PRIORITY, USE-CANDIDATE,
     /// ICE-CONTROLLING/CONTROLLED): connectivity checks between candidates.
     pub ice_checks: PerDirection,

@@ -694,6 +694,9 @@ fn observe_stun(
         stun::CHANNEL_BIND if request => s.channel_binds = s.channel_binds.saturating_add(1),
         stun::SEND => s.send_indications = s.send_indications.saturating_add(1),
         stun::DATA => s.data_indications = s.data_indications.saturating_add(1),
+        _ if msg.magic_cookie && msg.is_whatsapp_type() => {
+            s.meta_relay_messages = s.meta_relay_messages.saturating_add(1);
+        }
         _ => {}
     }
     if s.first.is_none() {

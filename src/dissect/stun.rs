@@ -82,7 +82,8 @@ pub fn method_of(msg_type: u16) -> u16 {
     (msg_type & 0x000F) | ((msg_type & 0x00E0) >> 1) | ((msg_type & 0x3E00) >> 2)
 }
 
-/// Message types WhatsApp uses with its relays, outside the IANA registry.
+/// Message types WhatsApp uses with its relays, outside the IANA registry
+/// (Meta's relays: Messenger's web calls send 0x0801 to them too).
 ///
 /// nDPI stun.c (2024) keys 0x0800–0x0802 as WhatsApp Call. The corpus shows
 /// more: stun_wa_call.pcapng carries 0x0800, 0x0801, 0x0802 (20-byte,
@@ -93,6 +94,20 @@ pub fn method_of(msg_type: u16) -> u16 {
 /// [`whatsapp_stun_attr`]; as message types their top bits would be 01.)
 pub fn whatsapp_stun_type(msg_type: u16) -> bool {
     (0x0800..=0x0805).contains(&msg_type)
+}
+
+/// The class of a WhatsApp relay message, which its class bits do not
+/// give (they read "request" for all of them): in every WhatsApp capture
+/// at hand the device sends 0x0800 unanswered, and 0x0801 and 0x0804 to
+/// the relay, which answers 0x0802 and 0x0805 with the same transaction
+/// ID (stun_wa_call.pcapng, wa_video.pcap, whatsapp_login_call.pcap).
+fn whatsapp_class(msg_type: u16) -> Option<StunClass> {
+    match msg_type {
+        0x0800 => Some(StunClass::Indication),
+        0x0801 | 0x0804 => Some(StunClass::Request),
+        0x0802 | 0x0805 => Some(StunClass::SuccessResponse),
+        _ => None,
+    }
 }
 
 /// Attribute types seen only in WhatsApp's STUN (nDPI stun.c: 0x4000–0x4004
@@ -203,10 +218,14 @@ pub fn parse(payload: &[u8]) -> Result<StunMessage<'_>, DissectError> {
         .and_then(|s| s.try_into().ok())
         .ok_or(DissectError::NotForUs)?;
     let magic_cookie = be32(header, 4) == Some(MAGIC_COOKIE);
+    let class = match whatsapp_class(msg_type) {
+        Some(class) if magic_cookie => class,
+        _ => StunClass::from_type(msg_type),
+    };
     Ok(StunMessage {
         msg_type,
         method: method_of(msg_type),
-        class: StunClass::from_type(msg_type),
+        class,
         magic_cookie,
         transaction_id,
         xor_key,
@@ -961,6 +980,16 @@ mod tests {
         let b = hex(WA_0801);
         assert_eq!(probe(&b), Probe::Certain);
         assert!(parse(&b).unwrap().is_whatsapp_type());
+        // The device's request and keep-alive, the relay's answer: the
+        // class bits of all three read "request".
+        assert_eq!(parse(&b).unwrap().class, StunClass::Request);
+        assert_eq!(parse(&hex(WA_0800)).unwrap().class, StunClass::Indication);
+        let mut answer = b.clone();
+        answer[1] = 0x02;
+        assert_eq!(parse(&answer).unwrap().class, StunClass::SuccessResponse);
+        // Without the cookie the type is no WhatsApp message.
+        answer[4] = 0;
+        assert_eq!(parse(&answer).unwrap().class, StunClass::Request);
         let a = attrs(WA_0804);
         assert_eq!(
             a[0],
