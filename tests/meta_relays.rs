@@ -35,11 +35,11 @@ fn relay_kept_ready(start: u64) -> Vec<(u64, Vec<u8>)> {
     frames
 }
 
-fn relay_flow(records: &[Value]) -> &Value {
+fn flow_to<'a>(records: &'a [Value], far: &str) -> &'a Value {
     records
         .iter()
-        .find(|r| r["type"] == "flow" && r["dst"] == "203.0.113.30:3478")
-        .unwrap_or_else(|| panic!("no flow to the relay: {records:?}"))
+        .find(|r| r["type"] == "flow" && r["dst"] == far)
+        .unwrap_or_else(|| panic!("no flow to {far}: {records:?}"))
 }
 
 /// Without media the exchange keeps a relay ready: a lookup, said so. Its
@@ -51,7 +51,7 @@ fn relay_messages_are_a_lookup_not_a_vpn() {
         &classic_pcap(&relay_kept_ready(1_700_000_000_000_000)),
         "meta-ready",
     );
-    let flow = relay_flow(&records);
+    let flow = flow_to(&records, "203.0.113.30:3478");
     assert!(flow.get("tunnel").is_none(), "{flow}");
     assert_eq!(flow["role"], "lookup", "{flow}");
     assert!(
@@ -82,10 +82,7 @@ fn media_after_relay_messages_is_relayed() {
         80,
     ));
     let records = analyze_bytes(&classic_pcap(&frames), "meta-media");
-    let flow = records
-        .iter()
-        .find(|r| r["type"] == "flow" && r["dst"] == "203.0.113.30:3480")
-        .unwrap_or_else(|| panic!("no flow to the relay: {records:?}"));
+    let flow = flow_to(&records, "203.0.113.30:3480");
     assert_eq!(flow["role"], "relay", "{flow}");
     assert!(
         flow["evidence"][0]

@@ -78,7 +78,9 @@ pub fn media_evidence(
     // them: a Zoom flow without media packets carried only its control
     // messages (hellos, keep-alives, bandwidth probes), whatever its pace.
     let zoom_framed = both(&f.frames().zoom_server) + both(&f.frames().zoom_p2p) > 0;
-    if (both(&f.frames().telegram_reflector) > 0 || opaque_app_media) && !zoom_framed {
+    // QUIC is web and API traffic (HTTP/3), however steady: a page or a
+    // call app's own web client loading carries no call media.
+    if (both(&f.frames().telegram_reflector) > 0 || opaque_app_media) && !zoom_framed && !f.quic {
         return voice_shape(flow);
     }
     None

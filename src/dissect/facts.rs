@@ -288,7 +288,14 @@ pub struct AppFrames {
     pub iax2_voice: PerDirection,
     /// RTP/RTCP inside Tencent Meeting's uplink header (`tencent`).
     pub tencent_uplink: PerDirection,
+    /// The bytes after the first of the latest QUIC short-header packet
+    /// towards UDP 443 (`inspect::joined_quic`).
+    pub quic_short_dcid: Option<[u8; QUIC_DCID_PREFIX]>,
 }
+
+/// Bytes of a QUIC short header's destination connection ID that
+/// `inspect::joined_quic` compares: servers choose 8 or more.
+pub const QUIC_DCID_PREFIX: usize = 8;
 
 /// One side's RTP stream inside Zoom's peer-to-peer media encapsulation,
 /// followed while no hello proved the framing.
@@ -318,6 +325,7 @@ const NO_FRAMES: AppFrames = AppFrames {
     telegram_special: [0; 2],
     iax2_voice: [0; 2],
     tencent_uplink: [0; 2],
+    quic_short_dcid: None,
 };
 
 /// A ClientHello split over packets, gathered until its server name can

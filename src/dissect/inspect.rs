@@ -1165,10 +1165,46 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         }
         return true;
     }
+    if facts.inspected <= EARLY_PACKETS && joined_quic(facts, pkt) {
+        facts.quic = true;
+        return true;
+    }
     if facts.quic {
         return true;
     }
     false
+}
+
+/// UDP port of QUIC's web servers (HTTP/3).
+const QUIC_PORT: u16 = 443;
+
+/// A QUIC connection the capture joined after its handshake (begun
+/// before the capture, or moved to a new address, as a browser moves its
+/// connection to meet.google.com): short-header packets to UDP 443, first
+/// byte 0x40-0x7f, whose next bytes, the connection ID the server chose,
+/// repeat from one packet to the next. No call framing does that: RTP
+/// begins 0x80-0xbf, STUN 0x00-0x03, DTLS 0x14-0x3f, and TURN ChannelData
+/// (0x40-0x4f), which was read before this, puts a length there and then
+/// its payload's changing sequence number. True from the second such
+/// packet on.
+fn joined_quic(facts: &mut FlowFacts, pkt: &Packet<'_>) -> bool {
+    use crate::dissect::facts::QUIC_DCID_PREFIX;
+    if pkt.dst.port != QUIC_PORT {
+        return false;
+    }
+    let Some((&first, rest)) = pkt.payload.split_first() else {
+        return false;
+    };
+    let Some(dcid) = rest.first_chunk::<QUIC_DCID_PREFIX>() else {
+        return false;
+    };
+    if first & 0xc0 != 0x40 {
+        return false;
+    }
+    let frames = facts.frames_mut();
+    let repeated = frames.quic_short_dcid == Some(*dcid);
+    frames.quic_short_dcid = Some(*dcid);
+    repeated
 }
 
 /// Consecutive packets of one stream that prove Zoom's peer-to-peer
