@@ -1245,16 +1245,21 @@ fn zoom_p2p_run_proves(frames: &mut AppFrames, dir: Direction, h: &rtp::RtpHeade
     run.proven
 }
 
+/// Counts a Zoom media encapsulation as media only with its RTP header
+/// at its type's offset: a screen-share type (13) also opens each of the
+/// meeting's connections with its binding messages (text such as
+/// "data_bind_replace_flag", no RTP), in meetings where nobody shares.
 fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<'_>) {
     use zoom::ZoomMediaKind as K;
     if matches!(m.kind, K::Audio | K::Video | K::ScreenShare) {
+        let Some(h) = rtp::parse(m.inner) else {
+            return;
+        };
         bump(&mut facts.frames_mut().zoom_media, pkt.dir);
         let media = facts.media_seen_at(pkt.ts);
         bump(&mut media.framed, pkt.dir);
         media.framing = Some(super::facts::ZOOM_MEDIA_FRAMING);
-        if let Some(h) = rtp::parse(m.inner) {
-            observe_rtp_header(media, pkt, &h);
-        }
+        observe_rtp_header(media, pkt, &h);
     }
 }
 

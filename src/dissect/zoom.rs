@@ -81,7 +81,9 @@ pub struct ZoomMedia<'a> {
     pub kind: ZoomMediaKind,
     /// For audio/video/screen share/RTCP: the RTP or RTCP bytes, starting at
     /// the version-2 byte; empty when no RTP/RTCP header sits at the
-    /// expected offset (e.g. screen share at flow start). For `Other`: the
+    /// expected offset (e.g. the binding messages that open a meeting's
+    /// connections under the screen-share type, which carry text such as
+    /// "data_bind_replace_flag"; callpath counts them as no media). For `Other`: the
     /// whole media encapsulation starting at the type byte.
     pub inner: &'a [u8],
 }
