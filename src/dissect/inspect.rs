@@ -700,7 +700,11 @@ fn observe_stun(
         _ => {}
     }
     if s.first.is_none() {
-        let method = method_name(msg.method);
+        let method = if msg.magic_cookie && msg.is_whatsapp_type() {
+            "Meta relay"
+        } else {
+            method_name(msg.method)
+        };
         s.first = sighting(pkt.frame, ["STUN ", method, " ", msg.class.name()].concat());
     }
     let mut ice_check = false;
