@@ -119,3 +119,42 @@ fn media_to_the_stun_port_is_relayed() {
         }
     }
 }
+
+/// A capture begun mid-call after the peer's own ICE checks: the device's
+/// consent checks, each answered, and its media, to a peer in an ISP's
+/// network (Proximus, AS5432) that never checks back within the capture.
+/// A far end that only answered is an ICE-lite server in a data centre,
+/// but in an access network it is a peer.
+#[test]
+fn a_peer_whose_checks_were_missed_is_still_a_peer() {
+    const START: u64 = 1_700_000_000_000_000;
+    let device = ([192, 168, 1, 10], 50_000);
+    let peer = ([109, 142, 0, 20], 49_674);
+    let mut check = stun_attribute(0x0006, b"abcd:efgh");
+    check.extend(stun_attribute(0x0024, &[0x6e, 0, 0x1e, 0xff]));
+    check.extend(stun_attribute(0x802a, &[0, 0, 0, 0, 0, 0, 0, 1]));
+    let mut frames = rtp_both_ways(device, peer, 120, 300, START, 120)
+        .into_iter()
+        .filter(|(_, f)| f[14 + 12..14 + 16] == device.0)
+        .collect::<Vec<_>>();
+    for n in 0..3u8 {
+        let at = START + 5_000 + u64::from(n) * 2_000_000;
+        frames.push((at, udp_frame(device, peer, &stun(0x0001, n, &check))));
+        frames.push((
+            at + 30_000,
+            udp_frame(
+                peer,
+                device,
+                &stun(0x0101, n, &xor_mapped(([198, 51, 100, 11], 50_000))),
+            ),
+        ));
+    }
+    frames.sort_by_key(|(at, _)| *at);
+    let records = analyze_bytes(&classic_pcap(&frames), "mid-call-missed-checks");
+    let flow = records
+        .iter()
+        .find(|r| r["type"] == "flow" && r["role"] != "other")
+        .unwrap_or_else(|| panic!("no call flow: {records:?}"));
+    assert_eq!(flow["remote"]["asn"], 5432, "{flow}");
+    assert_eq!(flow["role"], "p2p", "{flow}");
+}

@@ -81,6 +81,12 @@ pub fn data_centre_reason(far: &FarEnd) -> Option<String> {
     names_data_centre(org).then(|| format!("far end in AS{asn} {org} (a hosting/cloud network)"))
 }
 
+/// Whether a far end sits in a known access network: an AS whose name and
+/// operator say no data centre (an ISP's, a mobile operator's).
+pub fn in_access_network(far: &FarEnd) -> bool {
+    far.asn.is_some() && far.org.is_some() && data_centre_reason(far).is_none()
+}
+
 /// All of `DATA_CENTRE_WORDS` looked for at once, in any ASCII case: one
 /// search for each word of a lower-cased copy was ~6,000 instructions per
 /// far end asked about.

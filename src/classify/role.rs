@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::app::{has_call_protocol, AppGuess, AppStrength};
 use super::knowledge::{AsOf, Knowledge, RelayInfo, RelayKind, ServerRole};
 use super::media::media_evidence;
-use super::network::data_centre_reason;
+use super::network::{data_centre_reason, in_access_network};
 use super::sides::{is_site_local, Sides};
 use super::signatures::{DomainKind, L4Kind, PayloadKind, PortKind, Signatures, TrafficKind};
 use super::tunnel::{tunnel_evidence, tunnel_of};
@@ -317,7 +317,12 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
     }
     if let Some(s) = &f.stun {
         let far_dir = x.sides.local_sends.reverse();
-        if public && (s.server_side() == Some(far_dir) || s.server_attributes) {
+        // In an ISP's network a far end that only answered is likelier a
+        // peer whose own checks went uncaptured (a capture begun mid-call)
+        // than an ICE-lite server; an app's relay hosted there is still
+        // told by its port or its name below.
+        let answered_only = s.server_side() == Some(far_dir) && !in_access_network(x.far);
+        if public && (answered_only || s.server_attributes) {
             return relay(
                 0.85,
                 format!("far end {far} only answered STUN checks (a server, ICE-lite), it never checked back"),
