@@ -119,14 +119,7 @@ fn a_servers_certificate_names_a_flow_without_sni() {
 fn a_name_the_device_resolved_comes_before_the_certificates() {
     // The device first resolved the server as talk.example.net.
     let start = 1_700_000_000_000_000u64;
-    let mut dns = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
-    for label in ["talk", "example", "net"] {
-        dns.push(label.len() as u8);
-        dns.extend_from_slice(label.as_bytes());
-    }
-    dns.extend_from_slice(&[0, 0, 1, 0, 1]);
-    dns.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
-    dns.extend_from_slice(&SERVER);
+    let dns = dns_answer("talk.example.net", SERVER);
     let mut frames = vec![(
         start,
         udp_frame(([10, 24, 82, 1], 53), (DEVICE, 40_000), &dns),

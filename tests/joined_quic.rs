@@ -7,24 +7,9 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 
 const DEVICE: ([u8; 4], u16) = ([192, 168, 1, 10], 35_040);
 const WEB: ([u8; 4], u16) = ([203, 0, 113, 50], 443);
-
-/// The device's resolver answering meet.google.com with the web server's
-/// address.
-fn dns_answer() -> Vec<u8> {
-    let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
-    for label in ["meet", "google", "com"] {
-        m.push(label.len() as u8);
-        m.extend_from_slice(label.as_bytes());
-    }
-    m.extend_from_slice(&[0, 0, 1, 0, 1]);
-    m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
-    m.extend_from_slice(&WEB.0);
-    m
-}
 
 /// 20 s of traffic with the web server, 70 datagrams a second, most of
 /// them from the server and large; `datagram(n, to_server)` makes each.
@@ -33,7 +18,11 @@ fn session(datagram: impl Fn(u32, bool) -> Vec<u8>) -> Vec<u8> {
     let resolver = ([192, 168, 1, 1], 53);
     let mut frames = vec![(
         start,
-        udp_frame(resolver, ([192, 168, 1, 10], 53_000), &dns_answer()),
+        udp_frame(
+            resolver,
+            ([192, 168, 1, 10], 53_000),
+            &dns_answer("meet.google.com", WEB.0),
+        ),
     )];
     for n in 0..1400u32 {
         let at = start + 100_000 + u64::from(n) * 14_300;
@@ -63,17 +52,10 @@ fn short_header(n: u32, to_server: bool) -> Vec<u8> {
     d
 }
 
-fn web_flow(records: &[Value]) -> &Value {
-    records
-        .iter()
-        .find(|r| r["type"] == "flow" && r["dst"] == "203.0.113.50:443")
-        .unwrap_or_else(|| panic!("no flow to the web server: {records:?}"))
-}
-
 #[test]
 fn joined_quic_is_no_media() {
     let records = analyze_bytes(&session(short_header), "joined-quic");
-    let flow = web_flow(&records);
+    let flow = flow_with(&records, "203.0.113.50:443");
     assert_eq!(flow["app"], "google_meet", "{flow}");
     assert_ne!(flow["role"], "relay", "{flow}");
     assert!(records.iter().all(|r| r["type"] != "call"), "{records:?}");
@@ -89,5 +71,9 @@ fn opaque_stream_to_the_same_server_is_media() {
         d
     };
     let records = analyze_bytes(&session(opaque), "opaque-stream");
-    assert_eq!(web_flow(&records)["role"], "relay", "{records:?}");
+    assert_eq!(
+        flow_with(&records, "203.0.113.50:443")["role"],
+        "relay",
+        "{records:?}"
+    );
 }

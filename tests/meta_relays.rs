@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 
 const DEVICE: ([u8; 4], u16) = ([192, 168, 1, 10], 46_652);
 const RELAY: ([u8; 4], u16) = ([203, 0, 113, 30], 3478);
@@ -35,13 +34,6 @@ fn relay_kept_ready(start: u64) -> Vec<(u64, Vec<u8>)> {
     frames
 }
 
-fn flow_to<'a>(records: &'a [Value], far: &str) -> &'a Value {
-    records
-        .iter()
-        .find(|r| r["type"] == "flow" && r["dst"] == far)
-        .unwrap_or_else(|| panic!("no flow to {far}: {records:?}"))
-}
-
 /// Without media the exchange keeps a relay ready: a lookup, said so. Its
 /// first two datagrams share the bytes where OpenVPN has its session ID,
 /// after a byte that reads as OpenVPN's hard reset: no VPN tunnel.
@@ -51,7 +43,7 @@ fn relay_messages_are_a_lookup_not_a_vpn() {
         &classic_pcap(&relay_kept_ready(1_700_000_000_000_000)),
         "meta-ready",
     );
-    let flow = flow_to(&records, "203.0.113.30:3478");
+    let flow = flow_with(&records, "203.0.113.30:3478");
     assert!(flow.get("tunnel").is_none(), "{flow}");
     assert_eq!(flow["role"], "lookup", "{flow}");
     assert!(
@@ -82,7 +74,7 @@ fn media_after_relay_messages_is_relayed() {
         80,
     ));
     let records = analyze_bytes(&classic_pcap(&frames), "meta-media");
-    let flow = flow_to(&records, "203.0.113.30:3480");
+    let flow = flow_with(&records, "203.0.113.30:3480");
     assert_eq!(flow["role"], "relay", "{flow}");
     assert!(
         flow["evidence"][0]

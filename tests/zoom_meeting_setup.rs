@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 
 const DEVICE: ([u8; 4], u16) = ([192, 168, 1, 10], 57_953);
 const ROUTER: ([u8; 4], u16) = ([203, 0, 113, 60], 8801);
@@ -62,17 +61,10 @@ fn setup() -> Vec<(u64, Vec<u8>)> {
     frames
 }
 
-fn router_flow(records: &[Value]) -> &Value {
-    records
-        .iter()
-        .find(|r| r["type"] == "flow" && r["dst"] == "203.0.113.60:8801")
-        .unwrap_or_else(|| panic!("no flow to the router: {records:?}"))
-}
-
 #[test]
 fn binding_messages_are_no_media() {
     let records = analyze_bytes(&classic_pcap(&setup()), "zoom-setup");
-    let flow = router_flow(&records);
+    let flow = flow_with(&records, "203.0.113.60:8801");
     assert_eq!(flow["app"], "zoom", "{flow}");
     assert_eq!(flow["role"], "lookup", "{flow}");
     assert!(records.iter().all(|r| r["type"] != "call"), "{records:?}");
@@ -99,5 +91,9 @@ fn audio_after_the_binding_messages_is_relayed() {
     }
     frames.sort_by_key(|(at, _)| *at);
     let records = analyze_bytes(&classic_pcap(&frames), "zoom-audio");
-    assert_eq!(router_flow(&records)["role"], "relay", "{records:?}");
+    assert_eq!(
+        flow_with(&records, "203.0.113.60:8801")["role"],
+        "relay",
+        "{records:?}"
+    );
 }

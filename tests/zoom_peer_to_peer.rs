@@ -79,13 +79,6 @@ fn p2p_attempt(local_port: u16, peer: ([u8; 4], u16), answered: bool) -> Vec<(u6
     frames
 }
 
-fn flow_to<'a>(records: &'a [Value], dst: &str) -> &'a Value {
-    records
-        .iter()
-        .find(|r| r["type"] == "flow" && (r["dst"] == dst || r["src"] == dst))
-        .unwrap_or_else(|| panic!("no flow with {dst}: {records:?}"))
-}
-
 #[test]
 fn encapsulated_media_is_direct_and_lone_hellos_are_attempts() {
     let mut frames = p2p_attempt(39_065, ([192, 168, 1, 226], 46_757), true);
@@ -93,7 +86,7 @@ fn encapsulated_media_is_direct_and_lone_hellos_are_attempts() {
     frames.sort_by_key(|(t, _)| *t);
     let records = analyze_bytes(&classic_pcap(&frames), "zoom-p2p");
 
-    let media = flow_to(&records, "192.168.1.226:46757");
+    let media = flow_with(&records, "192.168.1.226:46757");
     assert_eq!(media["app"], "zoom", "{media}");
     assert_eq!(media["role"], "p2p", "{media}");
     let evidence = media["evidence"].to_string();
@@ -103,7 +96,7 @@ fn encapsulated_media_is_direct_and_lone_hellos_are_attempts() {
     );
 
     // 120 hellos at ~59 a second look like a stream, but are only asks.
-    let attempt = flow_to(&records, "10.78.14.178:47312");
+    let attempt = flow_with(&records, "10.78.14.178:47312");
     assert_eq!(attempt["app"], "zoom", "{attempt}");
     assert_eq!(attempt["role"], "lookup", "{attempt}");
     assert!(

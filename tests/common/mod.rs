@@ -367,3 +367,24 @@ pub fn sip_message(first_line: &str, via: &str, call_id: &str, cseq: &str, body:
     )
     .into_bytes()
 }
+
+/// The first flow record with `endpoint` at either end.
+pub fn flow_with<'a>(records: &'a [Value], endpoint: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["type"] == "flow" && (r["dst"] == endpoint || r["src"] == endpoint))
+        .unwrap_or_else(|| panic!("no flow with {endpoint}: {records:?}"))
+}
+
+/// A DNS response answering `name` (dotted) with one IPv4 address.
+pub fn dns_answer(name: &str, ip: [u8; 4]) -> Vec<u8> {
+    let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    for label in name.split('.') {
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
+    }
+    m.extend_from_slice(&[0, 0, 1, 0, 1]);
+    m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+    m.extend_from_slice(&ip);
+    m
+}
