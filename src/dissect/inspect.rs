@@ -1169,11 +1169,11 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
         }
         return true;
     }
-    if facts.inspected <= EARLY_PACKETS && joined_quic(facts, pkt) {
-        facts.quic = true;
+    if facts.quic {
         return true;
     }
-    if facts.quic {
+    if facts.inspected <= EARLY_PACKETS && joined_quic(facts, pkt) {
+        facts.quic = true;
         return true;
     }
     false
