@@ -249,14 +249,7 @@ fn wifi_calling_to_the_operator_is_named() {
     // named as the operator's Wi-Fi calling gateway.
     let (phone, resolver, epdg) = ([192, 168, 1, 20], [192, 168, 1, 1], [203, 0, 113, 40]);
     let name = "epdg.epc.mnc260.mcc310.pub.3gppnetwork.org";
-    let mut dns = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
-    for label in name.split('.') {
-        dns.push(label.len() as u8);
-        dns.extend_from_slice(label.as_bytes());
-    }
-    dns.extend_from_slice(&[0, 0, 1, 0, 1]);
-    dns.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4]);
-    dns.extend_from_slice(&epdg);
+    let dns = dns_answer(name, epdg);
     let start = 1_700_000_000_000_000u64;
     let mut frames = vec![(start, udp_frame((resolver, 53), (phone, 40_001), &dns))];
     // IKE_SA_INIT both ways, after the non-ESP marker.
