@@ -53,13 +53,13 @@ impl DeviceApp {
             Owner::AndroidUid(uid) => format!("Android uid {uid}"),
             Owner::MacosPid(pid) => format!("macOS process {pid}"),
         };
-        let uid = match &self.package {
+        let id = match &self.package {
             Some(package) => format!("{package}, {owner}"),
             None => owner,
         };
         match &self.name {
-            Some(name) => format!("{name} ({uid})"),
-            None => uid,
+            Some(name) => format!("{name} ({id})"),
+            None => id,
         }
     }
 }

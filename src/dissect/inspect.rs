@@ -682,6 +682,7 @@ fn observe_stun(
     }
     let request = msg.class == StunClass::Request;
     let success = msg.class == StunClass::SuccessResponse;
+    let meta_relay = msg.magic_cookie && msg.is_whatsapp_type();
     match msg.method {
         stun::BINDING if request => s.binding_requests = s.binding_requests.saturating_add(1),
         stun::ALLOCATE if request => s.allocate_requests = s.allocate_requests.saturating_add(1),
@@ -694,13 +695,13 @@ fn observe_stun(
         stun::CHANNEL_BIND if request => s.channel_binds = s.channel_binds.saturating_add(1),
         stun::SEND => s.send_indications = s.send_indications.saturating_add(1),
         stun::DATA => s.data_indications = s.data_indications.saturating_add(1),
-        _ if msg.magic_cookie && msg.is_whatsapp_type() => {
+        _ if meta_relay => {
             s.meta_relay_messages = s.meta_relay_messages.saturating_add(1);
         }
         _ => {}
     }
     if s.first.is_none() {
-        let method = if msg.magic_cookie && msg.is_whatsapp_type() {
+        let method = if meta_relay {
             "Meta relay"
         } else {
             method_name(msg.method)
