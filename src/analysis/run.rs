@@ -223,7 +223,8 @@ impl Analysis {
             })
             .collect();
         let device_tags = DeviceTags::new(Arc::clone(&knowledge));
-        let classifier = Classifier::new(signatures, knowledge, Arc::new(geo));
+        let classifier = Classifier::new(signatures, knowledge, Arc::new(geo))
+            .map_err(AnalysisError::Signatures)?;
         if let ([only], true) = (workers.as_mut_slice(), layout.threads > 1) {
             only.classify_here(classifier.judge.another());
         }

@@ -67,6 +67,7 @@ pub fn announced_media(
                 endpoint: Endpoint::from(*a).to_string(),
                 summary: remote.summary().to_string(),
                 remote: Some(remote),
+                service_operator: None,
             }
         })
         .collect();

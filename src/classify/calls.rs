@@ -17,6 +17,7 @@ use super::call_window::CallWindow;
 use super::device_macs::DeviceMacs;
 use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
 use super::media_spans::MediaSpans;
+use super::service_operators::ServiceOperators;
 use super::session_marks::{DeviceMark, SessionMarks};
 use super::sides::is_site_local;
 use super::signatures::{AppId, Signatures};
@@ -135,6 +136,8 @@ pub struct CallTracker {
     knowledge: Arc<Knowledge>,
     /// Where a call's SDP put media the capture does not hold.
     geo: Arc<GeoResolver>,
+    /// Who runs the servers of an app a WebRTC flow turns out to be.
+    services: Arc<ServiceOperators>,
     /// Open sessions by number, numbered in the order they were opened
     /// (the order they close in when several go idle together, and at the
     /// end).
@@ -164,10 +167,15 @@ pub struct CallTracker {
 }
 
 impl CallTracker {
-    pub fn new(knowledge: Arc<Knowledge>, geo: Arc<GeoResolver>) -> CallTracker {
+    pub fn new(
+        knowledge: Arc<Knowledge>,
+        geo: Arc<GeoResolver>,
+        services: Arc<ServiceOperators>,
+    ) -> CallTracker {
         CallTracker {
             knowledge,
             geo,
+            services,
             sessions: HashMap::default(),
             by_ip: HashMap::default(),
             by_mark: HashMap::default(),
@@ -478,7 +486,7 @@ impl CallTracker {
                 }
             }
         }
-        adopt_vendor_app(&mut flows, &call_of, windows.len(), sigs);
+        adopt_vendor_app(&mut flows, &call_of, windows.len(), (sigs, &self.services));
         let ids: Vec<u32> = windows
             .iter()
             .map(|_| {
@@ -651,7 +659,7 @@ fn adopt_vendor_app(
     flows: &mut [CallFlow],
     call_of: &[Option<usize>],
     calls: usize,
-    sigs: &Signatures,
+    (sigs, services): (&Signatures, &ServiceOperators),
 ) {
     let Some(webrtc) = sigs.app_id("webrtc_generic") else {
         return;
@@ -709,6 +717,13 @@ fn adopt_vendor_app(
                 }
                 f.app = Some(vendor);
                 f.record.app = Some(sigs.app(vendor).id.clone());
+                if !f.checks_a_candidate {
+                    f.record.service_operator = f
+                        .record
+                        .remote
+                        .as_ref()
+                        .and_then(|r| services.of_server(f.app, f.role, &r.far_end));
+                }
                 let why = format!(
                     "WebRTC on a socket or with a peer of the call's {} flows",
                     sigs.app(vendor).display_name
@@ -752,13 +767,9 @@ fn compatible(sigs: &Signatures, call: Option<AppId>, flow: Option<AppId>) -> bo
 fn party(f: &CallFlow) -> CallParty {
     CallParty {
         endpoint: f.far().to_string(),
-        summary: f
-            .record
-            .remote
-            .as_ref()
-            .map(|r| r.summary().to_string())
-            .unwrap_or_default(),
+        summary: f.record.far_summary().unwrap_or_default(),
         remote: f.record.remote.clone(),
+        service_operator: f.record.service_operator.clone(),
     }
 }
 

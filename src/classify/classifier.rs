@@ -10,6 +10,7 @@ use super::finished_flow::FinishedFlow;
 use super::knowledge::Knowledge;
 use super::learned_address::learned_by_far_end;
 use super::role::{checks_a_candidate, decide, not_call_traffic, RoleInputs};
+use super::service_operators::ServiceOperators;
 use super::session_marks::SessionMarks;
 use super::sides::sides;
 use super::signatures::Signatures;
@@ -39,6 +40,8 @@ pub struct FlowJudge {
     pub signatures: Arc<Signatures>,
     pub knowledge: Arc<Knowledge>,
     pub geo: Arc<GeoResolver>,
+    /// Which company runs each app's servers.
+    pub services: Arc<ServiceOperators>,
     /// Only saves memory: which copy of a text a record holds changes
     /// nothing written.
     texts: SharedTexts,
@@ -51,6 +54,7 @@ impl FlowJudge {
             signatures: Arc::clone(&self.signatures),
             knowledge: Arc::clone(&self.knowledge),
             geo: Arc::clone(&self.geo),
+            services: Arc::clone(&self.services),
             texts: SharedTexts::default(),
         }
     }
@@ -139,6 +143,13 @@ impl FlowJudge {
         for frame in record.evidence_frames.iter_mut() {
             frame.what = texts.share(Arc::clone(&frame.what));
         }
+        // A lookup that only checked the other party's candidate address
+        // reached a person's device, not a server.
+        let checks_a_candidate =
+            verdict.role == Role::Lookup && checks_a_candidate(&flow, knowledge, &s, as_of);
+        if !checks_a_candidate {
+            record.service_operator = self.services.of_server(verdict.app, verdict.role, &far);
+        }
         record.remote = Some(Remote::new(far));
         record.server_name = server_name;
         record.public_address_learned = learned_by_far_end(&flow, knowledge, &s, as_of).map(|r| {
@@ -153,8 +164,7 @@ impl FlowJudge {
                 role: verdict.role,
                 app: verdict.app,
                 app_named_by_traffic: named_by_traffic && verdict.app.is_some(),
-                checks_a_candidate: verdict.role == Role::Lookup
-                    && checks_a_candidate(&flow, knowledge, &s, as_of),
+                checks_a_candidate,
                 local_is_src: s.local_sends == Direction::FromOrig,
                 first_seen: flow.first_seen,
                 last_seen: flow.last_seen,
@@ -197,20 +207,28 @@ fn note_device_app(verdict: &mut FlowVerdict, named: &DeviceApp, sigs: &Signatur
 }
 
 impl Classifier {
+    /// Fails when an app file names an operator operators.toml does not
+    /// list.
     pub fn new(
         signatures: Arc<Signatures>,
         knowledge: Arc<Knowledge>,
         geo: Arc<GeoResolver>,
-    ) -> Self {
-        Classifier {
-            calls: CallTracker::new(Arc::clone(&knowledge), Arc::clone(&geo)),
+    ) -> Result<Self, String> {
+        let services = Arc::new(ServiceOperators::new(&signatures, &geo)?);
+        Ok(Classifier {
+            calls: CallTracker::new(
+                Arc::clone(&knowledge),
+                Arc::clone(&geo),
+                Arc::clone(&services),
+            ),
             judge: FlowJudge {
                 signatures,
                 knowledge,
                 geo,
+                services,
                 texts: SharedTexts::default(),
             },
-        }
+        })
     }
 
     pub fn calls(&self) -> u64 {

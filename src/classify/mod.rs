@@ -17,6 +17,7 @@ pub mod media_spans;
 pub mod network;
 pub mod probe_sweep;
 pub mod role;
+pub mod service_operators;
 pub mod session_marks;
 pub mod sides;
 pub mod signatures;

@@ -301,6 +301,10 @@ pub struct AppSignature {
     /// Whether the app's media are calls: `false` for services that stream
     /// games or desktops over the same protocols (RTP, STUN, WebRTC).
     pub carries_calls: bool,
+    /// The company that runs the app's servers (its name in
+    /// operators.toml), wherever they are hosted: an ISP's network holds
+    /// some of Meta's relays, a cloud most of Signal's.
+    pub operator: Option<String>,
     pub operator_asns: Vec<u32>,
     /// The operator's network also serves its other calling apps (Meta:
     /// WhatsApp, Messenger, Instagram), so an address in `operator_asns`
@@ -332,6 +336,7 @@ static UNKNOWN_APP: LazyLock<AppSignature> = LazyLock::new(|| AppSignature {
     always_server_routed: false,
     routing_why: String::new(),
     carries_calls: true,
+    operator: None,
     operator_asns: Vec::new(),
     operator_shared: false,
     generic: false,
@@ -1120,6 +1125,7 @@ fn parse_app(file: &str, text: &str) -> Result<ParsedApp, SignatureError> {
         always_server_routed: raw.media.always_server_routed,
         carries_calls: raw.media.calls,
         routing_why: raw.media.why,
+        operator: raw.operator,
         operator_shared: raw.operator_shared,
         generic: raw.generic,
         device_names: raw

@@ -14,6 +14,7 @@ mod jurisdictions;
 mod operators;
 mod record;
 mod resolver;
+mod service_operator;
 mod special_range;
 mod v4_table;
 
@@ -28,4 +29,5 @@ pub use far_end::{DescribedNetwork, FarEnd, OtherCountry};
 pub use jurisdictions::{Alliance, Jurisdictions, Regime};
 pub use operators::{Operator, Operators};
 pub use resolver::GeoResolver;
+pub use service_operator::ServiceOperator;
 pub use special_range::SpecialRange;

@@ -81,6 +81,11 @@ impl Operators {
         self.by_asn.get(&asn).and_then(|&i| self.list.get(i))
     }
 
+    /// The operator named `name` (its display name), if listed.
+    pub fn by_name(&self, name: &str) -> Option<&Operator> {
+        self.list.iter().find(|o| o.name == name)
+    }
+
     /// All operators, in file order.
     pub fn all(&self) -> &[Operator] {
         &self.list

@@ -10,6 +10,7 @@ use super::error::GeoError;
 use super::far_end::{DescribedNetwork, FarEnd, Network, OtherCountry};
 use super::jurisdictions::Jurisdictions;
 use super::operators::Operators;
+use super::service_operator::ServiceOperator;
 use super::special_range::SpecialRange;
 use crate::shared_texts::SharedTexts;
 
@@ -288,6 +289,38 @@ impl GeoResolver {
             jurisdiction_short: here.iter().map(|r| share(&r.short)).collect(),
             operator_jurisdiction_short: home.iter().map(|r| share(&r.short)).collect(),
         }
+    }
+
+    /// The servers of app `app` (its id and display name) as run by the
+    /// operator named `operator` in operators.toml; `None` if it is not
+    /// listed.
+    pub fn service_operator(
+        &self,
+        app: &Arc<str>,
+        display_name: &str,
+        operator: &str,
+    ) -> Option<ServiceOperator> {
+        let op = self.operators.by_name(operator)?;
+        let home = self.jurisdictions.regimes_for(&op.home_country);
+        let short: Vec<&str> = home.iter().map(|r| r.short.as_str()).collect();
+        let laws = if short.is_empty() {
+            op.home_country.clone()
+        } else {
+            format!("{} ({})", op.home_country, short.join(", "))
+        };
+        Some(ServiceOperator {
+            app: Arc::clone(app),
+            app_name: Arc::from(display_name),
+            operator: Arc::from(op.name.as_str()),
+            legal_entity: Arc::from(op.legal_entity.as_str()),
+            operator_country: Arc::from(op.home_country.as_str()),
+            operator_jurisdiction: home.iter().map(|r| Arc::from(r.id.as_str())).collect(),
+            operator_jurisdiction_short: short.iter().map(|s| Arc::from(*s)).collect(),
+            summary: Arc::from(format!(
+                "a {display_name} server, run by {}: home {laws}",
+                op.name
+            )),
+        })
     }
 
     pub fn db(&self) -> &GeoDb {

@@ -1,9 +1,12 @@
 //! The call record: flows grouped into one call, with the path verdict a
 //! journalist asks for (direct or relayed, by whom, where).
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::remote::Remote;
+use crate::geo::ServiceOperator;
 
 /// A server or peer a call talked to.
 #[derive(Clone, Debug, Serialize)]
@@ -12,6 +15,10 @@ pub struct CallParty {
     pub remote: Option<Remote>,
     /// One line for people: country, operator, whose law.
     pub summary: String,
+    /// The company that runs this server of the call's app, when the
+    /// network it sits in is not that company's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_operator: Option<Arc<ServiceOperator>>,
 }
 
 /// RTP quality seen on a call's media flows.

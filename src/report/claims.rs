@@ -385,16 +385,26 @@ fn check_visible(claim: &Claim, records: &Collected, jurisdictions: &Jurisdictio
                 .filter(server)
             {
                 checked += 1;
-                match operator_country(r) {
-                    Some(home) if home.eq_ignore_ascii_case(cc) => {
-                        outcome = outcome.max(Outcome::Fail);
-                        because.push(format!("operator answers to {cc}: {}", flow_line(r)));
-                    }
-                    Some(_) => {}
-                    None => {
-                        outcome = outcome.max(Outcome::Untested);
-                        because.push(format!("operator unknown: {}", flow_line(r)));
-                    }
+                // The network's operator and the company that runs the
+                // app's server there (Meta's relay in an ISP's network)
+                // both answer for what it sees.
+                let service = r.service_operator.as_deref();
+                let network_home = operator_country(r);
+                if network_home.is_some_and(|home| home.eq_ignore_ascii_case(cc)) {
+                    outcome = outcome.max(Outcome::Fail);
+                    because.push(format!("operator answers to {cc}: {}", flow_line(r)));
+                } else if let Some(s) =
+                    service.filter(|s| s.operator_country.eq_ignore_ascii_case(cc))
+                {
+                    outcome = outcome.max(Outcome::Fail);
+                    because.push(format!(
+                        "run by {}, which answers to {cc}: {}",
+                        s.operator,
+                        flow_line(r)
+                    ));
+                } else if network_home.is_none() && service.is_none() {
+                    outcome = outcome.max(Outcome::Untested);
+                    because.push(format!("operator unknown: {}", flow_line(r)));
                 }
             }
             if outcome == Outcome::Pass {

@@ -13,6 +13,7 @@ use crate::classify::tunnel::{stream_inside, tunnel_of};
 use crate::decode::L4Proto;
 use crate::dissect::vpn_tunnel::TunnelSighting;
 use crate::flow::{Direction, EndReason, Endpoint, Flow};
+use crate::geo::ServiceOperator;
 
 /// One flow as written in every output format.
 #[derive(Clone, Debug, Serialize)]
@@ -49,6 +50,10 @@ pub struct FlowRecord {
     /// Server name the flow asked for (TLS/QUIC SNI) or the DNS name the
     /// device resolved the far end with.
     pub server_name: Option<Arc<str>>,
+    /// The company that runs this server of the flow's app, when the
+    /// network it sits in is not that company's (a relay or lookup only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_operator: Option<Arc<ServiceOperator>>,
     /// The app on the capturing device that owns the flow, as the capture
     /// itself says (PCAPdroid's trailer); absent from other captures.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,6 +89,27 @@ pub struct FlowRecord {
     /// Which input (0-based, in the order given) the flow began in.
     #[serde(skip)]
     pub file_index: u32,
+}
+
+impl FlowRecord {
+    /// The far end in one line for people: its network's summary, then
+    /// who runs the app's server there when that is another company.
+    pub fn far_summary(&self) -> Option<String> {
+        far_summary(
+            self.remote.as_ref().map(Remote::summary),
+            self.service_operator.as_deref(),
+        )
+    }
+}
+
+/// A network's summary followed by the service operator's, as one line.
+pub fn far_summary(network: Option<&str>, service: Option<&ServiceOperator>) -> Option<String> {
+    match (network, service) {
+        (Some(n), Some(s)) => Some(format!("{n} · {}", s.summary)),
+        (None, Some(s)) => Some(s.summary.to_string()),
+        (Some(n), None) => Some(n.to_string()),
+        (None, None) => None,
+    }
 }
 
 /// Which kind of flow record: a finished flow, or an open one's counters
@@ -187,6 +213,7 @@ impl FlowRecord {
             remote: None,
             call: None,
             server_name: None,
+            service_operator: None,
             device_app: None,
             tunnel: tunnel.map(|t| t.protocol.name()),
             // Only a tunnel's shape is asked for: a media flow's is its own.

@@ -66,6 +66,12 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     }
     out.extend_from_slice(b",\"server_name\":");
     optional_string(out, r.server_name.as_deref())?;
+    if let Some(service) = &r.service_operator {
+        // Rare (an app's server in another company's network): serde's
+        // own writer.
+        out.extend_from_slice(b",\"service_operator\":");
+        serde_json::to_writer(&mut *out, &**service)?;
+    }
     if let Some(app) = &r.device_app {
         // Rare (PCAPdroid captures): serde's own writer.
         out.extend_from_slice(b",\"device_app\":");
@@ -224,6 +230,10 @@ fn call_party(out: &mut Vec<u8>, p: &CallParty) -> serde_json::Result<()> {
     remote(out, p.remote.as_ref())?;
     out.extend_from_slice(b",\"summary\":");
     string(out, &p.summary)?;
+    if let Some(service) = &p.service_operator {
+        out.extend_from_slice(b",\"service_operator\":");
+        serde_json::to_writer(&mut *out, &**service)?;
+    }
     out.push(b'}');
     Ok(())
 }

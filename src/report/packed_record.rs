@@ -56,9 +56,13 @@ impl PackedRecord {
     /// `scratch`: a buffer the bytes are written in first, then copied
     /// from at their exact size.
     pub fn pack(record: Box<FlowRecord>, scratch: &mut Vec<u8>) -> PackedRecord {
-        if record.device_app.is_some() || record.tunnel.is_some() {
+        if record.device_app.is_some()
+            || record.tunnel.is_some()
+            || record.service_operator.is_some()
+        {
             // Only PCAPdroid captures name an app, a tunnel is no call's
-            // flow, and both are rare.
+            // flow, and an app's server in another company's network is
+            // rare: all three are.
             return PackedRecord::Whole(record);
         }
         scratch.clear();
@@ -305,6 +309,7 @@ fn unpack_parts(
         call,
         server_name,
         device_app: None,
+        service_operator: None,
         tunnel: None,
         tunnel_stream: None,
         public_address_learned,
@@ -553,6 +558,7 @@ mod tests {
             ))),
             call: None,
             server_name: Some(Arc::from("relay.teams.microsoft.com")),
+            service_operator: None,
             device_app: None,
             tunnel: None,
             tunnel_stream: None,

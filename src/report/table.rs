@@ -27,10 +27,7 @@ impl TableSink {
 }
 
 fn remote_line(r: &FlowRecord) -> String {
-    r.remote
-        .as_ref()
-        .map(|v| v.summary().to_string())
-        .unwrap_or_default()
+    r.far_summary().unwrap_or_default()
 }
 
 fn human_bytes(n: u64) -> String {

@@ -19,6 +19,10 @@ pub(super) struct RawApp {
     pub vendor: String,
     #[serde(default)]
     pub notes: Option<String>,
+    /// The company that runs the app's servers, by its name in
+    /// operators.toml.
+    #[serde(default)]
+    pub operator: Option<String>,
     #[serde(default)]
     pub operator_asns: Vec<Spanned<u32>>,
     #[serde(default)]

@@ -82,8 +82,25 @@ fn party_lines(p: &CallParty) -> (String, String, String) {
         (None, None, Some(asn)) => format!("AS{asn}"),
         _ => "operator unknown".into(),
     };
+    // The company that runs the app's server there answers for it too.
+    let operator = match (&p.service_operator, &f.operator, f.asn) {
+        (Some(s), Some(host), _) => format!(
+            "run by {} (home {}) on {host}",
+            s.operator, s.operator_country
+        ),
+        (Some(s), None, Some(asn)) => format!(
+            "run by {} (home {}) in AS{asn}",
+            s.operator, s.operator_country
+        ),
+        (Some(s), None, None) => format!("run by {} (home {})", s.operator, s.operator_country),
+        (None, ..) => operator,
+    };
+    let service_laws = p
+        .service_operator
+        .iter()
+        .flat_map(|s| s.operator_jurisdiction_short.iter());
     let mut laws: Vec<&str> = f.jurisdiction_short.iter().map(|l| &**l).collect();
-    for l in &f.operator_jurisdiction_short {
+    for l in f.operator_jurisdiction_short.iter().chain(service_laws) {
         if !laws.contains(&&**l) {
             laws.push(l);
         }

@@ -215,10 +215,8 @@ fn country_marks(flows: &[FlowRecord]) -> BTreeMap<String, CountryMark> {
 }
 
 fn far_summary(r: &FlowRecord) -> String {
-    r.remote.as_ref().map_or_else(
-        || "far end unknown".to_string(),
-        |x| x.summary().to_string(),
-    )
+    r.far_summary()
+        .unwrap_or_else(|| "far end unknown".to_string())
 }
 
 fn map_section(out: &mut String, flows: &[FlowRecord]) {
@@ -564,6 +562,7 @@ mod tests {
             endpoint: "<img src=x onerror=alert(1)>:1".into(),
             remote: None,
             summary: hostile.into(),
+            service_operator: None,
         };
         let call = CallRecord {
             record_type: "call",

@@ -1,0 +1,32 @@
+//! The company that runs a call app's server, when the network it sits in
+//! is someone else's.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// Who runs a server of a call app and the laws that follow that company
+/// home: Meta runs WhatsApp's relays also inside ISPs' networks, Signal
+/// its relays on Google Cloud. The network's own operator (the far end's
+/// `operator`) may answer to other laws; both reach what the server sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceOperator {
+    /// The app's signature id ("whatsapp").
+    pub app: Arc<str>,
+    /// Its display name ("WhatsApp").
+    #[serde(skip)]
+    pub app_name: Arc<str>,
+    /// The company's display name in operators.toml ("Meta").
+    pub operator: Arc<str>,
+    pub legal_entity: Arc<str>,
+    /// ISO code of the company's home country.
+    pub operator_country: Arc<str>,
+    /// Ids of the regimes following that home country.
+    pub operator_jurisdiction: Vec<Arc<str>>,
+    /// Their short names, for summaries.
+    #[serde(skip)]
+    pub operator_jurisdiction_short: Vec<Arc<str>>,
+    /// One line for people: "a WhatsApp server, run by Meta: home US
+    /// (CLOUD Act, FISA 702)".
+    pub summary: Arc<str>,
+}
