@@ -125,3 +125,42 @@ fn meta_relay_in_an_isp_network_is_run_by_meta() {
         "{text}"
     );
 }
+
+/// Media through a host in an ISP's network (Proximus, Belgium) that
+/// answered the device's Meta relay messages (STUN types 0x0801/0x0802,
+/// which WhatsApp and Messenger share): no app is named, but the relay's
+/// protocol is Meta's, and so is the relay.
+#[test]
+fn meta_relay_messages_name_meta_whatever_the_app() {
+    let relay = ([194, 78, 99, 163], 3480);
+    let start = 1_700_000_000_000_000u64;
+    let mut frames = Vec::new();
+    for n in 0..3u8 {
+        let at = start + u64::from(n) * 200_000;
+        let ask = stun(0x0801, n, &[]);
+        let answer = stun(0x0802, n, &[]);
+        frames.push((at, udp_frame(DEVICE, relay, &ask)));
+        frames.push((at + 15_000, udp_frame(relay, DEVICE, &answer)));
+    }
+    frames.extend(rtp_both_ways(
+        DEVICE,
+        relay,
+        120,
+        150,
+        start + 1_000_000,
+        80,
+    ));
+    let records = analyze_bytes(&classic_pcap(&frames), "service-operator-meta");
+    let flow = flow_with(&records, "194.78.99.163:3480");
+    assert_eq!(flow["role"], "relay", "{flow}");
+    assert_ne!(flow["app"], "whatsapp", "{flow}");
+    assert_eq!(flow["remote"]["asn"], 5432, "{flow}");
+    assert_eq!(flow["service_operator"]["operator"], "Meta", "{flow}");
+    assert!(
+        flow["service_operator"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("a Meta relay server, run by Meta: home US"),
+        "{flow}"
+    );
+}

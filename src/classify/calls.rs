@@ -722,7 +722,7 @@ fn adopt_vendor_app(
                         .record
                         .remote
                         .as_ref()
-                        .and_then(|r| services.of_server(f.app, f.role, &r.far_end));
+                        .and_then(|r| services.of_server(f.app, f.role, &r.far_end, false));
                 }
                 let why = format!(
                     "WebRTC on a socket or with a peer of the call's {} flows",

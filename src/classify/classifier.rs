@@ -148,7 +148,14 @@ impl FlowJudge {
         let checks_a_candidate =
             verdict.role == Role::Lookup && checks_a_candidate(&flow, knowledge, &s, as_of);
         if !checks_a_candidate {
-            record.service_operator = self.services.of_server(verdict.app, verdict.role, &far);
+            let meta_relay = flow
+                .facts
+                .stun
+                .as_ref()
+                .is_some_and(|s| s.meta_relay_messages > 0);
+            record.service_operator =
+                self.services
+                    .of_server(verdict.app, verdict.role, &far, meta_relay);
         }
         record.remote = Some(Remote::new(far));
         record.server_name = server_name;

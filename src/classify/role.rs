@@ -317,6 +317,14 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
     }
     if let Some(s) = &f.stun {
         let far_dir = x.sides.local_sends.reverse();
+        // Only Meta's relays answer its relay messages; some sit inside
+        // ISPs' networks.
+        if public && s.meta_relay_messages > 0 && s.server_side() == Some(far_dir) {
+            return relay(
+                0.85,
+                format!("far end {far} answered Meta's relay messages (STUN types 0x0800-0x0805): a Meta relay, wherever it is hosted"),
+            );
+        }
         // In an ISP's network a far end that only answered is likelier a
         // peer whose own checks went uncaptured (a capture begun mid-call)
         // than an ICE-lite server; an app's relay hosted there is still

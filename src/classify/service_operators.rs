@@ -7,10 +7,18 @@ use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::geo::{FarEnd, GeoResolver, ServiceOperator};
 
+/// The company whose relays speak STUN types 0x0800-0x0805 (WhatsApp's
+/// and Messenger's alike), by its name in operators.toml.
+const META: &str = "Meta";
+
 /// Each app's `ServiceOperator`, made once per run.
 #[derive(Debug, Default)]
 pub struct ServiceOperators {
     by_app: Vec<Option<Arc<ServiceOperator>>>,
+    /// A relay that speaks Meta's relay messages, for a flow no app of
+    /// Meta's was named on (a browser's Messenger call reads as generic
+    /// WebRTC or other VoIP).
+    meta_relay: Option<Arc<ServiceOperator>>,
 }
 
 impl ServiceOperators {
@@ -36,23 +44,34 @@ impl ServiceOperators {
                 *slot = Some(Arc::new(service));
             }
         }
-        Ok(ServiceOperators { by_app })
+        let meta_relay = geo
+            .service_operator(&Arc::from("other_voip"), "Meta relay", META)
+            .map(Arc::new);
+        Ok(ServiceOperators { by_app, meta_relay })
     }
 
     /// Who runs a server of `app` at `far`, when the far end's network is
     /// not that company's own: for relays and lookup servers only (a peer
     /// is a person's device), and not on private or other special
     /// addresses (a company's own deployment).
+    /// `meta_relay`: the far end answered Meta's relay messages on the
+    /// flow, which names Meta whatever the app.
     pub fn of_server(
         &self,
         app: Option<AppId>,
         role: Role,
         far: &FarEnd,
+        meta_relay: bool,
     ) -> Option<Arc<ServiceOperator>> {
         if !matches!(role, Role::Relay | Role::Lookup) || far.special.is_some() {
             return None;
         }
-        let service = self.by_app.get(usize::from(app?.0))?.as_ref()?;
+        let of_app = app.and_then(|a| self.by_app.get(usize::from(a.0))?.as_ref());
+        let service = match of_app {
+            Some(s) => s,
+            None if meta_relay => self.meta_relay.as_ref()?,
+            None => return None,
+        };
         if far.operator.as_deref() == Some(&*service.operator) {
             return None;
         }
