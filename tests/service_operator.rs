@@ -111,6 +111,18 @@ fn meta_relay_in_an_isp_network_is_run_by_meta() {
     );
     assert_eq!(call["relays"][0]["service_operator"]["operator"], "Meta");
 
+    let csv = run(&["analyze", "--format", "csv", capture.to_str().unwrap()]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (dst, service) = (at("dst"), at("service_operator"));
+    let row = lines
+        .map(csv_fields)
+        .find(|cols| cols[dst] == "93.57.123.227:3478")
+        .unwrap();
+    assert_eq!(row[service], "Meta (US)", "{row:?}");
+
     let check = run(&[
         "check",
         "--claim",

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::{CallRecord, FlowRecord, RecordSink, Summary};
 
-const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_other_countries,remote_asn,remote_org,operator_country,server_name,device_app,tunnel,public_address_learned,evidence";
+const HEADER: &str = "l4,src,dst,first_seen,last_seen,duration,packets,bytes,packets_src_to_dst,packets_dst_to_src,bytes_src_to_dst,bytes_dst_to_src,community_id,app,role,confidence,call,remote_country,remote_other_countries,remote_asn,remote_org,operator_country,service_operator,server_name,device_app,tunnel,public_address_learned,evidence";
 
 pub struct CsvSink {
     out: io::BufWriter<Box<dyn Write + Send>>,
@@ -74,6 +74,11 @@ impl RecordSink for CsvSink {
             remote_field(r, |f| f.asn.map(|a| a.to_string())),
             remote_field(r, |f| f.org.as_deref().map(str::to_string)),
             remote_field(r, |f| f.operator_country.as_deref().map(str::to_string)),
+            // Who runs the app's server there, and its home: "Meta (US)".
+            r.service_operator
+                .as_ref()
+                .map(|s| format!("{} ({})", s.operator, s.operator_country))
+                .unwrap_or_default(),
             r.server_name.as_deref().unwrap_or_default().to_string(),
             // The capturing phone's own word on the app (PCAPdroid).
             r.device_app
