@@ -55,8 +55,8 @@ fn relay_messages_are_a_lookup_not_a_vpn() {
     );
 }
 
-/// Media after the exchange goes through the relay, which only answered:
-/// a server, not a peer that checked back (on a port other than 3478 too,
+/// Media after the exchange goes through the relay, which answered Meta's
+/// relay messages: only Meta's relays do (on a port other than 3478 too,
 /// where the port alone would not tell).
 #[test]
 fn media_after_relay_messages_is_relayed() {
@@ -80,7 +80,7 @@ fn media_after_relay_messages_is_relayed() {
         flow["evidence"][0]
             .as_str()
             .unwrap()
-            .contains("only answered STUN checks"),
+            .contains("answered Meta's relay messages"),
         "{flow}"
     );
 }

@@ -26,6 +26,7 @@ use crate::capture::Timestamp;
 use crate::dissect::sip_dialogs::SipDialog;
 use crate::flow::{EndReason, Endpoint};
 use crate::geo::GeoResolver;
+use crate::report::call_laws::CallLaws;
 use crate::report::packed_record::PackedRecord;
 use crate::report::{CallParty, CallQuality, CallRecord, FlowRecord};
 
@@ -1117,6 +1118,7 @@ fn call_record(
         path,
         verdict,
         voices_at_once,
+        laws: CallLaws::of(&relays, &lookups),
         peers,
         relays,
         lookup_servers: lookups,

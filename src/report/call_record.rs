@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::call_laws::CallLaws;
 use super::remote::Remote;
 use crate::geo::ServiceOperator;
 
@@ -72,6 +73,9 @@ pub struct CallRecord {
     /// Who learned the user's public address: STUN servers that reflected
     /// it and peers that received media from it.
     pub public_address_learned_by: Vec<String>,
+    /// Whose law reaches the servers that carried the call's media and
+    /// those it looked up or signalled through, per country.
+    pub laws: CallLaws,
     pub quality: Option<CallQuality>,
     pub flows: u32,
     pub media_flows: u32,

@@ -2,6 +2,7 @@
 //! record last. Formats: an aligned table for people, JSON, streaming
 //! NDJSON, and CSV.
 
+pub mod call_laws;
 pub mod call_record;
 pub mod claims;
 pub mod collect;

@@ -157,6 +157,8 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
     }
     out.extend_from_slice(b",\"public_address_learned_by\":");
     strings(out, &r.public_address_learned_by)?;
+    out.extend_from_slice(b",\"laws\":");
+    serde_json::to_writer(&mut *out, &r.laws)?;
     out.extend_from_slice(b",\"quality\":");
     serde_json::to_writer(&mut *out, &r.quality)?;
     out.extend_from_slice(b",\"flows\":");

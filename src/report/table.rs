@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::call_laws::LawReach;
 use super::learned_outside_calls::{learned_outside_calls, OutsideLearner};
 use super::lookups_outside_calls::{
     countries_text, lookups_outside_calls, AppLookups, NAMED_NETWORKS,
@@ -133,6 +134,7 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
             "  (\"checked, no media\": connectivity checks only, with the other party's candidate addresses or your own public one)"
         )?;
     }
+    write_laws(out, c)?;
     // One on the line itself, several one per line: a busy call's list
     // (a STUN server per socket, peers, candidates) reads as a list.
     match c.public_address_learned_by.as_slice() {
@@ -160,6 +162,37 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
         )?;
     }
     writeln!(out)
+}
+
+/// Whose law reaches the call's servers, per country: media relays, then
+/// lookups and signalling.
+fn write_laws(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
+    let line = |reach: &[LawReach]| {
+        reach
+            .iter()
+            .map(LawReach::summary)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let media = if !c.laws.media_servers.is_empty() {
+        Some(line(&c.laws.media_servers))
+    } else if c.relays.is_empty() && !c.peers.is_empty() {
+        Some("none: no server carried it".to_string())
+    } else {
+        None
+    };
+    let lookups = (!c.laws.lookup_servers.is_empty()).then(|| line(&c.laws.lookup_servers));
+    if media.is_none() && lookups.is_none() {
+        return Ok(());
+    }
+    writeln!(out, "  Whose law reaches its servers:")?;
+    if let Some(media) = media {
+        writeln!(out, "    media:   {media}")?;
+    }
+    if let Some(lookups) = lookups {
+        writeln!(out, "    lookups: {lookups}")?;
+    }
+    Ok(())
 }
 
 /// The far ends that learned the device's public address outside calls;

@@ -142,6 +142,20 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
         }
     }
     out.push_str("</ul>");
+    if !call.laws.is_empty() {
+        out.push_str("<h3>Whose law reaches its servers</h3><ul>");
+        for (what, reach) in [
+            ("Media relays", &call.laws.media_servers),
+            ("Lookup and signalling servers", &call.laws.lookup_servers),
+        ] {
+            if reach.is_empty() {
+                continue;
+            }
+            let countries: Vec<String> = reach.iter().map(|r| r.summary()).collect();
+            let _ = write!(out, "<li>{what}: {}</li>", esc(&countries.join("; ")));
+        }
+        out.push_str("</ul>");
+    }
     if !call.public_address_learned_by.is_empty() {
         out.push_str("<h3>Who learned your public address</h3><ul>");
         for who in &call.public_address_learned_by {
@@ -582,6 +596,7 @@ mod tests {
             candidates_checked: vec![party.clone()],
             announced_media: vec![party],
             public_address_learned_by: vec![hostile.into()],
+            laws: Default::default(),
             quality: None,
             flows: 1,
             media_flows: 1,
