@@ -64,6 +64,12 @@ pub fn lookups_outside_calls(flows: &[FlowRecord]) -> Vec<AppLookups> {
         if data_centre_reason(far).is_some() {
             network.push_str(" (a data-centre network)");
         }
+        // The app's company runs its servers there (Meta in an ISP's
+        // network).
+        if let Some(s) = &f.service_operator {
+            network.push_str(", servers run by ");
+            network.push_str(&s.operator);
+        }
         let t = by_app
             .entry(app.clone())
             .or_default()
