@@ -176,3 +176,19 @@ fn meta_relay_messages_name_meta_whatever_the_app() {
         "{flow}"
     );
 }
+
+/// NDJSON's hand-written records (service operators, call laws) read the
+/// same as the JSON document's, which serde writes.
+#[test]
+fn ndjson_and_json_write_the_same_records() {
+    let Some(corpus) = corpus() else { return };
+    let capture = corpus.join("ndpi/stun_wa_call.pcapng");
+    let (records, out) = analyze_ndjson(&capture);
+    assert!(out.status.success(), "{out:?}");
+    let doc = analyze_json(&capture, &[]);
+    let of_type =
+        |t: &str| -> Vec<Value> { records.iter().filter(|r| r["type"] == t).cloned().collect() };
+    assert_eq!(Value::from(of_type("flow")), doc["flows"]);
+    assert_eq!(Value::from(of_type("call")), doc["calls"]);
+    assert!(doc["calls"][0]["laws"]["media_servers"].is_array(), "{doc}");
+}

@@ -308,19 +308,23 @@ impl GeoResolver {
         } else {
             format!("{} ({})", op.home_country, short.join(", "))
         };
-        Some(ServiceOperator {
-            app: Arc::clone(app),
-            app_name: Arc::from(display_name),
-            operator: Arc::from(op.name.as_str()),
-            legal_entity: Arc::from(op.legal_entity.as_str()),
-            operator_country: Arc::from(op.home_country.as_str()),
-            operator_jurisdiction: home.iter().map(|r| Arc::from(r.id.as_str())).collect(),
-            operator_jurisdiction_short: short.iter().map(|s| Arc::from(*s)).collect(),
-            summary: Arc::from(format!(
-                "a {display_name} server, run by {}: home {laws}",
-                op.name
-            )),
-        })
+        Some(
+            ServiceOperator {
+                app: Arc::clone(app),
+                app_name: Arc::from(display_name),
+                operator: Arc::from(op.name.as_str()),
+                legal_entity: Arc::from(op.legal_entity.as_str()),
+                operator_country: Arc::from(op.home_country.as_str()),
+                operator_jurisdiction: home.iter().map(|r| Arc::from(r.id.as_str())).collect(),
+                operator_jurisdiction_short: short.iter().map(|s| Arc::from(*s)).collect(),
+                summary: Arc::from(format!(
+                    "a {display_name} server, run by {}: home {laws}",
+                    op.name
+                )),
+                json: Box::default(),
+            }
+            .with_json(),
+        )
     }
 
     pub fn db(&self) -> &GeoDb {

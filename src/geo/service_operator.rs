@@ -29,4 +29,18 @@ pub struct ServiceOperator {
     /// One line for people: "a WhatsApp server, run by Meta: home US
     /// (CLOUD Act, FISA 702)".
     pub summary: Arc<str>,
+    /// This object as JSON, written once: thousands of records may carry
+    /// it (`with_json`).
+    #[serde(skip)]
+    pub json: Box<str>,
+}
+
+impl ServiceOperator {
+    /// Fills in `json` from the other fields.
+    pub fn with_json(mut self) -> ServiceOperator {
+        self.json = serde_json::to_string(&self)
+            .unwrap_or_default()
+            .into_boxed_str();
+        self
+    }
 }

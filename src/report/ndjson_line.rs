@@ -8,6 +8,7 @@
 //! through it, and tests compare whole lines with `serde_json::to_string`
 //! of the same records.
 
+use super::call_laws::LawReach;
 use super::call_record::{CallParty, CallRecord};
 use super::flow_record::{end_reason_text, EvidenceFrame, FlowRecord};
 use super::media_summary::{MediaSummary, RtpStreamSummary};
@@ -67,10 +68,8 @@ pub fn write_flow(out: &mut Vec<u8>, r: &FlowRecord) -> serde_json::Result<()> {
     out.extend_from_slice(b",\"server_name\":");
     optional_string(out, r.server_name.as_deref())?;
     if let Some(service) = &r.service_operator {
-        // Rare (an app's server in another company's network): serde's
-        // own writer.
         out.extend_from_slice(b",\"service_operator\":");
-        serde_json::to_writer(&mut *out, &**service)?;
+        out.extend_from_slice(service.json.as_bytes());
     }
     if let Some(app) = &r.device_app {
         // Rare (PCAPdroid captures): serde's own writer.
@@ -157,8 +156,11 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
     }
     out.extend_from_slice(b",\"public_address_learned_by\":");
     strings(out, &r.public_address_learned_by)?;
-    out.extend_from_slice(b",\"laws\":");
-    serde_json::to_writer(&mut *out, &r.laws)?;
+    out.extend_from_slice(b",\"laws\":{\"media_servers\":");
+    array(out, &r.laws.media_servers, law_reach)?;
+    out.extend_from_slice(b",\"lookup_servers\":");
+    array(out, &r.laws.lookup_servers, law_reach)?;
+    out.push(b'}');
     out.extend_from_slice(b",\"quality\":");
     serde_json::to_writer(&mut *out, &r.quality)?;
     out.extend_from_slice(b",\"flows\":");
@@ -234,7 +236,7 @@ fn call_party(out: &mut Vec<u8>, p: &CallParty) -> serde_json::Result<()> {
     string(out, &p.summary)?;
     if let Some(service) = &p.service_operator {
         out.extend_from_slice(b",\"service_operator\":");
-        serde_json::to_writer(&mut *out, &**service)?;
+        out.extend_from_slice(service.json.as_bytes());
     }
     out.push(b'}');
     Ok(())
@@ -250,6 +252,18 @@ fn remote(out: &mut Vec<u8>, r: Option<&Remote>) -> serde_json::Result<()> {
             Ok(())
         }
     }
+}
+
+/// One country of a call's `laws`.
+fn law_reach(out: &mut Vec<u8>, r: &LawReach) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\"country\":");
+    string(out, &r.country)?;
+    out.extend_from_slice(b",\"regimes\":");
+    strings(out, &r.regimes)?;
+    out.extend_from_slice(b",\"because\":");
+    strings(out, &r.because)?;
+    out.push(b'}');
+    Ok(())
 }
 
 /// A JSON array, each item written by `item`.
