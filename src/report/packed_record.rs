@@ -21,7 +21,7 @@ use crate::classify::verdict::Role;
 use crate::decode::L4Proto;
 use crate::dissect::facts::MEDIA_FRAMINGS;
 use crate::flow::{EndReason, Endpoint};
-use crate::geo::{DescribedNetwork, FarEnd};
+use crate::geo::{DescribedNetwork, FarEnd, ServiceOperator};
 use crate::prefetch::prefetch_lines;
 
 /// Seconds are rounded to microseconds, milliseconds and confidences to
@@ -47,6 +47,8 @@ pub enum PackedRecord {
         /// then what each evidence frame shows.
         texts: Box<[Arc<str>]>,
         network: Option<Arc<DescribedNetwork>>,
+        /// Shared like the network: who runs the app's server there.
+        service: Option<Arc<ServiceOperator>>,
     },
     /// A record with a value the packing has no code for.
     Whole(Box<FlowRecord>),
@@ -56,13 +58,9 @@ impl PackedRecord {
     /// `scratch`: a buffer the bytes are written in first, then copied
     /// from at their exact size.
     pub fn pack(record: Box<FlowRecord>, scratch: &mut Vec<u8>) -> PackedRecord {
-        if record.device_app.is_some()
-            || record.tunnel.is_some()
-            || record.service_operator.is_some()
-        {
+        if record.device_app.is_some() || record.tunnel.is_some() {
             // Only PCAPdroid captures name an app, a tunnel is no call's
-            // flow, and an app's server in another company's network is
-            // rare: all three are.
+            // flow, and both are rare.
             return PackedRecord::Whole(record);
         }
         scratch.clear();
@@ -88,6 +86,7 @@ impl PackedRecord {
             bytes: Box::from(scratch.as_slice()),
             texts: texts.into_boxed_slice(),
             network: r.remote.map(|r| r.far_end.described),
+            service: r.service_operator,
         }
     }
 
@@ -108,7 +107,12 @@ impl PackedRecord {
                 bytes,
                 texts,
                 network,
-            } => Box::new(unpack_parts(&bytes, texts.into_vec(), network)),
+                service,
+            } => {
+                let mut record = unpack_parts(&bytes, texts.into_vec(), network);
+                record.service_operator = service;
+                Box::new(record)
+            }
             PackedRecord::Whole(record) => record,
         }
     }
@@ -621,6 +625,24 @@ mod tests {
         assert_same(&record, &back);
         let remote = back.remote.as_ref().unwrap();
         assert_eq!(remote.summary(), record.remote.unwrap().summary());
+    }
+
+    #[test]
+    fn a_service_operator_comes_back_shared() {
+        let mut record = relayed_media();
+        let geo = crate::geo::GeoResolver::embedded().unwrap();
+        let service = geo
+            .service_operator(&Arc::from("teams"), "Teams", "Microsoft")
+            .unwrap();
+        record.service_operator = Some(Arc::new(service));
+        let (packed, back) = round_trip(record.clone());
+        assert!(packed);
+        assert_same(&record, &back);
+        let (a, b) = (
+            record.service_operator.unwrap(),
+            back.service_operator.unwrap(),
+        );
+        assert!(Arc::ptr_eq(&a, &b));
     }
 
     #[test]
