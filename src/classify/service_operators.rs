@@ -54,6 +54,7 @@ impl ServiceOperators {
     /// not that company's own: for relays and lookup servers only (a peer
     /// is a person's device), and not on private or other special
     /// addresses (a company's own deployment).
+    ///
     /// `meta_relay`: the far end answered Meta's relay messages on the
     /// flow, which names Meta whatever the app.
     pub fn of_server(
