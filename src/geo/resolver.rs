@@ -311,7 +311,6 @@ impl GeoResolver {
         Some(
             ServiceOperator {
                 app: Arc::clone(app),
-                app_name: Arc::from(display_name),
                 operator: Arc::from(op.name.as_str()),
                 legal_entity: Arc::from(op.legal_entity.as_str()),
                 operator_country: Arc::from(op.home_country.as_str()),

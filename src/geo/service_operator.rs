@@ -13,9 +13,6 @@ use serde::Serialize;
 pub struct ServiceOperator {
     /// The app's signature id ("whatsapp").
     pub app: Arc<str>,
-    /// Its display name ("WhatsApp").
-    #[serde(skip)]
-    pub app_name: Arc<str>,
     /// The company's display name in operators.toml ("Meta").
     pub operator: Arc<str>,
     pub legal_entity: Arc<str>,

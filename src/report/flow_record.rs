@@ -95,20 +95,13 @@ impl FlowRecord {
     /// The far end in one line for people: its network's summary, then
     /// who runs the app's server there when that is another company.
     pub fn far_summary(&self) -> Option<String> {
-        far_summary(
-            self.remote.as_ref().map(Remote::summary),
-            self.service_operator.as_deref(),
-        )
-    }
-}
-
-/// A network's summary followed by the service operator's, as one line.
-pub fn far_summary(network: Option<&str>, service: Option<&ServiceOperator>) -> Option<String> {
-    match (network, service) {
-        (Some(n), Some(s)) => Some(format!("{n} · {}", s.summary)),
-        (None, Some(s)) => Some(s.summary.to_string()),
-        (Some(n), None) => Some(n.to_string()),
-        (None, None) => None,
+        let network = self.remote.as_ref().map(Remote::summary);
+        match (network, self.service_operator.as_deref()) {
+            (Some(n), Some(s)) => Some(format!("{n} · {}", s.summary)),
+            (None, Some(s)) => Some(s.summary.to_string()),
+            (Some(n), None) => Some(n.to_string()),
+            (None, None) => None,
+        }
     }
 }
 
