@@ -316,10 +316,10 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         }
     }
     if let Some(s) = &f.stun {
-        let far_dir = x.sides.local_sends.reverse();
+        let far_answered = s.server_side() == Some(x.sides.local_sends.reverse());
         // Only Meta's relays answer its relay messages; some sit inside
         // ISPs' networks.
-        if public && s.meta_relay_messages > 0 && s.server_side() == Some(far_dir) {
+        if public && s.meta_relay_messages > 0 && far_answered {
             return relay(
                 0.85,
                 format!("far end {far} answered Meta's relay messages (STUN types 0x0800-0x0805): a Meta relay, wherever it is hosted"),
@@ -328,8 +328,8 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         // In an ISP's network a far end that only answered is likelier a
         // peer whose own checks went uncaptured (a capture begun mid-call)
         // than an ICE-lite server; an app's relay hosted there is still
-        // told by its port or its name below.
-        let answered_only = s.server_side() == Some(far_dir) && !in_access_network(x.far);
+        // told by the relay messages above, or its port or name below.
+        let answered_only = far_answered && !in_access_network(x.far);
         if public && (answered_only || s.server_attributes) {
             return relay(
                 0.85,

@@ -35,8 +35,10 @@ pub struct ServiceOperator {
 impl ServiceOperator {
     /// Fills in `json` from the other fields.
     pub fn with_json(mut self) -> ServiceOperator {
+        // (Strings and string lists cannot fail to serialise; `null` keeps
+        // the record valid JSON all the same.)
         self.json = serde_json::to_string(&self)
-            .unwrap_or_default()
+            .unwrap_or_else(|_| "null".into())
             .into_boxed_str();
         self
     }

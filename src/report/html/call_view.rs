@@ -70,30 +70,30 @@ fn party_lines(p: &CallParty) -> (String, String, String) {
         Some(c) => format!("in {c}"),
         None => "country unknown".into(),
     };
-    let operator = match (&f.operator, &f.org, f.asn) {
-        (Some(op), _, _) => format!(
+    let operator = match (&p.service_operator, &f.operator, &f.org, f.asn) {
+        // The company that runs the app's server there answers for it,
+        // in whoever's network it sits.
+        (Some(s), host, _, asn) => {
+            let inside = match (host, asn) {
+                (Some(host), _) => format!(" on {host}"),
+                (None, Some(asn)) => format!(" in AS{asn}"),
+                (None, None) => String::new(),
+            };
+            format!(
+                "run by {} (home {}){inside}",
+                s.operator, s.operator_country
+            )
+        }
+        (None, Some(op), _, _) => format!(
             "run by {op}{}",
             f.operator_country
                 .as_ref()
                 .map(|c| format!(" (home {c})"))
                 .unwrap_or_default()
         ),
-        (None, Some(org), Some(asn)) => format!("AS{asn} {org}"),
-        (None, None, Some(asn)) => format!("AS{asn}"),
+        (None, None, Some(org), Some(asn)) => format!("AS{asn} {org}"),
+        (None, None, None, Some(asn)) => format!("AS{asn}"),
         _ => "operator unknown".into(),
-    };
-    // The company that runs the app's server there answers for it too.
-    let operator = match (&p.service_operator, &f.operator, f.asn) {
-        (Some(s), Some(host), _) => format!(
-            "run by {} (home {}) on {host}",
-            s.operator, s.operator_country
-        ),
-        (Some(s), None, Some(asn)) => format!(
-            "run by {} (home {}) in AS{asn}",
-            s.operator, s.operator_country
-        ),
-        (Some(s), None, None) => format!("run by {} (home {})", s.operator, s.operator_country),
-        (None, ..) => operator,
     };
     let service_laws = p
         .service_operator
