@@ -97,3 +97,41 @@ fn audio_after_the_binding_messages_is_relayed() {
         "{records:?}"
     );
 }
+
+/// A meeting where nobody speaks or shows video: the router and the client
+/// trade 1,044-byte datagrams of the bandwidth media type (21), filled
+/// with a repeated byte (as in a student's 2023 capture of a Zoom meeting,
+/// 2,415 of them over 3.5 minutes). Megabytes, yet no media: the flow
+/// stays a lookup, no call, and its evidence says what they were rather
+/// than "keep-alives".
+#[test]
+fn bandwidth_probes_are_no_media_and_are_named() {
+    let mut frames = setup();
+    for n in 0..200u16 {
+        let mut probe = vec![21, 1, 0, 0, 0, 0, 0, 0, 0x33, 1, 0x0d, 4];
+        probe.extend_from_slice(&n.to_be_bytes());
+        probe.resize(1_036, 1);
+        let at = START + 300_000 + u64::from(n) * 50_000;
+        let from_zoom = n % 2 == 0;
+        let frame = if from_zoom {
+            udp_frame(ROUTER, DEVICE, &sfu(5, 10 + n, true, &probe))
+        } else {
+            udp_frame(DEVICE, ROUTER, &sfu(5, 10 + n, false, &probe))
+        };
+        frames.push((at, frame));
+    }
+    frames.sort_by_key(|(at, _)| *at);
+    let records = analyze_bytes(&classic_pcap(&frames), "zoom-bandwidth");
+    let flow = flow_with(&records, "203.0.113.60:8801");
+    assert_eq!(flow["role"], "lookup", "{flow}");
+    assert!(records.iter().all(|r| r["type"] != "call"), "{records:?}");
+    let evidence = flow["evidence"].to_string();
+    assert!(
+        evidence.contains("200 bandwidth feedback and probe datagrams (Zoom media type 21"),
+        "{evidence}"
+    );
+    assert!(
+        !evidence.contains("handshake and keep-alives, no media"),
+        "{evidence}"
+    );
+}

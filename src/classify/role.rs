@@ -663,6 +663,12 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         return Some("Telegram reflector pings, no media".into());
     }
     if both(&f.frames().zoom_server) > 0 {
+        let bandwidth = both(&f.frames().zoom_bandwidth);
+        if bandwidth > 0 {
+            return Some(format!(
+                "Zoom server encapsulation: {bandwidth} bandwidth feedback and probe datagrams (Zoom media type 21, no RTP inside) and keep-alives, no audio, video or screen share"
+            ));
+        }
         return Some("Zoom server handshake and keep-alives, no media".into());
     }
     if both(&f.frames().zoom_p2p) > 0 {

@@ -276,6 +276,8 @@ pub struct SignallingFacts {
 pub struct AppFrames {
     pub zoom_server: PerDirection,
     pub zoom_media: PerDirection,
+    /// Zoom datagrams of the bandwidth media type (`zoom::BANDWIDTH_MEDIA_TYPE`).
+    pub zoom_bandwidth: PerDirection,
     pub zoom_p2p: PerDirection,
     /// Zoom peer-to-peer media before any hello (a capture begun
     /// mid-call): each side's runs of its two latest RTP streams (audio
@@ -312,6 +314,7 @@ pub struct ZoomP2pRun {
 const NO_FRAMES: AppFrames = AppFrames {
     zoom_server: [0; 2],
     zoom_media: [0; 2],
+    zoom_bandwidth: [0; 2],
     zoom_p2p: [0; 2],
     zoom_p2p_run: [[ZoomP2pRun {
         ssrc: 0,

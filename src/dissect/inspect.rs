@@ -1256,6 +1256,10 @@ fn zoom_p2p_run_proves(frames: &mut AppFrames, dir: Direction, h: &rtp::RtpHeade
 /// "data_bind_replace_flag", no RTP), in meetings where nobody shares.
 fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<'_>) {
     use zoom::ZoomMediaKind as K;
+    if m.media_type == zoom::BANDWIDTH_MEDIA_TYPE {
+        bump(&mut facts.frames_mut().zoom_bandwidth, pkt.dir);
+        return;
+    }
     if matches!(m.kind, K::Audio | K::Video | K::ScreenShare) {
         let Some(h) = rtp::parse(m.inner) else {
             return;

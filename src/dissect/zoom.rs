@@ -45,6 +45,12 @@ pub fn is_server_port(port: u16) -> bool {
     (SERVER_PORT_FIRST..=SERVER_PORT_LAST).contains(&port)
 }
 
+/// Media type of Zoom's bandwidth feedback and probes: no RTP inside, and
+/// a server may send (and a client echo) long runs of 1,044-byte ones
+/// filled with a repeated byte while no one speaks or shows video
+/// (zoom-analysis `zoom.lua` names its fields `bw_level_*`).
+pub const BANDWIDTH_MEDIA_TYPE: u8 = 21;
+
 /// What a media-encapsulation type byte means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZoomMediaKind {
