@@ -49,5 +49,15 @@ fn edge_handshakes_are_named_lookups() {
         assert_eq!(f["role"], "lookup", "{f}");
         let name = f["server_name"].as_str().unwrap_or_default();
         assert!(name.ends_with(".edge.agora.io"), "{f}");
+        // The edges sit in a hosting network (Zenlayer's, in nDPI's
+        // capture); Agora runs them, and its parent's home is China.
+        let service = &f["service_operator"];
+        assert_eq!(service["operator"], "Agora", "{f}");
+        assert_eq!(service["operator_country"], "CN", "{f}");
+        let summary = service["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.starts_with("an Agora SD-RTN server, run by Agora: home CN"),
+            "{f}"
+        );
     }
 }

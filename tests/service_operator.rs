@@ -192,3 +192,28 @@ fn ndjson_and_json_write_the_same_records() {
     assert_eq!(Value::from(of_type("call")), doc["calls"]);
     assert!(doc["calls"][0]["laws"]["media_servers"].is_array(), "{doc}");
 }
+
+/// imo's servers in nDPI's imo.pcap sit in hosting networks; PageBites,
+/// the Californian company behind imo, runs them.
+#[test]
+fn imo_servers_are_run_by_its_company() {
+    let Some(dir) = corpus() else { return };
+    let (records, _) = analyze_ndjson(&dir.join("ndpi/imo.pcap"));
+    let servers: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["type"] == "flow" && r["app"] == "imo" && r["role"] != "p2p")
+        .collect();
+    assert!(!servers.is_empty(), "{records:?}");
+    for f in servers.iter().filter(|f| f["remote"]["special"].is_null()) {
+        let service = &f["service_operator"];
+        assert_eq!(service["operator"], "imo (PageBites)", "{f}");
+        assert_eq!(service["legal_entity"], "PageBites, Inc.", "{f}");
+        assert_eq!(service["operator_country"], "US", "{f}");
+        assert!(
+            service["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("an imo server, run by imo (PageBites): home US")),
+            "{f}"
+        );
+    }
+}

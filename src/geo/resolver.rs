@@ -317,7 +317,8 @@ impl GeoResolver {
                 operator_jurisdiction: home.iter().map(|r| Arc::from(r.id.as_str())).collect(),
                 operator_jurisdiction_short: short.iter().map(|s| Arc::from(*s)).collect(),
                 summary: Arc::from(format!(
-                    "a {display_name} server, run by {}: home {laws}",
+                    "{} server, run by {}: home {laws}",
+                    with_article(display_name),
                     op.name
                 )),
                 json: Box::default(),
@@ -341,5 +342,35 @@ impl GeoResolver {
     /// Distinct addresses resolved and cached.
     pub fn cached(&self) -> usize {
         self.cache.len()
+    }
+}
+
+/// "a WhatsApp", "an Agora SD-RTN", "an imo": an app's name in a sentence,
+/// without the aside in brackets some names carry ("Agora SD-RTN
+/// (embedded in many apps)").
+fn with_article(display_name: &str) -> String {
+    let name = display_name
+        .split_once(" (")
+        .map_or(display_name, |(name, _)| name);
+    let vowel = name
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_article;
+
+    #[test]
+    fn an_app_name_takes_its_article_and_loses_its_aside() {
+        assert_eq!(with_article("WhatsApp"), "a WhatsApp");
+        assert_eq!(with_article("imo"), "an imo");
+        assert_eq!(
+            with_article("Agora SD-RTN (embedded in many apps)"),
+            "an Agora SD-RTN"
+        );
+        assert_eq!(with_article(""), "a ");
     }
 }
