@@ -353,6 +353,9 @@ pub struct Knowledge {
     /// Public addresses STUN answers reported to their requesters (see
     /// `is_reflected_address`).
     public_hosts: Table<IpAddr, Endpoint>,
+    /// Public addresses a STUN server (not an ICE peer) reported to their
+    /// requesters: the capture's own devices (`is_server_reflected_address`).
+    server_reflected_hosts: Table<IpAddr, ()>,
     /// The first socket seen sending an opaque datagram (one no dissector
     /// read) to a far UDP socket: a second socket of the same device
     /// reaching it makes it a server's.
@@ -408,6 +411,7 @@ impl Knowledge {
             sdp_hosts: Table::default(),
             reflections: Table::default(),
             public_hosts: Table::default(),
+            server_reflected_hosts: Table::default(),
             first_clients: Table::default(),
             socket_reasons: std::sync::Mutex::default(),
             device_apps: super::device_apps::DeviceApps::default(),
@@ -488,6 +492,7 @@ impl Knowledge {
         self.sdp_hosts.forget_before(from);
         self.reflections.forget_before(from);
         self.public_hosts.forget_before(from);
+        self.server_reflected_hosts.forget_before(from);
         self.first_clients.forget_before(from);
         self.probe_sweeps
             .retain(|_, sweep| sweep.last().is_some_and(|at| at >= from));
@@ -654,6 +659,21 @@ impl Knowledge {
         self.public_hosts
             .learn(r.public.ip, local, at, self.epoch_of());
         self.reflections.learn(local, r, at, self.epoch_of());
+    }
+
+    /// A STUN server's answer (address discovery, no ICE check) named
+    /// `public` as its requester's public address.
+    pub fn learn_server_reflection(&self, public: IpAddr, at: Timestamp) {
+        self.server_reflected_hosts
+            .learn(public, (), at, self.epoch_of());
+    }
+
+    /// Whether a STUN server told a requester its public address is `ip`:
+    /// a device the capture sees from inside (its own or one beside it on
+    /// its network), never the far party of an ICE check, which learns
+    /// its address from the device's answers (`is_reflected_address`).
+    pub fn is_server_reflected_address(&self, ip: IpAddr, as_of: AsOf) -> bool {
+        self.server_reflected_hosts.learned(&ip, as_of).is_some()
     }
 
     pub fn reflection(&self, local: impl Into<Endpoint>, as_of: AsOf) -> Option<Reflection> {

@@ -734,6 +734,11 @@ fn observe_stun(
                         },
                         pkt.clock,
                     );
+                    // Answers to requests without ICE attributes are
+                    // address discovery, from a server.
+                    if s.ice_checks.get(pkt.dir.reverse().index()) == Some(&0) {
+                        ctx.knowledge.learn_server_reflection(a.ip(), pkt.clock);
+                    }
                 }
             }
             StunAttr::XorRelayedAddress(a) if success => {
@@ -1085,6 +1090,8 @@ fn app_framing(facts: &mut FlowFacts, pkt: &Packet<'_>, ctx: &InspectContext<'_>
                         },
                         pkt.clock,
                     );
+                    ctx.knowledge
+                        .learn_server_reflection(public.ip(), pkt.clock);
                 }
                 return true;
             }
