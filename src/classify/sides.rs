@@ -132,21 +132,24 @@ pub fn sides(flow: &Flow, knowledge: &Knowledge, as_of: AsOf) -> Sides {
             return Sides::with_far(flow, r_serves);
         }
     }
-    // A STUN server told the device its address; an ICE peer learns its
-    // own from the device's answers, so that is the weaker sign.
-    let (o_told, r_told) = (
-        knowledge.is_server_reflected_address(o.ip, as_of),
-        knowledge.is_server_reflected_address(r.ip, as_of),
-    );
-    if o_told != r_told {
-        return Sides::with_far(flow, o_told);
-    }
     let (o_own, r_own) = (
         knowledge.is_reflected_address(o.ip, as_of),
         knowledge.is_reflected_address(r.ip, as_of),
     );
     if o_own != r_own {
         return Sides::with_far(flow, o_own);
+    }
+    // Both were named: an ICE peer learns its own address from the
+    // device's answers, the device from a STUN server. (A server's answer
+    // names its requester to both tables, so only a tie here can part.)
+    if o_own {
+        let (o_told, r_told) = (
+            knowledge.is_server_reflected_address(o.ip, as_of),
+            knowledge.is_server_reflected_address(r.ip, as_of),
+        );
+        if o_told != r_told {
+            return Sides::with_far(flow, o_told);
+        }
     }
     // SIP: the end that registered is the phone, and so is the one whose
     // SDP announced media at its own address while the other's did not
