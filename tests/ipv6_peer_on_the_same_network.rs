@@ -5,7 +5,9 @@
 //! ICE checks. A STUN server told only the device its address: that end
 //! is the device, whichever laptop sent first (as in a 2023 student
 //! capture of a Signal video call, which read the other laptop as the
-//! device and the device as its peer).
+//! device and the device as its peer). The call then says the peer is on
+//! the device's own network: its address's country and network are where
+//! that network is, not where a far party is.
 
 mod common;
 
@@ -53,6 +55,11 @@ fn ice_check(id: u8, username: &str) -> Vec<u8> {
 }
 
 fn capture() -> Vec<u8> {
+    capture_with(OTHER_LAPTOP)
+}
+
+/// The same call with the other party at `other`.
+fn capture_with(other: ([u16; 8], u16)) -> Vec<u8> {
     let mut frames = vec![
         // The device asks the STUN server its address, and is told.
         (
@@ -70,36 +77,25 @@ fn capture() -> Vec<u8> {
     ];
     // The other laptop checks first; each answers the other's check.
     let checks = START + 1_000_000;
-    frames.push((
-        checks,
-        udp6(OTHER_LAPTOP, DEVICE, &ice_check(2, "dEvI:oThR")),
-    ));
+    frames.push((checks, udp6(other, DEVICE, &ice_check(2, "dEvI:oThR"))));
     frames.push((
         checks + 2_000,
-        udp6(
-            DEVICE,
-            OTHER_LAPTOP,
-            &stun(0x0101, 2, &xor_mapped6(OTHER_LAPTOP, 2)),
-        ),
+        udp6(DEVICE, other, &stun(0x0101, 2, &xor_mapped6(other, 2))),
     ));
     frames.push((
         checks + 4_000,
-        udp6(DEVICE, OTHER_LAPTOP, &ice_check(3, "oThR:dEvI")),
+        udp6(DEVICE, other, &ice_check(3, "oThR:dEvI")),
     ));
     frames.push((
         checks + 6_000,
-        udp6(
-            OTHER_LAPTOP,
-            DEVICE,
-            &stun(0x0101, 3, &xor_mapped6(DEVICE, 3)),
-        ),
+        udp6(other, DEVICE, &stun(0x0101, 3, &xor_mapped6(DEVICE, 3))),
     ));
     // Then voice both ways for six seconds, the other laptop first.
     for n in 0..300u16 {
         let at = checks + 20_000 + u64::from(n) * 20_000;
         for (from, to, ssrc, lag) in [
-            (OTHER_LAPTOP, DEVICE, 0x5eed_0001u32, 0),
-            (DEVICE, OTHER_LAPTOP, 0x0eaf_0eaf, 1_000),
+            (other, DEVICE, 0x5eed_0001u32, 0),
+            (DEVICE, other, 0x0eaf_0eaf, 1_000),
         ] {
             let mut rtp = vec![0x80, 111];
             rtp.extend_from_slice(&n.to_be_bytes());
@@ -125,4 +121,29 @@ fn the_end_a_stun_server_told_its_address_is_the_device() {
     assert!(!local.contains("990b"), "{call}");
     let peers = call["peers"].to_string();
     assert!(peers.contains("[2001:db8:6a8:1::990b]:56034"), "{call}");
+    // The peer is on the device's own network, whatever its address's
+    // country says.
+    let verdict = call["verdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains("on your device's own network (the same IPv6 /64)"),
+        "{call}"
+    );
+}
+
+/// A peer elsewhere (another /64) is no neighbour.
+#[test]
+fn a_peer_in_another_network_is_not_called_a_neighbour() {
+    let elsewhere = ([0x2001, 0xdb8, 0x77, 2, 0, 0, 0, 0x990b], 56_034);
+    let records = analyze_bytes(&capture_with(elsewhere), "ipv6-elsewhere");
+    let call = records
+        .iter()
+        .find(|r| r["type"] == "call")
+        .unwrap_or_else(|| panic!("{records:?}"));
+    assert!(
+        call["peers"]
+            .to_string()
+            .contains("[2001:db8:77:2::990b]:56034"),
+        "{call}"
+    );
+    assert!(!call.to_string().contains("own network"), "{call}");
 }

@@ -785,6 +785,35 @@ fn unique_parties<'a>(flows: impl Iterator<Item = &'a CallFlow>) -> Vec<CallPart
     out
 }
 
+/// A peer whose global IPv6 address shares a /64 with one of the device's
+/// is on the device's own network (one link's prefix): its address's
+/// country and network say where that network is, not a far party's.
+fn note_peers_on_the_device_network(peers: &mut [CallParty], members: &[&CallFlow]) {
+    let prefix = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) if !is_site_local(ip) => Some(u128::from(v6) >> 64),
+        _ => None,
+    };
+    let own: BTreeSet<u128> = members
+        .iter()
+        .filter_map(|f| prefix(f.local().ip))
+        .collect();
+    if own.is_empty() {
+        return;
+    }
+    for p in peers {
+        let shared = p
+            .endpoint
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .and_then(|a| prefix(a.ip()))
+            .is_some_and(|net| own.contains(&net));
+        if shared {
+            p.summary
+                .push_str(" · on your device's own network (the same IPv6 /64)");
+        }
+    }
+}
+
 fn call_record(
     id: u32,
     (start, end): (Timestamp, Timestamp),
@@ -806,7 +835,8 @@ fn call_record(
         apps.first().copied()
     };
     let relays = unique_parties(media.iter().filter(|f| f.role == Role::Relay).map(|f| **f));
-    let peers = unique_parties(media.iter().filter(|f| f.role == Role::P2p).map(|f| **f));
+    let mut peers = unique_parties(media.iter().filter(|f| f.role == Role::P2p).map(|f| **f));
+    note_peers_on_the_device_network(&mut peers, members);
     // A relay also probed from another socket is listed once, as a relay.
     let media_ends: BTreeSet<Endpoint> = media.iter().map(|f| f.far()).collect();
     // RTCP alone (the media's reports, on the port beside the RTP) with a
