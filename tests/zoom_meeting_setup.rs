@@ -101,9 +101,9 @@ fn audio_after_the_binding_messages_is_relayed() {
 /// A meeting where nobody speaks or shows video: the router and the client
 /// trade 1,044-byte datagrams of the bandwidth media type (21), filled
 /// with a repeated byte (as in a student's 2023 capture of a Zoom meeting,
-/// 2,415 of them over 3.5 minutes). Megabytes, yet no media: the flow
-/// stays a lookup, no call, and its evidence says what they were rather
-/// than "keep-alives".
+/// 2,415 of them over 3.5 minutes), and the client sends RTCP reports.
+/// Megabytes, yet no media: the flow stays a lookup, no call, and its
+/// evidence says what they were rather than "keep-alives".
 #[test]
 fn bandwidth_probes_are_no_media_and_are_named() {
     let mut frames = setup();
@@ -120,6 +120,19 @@ fn bandwidth_probes_are_no_media_and_are_named() {
         };
         frames.push((at, frame));
     }
+    // And the device's RTCP receiver reports (media type 34, RTCP 16
+    // bytes in), as a muted client sends them.
+    for n in 0..5u16 {
+        let mut rtcp = vec![34];
+        rtcp.extend_from_slice(&[0; 15]);
+        rtcp.extend_from_slice(&[0x81, 0xc9, 0x00, 0x07, 0x0e, 0xaf, 0x0e, 0xaf]);
+        rtcp.resize(48, 0);
+        let at = START + 310_000 + u64::from(n) * 1_000_000;
+        frames.push((
+            at,
+            udp_frame(DEVICE, ROUTER, &sfu(5, 300 + n, false, &rtcp)),
+        ));
+    }
     frames.sort_by_key(|(at, _)| *at);
     let records = analyze_bytes(&classic_pcap(&frames), "zoom-bandwidth");
     let flow = flow_with(&records, "203.0.113.60:8801");
@@ -127,7 +140,9 @@ fn bandwidth_probes_are_no_media_and_are_named() {
     assert!(records.iter().all(|r| r["type"] != "call"), "{records:?}");
     let evidence = flow["evidence"].to_string();
     assert!(
-        evidence.contains("200 bandwidth feedback and probe datagrams (Zoom media type 21"),
+        evidence.contains(
+            "200 bandwidth feedback and probe datagrams (Zoom media type 21, no RTP inside), 5 RTCP reports (Zoom media types 33-35) and keep-alives; no audio, video or screen share"
+        ),
         "{evidence}"
     );
     assert!(

@@ -663,13 +663,24 @@ fn lookup_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<St
         return Some("Telegram reflector pings, no media".into());
     }
     if both(&f.frames().zoom_server) > 0 {
+        let mut carried = Vec::new();
         let bandwidth = both(&f.frames().zoom_bandwidth);
         if bandwidth > 0 {
-            return Some(format!(
-                "Zoom server encapsulation: {bandwidth} bandwidth feedback and probe datagrams (Zoom media type 21, no RTP inside) and keep-alives, no audio, video or screen share"
+            carried.push(format!(
+                "{bandwidth} bandwidth feedback and probe datagrams (Zoom media type 21, no RTP inside)"
             ));
         }
-        return Some("Zoom server handshake and keep-alives, no media".into());
+        let rtcp = both(&f.frames().zoom_rtcp);
+        if rtcp > 0 {
+            carried.push(format!("{rtcp} RTCP reports (Zoom media types 33-35)"));
+        }
+        if carried.is_empty() {
+            return Some("Zoom server handshake and keep-alives, no media".into());
+        }
+        return Some(format!(
+            "Zoom server encapsulation: {} and keep-alives; no audio, video or screen share",
+            carried.join(", ")
+        ));
     }
     if both(&f.frames().zoom_p2p) > 0 {
         return Some("Zoom peer-to-peer hellos (connection attempts), no media".into());

@@ -278,6 +278,8 @@ pub struct AppFrames {
     pub zoom_media: PerDirection,
     /// Zoom datagrams of the bandwidth media type (`zoom::BANDWIDTH_MEDIA_TYPE`).
     pub zoom_bandwidth: PerDirection,
+    /// Zoom datagrams carrying RTCP (media types 33-35) at its offset.
+    pub zoom_rtcp: PerDirection,
     pub zoom_p2p: PerDirection,
     /// Zoom peer-to-peer media before any hello (a capture begun
     /// mid-call): each side's runs of its two latest RTP streams (audio
@@ -315,6 +317,7 @@ const NO_FRAMES: AppFrames = AppFrames {
     zoom_server: [0; 2],
     zoom_media: [0; 2],
     zoom_bandwidth: [0; 2],
+    zoom_rtcp: [0; 2],
     zoom_p2p: [0; 2],
     zoom_p2p_run: [[ZoomP2pRun {
         ssrc: 0,

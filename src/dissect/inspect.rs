@@ -1267,6 +1267,10 @@ fn note_zoom_media(facts: &mut FlowFacts, pkt: &Packet<'_>, m: &zoom::ZoomMedia<
         bump(&mut facts.frames_mut().zoom_bandwidth, pkt.dir);
         return;
     }
+    if m.kind == K::Rtcp && !m.inner.is_empty() {
+        bump(&mut facts.frames_mut().zoom_rtcp, pkt.dir);
+        return;
+    }
     if matches!(m.kind, K::Audio | K::Video | K::ScreenShare) {
         let Some(h) = rtp::parse(m.inner) else {
             return;
