@@ -46,9 +46,9 @@ pub fn is_server_port(port: u16) -> bool {
 }
 
 /// Media type of Zoom's bandwidth feedback and probes: no RTP inside, and
-/// a server may send (and a client echo) long runs of 1,044-byte ones
-/// filled with a repeated byte while no one speaks or shows video
-/// (zoom-analysis `zoom.lua` names its fields `bw_level_*`).
+/// a server may send (and a client echo) long runs of them, 1,036 bytes
+/// of UDP payload filled with a repeated byte, while no one speaks or
+/// shows video (zoom-analysis `zoom.lua` names its fields `bw_level_*`).
 pub const BANDWIDTH_MEDIA_TYPE: u8 = 21;
 
 /// What a media-encapsulation type byte means.
