@@ -19,7 +19,7 @@ use super::knowledge::{AsOf, Knowledge, RelayKind, ServerRole};
 use super::media_spans::MediaSpans;
 use super::service_operators::ServiceOperators;
 use super::session_marks::{DeviceMark, SessionMarks};
-use super::sides::is_site_local;
+use super::sides::{ipv6_link_prefix, is_site_local};
 use super::signatures::{AppId, Signatures};
 use super::verdict::Role;
 use crate::capture::Timestamp;
@@ -272,12 +272,10 @@ impl CallTracker {
                 .iter()
                 .chain(&b.local_ips)
                 .filter_map(|ip| match ip {
-                    IpAddr::V6(v6) => Some(v6.segments()),
+                    IpAddr::V6(v6) => Some(ipv6_link_prefix(*v6)),
                     IpAddr::V4(_) => None,
                 });
-            let one_network = v6
-                .next()
-                .is_none_or(|first| v6.all(|s| s.get(..4) == first.get(..4)));
+            let one_network = v6.next().is_none_or(|first| v6.all(|n| n == first));
             !(v4(a) && v4(b)) && one_network
         };
         let keep = match other {
@@ -790,10 +788,10 @@ fn unique_parties<'a>(flows: impl Iterator<Item = &'a CallFlow>) -> Vec<CallPart
 /// country and network say where that network is, not a far party's.
 fn note_peers_on_the_device_network(peers: &mut [CallParty], members: &[&CallFlow]) {
     let prefix = |ip: IpAddr| match ip {
-        IpAddr::V6(v6) if !is_site_local(ip) => Some(u128::from(v6) >> 64),
+        IpAddr::V6(v6) if !is_site_local(ip) => Some(ipv6_link_prefix(v6)),
         _ => None,
     };
-    let own: BTreeSet<u128> = members
+    let own: BTreeSet<[u16; 4]> = members
         .iter()
         .filter_map(|f| prefix(f.local().ip))
         .collect();

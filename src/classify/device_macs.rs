@@ -11,6 +11,8 @@ use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use super::sides::ipv6_link_prefix;
+
 #[derive(Default)]
 pub struct DeviceMacs {
     hosts: HashMap<[u8; 6], MacHosts, RandomState>,
@@ -36,8 +38,7 @@ impl DeviceMacs {
             // A link-local address is on every interface's own network.
             IpAddr::V6(v6) if v6.is_unicast_link_local() => false,
             IpAddr::V6(v6) => {
-                let [a, b, c, d, ..] = v6.segments();
-                let network = [a, b, c, d];
+                let network = ipv6_link_prefix(v6);
                 *hosts.v6_network.get_or_insert(network) != network
             }
         };

@@ -2,7 +2,7 @@
 //! Captures have no notion of "inside": callpath reasons from address
 //! scope, the ICE agent, server behaviour and ports, in that order.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::classify::knowledge::{AsOf, Knowledge, ServerRole};
 use crate::dissect::facts::FlowFacts;
@@ -26,6 +26,14 @@ pub fn is_site_local(ip: IpAddr) -> bool {
             v6.is_loopback() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xff80) == 0xfe80
         }
     }
+}
+
+/// The /64 an IPv6 address is in: one link's prefix, which a device's
+/// temporary addresses (RFC 8981) share with each other and with its
+/// neighbours on that link.
+pub fn ipv6_link_prefix(v6: Ipv6Addr) -> [u16; 4] {
+    let [a, b, c, d, ..] = v6.segments();
+    [a, b, c, d]
 }
 
 /// Ports on which call servers listen (STUN/TURN, SIP, H.323, MGCP, IAX2,
