@@ -428,6 +428,7 @@ impl CallTracker {
                 call_app(&flows, flows_of_call, sigs)
             })
             .collect();
+        let window_runners = server_runners(&windows, &flows);
         // (call, lookup) pairs beyond each lookup's own call.
         let mut also_served: Vec<(usize, usize)> = Vec::new();
         for (i, f) in flows.iter().enumerate() {
@@ -453,11 +454,14 @@ impl CallTracker {
                     windows
                         .iter()
                         .zip(&window_app)
+                        .zip(&window_runners)
                         .enumerate()
-                        .filter_map(|(w, (window, app))| {
+                        .filter_map(|(w, ((window, app), runners))| {
                             let apart = apart(window);
-                            (apart <= LOOKUP_MARGIN_NANOS && compatible(sigs, *app, f.app))
-                                .then_some((apart, w))
+                            (apart <= LOOKUP_MARGIN_NANOS
+                                && compatible(sigs, *app, f.app)
+                                && run_alike(sigs, *app, runners, f))
+                            .then_some((apart, w))
                         })
                         .min()
                 })
@@ -754,6 +758,64 @@ fn call_app(flows: &[CallFlow], members: &[usize], sigs: &Signatures) -> Option<
         }
     }
     best.map(|(_, _, a)| a)
+}
+
+/// The companies running each call's servers: its relays' and those of
+/// the servers its media sockets spoke to (STUN, TURN), by the network's
+/// operator and, for a server in someone else's network, the company
+/// running the service. Empty for a call with no known server.
+fn server_runners<'f>(windows: &[CallWindow], flows: &'f [CallFlow]) -> Vec<BTreeSet<&'f str>> {
+    let mut runners: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); windows.len()];
+    for (window, runners) in windows.iter().zip(&mut runners) {
+        for f in window.members.iter().filter_map(|&i| flows.get(i)) {
+            if f.role == Role::Relay {
+                runners.extend(runners_of(f));
+            }
+        }
+    }
+    for f in flows {
+        if f.role.is_media() || f.checks_a_candidate {
+            continue;
+        }
+        let local = f.local();
+        for (window, runners) in windows.iter().zip(&mut runners) {
+            if window.sockets.contains(&local) {
+                runners.extend(runners_of(f));
+            }
+        }
+    }
+    runners
+}
+
+/// Who runs a flow's far end (see `server_runners`).
+fn runners_of(f: &CallFlow) -> impl Iterator<Item = &str> {
+    let network = f
+        .record
+        .remote
+        .as_ref()
+        .and_then(|r| r.far_end.described.network.operator.as_deref());
+    let service = f.record.service_operator.as_ref().map(|s| &*s.operator);
+    network.into_iter().chain(service)
+}
+
+/// Whether a lookup joining a call by time alone is run by a company that
+/// runs the call's servers, when its app is a vendor's the call is not
+/// of: a background Teams connection is no part of a WebRTC call through
+/// Meta's relays, while a vendor's signalling of a browser call through
+/// its own relays is. A call with no known server, or a lookup of no
+/// known company, keeps the benefit of the doubt.
+fn run_alike(
+    sigs: &Signatures,
+    call: Option<AppId>,
+    runners: &BTreeSet<&str>,
+    f: &CallFlow,
+) -> bool {
+    let Some(app) = f.app else { return true };
+    if call == Some(app) || sigs.app(app).generic || runners.is_empty() {
+        return true;
+    }
+    let mut own = runners_of(f).peekable();
+    own.peek().is_none() || own.any(|r| runners.contains(r))
 }
 
 fn compatible(sigs: &Signatures, call: Option<AppId>, flow: Option<AppId>) -> bool {
