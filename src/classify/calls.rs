@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::announced_media::announced_media;
+use super::call_legs::other_legs;
 use super::call_times::call_times;
 use super::call_window::CallWindow;
 use super::device_macs::DeviceMacs;
@@ -1028,6 +1029,12 @@ fn call_record(
         ),
         None => verdict,
     };
+    let legs = other_legs(members, (start, end), knowledge, geo);
+    let verdict = if legs.sentence.is_empty() {
+        verdict
+    } else {
+        format!("{verdict} {}", legs.sentence)
+    };
     // Each distinct socket written once (a busy device's call has hundreds
     // of flows from a few sockets), then sorted as text.
     let sockets: BTreeSet<Endpoint> = members.iter().map(|f| f.local()).collect();
@@ -1172,6 +1179,7 @@ fn call_record(
         }
     });
     let mut evidence: Vec<String> = announced.evidence;
+    evidence.extend(legs.evidence);
     for f in &media {
         if let Some(first) = f.record.evidence.first() {
             // "{local} → {far}: {role} ({first})"
@@ -1214,6 +1222,7 @@ fn call_record(
         lookup_servers: lookups,
         candidates_checked: candidates,
         announced_media: announced.far,
+        other_legs: legs.parties,
         public_address_learned_by: learned,
         quality,
         flows: members.len() as u32,

@@ -360,6 +360,8 @@ pub struct Knowledge {
     /// read) to a far UDP socket: a second socket of the same device
     /// reaching it makes it a server's.
     first_clients: Table<Endpoint, Endpoint>,
+    /// INVITEs that opened a call (`SipInvite`).
+    sip_invites: Table<InviteKey, SipInvite>,
     /// One copy of each reason a socket was tied to its app: the flows of
     /// one app give the same few reasons for thousands of sockets.
     socket_reasons: std::sync::Mutex<SharedTexts>,
@@ -368,6 +370,25 @@ pub struct Knowledge {
     /// Legacy Skype probes by the socket that sent them (`probe_sweep`).
     probe_sweeps: DashMap<Endpoint, ProbeSweep, RandomState>,
 }
+
+/// An INVITE that opened a call, kept under each of its two hosts: a SIP
+/// server that passes a call on takes one INVITE and sends the next
+/// (`Knowledge::sip_invite`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SipInvite {
+    /// The other end: the host it went to, or came from.
+    pub other: Endpoint,
+    /// Its packet time.
+    pub ts: Timestamp,
+}
+
+/// (The host, whether it sent the INVITE, who called whom
+/// (`sip_dialogs::parties`), the INVITE's span of packet time.)
+type InviteKey = (IpAddr, bool, u64, i64);
+
+/// The spans INVITEs are kept by: the first INVITE of each span is kept
+/// for a host and a caller and callee.
+const INVITE_SPAN_NANOS: i64 = 10 * Timestamp::NANOS_PER_SEC;
 
 /// What a legacy Skype probe showed (`Knowledge::note_probe`).
 #[derive(Debug)]
@@ -413,6 +434,7 @@ impl Knowledge {
             public_hosts: Table::default(),
             server_reflected_hosts: Table::default(),
             first_clients: Table::default(),
+            sip_invites: Table::default(),
             socket_reasons: std::sync::Mutex::default(),
             device_apps: super::device_apps::DeviceApps::default(),
             probe_sweeps: DashMap::default(),
@@ -494,6 +516,7 @@ impl Knowledge {
         self.public_hosts.forget_before(from);
         self.server_reflected_hosts.forget_before(from);
         self.first_clients.forget_before(from);
+        self.sip_invites.forget_before(from);
         self.probe_sweeps
             .retain(|_, sweep| sweep.last().is_some_and(|at| at >= from));
     }
@@ -533,6 +556,49 @@ impl Knowledge {
             return Some(first);
         }
         self.vendor_names.learned(&ip, as_of).or(Some(first))
+    }
+
+    /// An INVITE from `from` to `to` opening a call between `parties`,
+    /// sent at packet time `ts`.
+    pub fn learn_sip_invite(
+        &self,
+        (from, to): (Endpoint, Endpoint),
+        parties: u64,
+        ts: Timestamp,
+        at: Timestamp,
+    ) {
+        // (One host's components passing a call among themselves, as an
+        // IMS core's CSCFs do, are no leg of it.)
+        if from.ip == to.ip {
+            return;
+        }
+        let span = ts.0.div_euclid(INVITE_SPAN_NANOS);
+        let sent = SipInvite { other: to, ts };
+        self.sip_invites
+            .learn((from.ip, true, parties, span), sent, at, self.epoch_of());
+        let taken = SipInvite { other: from, ts };
+        self.sip_invites
+            .learn((to.ip, false, parties, span), taken, at, self.epoch_of());
+    }
+
+    /// The INVITE between the same `parties` that `host` sent (`sent`) or
+    /// took within `[from, to]` of packet time, with a host other than
+    /// `besides`.
+    pub fn sip_invite(
+        &self,
+        (host, sent): (IpAddr, bool),
+        parties: u64,
+        (from, to): (Timestamp, Timestamp),
+        besides: IpAddr,
+        as_of: AsOf,
+    ) -> Option<SipInvite> {
+        let spans = from.0.div_euclid(INVITE_SPAN_NANOS)..=to.0.div_euclid(INVITE_SPAN_NANOS);
+        spans
+            .filter_map(|span| {
+                self.sip_invites
+                    .learned(&(host, sent, parties, span), as_of)
+            })
+            .find(|i| from <= i.ts && i.ts <= to && i.other.ip != besides)
     }
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {

@@ -3,6 +3,7 @@
 
 pub mod announced_media;
 pub mod app;
+pub mod call_legs;
 pub mod call_times;
 pub mod call_window;
 pub mod calls;

@@ -268,6 +268,9 @@ pub struct SignallingFacts {
     pub dialogs: Vec<SipDialog>,
     /// SIP over WebSocket: a frame that goes on in later segments.
     pub websocket: Option<Box<super::websocket::PartialFrame>>,
+    /// SIP over TCP: the start of a message that goes on in later
+    /// segments (an INVITE with its SDP is often longer than one).
+    pub cut_message: Option<Box<CutMessage>>,
     pub first: Option<Sighting>,
 }
 
@@ -345,6 +348,14 @@ pub enum HelloReassembly {
     /// Server bytes of a TLS stream whose ClientHello named no server,
     /// until its certificate's name is read (capped).
     ServerCertificate(Vec<u8>),
+}
+
+/// The bytes of a SIP message over TCP so far, and the direction index of
+/// the segments that carry it.
+#[derive(Clone, Debug)]
+pub struct CutMessage {
+    pub dir: usize,
+    pub bytes: Vec<u8>,
 }
 
 /// Everything callpath learned from a flow's payloads.

@@ -12,7 +12,7 @@ use memchr::memmem::Finder;
 use crate::hex_text::HexText;
 
 use super::facts::{
-    both, bump, AppFrames, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting,
+    both, bump, AppFrames, CutMessage, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting,
     SignallingFacts, SignallingProtocol, StunFacts, ZoomP2pRun, MAX_ADDRESSES, MAX_RTP_STREAMS,
 };
 use super::ice_session::{IceSession, SenderUfrag};
@@ -1289,7 +1289,23 @@ fn note_signalling<'f>(
     protocol: SignallingProtocol,
     what: &'static str,
 ) -> &'f mut SignallingFacts {
-    let s = facts.signalling.get_or_insert_with(|| {
+    let s = signalling_of(facts, pkt, protocol, what);
+    bump(&mut s.messages, pkt.dir);
+    if s.seen.len() < 8 && !s.seen.contains(&what) {
+        s.seen.push(what);
+    }
+    s
+}
+
+/// The flow's signalling facts, begun with this packet's message `what`
+/// when there are none yet.
+fn signalling_of<'f>(
+    facts: &'f mut FlowFacts,
+    pkt: &Packet<'_>,
+    protocol: SignallingProtocol,
+    what: &'static str,
+) -> &'f mut SignallingFacts {
+    facts.signalling.get_or_insert_with(|| {
         Box::new(SignallingFacts {
             protocol,
             messages: [0, 0],
@@ -1301,14 +1317,10 @@ fn note_signalling<'f>(
             seen: Vec::new(),
             dialogs: Vec::new(),
             websocket: None,
+            cut_message: None,
             first: sighting(pkt.frame, what),
         })
-    });
-    bump(&mut s.messages, pkt.dir);
-    if s.seen.len() < 8 && !s.seen.contains(&what) {
-        s.seen.push(what);
-    }
-    s
+    })
 }
 
 fn sip_method_name(method: &str) -> &'static str {
@@ -1363,6 +1375,13 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
             }
         }
         sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index());
+        if let Some(parties) = sip_dialogs::parties(&msg) {
+            // (The leg a SIP server passes the call on to is another
+            // device's flow: it is found through the knowledge.)
+            let ends = (pkt.src, pkt.dst);
+            ctx.knowledge
+                .learn_sip_invite(ends, parties, pkt.ts, pkt.clock);
+        }
         if s.call_id.is_none() {
             s.call_id = msg.call_id.map(|c| text(c.as_bytes()));
         }
@@ -1393,6 +1412,38 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
         }
         sip_dialogs::note_media(&mut s.dialogs, msg.call_id, pkt.dir.index(), &endpoints);
     }
+}
+
+/// The longest SIP message over TCP put together from segments: RFC 3261
+/// sets no limit, and an INVITE with a large SDP runs to a few kilobytes.
+const MAX_CUT_MESSAGE: usize = 64 * 1024;
+
+/// The whole SIP messages in `bytes` (a segment, or a message's earlier
+/// segments and this one), keeping a message cut at the end for the next
+/// segments of its direction.
+fn observe_sip_over_tcp(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    bytes: &[u8],
+    ctx: &InspectContext<'_>,
+) {
+    observe_sip(facts, pkt, bytes, ctx);
+    let rest = bytes
+        .get(sip::whole_messages_len(bytes)..)
+        .unwrap_or_default();
+    // (What follows whole messages and does not begin as one is no SIP
+    // message to wait for.)
+    let Some(name) = sip::message_name(rest).filter(|_| rest.len() <= MAX_CUT_MESSAGE) else {
+        return;
+    };
+    let s = signalling_of(facts, pkt, SignallingProtocol::Sip, sip_method_name(name));
+    if s.seen.len() < 8 && !s.seen.contains(&sip_method_name(name)) {
+        s.seen.push(sip_method_name(name));
+    }
+    s.cut_message = Some(Box::new(CutMessage {
+        dir: pkt.dir.index(),
+        bytes: rest.to_vec(),
+    }));
 }
 
 fn sip_over_websocket(facts: &FlowFacts) -> bool {
@@ -1797,8 +1848,18 @@ fn inspect_tcp(
             observe_sip_websocket(facts, pkt, p, ctx);
             return;
         }
+        let cut = facts
+            .signalling
+            .as_mut()
+            .and_then(|s| s.cut_message.take_if(|m| m.dir == pkt.dir.index()));
+        if let Some(cut) = cut {
+            let mut bytes = cut.bytes;
+            bytes.extend_from_slice(p);
+            observe_sip_over_tcp(facts, pkt, &bytes, ctx);
+            return;
+        }
         if sip::probe(p) == Probe::Certain {
-            observe_sip(facts, pkt, p, ctx);
+            observe_sip_over_tcp(facts, pkt, p, ctx);
             return;
         }
         if stream_start && pkt.dir == Direction::FromOrig && websocket::is_sip_upgrade(p) {

@@ -259,6 +259,93 @@ pub fn messages(segment: &[u8]) -> impl Iterator<Item = SipMessage<'_>> {
     })
 }
 
+/// How many bytes at the start of a TCP segment (or of segments put
+/// together) whole messages take, CRLF keep-alives between them included:
+/// what follows is a message the next segments go on with.
+pub fn whole_messages_len(segment: &[u8]) -> usize {
+    let mut used = 0;
+    while let Some(rest) = segment.get(used..) {
+        let skip = rest
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(rest.len());
+        let Some(Ok((_, len))) = rest.get(skip..).map(parse_framed) else {
+            return used + skip;
+        };
+        used += skip + len.max(1);
+    }
+    used
+}
+
+/// The method of a request, or "SIP response", whose start line begins
+/// `payload` (complete up to its end of line).
+pub fn message_name(payload: &[u8]) -> Option<&str> {
+    let line_end = payload.iter().position(|&b| b == b'\r' || b == b'\n')?;
+    let line = std::str::from_utf8(payload.get(..line_end)?).ok()?;
+    Some(match start_line(line)? {
+        SipStart::Request { method, .. } => method,
+        SipStart::Response { .. } => "SIP response",
+    })
+}
+
+/// The user part of a From or To header's address
+/// (`"arik" <sip:816666@voip.brurjula.net>;tag=6433ef9` → `816666`), or a
+/// `tel:` URI's number; `None` when the address names no user.
+pub fn address_user(value: &str) -> Option<&str> {
+    // Between angle brackets when the address has them, else up to the
+    // header's first parameter; a quoted display name may hold either.
+    let value = match value.trim_start().strip_prefix('"') {
+        Some(quoted) => quoted.get(closing_quote(quoted)? + 1..)?,
+        None => value,
+    };
+    let uri = match value.find('<') {
+        Some(open) => {
+            let rest = value.get(open + 1..)?;
+            rest.get(..rest.find('>')?)?
+        }
+        None => value.split(';').next()?,
+    };
+    let (scheme, rest) = uri.trim().split_once(':')?;
+    let user = if scheme.eq_ignore_ascii_case("tel") {
+        rest.split(';').next()?
+    } else if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        // (User parameters such as `;npdi` are not the user.)
+        rest.split_once('@')?.0.split(';').next()?
+    } else {
+        return None;
+    };
+    (!user.is_empty()).then_some(user)
+}
+
+/// Where a quoted string that began just before `quoted` ends (a
+/// backslash escapes the next character).
+fn closing_quote(quoted: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in quoted.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a To or From header carries a tag: a request whose To has one
+/// belongs to a dialog already set up (a re-INVITE), not a new call.
+pub fn has_tag(value: &str) -> bool {
+    let params = match value.rfind('>') {
+        Some(close) => value.get(close..).unwrap_or_default(),
+        None => value,
+    };
+    params.split(';').skip(1).any(|p| {
+        p.trim_start()
+            .get(..4)
+            .is_some_and(|name| name.eq_ignore_ascii_case("tag="))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +442,51 @@ mod tests {
     }
 
     #[test]
+    fn whole_messages_then_a_cut_one() {
+        let one = b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
+        let cut = b"INVITE sip:a@b SIP/2.0\r\nCall-ID: 2\r\nContent-Length: 10\r\n\r\nv=0";
+        let mut segment = b"\r\n".to_vec();
+        segment.extend_from_slice(one);
+        assert_eq!(whole_messages_len(&segment), segment.len());
+        segment.extend_from_slice(cut);
+        let rest = &segment[whole_messages_len(&segment)..];
+        assert_eq!(rest, cut);
+        assert_eq!(message_name(rest), Some("INVITE"));
+        assert_eq!(message_name(b"SIP/2.0 200 OK\r\n"), Some("SIP response"));
+        assert_eq!(message_name(b"INVITE sip:a@b SIP/2"), None);
+        assert_eq!(message_name(b"v=0\r\n"), None);
+    }
+
+    #[test]
+    fn users_of_addresses_written_every_way() {
+        for (value, user) in [
+            ("<sip:3002@10.3.0.2>", Some("3002")),
+            (
+                "\"A <b> \\\"c\\\"\" <sips:alice@example.test;transport=tls>;tag=9",
+                Some("alice"),
+            ),
+            ("sip:bob@example.test;tag=1", Some("bob")),
+            (
+                "<tel:+15551234567;phone-context=example.test>",
+                Some("+15551234567"),
+            ),
+            (
+                "<sip:+15551234567;npdi@gw.example.test;user=phone>",
+                Some("+15551234567"),
+            ),
+            ("<sip:example.test>", None),
+            ("<mailto:a@b>", None),
+            ("", None),
+        ] {
+            assert_eq!(address_user(value), user, "{value}");
+        }
+        assert!(has_tag("<sip:a@b>;TAG=x"));
+        assert!(has_tag("sip:a@b; tag=x"));
+        assert!(!has_tag("<sip:a@b;tag=x>"));
+        assert!(!has_tag("<sip:a@b>;tagged=1"));
+    }
+
+    #[test]
     fn invite_from_capture() {
         let Some(inv) = invite() else {
             return;
@@ -374,6 +506,10 @@ mod tests {
             Some("\"arik\" <sip:816666@voip.brurjula.net>;tag=6433ef9")
         );
         assert_eq!(m.to, Some("<sip:97239287044@voip.brujula.net>"));
+        assert_eq!(address_user(m.from.unwrap()), Some("816666"));
+        assert_eq!(address_user(m.to.unwrap()), Some("97239287044"));
+        assert!(has_tag(m.from.unwrap()));
+        assert!(!has_tag(m.to.unwrap()));
         assert_eq!(m.user_agent, Some("Nero SIPPS IP Phone Version 2.0.51.16"));
         assert_eq!(m.content_type, Some("application/sdp"));
         assert_eq!(m.cseq, Some("1 INVITE"));

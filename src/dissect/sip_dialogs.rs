@@ -7,7 +7,7 @@
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
-use super::sip::{SipMessage, SipStart};
+use super::sip::{address_user, has_tag, SipMessage, SipStart};
 use crate::capture::Timestamp;
 
 /// Most dialogs remembered per flow: beyond it a trunk's later calls go
@@ -40,6 +40,8 @@ pub struct SipDialog {
     pub rang: bool,
     /// The flow direction (`Direction::index`) its INVITE came from.
     pub invited_from: u8,
+    /// Who called whom, by its INVITE (`parties`).
+    pub parties: Option<u64>,
     /// Where each side's SDP said it takes the media (by the direction of
     /// the flow it sent them in), the first distinct ones: what a call
     /// whose media the capture does not hold can still tell.
@@ -128,6 +130,34 @@ fn call_id_hash(call_id: &str) -> u64 {
     h.finish()
 }
 
+/// Who calls whom, as an INVITE that opens a call names them: its From
+/// and To users, hashed (only compared). A SIP server that passes a call
+/// on (a B2BUA, a PBX) opens the next leg under a Call-ID of its own but
+/// keeps both names. `None` for another message, an INVITE within a
+/// dialog (its To has a tag), or one naming neither user.
+pub fn parties(msg: &SipMessage<'_>) -> Option<u64> {
+    if !matches!(
+        msg.start,
+        SipStart::Request {
+            method: "INVITE",
+            ..
+        }
+    ) {
+        return None;
+    }
+    let (from, to) = (msg.from?, msg.to?);
+    if has_tag(to) {
+        return None;
+    }
+    let (caller, callee) = (address_user(from), address_user(to));
+    if caller.is_none() && callee.is_none() {
+        return None;
+    }
+    let mut h = rustc_hash::FxHasher::default();
+    (caller, callee).hash(&mut h);
+    Some(h.finish())
+}
+
 /// The method a CSeq header names ("1 INVITE" → "INVITE").
 fn cseq_method(cseq: Option<&str>) -> Option<&str> {
     cseq?.split_ascii_whitespace().nth(1)
@@ -156,6 +186,7 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp, s
                 cancelled: false,
                 rang: false,
                 invited_from: u8::from(sender != 0),
+                parties: parties(msg),
                 media: [[None; MEDIA_PER_SIDE]; 2],
             });
         }

@@ -70,6 +70,11 @@ pub struct CallRecord {
     /// side's SDP put that media.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub announced_media: Vec<CallParty>,
+    /// The far ends of the call's other legs, when a SIP server passed it
+    /// on (a PBX, a B2BUA) and the capture holds both legs: the host the
+    /// call went on to, or came from (`classify::call_legs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_legs: Vec<CallParty>,
     /// Who learned the user's public address: STUN servers that reflected
     /// it and peers that received media from it.
     pub public_address_learned_by: Vec<String>,

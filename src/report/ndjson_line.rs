@@ -154,6 +154,10 @@ pub fn write_call(out: &mut Vec<u8>, r: &CallRecord) -> serde_json::Result<()> {
         out.extend_from_slice(b",\"announced_media\":");
         array(out, &r.announced_media, call_party)?;
     }
+    if !r.other_legs.is_empty() {
+        out.extend_from_slice(b",\"other_legs\":");
+        array(out, &r.other_legs, call_party)?;
+    }
     out.extend_from_slice(b",\"public_address_learned_by\":");
     strings(out, &r.public_address_learned_by)?;
     out.extend_from_slice(b",\"laws\":{\"media_servers\":");

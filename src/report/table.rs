@@ -123,6 +123,7 @@ fn write_call(out: &mut dyn Write, c: &CallRecord) -> io::Result<()> {
         ("Lookup/signalling:", &c.lookup_servers),
         ("Checked, no media:", &c.candidates_checked),
         ("Media set up at:", &c.announced_media),
+        ("Other leg:", &c.other_legs),
     ] {
         for p in parties {
             writeln!(out, "  {label:<19}{}  {}", p.endpoint, p.summary)?;

@@ -131,6 +131,11 @@ fn call_section(out: &mut String, call: &CallRecord, flows: &[FlowRecord], rates
             "Media set up at, by the other side's SDP (none captured)",
             &call.announced_media,
         ),
+        (
+            "other",
+            "Other leg of the call, passed on by a SIP server",
+            &call.other_legs,
+        ),
     ] {
         for p in parties {
             let _ = write!(
@@ -595,6 +600,7 @@ mod tests {
             lookup_servers: vec![party.clone()],
             candidates_checked: vec![party.clone()],
             announced_media: vec![party],
+            other_legs: Vec::new(),
             public_address_learned_by: vec![hostile.into()],
             laws: Default::default(),
             quality: None,
