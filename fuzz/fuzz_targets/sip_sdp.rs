@@ -1,10 +1,11 @@
-//! SIP messages (one datagram and a TCP segment of several) and the SDP
+//! SIP messages (one datagram and a TCP segment of several, the last
+//! perhaps cut short), their callers and callees, and the SDP
 //! bodies they carry; raw SDP too when the input is not SIP; and the
 //! WebSocket handshake and frames SIP travels in from browsers (a frame
 //! cut short taken on from the rest of the input).
 #![no_main]
 
-use callpath::dissect::{sdp, sip, websocket};
+use callpath::dissect::{sdp, sip, sip_dialogs, websocket};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +19,13 @@ fuzz_target!(|data: &[u8]| {
     }
     for msg in sip::messages(data) {
         std::hint::black_box(msg.call_id);
+        std::hint::black_box(msg.from.map(sip::address_user));
+        std::hint::black_box(msg.to.map(sip::has_tag));
+        std::hint::black_box(sip_dialogs::parties(&msg));
     }
+    // Whole messages, then what a later segment would go on with.
+    let whole = sip::whole_messages_len(data);
+    std::hint::black_box(data.get(whole..).and_then(sip::message_name));
     std::hint::black_box(websocket::is_sip_upgrade(data));
     let (head, tail) = data.split_at(data.len() / 2);
     let mut message = Vec::new();
