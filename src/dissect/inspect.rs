@@ -1347,8 +1347,16 @@ fn sip_method_name(method: &str) -> &'static str {
         .unwrap_or("SIP request")
 }
 
-fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &InspectContext<'_>) {
-    for msg in sip::messages(segment) {
+/// The SIP messages in `segment`; returns where the last whole one ends.
+fn observe_sip(
+    facts: &mut FlowFacts,
+    pkt: &Packet<'_>,
+    segment: &[u8],
+    ctx: &InspectContext<'_>,
+) -> usize {
+    let mut whole = 0;
+    for (msg, end) in sip::framed_messages(segment) {
+        whole = end;
         let what = match msg.start {
             sip::SipStart::Request { method, .. } => sip_method_name(method),
             sip::SipStart::Response { .. } => "SIP response",
@@ -1412,6 +1420,7 @@ fn observe_sip(facts: &mut FlowFacts, pkt: &Packet<'_>, segment: &[u8], ctx: &In
         }
         sip_dialogs::note_media(&mut s.dialogs, msg.call_id, pkt.dir.index(), &endpoints);
     }
+    whole
 }
 
 /// The longest SIP message over TCP put together from segments: RFC 3261
@@ -1427,10 +1436,8 @@ fn observe_sip_over_tcp(
     bytes: &[u8],
     ctx: &InspectContext<'_>,
 ) {
-    observe_sip(facts, pkt, bytes, ctx);
-    let rest = bytes
-        .get(sip::whole_messages_len(bytes)..)
-        .unwrap_or_default();
+    let whole = observe_sip(facts, pkt, bytes, ctx);
+    let rest = bytes.get(whole..).unwrap_or_default();
     // (What follows whole messages and does not begin as one is no SIP
     // message to wait for.)
     let Some(name) = sip::message_name(rest).filter(|_| rest.len() <= MAX_CUT_MESSAGE) else {

@@ -244,42 +244,32 @@ fn canonical(name: &str) -> Option<Header> {
 /// order; stops at the first incomplete or invalid one. CRLF keep-alives
 /// between messages are skipped.
 pub fn messages(segment: &[u8]) -> impl Iterator<Item = SipMessage<'_>> {
-    let mut rest = segment;
+    framed_messages(segment).map(|(msg, _)| msg)
+}
+
+/// `messages`, each with the offset in `segment` where it ends: past the
+/// last one begins what a later segment may go on with.
+pub fn framed_messages(segment: &[u8]) -> impl Iterator<Item = (SipMessage<'_>, usize)> {
+    let mut at = 0;
     std::iter::from_fn(move || {
+        let rest = segment.get(at..)?;
         let skip = rest
             .iter()
             .position(|&b| b != b'\r' && b != b'\n')
             .unwrap_or(rest.len());
-        rest = rest.get(skip..)?;
-        let (msg, used) = parse_framed(rest).ok()?;
+        let (msg, used) = parse_framed(rest.get(skip..)?).ok()?;
         // Over TCP a message without Content-Length takes the rest (§18.3
         // makes the header mandatory there).
-        rest = rest.get(used.max(1)..).unwrap_or_default();
-        Some(msg)
+        at += skip + used.max(1);
+        Some((msg, at.min(segment.len())))
     })
 }
 
-/// How many bytes at the start of a TCP segment (or of segments put
-/// together) whole messages take, CRLF keep-alives between them included:
-/// what follows is a message the next segments go on with.
-pub fn whole_messages_len(segment: &[u8]) -> usize {
-    let mut used = 0;
-    while let Some(rest) = segment.get(used..) {
-        let skip = rest
-            .iter()
-            .position(|&b| b != b'\r' && b != b'\n')
-            .unwrap_or(rest.len());
-        let Some(Ok((_, len))) = rest.get(skip..).map(parse_framed) else {
-            return used + skip;
-        };
-        used += skip + len.max(1);
-    }
-    used
-}
-
 /// The method of a request, or "SIP response", whose start line begins
-/// `payload` (complete up to its end of line).
+/// `payload` (after CRLF keep-alives; complete up to its end of line).
 pub fn message_name(payload: &[u8]) -> Option<&str> {
+    let skip = payload.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let payload = payload.get(skip..)?;
     let line_end = payload.iter().position(|&b| b == b'\r' || b == b'\n')?;
     let line = std::str::from_utf8(payload.get(..line_end)?).ok()?;
     Some(match start_line(line)? {
@@ -445,12 +435,14 @@ mod tests {
     fn whole_messages_then_a_cut_one() {
         let one = b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
         let cut = b"INVITE sip:a@b SIP/2.0\r\nCall-ID: 2\r\nContent-Length: 10\r\n\r\nv=0";
+        let whole_len = |segment: &[u8]| framed_messages(segment).last().map_or(0, |(_, end)| end);
         let mut segment = b"\r\n".to_vec();
         segment.extend_from_slice(one);
-        assert_eq!(whole_messages_len(&segment), segment.len());
+        assert_eq!(whole_len(&segment), segment.len());
+        segment.extend_from_slice(b"\r\n");
         segment.extend_from_slice(cut);
-        let rest = &segment[whole_messages_len(&segment)..];
-        assert_eq!(rest, cut);
+        let rest = &segment[whole_len(&segment)..];
+        assert_eq!(&rest[2..], cut);
         assert_eq!(message_name(rest), Some("INVITE"));
         assert_eq!(message_name(b"SIP/2.0 200 OK\r\n"), Some("SIP response"));
         assert_eq!(message_name(b"INVITE sip:a@b SIP/2"), None);
