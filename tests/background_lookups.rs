@@ -63,12 +63,6 @@ fn analyze(extra: Vec<(u64, Vec<u8>)>, name: &str) -> Vec<Value> {
     analyze_bytes(&classic_pcap(&frames), name)
 }
 
-fn the_call(records: &[Value]) -> &Value {
-    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
-    assert_eq!(calls.len(), 1, "{records:?}");
-    calls[0]
-}
-
 #[test]
 fn another_companys_lookup_stays_out_of_the_call() {
     // Microsoft's Teams range (52.112.0.0/14): the app reads skype_teams.

@@ -67,12 +67,6 @@ fn call_with_a_proxy_on_5062(register: bool) -> Vec<Value> {
     analyze_bytes(&classic_pcap(&frames), name)
 }
 
-fn the_call(records: &[Value]) -> &Value {
-    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
-    assert_eq!(calls.len(), 1, "{records:?}");
-    calls[0]
-}
-
 #[test]
 fn the_end_that_announced_its_own_media_is_the_phone() {
     let records = call_with_a_proxy_on_5062(false);

@@ -368,6 +368,14 @@ pub fn sip_message(first_line: &str, via: &str, call_id: &str, cseq: &str, body:
     .into_bytes()
 }
 
+/// The one call record among `records` (fails the test if there are
+/// none or several).
+pub fn the_call(records: &[Value]) -> &Value {
+    let calls: Vec<&Value> = records.iter().filter(|r| r["type"] == "call").collect();
+    assert_eq!(calls.len(), 1, "{records:?}");
+    calls[0]
+}
+
 /// The first flow record with `endpoint` at either end.
 pub fn flow_with<'a>(records: &'a [Value], endpoint: &str) -> &'a Value {
     records
