@@ -49,6 +49,13 @@ enum Shown {
 /// Phone A calls through 10.3.0.2, which answers with media at its own
 /// address; five seconds of voice between the phone and that address.
 fn call_to_the_pbx(shown: Shown, name: &str) -> Vec<Value> {
+    let mut frames = pbx_call_frames(shown);
+    frames.sort_by_key(|(t, _)| *t);
+    analyze_bytes(&classic_pcap(&frames), name)
+}
+
+/// The frames of `call_to_the_pbx`, in no order.
+fn pbx_call_frames(shown: Shown) -> Vec<(u64, Vec<u8>)> {
     let (phone_sip, pbx_sip) = ((PHONE_A, 5060), (PBX, 5060));
     let (phone_rtp, pbx_rtp) = ((PHONE_A, 50_040), (PBX, 13_250));
     let mut frames = Vec::new();
@@ -84,8 +91,7 @@ fn call_to_the_pbx(shown: Shown, name: &str) -> Vec<Value> {
         START + 300_000,
         172,
     ));
-    frames.sort_by_key(|(t, _)| *t);
-    analyze_bytes(&classic_pcap(&frames), name)
+    frames
 }
 
 fn media_flow(records: &[Value], far: &str) -> Value {
@@ -128,6 +134,33 @@ fn media_to_a_pbx_that_names_itself_is_relayed() {
         texts(&calls[0]["local"]).contains(&"10.3.0.3:50040"),
         "{}",
         calls[0]
+    );
+}
+
+/// A SIP phone behind a NAT keeps its binding open with STUN Binding
+/// requests on its SIP flow (RFC 5626 §4.4.2; classic RFC 3489 ones, as a
+/// desk phone in the TH Köln lab sends every 20 s): SIP's, not WebRTC's.
+#[test]
+fn stun_keep_alives_to_the_pbx_sip_port_are_sip() {
+    let mut frames = pbx_call_frames(Shown::ProductName);
+    let (phone, pbx_sip) = (([10, 3, 1, 2], 5064), (PBX, 5060));
+    for n in 0..3u8 {
+        let mut binding = vec![0, 1, 0, 0];
+        binding.extend_from_slice(&[n; 16]);
+        frames.push((
+            START + 1_000_000 + u64::from(n) * 1_000_000,
+            udp_frame(phone, pbx_sip, &binding),
+        ));
+    }
+    frames.sort_by_key(|(t, _)| *t);
+    let records = analyze_bytes(&classic_pcap(&frames), "sip-stun-keep-alive");
+    let flow = flow_with(&records, "10.3.1.2:5064");
+    assert_eq!(flow["app"], "sip_rtp", "{flow}");
+    assert_eq!(flow["role"], "lookup", "{flow}");
+    assert!(
+        texts(&flow["evidence"])
+            .contains(&"10.3.0.2:5060 carried SIP / RTP (standard VoIP) signalling"),
+        "{flow}"
     );
 }
 

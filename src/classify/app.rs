@@ -438,12 +438,19 @@ pub fn identify(flow: &Flow, x: &AppInputs<'_>) -> Option<AppGuess> {
             });
         }
     }
-    // A host that carried this app's signalling (SDP, H.225) on this port.
+    // A host that carried this app's signalling (SDP, H.225, SIP) on this
+    // port: what else reaches that socket is the app's too, such as the
+    // STUN keep-alives a SIP phone sends on its SIP flow (RFC 5626 §4.4.2).
     if let Some(server) = x.knowledge.server(x.sides.far.ip, x.as_of) {
+        use super::knowledge::ServerRole;
         let same_port = server.endpoint.port == x.sides.far.port;
-        if let (Some(app), true, super::knowledge::ServerRole::Signalling) =
-            (server.app, same_port, server.role)
-        {
+        // (A flow that carried SIP itself is named by its own messages.)
+        let signalling = match server.role {
+            ServerRole::Signalling => true,
+            ServerRole::Sip => f.signalling.is_none(),
+            _ => false,
+        };
+        if let (Some(app), true, true) = (server.app, same_port, signalling) {
             offer(sigs, &mut best, app, AppStrength::Socket, || {
                 format!(
                     "{} carried {} signalling",
