@@ -98,14 +98,12 @@ pub fn other_legs(
     }
     let mut out = OtherLegs::default();
     let mut said: Vec<String> = Vec::new();
+    let mut listed: Vec<Endpoint> = Vec::new();
     for leg in &legs {
-        if out
-            .parties
-            .iter()
-            .any(|p| p.endpoint == leg.other.to_string())
-        {
+        if listed.contains(&leg.other) {
             continue;
         }
+        listed.push(leg.other);
         let remote = Remote::new(geo.resolve(leg.other.ip));
         let summary = remote.summary().to_string();
         let through = if leg.server_is_device {

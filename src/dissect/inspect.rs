@@ -1291,10 +1291,15 @@ fn note_signalling<'f>(
 ) -> &'f mut SignallingFacts {
     let s = signalling_of(facts, pkt, protocol, what);
     bump(&mut s.messages, pkt.dir);
+    note_seen(s, what);
+    s
+}
+
+/// Adds a method or message name to those the flow's evidence lists.
+fn note_seen(s: &mut SignallingFacts, what: &'static str) {
     if s.seen.len() < 8 && !s.seen.contains(&what) {
         s.seen.push(what);
     }
-    s
 }
 
 /// The flow's signalling facts, begun with this packet's message `what`
@@ -1382,8 +1387,8 @@ fn observe_sip(
                 }
             }
         }
-        sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index());
-        if let Some(parties) = sip_dialogs::parties(&msg) {
+        let opened = sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index());
+        if let Some(parties) = opened {
             // (The leg a SIP server passes the call on to is another
             // device's flow: it is found through the knowledge.)
             let ends = (pkt.src, pkt.dst);
@@ -1443,10 +1448,10 @@ fn observe_sip_over_tcp(
     let Some(name) = sip::message_name(rest).filter(|_| rest.len() <= MAX_CUT_MESSAGE) else {
         return;
     };
-    let s = signalling_of(facts, pkt, SignallingProtocol::Sip, sip_method_name(name));
-    if s.seen.len() < 8 && !s.seen.contains(&sip_method_name(name)) {
-        s.seen.push(sip_method_name(name));
-    }
+    let what = sip_method_name(name);
+    let s = signalling_of(facts, pkt, SignallingProtocol::Sip, what);
+    // (Counted among the messages once whole.)
+    note_seen(s, what);
     s.cut_message = Some(Box::new(CutMessage {
         dir: pkt.dir.index(),
         bytes: rest.to_vec(),

@@ -164,15 +164,20 @@ fn cseq_method(cseq: Option<&str>) -> Option<&str> {
 }
 
 /// Counts a SIP message at `ts`, sent in flow direction `sender`
-/// (`Direction::index`), into a flow's dialogs.
-pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp, sender: usize) {
-    let Some(call_id) = msg.call_id.map(call_id_hash) else {
-        return;
-    };
+/// (`Direction::index`), into a flow's dialogs. Returns who calls whom
+/// (`parties`) when the message is an INVITE that opened a call.
+pub fn note(
+    dialogs: &mut Vec<SipDialog>,
+    msg: &SipMessage<'_>,
+    ts: Timestamp,
+    sender: usize,
+) -> Option<u64> {
+    let call_id = msg.call_id.map(call_id_hash)?;
     let current = dialogs.iter().rposition(|d| d.call_id == call_id);
     let starts = matches!(msg.start, SipStart::Request { method, .. } if method == "INVITE")
         && current.and_then(|i| dialogs.get(i)).is_none_or(|d| d.ended);
     if starts {
+        let parties = parties(msg);
         if dialogs.len() < MAX_DIALOGS {
             // One at a time: most signalling flows carry one or two calls.
             dialogs.reserve_exact(1);
@@ -186,16 +191,14 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp, s
                 cancelled: false,
                 rang: false,
                 invited_from: u8::from(sender != 0),
-                parties: parties(msg),
+                parties,
                 media: [[None; MEDIA_PER_SIDE]; 2],
             });
         }
-        return;
+        return parties;
     }
     // Messages of other Call-IDs (REGISTER, OPTIONS, ...) are no call's.
-    let Some(d) = current.and_then(|i| dialogs.get_mut(i)) else {
-        return;
-    };
+    let d = current.and_then(|i| dialogs.get_mut(i))?;
     d.end = d.end.max(ts);
     match msg.start {
         SipStart::Request { method: "BYE", .. } => d.ended = true,
@@ -219,6 +222,7 @@ pub fn note(dialogs: &mut Vec<SipDialog>, msg: &SipMessage<'_>, ts: Timestamp, s
         }
         _ => {}
     }
+    None
 }
 
 /// Notes the media addresses an SDP body gave, sent on the flow's side
