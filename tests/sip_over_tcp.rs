@@ -77,10 +77,7 @@ fn a_message_never_finished_is_dropped_quietly() {
     let frames = vec![
         (START, tcp_frame(PHONE, PROXY, 1, first)),
         // Then bytes that make no SIP message with it.
-        (
-            START + 1_000,
-            tcp_frame(PHONE, PROXY, 1201, &[0xff; 70_000 - 1200][..1300]),
-        ),
+        (START + 1_000, tcp_frame(PHONE, PROXY, 1201, &[0xff; 1300])),
     ];
     let records = analyze_bytes(&classic_pcap(&frames), "sip-over-tcp-cut");
     let signalling = flow_with(&records, "10.4.128.21:5060");
