@@ -47,7 +47,9 @@ fn sip(
 /// `caller` dials `callee_user` at the PBX, which passes the call on to
 /// the phone `callee` `delay` microseconds later under a Call-ID of its
 /// own (`passed_as`: the users its INVITE names); six seconds of voice
-/// on each leg, the PBX in the middle. Starts at `at`.
+/// on each leg, the PBX in the middle. Starts at `at`. The Call-IDs are
+/// `{id}-a` and `{id}-b`, or `{id}` for both when `id` ends in "=" (a
+/// proxy that passes the INVITE itself on).
 fn bridged_call(
     at: u64,
     (caller, callee): ([u8; 4], [u8; 4]),
@@ -62,7 +64,10 @@ fn bridged_call(
         (PBX, 10_000 + delay as u16 % 1000 * 2),
         (PBX, 12_000 + delay as u16 % 1000 * 2),
     );
-    let (a, b) = (format!("{id}-a"), format!("{id}-b"));
+    let (a, b) = match id.strip_suffix('=') {
+        Some(same) => (same.to_string(), same.to_string()),
+        None => (format!("{id}-a"), format!("{id}-b")),
+    };
     let mut frames = vec![
         (
             at,
@@ -230,4 +235,168 @@ fn calls_through_one_pbx_at_once_stay_apart() {
     for call in &calls {
         assert!(call.get("other_legs").is_none(), "{call}");
     }
+}
+
+#[test]
+fn legs_are_named_when_the_phones_signalling_outlasts_the_call() {
+    // The PBX asks each phone every minute whether it is still there
+    // (SIP OPTIONS on the same sockets as the call's INVITEs), so both
+    // signalling flows run on for ten minutes after the call; another
+    // host's flow ending meanwhile closes the phones' sessions first.
+    let (phone_a, phone_b) = ([10, 3, 0, 3], [10, 3, 2, 3]);
+    let mut frames = bridged_call(
+        START,
+        (phone_a, phone_b),
+        ("3001", "3002"),
+        ("3001", "3002"),
+        120_000,
+        "x",
+    );
+    for minute in 1..=10u64 {
+        let at = START + minute * 60_000_000;
+        for phone in [phone_a, phone_b] {
+            let options = sip_message(
+                "OPTIONS sip:phone@10.3.0.9 SIP/2.0",
+                "UDP 10.3.0.2:5060",
+                &format!("qualify-{minute}"),
+                "102 OPTIONS",
+                "",
+            );
+            frames.push((at, udp_frame((PBX, 5060), (phone, 5060), &options)));
+        }
+    }
+    let other_host = ([10, 3, 0, 50], 33_000);
+    frames.push((
+        START + 200_000_000,
+        udp_frame(other_host, ([10, 3, 0, 1], 53), b"lookup"),
+    ));
+    let calls = calls(frames, "pbx-legs-kept-registration");
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let caller = call_of(&calls, "10.3.0.3:");
+    assert_eq!(
+        party_endpoints(&caller["other_legs"]),
+        ["10.3.2.3:5060"],
+        "{caller}"
+    );
+    let callee = call_of(&calls, "10.3.2.3:");
+    let verdict = callee["verdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains("Through the SIP server 10.3.0.2:5060, the call came from 10.3.0.3:5060"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn a_call_rung_on_two_phones_names_the_one_that_answered() {
+    // The PBX rings both of the callee's phones (a ring group, or one
+    // user on two devices); the second one answers.
+    let (caller, first, second) = ([10, 3, 0, 3], [10, 3, 2, 3], [10, 3, 2, 4]);
+    let users = ("3001", "3002");
+    let invite = |to: &str, call_id: &str, media| {
+        sip(
+            &format!("INVITE sip:{to}@pbx.example SIP/2.0"),
+            users,
+            call_id,
+            media,
+        )
+    };
+    let (caller_rtp, second_rtp) = ((caller, 40_000), (second, 40_000));
+    let (pbx_a, pbx_b) = ((PBX, 10_000), (PBX, 12_000));
+    let mut frames = vec![
+        (
+            START,
+            udp_frame(
+                (caller, 5060),
+                (PBX, 5060),
+                &invite("3002", "in", caller_rtp),
+            ),
+        ),
+        (
+            START + 100_000,
+            udp_frame((PBX, 5060), (first, 5060), &invite("3002", "ring-1", pbx_b)),
+        ),
+        (
+            START + 101_000,
+            udp_frame(
+                (PBX, 5060),
+                (second, 5060),
+                &invite("3002", "ring-2", pbx_b),
+            ),
+        ),
+        (
+            START + 3_000_000,
+            udp_frame(
+                (second, 5060),
+                (PBX, 5060),
+                &sip("SIP/2.0 200 OK", users, "ring-2", second_rtp),
+            ),
+        ),
+        (
+            START + 3_010_000,
+            udp_frame(
+                (PBX, 5060),
+                (caller, 5060),
+                &sip("SIP/2.0 200 OK", users, "in", pbx_a),
+            ),
+        ),
+    ];
+    frames.extend(rtp_both_ways(
+        caller_rtp,
+        pbx_a,
+        0,
+        300,
+        START + 3_100_000,
+        172,
+    ));
+    frames.extend(rtp_both_ways(
+        pbx_b,
+        second_rtp,
+        0,
+        300,
+        START + 3_105_000,
+        172,
+    ));
+    let calls = calls(frames, "pbx-forked");
+    let from_caller = call_of(&calls, "10.3.0.3:");
+    assert_eq!(
+        party_endpoints(&from_caller["other_legs"]),
+        ["10.3.2.4:5060"],
+        "{from_caller}"
+    );
+    let answered = call_of(&calls, "10.3.2.4:");
+    assert_eq!(
+        party_endpoints(&answered["other_legs"]),
+        ["10.3.0.3:5060"],
+        "{answered}"
+    );
+}
+
+#[test]
+fn a_proxy_passes_the_invite_itself_on() {
+    let calls = calls(
+        bridged_call(
+            START,
+            ([10, 3, 0, 3], [10, 3, 2, 3]),
+            ("3001", "3002"),
+            ("3001", "3002"),
+            2_000,
+            "p=",
+        ),
+        "proxy-legs",
+    );
+    let caller = call_of(&calls, "10.3.0.3:");
+    let verdict = caller["verdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains(
+            "Through the SIP proxy 10.3.0.2:5060, the call went on to 10.3.2.3:5060 \
+             (private network (RFC 1918), not geolocated; the same INVITE, passed on 0.002 s later)"
+        ),
+        "{verdict}"
+    );
+    assert!(
+        texts(&caller["evidence"])
+            .iter()
+            .any(|e| e.contains("same Call-ID")),
+        "{caller}"
+    );
 }

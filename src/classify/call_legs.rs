@@ -5,7 +5,7 @@
 //! each is a call of its device, and each says where the other went.
 
 use super::calls::CallFlow;
-use super::knowledge::Knowledge;
+use super::knowledge::{AsOf, Knowledge, SipLeg};
 use crate::capture::Timestamp;
 use crate::flow::Endpoint;
 use crate::geo::GeoResolver;
@@ -39,19 +39,25 @@ struct Leg {
     onward: bool,
     /// Packet time between the two INVITEs.
     apart: i64,
+    /// The other INVITE had this leg's Call-ID: a proxy passed the same
+    /// INVITE on, rather than a PBX opening a call of its own.
+    proxied: bool,
 }
 
 /// The other legs of the calls of `members`' SIP dialogs within
 /// `[start, end]`: an INVITE naming the same caller and callee, taken by
 /// the host that sent this leg's INVITE shortly before, or sent by the
-/// host this leg's INVITE went to shortly after.
+/// host this leg's INVITE went to shortly after. A call whose signalling
+/// flow is not among its members (still open when the call closed: a
+/// phone's registration kept for hours) has its INVITE read from the SDP
+/// that announced its media.
 pub fn other_legs(
     members: &[&CallFlow],
     (start, end): (Timestamp, Timestamp),
     knowledge: &Knowledge,
     geo: &GeoResolver,
 ) -> OtherLegs {
-    let mut legs: Vec<Leg> = Vec::new();
+    let mut invites: Vec<(SipLeg, Endpoint, AsOf)> = Vec::new();
     for f in members {
         let device_side = u8::from(!f.local_is_src);
         let dialogs = f
@@ -61,44 +67,83 @@ pub fn other_legs(
             .filter(|d| d.start <= end && start <= d.end);
         for d in dialogs {
             let Some(parties) = d.parties else { continue };
-            let device_invited = d.invited_from == device_side;
-            let (inviter, invitee) = if device_invited {
+            let (inviter, invitee) = if d.invited_from == device_side {
                 (f.local(), f.far())
             } else {
                 (f.far(), f.local())
             };
-            let within = PASSED_ON_WITHIN_NANOS;
-            // The inviter took the call from someone else just before.
-            let before = (Timestamp(d.start.0.saturating_sub(within)), d.start);
-            let came =
-                knowledge.sip_invite((inviter.ip, false), parties, before, invitee.ip, f.as_of);
-            if let Some(i) = came {
-                legs.push(Leg {
-                    server: inviter,
-                    server_is_device: device_invited,
-                    other: i.other,
-                    onward: false,
-                    apart: d.start.0.saturating_sub(i.ts.0),
-                });
+            let leg = SipLeg {
+                parties,
+                call_id: d.call_id(),
+                inviter,
+                invitee,
+                invited_at: d.start,
+            };
+            invites.push((leg, f.local(), f.as_of));
+        }
+    }
+    let signalled = members.iter().any(|f| !f.marks.dialogs.is_empty());
+    if !signalled {
+        for f in members.iter().filter(|f| f.role.is_media()) {
+            for media in [f.local(), f.far()] {
+                let Some(leg) = knowledge.sdp_media(media, f.as_of).and_then(|m| m.leg) else {
+                    continue;
+                };
+                let known = invites.iter().any(|(l, ..)| *l == leg);
+                if !known && leg.invited_at <= end {
+                    invites.push((leg, f.local(), f.as_of));
+                }
             }
-            // The invitee passed it on to someone else just after.
-            let after = (d.start, Timestamp(d.start.0.saturating_add(within)));
-            let went =
-                knowledge.sip_invite((invitee.ip, true), parties, after, inviter.ip, f.as_of);
-            if let Some(i) = went {
-                legs.push(Leg {
-                    server: invitee,
-                    server_is_device: !device_invited,
-                    other: i.other,
-                    onward: true,
-                    apart: i.ts.0.saturating_sub(d.start.0),
-                });
-            }
+        }
+    }
+    let mut legs: Vec<Leg> = Vec::new();
+    for (leg, device, as_of) in invites {
+        let SipLeg {
+            parties,
+            call_id,
+            inviter,
+            invitee,
+            invited_at,
+        } = leg;
+        let within = PASSED_ON_WITHIN_NANOS;
+        // The inviter took the call from someone else just before.
+        let before = (Timestamp(invited_at.0.saturating_sub(within)), invited_at);
+        let came = knowledge.sip_invite((inviter.ip, false), parties, before, invitee.ip, as_of);
+        if let Some(i) = came {
+            legs.push(Leg {
+                server: inviter,
+                server_is_device: inviter.ip == device.ip,
+                other: i.other,
+                onward: false,
+                apart: invited_at.0.saturating_sub(i.ts.0),
+                proxied: i.call_id == call_id,
+            });
+        }
+        // The invitee passed it on to someone else just after.
+        let after = (invited_at, Timestamp(invited_at.0.saturating_add(within)));
+        let went = knowledge.sip_invite((invitee.ip, true), parties, after, inviter.ip, as_of);
+        if let Some(i) = went {
+            legs.push(Leg {
+                server: invitee,
+                server_is_device: invitee.ip == device.ip,
+                other: i.other,
+                onward: true,
+                apart: i.ts.0.saturating_sub(invited_at.0),
+                proxied: i.call_id == call_id,
+            });
         }
     }
     let mut out = OtherLegs::default();
     let mut said: Vec<String> = Vec::new();
     let mut listed: Vec<Endpoint> = Vec::new();
+    // Legs whose far end is no party to this call's media: calls of
+    // other devices (a proxy's other leg may be this call's own peer).
+    let mut own_calls = 0;
+    let media_peers: Vec<_> = members
+        .iter()
+        .filter(|f| f.role.is_media())
+        .map(|f| f.far().ip)
+        .collect();
     for leg in &legs {
         if listed.contains(&leg.other) {
             continue;
@@ -106,23 +151,32 @@ pub fn other_legs(
         listed.push(leg.other);
         let remote = Remote::new(geo.resolve(leg.other.ip));
         let summary = remote.summary().to_string();
+        let server = if leg.proxied { "proxy" } else { "server" };
         let through = if leg.server_is_device {
             format!(
-                "your device, {}, is itself a SIP server in this call:",
+                "your device, {}, is itself a SIP {server} in this call:",
                 leg.server.ip
             )
         } else {
-            format!("through the SIP server {},", leg.server)
+            format!("through the SIP {server} {},", leg.server)
         };
         let (way, when) = if leg.onward {
             ("went on to", "later")
         } else {
             ("came from", "earlier")
         };
+        let apart = leg.apart as f64 / 1e9;
+        if !media_peers.contains(&leg.other.ip) {
+            own_calls += 1;
+        }
+        let how = if leg.proxied {
+            format!("the same INVITE, passed on {apart:.3} s {when}")
+        } else {
+            format!("an INVITE naming the same caller and callee {apart:.3} s {when}")
+        };
         said.push(format!(
-            "{through} the call {way} {} ({summary}; an INVITE naming the same caller and callee {:.3} s {when})",
-            leg.other,
-            leg.apart as f64 / 1e9
+            "{through} the call {way} {} ({summary}; {how})",
+            leg.other
         ));
         let (from, to) = if leg.onward {
             (leg.server, leg.other)
@@ -130,8 +184,12 @@ pub fn other_legs(
             (leg.other, leg.server)
         };
         out.evidence.push(format!(
-            "INVITE {from} → {to}, {:.3} s {when}, naming the same caller and callee: the other leg of this call",
-            leg.apart as f64 / 1e9
+            "INVITE {from} → {to}, {apart:.3} s {when}, {}: the other leg of this call",
+            if leg.proxied {
+                "the same INVITE (same Call-ID) passed on by a proxy"
+            } else {
+                "under another Call-ID, naming the same caller and callee"
+            }
         ));
         out.parties.push(CallParty {
             endpoint: leg.other.to_string(),
@@ -149,10 +207,11 @@ pub fn other_legs(
             sentence.extend(c.to_uppercase());
             sentence.push_str(chars.as_str());
         }
-        sentence.push_str(if said.len() == 1 {
-            ". The capture holds that leg too, listed as a call of its own: the legs are one call."
-        } else {
-            ". The capture holds those legs too, each listed as a call of its own: the legs are one call."
+        sentence.push('.');
+        sentence.push_str(match own_calls {
+            0 => "",
+            1 => " When the capture holds that leg's media too, it is listed as a call of its own: the legs are one call.",
+            _ => " When the capture holds those legs' media too, each is listed as a call of its own: the legs are one call.",
         });
         out.sentence = sentence;
     }

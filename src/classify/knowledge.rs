@@ -152,6 +152,23 @@ pub struct SdpMedia {
     /// The SIP server (or peer) whose signalling carried the SDP.
     pub signalled_by: IpAddr,
     pub call_id: Arc<str>,
+    /// The INVITE of the SIP call whose SDP it was, when one opened it:
+    /// the media's call reads its leg here when the signalling flow
+    /// outlasts the call (a phone's registration kept open for hours).
+    pub leg: Option<SipLeg>,
+}
+
+/// A SIP call's opening INVITE: who sent it to whom, when, naming which
+/// caller and callee (`sip_dialogs::parties`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SipLeg {
+    pub parties: u64,
+    /// Its Call-ID, hashed: a proxy passes the INVITE on under the same
+    /// one, a B2BUA or PBX opens a call of its own.
+    pub call_id: u64,
+    pub inviter: Endpoint,
+    pub invitee: Endpoint,
+    pub invited_at: Timestamp,
 }
 
 /// A host that showed itself to be an app's: it answered from a port only
@@ -380,11 +397,14 @@ pub struct SipInvite {
     pub other: Endpoint,
     /// Its packet time.
     pub ts: Timestamp,
+    /// Its Call-ID, hashed.
+    pub call_id: u64,
 }
 
-/// (The host, whether it sent the INVITE, who called whom
-/// (`sip_dialogs::parties`), the INVITE's span of packet time.)
-type InviteKey = (IpAddr, bool, u64, i64);
+/// (The host, whether it sent the INVITE and whether it was answered,
+/// who called whom (`sip_dialogs::parties`), the INVITE's span of packet
+/// time.)
+type InviteKey = (IpAddr, (bool, bool), u64, i64);
 
 /// The spans INVITEs are kept by: the first INVITE of each span is kept
 /// for a host and a caller and callee.
@@ -558,32 +578,34 @@ impl Knowledge {
         self.vendor_names.learned(&ip, as_of).or(Some(first))
     }
 
-    /// An INVITE from `from` to `to` opening a call between `parties`,
-    /// sent at packet time `ts`.
-    pub fn learn_sip_invite(
-        &self,
-        (from, to): (Endpoint, Endpoint),
-        parties: u64,
-        ts: Timestamp,
-        at: Timestamp,
-    ) {
+    /// The INVITE that opened a SIP call (`leg`); learned again once
+    /// `answered`.
+    pub fn learn_sip_invite(&self, leg: SipLeg, answered: bool, at: Timestamp) {
+        let SipLeg {
+            parties,
+            call_id,
+            inviter,
+            invitee,
+            invited_at: ts,
+        } = leg;
         // (One host's components passing a call among themselves, as an
         // IMS core's CSCFs do, are no leg of it.)
-        if from.ip == to.ip {
+        if inviter.ip == invitee.ip {
             return;
         }
         let span = ts.0.div_euclid(INVITE_SPAN_NANOS);
-        let sent = SipInvite { other: to, ts };
-        self.sip_invites
-            .learn((from.ip, true, parties, span), sent, at, self.epoch_of());
-        let taken = SipInvite { other: from, ts };
-        self.sip_invites
-            .learn((to.ip, false, parties, span), taken, at, self.epoch_of());
+        let kept = [(inviter, true, invitee), (invitee, false, inviter)];
+        for (host, sent, other) in kept {
+            let invite = SipInvite { other, ts, call_id };
+            let key = (host.ip, (sent, answered), parties, span);
+            self.sip_invites.learn(key, invite, at, self.epoch_of());
+        }
     }
 
     /// The INVITE between the same `parties` that `host` sent (`sent`) or
     /// took within `[from, to]` of packet time, with a host other than
-    /// `besides`.
+    /// `besides`: the first answered, else the first. (A server that
+    /// forks a call rings several phones; one answers.)
     pub fn sip_invite(
         &self,
         (host, sent): (IpAddr, bool),
@@ -593,12 +615,15 @@ impl Knowledge {
         as_of: AsOf,
     ) -> Option<SipInvite> {
         let spans = from.0.div_euclid(INVITE_SPAN_NANOS)..=to.0.div_euclid(INVITE_SPAN_NANOS);
-        spans
-            .filter_map(|span| {
-                self.sip_invites
-                    .learned(&(host, sent, parties, span), as_of)
-            })
-            .find(|i| from <= i.ts && i.ts <= to && i.other.ip != besides)
+        [true, false].into_iter().find_map(|answered| {
+            spans
+                .clone()
+                .filter_map(|span| {
+                    self.sip_invites
+                        .learned(&(host, (sent, answered), parties, span), as_of)
+                })
+                .find(|i| from <= i.ts && i.ts <= to && i.other.ip != besides)
+        })
     }
 
     pub fn learn_server(&self, info: ServerInfo, at: Timestamp) {

@@ -26,11 +26,12 @@ use super::{
 use crate::capture::Timestamp;
 use crate::classify::knowledge::{
     AppHost, ConferenceHost, HostSign, Knowledge, OneWayMedia, Reflection, RelayInfo, RelayKind,
-    SdpMedia, ServerInfo, ServerRole, SocketApp, SweepNews,
+    SdpMedia, ServerInfo, ServerRole, SipLeg, SocketApp, SweepNews,
 };
 use crate::classify::probe_sweep::Probe as SweptProbe;
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
+use crate::dissect::sip_dialogs::DialogNews;
 use crate::flow::{Direction, DirectionStats, Endpoint, Flow};
 
 /// Packets of a flow on which every dissector is tried; after that only
@@ -1387,13 +1388,34 @@ fn observe_sip(
                 }
             }
         }
-        let opened = sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index());
-        if let Some(parties) = opened {
-            // (The leg a SIP server passes the call on to is another
-            // device's flow: it is found through the knowledge.)
-            let ends = (pkt.src, pkt.dst);
-            ctx.knowledge
-                .learn_sip_invite(ends, parties, pkt.ts, pkt.clock);
+        // (The leg a SIP server passes the call on to is another device's
+        // flow: it is found through the knowledge.)
+        match sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index()) {
+            Some(DialogNews::Opened { parties, call_id }) => {
+                let leg = SipLeg {
+                    parties,
+                    call_id,
+                    inviter: pkt.src,
+                    invitee: pkt.dst,
+                    invited_at: pkt.ts,
+                };
+                ctx.knowledge.learn_sip_invite(leg, false, pkt.clock);
+            }
+            Some(DialogNews::Answered {
+                parties,
+                call_id,
+                invited_at,
+            }) => {
+                let leg = SipLeg {
+                    parties,
+                    call_id,
+                    inviter: pkt.dst,
+                    invitee: pkt.src,
+                    invited_at,
+                };
+                ctx.knowledge.learn_sip_invite(leg, true, pkt.clock);
+            }
+            None => {}
         }
         if s.call_id.is_none() {
             s.call_id = msg.call_id.map(|c| text(c.as_bytes()));
@@ -1413,7 +1435,22 @@ fn observe_sip(
             continue;
         };
         let call_id: Arc<str> = msg.call_id.unwrap_or("").into();
-        let endpoints = learn_sdp(&session, "sip_rtp", &call_id, pkt, ctx);
+        let leg = sip_dialogs::of_call(&s.dialogs, msg.call_id).and_then(|d| {
+            let sent_by_inviter = usize::from(d.invited_from) == pkt.dir.index();
+            let (inviter, invitee) = if sent_by_inviter {
+                (pkt.src, pkt.dst)
+            } else {
+                (pkt.dst, pkt.src)
+            };
+            Some(SipLeg {
+                parties: d.parties?,
+                call_id: d.call_id(),
+                inviter,
+                invitee,
+                invited_at: d.start,
+            })
+        });
+        let endpoints = learn_sdp(&session, ("sip_rtp", leg), &call_id, pkt, ctx);
         if endpoints.iter().any(|e| e.ip() == pkt.src.ip) {
             if let Some(own) = s.own_media_from.get_mut(pkt.dir.index()) {
                 *own = true;
@@ -1570,10 +1607,11 @@ fn media_for_another_host(
 /// What an SDP offer or answer tells other flows: its media addresses and
 /// ICE candidates are sockets of this call (their STUN checks and TURN
 /// allocations belong to it), and relay candidates are TURN relays.
-/// Returns the media endpoints (c=/m= lines).
+/// Returns the media endpoints (c=/m= lines). `leg`: the SIP call's
+/// INVITE, when one opened it.
 fn learn_sdp(
     session: &sdp::SdpSession,
-    app_id: &str,
+    (app_id, leg): (&str, Option<SipLeg>),
     call_id: &Arc<str>,
     pkt: &Packet<'_>,
     ctx: &InspectContext<'_>,
@@ -1602,6 +1640,7 @@ fn learn_sdp(
             SdpMedia {
                 signalled_by: pkt.src.ip,
                 call_id: call_id.clone(),
+                leg,
             },
             pkt.clock,
         );
@@ -1970,7 +2009,7 @@ fn inspect_tcp(
         }
         if let Some(session) = embedded_sdp(p) {
             let call_id: Arc<str> = "WebRTC offer/answer".into();
-            learn_sdp(&session, "webrtc_generic", &call_id, pkt, ctx);
+            learn_sdp(&session, ("webrtc_generic", None), &call_id, pkt, ctx);
             note_signalling(
                 facts,
                 pkt,

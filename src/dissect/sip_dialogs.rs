@@ -55,6 +55,11 @@ impl SipDialog {
         self.call_id == other.call_id
     }
 
+    /// Its Call-ID, hashed.
+    pub fn call_id(&self) -> u64 {
+        self.call_id
+    }
+
     /// What became of an INVITE no 2xx answered, in words ("rejected
     /// with 486 Busy Here").
     pub fn unanswered_outcome(&self) -> String {
@@ -163,15 +168,32 @@ fn cseq_method(cseq: Option<&str>) -> Option<&str> {
     cseq?.split_ascii_whitespace().nth(1)
 }
 
+/// What a message did to a call's dialog, for other flows to know: the
+/// INVITE that opened it, or the first 2xx answering it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogNews {
+    /// An INVITE opened a call between `parties` (sent by the message's
+    /// sender).
+    Opened { parties: u64, call_id: u64 },
+    /// The call between `parties` opened by the INVITE at `invited_at`
+    /// was answered (the message's sender answered it).
+    Answered {
+        parties: u64,
+        call_id: u64,
+        invited_at: Timestamp,
+    },
+}
+
 /// Counts a SIP message at `ts`, sent in flow direction `sender`
-/// (`Direction::index`), into a flow's dialogs. Returns who calls whom
-/// (`parties`) when the message is an INVITE that opened a call.
+/// (`Direction::index`), into a flow's dialogs. Says when the message
+/// opened a call whose caller and callee its INVITE named (`parties`),
+/// or first answered one.
 pub fn note(
     dialogs: &mut Vec<SipDialog>,
     msg: &SipMessage<'_>,
     ts: Timestamp,
     sender: usize,
-) -> Option<u64> {
+) -> Option<DialogNews> {
     let call_id = msg.call_id.map(call_id_hash)?;
     let current = dialogs.iter().rposition(|d| d.call_id == call_id);
     let starts = matches!(msg.start, SipStart::Request { method, .. } if method == "INVITE")
@@ -195,7 +217,7 @@ pub fn note(
                 media: [[None; MEDIA_PER_SIDE]; 2],
             });
         }
-        return parties;
+        return parties.map(|parties| DialogNews::Opened { parties, call_id });
     }
     // Messages of other Call-IDs (REGISTER, OPTIONS, ...) are no call's.
     let d = current.and_then(|i| dialogs.get_mut(i))?;
@@ -210,7 +232,16 @@ pub fn note(
         }
         SipStart::Response { code, .. } if cseq_method(msg.cseq) == Some("INVITE") => {
             if (200..300).contains(&code) {
+                let first = !d.answered;
                 d.answered = true;
+                let answered_by_invitee = usize::from(d.invited_from) != sender;
+                if first && answered_by_invitee {
+                    return d.parties.map(|parties| DialogNews::Answered {
+                        parties,
+                        call_id,
+                        invited_at: d.start,
+                    });
+                }
             } else if code >= 300 {
                 d.ended = true;
                 if !d.answered {
@@ -223,6 +254,12 @@ pub fn note(
         _ => {}
     }
     None
+}
+
+/// The latest dialog of a message's Call-ID.
+pub fn of_call<'d>(dialogs: &'d [SipDialog], call_id: Option<&str>) -> Option<&'d SipDialog> {
+    let call_id = call_id_hash(call_id?);
+    dialogs.iter().rev().find(|d| d.call_id == call_id)
 }
 
 /// Notes the media addresses an SDP body gave, sent on the flow's side
@@ -292,6 +329,36 @@ mod tests {
         let call = d[0];
         assert_eq!((call.start, call.end), (Timestamp(2), Timestamp(10)));
         assert!(call.answered && call.ended);
+    }
+
+    #[test]
+    fn the_news_is_the_opening_invite_and_the_callees_first_answer() {
+        let with_users = |first_line: &str, cseq: &str| {
+            format!(
+                "{first_line}\r\nFrom: <sip:3001@pbx.test>;tag=a\r\nTo: <sip:3002@pbx.test>\r\n\
+                 Call-ID: c\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+            )
+            .into_bytes()
+        };
+        let mut d = Vec::new();
+        let invite = with_users(INVITE, "1 INVITE");
+        let msg = parse(&invite).expect("SIP message");
+        let Some(DialogNews::Opened { parties, call_id }) = note(&mut d, &msg, Timestamp(5), 1)
+        else {
+            panic!("an INVITE opening a call: {d:?}");
+        };
+        let ok = with_users(OK, "1 INVITE");
+        let msg = parse(&ok).expect("SIP message");
+        // The inviter's own 2xx is no answer to its INVITE.
+        assert_eq!(note(&mut d.clone(), &msg, Timestamp(8), 1), None);
+        let answered = Some(DialogNews::Answered {
+            parties,
+            call_id,
+            invited_at: Timestamp(5),
+        });
+        assert_eq!(note(&mut d, &msg, Timestamp(8), 0), answered);
+        // A 2xx sent again is not news.
+        assert_eq!(note(&mut d, &msg, Timestamp(9), 0), None);
     }
 
     #[test]
