@@ -291,6 +291,13 @@ fn another_port_of_an_announced_media_gateway_is_the_gateway() {
 /// media address: `proxy` then the public host's voice with the phone
 /// (after ICE checks both ways on the media path when `ice`).
 fn call_through_proxy(proxy: [u8; 4], ice: bool, name: &str) -> Vec<Value> {
+    let mut frames = proxy_call_frames(proxy, ice);
+    frames.sort_by_key(|(t, _)| *t);
+    analyze_bytes(&classic_pcap(&frames), name)
+}
+
+/// The frames of `call_through_proxy`.
+fn proxy_call_frames(proxy: [u8; 4], ice: bool) -> Vec<(u64, Vec<u8>)> {
     let phone_sip = ([10, 251, 23, 139], 5060);
     let proxy_sip = (proxy, 5062);
     let phone_rtp = ([10, 251, 23, 139], 35_560);
@@ -332,8 +339,7 @@ fn call_through_proxy(proxy: [u8; 4], ice: bool, name: &str) -> Vec<Value> {
         START + 400_000,
         172,
     ));
-    frames.sort_by_key(|(t, _)| *t);
-    analyze_bytes(&classic_pcap(&frames), name)
+    frames
 }
 
 /// Wireshark's nb6-telephone.pcap: a proxy inside the private network
@@ -372,4 +378,36 @@ fn an_ice_peer_announced_by_a_private_proxy_stays_direct() {
     let records = call_through_proxy([172, 22, 75, 71], true, "sip-private-proxy-ice");
     let flow = media_flow(&records, "198.51.100.137:44344");
     assert_eq!(flow["role"], "p2p", "{flow}");
+}
+
+/// The public address handed out is the one a STUN server told the
+/// phone its own network has: the other phone sits behind the same NAT,
+/// and media sent there loops back through it. No gateway.
+#[test]
+fn media_to_the_networks_own_public_address_is_a_peer_behind_the_same_nat() {
+    let mut frames = proxy_call_frames([172, 22, 75, 71], false);
+    let (phone_rtp, stun_server) = (([10, 251, 23, 139], 35_560), ([203, 0, 113, 9], 3478));
+    frames.push((
+        START + 100_000,
+        udp_frame(phone_rtp, stun_server, &stun(0x0001, 9, &[])),
+    ));
+    frames.push((
+        START + 120_000,
+        udp_frame(
+            stun_server,
+            phone_rtp,
+            &stun(0x0101, 9, &xor_mapped(([198, 51, 100, 137], 1060))),
+        ),
+    ));
+    frames.sort_by_key(|(t, _)| *t);
+    let records = analyze_bytes(&classic_pcap(&frames), "sip-same-nat");
+    let flow = media_flow(&records, "198.51.100.137:44344");
+    assert_eq!(flow["role"], "p2p", "{flow}");
+    assert!(
+        flow["evidence"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("a peer behind the same NAT"),
+        "{flow}"
+    );
 }

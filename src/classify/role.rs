@@ -353,12 +353,15 @@ fn relay_evidence(flow: &Flow, app: &AppGuess, x: &RoleInputs<'_>) -> Option<(Ro
         // session border controller: no phone's own address. (A peer
         // whose ICE checked back on this flow is a peer, wherever its
         // address was announced.)
+        // (Unless the address is the one STUN answers gave this network:
+        // a phone behind the same NAT announced its own public address.)
         let local = x.sides.local.ip;
         if public
             && !far_checked_back
             && is_site_local(local)
             && is_site_local(sdp.signalled_by)
             && sdp.signalled_by != local
+            && !x.knowledge.is_reflected_address(far.ip, x.as_of)
         {
             return relay(
                 0.75,
@@ -537,6 +540,14 @@ fn direct_evidence(flow: &Flow, x: &RoleInputs<'_>) -> (f64, String) {
         return (
             0.9,
             format!("media straight to {far}, a device on a local or carrier network{ice_note}"),
+        );
+    }
+    // (A device behind a NAT: a device with a public address of its own
+    // is told that very address.)
+    if is_site_local(x.sides.local.ip) && x.knowledge.is_server_reflected_address(far.ip, x.as_of) {
+        return (
+            0.8,
+            format!("media straight to {far}, the public address a STUN server gave this capture's own network: a peer behind the same NAT, reached through it{ice_note}"),
         );
     }
     let network = match (x.far.asn, &x.far.org) {
