@@ -141,6 +141,12 @@ fn call_of<'a>(calls: &'a [Value], device: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("a call of {device}: {calls:?}"))
 }
 
+/// Asserts the other legs the call of `device` names.
+fn assert_other_legs(calls: &[Value], device: &str, other_legs: &[&str]) {
+    let call = call_of(calls, device);
+    assert_eq!(party_endpoints(&call["other_legs"]), other_legs, "{call}");
+}
+
 #[test]
 fn each_leg_names_the_other() {
     let (phone_a, phone_b) = ([10, 3, 0, 3], [10, 3, 2, 3]);
@@ -215,8 +221,7 @@ fn calls_through_one_pbx_at_once_stay_apart() {
         ("10.3.0.4:", "10.3.2.4:5060"),
         ("10.3.2.4:", "10.3.0.4:5060"),
     ] {
-        let call = call_of(&calls, device);
-        assert_eq!(party_endpoints(&call["other_legs"]), [other], "{call}");
+        assert_other_legs(&calls, device, &[other]);
     }
     // A call passed on under other names (a different callee) is no leg
     // of this one.
@@ -272,12 +277,7 @@ fn legs_are_named_when_the_phones_signalling_outlasts_the_call() {
     ));
     let calls = calls(frames, "pbx-legs-kept-registration");
     assert_eq!(calls.len(), 2, "{calls:?}");
-    let caller = call_of(&calls, "10.3.0.3:");
-    assert_eq!(
-        party_endpoints(&caller["other_legs"]),
-        ["10.3.2.3:5060"],
-        "{caller}"
-    );
+    assert_other_legs(&calls, "10.3.0.3:", &["10.3.2.3:5060"]);
     let callee = call_of(&calls, "10.3.2.3:");
     let verdict = callee["verdict"].as_str().unwrap_or_default();
     assert!(
@@ -357,18 +357,8 @@ fn a_call_rung_on_two_phones_names_the_one_that_answered() {
         172,
     ));
     let calls = calls(frames, "pbx-forked");
-    let from_caller = call_of(&calls, "10.3.0.3:");
-    assert_eq!(
-        party_endpoints(&from_caller["other_legs"]),
-        ["10.3.2.4:5060"],
-        "{from_caller}"
-    );
-    let answered = call_of(&calls, "10.3.2.4:");
-    assert_eq!(
-        party_endpoints(&answered["other_legs"]),
-        ["10.3.0.3:5060"],
-        "{answered}"
-    );
+    assert_other_legs(&calls, "10.3.0.3:", &["10.3.2.4:5060"]);
+    assert_other_legs(&calls, "10.3.2.4:", &["10.3.0.3:5060"]);
 }
 
 #[test]

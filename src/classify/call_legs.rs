@@ -38,7 +38,7 @@ struct Leg {
     /// Whether the call went on to `other` (else it came from there).
     onward: bool,
     /// Packet time between the two INVITEs.
-    apart: i64,
+    apart: u64,
     /// The other INVITE had this leg's Call-ID: a proxy passed the same
     /// INVITE on, rather than a PBX opening a call of its own.
     proxied: bool,
@@ -106,31 +106,30 @@ pub fn other_legs(
             invited_at,
         } = leg;
         let within = PASSED_ON_WITHIN_NANOS;
-        // The inviter took the call from someone else just before.
-        let before = (Timestamp(invited_at.0.saturating_sub(within)), invited_at);
-        let came = knowledge.sip_invite((inviter.ip, false), parties, before, invitee.ip, as_of);
-        if let Some(i) = came {
-            legs.push(Leg {
-                server: inviter,
-                server_is_device: inviter.ip == device.ip,
-                other: i.other,
-                onward: false,
-                apart: invited_at.0.saturating_sub(i.ts.0),
-                proxied: i.call_id == call_id,
-            });
-        }
-        // The invitee passed it on to someone else just after.
-        let after = (invited_at, Timestamp(invited_at.0.saturating_add(within)));
-        let went = knowledge.sip_invite((invitee.ip, true), parties, after, inviter.ip, as_of);
-        if let Some(i) = went {
-            legs.push(Leg {
-                server: invitee,
-                server_is_device: invitee.ip == device.ip,
-                other: i.other,
-                onward: true,
-                apart: i.ts.0.saturating_sub(invited_at.0),
-                proxied: i.call_id == call_id,
-            });
+        // The inviter took the call from someone else just before; the
+        // invitee passed it on to someone else just after.
+        let ways = [
+            (inviter, invitee, false, invited_at.0.saturating_sub(within)),
+            (invitee, inviter, true, invited_at.0.saturating_add(within)),
+        ];
+        for (server, this_leg, onward, bound) in ways {
+            let span = if onward {
+                (invited_at, Timestamp(bound))
+            } else {
+                (Timestamp(bound), invited_at)
+            };
+            let found =
+                knowledge.sip_invite((server.ip, onward), parties, span, this_leg.ip, as_of);
+            if let Some(i) = found {
+                legs.push(Leg {
+                    server,
+                    server_is_device: server.ip == device.ip,
+                    other: i.other,
+                    onward,
+                    apart: i.ts.0.abs_diff(invited_at.0),
+                    proxied: i.call_id == call_id,
+                });
+            }
         }
     }
     let mut out = OtherLegs::default();
