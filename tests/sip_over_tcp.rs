@@ -84,3 +84,43 @@ fn a_message_never_finished_is_dropped_quietly() {
     assert_eq!(signalling["app"], "sip_rtp", "{signalling}");
     assert!(records.iter().all(|r| r["type"] != "call"), "{records:?}");
 }
+
+/// The segments of an INVITE whose first part was sent again: whole (a
+/// retransmission after a lost acknowledgement), then overlapping the
+/// rest (a sender that re-segmented what it sent again).
+#[test]
+fn segments_sent_again_are_taken_once() {
+    let invite = message("INVITE tel:0198765432100 SIP/2.0", (PHONE.0, 50_016), 1500);
+    // Cut in the SDP before its m= line: bytes taken twice would take
+    // its place.
+    let cut = invite.len() - 60;
+    let first = &invite[..cut];
+    let overlap = &invite[cut - 30..];
+    let answer = message("SIP/2.0 200 OK", (PROXY.0, 31_238), 10);
+    let mut frames = vec![
+        (START, tcp_frame(PHONE, PROXY, 1, first)),
+        (START + 250_000, tcp_frame(PHONE, PROXY, 1, first)),
+        (
+            START + 500_000,
+            tcp_frame(PHONE, PROXY, 1 + (cut - 30) as u32, overlap),
+        ),
+        (START + 700_000, tcp_frame(PROXY, PHONE, 1, &answer)),
+    ];
+    frames.extend(rtp_both_ways(
+        (PHONE.0, 50_016),
+        (PROXY.0, 31_238),
+        0,
+        250,
+        START + 800_000,
+        172,
+    ));
+    let records = analyze_bytes(&classic_pcap(&frames), "sip-over-tcp-again");
+    let media = flow_with(&records, "10.4.128.21:31238");
+    let evidence = texts(&media["evidence"]).join(" | ");
+    assert!(
+        evidence.contains(
+            "192.168.101.3:50016 also carried sip_rtp (address announced in SDP (call tcp-call-1))"
+        ),
+        "{media}"
+    );
+}

@@ -356,6 +356,34 @@ pub enum HelloReassembly {
 pub struct CutMessage {
     pub dir: usize,
     pub bytes: Vec<u8>,
+    /// The TCP sequence number of the byte that comes next.
+    pub next_seq: u32,
+}
+
+/// What a segment of the cut message's direction brings to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Continuation {
+    /// Its bytes from this offset on come next (0 but for a segment sent
+    /// again with some of what came before).
+    From(usize),
+    /// Nothing new: a segment sent again.
+    Repeated,
+    /// Bytes after a gap: the segment between was not captured, and the
+    /// message cannot be completed.
+    AfterGap,
+}
+
+impl CutMessage {
+    /// Where the segment at `seq`, `len` bytes long, takes up the message.
+    pub fn continued_by(&self, seq: u32, len: usize) -> Continuation {
+        // Signed distance on the wrapping sequence space (RFC 9293 §3.4).
+        let behind = self.next_seq.wrapping_sub(seq) as i32;
+        match usize::try_from(behind) {
+            Err(_) => Continuation::AfterGap,
+            Ok(had) if had >= len => Continuation::Repeated,
+            Ok(had) => Continuation::From(had),
+        }
+    }
 }
 
 /// Everything callpath learned from a flow's payloads.
@@ -454,5 +482,26 @@ impl FlowFacts {
 
     pub fn frames_mut(&mut self) -> &mut AppFrames {
         self.frames.get_or_insert_with(Default::default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_continues_a_cut_message_by_its_sequence_number() {
+        // The next byte is at the top of the sequence space: numbers wrap.
+        let cut = CutMessage {
+            dir: 0,
+            bytes: b"INVITE sip:b@example.test SIP/2.0\r\n".to_vec(),
+            next_seq: u32::MAX - 9,
+        };
+        assert_eq!(cut.continued_by(u32::MAX - 9, 100), Continuation::From(0));
+        // Sent again from 30 bytes before, with 70 new ones.
+        assert_eq!(cut.continued_by(u32::MAX - 39, 100), Continuation::From(30));
+        assert_eq!(cut.continued_by(u32::MAX - 99, 90), Continuation::Repeated);
+        // A segment lost between: 20 bytes past the wrap.
+        assert_eq!(cut.continued_by(20, 100), Continuation::AfterGap);
     }
 }

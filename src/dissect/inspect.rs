@@ -12,8 +12,9 @@ use memchr::memmem::Finder;
 use crate::hex_text::HexText;
 
 use super::facts::{
-    both, bump, AppFrames, CutMessage, FlowFacts, HelloReassembly, MediaFacts, RtpStream, Sighting,
-    SignallingFacts, SignallingProtocol, StunFacts, ZoomP2pRun, MAX_ADDRESSES, MAX_RTP_STREAMS,
+    both, bump, AppFrames, Continuation, CutMessage, FlowFacts, HelloReassembly, MediaFacts,
+    RtpStream, Sighting, SignallingFacts, SignallingProtocol, StunFacts, ZoomP2pRun, MAX_ADDRESSES,
+    MAX_RTP_STREAMS,
 };
 use super::ice_session::{IceSession, SenderUfrag};
 use super::stun::{StunAttr, StunClass, StunMessage};
@@ -67,6 +68,8 @@ struct Packet<'p> {
     /// goes backwards. Facts for other flows are stamped with it.
     clock: Timestamp,
     frame: u64,
+    /// Its TCP sequence number (0 on other transports).
+    tcp_seq: u32,
     payload: &'p [u8],
 }
 
@@ -119,6 +122,7 @@ pub fn inspect(
         ts,
         clock: ctx.clock,
         frame,
+        tcp_seq: view.tcp_seq,
         payload: view.payload,
     };
     let facts = &mut flow.facts;
@@ -1489,9 +1493,11 @@ fn observe_sip_over_tcp(
     let s = signalling_of(facts, pkt, SignallingProtocol::Sip, what);
     // (Counted among the messages once whole.)
     note_seen(s, what);
+    let sent = u32::try_from(pkt.payload.len()).unwrap_or(u32::MAX);
     s.cut_message = Some(Box::new(CutMessage {
         dir: pkt.dir.index(),
         bytes: rest.to_vec(),
+        next_seq: pkt.tcp_seq.wrapping_add(sent),
     }));
 }
 
@@ -1904,10 +1910,22 @@ fn inspect_tcp(
             .as_mut()
             .and_then(|s| s.cut_message.take_if(|m| m.dir == pkt.dir.index()));
         if let Some(cut) = cut {
-            let mut bytes = cut.bytes;
-            bytes.extend_from_slice(p);
-            observe_sip_over_tcp(facts, pkt, &bytes, ctx);
-            return;
+            match cut.continued_by(pkt.tcp_seq, p.len()) {
+                Continuation::From(offset) => {
+                    let mut bytes = cut.bytes;
+                    bytes.extend_from_slice(p.get(offset..).unwrap_or_default());
+                    observe_sip_over_tcp(facts, pkt, &bytes, ctx);
+                    return;
+                }
+                Continuation::Repeated => {
+                    if let Some(s) = facts.signalling.as_mut() {
+                        s.cut_message = Some(cut);
+                    }
+                    return;
+                }
+                // (The segment is read as it comes.)
+                Continuation::AfterGap => {}
+            }
         }
         if sip::probe(p) == Probe::Certain {
             observe_sip_over_tcp(facts, pkt, p, ctx);
