@@ -278,6 +278,21 @@ fn legs_are_named_when_the_phones_signalling_outlasts_the_call() {
     let calls = calls(frames, "pbx-legs-kept-registration");
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert_other_legs(&calls, "10.3.0.3:", &["10.3.2.3:5060"]);
+    // The SIP server is still among the call's servers, its law with it.
+    for device in ["10.3.0.3:", "10.3.2.3:"] {
+        let call = call_of(&calls, device);
+        assert_eq!(
+            party_endpoints(&call["lookup_servers"]),
+            ["10.3.0.2:5060"],
+            "{call}"
+        );
+        assert!(
+            texts(&call["evidence"])
+                .iter()
+                .any(|e| e.starts_with("SIP server 10.3.0.2:5060 signalled this call")),
+            "{call}"
+        );
+    }
     let callee = call_of(&calls, "10.3.2.3:");
     let verdict = callee["verdict"].as_str().unwrap_or_default();
     assert!(

@@ -26,6 +26,10 @@ pub struct OtherLegs {
     pub sentence: String,
     /// Evidence lines: which INVITE joined which leg.
     pub evidence: Vec<String>,
+    /// The SIP servers that signalled the call, when its signalling flow
+    /// is not among its members (see `other_legs`): read from the INVITE
+    /// the SDP of its media came in.
+    pub signalling: Vec<CallParty>,
 }
 
 /// One leg found: who passed the call between the legs, and how.
@@ -83,6 +87,7 @@ pub fn other_legs(
         }
     }
     let signalled = members.iter().any(|f| !f.marks.dialogs.is_empty());
+    let mut signalling: Vec<Endpoint> = Vec::new();
     if !signalled {
         for f in members.iter().filter(|f| f.role.is_media()) {
             for media in [f.local(), f.far()] {
@@ -92,6 +97,15 @@ pub fn other_legs(
                 let known = invites.iter().any(|(l, ..)| *l == leg);
                 if !known && leg.invited_at <= end {
                     invites.push((leg, f.local(), f.as_of));
+                    let device = f.local().ip;
+                    let server = match (leg.inviter.ip == device, leg.invitee.ip == device) {
+                        (true, false) => Some(leg.invitee),
+                        (false, true) => Some(leg.inviter),
+                        _ => None,
+                    };
+                    if let Some(server) = server.filter(|s| !signalling.contains(s)) {
+                        signalling.push(server);
+                    }
                 }
             }
         }
@@ -133,6 +147,18 @@ pub fn other_legs(
         }
     }
     let mut out = OtherLegs::default();
+    for server in signalling {
+        out.evidence.push(format!(
+            "SIP server {server} signalled this call: its INVITE carried the SDP of the call's media (the signalling flow ran on after the call)"
+        ));
+        let remote = Remote::new(geo.resolve(server.ip));
+        out.signalling.push(CallParty {
+            endpoint: server.to_string(),
+            summary: remote.summary().to_string(),
+            remote: Some(remote),
+            service_operator: None,
+        });
+    }
     let mut said: Vec<String> = Vec::new();
     let mut listed: Vec<Endpoint> = Vec::new();
     // Legs whose far end is no party to this call's media: calls of

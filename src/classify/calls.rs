@@ -1029,7 +1029,13 @@ fn call_record(
         ),
         None => verdict,
     };
-    let legs = other_legs(members, (start, end), knowledge, geo);
+    let mut legs = other_legs(members, (start, end), knowledge, geo);
+    let mut lookups = lookups;
+    for server in legs.signalling.drain(..) {
+        if !lookups.iter().any(|l| l.endpoint == server.endpoint) {
+            lookups.push(server);
+        }
+    }
     let verdict = if legs.sentence.is_empty() {
         verdict
     } else {
