@@ -302,6 +302,69 @@ fn legs_are_named_when_the_phones_signalling_outlasts_the_call() {
 }
 
 #[test]
+fn a_later_call_on_the_same_ports_names_no_earlier_calls_legs() {
+    // The caller's phone takes its media on the same port every call, and
+    // its signalling flow outlasts both: ten minutes after the first call
+    // to one phone, a second call to another.
+    let caller = [10, 3, 0, 3];
+    let mut frames = bridged_call(
+        START,
+        (caller, [10, 3, 2, 3]),
+        ("3001", "3002"),
+        ("3001", "3002"),
+        120_000,
+        "x",
+    );
+    frames.extend(bridged_call(
+        START + 600_000_000,
+        (caller, [10, 3, 2, 4]),
+        ("3001", "3004"),
+        ("3001", "3004"),
+        120_000,
+        "y",
+    ));
+    for minute in 1..=20u64 {
+        let options = sip_message(
+            "OPTIONS sip:phone@10.3.0.9 SIP/2.0",
+            "UDP 10.3.0.2:5060",
+            &format!("qualify-{minute}"),
+            "102 OPTIONS",
+            "",
+        );
+        let at = START + minute * 60_000_000;
+        frames.push((at, udp_frame((PBX, 5060), (caller, 5060), &options)));
+    }
+    frames.push((
+        START + 400_000_000,
+        udp_frame(([10, 3, 0, 50], 33_000), ([10, 3, 0, 1], 53), b"lookup"),
+    ));
+    let calls = calls(frames, "pbx-ports-reused");
+    let of_caller: Vec<&Value> = calls
+        .iter()
+        .filter(|c| {
+            texts(&c["local"])
+                .iter()
+                .any(|l| l.starts_with("10.3.0.3:"))
+        })
+        .collect();
+    assert_eq!(of_caller.len(), 2, "{calls:?}");
+    let later = of_caller
+        .iter()
+        .max_by(|a, b| {
+            a["start"]
+                .as_f64()
+                .partial_cmp(&b["start"].as_f64())
+                .unwrap()
+        })
+        .unwrap();
+    let legs = later.get("other_legs").map(party_endpoints);
+    assert!(
+        !legs.unwrap_or_default().contains(&"10.3.2.3:5060"),
+        "{later}"
+    );
+}
+
+#[test]
 fn a_call_rung_on_two_phones_names_the_one_that_answered() {
     // The PBX rings both of the callee's phones (a ring group, or one
     // user on two devices); the second one answers.

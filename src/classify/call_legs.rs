@@ -16,6 +16,11 @@ use crate::report::CallParty;
 /// (it may first ask a database, or ring a phone that answers late).
 const PASSED_ON_WITHIN_NANOS: i64 = 10 * Timestamp::NANOS_PER_SEC;
 
+/// The longest an INVITE may come before its call's media: a proxy gives
+/// up on an INVITE no one answered after Timer C, a little over three
+/// minutes (RFC 3261 §16.8).
+const RINGS_AT_MOST_NANOS: i64 = 180 * Timestamp::NANOS_PER_SEC;
+
 /// The legs joined to a call's own.
 #[derive(Debug, Default)]
 pub struct OtherLegs {
@@ -94,8 +99,13 @@ pub fn other_legs(
                 let Some(leg) = knowledge.sdp_media(media, f.as_of).and_then(|m| m.leg) else {
                     continue;
                 };
+                // (Knowledge keeps the first SDP per socket a while: a
+                // phone that takes its media on the same port every call
+                // finds an earlier call's INVITE.)
+                let this_call = leg.invited_at <= end
+                    && start.nanos_since(leg.invited_at) <= RINGS_AT_MOST_NANOS;
                 let known = invites.iter().any(|(l, ..)| *l == leg);
-                if !known && leg.invited_at <= end {
+                if !known && this_call {
                     invites.push((leg, f.local(), f.as_of));
                     let device = f.local().ip;
                     let server = match (leg.inviter.ip == device, leg.invitee.ip == device) {
