@@ -141,6 +141,16 @@ fn call_of<'a>(calls: &'a [Value], device: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("a call of {device}: {calls:?}"))
 }
 
+/// Asserts the callee's verdict says its call came from the caller's
+/// phone through the PBX.
+fn assert_came_through_the_pbx_from_the_caller(callee: &Value) {
+    let verdict = callee["verdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains("Through the SIP server 10.3.0.2:5060, the call came from 10.3.0.3:5060"),
+        "{verdict}"
+    );
+}
+
 /// Asserts the other legs the call of `device` names.
 fn assert_other_legs(calls: &[Value], device: &str, other_legs: &[&str]) {
     let call = call_of(calls, device);
@@ -180,11 +190,7 @@ fn each_leg_names_the_other() {
         ["10.3.0.3:5060"],
         "{callee}"
     );
-    let verdict = callee["verdict"].as_str().unwrap_or_default();
-    assert!(
-        verdict.contains("Through the SIP server 10.3.0.2:5060, the call came from 10.3.0.3:5060"),
-        "{verdict}"
-    );
+    assert_came_through_the_pbx_from_the_caller(callee);
     assert!(
         texts(&callee["evidence"])
             .iter()
@@ -294,11 +300,7 @@ fn legs_are_named_when_the_phones_signalling_outlasts_the_call() {
         );
     }
     let callee = call_of(&calls, "10.3.2.3:");
-    let verdict = callee["verdict"].as_str().unwrap_or_default();
-    assert!(
-        verdict.contains("Through the SIP server 10.3.0.2:5060, the call came from 10.3.0.3:5060"),
-        "{verdict}"
-    );
+    assert_came_through_the_pbx_from_the_caller(callee);
 }
 
 #[test]

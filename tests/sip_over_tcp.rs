@@ -33,6 +33,12 @@ fn message(first_line: &str, media: ([u8; 4], u16), padding: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Five seconds of voice each way between the phone and the proxy's
+/// media port, from `at`.
+fn voice(at: u64) -> Vec<(u64, Vec<u8>)> {
+    rtp_both_ways((PHONE.0, 50_016), (PROXY.0, 31_238), 0, 250, at, 172)
+}
+
 #[test]
 fn an_invite_over_two_segments_is_read() {
     let invite = message("INVITE tel:0198765432100 SIP/2.0", (PHONE.0, 50_016), 1500);
@@ -47,14 +53,7 @@ fn an_invite_over_two_segments_is_read() {
         ),
         (START + 200_000, tcp_frame(PROXY, PHONE, 1, &answer)),
     ];
-    frames.extend(rtp_both_ways(
-        (PHONE.0, 50_016),
-        (PROXY.0, 31_238),
-        0,
-        250,
-        START + 300_000,
-        172,
-    ));
+    frames.extend(voice(START + 300_000));
     let records = analyze_bytes(&classic_pcap(&frames), "sip-over-tcp");
     let signalling = flow_with(&records, "10.4.128.21:5060");
     let evidence = signalling["evidence"][0].as_str().unwrap_or_default();
@@ -106,14 +105,7 @@ fn segments_sent_again_are_taken_once() {
         ),
         (START + 700_000, tcp_frame(PROXY, PHONE, 1, &answer)),
     ];
-    frames.extend(rtp_both_ways(
-        (PHONE.0, 50_016),
-        (PROXY.0, 31_238),
-        0,
-        250,
-        START + 800_000,
-        172,
-    ));
+    frames.extend(voice(START + 800_000));
     let records = analyze_bytes(&classic_pcap(&frames), "sip-over-tcp-again");
     let media = flow_with(&records, "10.4.128.21:31238");
     let evidence = texts(&media["evidence"]).join(" | ");
