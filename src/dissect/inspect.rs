@@ -32,7 +32,6 @@ use crate::classify::knowledge::{
 use crate::classify::probe_sweep::Probe as SweptProbe;
 use crate::classify::signatures::{AppId, L4Kind, Signatures, StunMatch};
 use crate::decode::{L4Proto, PacketView};
-use crate::dissect::sip_dialogs::DialogNews;
 use crate::flow::{Direction, DirectionStats, Endpoint, Flow};
 
 /// Packets of a flow on which every dissector is tried; after that only
@@ -1394,32 +1393,16 @@ fn observe_sip(
         }
         // (The leg a SIP server passes the call on to is another device's
         // flow: it is found through the knowledge.)
-        match sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index()) {
-            Some(DialogNews::Opened { parties, call_id }) => {
-                let leg = SipLeg {
-                    parties,
-                    call_id,
-                    inviter: pkt.src,
-                    invitee: pkt.dst,
-                    invited_at: pkt.ts,
-                };
-                ctx.knowledge.learn_sip_invite(leg, false, pkt.clock);
-            }
-            Some(DialogNews::Answered {
-                parties,
-                call_id,
-                invited_at,
-            }) => {
-                let leg = SipLeg {
-                    parties,
-                    call_id,
-                    inviter: pkt.dst,
-                    invitee: pkt.src,
-                    invited_at,
-                };
-                ctx.knowledge.learn_sip_invite(leg, true, pkt.clock);
-            }
-            None => {}
+        if let Some(news) = sip_dialogs::note(&mut s.dialogs, &msg, pkt.ts, pkt.dir.index()) {
+            let leg = sip_leg(
+                news.parties,
+                news.call_id,
+                news.invited_at,
+                !news.answered,
+                pkt,
+            );
+            ctx.knowledge
+                .learn_sip_invite(leg, news.answered, pkt.clock);
         }
         if s.call_id.is_none() {
             s.call_id = msg.call_id.map(|c| text(c.as_bytes()));
@@ -1441,18 +1424,13 @@ fn observe_sip(
         let call_id: Arc<str> = msg.call_id.unwrap_or("").into();
         let leg = sip_dialogs::of_call(&s.dialogs, msg.call_id).and_then(|d| {
             let sent_by_inviter = usize::from(d.invited_from) == pkt.dir.index();
-            let (inviter, invitee) = if sent_by_inviter {
-                (pkt.src, pkt.dst)
-            } else {
-                (pkt.dst, pkt.src)
-            };
-            Some(SipLeg {
-                parties: d.parties?,
-                call_id: d.call_id(),
-                inviter,
-                invitee,
-                invited_at: d.start,
-            })
+            Some(sip_leg(
+                d.parties?,
+                d.call_id(),
+                d.start,
+                sent_by_inviter,
+                pkt,
+            ))
         });
         let endpoints = learn_sdp(&session, ("sip_rtp", leg), &call_id, pkt, ctx);
         if endpoints.iter().any(|e| e.ip() == pkt.src.ip) {
@@ -1467,6 +1445,29 @@ fn observe_sip(
         sip_dialogs::note_media(&mut s.dialogs, msg.call_id, pkt.dir.index(), &endpoints);
     }
     whole
+}
+
+/// The INVITE of a SIP call, in a message `pkt` carried: sent by the
+/// inviter (`sent_by_inviter`) or by the invitee.
+fn sip_leg(
+    parties: u64,
+    call_id: u64,
+    invited_at: Timestamp,
+    sent_by_inviter: bool,
+    pkt: &Packet<'_>,
+) -> SipLeg {
+    let (inviter, invitee) = if sent_by_inviter {
+        (pkt.src, pkt.dst)
+    } else {
+        (pkt.dst, pkt.src)
+    };
+    SipLeg {
+        parties,
+        call_id,
+        inviter,
+        invitee,
+        invited_at,
+    }
 }
 
 /// The longest SIP message over TCP put together from segments: RFC 3261

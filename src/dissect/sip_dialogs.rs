@@ -169,19 +169,18 @@ fn cseq_method(cseq: Option<&str>) -> Option<&str> {
 }
 
 /// What a message did to a call's dialog, for other flows to know: the
-/// INVITE that opened it, or the first 2xx answering it.
+/// INVITE that opened it (sent by the message's sender), or the first 2xx
+/// answering that INVITE (sent by the message's sender, the callee).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DialogNews {
-    /// An INVITE opened a call between `parties` (sent by the message's
-    /// sender).
-    Opened { parties: u64, call_id: u64 },
-    /// The call between `parties` opened by the INVITE at `invited_at`
-    /// was answered (the message's sender answered it).
-    Answered {
-        parties: u64,
-        call_id: u64,
-        invited_at: Timestamp,
-    },
+pub struct DialogNews {
+    /// Who calls whom, as the INVITE names them (`parties`).
+    pub parties: u64,
+    /// Its Call-ID, hashed.
+    pub call_id: u64,
+    /// When the INVITE was sent.
+    pub invited_at: Timestamp,
+    /// The message is the answer, not the INVITE.
+    pub answered: bool,
 }
 
 /// Counts a SIP message at `ts`, sent in flow direction `sender`
@@ -217,7 +216,12 @@ pub fn note(
                 media: [[None; MEDIA_PER_SIDE]; 2],
             });
         }
-        return parties.map(|parties| DialogNews::Opened { parties, call_id });
+        return parties.map(|parties| DialogNews {
+            parties,
+            call_id,
+            invited_at: ts,
+            answered: false,
+        });
     }
     // Messages of other Call-IDs (REGISTER, OPTIONS, ...) are no call's.
     let d = current.and_then(|i| dialogs.get_mut(i))?;
@@ -236,10 +240,11 @@ pub fn note(
                 d.answered = true;
                 let answered_by_invitee = usize::from(d.invited_from) != sender;
                 if first && answered_by_invitee {
-                    return d.parties.map(|parties| DialogNews::Answered {
+                    return d.parties.map(|parties| DialogNews {
                         parties,
                         call_id,
                         invited_at: d.start,
+                        answered: true,
                     });
                 }
             } else if code >= 300 {
@@ -343,18 +348,15 @@ mod tests {
         let mut d = Vec::new();
         let invite = with_users(INVITE, "1 INVITE");
         let msg = parse(&invite).expect("SIP message");
-        let Some(DialogNews::Opened { parties, call_id }) = note(&mut d, &msg, Timestamp(5), 1)
-        else {
-            panic!("an INVITE opening a call: {d:?}");
-        };
+        let opened = note(&mut d, &msg, Timestamp(5), 1).expect("an INVITE opening a call");
+        assert!(!opened.answered && opened.invited_at == Timestamp(5));
         let ok = with_users(OK, "1 INVITE");
         let msg = parse(&ok).expect("SIP message");
         // The inviter's own 2xx is no answer to its INVITE.
         assert_eq!(note(&mut d.clone(), &msg, Timestamp(8), 1), None);
-        let answered = Some(DialogNews::Answered {
-            parties,
-            call_id,
-            invited_at: Timestamp(5),
+        let answered = Some(DialogNews {
+            answered: true,
+            ..opened
         });
         assert_eq!(note(&mut d, &msg, Timestamp(8), 0), answered);
         // A 2xx sent again is not news.
