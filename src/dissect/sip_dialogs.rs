@@ -261,10 +261,15 @@ pub fn note(
     None
 }
 
+/// Where the latest dialog of a message's Call-ID is.
+fn latest_of_call(dialogs: &[SipDialog], call_id: Option<&str>) -> Option<usize> {
+    let call_id = call_id_hash(call_id?);
+    dialogs.iter().rposition(|d| d.call_id == call_id)
+}
+
 /// The latest dialog of a message's Call-ID.
 pub fn of_call<'d>(dialogs: &'d [SipDialog], call_id: Option<&str>) -> Option<&'d SipDialog> {
-    let call_id = call_id_hash(call_id?);
-    dialogs.iter().rev().find(|d| d.call_id == call_id)
+    dialogs.get(latest_of_call(dialogs, call_id)?)
 }
 
 /// Notes the media addresses an SDP body gave, sent on the flow's side
@@ -275,13 +280,8 @@ pub fn note_media(
     sender: usize,
     endpoints: &[SocketAddr],
 ) {
-    let Some(call_id) = call_id.map(call_id_hash) else {
-        return;
-    };
-    let Some(kept) = dialogs
-        .iter_mut()
-        .rev()
-        .find(|d| d.call_id == call_id)
+    let Some(kept) = latest_of_call(dialogs, call_id)
+        .and_then(|i| dialogs.get_mut(i))
         .and_then(|d| d.media.get_mut(sender))
     else {
         return;
